@@ -1,0 +1,66 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+/// Release builds optimise across module boundaries so that the generic RESP parser and the
+/// engine's small helpers are specialised and inlined into the server's hot path.
+let optimise: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
+]
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "strata-server", targets: ["strata-server"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "RESP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: optimise
+        ),
+        .target(name: "StrataEngine", swiftSettings: optimise),
+        .target(name: "CMallocInfo"),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "StrataPersistence",
+            dependencies: ["StrataEngine", "RESP", "CLZ4", "CZlib"],
+            swiftSettings: optimise
+        ),
+        .target(
+            name: "StrataServer",
+            dependencies: [
+                "RESP", "StrataEngine", "StrataPersistence", "CMallocInfo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: optimise
+        ),
+        .executableTarget(
+            name: "strata-server",
+            dependencies: [
+                "StrataServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: optimise
+        ),
+        .testTarget(
+            name: "RESPTests",
+            dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine"]),
+        .testTarget(name: "StrataPersistenceTests", dependencies: ["StrataPersistence"]),
+        .testTarget(
+            name: "StrataServerTests",
+            dependencies: ["StrataServer", "StrataEngine", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+    ]
+)

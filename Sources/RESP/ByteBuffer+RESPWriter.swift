@@ -1,0 +1,171 @@
+//! Reply encoding: each RESP2/RESP3 frame type written straight into the outgoing
+//! buffer, without intermediate values, so a pipelined batch of replies is one buffer.
+
+import NIOCore
+
+/// The protocol version a connection speaks (`HELLO 2` / `HELLO 3`).
+public enum RESPVersion: Int, Sendable {
+    case resp2 = 2
+    case resp3 = 3
+}
+
+extension ByteBuffer {
+    /// Writes `+text\r\n`.
+    @inlinable
+    public mutating func writeRESPSimpleString(_ text: String) {
+        writeInteger(UInt8(ascii: "+"))
+        writeString(text)
+        writeCRLF()
+    }
+
+    /// Writes `-message\r\n`; `message` includes its code, e.g. `ERR syntax error`.
+    @inlinable
+    public mutating func writeRESPError(_ message: String) {
+        writeInteger(UInt8(ascii: "-"))
+        writeString(message)
+        writeCRLF()
+    }
+
+    /// Writes `:value\r\n`.
+    @inlinable
+    public mutating func writeRESPInteger(_ value: Int) {
+        writeInteger(UInt8(ascii: ":"))
+        writeDecimal(value)
+        writeCRLF()
+    }
+
+    /// Writes `$len\r\n<bytes>\r\n`.
+    @inlinable
+    public mutating func writeRESPBulk(_ bytes: UnsafeRawBufferPointer) {
+        writeInteger(UInt8(ascii: "$"))
+        writeDecimal(bytes.count)
+        writeCRLF()
+        writeBytes(bytes)
+        writeCRLF()
+    }
+
+    /// Writes a null: `$-1` in RESP2, `_` in RESP3.
+    @inlinable
+    public mutating func writeRESPNull(_ version: RESPVersion) {
+        writeStaticString(version == .resp3 ? "_\r\n" : "$-1\r\n")
+    }
+
+    /// Writes a null array: `*-1` in RESP2, `_` in RESP3.
+    @inlinable
+    public mutating func writeRESPNullArray(_ version: RESPVersion) {
+        writeStaticString(version == .resp3 ? "_\r\n" : "*-1\r\n")
+    }
+
+    /// Writes an aggregate header: `*n`, or in RESP3 `%n` (map), `~n` (set), `>n` (push).
+    @inlinable
+    public mutating func writeRESPHeader(_ marker: UInt8, count: Int) {
+        writeInteger(marker)
+        writeDecimal(count)
+        writeCRLF()
+    }
+
+    /// Writes a double: RESP3 `,` frame, or a bulk string in RESP2, formatted as Redis does.
+    @inlinable
+    public mutating func writeRESPDouble(_ value: Double, _ version: RESPVersion) {
+        let text = RESPDouble.format(value)
+        if version == .resp3 {
+            writeInteger(UInt8(ascii: ","))
+            writeString(text)
+            writeCRLF()
+        } else {
+            writeInteger(UInt8(ascii: "$"))
+            writeDecimal(text.utf8.count)
+            writeCRLF()
+            writeString(text)
+            writeCRLF()
+        }
+    }
+
+    /// Writes a boolean: RESP3 `#t`/`#f`, or `:1`/`:0` in RESP2.
+    @inlinable
+    public mutating func writeRESPBool(_ value: Bool, _ version: RESPVersion) {
+        if version == .resp3 {
+            writeStaticString(value ? "#t\r\n" : "#f\r\n")
+        } else {
+            writeStaticString(value ? ":1\r\n" : ":0\r\n")
+        }
+    }
+
+    /// Writes verbatim text: RESP3 `=len\r\ntxt:...`, or a bulk string in RESP2.
+    @inlinable
+    public mutating func writeRESPVerbatim(_ text: String, _ version: RESPVersion) {
+        let length = text.utf8.count
+        if version == .resp3 {
+            writeInteger(UInt8(ascii: "="))
+            writeDecimal(length + 4)
+            writeStaticString("\r\ntxt:")
+        } else {
+            writeInteger(UInt8(ascii: "$"))
+            writeDecimal(length)
+            writeCRLF()
+        }
+        writeString(text)
+        writeCRLF()
+    }
+
+    @inlinable
+    mutating func writeCRLF() {
+        writeInteger(UInt16(0x0D0A), endianness: .big)
+    }
+
+    /// Writes the decimal digits of `value` without allocating.
+    @inlinable
+    public mutating func writeDecimal(_ value: Int) {
+        if value >= 0 && value < 10 {
+            writeInteger(UInt8(truncatingIfNeeded: value) &+ 48)
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let written = withUnsafeMutableBytes(of: &digits) { raw -> Int in
+            var magnitude = value.magnitude
+            var index = 23
+            repeat {
+                raw[index] = UInt8(truncatingIfNeeded: magnitude % 10) &+ 48
+                magnitude /= 10
+                index -= 1
+            } while magnitude > 0
+            if value < 0 {
+                raw[index] = UInt8(ascii: "-")
+                index -= 1
+            }
+            return 23 - index
+        }
+        Swift.withUnsafeBytes(of: &digits) { raw in
+            _ = writeBytes(UnsafeRawBufferPointer(rebasing: raw[(24 - written)..<24]))
+        }
+    }
+}
+
+/// Redis's formatting of doubles in replies (`%.17g`, `inf`, `-inf`, `nan`).
+public enum RESPDouble {
+    /// Formats `value` as Redis 7 does in replies.
+    public static func format(_ value: Double) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        if value == value.rounded(), abs(value) < 1e17 {
+            // Integral values print without an exponent or fraction, as `%.17g` does.
+            return String(Int64(value))
+        }
+        return formatG17(value)
+    }
+
+    /// `%.17g`, using the C library.
+    public static func formatG17(_ value: Double) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBufferPointer { ptr in
+            withVaList([value]) { vsnprintf(ptr.baseAddress, 64, "%.17g", $0) }
+        }
+        return String(decoding: buffer[0..<Int(count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif

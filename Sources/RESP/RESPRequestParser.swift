@@ -1,0 +1,156 @@
+//! The request parser: RESP multibulk frames and inline commands, fed from a network or
+//! file buffer as bytes arrive. It keeps Redis's resume state (arguments still expected,
+//! the pending bulk length, the arguments parsed so far), so a frame split across many
+//! reads is never rescanned: each byte is examined once. It never reserves memory from a
+//! length the client sent; a bulk body is taken only once all of its bytes are present.
+
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An argument type the parser can build from the bytes of one bulk string or inline word.
+public protocol RESPArgument {
+    /// Copies the argument's bytes; the pointer is valid only during the call.
+    init(_ bytes: UnsafeRawBufferPointer)
+}
+
+/// Incremental parser of client requests (RESP arrays of bulk strings, or inline commands).
+///
+/// Call ``next(_:)`` with the accumulated input; it consumes what it used and returns a
+/// command, or `nil` when more bytes are needed. Errors are ``RESPProtocolError`` values
+/// after which the connection must be closed.
+public struct RESPRequestParser<Argument: RESPArgument> {
+    /// The limits enforced; may be changed between calls (for `CONFIG SET`).
+    public var limits: RESPParserLimits
+    /// Whether the client has authenticated; when false the tighter limits apply.
+    public var authenticated: Bool
+
+    /// Arguments still expected in the current multibulk; 0 between requests.
+    @usableFromInline var pendingArguments = 0
+    /// Length of the bulk whose body is awaited, or -1 while awaiting a `$` line.
+    @usableFromInline var bulkLength = -1
+    /// Arguments of the current multibulk parsed so far.
+    @usableFromInline var arguments: [Argument] = []
+
+    /// A parser with the given limits.
+    public init(limits: RESPParserLimits = RESPParserLimits(), authenticated: Bool = true) {
+        self.limits = limits
+        self.authenticated = authenticated
+    }
+
+    /// True while a request has been started but not completed.
+    public var isMidRequest: Bool { pendingArguments > 0 }
+
+    /// Parses the next complete command from `buffer`.
+    ///
+    /// - Parameter buffer: accumulated input; the reader index moves past what was used,
+    ///   including partial progress that is kept as resume state.
+    /// - Returns: the command's arguments, or `nil` when more bytes are needed.
+    /// - Throws: ``RESPProtocolError`` on malformed or oversized input.
+    @inlinable
+    public mutating func next(_ buffer: inout ByteBuffer) throws -> [Argument]? {
+        if buffer.readableBytes == 0 { return nil }
+        let (consumed, command) = try buffer.withUnsafeReadableBytes { raw in
+            try self.parse(raw)
+        }
+        buffer.moveReaderIndex(forwardBy: consumed)
+        return command
+    }
+
+    @inlinable
+    mutating func parse(_ raw: UnsafeRawBufferPointer) throws -> (Int, [Argument]?) {
+        var pos = 0
+        let end = raw.count
+        while pendingArguments == 0 {
+            guard pos < end else { return (pos, nil) }
+            if raw[pos] == UInt8(ascii: "*") {
+                guard let lineEnd = RESPRequestParser.findCRLF(raw, from: pos + 1) else {
+                    if end - pos > limits.maxInlineLength { throw RESPProtocolError.tooBigMultibulkCount }
+                    return (pos, nil)
+                }
+                let count = RESPRequestParser.parseInteger(raw, pos + 1, lineEnd)
+                guard let count, count <= limits.maxMultibulkLength else {
+                    throw RESPProtocolError.invalidMultibulkLength
+                }
+                if !authenticated && count > limits.maxUnauthenticatedMultibulkLength {
+                    throw RESPProtocolError.unauthenticatedMultibulkLength
+                }
+                pos = lineEnd + 2
+                if count <= 0 { continue }
+                pendingArguments = count
+                bulkLength = -1
+                arguments = []
+                arguments.reserveCapacity(Swift.min(count, 1024))
+            } else {
+                guard let newline = RESPRequestParser.find(UInt8(ascii: "\n"), raw, from: pos) else {
+                    if end - pos > limits.maxInlineLength { throw RESPProtocolError.tooBigInline }
+                    return (pos, nil)
+                }
+                var lineEnd = newline
+                if lineEnd > pos && raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+                let words = try RESPInlineSplitter.split(UnsafeRawBufferPointer(rebasing: raw[pos..<lineEnd]))
+                pos = newline + 1
+                if words.isEmpty { continue }
+                return (pos, words.map { word in word.withUnsafeBytes { Argument($0) } })
+            }
+        }
+        while pendingArguments > 0 {
+            if bulkLength < 0 {
+                guard pos < end else { return (pos, nil) }
+                guard raw[pos] == UInt8(ascii: "$") else { throw RESPProtocolError.expectedDollar(got: raw[pos]) }
+                guard let lineEnd = RESPRequestParser.findCRLF(raw, from: pos + 1) else {
+                    if end - pos > limits.maxInlineLength { throw RESPProtocolError.tooBigBulkCount }
+                    return (pos, nil)
+                }
+                guard let length = RESPRequestParser.parseInteger(raw, pos + 1, lineEnd), length >= 0,
+                    length <= limits.maxBulkLength
+                else {
+                    throw RESPProtocolError.invalidBulkLength
+                }
+                if !authenticated && length > limits.maxUnauthenticatedBulkLength {
+                    throw RESPProtocolError.unauthenticatedBulkLength
+                }
+                bulkLength = length
+                pos = lineEnd + 2
+            }
+            guard end - pos >= bulkLength + 2 else { return (pos, nil) }
+            arguments.append(Argument(UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + bulkLength)])))
+            pos += bulkLength + 2
+            bulkLength = -1
+            pendingArguments -= 1
+        }
+        let command = arguments
+        arguments = []
+        return (pos, command)
+    }
+
+    /// Index of the `\r` of the first `\r\n` at or after `from`, or nil.
+    @inlinable
+    static func findCRLF(_ raw: UnsafeRawBufferPointer, from: Int) -> Int? {
+        var start = from
+        while let cr = find(UInt8(ascii: "\r"), raw, from: start) {
+            guard cr + 1 < raw.count else { return nil }
+            if raw[cr + 1] == UInt8(ascii: "\n") { return cr }
+            start = cr + 1
+        }
+        return nil
+    }
+
+    /// Index of the first `byte` at or after `from`, or nil.
+    @inlinable
+    static func find(_ byte: UInt8, _ raw: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard from < raw.count, let base = raw.baseAddress else { return nil }
+        guard let hit = memchr(base + from, Int32(byte), raw.count - from) else { return nil }
+        return UnsafeRawPointer(hit) - base
+    }
+
+    /// Strict decimal parse of `raw[start..<end]` with Redis's `string2ll` rules.
+    @inlinable
+    static func parseInteger(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
+        RESPInteger.parse(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
+    }
+}

@@ -1,0 +1,96 @@
+//! Number syntax for arguments and values, with Redis's rules: `string2ll` for integers,
+//! `strtold` without spaces for floats, and Redis's `%.17Lf`-then-trim output for
+//! INCRBYFLOAT results.
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension Bytes {
+    /// The bytes as a strict integer (`string2ll`: no `+`, no spaces, no leading zeros).
+    @inlinable
+    public var strictInteger: Int? {
+        withUnsafeBytes { raw -> Int? in
+            let count = raw.count
+            guard count > 0, count <= 20 else { return nil }
+            var index = 0
+            let negative = raw[0] == UInt8(ascii: "-")
+            if negative {
+                index = 1
+                guard count > 1 else { return nil }
+            }
+            if raw[index] == 48 { return count == 1 ? 0 : nil }
+            var magnitude: UInt64 = 0
+            while index < count {
+                let c = raw[index]
+                guard c >= 48 && c <= 57 else { return nil }
+                let (m1, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (m2, o2) = m1.addingReportingOverflow(UInt64(c &- 48))
+                if o1 || o2 { return nil }
+                magnitude = m2
+                index += 1
+            }
+            if negative {
+                if magnitude > UInt64(Int64.max) + 1 { return nil }
+                return magnitude == UInt64(Int64.max) + 1 ? Int.min : -Int(magnitude)
+            }
+            return magnitude > UInt64(Int64.max) ? nil : Int(magnitude)
+        }
+    }
+
+    /// The bytes as a float with Redis's rules: no surrounding spaces, not NaN.
+    public var strictDouble: Double? {
+        parseFloat { text, end in strtod(text, end) }
+    }
+
+    /// The bytes as an extended-precision float (`strtold`), as INCRBYFLOAT reads them.
+    public var strictLongDouble: Float80? {
+        parseFloat { text, end in strtold(text, end) }
+    }
+
+    private func parseFloat<F: BinaryFloatingPoint>(
+        _ convert: (UnsafePointer<CChar>, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> F
+    ) -> F? {
+        guard count > 0, count < 5000 else { return nil }
+        return withUnsafeBytes { raw -> F? in
+            if isSpaceByte(raw[0]) || isSpaceByte(raw[raw.count - 1]) { return nil }
+            var text = [CChar](repeating: 0, count: raw.count + 1)
+            for i in 0..<raw.count {
+                if raw[i] == 0 { return nil }
+                text[i] = CChar(bitPattern: raw[i])
+            }
+            return text.withUnsafeBufferPointer { ptr -> F? in
+                guard let base = ptr.baseAddress else { return nil }
+                var end: UnsafeMutablePointer<CChar>?
+                let value = convert(base, &end)
+                guard let end, end - UnsafeMutablePointer(mutating: base) == raw.count else { return nil }
+                return value.isNaN ? nil : value
+            }
+        }
+    }
+}
+
+@usableFromInline
+func isSpaceByte(_ c: UInt8) -> Bool {
+    c == 32 || (c >= 9 && c <= 13)
+}
+
+/// Number formatting as Redis prints values it stores.
+public enum NumberFormat {
+    /// INCRBYFLOAT's result: `%.17Lf`, trailing zeros of a fraction removed.
+    public static func humanFloat(_ value: Float80) -> Bytes {
+        var buffer = [CChar](repeating: 0, count: 5200)
+        let count = buffer.withUnsafeMutableBufferPointer { ptr in
+            withVaList([value]) { vsnprintf(ptr.baseAddress, 5200, "%.17Lf", $0) }
+        }
+        var bytes = buffer[0..<Int(count)].map { UInt8(bitPattern: $0) }
+        if bytes.contains(UInt8(ascii: ".")) && !bytes.contains(UInt8(ascii: "e")) {
+            while bytes.last == UInt8(ascii: "0") { bytes.removeLast() }
+            if bytes.last == UInt8(ascii: ".") { bytes.removeLast() }
+        }
+        if bytes == Array("-0".utf8) { bytes = Array("0".utf8) }
+        return Bytes(bytes)
+    }
+}

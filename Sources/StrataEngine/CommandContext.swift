@@ -1,0 +1,57 @@
+/// What a command handler sees: the engine, the arguments, the client's database and the
+/// injected time. Handlers are pure functions of this context.
+public struct CommandContext {
+    /// The engine that owns the keyspace.
+    public let engine: Engine
+    /// The arguments, the command name first.
+    public let args: [Bytes]
+    /// The client's selected database; `SELECT` and `MOVE` read or change it.
+    public var db: Int
+    /// Unix time in milliseconds, injected by the caller.
+    public let now: Int64
+
+    /// A context for one command.
+    public init(engine: Engine, args: [Bytes], db: Int, now: Int64) {
+        self.engine = engine
+        self.args = args
+        self.db = db
+        self.now = now
+    }
+
+    /// The engine clock in seconds, for access times.
+    @inlinable
+    public var nowSeconds: UInt32 { UInt32(truncatingIfNeeded: now / 1000) }
+
+    /// The command name as Redis prints it in errors (lowercase).
+    public var commandName: String { args[0].lowercased.string }
+
+    /// Looks `key` up for reading: applies expiry, counts a hit or miss, updates access time.
+    @inlinable
+    public func read(_ key: Bytes) -> Value? {
+        engine.read(key, db: db, now: now)
+    }
+
+    /// Looks `key` up for writing: applies expiry, no statistics.
+    @inlinable
+    public func lookup(_ key: Bytes) -> Value? {
+        engine.lookup(key, db: db, now: now)
+    }
+
+    /// Stores a value, dropping any deadline unless `keepDeadline`.
+    @inlinable
+    public func store(_ key: Bytes, _ value: Value, keepDeadline: Bool = false) {
+        engine.store(key, value, db: db, now: now, keepDeadline: keepDeadline)
+    }
+
+    /// Deletes a key (if live). Returns whether it existed.
+    @inlinable
+    @discardableResult
+    public func delete(_ key: Bytes) -> Bool {
+        engine.delete(key, db: db, now: now)
+    }
+
+    /// Parses argument `index` as a strict integer.
+    public func integer(_ index: Int) -> Int? {
+        args[index].strictInteger
+    }
+}

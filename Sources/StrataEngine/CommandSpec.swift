@@ -1,0 +1,108 @@
+/// Flags of a command, as `COMMAND INFO` reports them.
+public struct CommandFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let write = CommandFlags(rawValue: 1 << 0)
+    public static let readonly = CommandFlags(rawValue: 1 << 1)
+    public static let denyOOM = CommandFlags(rawValue: 1 << 2)
+    public static let admin = CommandFlags(rawValue: 1 << 3)
+    public static let pubsub = CommandFlags(rawValue: 1 << 4)
+    public static let noscript = CommandFlags(rawValue: 1 << 5)
+    public static let blocking = CommandFlags(rawValue: 1 << 6)
+    public static let loading = CommandFlags(rawValue: 1 << 7)
+    public static let stale = CommandFlags(rawValue: 1 << 8)
+    public static let fast = CommandFlags(rawValue: 1 << 9)
+    public static let noAuth = CommandFlags(rawValue: 1 << 10)
+    public static let allowBusy = CommandFlags(rawValue: 1 << 11)
+    public static let noMulti = CommandFlags(rawValue: 1 << 12)
+
+    /// The names `COMMAND` prints, in Redis's order.
+    public var names: [String] {
+        let all: [(CommandFlags, String)] = [
+            (.write, "write"), (.readonly, "readonly"), (.denyOOM, "denyoom"), (.admin, "admin"),
+            (.pubsub, "pubsub"), (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
+            (.stale, "stale"), (.noMulti, "no_multi"), (.noAuth, "no_auth"), (.fast, "fast"),
+            (.allowBusy, "allow_busy"),
+        ]
+        return all.filter { contains($0.0) }.map { $0.1 }
+    }
+}
+
+/// How a command is executed.
+public enum CommandHandler: Sendable {
+    /// Executed by the engine on the keyspace.
+    case engine(@Sendable (inout CommandContext) -> Reply)
+    /// Executed by the server (connection state, configuration, introspection).
+    case server
+    /// A container whose subcommand (the second argument) selects the spec.
+    case container
+}
+
+/// One command's description: drives dispatch, arity checks, `COMMAND`, and (later) AOF
+/// logging and ACL decisions.
+public struct CommandSpec: Sendable {
+    /// Lowercase name; for subcommands `container|sub`.
+    public let name: String
+    /// Redis arity: positive is exact, negative is a minimum, both counting the name.
+    public let arity: Int
+    /// Flags.
+    public let flags: CommandFlags
+    /// Position of the first key argument, 0 when none.
+    public let firstKey: Int
+    /// Position of the last key argument; negative counts from the end.
+    public let lastKey: Int
+    /// Distance between keys.
+    public let keyStep: Int
+    /// The Redis command group (`string`, `generic`, `connection`, `server`, ...).
+    public let group: String
+    /// One-line summary for `COMMAND DOCS`.
+    public let summary: String
+    /// The Redis version that introduced the command.
+    public let since: String
+    /// Argument synopsis for `COMMAND DOCS` and hints, e.g. `key value [NX|XX]`.
+    public let synopsis: String
+    /// ACL categories without the `@`.
+    public let categories: [String]
+    /// How it executes.
+    public let handler: CommandHandler
+    /// Subcommands of a container, keyed by lowercase subcommand name.
+    public var subcommands: [String: CommandSpec]
+
+    /// A command description.
+    public init(
+        _ name: String, arity: Int, flags: CommandFlags, keys: (Int, Int, Int) = (0, 0, 0),
+        group: String, since: String = "1.0.0", summary: String, synopsis: String = "",
+        categories: [String] = [], handler: CommandHandler, subcommands: [CommandSpec] = []
+    ) {
+        self.name = name
+        self.arity = arity
+        self.flags = flags
+        self.firstKey = keys.0
+        self.lastKey = keys.1
+        self.keyStep = keys.2
+        self.group = group
+        self.since = since
+        self.summary = summary
+        self.synopsis = synopsis
+        self.categories = categories
+        self.handler = handler
+        var subs: [String: CommandSpec] = [:]
+        for sub in subcommands { subs[String(sub.name.split(separator: "|").last ?? "")] = sub }
+        self.subcommands = subs
+    }
+
+    /// Whether `count` arguments (including the name) satisfy the arity.
+    @inlinable
+    public func accepts(argumentCount count: Int) -> Bool {
+        arity > 0 ? count == arity : count >= -arity
+    }
+
+    /// The key positions of a concrete invocation.
+    public func keyPositions(argumentCount count: Int) -> [Int] {
+        guard firstKey > 0, firstKey < count else { return [] }
+        let last = lastKey < 0 ? count + lastKey : lastKey
+        guard last >= firstKey else { return [] }
+        return Array(stride(from: firstKey, through: Swift.min(last, count - 1), by: Swift.max(keyStep, 1)))
+    }
+}

@@ -1,0 +1,63 @@
+/// The command table: every command the server knows, looked up by lowercase name.
+public struct CommandTable: Sendable {
+    /// Specs by lowercase name.
+    public private(set) var specs: [Bytes: CommandSpec] = [:]
+
+    /// A table holding `specs`.
+    public init(_ specs: [CommandSpec]) {
+        for spec in specs { self.specs[Bytes(spec.name)] = spec }
+    }
+
+    /// Every command of Strata.
+    public static let standard = CommandTable(
+        KeyCommands.specs + StringCommands.specs + BitCommands.specs + ExpireCommands.specs
+            + DatabaseCommands.specs + ServerCommandSpecs.specs)
+
+    /// The spec for a command name, case-insensitively.
+    @inlinable
+    public func spec(named name: Bytes) -> CommandSpec? {
+        if let spec = specs[name] { return spec }
+        return specs[name.lowercased]
+    }
+
+    /// Resolves a full invocation: name lookup, subcommand lookup and arity check, with
+    /// Redis 7's error replies.
+    public func resolve(_ args: [Bytes]) -> Result<CommandSpec, Reply> {
+        guard let first = args.first else { return .failure(.error("ERR empty command")) }
+        guard let spec = spec(named: first) else {
+            return .failure(CommandTable.unknownCommand(args))
+        }
+        if case .container = spec.handler {
+            guard args.count >= 2 else { return .failure(Errors.arity(spec.name)) }
+            guard let sub = spec.subcommands[args[1].lowercased.string] else {
+                return .failure(
+                    .error(
+                        "ERR unknown subcommand '\(CommandTable.clip(args[1].string))'. Try \(spec.name.uppercased()) HELP."
+                    ))
+            }
+            guard sub.accepts(argumentCount: args.count) else { return .failure(Errors.arity(sub.name)) }
+            return .success(sub)
+        }
+        guard spec.accepts(argumentCount: args.count) else { return .failure(Errors.arity(spec.name)) }
+        return .success(spec)
+    }
+
+    /// Redis's unknown-command reply, quoting up to 128 characters of arguments.
+    public static func unknownCommand(_ args: [Bytes]) -> Reply {
+        var text = "ERR unknown command '\(clip(args[0].string))', with args beginning with: "
+        var budget = 128
+        for arg in args.dropFirst() {
+            let s = arg.string
+            if budget <= 0 { break }
+            let part = String(s.prefix(budget))
+            text += "'\(part)' "
+            budget -= s.count
+        }
+        return .error(text)
+    }
+
+    static func clip(_ s: String) -> String {
+        let cleaned = String(s.prefix(128)).map { $0 == "\r" || $0 == "\n" ? " " : $0 }
+        return String(cleaned)
+    }
+}

@@ -1,0 +1,214 @@
+//! A logical database (`SELECT n`): the keyspace as an array of shards addressed by linear
+//! hashing. The shard count grows one split at a time as keys are added (about a thousand
+//! keys per shard), so growth never rehashes the whole keyspace at once, and a snapshot
+//! freezes the database by copying only the array of shards.
+//!
+//! Every lookup applies lazy expiry: a key past its deadline is deleted on sight and is
+//! never visible to a command.
+
+/// A logical database: sharded keyspace with deadlines.
+public struct Database: Sendable {
+    /// The shards; index by ``shardIndex(for:)``.
+    public private(set) var shards: [Shard]
+    /// Linear hashing: shards below `splitPointer` have been split at the current level.
+    private var splitPointer = 0
+    /// Linear hashing: the number of shards at the start of the current level.
+    private var levelBase: Int
+    /// Number of keys (including expired ones not yet removed).
+    public private(set) var count = 0
+    /// Number of keys with a deadline.
+    public private(set) var deadlineCount = 0
+
+    /// Shards in a new database.
+    public static let initialShardCount = 16
+    /// Average keys per shard before a shard is split.
+    public static let keysPerShard = 1024
+
+    /// An empty database.
+    public init() {
+        shards = Array(repeating: Shard(), count: Database.initialShardCount)
+        levelBase = Database.initialShardCount
+    }
+
+    /// The mixed 64-bit hash used to place a key; the low bits choose the shard, the high
+    /// 32 bits give the key's position in SCAN order within its shard.
+    @inlinable
+    public static func placementHash(_ key: Bytes) -> UInt64 {
+        var h = UInt64(bitPattern: Int64(key.hashValue))
+        h ^= h >> 33
+        h &*= 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        return h
+    }
+
+    /// The shard that holds `key`.
+    @inlinable
+    public func shardIndex(for key: Bytes) -> Int {
+        shardIndex(hash: Database.placementHash(key))
+    }
+
+    /// The shard for a placement hash.
+    public func shardIndex(hash: UInt64) -> Int {
+        var index = Int(truncatingIfNeeded: hash & UInt64(levelBase - 1))
+        if index < splitPointer {
+            index = Int(truncatingIfNeeded: hash & UInt64(levelBase * 2 - 1))
+        }
+        return index
+    }
+
+    // MARK: Lookup
+
+    /// The live entry for `key`, deleting it first if its deadline has passed.
+    ///
+    /// - Returns: the entry, and whether a deadline made it expire now.
+    public mutating func entry(_ key: Bytes, now: Int64) -> (entry: Entry?, expired: Bool) {
+        let s = shardIndex(for: key)
+        guard let entry = shards[s].entries[key] else { return (nil, false) }
+        if entry.hasDeadline, let deadline = shards[s].deadlines[key], deadline <= now {
+            removeEntry(key, shard: s)
+            return (nil, true)
+        }
+        return (entry, false)
+    }
+
+    /// Records an access for LRU/IDLETIME.
+    public mutating func touch(_ key: Bytes, seconds: UInt32) {
+        let s = shardIndex(for: key)
+        shards[s].entries[key]?.accessSeconds = seconds
+    }
+
+    /// The deadline of `key`, if it has one. Does not apply expiry.
+    public func deadline(_ key: Bytes) -> Int64? {
+        shards[shardIndex(for: key)].deadlines[key]
+    }
+
+    /// The entry for `key` without expiry checks (for iteration by callers that check).
+    public func rawEntry(_ key: Bytes) -> Entry? {
+        shards[shardIndex(for: key)].entries[key]
+    }
+
+    // MARK: Mutation
+
+    /// Stores `value` under `key`. Keeps the key's deadline only when `keepDeadline`.
+    public mutating func set(_ key: Bytes, _ value: Value, keepDeadline: Bool = false, accessSeconds: UInt32) {
+        let s = shardIndex(for: key)
+        var hadDeadline = false
+        let inserted = shards[s].entries.updateValue(
+            Entry(value: value, accessSeconds: accessSeconds), forKey: key)
+        if let previous = inserted {
+            hadDeadline = previous.hasDeadline
+        } else {
+            count += 1
+        }
+        if hadDeadline {
+            if keepDeadline {
+                shards[s].entries[key]?.hasDeadline = true
+            } else {
+                shards[s].deadlines.removeValue(forKey: key)
+                deadlineCount -= 1
+            }
+        }
+        if inserted == nil { splitIfNeeded() }
+    }
+
+    /// Replaces the value of an existing key in place, keeping its deadline.
+    ///
+    /// - Returns: false when the key does not exist.
+    @discardableResult
+    public mutating func update(_ key: Bytes, _ body: (inout Value) -> Void) -> Bool {
+        let s = shardIndex(for: key)
+        guard let index = shards[s].entries.index(forKey: key) else { return false }
+        body(&shards[s].entries.values[index].value)
+        return true
+    }
+
+    /// Deletes `key`. Does not check the deadline: a deleted expired key was still stored.
+    ///
+    /// - Returns: whether a key was stored.
+    @discardableResult
+    public mutating func remove(_ key: Bytes) -> Entry? {
+        removeEntry(key, shard: shardIndex(for: key))
+    }
+
+    @discardableResult
+    private mutating func removeEntry(_ key: Bytes, shard s: Int) -> Entry? {
+        guard let old = shards[s].entries.removeValue(forKey: key) else { return nil }
+        count -= 1
+        if old.hasDeadline {
+            shards[s].deadlines.removeValue(forKey: key)
+            deadlineCount -= 1
+        }
+        return old
+    }
+
+    /// Sets the absolute deadline of an existing key.
+    public mutating func setDeadline(_ key: Bytes, _ deadline: Int64) {
+        let s = shardIndex(for: key)
+        guard shards[s].entries[key] != nil else { return }
+        if shards[s].deadlines.updateValue(deadline, forKey: key) == nil {
+            deadlineCount += 1
+        }
+        shards[s].entries[key]?.hasDeadline = true
+    }
+
+    /// Removes the deadline of `key`.
+    ///
+    /// - Returns: whether there was one.
+    @discardableResult
+    public mutating func removeDeadline(_ key: Bytes) -> Bool {
+        let s = shardIndex(for: key)
+        guard shards[s].deadlines.removeValue(forKey: key) != nil else { return false }
+        deadlineCount -= 1
+        shards[s].entries[key]?.hasDeadline = false
+        return true
+    }
+
+    /// Removes every key.
+    public mutating func removeAll() {
+        self = Database()
+    }
+
+    // MARK: Growth
+
+    private mutating func splitIfNeeded() {
+        guard count > shards.count * Database.keysPerShard else { return }
+        let source = splitPointer
+        let target = shards.count
+        let mask = UInt64(levelBase * 2 - 1)
+        var moving = Shard()
+        var staying = Shard()
+        for (key, entry) in shards[source].entries {
+            if Int(truncatingIfNeeded: Database.placementHash(key) & mask) == source {
+                staying.entries[key] = entry
+            } else {
+                moving.entries[key] = entry
+            }
+        }
+        for (key, deadline) in shards[source].deadlines {
+            if Int(truncatingIfNeeded: Database.placementHash(key) & mask) == source {
+                staying.deadlines[key] = deadline
+            } else {
+                moving.deadlines[key] = deadline
+            }
+        }
+        shards[source] = staying
+        shards.append(moving)
+        precondition(shards.count == target + 1)
+        splitPointer += 1
+        if splitPointer == levelBase {
+            levelBase *= 2
+            splitPointer = 0
+        }
+    }
+
+    /// Applies `body` to one shard in place (for the expiry cycle and resizing).
+    mutating func withShard<R>(_ index: Int, _ body: (inout Shard) -> R) -> R {
+        body(&shards[index])
+    }
+
+    /// Adjusts counts after a caller removed entries from a shard directly.
+    mutating func noteRemoved(keys: Int, deadlines: Int) {
+        count -= keys
+        deadlineCount -= deadlines
+    }
+}

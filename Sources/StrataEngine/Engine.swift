@@ -1,0 +1,131 @@
+//! The engine: the 16 (configurable) databases, the statistics Redis reports, and command
+//! execution through the command table. It is owned by one thread (the server's event
+//! loop) and takes the time from its caller, so tests drive it with a fake clock.
+
+/// Counters `INFO stats` reports.
+public struct EngineStats: Sendable {
+    public var keyspaceHits = 0
+    public var keyspaceMisses = 0
+    public var expiredKeys = 0
+    public var evictedKeys = 0
+    public var commandsProcessed = 0
+    /// Writes since the last save (`rdb_changes_since_last_save`).
+    public var dirty = 0
+
+    public init() {}
+}
+
+/// Settings the engine's commands consult.
+public struct EngineSettings: Sendable {
+    /// Largest string a command may build (`proto-max-bulk-len`).
+    public var maxStringLength = 512 * 1024 * 1024
+
+    public init() {}
+}
+
+/// The keyspace and the command executor.
+public final class Engine {
+    /// The logical databases.
+    public var databases: [Database]
+    /// Statistics.
+    public var stats = EngineStats()
+    /// Settings.
+    public var settings = EngineSettings()
+    /// The command table.
+    public let commands: CommandTable
+    /// Where the active expiry cycle resumes: (database, shard).
+    var expiryCursor = (db: 0, shard: 0)
+    /// Random source for RANDOMKEY and sampling; replaceable for tests.
+    public var random = SystemRandomNumberGenerator()
+
+    /// An engine with `databaseCount` empty databases.
+    public init(databaseCount: Int = 16) {
+        databases = Array(repeating: Database(), count: max(1, databaseCount))
+        commands = CommandTable.standard
+    }
+
+    // MARK: Keyspace access (with lazy expiry)
+
+    /// Looks up `key` for writing: expired keys are deleted and not returned.
+    @inlinable
+    public func lookup(_ key: Bytes, db: Int, now: Int64) -> Value? {
+        let (entry, expired) = databases[db].entry(key, now: now)
+        if expired { stats.expiredKeys += 1 }
+        return entry?.value
+    }
+
+    /// Looks up `key` for reading: as ``lookup(_:db:now:)``, plus hit/miss statistics and
+    /// the access time.
+    @inlinable
+    public func read(_ key: Bytes, db: Int, now: Int64) -> Value? {
+        let (entry, expired) = databases[db].entry(key, now: now)
+        if expired { stats.expiredKeys += 1 }
+        guard let entry else {
+            stats.keyspaceMisses += 1
+            return nil
+        }
+        stats.keyspaceHits += 1
+        let seconds = UInt32(truncatingIfNeeded: now / 1000)
+        if entry.accessSeconds != seconds { databases[db].touch(key, seconds: seconds) }
+        return entry.value
+    }
+
+    /// Stores `value`, dropping any deadline unless `keepDeadline`.
+    @inlinable
+    public func store(_ key: Bytes, _ value: Value, db: Int, now: Int64, keepDeadline: Bool = false) {
+        databases[db].set(
+            key, value, keepDeadline: keepDeadline, accessSeconds: UInt32(truncatingIfNeeded: now / 1000))
+    }
+
+    /// Deletes `key` if it is live. Returns whether it was.
+    @inlinable
+    @discardableResult
+    public func delete(_ key: Bytes, db: Int, now: Int64) -> Bool {
+        let (entry, expired) = databases[db].entry(key, now: now)
+        if expired { stats.expiredKeys += 1 }
+        guard entry != nil else { return false }
+        databases[db].remove(key)
+        return true
+    }
+
+    /// The deadline of a live key, if any.
+    public func deadline(_ key: Bytes, db: Int) -> Int64? {
+        databases[db].deadline(key)
+    }
+
+    /// The number of keys in `db` (expired keys not yet reclaimed included, as Redis).
+    public func keyCount(db: Int) -> Int { databases[db].count }
+
+    // MARK: Execution
+
+    /// Executes an engine command. Arity and name are checked; server-handled commands
+    /// return an error here (the server intercepts them first).
+    ///
+    /// - Parameters:
+    ///   - args: the command and its arguments.
+    ///   - db: the client's database, updated by `SELECT`/`SWAPDB` style commands.
+    ///   - now: Unix time in milliseconds.
+    public func execute(_ args: [Bytes], db: inout Int, now: Int64) -> Reply {
+        switch commands.resolve(args) {
+        case .failure(let error):
+            return error
+        case .success(let spec):
+            guard case .engine(let handler) = spec.handler else {
+                return .error("ERR command '\(spec.name)' is not available here")
+            }
+            return run(handler, args: args, db: &db, now: now)
+        }
+    }
+
+    /// Runs a resolved handler and counts it.
+    @inlinable
+    public func run(
+        _ handler: (inout CommandContext) -> Reply, args: [Bytes], db: inout Int, now: Int64
+    ) -> Reply {
+        var context = CommandContext(engine: self, args: args, db: db, now: now)
+        let reply = handler(&context)
+        db = context.db
+        stats.commandsProcessed += 1
+        return reply
+    }
+}

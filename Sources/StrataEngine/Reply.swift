@@ -1,0 +1,82 @@
+/// A command's reply, independent of the wire protocol version; the server encodes it as
+/// RESP2 or RESP3 for each client.
+public enum Reply: Sendable, Equatable {
+    /// `+OK`.
+    case ok
+    /// A status reply, e.g. `PONG`.
+    case status(String)
+    /// An error; the text starts with its code, e.g. `ERR syntax error`.
+    case error(String)
+    /// An integer.
+    case integer(Int)
+    /// A bulk string.
+    case bulk(Bytes)
+    /// A null bulk string (RESP3 null).
+    case null
+    /// A null array (RESP3 null).
+    case nullArray
+    /// An array.
+    case array([Reply])
+    /// A map: RESP3 `%`, flattened to an array in RESP2.
+    case map([(Reply, Reply)])
+    /// A set: RESP3 `~`, an array in RESP2.
+    case set([Reply])
+    /// A double: RESP3 `,`, a bulk string in RESP2.
+    case double(Double)
+    /// A boolean: RESP3 `#`, an integer in RESP2.
+    case bool(Bool)
+    /// Verbatim text: RESP3 `=`, a bulk string in RESP2.
+    case verbatim(String)
+
+    /// A bulk string from text.
+    public static func text(_ string: String) -> Reply { .bulk(Bytes(string)) }
+
+    /// A bulk string or null.
+    public static func optional(_ bytes: Bytes?) -> Reply { bytes.map(Reply.bulk) ?? .null }
+
+    public static func == (lhs: Reply, rhs: Reply) -> Bool {
+        switch (lhs, rhs) {
+        case (.ok, .ok), (.null, .null), (.nullArray, .nullArray): return true
+        case (.status(let a), .status(let b)): return a == b
+        case (.error(let a), .error(let b)): return a == b
+        case (.integer(let a), .integer(let b)): return a == b
+        case (.bulk(let a), .bulk(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.set(let a), .set(let b)): return a == b
+        case (.double(let a), .double(let b)): return a == b || (a.isNaN && b.isNaN)
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.verbatim(let a), .verbatim(let b)): return a == b
+        case (.map(let a), .map(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+}
+
+/// Error replies with Redis 7's exact text.
+public enum Errors {
+    public static let syntax = Reply.error("ERR syntax error")
+    public static let wrongType = Reply.error(
+        "WRONGTYPE Operation against a key holding the wrong kind of value")
+    public static let notInteger = Reply.error("ERR value is not an integer or out of range")
+    public static let notFloat = Reply.error("ERR value is not a valid float")
+    public static let overflow = Reply.error("ERR increment or decrement would overflow")
+    public static let noSuchKey = Reply.error("ERR no such key")
+    public static let dbIndexOutOfRange = Reply.error("ERR DB index is out of range")
+    public static let bitOffset = Reply.error("ERR bit offset is not an integer or out of range")
+    public static let bitValue = Reply.error("ERR bit is not an integer or out of range")
+    public static let stringTooLong = Reply.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+
+    /// `ERR wrong number of arguments for 'name' command`.
+    public static func arity(_ name: String) -> Reply {
+        .error("ERR wrong number of arguments for '\(name)' command")
+    }
+
+    /// `ERR invalid expire time in 'name' command`.
+    public static func invalidExpireTime(_ name: String) -> Reply {
+        .error("ERR invalid expire time in '\(name)' command")
+    }
+}
+
+/// A reply can travel as the failure of a `Result` (an error reply a helper produced).
+extension Reply: Error {}

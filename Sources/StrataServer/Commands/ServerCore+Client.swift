@@ -1,0 +1,155 @@
+//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, HELP.
+
+import StrataEngine
+
+extension ServerCore {
+    func clientCommand(
+        _ spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
+    ) -> CommandOutcome {
+        switch spec.name {
+        case "client|id":
+            return .reply(.integer(Int(session.id)))
+        case "client|setname":
+            let name = args[2]
+            guard ClientNames.isValid(name) else {
+                return .reply(.error("ERR Client names cannot contain spaces, newlines or special characters."))
+            }
+            session.name = name.isEmpty ? nil : name.string
+            return .reply(.ok)
+        case "client|getname":
+            return .reply(session.name.map { .text($0) } ?? .null)
+        case "client|info":
+            let line = session.infoLine(
+                now: now, queryBuffer: connection.queryBufferSize, outputBuffer: connection.outputBufferSize)
+            return .reply(.verbatim(line + "\n"))
+        case "client|list":
+            return .reply(clientList(args, current: session, now: now))
+        case "client|kill":
+            return clientKill(args, current: session)
+        default:
+            return .reply(.array(ServerCore.clientHelp.map { .status($0) }))
+        }
+    }
+
+    static let clientHelp = [
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME", "    Return the name of the current connection.",
+        "ID", "    Return the ID of the current connection.",
+        "INFO", "    Return information about the current client connection.",
+        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
+        "    * USER <username>", "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
+        "    * ID <client-id>", "      Kill connections by client id.",
+        "LIST [options ...]", "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
+        "SETNAME <name>", "    Assign the name <name> to the current connection.",
+        "HELP", "    Print this help.",
+    ]
+
+    /// The info line of a registered client, using its live session.
+    private func line(_ handler: ConnectionHandler, current: ClientSession, now: Int64) -> String {
+        let session = handler.session.id == current.id ? current : handler.session
+        return session.infoLine(now: now, queryBuffer: handler.queryBufferSize, outputBuffer: handler.outputBufferSize)
+    }
+
+    func clientList(_ args: [Bytes], current: ClientSession, now: Int64) -> Reply {
+        var ids: Set<UInt64>?
+        var index = 2
+        while index < args.count {
+            if args[index].equalsIgnoringCase("type") && index + 1 < args.count {
+                let type = args[index + 1].lowercased.string
+                guard ["normal", "master", "replica", "slave", "pubsub"].contains(type) else {
+                    return .error("ERR Unknown client type '\(args[index + 1].string)'")
+                }
+                if type != "normal" { ids = [] }
+                index += 2
+            } else if args[index].equalsIgnoringCase("id") && index + 1 < args.count {
+                var wanted = ids ?? []
+                index += 1
+                while index < args.count {
+                    guard let id = args[index].strictInteger, id > 0 else {
+                        return .error("ERR Invalid client ID")
+                    }
+                    wanted.insert(UInt64(id))
+                    index += 1
+                }
+                ids = wanted
+            } else {
+                return Errors.syntax
+            }
+        }
+        var text = ""
+        for id in clients.keys.sorted() {
+            if let ids, !ids.contains(id) { continue }
+            if let handler = clients[id] { text += line(handler, current: current, now: now) + "\n" }
+        }
+        return .verbatim(text)
+    }
+
+    func clientKill(_ args: [Bytes], current: ClientSession) -> CommandOutcome {
+        if args.count == 3 {
+            let address = args[2].string
+            guard let target = clients.values.first(where: { $0.session.address == address }) else {
+                return .reply(.error("ERR No such client"))
+            }
+            return kill([target], current: current, skipMe: false, legacy: true)
+        }
+        guard args.count % 2 == 0 else { return .reply(Errors.syntax) }
+        var candidates = Array(clients.values)
+        var skipMe = true
+        var index = 2
+        while index + 1 < args.count {
+            let option = args[index]
+            let value = args[index + 1].string
+            if option.equalsIgnoringCase("id") {
+                guard let id = Int(value), id > 0 else {
+                    return .reply(.error("ERR client-id should be greater than 0"))
+                }
+                candidates = candidates.filter { $0.session.id == UInt64(id) }
+            } else if option.equalsIgnoringCase("addr") {
+                candidates = candidates.filter { $0.session.address == value }
+            } else if option.equalsIgnoringCase("laddr") {
+                candidates = candidates.filter { $0.session.localAddress == value }
+            } else if option.equalsIgnoringCase("type") {
+                let type = value.lowercased()
+                guard ["normal", "master", "replica", "slave", "pubsub"].contains(type) else {
+                    return .reply(.error("ERR Unknown client type '\(value)'"))
+                }
+                if type != "normal" { candidates = [] }
+            } else if option.equalsIgnoringCase("user") {
+                if value != "default" { candidates = [] }
+            } else if option.equalsIgnoringCase("skipme") {
+                switch value.lowercased() {
+                case "yes": skipMe = true
+                case "no": skipMe = false
+                default: return .reply(Errors.syntax)
+                }
+            } else {
+                return .reply(Errors.syntax)
+            }
+            index += 2
+        }
+        return kill(candidates, current: current, skipMe: skipMe, legacy: false)
+    }
+
+    private func kill(_ targets: [ConnectionHandler], current: ClientSession, skipMe: Bool, legacy: Bool) -> CommandOutcome {
+        var killed = 0
+        var killSelf = false
+        for target in targets {
+            if target.session.id == current.id {
+                if skipMe && !legacy { continue }
+                killSelf = true
+            } else {
+                target.terminate()
+            }
+            killed += 1
+        }
+        let reply: Reply = legacy ? .ok : .integer(killed)
+        return killSelf ? .replyThenClose(reply) : .reply(reply)
+    }
+}

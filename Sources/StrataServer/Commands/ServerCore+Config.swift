@@ -1,0 +1,105 @@
+//! CONFIG GET / SET / RESETSTAT / REWRITE / HELP over the directive table.
+
+import Foundation
+import StrataEngine
+
+extension ServerCore {
+    func configCommand(_ spec: CommandSpec, args: [Bytes]) -> Reply {
+        switch spec.name {
+        case "config|get":
+            var pairs: [(Reply, Reply)] = []
+            var seen = Set<String>()
+            for pattern in args.dropFirst(2) {
+                for directive in ConfigDirective.all where !seen.contains(directive.name) {
+                    if GlobPattern.matches(pattern.lowercased, Bytes(directive.name)) {
+                        seen.insert(directive.name)
+                        pairs.append((.text(directive.name), .text(directive.get(config))))
+                    }
+                }
+            }
+            return .map(pairs)
+        case "config|set":
+            return configSet(args)
+        case "config|resetstat":
+            let processed = 0
+            engine.stats = EngineStats()
+            engine.stats.commandsProcessed = processed
+            stats = ServerStats()
+            return .ok
+        case "config|rewrite":
+            return configRewrite()
+        default:
+            return .array(
+                [
+                    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+                    "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+                    "RESETSTAT", "    Reset statistics reported by the INFO command.",
+                    "REWRITE", "    Rewrite the configuration file.",
+                    "HELP", "    Print this help.",
+                ].map { .status($0) })
+        }
+    }
+
+    private func configSet(_ args: [Bytes]) -> Reply {
+        guard args.count % 2 == 0 else { return Errors.arity("config|set") }
+        var updated = config
+        var seen = Set<String>()
+        for index in stride(from: 2, to: args.count, by: 2) {
+            let name = args[index].string
+            guard let directive = ConfigDirective.named(name) else {
+                return .error("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
+            }
+            guard seen.insert(directive.name).inserted else {
+                return .error("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
+            }
+            guard directive.mutable else {
+                return .error("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
+            }
+            do {
+                let value = args[index + 1].string
+                let words = directive.name == "bind" ? value.split(separator: " ").map(String.init) : [value]
+                try directive.set(&updated, words)
+            } catch {
+                return .error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(error)")
+            }
+        }
+        config = updated
+        configurationChanged()
+        return .ok
+    }
+
+    private func configRewrite() -> Reply {
+        guard !config.configFile.isEmpty else { return .error("ERR The server is running without a config file") }
+        let defaults = ServerConfig()
+        var lines: [String] = []
+        var written = Set<String>()
+        if let existing = try? String(contentsOfFile: config.configFile, encoding: .utf8) {
+            for line in existing.split(separator: "\n", omittingEmptySubsequences: false) {
+                let trimmed = line.trimmingWhitespace()
+                let name = trimmed.split(separator: " ").first.map { $0.lowercased() } ?? ""
+                if !trimmed.hasPrefix("#"), let directive = ConfigDirective.named(name) {
+                    if written.insert(directive.name).inserted {
+                        lines.append("\(directive.name) \(ConfigLoader.quote(directive.get(config)))")
+                    }
+                } else {
+                    lines.append(String(line))
+                }
+            }
+        }
+        for directive in ConfigDirective.all where !written.contains(directive.name) {
+            if directive.get(config) != directive.get(defaults) {
+                lines.append("\(directive.name) \(ConfigLoader.quote(directive.get(config)))")
+            }
+        }
+        var text = lines.joined(separator: "\n")
+        if !text.hasSuffix("\n") { text += "\n" }
+        do {
+            try DurableFile.write(Array(text.utf8), to: config.configFile)
+        } catch {
+            logger.warning("CONFIG REWRITE failed: \(error)")
+            return .error("ERR Rewriting config file: \(error)")
+        }
+        return .ok
+    }
+}

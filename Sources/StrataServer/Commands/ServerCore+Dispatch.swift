@@ -1,0 +1,156 @@
+//! Server-executed commands: connection state (PING, QUIT, HELLO, AUTH, RESET), TIME and
+//! SHUTDOWN, and the routing to CLIENT, COMMAND, CONFIG and INFO.
+
+import RESP
+import StrataEngine
+
+extension ServerCore {
+    func runServerCommand(
+        _ spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
+    ) -> CommandOutcome {
+        switch spec.name {
+        case "ping":
+            if args.count > 2 { return .reply(Errors.arity("ping")) }
+            return .reply(args.count == 2 ? .bulk(args[1]) : .status("PONG"))
+        case "quit":
+            return .replyThenClose(.ok)
+        case "hello":
+            return hello(args, session: session)
+        case "auth":
+            return .reply(auth(args, session: session))
+        case "reset":
+            session.db = 0
+            session.resp = .resp2
+            session.name = nil
+            session.authenticated = !requiresPassword
+            return .reply(.status("RESET"))
+        case "time":
+            let micros = WallClock.nowMicroseconds()
+            return .reply(.array([.text(String(micros / 1_000_000)), .text(String(micros % 1_000_000))]))
+        case "shutdown":
+            return shutdown(args)
+        case "info":
+            return .reply(.verbatim(info(args, now: now)))
+        case "command":
+            return .reply(commandCommand(args))
+        default:
+            if spec.name.hasPrefix("client|") { return clientCommand(spec, args: args, session: session, connection: connection, now: now) }
+            if spec.name.hasPrefix("config|") { return .reply(configCommand(spec, args: args)) }
+            return .reply(.error("ERR unknown command '\(spec.name)'"))
+        }
+    }
+
+    /// Compares passwords in time independent of where they differ.
+    static func constantTimeEquals(_ a: Bytes, _ b: String) -> Bool {
+        let x = a.array
+        let y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        let length = max(x.count, y.count)
+        for i in 0..<length {
+            let p = i < x.count ? x[i] : 0
+            let q = i < y.count ? y[i] : 0
+            difference |= p ^ q
+        }
+        return difference == 0
+    }
+
+    /// Checks credentials; the user must be `default`.
+    func checkCredentials(user: Bytes?, password: Bytes) -> Bool {
+        if let user, user.string != "default" { return false }
+        if !requiresPassword { return user != nil }  // `AUTH default <anything>` with nopass succeeds
+        return ServerCore.constantTimeEquals(password, config.requirePass)
+    }
+
+    func auth(_ args: [Bytes], session: ClientSession) -> Reply {
+        guard args.count <= 3 else { return Errors.syntax }
+        if args.count == 2 && !requiresPassword {
+            return .error(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+            )
+        }
+        let user: Bytes? = args.count == 3 ? args[1] : nil
+        if checkCredentials(user: user, password: args[args.count - 1]) {
+            session.authenticated = true
+            return .ok
+        }
+        logger.notice("Failed authentication attempt from \(session.address)")
+        return .error("WRONGPASS invalid username-password pair or user is disabled.")
+    }
+
+    func hello(_ args: [Bytes], session: ClientSession) -> CommandOutcome {
+        var version = session.resp
+        var index = 1
+        if args.count >= 2 {
+            guard let requested = args[1].strictInteger else {
+                return .reply(.error("ERR Protocol version is not an integer or out of range"))
+            }
+            guard requested == 2 || requested == 3 else {
+                return .reply(.error("NOPROTO unsupported protocol version"))
+            }
+            version = requested == 3 ? .resp3 : .resp2
+            index = 2
+        }
+        var newName: String?
+        var authenticatedNow = false
+        while index < args.count {
+            let option = args[index]
+            let remaining = args.count - index - 1
+            if option.equalsIgnoringCase("auth") && remaining >= 2 {
+                guard checkCredentials(user: args[index + 1], password: args[index + 2]) else {
+                    return .reply(.error("WRONGPASS invalid username-password pair or user is disabled."))
+                }
+                authenticatedNow = true
+                index += 3
+            } else if option.equalsIgnoringCase("setname") && remaining >= 1 {
+                let name = args[index + 1]
+                guard ClientNames.isValid(name) else {
+                    return .reply(.error("ERR Client names cannot contain spaces, newlines or special characters."))
+                }
+                newName = name.string
+                index += 2
+            } else {
+                return .reply(.error("ERR Syntax error in HELLO option '\(option.string)'"))
+            }
+        }
+        if !session.authenticated && !authenticatedNow {
+            return .reply(
+                .error(
+                    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+                ))
+        }
+        if authenticatedNow { session.authenticated = true }
+        if let newName { session.name = newName.isEmpty ? nil : newName }
+        session.resp = version
+        return .reply(
+            .map([
+                (.text("server"), .text("redis")),
+                (.text("version"), .text(ServerVersion.redisCompatible)),
+                (.text("proto"), .integer(version.rawValue)),
+                (.text("id"), .integer(Int(session.id))),
+                (.text("mode"), .text("standalone")),
+                (.text("role"), .text("master")),
+                (.text("modules"), .array([])),
+            ]))
+    }
+
+    func shutdown(_ args: [Bytes]) -> CommandOutcome {
+        for option in args.dropFirst() {
+            let known = ["nosave", "save", "now", "force", "abort"]
+            guard known.contains(option.lowercased.string) else { return .reply(Errors.syntax) }
+            if option.equalsIgnoringCase("abort") {
+                return .reply(.error("ERR No shutdown in progress."))
+            }
+        }
+        logger.notice("User requested shutdown...")
+        shutdownRequested?()
+        return .none
+    }
+}
+
+/// Rules for client names.
+enum ClientNames {
+    /// Names may not contain spaces, newlines or characters outside `!`...`~`.
+    static func isValid(_ name: Bytes) -> Bool {
+        name.withUnsafeBytes { raw in raw.allSatisfy { $0 >= 33 && $0 <= 126 } }
+    }
+}

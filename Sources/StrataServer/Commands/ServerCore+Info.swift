@@ -1,0 +1,156 @@
+//! INFO: sections and field names as Redis 7.0 prints them.
+
+import Foundation
+import StrataEngine
+
+extension ServerCore {
+    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"]
+
+    func info(_ args: [Bytes], now: Int64) -> String {
+        var wanted: [String] = []
+        if args.count == 1 {
+            wanted = ServerCore.defaultSections
+        } else {
+            for arg in args.dropFirst() {
+                let name = arg.lowercased.string
+                switch name {
+                case "default": wanted += ServerCore.defaultSections
+                case "all", "everything": wanted += ServerCore.defaultSections
+                default: wanted.append(name)
+                }
+            }
+        }
+        var seen = Set<String>()
+        var parts: [String] = []
+        for section in wanted where seen.insert(section).inserted {
+            if let body = infoSection(section, now: now) { parts.append(body) }
+        }
+        return parts.joined(separator: "\r\n")
+    }
+
+    private func fields(_ title: String, _ pairs: [(String, String)]) -> String {
+        "# \(title)\r\n" + pairs.map { "\($0.0):\($0.1)\r\n" }.joined()
+    }
+
+    func infoSection(_ name: String, now: Int64) -> String? {
+        switch name {
+        case "server":
+            let uptime = (now - startedAt) / 1000
+            return fields(
+                "Server",
+                [
+                    ("redis_version", ServerVersion.redisCompatible),
+                    ("strata_version", ServerVersion.strata),
+                    ("redis_git_sha1", "00000000"), ("redis_git_dirty", "0"), ("redis_build_id", "0"),
+                    ("redis_mode", "standalone"), ("os", ServerCore.osName), ("arch_bits", "64"),
+                    ("monotonic_clock", "POSIX clock_gettime"), ("multiplexing_api", "epoll"),
+                    ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"),
+                    ("process_id", String(ProcessInfo.processInfo.processIdentifier)),
+                    ("process_supervised", "no"), ("run_id", runID), ("tcp_port", String(boundPort)),
+                    ("server_time_usec", String(WallClock.nowMicroseconds())),
+                    ("uptime_in_seconds", String(uptime)), ("uptime_in_days", String(uptime / 86400)),
+                    ("hz", String(config.hz)), ("configured_hz", String(config.hz)),
+                    ("lru_clock", String((now / 1000) & 0xFFFFFF)),
+                    ("executable", CommandLine.arguments.first ?? ""),
+                    ("config_file", config.configFile), ("io_threads_active", "0"),
+                ])
+        case "clients":
+            var maxInput = 0
+            var maxOutput = 0
+            for client in clients.values {
+                maxInput = max(maxInput, client.queryBufferSize)
+                maxOutput = max(maxOutput, client.outputBufferSize)
+            }
+            return fields(
+                "Clients",
+                [
+                    ("connected_clients", String(clients.count)), ("cluster_connections", "0"),
+                    ("maxclients", String(config.maxClients)),
+                    ("client_recent_max_input_buffer", String(maxInput)),
+                    ("client_recent_max_output_buffer", String(maxOutput)),
+                    ("blocked_clients", "0"), ("tracking_clients", "0"), ("clients_in_timeout_table", "0"),
+                ])
+        case "memory":
+            let used = ProcessMemory.allocatedBytes()
+            let rss = ProcessMemory.residentBytes()
+            peakMemory = max(peakMemory, used)
+            let total = ProcessMemory.totalSystemBytes()
+            return fields(
+                "Memory",
+                [
+                    ("used_memory", String(used)), ("used_memory_human", ProcessMemory.human(used)),
+                    ("used_memory_rss", String(rss)), ("used_memory_rss_human", ProcessMemory.human(rss)),
+                    ("used_memory_peak", String(peakMemory)),
+                    ("used_memory_peak_human", ProcessMemory.human(peakMemory)),
+                    ("used_memory_peak_perc", String(format: "%.2f%%", peakMemory > 0 ? Double(used) * 100 / Double(peakMemory) : 100)),
+                    ("used_memory_startup", String(startupMemory)),
+                    ("used_memory_dataset", String(max(0, used - startupMemory))),
+                    ("total_system_memory", String(total)),
+                    ("total_system_memory_human", ProcessMemory.human(total)),
+                    ("maxmemory", "0"), ("maxmemory_human", "0B"), ("maxmemory_policy", "noeviction"),
+                    ("mem_fragmentation_ratio", String(format: "%.2f", used > 0 ? Double(rss) / Double(used) : 0)),
+                    ("mem_allocator", "libc"), ("lazyfree_pending_objects", "0"),
+                ])
+        case "persistence":
+            return fields(
+                "Persistence",
+                [
+                    ("loading", "0"), ("async_loading", "0"),
+                    ("rdb_changes_since_last_save", String(engine.stats.dirty)),
+                    ("rdb_bgsave_in_progress", "0"), ("rdb_last_save_time", String(startedAt / 1000)),
+                    ("aof_enabled", "0"), ("aof_rewrite_in_progress", "0"),
+                ])
+        case "stats":
+            return fields(
+                "Stats",
+                [
+                    ("total_connections_received", String(stats.totalConnectionsReceived)),
+                    ("total_commands_processed", String(engine.stats.commandsProcessed)),
+                    ("instantaneous_ops_per_sec", String(stats.instantaneousOpsPerSecond)),
+                    ("total_net_input_bytes", String(stats.netInputBytes)),
+                    ("total_net_output_bytes", String(stats.netOutputBytes)),
+                    ("rejected_connections", String(stats.rejectedConnections)),
+                    ("expired_keys", String(engine.stats.expiredKeys)),
+                    ("evicted_keys", String(engine.stats.evictedKeys)),
+                    ("keyspace_hits", String(engine.stats.keyspaceHits)),
+                    ("keyspace_misses", String(engine.stats.keyspaceMisses)),
+                    ("pubsub_channels", "0"), ("pubsub_patterns", "0"),
+                    ("total_error_replies", String(stats.errorReplies)),
+                    ("unexpected_error_replies", "0"),
+                ])
+        case "replication":
+            return fields(
+                "Replication",
+                [
+                    ("role", "master"), ("connected_slaves", "0"), ("master_failover_state", "no-failover"),
+                    ("master_replid", runID), ("master_repl_offset", "0"),
+                ])
+        case "cpu":
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            func seconds(_ t: timeval) -> String { String(format: "%.6f", Double(t.tv_sec) + Double(t.tv_usec) / 1e6) }
+            return fields("CPU", [("used_cpu_sys", seconds(usage.ru_stime)), ("used_cpu_user", seconds(usage.ru_utime))])
+        case "cluster":
+            return fields("Cluster", [("cluster_enabled", "0")])
+        case "keyspace":
+            var pairs: [(String, String)] = []
+            for (index, db) in engine.databases.enumerated() where db.count > 0 {
+                pairs.append(("db\(index)", "keys=\(db.count),expires=\(db.deadlineCount),avg_ttl=0"))
+            }
+            return fields("Keyspace", pairs)
+        default:
+            return nil
+        }
+    }
+
+    static let osName: String = {
+        var name = utsname()
+        uname(&name)
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+        return "\(text(name.sysname)) \(text(name.release)) \(text(name.machine))"
+    }()
+}

@@ -1,0 +1,104 @@
+/// One configuration directive: its name, how to print it, and how to set it.
+public struct ConfigDirective: Sendable {
+    /// The directive name, lowercase, as redis.conf spells it.
+    public let name: String
+    /// Whether `CONFIG SET` may change it.
+    public let mutable: Bool
+    /// Renders the current value as `CONFIG GET` prints it.
+    let get: @Sendable (ServerConfig) -> String
+    /// Parses arguments into the configuration.
+    let set: @Sendable (inout ServerConfig, [String]) throws -> Void
+
+    /// Every directive Strata implements.
+    public static let all: [ConfigDirective] = [
+        int("port", 0...65535, \.port, mutable: false),
+        ConfigDirective(
+            name: "bind", mutable: false, get: { $0.bind.joined(separator: " ") },
+            set: { config, args in
+                guard !args.isEmpty else { throw ConfigError.badDirective }
+                config.bind = args.flatMap { $0.split(separator: " ").map(String.init) }
+            }),
+        bool("protected-mode", \.protectedMode),
+        string("requirepass", \.requirePass),
+        string("dir", \.dir, mutable: false),
+        int("databases", 1...Int(Int32.max), \.databases, mutable: false),
+        int("maxclients", 1...Int(Int32.max), \.maxClients),
+        int("timeout", 0...Int(Int32.max), \.timeout),
+        int("tcp-keepalive", 0...Int(Int32.max), \.tcpKeepalive),
+        ConfigDirective(
+            name: "loglevel", mutable: true, get: { $0.logLevel },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                let level = args[0].lowercased()
+                guard ["debug", "verbose", "notice", "warning", "nothing"].contains(level) else {
+                    throw ConfigError.invalidValue("argument(s) must be one of the following: debug, verbose, notice, warning, nothing")
+                }
+                config.logLevel = level
+            }),
+        string("logfile", \.logFile, mutable: false),
+        string("pidfile", \.pidFile, mutable: false),
+        int("hz", 0...Int(Int32.max), \.hz, clamp: 1...500),
+        memory("proto-max-bulk-len", 1024 * 1024...Int(Int64.max), \.protoMaxBulkLen),
+        memory("client-query-buffer-limit", 1024 * 1024...Int(Int64.max), \.clientQueryBufferLimit),
+        ConfigDirective(
+            name: "daemonize", mutable: false, get: { $0.daemonize ? "yes" : "no" },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                if try ConfigValueParsing.bool(args[0]) {
+                    throw ConfigError.invalidValue("Strata does not daemonize; run it under a supervisor (systemd)")
+                }
+                config.daemonize = false
+            }),
+    ]
+
+    /// Looks a directive up by name, case-insensitively.
+    public static func named(_ name: String) -> ConfigDirective? {
+        let lower = name.lowercased()
+        return all.first { $0.name == lower }
+    }
+
+    static func int(
+        _ name: String, _ range: ClosedRange<Int>, _ path: WritableKeyPath<ServerConfig, Int> & Sendable,
+        mutable: Bool = true, clamp: ClosedRange<Int>? = nil
+    ) -> ConfigDirective {
+        ConfigDirective(
+            name: name, mutable: mutable, get: { String($0[keyPath: path]) },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                var value = try ConfigValueParsing.integer(args[0], range)
+                if let clamp { value = min(max(value, clamp.lowerBound), clamp.upperBound) }
+                config[keyPath: path] = value
+            })
+    }
+
+    static func memory(
+        _ name: String, _ range: ClosedRange<Int>, _ path: WritableKeyPath<ServerConfig, Int> & Sendable
+    ) -> ConfigDirective {
+        ConfigDirective(
+            name: name, mutable: true, get: { String($0[keyPath: path]) },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                config[keyPath: path] = try ConfigValueParsing.memory(args[0], range)
+            })
+    }
+
+    static func bool(_ name: String, _ path: WritableKeyPath<ServerConfig, Bool> & Sendable) -> ConfigDirective {
+        ConfigDirective(
+            name: name, mutable: true, get: { $0[keyPath: path] ? "yes" : "no" },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                config[keyPath: path] = try ConfigValueParsing.bool(args[0])
+            })
+    }
+
+    static func string(
+        _ name: String, _ path: WritableKeyPath<ServerConfig, String> & Sendable, mutable: Bool = true
+    ) -> ConfigDirective {
+        ConfigDirective(
+            name: name, mutable: mutable, get: { $0[keyPath: path] },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                config[keyPath: path] = args[0]
+            })
+    }
+}

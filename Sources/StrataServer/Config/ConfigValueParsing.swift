@@ -1,0 +1,65 @@
+/// Value syntax of configuration directives, as redis.conf accepts them.
+enum ConfigValueParsing {
+    /// `yes`/`no`, case-insensitively.
+    static func bool(_ text: String) throws -> Bool {
+        switch text.lowercased() {
+        case "yes": return true
+        case "no": return false
+        default: throw ConfigError.invalidValue("argument must be 'yes' or 'no'")
+        }
+    }
+
+    /// An integer within `range`.
+    static func integer(_ text: String, _ range: ClosedRange<Int>) throws -> Int {
+        guard let value = Int(text) else {
+            throw ConfigError.invalidValue("argument couldn't be parsed into an integer")
+        }
+        guard range.contains(value) else {
+            throw ConfigError.invalidValue("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
+        }
+        return value
+    }
+
+    /// A memory size: a number with an optional unit (`k`, `kb`, `m`, `mb`, `g`, `gb`;
+    /// `k` is 1000, `kb` is 1024, as redis.conf).
+    static func memory(_ text: String, _ range: ClosedRange<Int> = 0...Int.max) throws -> Int {
+        let lower = text.lowercased()
+        let units: [(String, Int)] = [
+            ("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024 * 1024 * 1024),
+            ("k", 1000), ("m", 1_000_000), ("g", 1_000_000_000), ("b", 1),
+        ]
+        var digits = Substring(lower)
+        var multiplier = 1
+        for (suffix, factor) in units where lower.hasSuffix(suffix) {
+            digits = lower.dropLast(suffix.count)
+            multiplier = factor
+            break
+        }
+        guard let number = Int(digits), number >= 0 else {
+            throw ConfigError.invalidValue("argument must be a memory value")
+        }
+        let (value, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        guard !overflow, range.contains(value) else {
+            throw ConfigError.invalidValue("argument must be a memory value")
+        }
+        return value
+    }
+}
+
+/// A configuration problem.
+public enum ConfigError: Error, Equatable, CustomStringConvertible {
+    /// The directive is not known, or has the wrong number of arguments.
+    case badDirective
+    /// The value does not parse or is out of range; the text says why.
+    case invalidValue(String)
+    /// The directive cannot be changed at run time.
+    case immutable
+
+    public var description: String {
+        switch self {
+        case .badDirective: return "Bad directive or wrong number of arguments"
+        case .invalidValue(let reason): return reason
+        case .immutable: return "can't set immutable config"
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Logging
+
+/// The server's configuration: every directive Strata implements, with Redis 7's names
+/// and defaults. Read from a redis.conf-style file and `--directive value` arguments, and
+/// changed at run time through `CONFIG SET` where Redis allows it.
+public struct ServerConfig: Sendable {
+    /// `port`: TCP port, default 6379.
+    public var port = 6379
+    /// `bind`: addresses to listen on, default `127.0.0.1 -::1`... Strata listens on IPv4 loopback.
+    public var bind: [String] = ["127.0.0.1"]
+    /// `protected-mode`: refuse non-loopback clients when no password is set, default yes.
+    public var protectedMode = true
+    /// `requirepass`: the default user's password; empty means none.
+    public var requirePass = ""
+    /// `dir`: working directory for data files, default `.`.
+    public var dir = "."
+    /// `databases`: number of logical databases, default 16.
+    public var databases = 16
+    /// `maxclients`: connection limit, default 10000.
+    public var maxClients = 10000
+    /// `timeout`: close clients idle this many seconds; 0 never.
+    public var timeout = 0
+    /// `tcp-keepalive`: keepalive interval in seconds; 0 off. Default 300.
+    public var tcpKeepalive = 300
+    /// `loglevel`: debug, verbose, notice, warning or nothing. Default notice.
+    public var logLevel = "notice"
+    /// `logfile`: path of the log file; empty logs to standard output.
+    public var logFile = ""
+    /// `pidfile`: where to write the process id; empty writes none.
+    public var pidFile = ""
+    /// `hz`: background task frequency, 1–500, default 10.
+    public var hz = 10
+    /// `proto-max-bulk-len`: largest bulk string, default 512 MiB.
+    public var protoMaxBulkLen = 512 * 1024 * 1024
+    /// `client-query-buffer-limit`: largest unparsed input per client, default 1 GiB.
+    public var clientQueryBufferLimit = 1024 * 1024 * 1024
+    /// `daemonize`: Strata never forks; only `no` is accepted.
+    public var daemonize = false
+    /// The config file the server was started with, for `CONFIG REWRITE` and `INFO`.
+    public var configFile = ""
+
+    /// Defaults.
+    public init() {}
+
+    /// The swift-log level for `loglevel`.
+    public var loggerLevel: Logger.Level {
+        switch logLevel {
+        case "debug": return .debug
+        case "verbose": return .info
+        case "notice": return .notice
+        case "warning": return .warning
+        default: return .critical
+        }
+    }
+}

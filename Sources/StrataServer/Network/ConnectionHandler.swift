@@ -1,0 +1,188 @@
+//! The per-connection channel handler: the server's hot path. Following DESIGN.md, RESP is
+//! parsed directly in the read callback, each command executes inline on the event loop,
+//! replies are appended to one outgoing buffer, and that buffer is flushed once per read
+//! batch (`channelReadComplete`). When the client stops reading its replies, reading its
+//! requests stops too (back-pressure), so a slow client cannot grow our memory unbounded.
+
+import NIOCore
+import RESP
+import StrataEngine
+
+extension Bytes: RESPArgument {}
+
+/// Handles one client connection.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private unowned let core: ServerCore
+    /// The client's state.
+    let session: ClientSession
+    private var parser: RESPRequestParser<Bytes>
+    private var inbound: ByteBuffer
+    private var outbound: ByteBuffer
+    private var context: ChannelHandlerContext?
+    private var closing = false
+    private var hasPendingWrite = false
+
+    init(core: ServerCore, session: ClientSession, allocator: ByteBufferAllocator) {
+        self.core = core
+        self.session = session
+        self.parser = RESPRequestParser(limits: core.parserLimits, authenticated: session.authenticated)
+        self.inbound = allocator.buffer(capacity: 0)
+        self.outbound = allocator.buffer(capacity: 1024)
+    }
+
+    /// Bytes of unparsed input held for this client.
+    var queryBufferSize: Int { inbound.readableBytes }
+    /// Bytes of replies held and not yet handed to the socket.
+    var outputBufferSize: Int { outbound.readableBytes }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let refusal = core.admit(self) {
+            outbound.writeRESPError(refusal)
+            closeAfterFlush(context)
+            return
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        core.unregister(self)
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        var buffer = unwrapInboundIn(data)
+        core.stats.netInputBytes += buffer.readableBytes
+        if inbound.readableBytes == 0 {
+            inbound = buffer
+        } else {
+            inbound.writeBuffer(&buffer)
+        }
+        if inbound.readableBytes > core.config.clientQueryBufferLimit {
+            core.logger.warning("Closing client that reached max query buffer length: id=\(session.id) addr=\(session.address)")
+            closing = true
+            context.close(promise: nil)
+            return
+        }
+        processInbound(context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushOutbound(context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            // Input may have been left unprocessed while paused.
+            if inbound.readableBytes > 0 && !closing {
+                processInbound(context)
+                flushOutbound(context)
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        closing = true
+        context.close(promise: nil)
+    }
+
+    /// Closes this client (CLIENT KILL, timeout, shutdown) after what is queued is written.
+    func terminate() {
+        guard let context, !closing else { return }
+        closeAfterFlush(context)
+    }
+
+    // MARK: Processing
+
+    private func processInbound(_ context: ChannelHandlerContext) {
+        while !closing {
+            let command: [Bytes]?
+            do {
+                command = try parser.next(&inbound)
+            } catch let error as RESPProtocolError {
+                core.stats.protocolErrors += 1
+                core.logger.debug("Protocol error from client id=\(session.id) addr=\(session.address): \(error.message)")
+                outbound.writeRESPError("ERR " + error.message)
+                closeAfterFlush(context)
+                return
+            } catch {
+                closeAfterFlush(context)
+                return
+            }
+            guard let command else { break }
+            let outcome = core.execute(command, session: session, connection: self)
+            switch outcome {
+            case .reply(let reply):
+                ReplyEncoder.write(reply, into: &outbound, version: session.resp)
+            case .replyThenClose(let reply):
+                ReplyEncoder.write(reply, into: &outbound, version: session.resp)
+                closeAfterFlush(context)
+                return
+            case .none:
+                break
+            }
+            parser.authenticated = session.authenticated
+            if outbound.readableBytes > 64 * 1024 {
+                writeOutbound(context)
+                if !context.channel.isWritable {
+                    // The client is not reading: stop reading its requests until it does.
+                    context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                    break
+                }
+            }
+        }
+        if inbound.readableBytes == 0 {
+            inbound.clear()
+        } else if inbound.readerIndex > 1024 * 1024 {
+            inbound.discardReadBytes()
+        }
+        writeOutbound(context)
+    }
+
+    private func writeOutbound(_ context: ChannelHandlerContext) {
+        guard outbound.readableBytes > 0 else { return }
+        core.stats.netOutputBytes += outbound.readableBytes
+        let buffer = outbound
+        outbound = context.channel.allocator.buffer(capacity: Swift.min(Swift.max(buffer.readableBytes, 1024), 64 * 1024))
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        hasPendingWrite = true
+    }
+
+    private func flushOutbound(_ context: ChannelHandlerContext) {
+        writeOutbound(context)
+        if hasPendingWrite {
+            hasPendingWrite = false
+            context.flush()
+        }
+    }
+
+    private func closeAfterFlush(_ context: ChannelHandlerContext) {
+        closing = true
+        core.stats.netOutputBytes += outbound.readableBytes
+        let buffer = outbound
+        outbound = context.channel.allocator.buffer(capacity: 0)
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// What the server does after a command.
+enum CommandOutcome {
+    /// Send the reply.
+    case reply(Reply)
+    /// Send the reply, then close the connection.
+    case replyThenClose(Reply)
+    /// Send nothing (the connection is being closed by other means).
+    case none
+}

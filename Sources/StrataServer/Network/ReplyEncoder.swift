@@ -1,0 +1,48 @@
+import NIOCore
+import RESP
+import StrataEngine
+
+/// Encodes engine replies as RESP2 or RESP3 into an outgoing buffer.
+enum ReplyEncoder {
+    /// Appends `reply` to `buffer` in the client's protocol version.
+    static func write(_ reply: Reply, into buffer: inout ByteBuffer, version: RESPVersion) {
+        switch reply {
+        case .ok:
+            buffer.writeStaticString("+OK\r\n")
+        case .status(let text):
+            buffer.writeRESPSimpleString(text)
+        case .error(let message):
+            buffer.writeRESPError(message)
+        case .integer(let n):
+            buffer.writeRESPInteger(n)
+        case .bulk(let bytes):
+            bytes.withUnsafeBytes { buffer.writeRESPBulk($0) }
+        case .null:
+            buffer.writeRESPNull(version)
+        case .nullArray:
+            buffer.writeRESPNullArray(version)
+        case .array(let items):
+            buffer.writeRESPHeader(UInt8(ascii: "*"), count: items.count)
+            for item in items { write(item, into: &buffer, version: version) }
+        case .set(let items):
+            buffer.writeRESPHeader(version == .resp3 ? UInt8(ascii: "~") : UInt8(ascii: "*"), count: items.count)
+            for item in items { write(item, into: &buffer, version: version) }
+        case .map(let pairs):
+            if version == .resp3 {
+                buffer.writeRESPHeader(UInt8(ascii: "%"), count: pairs.count)
+            } else {
+                buffer.writeRESPHeader(UInt8(ascii: "*"), count: pairs.count * 2)
+            }
+            for (key, value) in pairs {
+                write(key, into: &buffer, version: version)
+                write(value, into: &buffer, version: version)
+            }
+        case .double(let value):
+            buffer.writeRESPDouble(value, version)
+        case .bool(let value):
+            buffer.writeRESPBool(value, version)
+        case .verbatim(let text):
+            buffer.writeRESPVerbatim(text, version)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Memory the process really uses. `used_memory` is what the allocator has handed out
+//! (glibc's `mallinfo2`: in-use arena bytes plus mmapped blocks; the daemon limits glibc
+//! to one arena at start so that figure covers every thread). `used_memory_rss` is the
+//! resident set from `/proc/self/statm`.
+
+import CMallocInfo
+import Foundation
+
+/// Reads process memory figures.
+public enum ProcessMemory {
+    /// Bytes allocated through malloc and not yet freed.
+    public static func allocatedBytes() -> Int {
+        let bytes = Int(strata_malloc_allocated_bytes())
+        return bytes > 0 ? bytes : residentBytes()
+    }
+
+    /// Resident set size in bytes.
+    public static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// Total physical memory in bytes.
+    public static func totalSystemBytes() -> Int {
+        Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// Returns freed heap pages to the system (after mass deletion).
+    public static func trim() {
+        strata_malloc_trim()
+    }
+
+    /// Limits glibc to a single arena so `allocatedBytes` sees every thread's allocations.
+    /// Call before any thread starts.
+    public static func useSingleArena() {
+        strata_malloc_single_arena()
+    }
+
+    /// Redis's human-readable byte counts (`1.50M`).
+    public static func human(_ bytes: Int) -> String {
+        let value = Double(bytes)
+        if value < 1024 { return "\(bytes)B" }
+        let units: [(Double, String)] = [(1024, "K"), (1024 * 1024, "M"), (1024 * 1024 * 1024, "G"), (1024.0 * 1024 * 1024 * 1024, "T")]
+        var chosen = units[0]
+        for unit in units where value >= unit.0 { chosen = unit }
+        return String(format: "%.2f%@", value / chosen.0, chosen.1)
+    }
+}

@@ -1,0 +1,66 @@
+//! Background work on the event loop: the active expiry cycle (adaptive: it reschedules
+//! itself quickly while it keeps finding stale keys, and at `hz` otherwise, each slice
+//! bounded to about a millisecond so client latency stays low), client idle timeouts and
+//! statistics sampling.
+
+import NIOCore
+import StrataEngine
+
+extension ServerCore {
+    /// Longest time one expiry slice may run, in nanoseconds.
+    static let expirySliceNanoseconds: UInt64 = 1_000_000
+    /// Deadlines examined per engine call inside a slice.
+    static let expiryChecksPerCall = 2000
+
+    func startBackgroundTasks() {
+        scheduleExpiry(in: .milliseconds(Int64(1000 / max(1, config.hz))))
+        eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
+            self?.sampleStatistics()
+        }
+        eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
+            self?.closeIdleClients()
+        }
+    }
+
+    private func scheduleExpiry(in delay: TimeAmount) {
+        eventLoop.scheduleTask(in: delay) { [weak self] in
+            guard let self else { return }
+            let fast = self.runExpirySlice()
+            self.scheduleExpiry(in: fast ? .milliseconds(1) : .milliseconds(Int64(1000 / max(1, self.config.hz))))
+        }
+    }
+
+    /// Runs expiry for up to one slice; returns whether to come back soon.
+    func runExpirySlice() -> Bool {
+        let start = WallClock.monotonicNanoseconds()
+        var total = ExpiryCycleResult()
+        repeat {
+            let result = engine.activeExpireCycle(now: WallClock.nowMilliseconds(), budget: ServerCore.expiryChecksPerCall)
+            total.checked += result.checked
+            total.expired += result.expired
+            total.budgetExhausted = result.budgetExhausted
+            if !result.wantsFastFollowUp { break }
+        } while WallClock.monotonicNanoseconds() - start < ServerCore.expirySliceNanoseconds
+        expiredSinceTrim += total.expired
+        let again = total.budgetExhausted && total.expired * 10 >= total.checked && total.expired > 0
+        if !again && total.expired == 0 && expiredSinceTrim > 10_000 {
+            // A wave of expiry has ended: hand the freed pages back to the system.
+            expiredSinceTrim = 0
+            ProcessMemory.trim()
+        }
+        return again
+    }
+
+    private func sampleStatistics() {
+        stats.sample(now: WallClock.nowMilliseconds(), commands: engine.stats.commandsProcessed)
+    }
+
+    private func closeIdleClients() {
+        guard config.timeout > 0 else { return }
+        let now = WallClock.nowMilliseconds()
+        for client in clients.values where now - client.session.lastInteraction > Int64(config.timeout) * 1000 {
+            logger.info("Closing idle client id=\(client.session.id)")
+            client.terminate()
+        }
+    }
+}

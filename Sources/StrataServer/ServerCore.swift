@@ -1,0 +1,127 @@
+//! The server's state on its event loop: the engine, configuration, connected clients and
+//! statistics, and command dispatch. Everything here runs on the one event loop that owns
+//! the keyspace; nothing is locked.
+
+import Logging
+import NIOCore
+import RESP
+import StrataEngine
+
+/// Event-loop-confined server state and dispatch.
+final class ServerCore {
+    let engine: Engine
+    var config: ServerConfig
+    var parserLimits: RESPParserLimits
+    var stats = ServerStats()
+    var logger: Logger
+    let eventLoop: EventLoop
+    let startedAt: Int64
+    let runID: String
+    var clients: [UInt64: ConnectionHandler] = [:]
+    private var nextClientID: UInt64 = 1
+    /// Called on the event loop when SHUTDOWN is executed.
+    var shutdownRequested: (() -> Void)?
+    /// The port actually bound (differs from `config.port` when that is 0).
+    var boundPort = 0
+    /// Keys expired by the active cycle since memory was last trimmed.
+    var expiredSinceTrim = 0
+    /// Highest `used_memory` seen.
+    var peakMemory = 0
+    /// `used_memory` when the server started serving.
+    var startupMemory = 0
+
+    init(config: ServerConfig, logger: Logger, eventLoop: EventLoop) {
+        self.config = config
+        self.logger = logger
+        self.eventLoop = eventLoop
+        self.engine = Engine(databaseCount: config.databases)
+        self.engine.settings.maxStringLength = config.protoMaxBulkLen
+        self.parserLimits = RESPParserLimits(maxBulkLength: config.protoMaxBulkLen)
+        self.startedAt = WallClock.nowMilliseconds()
+        var generator = SystemRandomNumberGenerator()
+        self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+    }
+
+    /// Whether a password is required.
+    var requiresPassword: Bool { !config.requirePass.isEmpty }
+
+    /// Creates the session for a new connection.
+    func makeSession(remote: SocketAddress?, local: SocketAddress?, fd: Int) -> ClientSession {
+        let id = nextClientID
+        nextClientID += 1
+        return ClientSession(
+            id: id, authenticated: !requiresPassword, address: ServerCore.describe(remote),
+            localAddress: ServerCore.describe(local), fd: fd, now: WallClock.nowMilliseconds())
+    }
+
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address, let ip = address.ipAddress, let port = address.port else { return "?:0" }
+        return "\(ip):\(port)"
+    }
+
+    /// Registers a connection, or returns the error to send before closing it.
+    func admit(_ connection: ConnectionHandler) -> String? {
+        stats.totalConnectionsReceived += 1
+        if clients.count >= config.maxClients {
+            stats.rejectedConnections += 1
+            return "ERR max number of clients reached"
+        }
+        if ProtectedMode.refuses(
+            protectedMode: config.protectedMode, hasPassword: requiresPassword,
+            clientAddress: connection.session.address)
+        {
+            stats.rejectedConnections += 1
+            logger.warning("Denied non-loopback client \(connection.session.address) in protected mode")
+            return ProtectedMode.deniedMessage
+        }
+        clients[connection.session.id] = connection
+        return nil
+    }
+
+    /// Removes a closed connection.
+    func unregister(_ connection: ConnectionHandler) {
+        if clients[connection.session.id] === connection {
+            clients.removeValue(forKey: connection.session.id)
+        }
+    }
+
+    // MARK: Dispatch
+
+    /// Executes one command for a client.
+    func execute(_ args: [Bytes], session: ClientSession, connection: ConnectionHandler) -> CommandOutcome {
+        let now = WallClock.nowMilliseconds()
+        session.lastInteraction = now
+        let spec: CommandSpec
+        switch engine.commands.resolve(args) {
+        case .success(let s): spec = s
+        case .failure(let error):
+            stats.errorReplies += 1
+            return .reply(error)
+        }
+        session.lastCommand = spec.name
+        if !session.authenticated && !spec.flags.contains(.noAuth) {
+            stats.errorReplies += 1
+            return .reply(.error("NOAUTH Authentication required."))
+        }
+        switch spec.handler {
+        case .engine(let handler):
+            var db = session.db
+            let reply = engine.run(handler, args: args, db: &db, now: now)
+            session.db = db
+            if case .error = reply { stats.errorReplies += 1 }
+            return .reply(reply)
+        case .server, .container:
+            engine.stats.commandsProcessed += 1
+            let outcome = runServerCommand(spec, args: args, session: session, connection: connection, now: now)
+            if case .reply(.error) = outcome { stats.errorReplies += 1 }
+            return outcome
+        }
+    }
+
+    /// Applies a changed configuration to the live server.
+    func configurationChanged() {
+        parserLimits.maxBulkLength = config.protoMaxBulkLen
+        engine.settings.maxStringLength = config.protoMaxBulkLen
+        logger.logLevel = config.loggerLevel
+    }
+}

@@ -1,0 +1,101 @@
+// strata-server [config-file] [--directive value ...]
+//
+// Reads redis.conf-syntax configuration, then `--name value` overrides, starts the server,
+// and shuts down gracefully on SIGTERM/SIGINT (exit 0).
+
+import Dispatch
+import Foundation
+import Logging
+import StrataServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+if arguments.first == "--version" || arguments.first == "-v" {
+    print("Strata server v=\(ServerVersion.strata) (Redis \(ServerVersion.redisCompatible) compatible)")
+    exit(0)
+}
+if arguments.first == "--help" || arguments.first == "-h" {
+    print(
+        """
+        Usage: strata-server [/path/to/strata.conf] [options]
+               strata-server -v or --version
+               strata-server -h or --help
+
+        Options are configuration directives in redis.conf syntax, e.g.
+               strata-server --port 7777
+               strata-server /etc/strata/strata.conf --loglevel verbose --requirepass secret
+        """)
+    exit(0)
+}
+
+ProcessMemory.useSingleArena()
+signal(SIGPIPE, SIG_IGN)
+
+var config = ServerConfig()
+let (file, options) = ConfigLoader.parseArguments(arguments)
+do {
+    if let file {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            FileHandle.standardError.write(Data("Fatal error, can't open config file '\(file)': No such file or directory\n".utf8))
+            exit(1)
+        }
+        try ConfigLoader.apply(text, source: file, to: &config)
+        config.configFile = URL(fileURLWithPath: file).standardizedFileURL.path
+    }
+    try ConfigLoader.apply(options, source: "command line", to: &config)
+} catch {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(1)
+}
+
+if chdir(config.dir) != 0 {
+    FileHandle.standardError.write(Data("Can't chdir to '\(config.dir)': \(String(cString: strerror(errno)))\n".utf8))
+    exit(1)
+}
+
+let logFile = config.logFile
+let level = config.loggerLevel
+LoggingSystem.bootstrap { _ in
+    var handler = RedisLogHandler(path: logFile)
+    handler.logLevel = level
+    return handler
+}
+var logger = Logger(label: "strata")
+logger.logLevel = level
+
+if !config.pidFile.isEmpty {
+    FileManager.default.createFile(
+        atPath: config.pidFile, contents: Data("\(ProcessInfo.processInfo.processIdentifier)\n".utf8))
+}
+
+let server = StrataServer(config: config, logger: logger)
+do {
+    try server.start()
+} catch {
+    logger.critical("Failed listening on port \(config.port) (tcp), aborting: \(error)")
+    exit(1)
+}
+
+var signalSources: [DispatchSourceSignal] = []
+for signalNumber in [SIGTERM, SIGINT] {
+    signal(signalNumber, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+    source.setEventHandler {
+        logger.notice("Received \(signalNumber == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
+        server.requestShutdown()
+    }
+    source.resume()
+    signalSources.append(source)
+}
+
+do {
+    try server.waitUntilFinished()
+} catch {
+    logger.error("Shutdown error: \(error)")
+}
+if !config.pidFile.isEmpty { unlink(config.pidFile) }
+exit(0)
