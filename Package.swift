@@ -4,7 +4,7 @@ import PackageDescription
 /// Release builds optimise across module boundaries so that the generic RESP parser and the
 /// engine's small helpers are specialised and inlined into the server's hot path.
 let optimise: [SwiftSetting] = [
-    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
+    .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release))
 ]
 
 let package = Package(
@@ -24,7 +24,7 @@ let package = Package(
             swiftSettings: optimise
         ),
         .target(name: "StrataEngine", swiftSettings: optimise),
-        .target(name: "CMallocInfo"),
+        .target(name: "CMallocInfo", linkerSettings: [.linkedLibrary("jemalloc")]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(

@@ -29,19 +29,32 @@ extension ByteBuffer {
     /// Writes `:value\r\n`.
     @inlinable
     public mutating func writeRESPInteger(_ value: Int) {
-        writeInteger(UInt8(ascii: ":"))
-        writeDecimal(value)
-        writeCRLF()
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { out in
+            guard let base = out.baseAddress else { return 0 }
+            base.storeBytes(of: UInt8(ascii: ":"), as: UInt8.self)
+            let digits = RESPDigits.write(value, to: base + 1)
+            (base + 1 + digits).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
+            return digits + 3
+        }
     }
 
     /// Writes `$len\r\n<bytes>\r\n`.
     @inlinable
     public mutating func writeRESPBulk(_ bytes: UnsafeRawBufferPointer) {
-        writeInteger(UInt8(ascii: "$"))
-        writeDecimal(bytes.count)
-        writeCRLF()
-        writeBytes(bytes)
-        writeCRLF()
+        let count = bytes.count
+        writeWithUnsafeMutableBytes(minimumWritableBytes: count + 26) { out in
+            guard let base = out.baseAddress else { return 0 }
+            base.storeBytes(of: UInt8(ascii: "$"), as: UInt8.self)
+            var index = 1 + RESPDigits.write(count, to: base + 1)
+            (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
+            index += 2
+            if count > 0, let source = bytes.baseAddress {
+                (base + index).copyMemory(from: source, byteCount: count)
+            }
+            index += count
+            (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
+            return index + 2
+        }
     }
 
     /// Writes a null: `$-1` in RESP2, `_` in RESP3.
@@ -136,8 +149,38 @@ extension ByteBuffer {
             return 23 - index
         }
         Swift.withUnsafeBytes(of: &digits) { raw in
-            _ = writeBytes(UnsafeRawBufferPointer(rebasing: raw[(24 - written)..<24]))
+            _ = writeBytes(UnsafeRawBufferPointer(start: raw.baseAddress.map { $0 + (24 - written) }, count: written))
         }
+    }
+}
+
+/// Decimal digits written straight to memory.
+public enum RESPDigits {
+    /// Writes the decimal form of `value` at `destination` (room for 20 bytes needed).
+    ///
+    /// - Returns: the number of bytes written.
+    @inlinable
+    public static func write(_ value: Int, to destination: UnsafeMutableRawPointer) -> Int {
+        if value >= 0 && value < 10 {
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: value) &+ 48, as: UInt8.self)
+            return 1
+        }
+        var magnitude = value.magnitude
+        var length = value < 0 ? 1 : 0
+        var probe = magnitude
+        repeat {
+            length += 1
+            probe /= 10
+        } while probe > 0
+        var index = length - 1
+        repeat {
+            destination.storeBytes(
+                of: UInt8(truncatingIfNeeded: magnitude % 10) &+ 48, toByteOffset: index, as: UInt8.self)
+            magnitude /= 10
+            index -= 1
+        } while magnitude > 0
+        if value < 0 { destination.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self) }
+        return length
     }
 }
 

@@ -118,7 +118,7 @@ public struct RESPRequestParser<Argument: RESPArgument> {
                 pos = lineEnd + 2
             }
             guard end - pos >= bulkLength + 2 else { return (pos, nil) }
-            arguments.append(Argument(UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + bulkLength)])))
+            arguments.append(Argument(UnsafeRawBufferPointer(start: raw.baseAddress.map { $0 + pos }, count: bulkLength)))
             pos += bulkLength + 2
             bulkLength = -1
             pendingArguments -= 1
@@ -151,6 +151,6 @@ public struct RESPRequestParser<Argument: RESPArgument> {
     /// Strict decimal parse of `raw[start..<end]` with Redis's `string2ll` rules.
     @inlinable
     static func parseInteger(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
-        RESPInteger.parse(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
+        RESPInteger.parse(UnsafeRawBufferPointer(start: raw.baseAddress.map { $0 + start }, count: end - start))
     }
 }

@@ -1,8 +1,9 @@
 //! `Bytes` is the one byte-string type of the engine: keys, string values, members and
 //! fields. It is binary safe (never `Swift.String`), hashes its bytes in one call, compares
 //! with `memcmp`, and keeps up to 22 bytes inline so that typical keys (`user:1000`,
-//! `key:000000012345`) cost no heap allocation. Longer strings live in a `[UInt8]`, so
-//! copies share storage and mutation copies on write, as every engine value must.
+//! `key:000000012345`) cost no heap allocation. Longer strings live in one tail-allocated
+//! heap block (`ByteStorage`: object header, length, bytes), so copies share storage and
+//! mutation copies on write, as every engine value must.
 
 #if canImport(Glibc)
     import Glibc
@@ -16,7 +17,7 @@ public struct Bytes: Sendable {
     enum Storage: Sendable {
         /// Up to ``Bytes/inlineCapacity`` bytes packed into words; `count` is the length.
         case small(UInt64, UInt64, UInt32, UInt16, count: UInt8)
-        case large([UInt8])
+        case large(ByteStorage)
     }
 
     @usableFromInline var storage: Storage
@@ -35,25 +36,21 @@ public struct Bytes: Sendable {
     public init(_ raw: UnsafeRawBufferPointer) {
         if raw.count <= Bytes.inlineCapacity {
             var words: (UInt64, UInt64, UInt32, UInt16) = (0, 0, 0, 0)
-            withUnsafeMutableBytes(of: &words) { dst in
+            Swift.withUnsafeMutableBytes(of: &words) { dst in
                 if raw.count > 0, let base = raw.baseAddress, let d = dst.baseAddress {
                     d.copyMemory(from: base, byteCount: raw.count)
                 }
             }
             storage = .small(words.0, words.1, words.2, words.3, count: UInt8(raw.count))
         } else {
-            storage = .large(Array(raw.bindMemory(to: UInt8.self)))
+            storage = .large(ByteStorage.make(copying: raw, capacity: raw.count))
         }
     }
 
     /// Takes ownership of an array of bytes.
     @inlinable
     public init(_ array: [UInt8]) {
-        if array.count <= Bytes.inlineCapacity {
-            self = array.withUnsafeBytes { Bytes($0) }
-        } else {
-            storage = .large(array)
-        }
+        self = array.withUnsafeBytes { Bytes($0) }
     }
 
     /// Copies a sequence of bytes.
@@ -73,7 +70,7 @@ public struct Bytes: Sendable {
     @inlinable
     public init(_ value: Int) {
         var buffer: (UInt64, UInt64, UInt32, UInt16) = (0, 0, 0, 0)
-        let length = withUnsafeMutableBytes(of: &buffer) { raw -> Int in
+        let length = Swift.withUnsafeMutableBytes(of: &buffer) { raw -> Int in
             var magnitude = value.magnitude
             var digits = 0
             repeat {
@@ -98,7 +95,7 @@ public struct Bytes: Sendable {
     public var count: Int {
         switch storage {
         case .small(_, _, _, _, let count): return Int(count)
-        case .large(let array): return array.count
+        case .large(let storage): return storage.header
         }
     }
 
@@ -113,10 +110,12 @@ public struct Bytes: Sendable {
         case .small(let a, let b, let c, let d, let count):
             var words = (a, b, c, d)
             return try Swift.withUnsafeBytes(of: &words) { raw in
-                try body(UnsafeRawBufferPointer(rebasing: raw[0..<Int(count)]))
+                try body(UnsafeRawBufferPointer(start: raw.baseAddress, count: Int(count)))
             }
-        case .large(let array):
-            return try array.withUnsafeBytes(body)
+        case .large(let storage):
+            return try storage.withUnsafeMutablePointerToElements { pointer in
+                try body(UnsafeRawBufferPointer(start: pointer, count: storage.header))
+            }
         }
     }
 
@@ -124,8 +123,7 @@ public struct Bytes: Sendable {
     @inlinable
     public var array: [UInt8] {
         switch storage {
-        case .small: return withUnsafeBytes { Array($0) }
-        case .large(let array): return array
+        case .small, .large: return withUnsafeBytes { Array($0) }
         }
     }
 
@@ -154,12 +152,10 @@ extension Bytes: Hashable {
         case (.small(let a0, let a1, let a2, let a3, let ac), .small(let b0, let b1, let b2, let b3, let bc)):
             return ac == bc && a0 == b0 && a1 == b1 && a2 == b2 && a3 == b3
         case (.large(let a), .large(let b)):
-            guard a.count == b.count else { return false }
-            return a.withUnsafeBytes { pa in
-                b.withUnsafeBytes { pb in
-                    guard let x = pa.baseAddress, let y = pb.baseAddress else { return true }
-                    return memcmp(x, y, pa.count) == 0
-                }
+            guard a.header == b.header else { return false }
+            if a === b { return true }
+            return a.withUnsafeMutablePointerToElements { x in
+                b.withUnsafeMutablePointerToElements { y in memcmp(x, y, a.header) == 0 }
             }
         default:
             // Canonical representation: a given length is always small or always large.
@@ -174,8 +170,8 @@ extension Bytes: Hashable {
             hasher.combine(a)
             hasher.combine(b)
             hasher.combine(UInt64(c) | UInt64(d) << 32 | UInt64(count) << 48)
-        case .large(let array):
-            array.withUnsafeBytes { hasher.combine(bytes: $0) }
+        case .large:
+            withUnsafeBytes { hasher.combine(bytes: $0) }
         }
     }
 }
@@ -216,31 +212,80 @@ extension Bytes: CustomStringConvertible {
 }
 
 extension Bytes {
-    /// Appends bytes, reallocating into large storage when needed.
+    /// Appends bytes; in place when the storage is unique and has room, else with
+    /// amortised growth.
     public mutating func append(_ other: Bytes) {
         guard !other.isEmpty else { return }
-        if case .large(var array) = storage {
-            storage = .small(0, 0, 0, 0, count: 0)  // release our reference so `array` is unique
-            other.withUnsafeBytes { array.append(contentsOf: $0) }
-            storage = .large(array)
-            return
+        other.withUnsafeBytes { raw in
+            withUnsafeMutableBytes(count: count + raw.count, preserving: true) { destination in
+                let start = destination.count - raw.count
+                if let base = raw.baseAddress, let target = destination.baseAddress {
+                    (target + start).copyMemory(from: base, byteCount: raw.count)
+                }
+            }
         }
-        var array = self.array
-        other.withUnsafeBytes { array.append(contentsOf: $0) }
-        self = Bytes(array)
     }
 
-    /// Runs `body` on a mutable array of the bytes and stores the result back.
-    public mutating func mutate(_ body: (inout [UInt8]) -> Void) {
-        var array: [UInt8]
-        if case .large(let existing) = storage {
-            array = existing
-            storage = .small(0, 0, 0, 0, count: 0)
-        } else {
-            array = self.array
+    /// Resizes to `newCount` bytes (zero-filling growth) and lets `body` modify them in
+    /// place. Storage is copied only when shared or too small (growth is amortised).
+    ///
+    /// - Parameters:
+    ///   - newCount: the length after the call.
+    ///   - preserving: keep the existing bytes (false leaves them unspecified).
+    public mutating func withUnsafeMutableBytes<R>(
+        count newCount: Int, preserving: Bool = true, _ body: (UnsafeMutableRawBufferPointer) -> R
+    ) -> R {
+        if newCount <= Bytes.inlineCapacity, case .small = storage {
+            var words: (UInt64, UInt64, UInt32, UInt16) = (0, 0, 0, 0)
+            withUnsafeBytes { old in
+                Swift.withUnsafeMutableBytes(of: &words) { w in
+                    let kept = Swift.min(old.count, newCount)
+                    if preserving, kept > 0, let from = old.baseAddress, let to = w.baseAddress {
+                        to.copyMemory(from: from, byteCount: kept)
+                    }
+                }
+            }
+            let result = Swift.withUnsafeMutableBytes(of: &words) { w in
+                body(UnsafeMutableRawBufferPointer(rebasing: w[0..<newCount]))
+            }
+            // Bytes past the length must stay zero for equality and hashing.
+            Swift.withUnsafeMutableBytes(of: &words) { w in
+                for i in newCount..<Bytes.inlineCapacity { w[i] = 0 }
+            }
+            storage = .small(words.0, words.1, words.2, words.3, count: UInt8(newCount))
+            return result
         }
-        body(&array)
-        self = Bytes(array)
+        var target: ByteStorage
+        if case .large(let existing) = storage, existing.capacity >= newCount {
+            target = existing
+            storage = .small(0, 0, 0, 0, count: 0)
+            if !isKnownUniquelyReferenced(&target) {
+                target = withBytes(of: target, preserving) { ByteStorage.make(copying: $0, capacity: newCount) }
+            }
+        } else {
+            let capacity = newCount <= 64 ? newCount : Swift.max(newCount, count + count / 2)
+            target = withUnsafeBytes { old in
+                ByteStorage.make(copying: preserving ? old : UnsafeRawBufferPointer(start: nil, count: 0), capacity: capacity)
+            }
+        }
+        let oldCount = target.header
+        let result = target.withUnsafeMutablePointerToElements { pointer -> R in
+            if newCount > oldCount { (pointer + oldCount).initialize(repeating: 0, count: newCount - oldCount) }
+            return body(UnsafeMutableRawBufferPointer(start: pointer, count: newCount))
+        }
+        target.header = newCount
+        if newCount <= Bytes.inlineCapacity {
+            self = target.withUnsafeMutablePointerToElements { Bytes(UnsafeRawBufferPointer(start: $0, count: newCount)) }
+        } else {
+            storage = .large(target)
+        }
+        return result
+    }
+
+    private func withBytes<R>(of storage: ByteStorage, _ keep: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        storage.withUnsafeMutablePointerToElements { pointer in
+            body(UnsafeRawBufferPointer(start: pointer, count: keep ? storage.header : 0))
+        }
     }
 
     /// The bytes with ASCII letters lowered; used for command names and options.
@@ -270,4 +315,60 @@ extension Bytes {
             return true
         }
     }
+}
+
+/// Heap storage of a long byte string: the length in the header, the bytes in the tail.
+public final class ByteStorage: ManagedBuffer<Int, UInt8>, @unchecked Sendable {
+    /// A new block holding `bytes`, with room for `capacity` bytes.
+    @usableFromInline
+    static func make(copying bytes: UnsafeRawBufferPointer, capacity: Int) -> ByteStorage {
+        let buffer = ByteStorage.create(minimumCapacity: Swift.max(capacity, bytes.count)) { _ in bytes.count }
+        let storage = unsafeDowncast(buffer, to: ByteStorage.self)
+        storage.withUnsafeMutablePointerToElements { pointer in
+            if let base = bytes.baseAddress, bytes.count > 0 {
+                UnsafeMutableRawPointer(pointer).copyMemory(from: base, byteCount: bytes.count)
+            }
+        }
+        return storage
+    }
+}
+
+extension Bytes {
+    /// A fast, process-seeded 64-bit mix of the bytes, used only to choose a shard and a
+    /// SCAN position (the shard dictionaries hash with SipHash, so hash flooding cannot
+    /// degrade lookups; at worst it unbalances shard sizes).
+    @inlinable
+    public var placementSeed: UInt64 {
+        switch storage {
+        case .small(let a, let b, let c, let d, let count):
+            var h = Bytes.seed ^ UInt64(count)
+            h = (h ^ a) &* 0x9E37_79B9_7F4A_7C15
+            h = (h ^ (h >> 29) ^ b) &* 0xBF58_476D_1CE4_E5B9
+            h = (h ^ (h >> 31) ^ (UInt64(c) | UInt64(d) << 32)) &* 0x94D0_49BB_1331_11EB
+            return h ^ (h >> 32)
+        case .large:
+            return withUnsafeBytes { raw -> UInt64 in
+                var h = Bytes.seed ^ UInt64(raw.count)
+                var i = 0
+                while i + 8 <= raw.count {
+                    h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+                    h ^= h >> 29
+                    i += 8
+                }
+                var tail: UInt64 = 0
+                var shift: UInt64 = 0
+                while i < raw.count {
+                    tail |= UInt64(raw[i]) << shift
+                    shift += 8
+                    i += 1
+                }
+                h = (h ^ tail) &* 0xBF58_476D_1CE4_E5B9
+                return h ^ (h >> 32)
+            }
+        }
+    }
+
+    /// Per-process random seed of ``placementSeed``.
+    @usableFromInline
+    static let seed: UInt64 = UInt64.random(in: 0...UInt64.max)
 }

@@ -41,7 +41,7 @@ public enum CommandHandler: Sendable {
 
 /// One command's description: drives dispatch, arity checks, `COMMAND`, and (later) AOF
 /// logging and ACL decisions.
-public struct CommandSpec: Sendable {
+public final class CommandSpec: Sendable {
     /// Lowercase name; for subcommands `container|sub`.
     public let name: String
     /// Redis arity: positive is exact, negative is a minimum, both counting the name.
@@ -67,7 +67,7 @@ public struct CommandSpec: Sendable {
     /// How it executes.
     public let handler: CommandHandler
     /// Subcommands of a container, keyed by lowercase subcommand name.
-    public var subcommands: [String: CommandSpec]
+    public let subcommands: [String: CommandSpec]
 
     /// A command description.
     public init(

@@ -2,10 +2,13 @@
 public struct CommandTable: Sendable {
     /// Specs by lowercase name.
     public private(set) var specs: [Bytes: CommandSpec] = [:]
+    private var uppercase: [Bytes: CommandSpec] = [:]
 
     /// A table holding `specs`.
     public init(_ specs: [CommandSpec]) {
         for spec in specs { self.specs[Bytes(spec.name)] = spec }
+        // Clients usually send upper case: index that spelling too, to skip lowering.
+        for spec in specs { uppercase[Bytes(spec.name.uppercased())] = spec }
     }
 
     /// Every command of Strata.
@@ -14,9 +17,8 @@ public struct CommandTable: Sendable {
             + DatabaseCommands.specs + ServerCommandSpecs.specs)
 
     /// The spec for a command name, case-insensitively.
-    @inlinable
     public func spec(named name: Bytes) -> CommandSpec? {
-        if let spec = specs[name] { return spec }
+        if let spec = uppercase[name] ?? specs[name] { return spec }
         return specs[name.lowercased]
     }
 

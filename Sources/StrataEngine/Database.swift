@@ -34,7 +34,7 @@ public struct Database: Sendable {
     /// 32 bits give the key's position in SCAN order within its shard.
     @inlinable
     public static func placementHash(_ key: Bytes) -> UInt64 {
-        var h = UInt64(bitPattern: Int64(key.hashValue))
+        var h = key.placementSeed
         h ^= h >> 33
         h &*= 0xff51_afd7_ed55_8ccd
         h ^= h >> 33

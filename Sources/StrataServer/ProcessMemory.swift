@@ -1,6 +1,5 @@
 //! Memory the process really uses. `used_memory` is what the allocator has handed out
-//! (glibc's `mallinfo2`: in-use arena bytes plus mmapped blocks; the daemon limits glibc
-//! to one arena at start so that figure covers every thread). `used_memory_rss` is the
+//! (jemalloc's `stats.allocated`, covering every thread); `used_memory_rss` is the
 //! resident set from `/proc/self/statm`.
 
 import CMallocInfo

@@ -14,17 +14,16 @@ extension ServerCore {
 
     func startBackgroundTasks() {
         scheduleExpiry(in: .milliseconds(Int64(1000 / max(1, config.hz))))
-        eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
-            self?.sampleStatistics()
+        eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [unowned(unsafe) self] _ in
+            self.sampleStatistics()
         }
-        eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
-            self?.closeIdleClients()
+        eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned(unsafe) self] _ in
+            self.closeIdleClients()
         }
     }
 
     private func scheduleExpiry(in delay: TimeAmount) {
-        eventLoop.scheduleTask(in: delay) { [weak self] in
-            guard let self else { return }
+        eventLoop.scheduleTask(in: delay) { [unowned(unsafe) self] in
             let fast = self.runExpirySlice()
             self.scheduleExpiry(in: fast ? .milliseconds(1) : .milliseconds(Int64(1000 / max(1, self.config.hz))))
         }

@@ -25,6 +25,9 @@ final class ServerCore {
     var boundPort = 0
     /// Keys expired by the active cycle since memory was last trimmed.
     var expiredSinceTrim = 0
+    /// Connections with replies to flush after the current poll batch.
+    private var pendingFlushes: [ConnectionHandler] = []
+    private var flushScheduled = false
     /// Highest `used_memory` seen.
     var peakMemory = 0
     /// `used_memory` when the server started serving.
@@ -88,8 +91,9 @@ final class ServerCore {
     // MARK: Dispatch
 
     /// Executes one command for a client.
-    func execute(_ args: [Bytes], session: ClientSession, connection: ConnectionHandler) -> CommandOutcome {
-        let now = WallClock.nowMilliseconds()
+    ///
+    /// - Parameter now: Unix ms, read once per read batch by the caller.
+    func execute(_ args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64) -> CommandOutcome {
         session.lastInteraction = now
         let spec: CommandSpec
         switch engine.commands.resolve(args) {
@@ -116,6 +120,24 @@ final class ServerCore {
             if case .reply(.error) = outcome { stats.errorReplies += 1 }
             return outcome
         }
+    }
+
+    // MARK: Deferred flushing
+
+    /// Queues `connection` to be flushed once the current poll batch is processed.
+    func scheduleFlush(_ connection: ConnectionHandler) {
+        pendingFlushes.append(connection)
+        if !flushScheduled {
+            flushScheduled = true
+            eventLoop.execute { [unowned(unsafe) self] in self.flushPending() }
+        }
+    }
+
+    private func flushPending() {
+        flushScheduled = false
+        let connections = pendingFlushes
+        pendingFlushes.removeAll(keepingCapacity: true)
+        for connection in connections { connection.flushNow() }
     }
 
     /// Applies a changed configuration to the live server.

@@ -2,11 +2,13 @@
 #define CMALLOCINFO_H
 #include <stddef.h>
 
-/// Bytes handed out by malloc and not yet freed (glibc mallinfo2: arena + mmapped).
+/// Bytes allocated by the application and not yet freed (jemalloc `stats.allocated`).
 size_t strata_malloc_allocated_bytes(void);
-/// Returns free heap pages to the system.
+/// Returns unused dirty pages of every arena to the system.
 void strata_malloc_trim(void);
-/// Limits glibc to one arena, so the figure above covers every thread.
+/// Kept for glibc builds; jemalloc needs no arena limit for exact statistics.
 void strata_malloc_single_arena(void);
+/// The allocator's version string.
+const char *strata_malloc_version(void);
 
 #endif

@@ -47,12 +47,9 @@ public enum BitCommands {
         let byteIndex = offset >> 3
         let mask = UInt8(0x80) >> UInt8(offset & 7)
         var old = 0
-        bytes.mutate { array in
-            if array.count <= byteIndex {
-                array.append(contentsOf: repeatElement(0, count: byteIndex + 1 - array.count))
-            }
-            old = array[byteIndex] & mask != 0 ? 1 : 0
-            if bit == 1 { array[byteIndex] |= mask } else { array[byteIndex] &= ~mask }
+        bytes.withUnsafeMutableBytes(count: Swift.max(bytes.count, byteIndex + 1)) { raw in
+            old = raw[byteIndex] & mask != 0 ? 1 : 0
+            if bit == 1 { raw[byteIndex] |= mask } else { raw[byteIndex] &= ~mask }
         }
         if existing != nil {
             c.engine.databases[c.db].update(key) { $0 = .string(bytes) }

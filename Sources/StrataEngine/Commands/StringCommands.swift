@@ -438,12 +438,11 @@ public enum StringCommands {
         if existing != nil {
             c.engine.databases[c.db].update(key) { $0 = .integer(0) }  // release for in-place mutation
         }
-        bytes.mutate { array in
-            if array.count < offset + patch.count {
-                array.append(contentsOf: repeatElement(0, count: offset + patch.count - array.count))
-            }
-            patch.withUnsafeBytes { raw in
-                for i in 0..<raw.count { array[offset + i] = raw[i] }
+        bytes.withUnsafeMutableBytes(count: Swift.max(bytes.count, offset + patch.count)) { raw in
+            patch.withUnsafeBytes { source in
+                if let from = source.baseAddress, let to = raw.baseAddress {
+                    (to + offset).copyMemory(from: from, byteCount: source.count)
+                }
             }
         }
         let length = bytes.count

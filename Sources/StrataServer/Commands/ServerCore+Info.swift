@@ -1,5 +1,6 @@
 //! INFO: sections and field names as Redis 7.0 prints them.
 
+import CMallocInfo
 import Foundation
 import StrataEngine
 
@@ -89,7 +90,7 @@ extension ServerCore {
                     ("total_system_memory_human", ProcessMemory.human(total)),
                     ("maxmemory", "0"), ("maxmemory_human", "0B"), ("maxmemory_policy", "noeviction"),
                     ("mem_fragmentation_ratio", String(format: "%.2f", used > 0 ? Double(rss) / Double(used) : 0)),
-                    ("mem_allocator", "libc"), ("lazyfree_pending_objects", "0"),
+                    ("mem_allocator", "jemalloc-" + String(String(cString: strata_malloc_version()).prefix { $0 != "-" })), ("lazyfree_pending_objects", "0"),
                 ])
         case "persistence":
             return fields(

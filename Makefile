@@ -1,0 +1,63 @@
+# Strata — build, run and test.
+#   make run    install missing system packages, build release, serve on 127.0.0.1:6379 (./data)
+#   make test   install what the tests need, run every test (unit + end-to-end)
+#   make bench  side-by-side benchmark against redis-server (Tools/bench-vs-redis.sh)
+
+SHELL := /bin/bash
+PORT ?= 6379
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+
+.PHONY: run build release deps test-deps test unit-test e2e-test bench lint clean
+
+deps:
+	@missing=""; \
+	for p in liblz4-dev zlib1g-dev libjemalloc-dev pkg-config; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+release: deps
+	swift build -c release --product strata-server
+
+build: deps
+	swift build
+
+run: release
+	mkdir -p data
+	.build/release/strata-server --bind 127.0.0.1 --port $(PORT) --dir ./data
+
+test-deps: deps
+	@missing=""; \
+	for p in redis-tools redis-server lz4 python3-venv; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing test packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
+	@$(PYTHON) -c "import redis, pytest" 2>/dev/null || $(PYTHON) -m pip install -q "redis>=5" pytest
+
+unit-test: test-deps
+	swift test
+
+e2e-test: test-deps
+	swift build -c release --product strata-server
+	STRATA_SERVER=$(CURDIR)/.build/release/strata-server $(PYTHON) -m pytest -q Tests/e2e
+
+test: unit-test e2e-test
+
+bench: test-deps
+	swift build -c release --product strata-server
+	Tools/bench-vs-redis.sh
+
+lint:
+	swift format lint -r Sources Tests
+
+clean:
+	rm -rf .build data

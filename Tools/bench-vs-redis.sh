@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: redis-server (Debian's Redis 7) and strata-server on free
+# loopback ports, the same redis-benchmark workloads against each, interleaved; then
+# 1,000,000 keys loaded into each to compare memory per key. Prints one table.
+#
+#   Tools/bench-vs-redis.sh [path/to/strata-server]
+#
+# Environment: BENCH_REQUESTS_P1 (default 200000), BENCH_REQUESTS_P16 (default 1000000),
+# BENCH_ROUNDS (default 2; the best round of each server is reported).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+strata="${1:-$here/../.build/release/strata-server}"
+command -v redis-server >/dev/null || { echo "redis-server not installed (apt-get install redis-server)"; exit 2; }
+command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed (apt-get install redis-tools)"; exit 2; }
+[ -x "$strata" ] || { echo "strata-server not built: $strata (make release)"; exit 2; }
+exec python3 "$here/bench_vs_redis.py" "$strata"
