@@ -59,7 +59,7 @@ final class ServerCore {
 
     static func describe(_ address: SocketAddress?) -> String {
         guard let address, let ip = address.ipAddress, let port = address.port else { return "?:0" }
-        return "\(ip):\(port)"
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 
     /// Registers a connection, or returns the error to send before closing it.

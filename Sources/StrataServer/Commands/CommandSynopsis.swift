@@ -59,7 +59,7 @@ enum CommandSynopsis {
                 alternatives.append([])
             case "[":
                 let inner = sequence(&tokens, closing: "]")
-                if inner.count == 1 && inner[0].name == "..." {
+                if inner.last?.name == "..." {
                     if var last = alternatives[alternatives.count - 1].popLast() {
                         last.multiple = true
                         alternatives[alternatives.count - 1].append(last)

@@ -1,0 +1,104 @@
+import Testing
+
+@testable import StrataEngine
+
+@Suite("Expiry")
+struct ExpiryTests {
+    @Test func expiredKeysAreInvisibleToEveryCommand() {
+        let h = Harness()
+        h.run("SET", "k", "v", "PX", "100")
+        h.advance(milliseconds: 99)
+        #expect(h.run("GET", "k") == .b("v"))
+        h.advance(milliseconds: 1)
+        #expect(h.run("GET", "k") == .null)
+        #expect(h.run("EXISTS", "k") == .integer(0))
+        #expect(h.run("TTL", "k") == .integer(-2))
+        #expect(h.run("TYPE", "k") == .status("none"))
+        #expect(h.run("APPEND", "k", "x") == .integer(1))
+        #expect(h.engine.stats.expiredKeys == 1)
+    }
+
+    @Test func keysAndScanSkipExpiredKeys() {
+        let h = Harness()
+        h.run("SET", "a", "1", "PX", "10")
+        h.run("SET", "b", "1")
+        h.advance(milliseconds: 10)
+        #expect(h.run("KEYS", "*") == .array([.b("b")]))
+        #expect(h.run("SCAN", "0") == .array([.b("0"), .array([.b("b")])]))
+    }
+
+    @Test func expireOptions() {
+        let h = Harness()
+        h.run("SET", "k", "v")
+        #expect(h.run("EXPIRE", "k", "100", "XX") == .integer(0))
+        #expect(h.run("EXPIRE", "k", "100", "GT") == .integer(0))
+        #expect(h.run("EXPIRE", "k", "100", "LT") == .integer(1))
+        #expect(h.run("EXPIRE", "k", "50", "NX") == .integer(0))
+        #expect(h.run("EXPIRE", "k", "200", "GT") == .integer(1))
+        #expect(h.run("EXPIRE", "k", "300", "LT") == .integer(0))
+        #expect(h.run("TTL", "k") == .integer(200))
+        #expect(h.run("EXPIRE", "k", "1", "NX", "XX") == .error("ERR NX and XX, GT or LT options at the same time are not compatible"))
+        #expect(h.run("EXPIRE", "k", "1", "GT", "LT") == .error("ERR GT and LT options at the same time are not compatible"))
+        #expect(h.run("EXPIRE", "k", "1", "FOO") == .error("ERR Unsupported option FOO"))
+        #expect(h.run("EXPIRE", "missing", "10") == .integer(0))
+        #expect(h.run("EXPIRE", "k", "x") == Errors.notInteger)
+        #expect(h.run("EXPIRE", "k", "9223372036854775807") == .error("ERR invalid expire time in 'expire' command"))
+    }
+
+    @Test func absoluteDeadlinesAndPersist() {
+        let h = Harness()
+        h.run("SET", "k", "v")
+        let at = h.now + 12_345
+        #expect(h.run("PEXPIREAT", "k", String(at)) == .integer(1))
+        #expect(h.run("PEXPIRETIME", "k") == .integer(Int(at)))
+        #expect(h.run("EXPIRETIME", "k") == .integer(Int(at / 1000)))
+        #expect(h.run("PTTL", "k") == .integer(12_345))
+        #expect(h.run("TTL", "k") == .integer(12))
+        #expect(h.run("PERSIST", "k") == .integer(1))
+        #expect(h.run("PERSIST", "k") == .integer(0))
+        #expect(h.run("EXPIRETIME", "k") == .integer(-1))
+        #expect(h.run("EXPIRETIME", "nokey") == .integer(-2))
+        #expect(h.run("EXPIREAT", "k", String(h.now / 1000 - 10)) == .integer(1))
+        #expect(h.run("EXISTS", "k") == .integer(0))
+    }
+
+    @Test func activeCycleReclaimsUntouchedKeysWithinItsBudget() {
+        let engine = Engine()
+        let now: Int64 = 1_000_000
+        for i in 0..<20_000 {
+            engine.store(Bytes("k\(i)"), .string(Bytes("v")), db: 0, now: now)
+            if i % 2 == 0 { engine.databases[0].setDeadline(Bytes("k\(i)"), now + 1000) }
+        }
+        #expect(engine.databases[0].deadlineCount == 10_000)
+        // Nothing is due yet: a cycle removes nothing.
+        var result = engine.activeExpireCycle(now: now + 500, budget: 100_000)
+        #expect(result.expired == 0)
+        // After the deadline, bounded slices remove everything, each within its budget.
+        var slices = 0
+        repeat {
+            result = engine.activeExpireCycle(now: now + 1000, budget: 2000)
+            #expect(result.checked <= 2000 + 2 * Database.keysPerShard)
+            slices += 1
+        } while result.wantsFastFollowUp && slices < 1000
+        while engine.databases[0].deadlineCount > 0 && slices < 1000 {
+            _ = engine.activeExpireCycle(now: now + 1000, budget: 2000)
+            slices += 1
+        }
+        #expect(engine.databases[0].count == 10_000)
+        #expect(engine.databases[0].deadlineCount == 0)
+        #expect(engine.stats.expiredKeys == 10_000)
+        #expect(slices > 1)
+    }
+
+    @Test func activeCycleReturnsShardMemory() {
+        let engine = Engine()
+        for i in 0..<50_000 {
+            engine.store(Bytes("k\(i)"), .string(Bytes("v")), db: 0, now: 0)
+            engine.databases[0].setDeadline(Bytes("k\(i)"), 10)
+        }
+        while engine.databases[0].count > 0 { _ = engine.activeExpireCycle(now: 10, budget: 100_000) }
+        _ = engine.activeExpireCycle(now: 10, budget: 100_000)
+        let capacity = engine.databases[0].shards.reduce(0) { $0 + $1.entries.capacity + $1.deadlines.capacity }
+        #expect(capacity == 0)
+    }
+}

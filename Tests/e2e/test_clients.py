@@ -1,0 +1,220 @@
+"""Real clients against the real binary: redis-cli (including --pipe), redis-py with
+pipelines and RESP3, raw sockets for inline commands and split frames."""
+import socket
+import time
+
+import redis
+
+
+def raw(port, payload, read_until=None, timeout=5):
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(payload)
+        data = b""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if read_until is not None and read_until in data:
+                break
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def test_redis_cli_basic_commands(server):
+    assert server.cli("PING") == b"PONG\n"
+    assert server.cli("SET", "greeting", "hello world") == b"OK\n"
+    assert server.cli("GET", "greeting") == b"hello world\n"
+    assert server.cli("INCR", "n") == b"1\n"
+    assert server.cli("GET", "nothing") == b"\n"
+    assert server.cli("DBSIZE") == b"2\n"
+    assert b"redis_version:7.0" in server.cli("INFO", "server")
+    assert b"strata_version:" in server.cli("INFO", "server")
+
+
+def test_redis_cli_pipe_100k_commands(server):
+    payload = b"".join(
+        b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v)
+        for k, v in ((b"pipe:%d" % i, b"value-%d" % i) for i in range(100_000)))
+    out = subprocess_pipe(server, payload)
+    assert b"errors: 0, replies: 100000" in out, out
+    assert server.cli("DBSIZE") == b"100000\n"
+    assert server.cli("GET", "pipe:99999") == b"value-99999\n"
+
+
+def subprocess_pipe(server, payload):
+    import subprocess
+    return subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input=payload, capture_output=True,
+                          check=True).stdout
+
+
+def test_python_client_pipeline_and_types(server):
+    r = server.client()
+    pipe = r.pipeline(transaction=False)
+    for i in range(1000):
+        pipe.set(f"k{i}", i)
+    for i in range(1000):
+        pipe.incr(f"k{i}")
+    results = pipe.execute()
+    assert results[:1000] == [True] * 1000
+    assert results[1000:] == list(range(1, 1001))
+    assert r.mget("k0", "k999", "missing") == [b"1", b"1000", None]
+    assert r.set("t", "v", ex=100) is True
+    assert 99 <= r.ttl("t") <= 100
+    assert r.expire("t", 10, gt=True) is False
+    assert r.getex("t", persist=True) == b"v"
+    assert r.ttl("t") == -1
+
+
+def test_resp3_with_python_client(server):
+    r = server.client(protocol=3)
+    hello = r.execute_command("HELLO", "3")
+    assert hello[b"proto"] == 3 and hello[b"server"] == b"redis"
+    r.set("a", "1")
+    assert r.get("a") == b"1"
+    assert r.get("missing") is None
+    assert r.config_get("maxclients") == {"maxclients": "10000"} or r.config_get("maxclients") == {
+        b"maxclients": b"10000"}
+
+
+def test_resp3_frames_on_the_wire(server):
+    reply = raw(server.port, b"HELLO 3\r\nGET missing\r\nCONFIG GET port\r\n", read_until=b"%1\r\n$4\r\nport")
+    assert reply.startswith(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")
+    assert b"_\r\n" in reply
+    assert b"%1\r\n$4\r\nport\r\n" in reply
+
+
+def test_inline_commands_as_typed_over_telnet(server):
+    reply = raw(server.port, b"SET name \"strata server\"\r\nGET name\r\nPING\r\n", read_until=b"+PONG\r\n")
+    assert reply == b"+OK\r\n$13\r\nstrata server\r\n+PONG\r\n"
+
+
+def test_frames_split_at_every_byte(server):
+    frame = b"*3\r\n$3\r\nSET\r\n$5\r\nsplit\r\n$10\r\n0123456789\r\n*2\r\n$3\r\nGET\r\n$5\r\nsplit\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(len(frame)):
+            s.sendall(frame[i:i + 1])
+            time.sleep(0.001)
+        data = b""
+        while not data.endswith(b"0123456789\r\n"):
+            data += s.recv(1024)
+    assert data == b"+OK\r\n$10\r\n0123456789\r\n"
+
+
+def test_protocol_error_closes_only_that_connection(server):
+    other = server.client()
+    other.set("survivor", "yes")
+    reply = raw(server.port, b"*1\r\n+PING\r\n")
+    assert reply == b"-ERR Protocol error: expected '$', got '+'\r\n"
+    reply = raw(server.port, b"*2\r\n$3\r\nGET\r\n$999999999999\r\n")
+    assert reply == b"-ERR Protocol error: invalid bulk length\r\n"
+    reply = raw(server.port, b"*abc\r\n")
+    assert reply == b"-ERR Protocol error: invalid multibulk length\r\n"
+    reply = raw(server.port, b"x" * (70 * 1024))
+    assert reply == b"-ERR Protocol error: too big inline request\r\n"
+    assert other.get("survivor") == b"yes"
+
+
+def test_bulk_over_proto_max_bulk_len_is_refused(start_server):
+    s = start_server("--proto-max-bulk-len", "1mb")
+    reply = raw(s.port, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n")
+    assert reply == b"-ERR Protocol error: invalid bulk length\r\n"
+    assert s.client().ping()
+
+
+def test_query_buffer_limit_closes_the_client(start_server):
+    s = start_server("--client-query-buffer-limit", "1mb")
+    with socket.create_connection(("127.0.0.1", s.port), timeout=5) as sock:
+        sock.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3000000\r\n")
+        try:
+            for _ in range(40):
+                sock.sendall(b"x" * 100_000)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        sock.settimeout(5)
+        try:
+            assert sock.recv(100) == b""
+        except ConnectionResetError:
+            pass
+    assert s.client().ping()
+
+
+def test_large_value_round_trip(server):
+    r = server.client()
+    value = bytes(range(256)) * 40_000  # ~10 MB, binary
+    r.set("big", value)
+    assert r.get("big") == value
+    assert r.strlen("big") == len(value)
+
+
+def test_errors_match_redis_wording(server):
+    r = server.client()
+    r.set("s", "text")
+    for command, message in [
+        (("GET",), "wrong number of arguments for 'get' command"),
+        (("INCR", "s"), "value is not an integer or out of range"),
+        (("NOSUCH", "a"), "unknown command 'NOSUCH', with args beginning with: 'a' "),
+    ]:
+        try:
+            r.execute_command(*command)
+        except redis.ResponseError as e:
+            assert str(e) == message
+        else:
+            raise AssertionError(f"{command} did not fail")
+
+
+def test_client_commands(server):
+    a = server.client()
+    b = server.client()
+    a.client_setname("alpha")
+    assert a.client_getname() == "alpha" or a.client_getname() == b"alpha"
+    b.ping()
+    listing = a.client_list()
+    names = [c["name"] for c in listing]
+    assert "alpha" in names
+    my_id = a.client_id()
+    other_id = b.client_id()
+    assert my_id != other_id
+    assert a.client_kill_filter(_id=other_id) == 1
+    time.sleep(0.1)
+    ids = [int(c["id"]) for c in a.client_list()]
+    assert other_id not in ids
+
+
+def test_command_introspection(server):
+    r = server.client()
+    count = r.execute_command("COMMAND", "COUNT")
+    assert count >= 60
+    info = r.execute_command("COMMAND", "INFO", "get")
+    assert info[0][0] == b"get" and info[0][1] == 2
+    docs = r.execute_command("COMMAND", "DOCS", "set")
+    assert b"summary" in docs[1]
+    assert r.execute_command("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2") == [b"a", b"b"]
+
+
+def test_config_get_set_resetstat(server):
+    r = server.client()
+    assert r.config_get("timeout") == {"timeout": "0"}
+    assert r.config_set("timeout", "30")
+    assert r.config_get("timeout") == {"timeout": "30"}
+    try:
+        r.config_set("port", "1")
+    except redis.ResponseError as e:
+        assert "can't set immutable config" in str(e)
+    else:
+        raise AssertionError("port must be immutable")
+    try:
+        r.config_set("nonsense", "1")
+    except redis.ResponseError as e:
+        assert str(e) == "Unknown option or number of arguments for CONFIG SET - 'nonsense'"
+    r.get("x")
+    assert r.config_resetstat()
+    assert r.info("stats")["keyspace_misses"] == 0
+
+
+def test_quit_replies_then_closes(server):
+    assert raw(server.port, b"QUIT\r\nPING\r\n") == b"+OK\r\n"
