@@ -27,7 +27,8 @@ class Server:
     def __init__(self, binary, args, workdir):
         self.port = free_port()
         self.workdir = workdir
-        self.log = open(os.path.join(workdir, "server.log"), "w+")
+        self.log_path = os.path.join(workdir, "server.log")
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([binary, *args, "--port", str(self.port), "--dir", workdir],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
@@ -41,9 +42,8 @@ class Server:
                 time.sleep(0.05)
 
     def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        with open(self.log_path) as f:
+            return f.read()
 
     def client(self, **kwargs):
         return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)

@@ -54,7 +54,7 @@ public enum ServerCommandSpecs {
                 sub("command|info", arity: -2, flags: [.loading, .stale], group: "server", since: "2.8.13", summary: "Returns information about one, multiple or all commands.", synopsis: "[command-name [command-name ...]]", categories: ["slow", "connection"]),
                 sub("command|docs", arity: -2, flags: [.loading, .stale], group: "server", since: "7.0.0", summary: "Returns documentary information about one, multiple or all commands.", synopsis: "[command-name [command-name ...]]", categories: ["slow", "connection"]),
                 sub("command|list", arity: -2, flags: [.loading, .stale], group: "server", since: "7.0.0", summary: "Returns a list of command names.", synopsis: "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]", categories: ["slow", "connection"]),
-                sub("command|getkeys", arity: -3, flags: [.loading, .stale], group: "server", since: "2.8.13", summary: "Extracts the key names from an arbitrary command.", synopsis: "command [arg [arg ...]]", categories: ["slow", "connection"]),
+                sub("command|getkeys", arity: -4, flags: [.loading, .stale], group: "server", since: "2.8.13", summary: "Extracts the key names from an arbitrary command.", synopsis: "command [arg [arg ...]]", categories: ["slow", "connection"]),
                 sub("command|help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0", summary: "Returns helpful text about the different subcommands.", categories: ["slow", "connection"]),
             ]),
         CommandSpec(

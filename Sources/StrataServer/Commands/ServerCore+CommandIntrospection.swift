@@ -24,7 +24,7 @@ extension ServerCore {
         case "list":
             return commandList(args)
         case "getkeys":
-            guard args.count >= 3 else { return Errors.arity("command|getkeys") }
+            guard args.count >= 4 else { return Errors.arity("command|getkeys") }
             let invocation = Array(args.dropFirst(2))
             switch table.resolve(invocation) {
             case .failure:
@@ -92,10 +92,11 @@ extension ServerCore {
         var keySpecs: [Reply] = []
         if spec.firstKey > 0 {
             let last = spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey
-            let access = spec.flags.contains(.write) ? "RW" : "RO"
+            let access: [Reply] =
+                spec.flags.contains(.write) ? [.status("RW"), .status("access"), .status("update")] : [.status("RO"), .status("access")]
             keySpecs.append(
                 .map([
-                    (.text("flags"), .set([.status(access), .status("ACCESS")])),
+                    (.text("flags"), .set(access)),
                     (
                         .text("begin_search"),
                         .map([(.text("type"), .text("index")), (.text("spec"), .map([(.text("index"), .integer(spec.firstKey))]))])

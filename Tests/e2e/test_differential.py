@@ -1,0 +1,87 @@
+"""Differential test: the same commands against Redis 7 (Debian's redis-server) and
+Strata, replies compared exactly (values, types, error texts). Redis is the spec."""
+import redis
+
+CORPUS = [
+    "SET s hello", "GET s", "GET nosuch", "SET s world XX GET", "SET n1 5 NX", "SET n1 6 NX GET",
+    "SET s v EX 0", "SET s v EX -1", "SET s v PX abc", "SET s v EX 10 PX 10", "SET s v NX XX", "SET s v KEEPTTL EX 5",
+    "SET s v GET GET", "SET s", "SETNX s x", "SETNX fresh x", "SETEX ex 0 v", "SETEX ex abc v", "SETEX ex 100 v",
+    "PSETEX px 0 v", "GETSET s new", "GETSET gs1 a", "GETDEL gs1", "GETDEL gs1", "GETEX s EX 100 PX 5",
+    "GETEX s PERSIST", "GETEX nosuch EX 10", "GETEX s EX 0", "MSET a 1 b 2 c 3", "MSET a 1 b", "MGET a b c nosuch",
+    "MSETNX a 1 zz 2", "MSETNX y1 1 y2 2", "INCR a", "INCRBY a 10", "INCRBY a x", "DECR a", "DECRBY a -5",
+    "INCR s", "SET big 9223372036854775807", "INCR big", "DECRBY big -1", "SET small -9223372036854775808",
+    "DECR small", "DECRBY a -9223372036854775808", "INCRBY a 9223372036854775808", "SET sp ' 1'", "INCR sp",
+    "SET f 10.50", "INCRBYFLOAT f 0.1", "INCRBYFLOAT f -5e3", "INCRBYFLOAT f abc", "INCRBYFLOAT s 1",
+    "INCRBYFLOAT nf 1.0e2", "INCRBYFLOAT nf 3", "INCRBYFLOAT nf inf", "SET ff 1.5e1", "INCRBYFLOAT ff 0",
+    "APPEND ap Hello", "APPEND ap ' World'", "STRLEN ap", "STRLEN nosuch", "GETRANGE ap 0 4",
+    "GETRANGE ap -5 -1", "GETRANGE ap 5 2", "GETRANGE ap -100 100", "GETRANGE ap 0 -100", "GETRANGE ap x 1",
+    "GETRANGE nosuch 0 -1", "SUBSTR ap 0 2", "SETRANGE ap 6 Redis", "GET ap", "SETRANGE sr 3 x", "GET sr",
+    "SETRANGE sr -1 x", "SETRANGE nosuch2 5 ''", "EXISTS nosuch2", "SETRANGE ap 100 ''",
+    "SETBIT bits 7 1", "SETBIT bits 7 0", "SETBIT bits -1 1", "SETBIT bits 1 2", "SETBIT bits 4294967296 1",
+    "GETBIT bits 7", "GETBIT bits 1000", "GETBIT nosuch 0", "SET fb foobar", "BITCOUNT fb", "BITCOUNT fb 0 0",
+    "BITCOUNT fb 1 1", "BITCOUNT fb 1 1 BYTE", "BITCOUNT fb 5 30 BIT", "BITCOUNT fb 0", "BITCOUNT fb 0 1 BAD",
+    "BITCOUNT fb -2 -1", "BITCOUNT nosuch", "BITPOS fb 1", "BITPOS fb 0", "BITPOS fb 1 2", "BITPOS fb 1 2 -1 BIT",
+    "BITPOS fb 0 0 -1", "BITPOS fb 2", "BITPOS nosuch 0", "BITPOS nosuch 1", "BITPOS fb 1 x",
+    "DEL a b nosuch", "EXISTS c c nosuch", "TYPE c", "TYPE nosuch", "UNLINK c", "TOUCH s nosuch",
+    "RENAME nosuch x", "SET r1 v", "RENAME r1 r1", "RENAME r1 r2", "GET r2", "RENAMENX r2 s", "RENAMENX r2 r3",
+    "RENAMENX r3 r3", "COPY r3 r4", "COPY r3 r4", "COPY r3 r4 REPLACE", "COPY r3 r3", "COPY r3 r5 DB 99",
+    "COPY r3 r5 DB x", "COPY r3 r5 BOGUS", "COPY nosuch r6", "MOVE r3 1", "MOVE r3 1", "MOVE r4 0", "MOVE r4 99",
+    "MOVE r4 x", "SELECT 1", "GET r3", "SELECT 0", "SELECT 16", "SELECT -1", "SELECT x",
+    "EXPIRE s 100", "TTL s", "EXPIRE s 100 NX", "EXPIRE s 200 XX", "EXPIRE s 100 GT", "EXPIRE s 300 GT",
+    "EXPIRE s 50 LT", "TTL s", "EXPIRE s 10 NX XX", "EXPIRE s 10 GT LT", "EXPIRE s 10 BOGUS", "EXPIRE s x",
+    "EXPIRE s 9223372036854775807", "EXPIRE nosuch 10", "PERSIST s", "PERSIST s", "TTL s", "PTTL nosuch",
+    "EXPIRETIME s", "PEXPIRETIME nosuch", "EXPIREAT s 1", "EXISTS s", "PEXPIRE n1 -1", "EXISTS n1",
+    "SET lt v", "EXPIRE lt 100 LT", "TTL lt", "SET gt v", "EXPIRE gt 100 GT", "TTL gt",
+    "OBJECT ENCODING fb", "SET oi 12345", "OBJECT ENCODING oi", "SET oe 0123", "OBJECT ENCODING oe",
+    "OBJECT ENCODING nosuch", "OBJECT FREQ fb", "OBJECT NOPE", "OBJECT", "DBSIZE", "ECHO hi", "ECHO",
+    "PING", "PING hello", "PING a b", "FLUSHDB BAD", "FLUSHDB ASYNC", "DBSIZE", "SWAPDB 0 x", "SWAPDB 0 99",
+    "NOSUCHCOMMAND a b", "GET", "GET a b", "CLIENT NOSUCH", "CONFIG NOSUCH", "CONFIG GET", "CONFIG SET timeout",
+    "CONFIG SET nosuchparam 1", "CONFIG SET maxclients abc", "HELLO 4", "HELLO x", "HELLO 2 BOGUS",
+    "CLIENT SETNAME 'a b'", "CLIENT SETNAME ok", "CLIENT GETNAME", "CLIENT KILL 1.2.3.4:5", "CLIENT KILL ID 0",
+    "COMMAND GETKEYS GET k", "COMMAND GETKEYS MSET a 1 b 2", "COMMAND GETKEYS NOSUCH a", "COMMAND GETKEYS PING",
+    "COMMAND INFO get", "SCAN x", "SCAN 0 COUNT 0", "SCAN 0 MATCH", "KEYS nomatch*", "AUTH x y z",
+    "SHUTDOWN BOGUS", "TIME x", "DBSIZE x", "RANDOMKEY x",
+]
+
+
+def raw_client(server, **kwargs):
+    """A client that returns replies as they came, without redis-py's per-command parsing."""
+    client = server.client(**kwargs)
+    client.response_callbacks.clear()
+    return client
+
+
+def run(client, command):
+    import shlex
+    args = shlex.split(command)
+    try:
+        return ("ok", client.execute_command(*args))
+    except redis.ResponseError as e:
+        return ("error", str(e))
+    except redis.AuthenticationError as e:
+        return ("auth-error", str(e))
+
+
+def test_replies_match_redis_7(server, redis_server):
+    theirs = raw_client(redis_server)
+    ours = raw_client(server)
+    mismatches = []
+    for command in CORPUS:
+        expected = run(theirs, command)
+        actual = run(ours, command)
+        if expected != actual:
+            mismatches.append(f"{command!r}: redis={expected!r} strata={actual!r}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_resp3_replies_match_redis_7(server, redis_server):
+    theirs = raw_client(redis_server, protocol=3)
+    ours = raw_client(server, protocol=3)
+    mismatches = []
+    for command in ["SET a 1", "GET a", "GET nosuch", "MGET a nosuch", "CONFIG GET timeout", "INCRBYFLOAT f 1.5",
+                    "OBJECT ENCODING a", "EXISTS a", "TTL a", "SCAN 0 COUNT 1000"]:
+        expected = run(theirs, command)
+        actual = run(ours, command)
+        if expected != actual:
+            mismatches.append(f"{command!r}: redis={expected!r} strata={actual!r}")
+    assert not mismatches, "\n".join(mismatches)
