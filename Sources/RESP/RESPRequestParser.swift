@@ -118,7 +118,8 @@ public struct RESPRequestParser<Argument: RESPArgument> {
                 pos = lineEnd + 2
             }
             guard end - pos >= bulkLength + 2 else { return (pos, nil) }
-            arguments.append(Argument(UnsafeRawBufferPointer(start: raw.baseAddress.map { $0 + pos }, count: bulkLength)))
+            arguments.append(
+                Argument(UnsafeRawBufferPointer(start: raw.baseAddress.map { $0 + pos }, count: bulkLength)))
             pos += bulkLength + 2
             bulkLength = -1
             pendingArguments -= 1

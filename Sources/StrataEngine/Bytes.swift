@@ -265,7 +265,8 @@ extension Bytes {
         } else {
             let capacity = newCount <= 64 ? newCount : Swift.max(newCount, count + count / 2)
             target = withUnsafeBytes { old in
-                ByteStorage.make(copying: preserving ? old : UnsafeRawBufferPointer(start: nil, count: 0), capacity: capacity)
+                ByteStorage.make(
+                    copying: preserving ? old : UnsafeRawBufferPointer(start: nil, count: 0), capacity: capacity)
             }
         }
         let oldCount = target.header
@@ -275,7 +276,9 @@ extension Bytes {
         }
         target.header = newCount
         if newCount <= Bytes.inlineCapacity {
-            self = target.withUnsafeMutablePointerToElements { Bytes(UnsafeRawBufferPointer(start: $0, count: newCount)) }
+            self = target.withUnsafeMutablePointerToElements {
+                Bytes(UnsafeRawBufferPointer(start: $0, count: newCount))
+            }
         } else {
             storage = .large(target)
         }

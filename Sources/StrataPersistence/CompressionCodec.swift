@@ -80,7 +80,8 @@ enum LZ4Frame {
             var destinationSize = chunk.count
             let hint = chunk.withUnsafeMutableBytes { out in
                 input.withUnsafeBytes { inp in
-                    LZ4F_decompress(context, out.baseAddress, &destinationSize, inp.baseAddress! + offset, &sourceSize, nil)
+                    LZ4F_decompress(
+                        context, out.baseAddress, &destinationSize, inp.baseAddress.map { $0 + offset }, &sourceSize, nil)
                 }
             }
             if LZ4F_isError(hint) != 0 {
@@ -118,7 +119,9 @@ enum GzipMember {
                 return deflate(&stream, Z_FINISH)
             }
         }
-        guard status == Z_STREAM_END else { throw CompressionError(codec: "zlib", reason: "deflate failed (\(status))") }
+        guard status == Z_STREAM_END else {
+            throw CompressionError(codec: "zlib", reason: "deflate failed (\(status))")
+        }
         output.removeSubrange(Int(stream.total_out)...)
         return output
     }
@@ -142,10 +145,13 @@ enum GzipMember {
                     return out.count - Int(stream.avail_out)
                 }
                 guard status == Z_OK || status == Z_STREAM_END else {
-                    throw CompressionError(codec: "zlib", reason: status == Z_BUF_ERROR ? "truncated member" : "corrupt data (\(status))")
+                    throw CompressionError(
+                        codec: "zlib", reason: status == Z_BUF_ERROR ? "truncated member" : "corrupt data (\(status))")
                 }
                 output.append(contentsOf: chunk[0..<produced])
-                if output.count > limit { throw CompressionError(codec: "zlib", reason: "output exceeds \(limit) bytes") }
+                if output.count > limit {
+                    throw CompressionError(codec: "zlib", reason: "output exceeds \(limit) bytes")
+                }
                 if status == Z_OK && stream.avail_in == 0 && produced == 0 {
                     throw CompressionError(codec: "zlib", reason: "truncated member")
                 }

@@ -22,8 +22,9 @@ enum DurableFile {
         guard fd >= 0 else { throw DurableFileError(path: temp, operation: "open", code: errno) }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            let n = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, raw.count - offset)
             }
             if n < 0 {
                 if errno == EINTR { continue }

@@ -41,7 +41,9 @@ public enum ProcessMemory {
     public static func human(_ bytes: Int) -> String {
         let value = Double(bytes)
         if value < 1024 { return "\(bytes)B" }
-        let units: [(Double, String)] = [(1024, "K"), (1024 * 1024, "M"), (1024 * 1024 * 1024, "G"), (1024.0 * 1024 * 1024 * 1024, "T")]
+        let units: [(Double, String)] = [
+            (1024, "K"), (1024 * 1024, "M"), (1024 * 1024 * 1024, "G"), (1024.0 * 1024 * 1024 * 1024, "T"),
+        ]
         var chosen = units[0]
         for unit in units where value >= unit.0 { chosen = unit }
         return String(format: "%.2f%@", value / chosen.0, chosen.1)

@@ -14,7 +14,8 @@ extension ServerCore {
 
     func startBackgroundTasks() {
         scheduleExpiry(in: .milliseconds(Int64(1000 / max(1, config.hz))))
-        eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [unowned(unsafe) self] _ in
+        eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) {
+            [unowned(unsafe) self] _ in
             self.sampleStatistics()
         }
         eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned(unsafe) self] _ in
@@ -34,7 +35,8 @@ extension ServerCore {
         let start = WallClock.monotonicNanoseconds()
         var total = ExpiryCycleResult()
         repeat {
-            let result = engine.activeExpireCycle(now: WallClock.nowMilliseconds(), budget: ServerCore.expiryChecksPerCall)
+            let result = engine.activeExpireCycle(
+                now: WallClock.nowMilliseconds(), budget: ServerCore.expiryChecksPerCall)
             total.checked += result.checked
             total.expired += result.expired
             total.budgetExhausted = result.budgetExhausted

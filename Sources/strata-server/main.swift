@@ -40,7 +40,8 @@ let (file, options) = ConfigLoader.parseArguments(arguments)
 do {
     if let file {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            FileHandle.standardError.write(Data("Fatal error, can't open config file '\(file)': No such file or directory\n".utf8))
+            FileHandle.standardError.write(
+                Data("Fatal error, can't open config file '\(file)': No such file or directory\n".utf8))
             exit(1)
         }
         try ConfigLoader.apply(text, source: file, to: &config)

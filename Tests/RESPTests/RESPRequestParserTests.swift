@@ -26,7 +26,8 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 @Suite("RESPRequestParser")
 struct RESPRequestParserTests {
-    static let pipeline = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n*2\r\n$3\r\nGET\r\n$3\r\nkey\r\nPING\r\n*1\r\n$0\r\n\r\n"
+    static let pipeline =
+        "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n*2\r\n$3\r\nGET\r\n$3\r\nkey\r\nPING\r\n*1\r\n$0\r\n\r\n"
     static let expected: [[Arg]] = [
         [Arg("SET"), Arg("key"), Arg("value")], [Arg("GET"), Arg("key")], [Arg("PING")], [Arg("")],
     ]
@@ -184,7 +185,8 @@ struct RESPWriterTests {
         buffer.writeRESPVerbatim("hey", .resp3)
         #expect(
             String(buffer: buffer)
-                == "+OK\r\n-ERR x\r\n:-42\r\n$2\r\nhi\r\n$-1\r\n_\r\n*2\r\n,1.5\r\n$3\r\ninf\r\n#t\r\n:0\r\n=7\r\ntxt:hey\r\n")
+                == "+OK\r\n-ERR x\r\n:-42\r\n$2\r\nhi\r\n$-1\r\n_\r\n*2\r\n,1.5\r\n$3\r\ninf\r\n#t\r\n:0\r\n=7\r\ntxt:hey\r\n"
+        )
     }
 
     @Test(arguments: [0, 7, 10, 99, 12345, -1, -10, Int.max, Int.min])

@@ -49,7 +49,9 @@ struct BytesTests {
         #expect(a.hashValue == Bytes("aaa").hashValue)
     }
 
-    @Test(arguments: [("0", 0), ("-5", -5), ("12", 12), ("007", nil), ("+1", nil), ("", nil), ("1e3", nil)] as [(String, Int?)])
+    @Test(
+        arguments: [("0", 0), ("-5", -5), ("12", 12), ("007", nil), ("+1", nil), ("", nil), ("1e3", nil)]
+            as [(String, Int?)])
     func strictIntegers(text: String, value: Int?) {
         #expect(Bytes(text).strictInteger == value)
     }

@@ -37,8 +37,12 @@ struct ExpiryTests {
         #expect(h.run("EXPIRE", "k", "200", "GT") == .integer(1))
         #expect(h.run("EXPIRE", "k", "300", "LT") == .integer(0))
         #expect(h.run("TTL", "k") == .integer(200))
-        #expect(h.run("EXPIRE", "k", "1", "NX", "XX") == .error("ERR NX and XX, GT or LT options at the same time are not compatible"))
-        #expect(h.run("EXPIRE", "k", "1", "GT", "LT") == .error("ERR GT and LT options at the same time are not compatible"))
+        #expect(
+            h.run("EXPIRE", "k", "1", "NX", "XX")
+                == .error("ERR NX and XX, GT or LT options at the same time are not compatible"))
+        #expect(
+            h.run("EXPIRE", "k", "1", "GT", "LT") == .error("ERR GT and LT options at the same time are not compatible")
+        )
         #expect(h.run("EXPIRE", "k", "1", "FOO") == .error("ERR Unsupported option FOO"))
         #expect(h.run("EXPIRE", "missing", "10") == .integer(0))
         #expect(h.run("EXPIRE", "k", "x") == Errors.notInteger)

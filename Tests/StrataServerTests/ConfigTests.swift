@@ -54,7 +54,9 @@ struct ConfigLoaderTests {
     }
 
     @Test func commandLineOptionsBecomeLines() {
-        let (file, options) = ConfigLoader.parseArguments(["/etc/strata.conf", "--port", "6380", "--requirepass", "a b"])
+        let (file, options) = ConfigLoader.parseArguments([
+            "/etc/strata.conf", "--port", "6380", "--requirepass", "a b",
+        ])
         #expect(file == "/etc/strata.conf")
         #expect(options == "port 6380\nrequirepass \"a b\"")
         #expect(ConfigLoader.parseArguments(["--save", ""]).options == "save \"\"")
@@ -72,7 +74,8 @@ struct ConfigLoaderTests {
 struct ProtectedModeTests {
     @Test(arguments: [
         ("127.0.0.1:5000", true), ("127.9.8.7:1", true), ("::1", true), ("[::1]:5000", true),
-        ("::ffff:127.0.0.1:5000", true), ("10.0.0.5:5000", false), ("192.168.1.1:80", false), ("::ffff:10.1.1.1:9", false),
+        ("::ffff:127.0.0.1:5000", true), ("10.0.0.5:5000", false), ("192.168.1.1:80", false),
+        ("::ffff:10.1.1.1:9", false),
     ])
     func recognisesLoopback(address: String, loopback: Bool) {
         #expect(ProtectedMode.isLoopback(address) == loopback)

@@ -7,12 +7,15 @@ public enum ExpireCommands {
         CommandSpec(
             name, arity: -3, flags: [.write, .fast], keys: (1, 1, 1), group: "generic", since: since,
             summary: summary,
-            synopsis: "key \(absolute ? (unit == .seconds ? "unix-time-seconds" : "unix-time-milliseconds") : (unit == .seconds ? "seconds" : "milliseconds")) [NX|XX|GT|LT]",
+            synopsis:
+                "key \(absolute ? (unit == .seconds ? "unix-time-seconds" : "unix-time-milliseconds") : (unit == .seconds ? "seconds" : "milliseconds")) [NX|XX|GT|LT]",
             categories: ["keyspace", "write", "fast"],
             handler: .engine { expire(&$0, unit: unit, absolute: absolute) })
     }
 
-    static func ttlSpec(_ name: String, since: String, summary: String, _ body: @escaping @Sendable (inout CommandContext) -> Reply) -> CommandSpec {
+    static func ttlSpec(
+        _ name: String, since: String, summary: String, _ body: @escaping @Sendable (inout CommandContext) -> Reply
+    ) -> CommandSpec {
         CommandSpec(
             name, arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "generic", since: since,
             summary: summary, synopsis: "key", categories: ["keyspace", "read", "fast"], handler: .engine(body))
@@ -20,14 +23,31 @@ public enum ExpireCommands {
 
     /// Their table entries.
     public static let specs: [CommandSpec] = [
-        spec("expire", unit: .seconds, absolute: false, since: "1.0.0", summary: "Sets the expiration time of a key in seconds."),
-        spec("pexpire", unit: .milliseconds, absolute: false, since: "2.6.0", summary: "Sets the expiration time of a key in milliseconds."),
-        spec("expireat", unit: .seconds, absolute: true, since: "1.2.0", summary: "Sets the expiration time of a key to a Unix timestamp."),
-        spec("pexpireat", unit: .milliseconds, absolute: true, since: "2.6.0", summary: "Sets the expiration time of a key to a Unix milliseconds timestamp."),
-        ttlSpec("ttl", since: "1.0.0", summary: "Returns the expiration time in seconds of a key.") { ttl(&$0, milliseconds: false, absolute: false) },
-        ttlSpec("pttl", since: "2.6.0", summary: "Returns the expiration time in milliseconds of a key.") { ttl(&$0, milliseconds: true, absolute: false) },
-        ttlSpec("expiretime", since: "7.0.0", summary: "Returns the expiration time of a key as a Unix timestamp.") { ttl(&$0, milliseconds: false, absolute: true) },
-        ttlSpec("pexpiretime", since: "7.0.0", summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.") { ttl(&$0, milliseconds: true, absolute: true) },
+        spec(
+            "expire", unit: .seconds, absolute: false, since: "1.0.0",
+            summary: "Sets the expiration time of a key in seconds."),
+        spec(
+            "pexpire", unit: .milliseconds, absolute: false, since: "2.6.0",
+            summary: "Sets the expiration time of a key in milliseconds."),
+        spec(
+            "expireat", unit: .seconds, absolute: true, since: "1.2.0",
+            summary: "Sets the expiration time of a key to a Unix timestamp."),
+        spec(
+            "pexpireat", unit: .milliseconds, absolute: true, since: "2.6.0",
+            summary: "Sets the expiration time of a key to a Unix milliseconds timestamp."),
+        ttlSpec("ttl", since: "1.0.0", summary: "Returns the expiration time in seconds of a key.") {
+            ttl(&$0, milliseconds: false, absolute: false)
+        },
+        ttlSpec("pttl", since: "2.6.0", summary: "Returns the expiration time in milliseconds of a key.") {
+            ttl(&$0, milliseconds: true, absolute: false)
+        },
+        ttlSpec("expiretime", since: "7.0.0", summary: "Returns the expiration time of a key as a Unix timestamp.") {
+            ttl(&$0, milliseconds: false, absolute: true)
+        },
+        ttlSpec(
+            "pexpiretime", since: "7.0.0",
+            summary: "Returns the expiration time of a key as a Unix milliseconds timestamp."
+        ) { ttl(&$0, milliseconds: true, absolute: true) },
         CommandSpec(
             "persist", arity: 2, flags: [.write, .fast], keys: (1, 1, 1), group: "generic", since: "2.2.0",
             summary: "Removes the expiration time of a key.", synopsis: "key",

@@ -19,7 +19,8 @@ public enum KeyCommands {
             categories: ["keyspace", "read", "fast"], handler: .engine(exists)),
         CommandSpec(
             "touch", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1), group: "generic", since: "3.2.1",
-            summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+            summary:
+                "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
             synopsis: "key [key ...]", categories: ["keyspace", "read", "fast"], handler: .engine(touch)),
         CommandSpec(
             "type", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "generic",

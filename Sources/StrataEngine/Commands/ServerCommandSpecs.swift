@@ -16,7 +16,8 @@ public enum ServerCommandSpecs {
     /// The table entries.
     public static let specs: [CommandSpec] = [
         CommandSpec(
-            "ping", arity: -1, flags: [.fast], group: "connection", summary: "Returns the server's liveliness response.",
+            "ping", arity: -1, flags: [.fast], group: "connection",
+            summary: "Returns the server's liveliness response.",
             synopsis: "[message]", categories: ["fast", "connection"], handler: .server),
         CommandSpec(
             "quit", arity: -1, flags: [.allowBusy, .noAuth, .loading, .stale, .fast, .noscript], group: "connection",
@@ -37,38 +38,90 @@ public enum ServerCommandSpecs {
             "client", arity: -2, flags: [], group: "connection", since: "2.4.0",
             summary: "A container for client connection commands.", categories: ["slow"], handler: .container,
             subcommands: [
-                sub("client|id", arity: 2, group: "connection", since: "5.0.0", summary: "Returns the unique client ID of the connection.", categories: ["slow", "connection"]),
-                sub("client|setname", arity: 3, group: "connection", since: "2.6.9", summary: "Sets the connection name.", synopsis: "connection-name", categories: ["slow", "connection"]),
-                sub("client|getname", arity: 2, group: "connection", since: "2.6.9", summary: "Returns the name of the connection.", categories: ["slow", "connection"]),
-                sub("client|list", arity: -2, group: "connection", since: "2.4.0", summary: "Lists open connections.", synopsis: "[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]", categories: ["admin", "slow", "dangerous", "connection"]),
-                sub("client|info", arity: 2, group: "connection", since: "6.2.0", summary: "Returns information about the connection.", categories: ["slow", "connection"]),
-                sub("client|kill", arity: -3, group: "connection", since: "2.4.0", summary: "Terminates open connections.", synopsis: "ip:port | [ID client-id] [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]", categories: ["admin", "slow", "dangerous", "connection"]),
-                sub("client|help", arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0", summary: "Returns helpful text about the different subcommands.", categories: ["slow", "connection"]),
+                sub(
+                    "client|id", arity: 2, group: "connection", since: "5.0.0",
+                    summary: "Returns the unique client ID of the connection.", categories: ["slow", "connection"]),
+                sub(
+                    "client|setname", arity: 3, group: "connection", since: "2.6.9",
+                    summary: "Sets the connection name.", synopsis: "connection-name",
+                    categories: ["slow", "connection"]),
+                sub(
+                    "client|getname", arity: 2, group: "connection", since: "2.6.9",
+                    summary: "Returns the name of the connection.", categories: ["slow", "connection"]),
+                sub(
+                    "client|list", arity: -2, group: "connection", since: "2.4.0", summary: "Lists open connections.",
+                    synopsis: "[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]",
+                    categories: ["admin", "slow", "dangerous", "connection"]),
+                sub(
+                    "client|info", arity: 2, group: "connection", since: "6.2.0",
+                    summary: "Returns information about the connection.", categories: ["slow", "connection"]),
+                sub(
+                    "client|kill", arity: -3, group: "connection", since: "2.4.0",
+                    summary: "Terminates open connections.",
+                    synopsis:
+                        "ip:port | [ID client-id] [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]",
+                    categories: ["admin", "slow", "dangerous", "connection"]),
+                sub(
+                    "client|help", arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0",
+                    summary: "Returns helpful text about the different subcommands.",
+                    categories: ["slow", "connection"]),
             ]),
         CommandSpec(
             "command", arity: -1, flags: [.loading, .stale], group: "server", since: "2.8.13",
             summary: "Returns detailed information about all commands.", categories: ["slow", "connection"],
             handler: .server,
             subcommands: [
-                sub("command|count", arity: 2, flags: [.loading, .stale], group: "server", since: "2.8.13", summary: "Returns a count of commands.", categories: ["slow", "connection"]),
-                sub("command|info", arity: -2, flags: [.loading, .stale], group: "server", since: "2.8.13", summary: "Returns information about one, multiple or all commands.", synopsis: "[command-name [command-name ...]]", categories: ["slow", "connection"]),
-                sub("command|docs", arity: -2, flags: [.loading, .stale], group: "server", since: "7.0.0", summary: "Returns documentary information about one, multiple or all commands.", synopsis: "[command-name [command-name ...]]", categories: ["slow", "connection"]),
-                sub("command|list", arity: -2, flags: [.loading, .stale], group: "server", since: "7.0.0", summary: "Returns a list of command names.", synopsis: "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]", categories: ["slow", "connection"]),
-                sub("command|getkeys", arity: -4, flags: [.loading, .stale], group: "server", since: "2.8.13", summary: "Extracts the key names from an arbitrary command.", synopsis: "command [arg [arg ...]]", categories: ["slow", "connection"]),
-                sub("command|help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0", summary: "Returns helpful text about the different subcommands.", categories: ["slow", "connection"]),
+                sub(
+                    "command|count", arity: 2, flags: [.loading, .stale], group: "server", since: "2.8.13",
+                    summary: "Returns a count of commands.", categories: ["slow", "connection"]),
+                sub(
+                    "command|info", arity: -2, flags: [.loading, .stale], group: "server", since: "2.8.13",
+                    summary: "Returns information about one, multiple or all commands.",
+                    synopsis: "[command-name [command-name ...]]", categories: ["slow", "connection"]),
+                sub(
+                    "command|docs", arity: -2, flags: [.loading, .stale], group: "server", since: "7.0.0",
+                    summary: "Returns documentary information about one, multiple or all commands.",
+                    synopsis: "[command-name [command-name ...]]", categories: ["slow", "connection"]),
+                sub(
+                    "command|list", arity: -2, flags: [.loading, .stale], group: "server", since: "7.0.0",
+                    summary: "Returns a list of command names.",
+                    synopsis: "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",
+                    categories: ["slow", "connection"]),
+                sub(
+                    "command|getkeys", arity: -4, flags: [.loading, .stale], group: "server", since: "2.8.13",
+                    summary: "Extracts the key names from an arbitrary command.", synopsis: "command [arg [arg ...]]",
+                    categories: ["slow", "connection"]),
+                sub(
+                    "command|help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0",
+                    summary: "Returns helpful text about the different subcommands.",
+                    categories: ["slow", "connection"]),
             ]),
         CommandSpec(
-            "info", arity: -1, flags: [.loading, .stale], group: "server", summary: "Returns information and statistics about the server.",
+            "info", arity: -1, flags: [.loading, .stale], group: "server",
+            summary: "Returns information and statistics about the server.",
             synopsis: "[section [section ...]]", categories: ["slow", "dangerous"], handler: .server),
         CommandSpec(
             "config", arity: -2, flags: [], group: "server", since: "2.0.0",
             summary: "A container for server configuration commands.", categories: ["slow"], handler: .container,
             subcommands: [
-                sub("config|get", arity: -3, group: "server", since: "2.0.0", summary: "Returns the effective values of configuration parameters.", synopsis: "parameter [parameter ...]", categories: ["admin", "slow", "dangerous"]),
-                sub("config|set", arity: -4, group: "server", since: "2.0.0", summary: "Sets configuration parameters in-flight.", synopsis: "parameter value [parameter value ...]", categories: ["admin", "slow", "dangerous"]),
-                sub("config|resetstat", arity: 2, group: "server", since: "2.0.0", summary: "Resets the server's statistics.", categories: ["admin", "slow", "dangerous"]),
-                sub("config|rewrite", arity: 2, group: "server", since: "2.8.0", summary: "Persists the effective configuration to file.", categories: ["admin", "slow", "dangerous"]),
-                sub("config|help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0", summary: "Returns helpful text about the different subcommands.", categories: ["slow"]),
+                sub(
+                    "config|get", arity: -3, group: "server", since: "2.0.0",
+                    summary: "Returns the effective values of configuration parameters.",
+                    synopsis: "parameter [parameter ...]", categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    "config|set", arity: -4, group: "server", since: "2.0.0",
+                    summary: "Sets configuration parameters in-flight.",
+                    synopsis: "parameter value [parameter value ...]", categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    "config|resetstat", arity: 2, group: "server", since: "2.0.0",
+                    summary: "Resets the server's statistics.", categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    "config|rewrite", arity: 2, group: "server", since: "2.8.0",
+                    summary: "Persists the effective configuration to file.",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    "config|help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0",
+                    summary: "Returns helpful text about the different subcommands.", categories: ["slow"]),
             ]),
         CommandSpec(
             "time", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "2.6.0",

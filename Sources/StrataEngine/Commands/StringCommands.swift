@@ -69,11 +69,13 @@ public enum StringCommands {
             synopsis: "key", categories: ["write", "string", "fast"], handler: .engine { incr(&$0, by: -1) }),
         CommandSpec(
             "incrby", arity: 3, flags: [.write, .denyOOM, .fast], keys: (1, 1, 1), group: "string",
-            summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            summary:
+                "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
             synopsis: "key increment", categories: ["write", "string", "fast"], handler: .engine(incrby)),
         CommandSpec(
             "decrby", arity: 3, flags: [.write, .denyOOM, .fast], keys: (1, 1, 1), group: "string",
-            summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+            summary:
+                "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
             synopsis: "key decrement", categories: ["write", "string", "fast"], handler: .engine(decrby)),
         CommandSpec(
             "incrbyfloat", arity: 3, flags: [.write, .denyOOM, .fast], keys: (1, 1, 1), group: "string",

@@ -137,7 +137,9 @@ extension ServerCore {
         return kill(candidates, current: current, skipMe: skipMe, legacy: false)
     }
 
-    private func kill(_ targets: [ConnectionHandler], current: ClientSession, skipMe: Bool, legacy: Bool) -> CommandOutcome {
+    private func kill(_ targets: [ConnectionHandler], current: ClientSession, skipMe: Bool, legacy: Bool)
+        -> CommandOutcome
+    {
         var killed = 0
         var killSelf = false
         for target in targets {

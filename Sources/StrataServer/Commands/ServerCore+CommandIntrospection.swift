@@ -93,13 +93,17 @@ extension ServerCore {
         if spec.firstKey > 0 {
             let last = spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey
             let access: [Reply] =
-                spec.flags.contains(.write) ? [.status("RW"), .status("access"), .status("update")] : [.status("RO"), .status("access")]
+                spec.flags.contains(.write)
+                ? [.status("RW"), .status("access"), .status("update")] : [.status("RO"), .status("access")]
             keySpecs.append(
                 .map([
                     (.text("flags"), .set(access)),
                     (
                         .text("begin_search"),
-                        .map([(.text("type"), .text("index")), (.text("spec"), .map([(.text("index"), .integer(spec.firstKey))]))])
+                        .map([
+                            (.text("type"), .text("index")),
+                            (.text("spec"), .map([(.text("index"), .integer(spec.firstKey))])),
+                        ])
                     ),
                     (
                         .text("find_keys"),
@@ -142,7 +146,10 @@ extension ServerCore {
         }
         if !spec.subcommands.isEmpty {
             fields.append(
-                (.text("subcommands"), .map(spec.subcommands.values.sorted { $0.name < $1.name }.map { (.text($0.name), commandDocs($0)) })))
+                (
+                    .text("subcommands"),
+                    .map(spec.subcommands.values.sorted { $0.name < $1.name }.map { (.text($0.name), commandDocs($0)) })
+                ))
         }
         return .map(fields)
     }

@@ -54,7 +54,8 @@ extension ServerCore {
                 return .error("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
             }
             guard directive.mutable else {
-                return .error("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
+                return .error(
+                    "ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
             }
             do {
                 let value = args[index + 1].string

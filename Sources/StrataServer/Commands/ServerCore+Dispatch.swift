@@ -34,7 +34,9 @@ extension ServerCore {
         case "command":
             return .reply(commandCommand(args))
         default:
-            if spec.name.hasPrefix("client|") { return clientCommand(spec, args: args, session: session, connection: connection, now: now) }
+            if spec.name.hasPrefix("client|") {
+                return clientCommand(spec, args: args, session: session, connection: connection, now: now)
+            }
             if spec.name.hasPrefix("config|") { return .reply(configCommand(spec, args: args)) }
             return .reply(.error("ERR unknown command '\(spec.name)'"))
         }

@@ -5,7 +5,9 @@ import Foundation
 import StrataEngine
 
 extension ServerCore {
-    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"]
+    static let defaultSections = [
+        "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace",
+    ]
 
     func info(_ args: [Bytes], now: Int64) -> String {
         var wanted: [String] = []
@@ -83,14 +85,20 @@ extension ServerCore {
                     ("used_memory_rss", String(rss)), ("used_memory_rss_human", ProcessMemory.human(rss)),
                     ("used_memory_peak", String(peakMemory)),
                     ("used_memory_peak_human", ProcessMemory.human(peakMemory)),
-                    ("used_memory_peak_perc", String(format: "%.2f%%", peakMemory > 0 ? Double(used) * 100 / Double(peakMemory) : 100)),
+                    (
+                        "used_memory_peak_perc",
+                        String(format: "%.2f%%", peakMemory > 0 ? Double(used) * 100 / Double(peakMemory) : 100)
+                    ),
                     ("used_memory_startup", String(startupMemory)),
                     ("used_memory_dataset", String(max(0, used - startupMemory))),
                     ("total_system_memory", String(total)),
                     ("total_system_memory_human", ProcessMemory.human(total)),
                     ("maxmemory", "0"), ("maxmemory_human", "0B"), ("maxmemory_policy", "noeviction"),
                     ("mem_fragmentation_ratio", String(format: "%.2f", used > 0 ? Double(rss) / Double(used) : 0)),
-                    ("mem_allocator", "jemalloc-" + String(String(cString: strata_malloc_version()).prefix { $0 != "-" })), ("lazyfree_pending_objects", "0"),
+                    (
+                        "mem_allocator",
+                        "jemalloc-" + String(String(cString: strata_malloc_version()).prefix { $0 != "-" })
+                    ), ("lazyfree_pending_objects", "0"),
                 ])
         case "persistence":
             return fields(
@@ -130,7 +138,8 @@ extension ServerCore {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             func seconds(_ t: timeval) -> String { String(format: "%.6f", Double(t.tv_sec) + Double(t.tv_usec) / 1e6) }
-            return fields("CPU", [("used_cpu_sys", seconds(usage.ru_stime)), ("used_cpu_user", seconds(usage.ru_utime))])
+            return fields(
+                "CPU", [("used_cpu_sys", seconds(usage.ru_stime)), ("used_cpu_user", seconds(usage.ru_utime))])
         case "cluster":
             return fields("Cluster", [("cluster_enabled", "0")])
         case "keyspace":

@@ -31,7 +31,8 @@ public struct ConfigDirective: Sendable {
                 guard args.count == 1 else { throw ConfigError.badDirective }
                 let level = args[0].lowercased()
                 guard ["debug", "verbose", "notice", "warning", "nothing"].contains(level) else {
-                    throw ConfigError.invalidValue("argument(s) must be one of the following: debug, verbose, notice, warning, nothing")
+                    throw ConfigError.invalidValue(
+                        "argument(s) must be one of the following: debug, verbose, notice, warning, nothing")
                 }
                 config.logLevel = level
             }),

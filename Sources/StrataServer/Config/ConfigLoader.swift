@@ -44,11 +44,13 @@ public enum ConfigLoader {
                     try RESPInlineSplitter.split(UnsafeRawBufferPointer(raw))
                 }.map { String(decoding: $0, as: UTF8.self) }
             } catch {
-                throw ConfigLoadError(line: lineNumber, text: line, reason: "Unbalanced quotes in configuration line", source: source)
+                throw ConfigLoadError(
+                    line: lineNumber, text: line, reason: "Unbalanced quotes in configuration line", source: source)
             }
             guard let name = words.first else { continue }
             guard let directive = ConfigDirective.named(name) else {
-                throw ConfigLoadError(line: lineNumber, text: line, reason: "Bad directive or wrong number of arguments", source: source)
+                throw ConfigLoadError(
+                    line: lineNumber, text: line, reason: "Bad directive or wrong number of arguments", source: source)
             }
             do {
                 try directive.set(&config, Array(words.dropFirst()))

@@ -15,7 +15,8 @@ enum ConfigValueParsing {
             throw ConfigError.invalidValue("argument couldn't be parsed into an integer")
         }
         guard range.contains(value) else {
-            throw ConfigError.invalidValue("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
+            throw ConfigError.invalidValue(
+                "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
         }
         return value
     }

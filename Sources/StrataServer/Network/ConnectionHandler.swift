@@ -72,7 +72,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             inbound.writeBuffer(&buffer)
         }
         if inbound.readableBytes > core.config.clientQueryBufferLimit {
-            core.logger.warning("Closing client that reached max query buffer length: id=\(session.id) addr=\(session.address)")
+            core.logger.warning(
+                "Closing client that reached max query buffer length: id=\(session.id) addr=\(session.address)")
             closing = true
             context.close(promise: nil)
             return
@@ -123,7 +124,8 @@ final class ConnectionHandler: ChannelInboundHandler {
                 command = try parser.next(&inbound)
             } catch let error as RESPProtocolError {
                 core.stats.protocolErrors += 1
-                core.logger.debug("Protocol error from client id=\(session.id) addr=\(session.address): \(error.message)")
+                core.logger.debug(
+                    "Protocol error from client id=\(session.id) addr=\(session.address): \(error.message)")
                 outbound.writeRESPError("ERR " + error.message)
                 closeAfterFlush(context)
                 return
@@ -165,7 +167,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard outbound.readableBytes > 0 else { return }
         core.stats.netOutputBytes += outbound.readableBytes
         let buffer = outbound
-        outbound = context.channel.allocator.buffer(capacity: Swift.min(Swift.max(buffer.readableBytes, 1024), 64 * 1024))
+        outbound = context.channel.allocator.buffer(
+            capacity: Swift.min(Swift.max(buffer.readableBytes, 1024), 64 * 1024))
         context.write(wrapOutboundOut(buffer), promise: nil)
         hasPendingWrite = true
     }
