@@ -81,7 +81,8 @@ enum LZ4Frame {
             let hint = chunk.withUnsafeMutableBytes { out in
                 input.withUnsafeBytes { inp in
                     LZ4F_decompress(
-                        context, out.baseAddress, &destinationSize, inp.baseAddress.map { $0 + offset }, &sourceSize, nil)
+                        context, out.baseAddress, &destinationSize, inp.baseAddress.map { $0 + offset }, &sourceSize,
+                        nil)
                 }
             }
             if LZ4F_isError(hint) != 0 {
