@@ -35,6 +35,11 @@ public struct RESPRequestParser<Argument: RESPArgument> {
     @usableFromInline var bulkLength = -1
     /// Arguments of the current multibulk parsed so far.
     @usableFromInline var arguments: [Argument] = []
+    /// Bytes held in `arguments` (plus a per-argument overhead), counted against the
+    /// client's query buffer limit so a huge multibulk cannot grow memory unseen.
+    @usableFromInline internal(set) var _pendingArgumentBytes = 0
+    /// See `_pendingArgumentBytes`.
+    public var pendingArgumentBytes: Int { _pendingArgumentBytes }
 
     /// A parser with the given limits.
     public init(limits: RESPParserLimits = RESPParserLimits(), authenticated: Bool = true) {
@@ -120,12 +125,14 @@ public struct RESPRequestParser<Argument: RESPArgument> {
             guard end - pos >= bulkLength + 2 else { return (pos, nil) }
             arguments.append(
                 Argument(UnsafeRawBufferPointer(start: raw.baseAddress.map { $0 + pos }, count: bulkLength)))
+            _pendingArgumentBytes += bulkLength + 32
             pos += bulkLength + 2
             bulkLength = -1
             pendingArguments -= 1
         }
         let command = arguments
         arguments = []
+        _pendingArgumentBytes = 0
         return (pos, command)
     }
 

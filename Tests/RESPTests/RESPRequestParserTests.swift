@@ -196,3 +196,16 @@ struct RESPWriterTests {
         #expect(String(buffer: buffer) == ":\(value)\r\n")
     }
 }
+
+@Suite("RESPRequestParser accounting")
+struct RESPParserAccountingTests {
+    @Test func countsBytesOfAPartlyParsedCommand() throws {
+        var parser = RESPRequestParser<Arg>()
+        var buffer = ByteBuffer(string: "*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n")
+        #expect(try parser.next(&buffer) == nil)
+        #expect(parser.pendingArgumentBytes == 3 + 32 + 5 + 32)
+        buffer.writeString("$1\r\nx\r\n")
+        #expect(try parser.next(&buffer) == [Arg("SET"), Arg("hello"), Arg("x")])
+        #expect(parser.pendingArgumentBytes == 0)
+    }
+}

@@ -145,3 +145,23 @@ struct KeyCommandsTests {
         #expect(h.run("OBJECT", "FREQ", "k") != .null)
     }
 }
+
+@Suite("GlobPattern")
+struct GlobPatternTests {
+    @Test(arguments: [
+        ("*", "", true), ("*", "anything", true), ("a*", "abc", true), ("a*c", "abbbc", true), ("a*c", "abbbd", false),
+        ("h?llo", "hello", true), ("h?llo", "hllo", false), ("h[ae]llo", "hallo", true), ("h[^e]llo", "hello", false),
+        ("h[a-b]llo", "hbllo", true), ("h[b-a]llo", "hallo", true), ("\\*", "*", true), ("\\*", "a", false),
+        ("*.txt", "notes.txt", true), ("a*b*c", "aXbYc", true), ("a*b*c", "aXbY", false), ("[abc", "a", true),
+        ("user:*:name", "user:42:name", true), ("", "", true), ("", "a", false),
+    ])
+    func matchesLikeRedis(pattern: String, string: String, expected: Bool) {
+        #expect(GlobPattern.matches(Bytes(pattern), Bytes(string)) == expected)
+    }
+
+    @Test func hostilePatternsFinishQuickly() {
+        let pattern = Bytes(String(repeating: "*a", count: 40) + "b")
+        let string = Bytes(String(repeating: "a", count: 5000))
+        #expect(!GlobPattern.matches(pattern, string))
+    }
+}

@@ -221,3 +221,22 @@ def test_config_get_set_resetstat(server):
 
 def test_quit_replies_then_closes(server):
     assert raw(server.port, b"QUIT\r\nPING\r\n") == b"+OK\r\n"
+
+
+def test_many_small_arguments_count_against_the_query_buffer_limit(start_server):
+    s = start_server("--client-query-buffer-limit", "1mb")
+    with socket.create_connection(("127.0.0.1", s.port), timeout=10) as sock:
+        sock.sendall(b"*10000000\r\n$4\r\nMSET\r\n")
+        closed = False
+        try:
+            for _ in range(200):
+                sock.sendall(b"$1\r\na\r\n" * 10000)
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+        if not closed:
+            try:
+                closed = sock.recv(100) == b""
+            except ConnectionResetError:
+                closed = True
+        assert closed
+    assert s.client().ping()

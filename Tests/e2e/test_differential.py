@@ -55,7 +55,10 @@ def run(client, command):
     import shlex
     args = shlex.split(command)
     try:
-        return ("ok", client.execute_command(*args))
+        reply = client.execute_command(*args)
+        if args[0].upper() == "SCAN" and isinstance(reply, list):
+            reply = [reply[0], sorted(reply[1])]  # SCAN's order is unspecified
+        return ("ok", reply)
     except redis.ResponseError as e:
         return ("error", str(e))
     except redis.AuthenticationError as e:

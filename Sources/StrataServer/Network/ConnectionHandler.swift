@@ -71,14 +71,21 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             inbound.writeBuffer(&buffer)
         }
-        if inbound.readableBytes > core.config.clientQueryBufferLimit {
-            core.logger.warning(
-                "Closing client that reached max query buffer length: id=\(session.id) addr=\(session.address)")
-            closing = true
-            context.close(promise: nil)
-            return
-        }
+        if exceedsQueryBufferLimit(context) { return }
         processInbound(context)
+        _ = exceedsQueryBufferLimit(context)
+    }
+
+    /// Closes the client when its unparsed input plus a partly parsed command exceed
+    /// `client-query-buffer-limit`, as Redis does.
+    private func exceedsQueryBufferLimit(_ context: ChannelHandlerContext) -> Bool {
+        let held = inbound.readableBytes + parser.pendingArgumentBytes
+        guard !closing, held > core.config.clientQueryBufferLimit else { return false }
+        core.logger.warning(
+            "Closing client that reached max query buffer length: id=\(session.id) addr=\(session.address)")
+        closing = true
+        context.close(promise: nil)
+        return true
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
