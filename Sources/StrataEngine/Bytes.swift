@@ -22,6 +22,12 @@ public struct Bytes: Sendable {
 
     @usableFromInline var storage: Storage
 
+    /// Wraps a storage value (which must be canonical: small iff at most 22 bytes).
+    @usableFromInline
+    init(storage: Storage) {
+        self.storage = storage
+    }
+
     /// The most bytes kept without a heap allocation.
     public static let inlineCapacity = 22
 

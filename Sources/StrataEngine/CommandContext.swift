@@ -20,7 +20,7 @@ public struct CommandContext {
 
     /// The engine clock in seconds, for access times.
     @inlinable
-    public var nowSeconds: UInt32 { UInt32(truncatingIfNeeded: now / 1000) }
+    public var nowSeconds: UInt32 { Entry.clock(now: now) }
 
     /// The command name as Redis prints it in errors (lowercase).
     public var commandName: String { args[0].lowercased.string }

@@ -65,7 +65,7 @@ public final class Engine {
             return nil
         }
         stats.keyspaceHits += 1
-        let seconds = UInt32(truncatingIfNeeded: now / 1000)
+        let seconds = Entry.clock(now: now)
         if entry.accessSeconds != seconds { databases[db].touch(key, seconds: seconds) }
         return entry.value
     }
@@ -74,7 +74,7 @@ public final class Engine {
     @inlinable
     public func store(_ key: Bytes, _ value: Value, db: Int, now: Int64, keepDeadline: Bool = false) {
         databases[db].set(
-            key, value, keepDeadline: keepDeadline, accessSeconds: UInt32(truncatingIfNeeded: now / 1000))
+            key, value, keepDeadline: keepDeadline, accessSeconds: Entry.clock(now: now))
     }
 
     /// Deletes `key` if it is live. Returns whether it was.

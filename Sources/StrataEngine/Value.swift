@@ -1,15 +1,38 @@
-/// A stored value. Every case is a value type with copy-on-write storage, so a frozen copy
-/// of a shard (for a snapshot) never sees later writes.
-public enum Value: Sendable, Equatable {
-    /// A string held as bytes (`embstr`/`raw` in Redis's terms).
-    case string(Bytes)
+//! Stored values and per-key bookkeeping, laid out for memory: a `Value` is 20 bytes (short
+//! strings up to 18 bytes inline, longer ones in one shared heap block, integers unboxed)
+//! and an `Entry` is 24, so a keyspace slot (key + entry) is 48 bytes. Every case is a
+//! value with copy-on-write storage, so a frozen copy of a shard (for a snapshot) never
+//! sees later writes.
+
+/// A stored value.
+public enum Value: Sendable {
+    /// A string of at most ``Value/inlineCapacity`` bytes, stored inline.
+    case shortString(UInt64, UInt64, UInt16, count: UInt8)
+    /// A longer string, in a shared copy-on-write block.
+    case longString(ByteStorage)
     /// A string that is the canonical decimal form of an integer (`int` encoding).
     case integer(Int)
+
+    /// Bytes a string keeps inline.
+    public static let inlineCapacity = 18
+
+    /// A string value holding `bytes`.
+    @inlinable
+    public static func string(_ bytes: Bytes) -> Value {
+        switch bytes.storage {
+        case .large(let storage):
+            return .longString(storage)
+        case .small(_, _, _, _, let count) where Int(count) > inlineCapacity:
+            return bytes.withUnsafeBytes { .longString(ByteStorage.make(copying: $0, capacity: $0.count)) }
+        case .small(let a, let b, let c, _, let count):
+            return .shortString(a, b, UInt16(truncatingIfNeeded: c), count: count)
+        }
+    }
 
     /// The name `TYPE` reports.
     public var typeName: String {
         switch self {
-        case .string, .integer: return "string"
+        case .shortString, .longString, .integer: return "string"
         }
     }
 
@@ -17,39 +40,79 @@ public enum Value: Sendable, Equatable {
     public var encodingName: String {
         switch self {
         case .integer: return "int"
-        case .string(let bytes): return bytes.count <= 44 ? "embstr" : "raw"
+        case .shortString: return "embstr"
+        case .longString(let storage): return storage.header <= 44 ? "embstr" : "raw"
         }
     }
 
     /// A string value from bytes, using the integer encoding when the bytes are the
     /// canonical form of an integer (as Redis's `tryObjectEncoding`).
+    @inlinable
     public static func fromString(_ bytes: Bytes) -> Value {
         if bytes.count <= 20, let n = bytes.strictInteger { return .integer(n) }
         return .string(bytes)
     }
 
     /// The string bytes of a string value, or nil for other types.
+    @inlinable
     public var stringBytes: Bytes? {
         switch self {
-        case .string(let bytes): return bytes
+        case .shortString(let a, let b, let c, let count):
+            return Bytes(storage: .small(a, b, UInt32(c), 0, count: count))
+        case .longString(let storage):
+            if storage.header > Bytes.inlineCapacity { return Bytes(storage: .large(storage)) }
+            return storage.withUnsafeMutablePointerToElements {
+                Bytes(UnsafeRawBufferPointer(start: $0, count: storage.header))
+            }
         case .integer(let n): return Bytes(n)
         }
     }
 }
 
-/// Per-key bookkeeping kept beside the value.
+extension Value: Equatable {
+    public static func == (lhs: Value, rhs: Value) -> Bool {
+        switch (lhs, rhs) {
+        case (.integer(let a), .integer(let b)): return a == b
+        default: return lhs.typeName == rhs.typeName && lhs.stringBytes == rhs.stringBytes
+        }
+    }
+}
+
+/// Per-key bookkeeping kept beside the value: 24 bytes in all.
 public struct Entry: Sendable {
     /// The stored value.
     public var value: Value
-    /// Whether the key has a deadline in its shard's `expires` table (saves a lookup).
-    public var hasDeadline: Bool
-    /// Last access, in seconds of the engine clock (for `OBJECT IDLETIME` and LRU).
-    public var accessSeconds: UInt32
+    /// Bit 31: the key has a deadline in its shard's table; bits 0–30: last access in
+    /// seconds since 2020-01-01 (for `OBJECT IDLETIME` and LRU).
+    @usableFromInline var meta: UInt32
+
+    /// Seconds from the Unix epoch to the access clock's epoch.
+    public static let accessEpoch: Int64 = 1_577_836_800
 
     /// An entry for `value` accessed at `accessSeconds`.
+    @inlinable
     public init(value: Value, hasDeadline: Bool = false, accessSeconds: UInt32) {
         self.value = value
-        self.hasDeadline = hasDeadline
-        self.accessSeconds = accessSeconds
+        self.meta = (accessSeconds & 0x7FFF_FFFF) | (hasDeadline ? 0x8000_0000 : 0)
+    }
+
+    /// Whether the key has a deadline in its shard's `deadlines` table (saves a lookup).
+    @inlinable
+    public var hasDeadline: Bool {
+        get { meta & 0x8000_0000 != 0 }
+        set { meta = newValue ? meta | 0x8000_0000 : meta & 0x7FFF_FFFF }
+    }
+
+    /// Last access on the engine's access clock (see ``Entry/clock(now:)``).
+    @inlinable
+    public var accessSeconds: UInt32 {
+        get { meta & 0x7FFF_FFFF }
+        set { meta = (meta & 0x8000_0000) | (newValue & 0x7FFF_FFFF) }
+    }
+
+    /// The access clock for Unix time `now` in milliseconds.
+    @inlinable
+    public static func clock(now: Int64) -> UInt32 {
+        UInt32(truncatingIfNeeded: max(0, now / 1000 - accessEpoch)) & 0x7FFF_FFFF
     }
 }

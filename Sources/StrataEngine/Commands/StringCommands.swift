@@ -323,7 +323,8 @@ public enum StringCommands {
         if let value = c.lookup(key) {
             switch value {
             case .integer(let n): current = n
-            case .string(let bytes):
+            default:
+                guard let bytes = value.stringBytes else { return Errors.wrongType }
                 guard let n = bytes.strictInteger else { return Errors.notInteger }
                 current = n
             }
@@ -381,13 +382,8 @@ public enum StringCommands {
         if bytes.count + suffix.count > c.engine.settings.maxStringLength { return Errors.stringTooLong }
         var length = 0
         c.engine.databases[c.db].update(key) { stored in
-            var b: Bytes
-            if case .string(let existing) = stored {
-                b = existing
-                stored = .integer(0)  // drop our reference so the append is in place
-            } else {
-                b = bytes
-            }
+            var b = stored.stringBytes ?? bytes
+            stored = .integer(0)  // drop the table's reference so the append is in place
             b.append(suffix)
             length = b.count
             stored = .string(b)
