@@ -12,9 +12,11 @@
 #endif
 
 /// A binary-safe, copy-on-write byte string with small-string optimisation.
-public struct Bytes: Sendable {
+/// Sendable: heap storage is shared read-only; a writer copies it unless it holds the only
+/// reference (copy on write), so no two threads ever mutate the same block.
+public struct Bytes: @unchecked Sendable {
     @usableFromInline
-    enum Storage: Sendable {
+    enum Storage: @unchecked Sendable {
         /// Up to ``Bytes/inlineCapacity`` bytes packed into words; `count` is the length.
         case small(UInt64, UInt64, UInt32, UInt16, count: UInt8)
         case large(ByteStorage)
@@ -327,7 +329,7 @@ extension Bytes {
 }
 
 /// Heap storage of a long byte string: the length in the header, the bytes in the tail.
-public final class ByteStorage: ManagedBuffer<Int, UInt8>, @unchecked Sendable {
+public final class ByteStorage: ManagedBuffer<Int, UInt8> {
     /// A new block holding `bytes`, with room for `capacity` bytes.
     @usableFromInline
     static func make(copying bytes: UnsafeRawBufferPointer, capacity: Int) -> ByteStorage {

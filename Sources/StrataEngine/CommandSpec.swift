@@ -30,9 +30,10 @@ public struct CommandFlags: OptionSet, Sendable {
 }
 
 /// How a command is executed.
-public enum CommandHandler: Sendable {
+/// Handlers are pure static functions of their context, so sharing them is safe.
+public enum CommandHandler: @unchecked Sendable {
     /// Executed by the engine on the keyspace.
-    case engine(@Sendable (inout CommandContext) -> Reply)
+    case engine((inout CommandContext) -> Reply)
     /// Executed by the server (connection state, configuration, introspection).
     case server
     /// A container whose subcommand (the second argument) selects the spec.

@@ -5,7 +5,8 @@
 //! sees later writes.
 
 /// A stored value.
-public enum Value: Sendable {
+/// Sendable for the same reason as ``Bytes``: shared storage is never mutated in place.
+public enum Value: @unchecked Sendable {
     /// A string of at most ``Value/inlineCapacity`` bytes, stored inline.
     case shortString(UInt64, UInt64, UInt16, count: UInt8)
     /// A longer string, in a shared copy-on-write block.

@@ -18,10 +18,9 @@ public struct RedisLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-        function: String, line: UInt
-    ) {
+    public func log(event: LogEvent) {
+        let level = event.level
+        let message = event.message
         let marker: String
         switch level {
         case .trace, .debug: marker = "."
@@ -54,7 +53,7 @@ final class LogSink: @unchecked Sendable {
         var handle = FileHandle.standardOutput
         if !path.isEmpty {
             if !FileManager.default.fileExists(atPath: path) {
-                FileManager.default.createFile(atPath: path, contents: nil)
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
             }
             if let file = FileHandle(forWritingAtPath: path) {
                 file.seekToEndOfFile()

@@ -69,7 +69,7 @@ var logger = Logger(label: "strata")
 logger.logLevel = level
 
 if !config.pidFile.isEmpty {
-    FileManager.default.createFile(
+    _ = FileManager.default.createFile(
         atPath: config.pidFile, contents: Data("\(ProcessInfo.processInfo.processIdentifier)\n".utf8))
 }
 

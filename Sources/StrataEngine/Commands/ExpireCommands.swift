@@ -14,7 +14,7 @@ public enum ExpireCommands {
     }
 
     static func ttlSpec(
-        _ name: String, since: String, summary: String, _ body: @escaping @Sendable (inout CommandContext) -> Reply
+        _ name: String, since: String, summary: String, _ body: @escaping (inout CommandContext) -> Reply
     ) -> CommandSpec {
         CommandSpec(
             name, arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "generic", since: since,
