@@ -32,7 +32,20 @@ extension Database {
     mutating func expireShard(_ index: Int, now: Int64) -> (checked: Int, expired: Int) {
         var stale: [Bytes] = []
         let checked = shards[index].deadlines.count
-        for (key, deadline) in shards[index].deadlines where deadline <= now { stale.append(key) }
+        var remainingSum: Int64 = 0
+        for (key, deadline) in shards[index].deadlines {
+            if deadline <= now {
+                stale.append(key)
+            } else {
+                remainingSum &+= deadline - now
+            }
+        }
+        let live = checked - stale.count
+        if live > 0 {
+            // Redis's estimate: a slow moving average of sampled remaining TTLs.
+            let sample = remainingSum / Int64(live)
+            averageTTL = averageTTL == 0 ? sample : (averageTTL / 50) * 49 + sample / 50
+        }
         if !stale.isEmpty {
             withShard(index) { shard in
                 for key in stale {
@@ -43,6 +56,7 @@ extension Database {
             noteRemoved(keys: stale.count, deadlines: stale.count)
         }
         withShard(index) { $0.shrinkIfSparse() }
+        if deadlineCount == 0 { averageTTL = 0 }
         return (checked, stale.count)
     }
 }

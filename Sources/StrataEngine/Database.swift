@@ -18,6 +18,9 @@ public struct Database: Sendable {
     public private(set) var count = 0
     /// Number of keys with a deadline.
     public private(set) var deadlineCount = 0
+    /// Estimated average remaining TTL in ms of keys with a deadline (`INFO keyspace`
+    /// `avg_ttl`), maintained by the active expiry cycle.
+    public internal(set) var averageTTL: Int64 = 0
 
     /// Shards in a new database.
     public static let initialShardCount = 16

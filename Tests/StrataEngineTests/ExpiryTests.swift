@@ -106,3 +106,18 @@ struct ExpiryTests {
         #expect(capacity == 0)
     }
 }
+
+@Suite("Expiry statistics")
+struct ExpiryStatisticsTests {
+    @Test func activeCycleEstimatesTheAverageTTL() {
+        let engine = Engine()
+        for i in 0..<100 {
+            engine.store(Bytes("k\(i)"), .integer(i), db: 0, now: 0)
+            engine.databases[0].setDeadline(Bytes("k\(i)"), 10_000)
+        }
+        _ = engine.activeExpireCycle(now: 0, budget: 1000)
+        #expect(engine.databases[0].averageTTL == 10_000)
+        _ = engine.activeExpireCycle(now: 10_000, budget: 1000)
+        #expect(engine.databases[0].averageTTL == 0)
+    }
+}

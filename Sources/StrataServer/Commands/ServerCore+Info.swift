@@ -145,7 +145,7 @@ extension ServerCore {
         case "keyspace":
             var pairs: [(String, String)] = []
             for (index, db) in engine.databases.enumerated() where db.count > 0 {
-                pairs.append(("db\(index)", "keys=\(db.count),expires=\(db.deadlineCount),avg_ttl=0"))
+                pairs.append(("db\(index)", "keys=\(db.count),expires=\(db.deadlineCount),avg_ttl=\(db.averageTTL)"))
             }
             return fields("Keyspace", pairs)
         default:
