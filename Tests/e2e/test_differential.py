@@ -41,6 +41,20 @@ CORPUS = [
     "COMMAND GETKEYS GET k", "COMMAND GETKEYS MSET a 1 b 2", "COMMAND GETKEYS NOSUCH a", "COMMAND GETKEYS PING",
     "COMMAND INFO get", "SCAN x", "SCAN 0 COUNT 0", "SCAN 0 MATCH", "KEYS nomatch*", "AUTH x y z",
     "SHUTDOWN BOGUS", "TIME x", "DBSIZE x", "RANDOMKEY x",
+    "SET e1 v", "EXPIRE e1 0", "EXISTS e1", "SET e2 v", "PEXPIRE e2 -100", "GET e2", "SET e3 v EXAT 1", "GET e3",
+    "SET e4 v PXAT 1", "EXISTS e4", "SET e5 v EX 100", "GETEX e5 PXAT 1", "EXISTS e5",
+    "SET bin '\x00\xff'", "STRLEN bin", "HELLO 3 SETNAME", "HELLO 2 AUTH default",
+    "RESET", "CONFIG GET databases timeout", "CONFIG GET maxclient*", "CONFIG SET timeout 5 timeout 6",
+    "CONFIG SET hz 100", "CONFIG GET hz", "CONFIG SET hz 0", "CONFIG GET hz", "CONFIG SET hz 100000",
+    "CONFIG GET hz", "CONFIG SET loglevel loud", "CONFIG SET protected-mode maybe", "CONFIG SET timeout -1",
+    "CONFIG SET proto-max-bulk-len 10", "CONFIG RESETSTAT x", "CLIENT ID x", "CLIENT GETNAME x",
+    "CLIENT SETNAME", "CLIENT KILL", "CLIENT LIST TYPE bogus", "CLIENT LIST ID abc", "CLIENT KILL ID abc",
+    "OBJECT IDLETIME nosuch", "OBJECT REFCOUNT nosuch", "OBJECT ENCODING", "TYPE", "KEYS", "KEYS a b",
+    "RENAME a", "EXPIRE a", "TTL a b", "SETBIT k 1", "INCRBY k", "MGET", "MSETNX a", "SCAN 0 TYPE nosuchtype",
+    "SCAN 0 COUNT abc", "SCAN 18446744073709551616", "SCAN ' 1'", "SCAN 1x", "COPY", "COPY a", "MOVE a", "SELECT",
+    "SWAPDB 0", "FLUSHALL SYNC extra", "ECHO a b", "GETEX", "GETEX k BOGUS", "GETEX k EX", "GETEX k EX -1",
+    "SET k v PX 9223372036854775807", "SET k v EX 9223372036854775", "SETEX k 9223372036854775807 v",
+    "PEXPIREAT s 9223372036854775807", "EXPIREAT s 9223372036854775807",
 ]
 
 

@@ -129,9 +129,7 @@ public enum KeyCommands {
     }
 
     static func scan(_ c: inout CommandContext) -> Reply {
-        guard let cursor = UInt64(c.args[1].string), c.args[1].count <= 20 else {
-            return .error("ERR invalid cursor")
-        }
+        guard let cursor = parseCursor(c.args[1]) else { return .error("ERR invalid cursor") }
         var pattern: Bytes?
         var count = 10
         var typeFilter: String?
@@ -161,6 +159,21 @@ public enum KeyCommands {
             replies.append(.bulk(key))
         }
         return .array([.bulk(Bytes(String(next))), .array(replies)])
+    }
+
+    /// A SCAN cursor with C `strtoul` rules, as Redis: optional sign (a negative value
+    /// wraps), digits only, no leading space, no overflow.
+    static func parseCursor(_ text: Bytes) -> UInt64? {
+        var digits = Substring(text.string)
+        var negative = false
+        if digits.first == "-" || digits.first == "+" {
+            negative = digits.first == "-"
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = UInt64(digits) else {
+            return nil
+        }
+        return negative ? 0 &- value : value
     }
 
     static func randomkey(_ c: inout CommandContext) -> Reply {

@@ -261,19 +261,20 @@ public enum StringCommands {
         case .success(let o): options = o
         case .failure(let e): return e
         }
-        var deadline: Int64?
-        if let spec = options.expire {
-            switch c.deadline(from: spec) {
-            case .success(let d): deadline = d
-            case .failure(let e): return e
-            }
-        }
         let key = c.args[1]
         let bytes: Bytes
         switch readString(c, key) {
         case .failure(let e): return e
         case .success(nil): return .null
         case .success(let b?): bytes = b
+        }
+        // Redis validates the expire value only once the key is known to exist.
+        var deadline: Int64?
+        if let spec = options.expire {
+            switch c.deadline(from: spec) {
+            case .success(let d): deadline = d
+            case .failure(let e): return e
+            }
         }
         if let deadline {
             if deadline <= c.now {

@@ -30,9 +30,9 @@ public struct ConfigDirective: Sendable {
             set: { config, args in
                 guard args.count == 1 else { throw ConfigError.badDirective }
                 let level = args[0].lowercased()
-                guard ["debug", "verbose", "notice", "warning", "nothing"].contains(level) else {
+                guard ["debug", "verbose", "notice", "warning"].contains(level) else {
                     throw ConfigError.invalidValue(
-                        "argument(s) must be one of the following: debug, verbose, notice, warning, nothing")
+                        "argument(s) must be one of the following: debug, verbose, notice, warning")
                 }
                 config.logLevel = level
             }),

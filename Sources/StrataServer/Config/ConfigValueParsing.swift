@@ -40,8 +40,10 @@ enum ConfigValueParsing {
             throw ConfigError.invalidValue("argument must be a memory value")
         }
         let (value, overflow) = number.multipliedReportingOverflow(by: multiplier)
-        guard !overflow, range.contains(value) else {
-            throw ConfigError.invalidValue("argument must be a memory value")
+        guard !overflow else { throw ConfigError.invalidValue("argument must be a memory value") }
+        guard range.contains(value) else {
+            throw ConfigError.invalidValue(
+                "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
         }
         return value
     }
