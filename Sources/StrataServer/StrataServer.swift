@@ -6,6 +6,10 @@ import NIOCore
 import NIOPosix
 import StrataEngine
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A running Strata server.
 public final class StrataServer: @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
@@ -37,6 +41,14 @@ public final class StrataServer: @unchecked Sendable {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: config.tcpKeepalive > 0 ? 1 : 0)
+            .childChannelOption(
+                ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPIDLE)),
+                value: SocketOptionValue(max(1, config.tcpKeepalive))
+            )
+            .childChannelOption(
+                ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPINTVL)),
+                value: SocketOptionValue(max(1, config.tcpKeepalive / 3))
+            )
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
             .childChannelInitializer { channel in
