@@ -35,6 +35,11 @@ public final class Engine {
     public let commands: CommandTable
     /// Where the active expiry cycle resumes: (database, shard).
     var expiryCursor = (db: 0, shard: 0)
+    /// Where `FLUSHALL ASYNC` / `FLUSHDB ASYNC` send the data they drop, so that freeing
+    /// millions of values does not stall the event loop. The server sets it to a
+    /// background queue; by default the data is freed inline. The engine itself starts
+    /// no threads.
+    public var releaseInBackground: ((Sendable) -> Void)?
     /// Random source for RANDOMKEY and sampling; replaceable for tests.
     public var random = SystemRandomNumberGenerator()
 

@@ -2,6 +2,7 @@
 //! statistics, and command dispatch. Everything here runs on the one event loop that owns
 //! the keyspace; nothing is locked.
 
+import Dispatch
 import Logging
 import NIOCore
 import RESP
@@ -40,6 +41,10 @@ final class ServerCore {
         self.engine = Engine(databaseCount: config.databases)
         self.engine.settings.maxStringLength = config.protoMaxBulkLen
         self.parserLimits = RESPParserLimits(maxBulkLength: config.protoMaxBulkLen)
+        let lazyFree = DispatchQueue(label: "strata.lazyfree", qos: .utility)
+        self.engine.releaseInBackground = { dropped in
+            lazyFree.async { withExtendedLifetime(dropped) {} }
+        }
         self.startedAt = WallClock.nowMilliseconds()
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()

@@ -209,3 +209,51 @@ struct RESPParserAccountingTests {
         #expect(parser.pendingArgumentBytes == 0)
     }
 }
+
+@Suite("RESPRequestParser robustness")
+struct RESPParserRobustnessTests {
+    /// A small deterministic generator, so a failure reproduces.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func randomAndMutatedInputNeverCrashesOrHangs() {
+        var rng = SplitMix(state: 42)
+        let seeds = [
+            "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", "PING\r\n", "set \"a b\" 'c'\r\n", "*1\r\n$-1\r\n", "*-5\r\n",
+        ]
+        let alphabet = Array("*$\r\n-+:0123456789 \"'\\xabc".utf8)
+        for round in 0..<3000 {
+            var input = Array(seeds[round % seeds.count].utf8)
+            for _ in 0..<Int.random(in: 1...6, using: &rng) {
+                let position = Int.random(in: 0...input.count, using: &rng)
+                let byte = alphabet.randomElement(using: &rng) ?? 0
+                if Bool.random(using: &rng) && position < input.count {
+                    input[position] = byte
+                } else {
+                    input.insert(byte, at: position)
+                }
+            }
+            var parser = RESPRequestParser<Arg>(limits: RESPParserLimits(maxBulkLength: 4096))
+            var buffer = ByteBuffer(bytes: input)
+            var steps = 0
+            do {
+                while try parser.next(&buffer) != nil {
+                    steps += 1
+                    #expect(steps <= input.count)
+                }
+            } catch is RESPProtocolError {
+                // A clear protocol error is the expected outcome for garbage.
+            } catch {
+                Issue.record("unexpected error \(error)")
+            }
+        }
+    }
+}

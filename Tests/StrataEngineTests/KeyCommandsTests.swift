@@ -165,3 +165,19 @@ struct GlobPatternTests {
         #expect(!GlobPattern.matches(pattern, string))
     }
 }
+
+@Suite("Lazy free")
+struct LazyFreeTests {
+    @Test func flushAsyncHandsTheOldDataToTheReleaseHook() {
+        let h = Harness()
+        var released: [Sendable] = []
+        h.engine.releaseInBackground = { released.append($0) }
+        for i in 0..<100 { h.run("SET", "k\(i)", "v") }
+        #expect(h.run("FLUSHALL", "ASYNC") == .ok)
+        #expect(h.run("DBSIZE") == .integer(0))
+        #expect(released.count == 1)
+        #expect((released.first as? [Database])?.first?.count == 100)
+        #expect(h.run("FLUSHDB", "SYNC") == .ok)
+        #expect(released.count == 1)
+    }
+}

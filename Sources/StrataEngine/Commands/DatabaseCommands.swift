@@ -42,15 +42,16 @@ public enum DatabaseCommands {
         if c.args.count == 2 && !c.args[1].equalsIgnoringCase("sync") && !c.args[1].equalsIgnoringCase("async") {
             return Errors.syntax
         }
-        if all {
-            for i in c.engine.databases.indices {
-                c.engine.stats.dirty += c.engine.databases[i].count
-                c.engine.databases[i].removeAll()
-            }
-            c.engine.stats.dirty += 1
-        } else {
-            c.engine.stats.dirty += c.engine.databases[c.db].count
-            c.engine.databases[c.db].removeAll()
+        let async = c.args.count == 2 && c.args[1].equalsIgnoringCase("async")
+        var dropped: [Database] = []
+        for i in (all ? Array(c.engine.databases.indices) : [c.db]) {
+            c.engine.stats.dirty += c.engine.databases[i].count
+            dropped.append(c.engine.databases[i])
+            c.engine.databases[i].removeAll()
+        }
+        if all { c.engine.stats.dirty += 1 }
+        if async, let release = c.engine.releaseInBackground {
+            release(dropped)
         }
         return .ok
     }
