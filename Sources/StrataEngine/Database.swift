@@ -74,6 +74,36 @@ public struct Database: Sendable {
         return (entry, false)
     }
 
+    /// Runs `body` on the live value of `key` in place (one hash lookup), applying expiry.
+    ///
+    /// - Returns: `body`'s result, or nil when the key is missing (or just expired), and
+    ///   whether a deadline made it expire now.
+    public mutating func modify<R>(
+        _ key: Bytes, now: Int64, _ body: (inout Value) -> R
+    ) -> (result: R?, expired: Bool) {
+        let s = shardIndex(for: key)
+        guard let index = shards[s].entries.index(forKey: key) else { return (nil, false) }
+        if shards[s].entries.values[index].hasDeadline, let deadline = shards[s].deadlines[key], deadline <= now {
+            removeEntry(key, shard: s)
+            return (nil, true)
+        }
+        return (body(&shards[s].entries.values[index].value), false)
+    }
+
+    /// The live value of `key` for reading, with the access time updated in the same
+    /// lookup; deletes the key first if its deadline has passed.
+    public mutating func read(_ key: Bytes, now: Int64, clock: UInt32) -> (value: Value?, expired: Bool) {
+        let s = shardIndex(for: key)
+        guard let index = shards[s].entries.index(forKey: key) else { return (nil, false) }
+        let entry = shards[s].entries.values[index]
+        if entry.hasDeadline, let deadline = shards[s].deadlines[key], deadline <= now {
+            removeEntry(key, shard: s)
+            return (nil, true)
+        }
+        if entry.accessSeconds != clock { shards[s].entries.values[index].accessSeconds = clock }
+        return (entry.value, false)
+    }
+
     /// Records an access for LRU/IDLETIME.
     public mutating func touch(_ key: Bytes, seconds: UInt32) {
         let s = shardIndex(for: key)

@@ -63,16 +63,14 @@ public final class Engine {
     /// the access time.
     @inlinable
     public func read(_ key: Bytes, db: Int, now: Int64) -> Value? {
-        let (entry, expired) = databases[db].entry(key, now: now)
+        let (value, expired) = databases[db].read(key, now: now, clock: Entry.clock(now: now))
         if expired { stats.expiredKeys += 1 }
-        guard let entry else {
+        guard let value else {
             stats.keyspaceMisses += 1
             return nil
         }
         stats.keyspaceHits += 1
-        let seconds = Entry.clock(now: now)
-        if entry.accessSeconds != seconds { databases[db].touch(key, seconds: seconds) }
-        return entry.value
+        return value
     }
 
     /// Stores `value`, dropping any deadline unless `keepDeadline`.

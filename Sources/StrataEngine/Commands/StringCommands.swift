@@ -320,23 +320,34 @@ public enum StringCommands {
 
     static func incr(_ c: inout CommandContext, by delta: Int) -> Reply {
         let key = c.args[1]
-        var current = 0
-        if let value = c.lookup(key) {
+        // One lookup: the counter is read and replaced in place.
+        let (outcome, expired) = c.engine.databases[c.db].modify(key, now: c.now) { value -> Result<Int, Reply> in
+            let current: Int
             switch value {
-            case .integer(let n): current = n
+            case .integer(let n):
+                current = n
             default:
-                guard let bytes = value.stringBytes else { return Errors.wrongType }
-                guard let n = bytes.strictInteger else { return Errors.notInteger }
+                guard let bytes = value.stringBytes else { return .failure(Errors.wrongType) }
+                guard let n = bytes.strictInteger else { return .failure(Errors.notInteger) }
                 current = n
             }
+            let (result, overflow) = current.addingReportingOverflow(delta)
+            if overflow { return .failure(Errors.overflow) }
+            value = .integer(result)
+            return .success(result)
         }
-        let (result, overflow) = current.addingReportingOverflow(delta)
-        if overflow { return Errors.overflow }
-        if !c.engine.databases[c.db].update(key, { $0 = .integer(result) }) {
-            c.store(key, .integer(result))
+        if expired { c.engine.stats.expiredKeys += 1 }
+        switch outcome {
+        case .some(.success(let result)):
+            c.engine.stats.dirty += 1
+            return .integer(result)
+        case .some(.failure(let error)):
+            return error
+        case .none:
+            c.store(key, .integer(delta))
+            c.engine.stats.dirty += 1
+            return .integer(delta)
         }
-        c.engine.stats.dirty += 1
-        return .integer(result)
     }
 
     static func incrby(_ c: inout CommandContext) -> Reply {
