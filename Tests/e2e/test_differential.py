@@ -72,6 +72,8 @@ def run(client, command):
         reply = client.execute_command(*args)
         if args[0].upper() == "SCAN" and isinstance(reply, list):
             reply = [reply[0], sorted(reply[1])]  # SCAN's order is unspecified
+        if args[0].upper() == "CONFIG" and args[1].upper() == "GET" and isinstance(reply, list):
+            reply = dict(zip(reply[::2], reply[1::2]))  # so is CONFIG GET's
         return ("ok", reply)
     except redis.ResponseError as e:
         return ("error", str(e))
