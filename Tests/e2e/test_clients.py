@@ -240,3 +240,12 @@ def test_many_small_arguments_count_against_the_query_buffer_limit(start_server)
                 closed = True
         assert closed
     assert s.client().ping()
+
+
+def test_config_set_proto_max_bulk_len_applies_to_connected_clients(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"PING\r\n")
+        assert sock.recv(100) == b"+PONG\r\n"
+        assert server.cli("CONFIG", "SET", "proto-max-bulk-len", "1mb") == b"OK\n"
+        sock.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n")
+        assert sock.recv(100) == b"-ERR Protocol error: invalid bulk length\r\n"

@@ -125,6 +125,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func processInbound(_ context: ChannelHandlerContext) {
         let now = WallClock.nowMilliseconds()
+        parser.limits = core.parserLimits  // CONFIG SET applies to connected clients too
         while !closing {
             let command: [Bytes]?
             do {
