@@ -13,6 +13,9 @@ public enum Value: @unchecked Sendable {
     case longString(ByteStorage)
     /// A string that is the canonical decimal form of an integer (`int` encoding).
     case integer(Int)
+    /// A string modified in place (APPEND, SETRANGE, SETBIT): Redis's `raw` encoding,
+    /// always on the heap whatever its length.
+    case rawString(ByteStorage)
 
     /// Bytes a string keeps inline.
     public static let inlineCapacity = 18
@@ -30,10 +33,17 @@ public enum Value: @unchecked Sendable {
         }
     }
 
+    /// A `raw`-encoded string value holding `bytes`.
+    @inlinable
+    public static func raw(_ bytes: Bytes) -> Value {
+        if case .large(let storage) = bytes.storage { return .rawString(storage) }
+        return bytes.withUnsafeBytes { .rawString(ByteStorage.make(copying: $0, capacity: $0.count)) }
+    }
+
     /// The name `TYPE` reports.
     public var typeName: String {
         switch self {
-        case .shortString, .longString, .integer: return "string"
+        case .shortString, .longString, .integer, .rawString: return "string"
         }
     }
 
@@ -43,6 +53,7 @@ public enum Value: @unchecked Sendable {
         case .integer: return "int"
         case .shortString: return "embstr"
         case .longString(let storage): return storage.header <= 44 ? "embstr" : "raw"
+        case .rawString: return "raw"
         }
     }
 
@@ -60,7 +71,7 @@ public enum Value: @unchecked Sendable {
         switch self {
         case .shortString(let a, let b, let c, let count):
             return Bytes(storage: .small(a, b, UInt32(c), 0, count: count))
-        case .longString(let storage):
+        case .longString(let storage), .rawString(let storage):
             if storage.header > Bytes.inlineCapacity { return Bytes(storage: .large(storage)) }
             return storage.withUnsafeMutablePointerToElements {
                 Bytes(UnsafeRawBufferPointer(start: $0, count: storage.header))

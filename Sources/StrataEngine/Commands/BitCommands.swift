@@ -52,9 +52,9 @@ public enum BitCommands {
             if bit == 1 { raw[byteIndex] |= mask } else { raw[byteIndex] &= ~mask }
         }
         if existing != nil {
-            c.engine.databases[c.db].update(key) { $0 = .string(bytes) }
+            c.engine.databases[c.db].update(key) { $0 = .raw(bytes) }
         } else {
-            c.store(key, .string(bytes))
+            c.store(key, .raw(bytes))
         }
         c.engine.stats.dirty += 1
         return .integer(old)

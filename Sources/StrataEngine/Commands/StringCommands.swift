@@ -386,7 +386,7 @@ public enum StringCommands {
         let key = c.args[1]
         let suffix = c.args[2]
         guard let value = c.lookup(key) else {
-            c.store(key, .string(suffix))
+            c.store(key, .fromString(suffix))
             c.engine.stats.dirty += 1
             return .integer(suffix.count)
         }
@@ -398,7 +398,7 @@ public enum StringCommands {
             stored = .integer(0)  // drop the table's reference so the append is in place
             b.append(suffix)
             length = b.count
-            stored = .string(b)
+            stored = .raw(b)
         }
         c.engine.stats.dirty += 1
         return .integer(length)
@@ -457,9 +457,9 @@ public enum StringCommands {
         }
         let length = bytes.count
         if existing != nil {
-            c.engine.databases[c.db].update(key) { $0 = .string(bytes) }
+            c.engine.databases[c.db].update(key) { $0 = .raw(bytes) }
         } else {
-            c.store(key, .string(bytes))
+            c.store(key, .raw(bytes))
         }
         c.engine.stats.dirty += 1
         return .integer(length)
