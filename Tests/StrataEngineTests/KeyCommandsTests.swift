@@ -181,3 +181,22 @@ struct LazyFreeTests {
         #expect(released.count == 1)
     }
 }
+
+@Suite("MemoryCommands")
+struct MemoryCommandsTests {
+    @Test func usageGrowsWithTheValue() {
+        let h = Harness()
+        h.run("SET", "small", "v")
+        h.run("SET", "big", String(repeating: "x", count: 10_000))
+        guard case .integer(let small) = h.run("MEMORY", "USAGE", "small"),
+            case .integer(let big) = h.run("MEMORY", "USAGE", "big")
+        else {
+            Issue.record("MEMORY USAGE did not return integers")
+            return
+        }
+        #expect(small > 48 && small < 200)
+        #expect(big >= 10_000 && big < 10_300)
+        #expect(h.run("MEMORY", "USAGE", "nokey") == .null)
+        #expect(h.run("MEMORY", "USAGE", "small", "SAMPLES") == Errors.syntax)
+    }
+}

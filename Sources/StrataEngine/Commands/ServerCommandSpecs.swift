@@ -124,6 +124,9 @@ public enum ServerCommandSpecs {
                     summary: "Returns helpful text about the different subcommands.", categories: ["slow"]),
             ]),
         CommandSpec(
+            "role", arity: 1, flags: [.noscript, .loading, .stale, .fast], group: "server", since: "2.8.12",
+            summary: "Returns the replication role.", categories: ["admin", "fast", "dangerous"], handler: .server),
+        CommandSpec(
             "time", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "2.6.0",
             summary: "Returns the server time.", categories: ["fast"], handler: .server),
         CommandSpec(

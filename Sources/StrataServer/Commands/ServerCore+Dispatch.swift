@@ -29,6 +29,8 @@ extension ServerCore {
             return .reply(.array([.text(String(micros / 1_000_000)), .text(String(micros % 1_000_000))]))
         case "shutdown":
             return shutdown(args)
+        case "role":
+            return .reply(.array([.text("master"), .integer(0), .array([])]))
         case "info":
             return .reply(.verbatim(info(args, now: now)))
         case "command":
