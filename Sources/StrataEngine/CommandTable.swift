@@ -14,7 +14,8 @@ public struct CommandTable: Sendable {
     /// Every command of Strata.
     public static let standard = CommandTable(
         KeyCommands.specs + StringCommands.specs + BitCommands.specs + ExpireCommands.specs
-            + DatabaseCommands.specs + ServerCommandSpecs.specs + MemoryCommands.specs)
+            + DatabaseCommands.specs + ServerCommandSpecs.specs + MemoryCommands.specs
+            + HashCommands.specs)
 
     /// The spec for a command name, case-insensitively.
     public func spec(named name: Bytes) -> CommandSpec? {

@@ -19,6 +19,8 @@ public struct EngineStats: Sendable {
 public struct EngineSettings: Sendable {
     /// Largest string a command may build (`proto-max-bulk-len`).
     public var maxStringLength = 512 * 1024 * 1024
+    /// Compact-encoding limits of hashes.
+    public var hashLimits = HashLimits()
 
     public init() {}
 }

@@ -19,6 +19,9 @@ public enum Reply: Sendable, Equatable {
     case array([Reply])
     /// A map: RESP3 `%`, flattened to an array in RESP2.
     case map([(Reply, Reply)])
+    /// Pairs: RESP3 an array of two-element arrays, RESP2 one flat array (HRANDFIELD and
+    /// ZRANGE-style WITHVALUES/WITHSCORES replies).
+    case pairs([(Reply, Reply)])
     /// A set: RESP3 `~`, an array in RESP2.
     case set([Reply])
     /// A double: RESP3 `,`, a bulk string in RESP2.
@@ -46,7 +49,7 @@ public enum Reply: Sendable, Equatable {
         case (.double(let a), .double(let b)): return a == b || (a.isNaN && b.isNaN)
         case (.bool(let a), .bool(let b)): return a == b
         case (.verbatim(let a), .verbatim(let b)): return a == b
-        case (.map(let a), .map(let b)):
+        case (.map(let a), .map(let b)), (.pairs(let a), .pairs(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
         }

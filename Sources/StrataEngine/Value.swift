@@ -16,6 +16,8 @@ public enum Value: @unchecked Sendable {
     /// A string modified in place (APPEND, SETRANGE, SETBIT): Redis's `raw` encoding,
     /// always on the heap whatever its length.
     case rawString(ByteStorage)
+    /// A hash (`listpack` or `hashtable`).
+    case hash(HashValue)
 
     /// Bytes a string keeps inline.
     public static let inlineCapacity = 18
@@ -44,6 +46,7 @@ public enum Value: @unchecked Sendable {
     public var typeName: String {
         switch self {
         case .shortString, .longString, .integer, .rawString: return "string"
+        case .hash: return "hash"
         }
     }
 
@@ -54,6 +57,7 @@ public enum Value: @unchecked Sendable {
         case .shortString: return "embstr"
         case .longString(let storage): return storage.header <= 44 ? "embstr" : "raw"
         case .rawString: return "raw"
+        case .hash(let hash): return hash.encodingName
         }
     }
 
@@ -77,6 +81,7 @@ public enum Value: @unchecked Sendable {
                 Bytes(UnsafeRawBufferPointer(start: $0, count: storage.header))
             }
         case .integer(let n): return Bytes(n)
+        case .hash: return nil
         }
     }
 }
@@ -85,6 +90,8 @@ extension Value: Equatable {
     public static func == (lhs: Value, rhs: Value) -> Bool {
         switch (lhs, rhs) {
         case (.integer(let a), .integer(let b)): return a == b
+        case (.hash(let a), .hash(let b)): return a == b
+        case (.hash, _), (_, .hash): return false
         default: return lhs.typeName == rhs.typeName && lhs.stringBytes == rhs.stringBytes
         }
     }

@@ -40,6 +40,8 @@ final class ServerCore {
         self.eventLoop = eventLoop
         self.engine = Engine(databaseCount: config.databases)
         self.engine.settings.maxStringLength = config.protoMaxBulkLen
+        self.engine.settings.hashLimits.maxListpackEntries = config.hashMaxListpackEntries
+        self.engine.settings.hashLimits.maxListpackValue = config.hashMaxListpackValue
         self.parserLimits = RESPParserLimits(maxBulkLength: config.protoMaxBulkLen)
         let lazyFree = DispatchQueue(label: "strata.lazyfree", qos: .utility)
         self.engine.releaseInBackground = { dropped in
@@ -149,6 +151,8 @@ final class ServerCore {
     func configurationChanged() {
         parserLimits.maxBulkLength = config.protoMaxBulkLen
         engine.settings.maxStringLength = config.protoMaxBulkLen
+        engine.settings.hashLimits.maxListpackEntries = config.hashMaxListpackEntries
+        engine.settings.hashLimits.maxListpackValue = config.hashMaxListpackValue
         logger.logLevel = config.loggerLevel
     }
 }

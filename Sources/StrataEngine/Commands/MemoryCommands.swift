@@ -55,6 +55,13 @@ public enum MemoryCommands {
         case .shortString: break
         case .longString(let storage), .rawString(let storage):
             total += heapBytes(storage.header, inline: 0)
+        case .hash(let hash):
+            let perEntry = hash.encodingName == "listpack" ? 48 : 85
+            for entry in hash.entries {
+                total +=
+                    perEntry + heapBytes(entry.field.count, inline: Bytes.inlineCapacity)
+                    + heapBytes(entry.value.count, inline: Bytes.inlineCapacity)
+            }
         }
         if c.engine.databases[c.db].deadline(key) != nil { total += 64 }
         return .integer(total)

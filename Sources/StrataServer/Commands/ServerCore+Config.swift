@@ -9,11 +9,16 @@ extension ServerCore {
         case "config|get":
             var pairs: [(Reply, Reply)] = []
             var seen = Set<String>()
+            let names =
+                ConfigDirective.all.map { ($0.name, $0) }
+                + ConfigDirective.aliases.sorted { $0.key < $1.key }.compactMap { alias, canonical in
+                    ConfigDirective.named(canonical).map { (alias, $0) }
+                }
             for pattern in args.dropFirst(2) {
-                for directive in ConfigDirective.all where !seen.contains(directive.name) {
-                    if GlobPattern.matches(pattern.lowercased, Bytes(directive.name)) {
-                        seen.insert(directive.name)
-                        pairs.append((.text(directive.name), .text(directive.get(config))))
+                for (name, directive) in names where !seen.contains(name) {
+                    if GlobPattern.matches(pattern.lowercased, Bytes(name)) {
+                        seen.insert(name)
+                        pairs.append((.text(name), .text(directive.get(config))))
                     }
                 }
             }

@@ -39,6 +39,8 @@ public struct ConfigDirective: Sendable {
         string("logfile", \.logFile, mutable: false),
         string("pidfile", \.pidFile, mutable: false),
         int("hz", 0...Int(Int32.max), \.hz, clamp: 1...500),
+        int("hash-max-listpack-entries", 0...Int(Int64.max), \.hashMaxListpackEntries),
+        memory("hash-max-listpack-value", 0...Int(Int64.max), \.hashMaxListpackValue),
         memory("proto-max-bulk-len", 1024 * 1024...Int(Int64.max), \.protoMaxBulkLen),
         memory("client-query-buffer-limit", 1024 * 1024...Int(Int64.max), \.clientQueryBufferLimit),
         ConfigDirective(
@@ -52,10 +54,16 @@ public struct ConfigDirective: Sendable {
             }),
     ]
 
-    /// Looks a directive up by name, case-insensitively.
+    /// Old names Redis 7 still accepts, mapped to the current ones.
+    static let aliases = [
+        "hash-max-ziplist-entries": "hash-max-listpack-entries", "hash-max-ziplist-value": "hash-max-listpack-value",
+    ]
+
+    /// Looks a directive up by name (or Redis alias), case-insensitively.
     public static func named(_ name: String) -> ConfigDirective? {
         let lower = name.lowercased()
-        return all.first { $0.name == lower }
+        let canonical = aliases[lower] ?? lower
+        return all.first { $0.name == canonical }
     }
 
     static func int(

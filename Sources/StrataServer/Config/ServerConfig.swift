@@ -34,6 +34,10 @@ public struct ServerConfig: Sendable {
     public var protoMaxBulkLen = 512 * 1024 * 1024
     /// `client-query-buffer-limit`: largest unparsed input per client, default 1 GiB.
     public var clientQueryBufferLimit = 1024 * 1024 * 1024
+    /// `hash-max-listpack-entries`: most fields in a compact hash, default 128.
+    public var hashMaxListpackEntries = 128
+    /// `hash-max-listpack-value`: longest field or value in a compact hash, default 64.
+    public var hashMaxListpackValue = 64
     /// `daemonize`: Strata never forks; only `no` is accepted.
     public var daemonize = false
     /// The config file the server was started with, for `CONFIG REWRITE` and `INFO`.

@@ -37,6 +37,21 @@ enum ReplyEncoder {
                 write(key, into: &buffer, version: version)
                 write(value, into: &buffer, version: version)
             }
+        case .pairs(let pairs):
+            if version == .resp3 {
+                buffer.writeRESPHeader(UInt8(ascii: "*"), count: pairs.count)
+                for (first, second) in pairs {
+                    buffer.writeRESPHeader(UInt8(ascii: "*"), count: 2)
+                    write(first, into: &buffer, version: version)
+                    write(second, into: &buffer, version: version)
+                }
+            } else {
+                buffer.writeRESPHeader(UInt8(ascii: "*"), count: pairs.count * 2)
+                for (first, second) in pairs {
+                    write(first, into: &buffer, version: version)
+                    write(second, into: &buffer, version: version)
+                }
+            }
         case .double(let value):
             buffer.writeRESPDouble(value, version)
         case .bool(let value):

@@ -1,0 +1,338 @@
+//! Hash commands (Redis 7.0 `t_hash.c` semantics and errors). Writes mutate the stored
+//! hash in place through one lookup; a hash left empty is deleted, as Redis does.
+
+/// The hash commands.
+public enum HashCommands {
+    static func spec(
+        _ name: String, _ arity: Int, _ flags: CommandFlags, since: String = "2.0.0", _ summary: String,
+        _ synopsis: String, _ handler: @escaping (inout CommandContext) -> Reply
+    ) -> CommandSpec {
+        let access = flags.contains(.write) ? "write" : "read"
+        let speed = flags.contains(.fast) ? "fast" : "slow"
+        return CommandSpec(
+            name, arity: arity, flags: flags, keys: (1, 1, 1), group: "hash", since: since, summary: summary,
+            synopsis: synopsis, categories: [access, "hash", speed], handler: .engine(handler))
+    }
+
+    /// Their table entries.
+    public static let specs: [CommandSpec] = [
+        spec(
+            "hset", -4, [.write, .denyOOM, .fast], "Creates or modifies the value of a field in a hash.",
+            "key field value [field value ...]"
+        ) { set(&$0, replyOK: false) },
+        spec(
+            "hmset", -4, [.write, .denyOOM, .fast], "Sets the values of multiple fields.",
+            "key field value [field value ...]"
+        ) { set(&$0, replyOK: true) },
+        spec(
+            "hsetnx", 4, [.write, .denyOOM, .fast],
+            "Sets the value of a field in a hash only when the field doesn't exist.",
+            "key field value", setnx),
+        spec("hget", 3, [.readonly, .fast], "Returns the value of a field in a hash.", "key field", get),
+        spec(
+            "hmget", -3, [.readonly, .fast], "Returns the values of all fields in a hash.", "key field [field ...]",
+            mget),
+        spec("hgetall", 2, [.readonly], "Returns all fields and values in a hash.", "key", getall),
+        spec(
+            "hdel", -3, [.write, .fast],
+            "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
+            "key field [field ...]", del),
+        spec("hexists", 3, [.readonly, .fast], "Determines whether a field exists in a hash.", "key field", exists),
+        spec("hlen", 2, [.readonly, .fast], "Returns the number of fields in a hash.", "key", len),
+        spec(
+            "hstrlen", 3, [.readonly, .fast], since: "3.2.0", "Returns the length of the value of a field.",
+            "key field",
+            strlen),
+        spec("hkeys", 2, [.readonly], "Returns all fields in a hash.", "key") { list(&$0, fields: true) },
+        spec("hvals", 2, [.readonly], "Returns all values in a hash.", "key") { list(&$0, fields: false) },
+        spec(
+            "hincrby", 4, [.write, .denyOOM, .fast],
+            "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
+            "key field increment", incrby),
+        spec(
+            "hincrbyfloat", 4, [.write, .denyOOM, .fast], since: "2.6.0",
+            "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
+            "key field increment", incrbyfloat),
+        spec(
+            "hrandfield", -2, [.readonly], since: "6.2.0", "Returns one or more random fields from a hash.",
+            "key [count [WITHVALUES]]", randfield),
+        spec(
+            "hscan", -3, [.readonly], since: "2.8.0", "Iterates over fields and values of a hash.",
+            "key cursor [MATCH pattern] [COUNT count]", scan),
+    ]
+
+    // MARK: Access helpers
+
+    /// The hash at `key` for reading: nil when missing, an error reply on wrong type.
+    static func read(_ c: CommandContext, _ key: Bytes) -> Result<HashValue?, Reply> {
+        guard let value = c.read(key) else { return .success(nil) }
+        guard case .hash(let hash) = value else { return .failure(Errors.wrongType) }
+        return .success(hash)
+    }
+
+    /// Runs `body` on the hash at `key` in place, creating it when `create`; deletes the
+    /// key when the hash ends up empty.
+    ///
+    /// - Returns: `body`'s result, nil when the key is missing and not created, or the
+    ///   WRONGTYPE error.
+    static func modify<R>(
+        _ c: inout CommandContext, _ key: Bytes, create: Bool, _ body: (inout HashValue) -> R
+    ) -> Result<R?, Reply> {
+        var wrongType = false
+        var emptied = false
+        let (outcome, expired) = c.engine.databases[c.db].modify(key, now: c.now) { value -> R? in
+            guard case .hash(var hash) = value else {
+                wrongType = true
+                return nil
+            }
+            value = .integer(0)  // release the table's reference so the hash is unique
+            let result = body(&hash)
+            emptied = hash.count == 0
+            value = .hash(hash)
+            return result
+        }
+        if expired { c.engine.stats.expiredKeys += 1 }
+        if wrongType { return .failure(Errors.wrongType) }
+        if let outcome {
+            if emptied { c.engine.databases[c.db].remove(key) }
+            return .success(outcome)
+        }
+        guard create else { return .success(nil) }
+        var hash = HashValue()
+        let result = body(&hash)
+        if hash.count > 0 { c.store(key, .hash(hash)) }
+        return .success(result)
+    }
+
+    // MARK: Commands
+
+    static func set(_ c: inout CommandContext, replyOK: Bool) -> Reply {
+        guard c.args.count % 2 == 0 else { return Errors.arity(c.commandName) }
+        let args = c.args
+        let limits = c.engine.settings.hashLimits
+        let outcome = modify(&c, args[1], create: true) { hash -> Int in
+            var added = 0
+            for i in stride(from: 2, to: args.count, by: 2) where hash.set(args[i], args[i + 1], limits: limits) {
+                added += 1
+            }
+            return added
+        }
+        switch outcome {
+        case .failure(let error): return error
+        case .success(let added):
+            c.engine.stats.dirty += (args.count - 2) / 2
+            return replyOK ? .ok : .integer(added ?? 0)
+        }
+    }
+
+    static func setnx(_ c: inout CommandContext) -> Reply {
+        let args = c.args
+        let limits = c.engine.settings.hashLimits
+        let outcome = modify(&c, args[1], create: true) { hash -> Bool in
+            guard hash.get(args[2]) == nil else { return false }
+            hash.set(args[2], args[3], limits: limits)
+            return true
+        }
+        switch outcome {
+        case .failure(let error): return error
+        case .success(let inserted):
+            if inserted == true { c.engine.stats.dirty += 1 }
+            return .integer(inserted == true ? 1 : 0)
+        }
+    }
+
+    static func get(_ c: inout CommandContext) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let hash): return .optional(hash?.get(c.args[2]))
+        }
+    }
+
+    static func mget(_ c: inout CommandContext) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let hash): return .array(c.args.dropFirst(2).map { .optional(hash?.get($0)) })
+        }
+    }
+
+    static func getall(_ c: inout CommandContext) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let hash): return .map((hash?.entries ?? []).map { (.bulk($0.field), .bulk($0.value)) })
+        }
+    }
+
+    static func del(_ c: inout CommandContext) -> Reply {
+        let fields = c.args.dropFirst(2)
+        let outcome = modify(&c, c.args[1], create: false) { hash -> Int in
+            fields.reduce(0) { $0 + (hash.remove($1) ? 1 : 0) }
+        }
+        switch outcome {
+        case .failure(let error): return error
+        case .success(let removed):
+            c.engine.stats.dirty += removed ?? 0
+            return .integer(removed ?? 0)
+        }
+    }
+
+    static func exists(_ c: inout CommandContext) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let hash): return .integer(hash?.get(c.args[2]) == nil ? 0 : 1)
+        }
+    }
+
+    static func len(_ c: inout CommandContext) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let hash): return .integer(hash?.count ?? 0)
+        }
+    }
+
+    static func strlen(_ c: inout CommandContext) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let hash): return .integer(hash?.get(c.args[2])?.count ?? 0)
+        }
+    }
+
+    static func list(_ c: inout CommandContext, fields: Bool) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let hash): return .array((hash?.entries ?? []).map { .bulk(fields ? $0.field : $0.value) })
+        }
+    }
+
+    static func incrby(_ c: inout CommandContext) -> Reply {
+        guard let delta = c.integer(3) else { return Errors.notInteger }
+        let args = c.args
+        let limits = c.engine.settings.hashLimits
+        let outcome = modify(&c, args[1], create: true) { hash -> Result<Int, Reply> in
+            var current = 0
+            if let existing = hash.get(args[2]) {
+                guard let n = existing.strictInteger else {
+                    return .failure(.error("ERR hash value is not an integer"))
+                }
+                current = n
+            }
+            let (result, overflow) = current.addingReportingOverflow(delta)
+            if overflow { return .failure(Errors.overflow) }
+            hash.set(args[2], Bytes(result), limits: limits)
+            return .success(result)
+        }
+        switch outcome {
+        case .failure(let error), .success(.some(.failure(let error))): return error
+        case .success(.some(.success(let result))):
+            c.engine.stats.dirty += 1
+            return .integer(result)
+        case .success(.none): return Errors.wrongType
+        }
+    }
+
+    static func incrbyfloat(_ c: inout CommandContext) -> Reply {
+        guard let delta = c.args[3].strictLongDouble else { return Errors.notFloat }
+        if delta.isInfinite { return .error("ERR value is NaN or Infinity") }
+        let args = c.args
+        let limits = c.engine.settings.hashLimits
+        let outcome = modify(&c, args[1], create: true) { hash -> Result<Bytes, Reply> in
+            var current: Float80 = 0
+            if let existing = hash.get(args[2]) {
+                guard let n = existing.strictLongDouble else {
+                    return .failure(.error("ERR hash value is not a float"))
+                }
+                current = n
+            }
+            let result = current + delta
+            if result.isNaN || result.isInfinite {
+                return .failure(.error("ERR increment would produce NaN or Infinity"))
+            }
+            let text = NumberFormat.humanFloat(result)
+            hash.set(args[2], text, limits: limits)
+            return .success(text)
+        }
+        switch outcome {
+        case .failure(let error), .success(.some(.failure(let error))): return error
+        case .success(.some(.success(let text))):
+            c.engine.stats.dirty += 1
+            return .bulk(text)
+        case .success(.none): return Errors.wrongType
+        }
+    }
+
+    static func randfield(_ c: inout CommandContext) -> Reply {
+        let args = c.args
+        var count: Int?
+        var withValues = false
+        if args.count >= 3 {
+            guard let n = c.integer(2) else { return Errors.notInteger }
+            count = n
+        }
+        if args.count == 4 {
+            guard args[3].equalsIgnoringCase("withvalues") else { return Errors.syntax }
+            withValues = true
+        } else if args.count > 4 {
+            return Errors.syntax
+        }
+        if count == Int.min {
+            return .error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+        }
+        if let n = count, n < 0, withValues && -n > Int.max / 2 {
+            return .error("ERR value is out of range")
+        }
+        let hash: HashValue?
+        switch read(c, args[1]) {
+        case .failure(let error): return error
+        case .success(let h): hash = h
+        }
+        guard let count else {
+            guard let hash else { return .null }
+            return .optional(hash.entries.randomElement(using: &c.engine.random)?.field)
+        }
+        guard let hash, count != 0 else { return .array([]) }
+        let entries = hash.entries
+        var picked: [HashEntry]
+        if count < 0 {
+            picked = (0..<(-count)).compactMap { _ in entries.randomElement(using: &c.engine.random) }
+        } else if count >= entries.count {
+            picked = entries
+        } else {
+            picked = Array(entries.shuffled(using: &c.engine.random).prefix(count))
+        }
+        if withValues { return .pairs(picked.map { (.bulk($0.field), .bulk($0.value)) }) }
+        return .array(picked.map { .bulk($0.field) })
+    }
+
+    static func scan(_ c: inout CommandContext) -> Reply {
+        guard let cursor = KeyCommands.parseCursor(c.args[2]) else { return .error("ERR invalid cursor") }
+        var pattern: Bytes?
+        var count = 10
+        var i = 3
+        while i < c.args.count {
+            guard i + 1 < c.args.count else { return Errors.syntax }
+            if c.args[i].equalsIgnoringCase("match") {
+                pattern = c.args[i + 1]
+            } else if c.args[i].equalsIgnoringCase("count") {
+                guard let n = c.integer(i + 1) else { return Errors.notInteger }
+                guard n >= 1 else { return Errors.syntax }
+                count = n
+            } else {
+                return Errors.syntax
+            }
+            i += 2
+        }
+        let hash: HashValue
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(nil): return .array([.bulk(Bytes("0")), .array([])])
+        case .success(let h?): hash = h
+        }
+        let (next, entries) = hash.scan(cursor: cursor, count: count)
+        var items: [Reply] = []
+        for entry in entries {
+            if let pattern, !GlobPattern.matches(pattern, entry.field) { continue }
+            items.append(.bulk(entry.field))
+            items.append(.bulk(entry.value))
+        }
+        return .array([.bulk(Bytes(String(next))), .array(items)])
+    }
+}

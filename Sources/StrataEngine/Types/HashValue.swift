@@ -1,0 +1,143 @@
+//! The hash type. Small hashes use a compact encoding — an insertion-ordered array of
+//! field/value pairs, Redis's `listpack` — scanned linearly, which beats hashing for a few
+//! dozen short entries and costs no table overhead. Past `hash-max-listpack-entries`
+//! fields, or with a field or value longer than `hash-max-listpack-value` bytes, it
+//! converts once to a dictionary (`hashtable`), never back, as Redis does. Both forms are
+//! copy-on-write values, so a frozen snapshot copy never sees later writes.
+
+/// Limits of the compact encoding (Redis's `hash-max-listpack-*` directives).
+public struct HashLimits: Sendable, Equatable {
+    /// Most fields kept in the compact encoding (default 128).
+    public var maxListpackEntries = 128
+    /// Longest field or value kept in the compact encoding, in bytes (default 64).
+    public var maxListpackValue = 64
+
+    public init() {}
+}
+
+/// A field → value map with Redis's two encodings.
+public struct HashValue: Sendable, Equatable {
+    @usableFromInline
+    enum Storage: Sendable, Equatable {
+        case listpack([HashEntry])
+        case table([Bytes: Bytes])
+    }
+
+    @usableFromInline var storage: Storage
+
+    /// An empty hash in the compact encoding.
+    public init() {
+        storage = .listpack([])
+    }
+
+    /// Number of fields.
+    public var count: Int {
+        switch storage {
+        case .listpack(let entries): return entries.count
+        case .table(let table): return table.count
+        }
+    }
+
+    /// `listpack` or `hashtable`, as `OBJECT ENCODING` reports.
+    public var encodingName: String {
+        if case .listpack = storage { return "listpack" }
+        return "hashtable"
+    }
+
+    /// The value of `field`.
+    public func get(_ field: Bytes) -> Bytes? {
+        switch storage {
+        case .listpack(let entries): return entries.first { $0.field == field }?.value
+        case .table(let table): return table[field]
+        }
+    }
+
+    /// Sets `field` to `value`.
+    ///
+    /// - Returns: true when the field is new.
+    @discardableResult
+    public mutating func set(_ field: Bytes, _ value: Bytes, limits: HashLimits) -> Bool {
+        if case .listpack(var entries) = storage {
+            storage = .table([:])  // release our reference so `entries` is unique
+            if let index = entries.firstIndex(where: { $0.field == field }) {
+                entries[index].value = value
+                storage = .listpack(entries)
+                return false
+            }
+            entries.append(HashEntry(field: field, value: value))
+            storage = .listpack(entries)
+            if entries.count > limits.maxListpackEntries || field.count > limits.maxListpackValue
+                || value.count > limits.maxListpackValue
+            {
+                convertToTable()
+            }
+            return true
+        }
+        guard case .table(var table) = storage else { return false }
+        storage = .listpack([])
+        let isNew = table.updateValue(value, forKey: field) == nil
+        storage = .table(table)
+        return isNew
+    }
+
+    /// Removes `field`.
+    ///
+    /// - Returns: whether it was present.
+    @discardableResult
+    public mutating func remove(_ field: Bytes) -> Bool {
+        switch storage {
+        case .listpack(var entries):
+            guard let index = entries.firstIndex(where: { $0.field == field }) else { return false }
+            storage = .table([:])
+            entries.remove(at: index)
+            storage = .listpack(entries)
+            return true
+        case .table(var table):
+            storage = .listpack([])
+            let removed = table.removeValue(forKey: field) != nil
+            storage = .table(table)
+            return removed
+        }
+    }
+
+    /// Every field and value: insertion order in the compact encoding.
+    public var entries: [HashEntry] {
+        switch storage {
+        case .listpack(let entries): return entries
+        case .table(let table): return table.map { HashEntry(field: $0.key, value: $0.value) }
+        }
+    }
+
+    private mutating func convertToTable() {
+        guard case .listpack(let entries) = storage else { return }
+        var table = [Bytes: Bytes](minimumCapacity: entries.count)
+        for entry in entries { table[entry.field] = entry.value }
+        storage = .table(table)
+    }
+
+    /// One HSCAN step over the hashtable encoding (the compact one returns everything at
+    /// once with cursor 0, as Redis). Positions are the fields' hash order, so fields
+    /// present for the whole iteration are all returned.
+    public func scan(cursor: UInt64, count: Int) -> (next: UInt64, entries: [HashEntry]) {
+        guard case .table(let table) = storage else { return (0, entries) }
+        var candidates: [(UInt64, HashEntry)] = []
+        for (field, value) in table {
+            let position = Database.placementHash(field)
+            if position >= cursor { candidates.append((position, HashEntry(field: field, value: value))) }
+        }
+        candidates.sort { $0.0 < $1.0 }
+        if candidates.count <= count { return (0, candidates.map { $0.1 }) }
+        var taken = Swift.max(count, 1)
+        while taken < candidates.count && candidates[taken].0 == candidates[taken - 1].0 { taken += 1 }
+        if taken == candidates.count { return (0, candidates.map { $0.1 }) }
+        return (candidates[taken].0, candidates[0..<taken].map { $0.1 })
+    }
+}
+
+/// One field and its value.
+public struct HashEntry: Sendable, Equatable {
+    /// The field.
+    public var field: Bytes
+    /// The value.
+    public var value: Bytes
+}
