@@ -21,6 +21,8 @@ public struct EngineSettings: Sendable {
     public var maxStringLength = 512 * 1024 * 1024
     /// Compact-encoding limits of hashes.
     public var hashLimits = HashLimits()
+    /// Compact-encoding limit of sets.
+    public var setLimits = SetLimits()
 
     public init() {}
 }

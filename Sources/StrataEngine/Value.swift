@@ -18,6 +18,8 @@ public enum Value: @unchecked Sendable {
     case rawString(ByteStorage)
     /// A hash (`listpack` or `hashtable`).
     case hash(HashValue)
+    /// A set (`intset` or `hashtable`).
+    case set(SetValue)
 
     /// Bytes a string keeps inline.
     public static let inlineCapacity = 18
@@ -47,6 +49,7 @@ public enum Value: @unchecked Sendable {
         switch self {
         case .shortString, .longString, .integer, .rawString: return "string"
         case .hash: return "hash"
+        case .set: return "set"
         }
     }
 
@@ -58,6 +61,7 @@ public enum Value: @unchecked Sendable {
         case .longString(let storage): return storage.header <= 44 ? "embstr" : "raw"
         case .rawString: return "raw"
         case .hash(let hash): return hash.encodingName
+        case .set(let set): return set.encodingName
         }
     }
 
@@ -81,7 +85,7 @@ public enum Value: @unchecked Sendable {
                 Bytes(UnsafeRawBufferPointer(start: $0, count: storage.header))
             }
         case .integer(let n): return Bytes(n)
-        case .hash: return nil
+        case .hash, .set: return nil
         }
     }
 }
@@ -91,7 +95,8 @@ extension Value: Equatable {
         switch (lhs, rhs) {
         case (.integer(let a), .integer(let b)): return a == b
         case (.hash(let a), .hash(let b)): return a == b
-        case (.hash, _), (_, .hash): return false
+        case (.set(let a), .set(let b)): return a == b
+        case (.hash, _), (_, .hash), (.set, _), (_, .set): return false
         default: return lhs.typeName == rhs.typeName && lhs.stringBytes == rhs.stringBytes
         }
     }

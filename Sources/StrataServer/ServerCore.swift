@@ -42,6 +42,7 @@ final class ServerCore {
         self.engine.settings.maxStringLength = config.protoMaxBulkLen
         self.engine.settings.hashLimits.maxListpackEntries = config.hashMaxListpackEntries
         self.engine.settings.hashLimits.maxListpackValue = config.hashMaxListpackValue
+        self.engine.settings.setLimits.maxIntsetEntries = config.setMaxIntsetEntries
         self.parserLimits = RESPParserLimits(maxBulkLength: config.protoMaxBulkLen)
         let lazyFree = DispatchQueue(label: "strata.lazyfree", qos: .utility)
         self.engine.releaseInBackground = { dropped in
@@ -153,6 +154,7 @@ final class ServerCore {
         engine.settings.maxStringLength = config.protoMaxBulkLen
         engine.settings.hashLimits.maxListpackEntries = config.hashMaxListpackEntries
         engine.settings.hashLimits.maxListpackValue = config.hashMaxListpackValue
+        engine.settings.setLimits.maxIntsetEntries = config.setMaxIntsetEntries
         logger.logLevel = config.loggerLevel
     }
 }

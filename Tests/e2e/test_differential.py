@@ -2,6 +2,8 @@
 Strata, replies compared exactly (values, types, error texts). Redis is the spec."""
 import redis
 
+UNORDERED = {"SMEMBERS", "SINTER", "SUNION", "SDIFF", "SRANDMEMBER", "SPOP"}
+
 CORPUS = [
     "SET s hello", "GET s", "GET nosuch", "SET s world XX GET", "SET n1 5 NX", "SET n1 6 NX GET",
     "SET s v EX 0", "SET s v EX -1", "SET s v PX abc", "SET s v EX 10 PX 10", "SET s v NX XX", "SET s v KEEPTTL EX 5",
@@ -75,6 +77,21 @@ CORPUS = [
     "HGETALL hh3", "SCAN 0 TYPE hash COUNT 1000", "HSET hlong f xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
     "OBJECT ENCODING hlong", "CONFIG SET hash-max-listpack-entries 2", "HSET hsmall a 1 b 2 c 3",
     "OBJECT ENCODING hsmall", "CONFIG GET hash-max-*", "CONFIG SET hash-max-listpack-entries 128",
+    "SADD st a b a", "SADD st b c", "SMEMBERS st", "SISMEMBER st a", "SISMEMBER st z", "SMISMEMBER st a z",
+    "SCARD st", "SCARD nosuch", "SREM st a z", "SMEMBERS nosuch", "TYPE st", "OBJECT ENCODING st",
+    "SADD si 3 1 2 -5", "SMEMBERS si", "OBJECT ENCODING si", "SADD si 007", "OBJECT ENCODING si",
+    "SADD sa 1 2 3 x", "SADD sb 2 3 4", "SINTER sa sb", "SUNION sa sb", "SDIFF sa sb", "SINTER sa nosuch",
+    "SDIFF nosuch sa", "SUNION nosuch", "SINTERSTORE sd sa sb", "SMEMBERS sd", "SUNIONSTORE sd sa sb",
+    "SDIFFSTORE sd sa sa", "EXISTS sd", "SINTERCARD 2 sa sb", "SINTERCARD 2 sa sb LIMIT 1",
+    "SINTERCARD 0 sa", "SINTERCARD 3 sa sb", "SINTERCARD 2 sa sb LIMIT -1", "SINTERCARD x sa",
+    "SINTERCARD 2 sa sb BOGUS 1", "SINTERCARD 1 nosuch", "SINTER sa s", "SUNIONSTORE s2 s", "SADD s x",
+    "SMOVE sa sm 1", "SMOVE sa sm zz", "SMOVE nosuch sm 1", "SMOVE sa s 2", "SMOVE s sa 2", "SMOVE sa sa 2",
+    "SMEMBERS sm", "SPOP nosuch", "SPOP nosuch 3", "SPOP sm -1", "SPOP sm x", "SPOP sm 0", "SPOP sm 1 2",
+    "SPOP sm 10", "EXISTS sm", "SRANDMEMBER nosuch", "SRANDMEMBER nosuch 3", "SRANDMEMBER sa 0",
+    "SRANDMEMBER sa 100", "SRANDMEMBER sa x", "SRANDMEMBER sa -9223372036854775808", "SRANDMEMBER sa 1 2",
+    "SSCAN si 0", "SSCAN si 0 MATCH 1*", "SSCAN nosuch 0", "SSCAN si x", "SSCAN si 0 COUNT 0",
+    "SADD", "SREM st", "SISMEMBER st", "SMOVE a b", "SINTERSTORE d", "CONFIG SET set-max-intset-entries 2",
+    "SADD sint 1 2 3", "OBJECT ENCODING sint", "CONFIG SET set-max-intset-entries 512",
     "ROLE", "ROLE x", "MEMORY USAGE nosuch", "MEMORY USAGE ea SAMPLES", "MEMORY USAGE ea SAMPLES x",
     "SET ej -0", "OBJECT ENCODING ej", "SET ek 9223372036854775808", "OBJECT ENCODING ek",
 ]
@@ -92,8 +109,10 @@ def run(client, command):
     args = shlex.split(command)
     try:
         reply = client.execute_command(*args)
-        if args[0].upper() == "SCAN" and isinstance(reply, list):
+        if args[0].upper() in ("SCAN", "SSCAN") and isinstance(reply, list):
             reply = [reply[0], sorted(reply[1])]  # SCAN's order is unspecified
+        if args[0].upper() in UNORDERED and isinstance(reply, (list, set)):
+            reply = sorted(reply)  # hashtable-encoded sets have no order
         if args[0].upper() == "CONFIG" and args[1].upper() == "GET" and isinstance(reply, list):
             reply = dict(zip(reply[::2], reply[1::2]))  # so is CONFIG GET's
         return ("ok", reply)

@@ -63,45 +63,14 @@ public enum HashCommands {
 
     // MARK: Access helpers
 
-    /// The hash at `key` for reading: nil when missing, an error reply on wrong type.
     static func read(_ c: CommandContext, _ key: Bytes) -> Result<HashValue?, Reply> {
-        guard let value = c.read(key) else { return .success(nil) }
-        guard case .hash(let hash) = value else { return .failure(Errors.wrongType) }
-        return .success(hash)
+        c.readCollection(key, .hash)
     }
 
-    /// Runs `body` on the hash at `key` in place, creating it when `create`; deletes the
-    /// key when the hash ends up empty.
-    ///
-    /// - Returns: `body`'s result, nil when the key is missing and not created, or the
-    ///   WRONGTYPE error.
     static func modify<R>(
         _ c: inout CommandContext, _ key: Bytes, create: Bool, _ body: (inout HashValue) -> R
     ) -> Result<R?, Reply> {
-        var wrongType = false
-        var emptied = false
-        let (outcome, expired) = c.engine.databases[c.db].modify(key, now: c.now) { value -> R? in
-            guard case .hash(var hash) = value else {
-                wrongType = true
-                return nil
-            }
-            value = .integer(0)  // release the table's reference so the hash is unique
-            let result = body(&hash)
-            emptied = hash.count == 0
-            value = .hash(hash)
-            return result
-        }
-        if expired { c.engine.stats.expiredKeys += 1 }
-        if wrongType { return .failure(Errors.wrongType) }
-        if let outcome {
-            if emptied { c.engine.databases[c.db].remove(key) }
-            return .success(outcome)
-        }
-        guard create else { return .success(nil) }
-        var hash = HashValue()
-        let result = body(&hash)
-        if hash.count > 0 { c.store(key, .hash(hash)) }
-        return .success(result)
+        c.modifyCollection(key, .hash, create: create, body)
     }
 
     // MARK: Commands
@@ -304,22 +273,12 @@ public enum HashCommands {
 
     static func scan(_ c: inout CommandContext) -> Reply {
         guard let cursor = KeyCommands.parseCursor(c.args[2]) else { return .error("ERR invalid cursor") }
-        var pattern: Bytes?
-        var count = 10
-        var i = 3
-        while i < c.args.count {
-            guard i + 1 < c.args.count else { return Errors.syntax }
-            if c.args[i].equalsIgnoringCase("match") {
-                pattern = c.args[i + 1]
-            } else if c.args[i].equalsIgnoringCase("count") {
-                guard let n = c.integer(i + 1) else { return Errors.notInteger }
-                guard n >= 1 else { return Errors.syntax }
-                count = n
-            } else {
-                return Errors.syntax
-            }
-            i += 2
+        let options: KeyCommands.ScanOptions
+        switch KeyCommands.scanOptions(c, from: 3, allowType: false) {
+        case .failure(let error): return error
+        case .success(let o): options = o
         }
+        let (pattern, count) = (options.pattern, options.count)
         let hash: HashValue
         switch read(c, c.args[1]) {
         case .failure(let error): return error

@@ -130,26 +130,12 @@ public enum KeyCommands {
 
     static func scan(_ c: inout CommandContext) -> Reply {
         guard let cursor = parseCursor(c.args[1]) else { return .error("ERR invalid cursor") }
-        var pattern: Bytes?
-        var count = 10
-        var typeFilter: String?
-        var i = 2
-        while i < c.args.count {
-            let option = c.args[i]
-            guard i + 1 < c.args.count else { return Errors.syntax }
-            if option.equalsIgnoringCase("match") {
-                pattern = c.args[i + 1]
-            } else if option.equalsIgnoringCase("count") {
-                guard let n = c.integer(i + 1) else { return Errors.notInteger }
-                guard n >= 1 else { return Errors.syntax }
-                count = n
-            } else if option.equalsIgnoringCase("type") {
-                typeFilter = c.args[i + 1].lowercased.string
-            } else {
-                return Errors.syntax
-            }
-            i += 2
+        let options: ScanOptions
+        switch scanOptions(c, from: 2, allowType: true) {
+        case .failure(let error): return error
+        case .success(let o): options = o
         }
+        let (pattern, count, typeFilter) = (options.pattern, options.count, options.type)
         let (next, keys) = c.engine.databases[c.db].scan(cursor: cursor, count: count)
         var replies: [Reply] = []
         for key in keys {
@@ -159,6 +145,36 @@ public enum KeyCommands {
             replies.append(.bulk(key))
         }
         return .array([.bulk(Bytes(String(next))), .array(replies)])
+    }
+
+    /// The options of SCAN, HSCAN and SSCAN.
+    struct ScanOptions {
+        var pattern: Bytes?
+        var count = 10
+        var type: String?
+    }
+
+    /// Parses `[MATCH pattern] [COUNT count]` (and `[TYPE type]` for SCAN) from `start`.
+    static func scanOptions(_ c: CommandContext, from start: Int, allowType: Bool) -> Result<ScanOptions, Reply> {
+        var options = ScanOptions()
+        var i = start
+        while i < c.args.count {
+            let option = c.args[i]
+            guard i + 1 < c.args.count else { return .failure(Errors.syntax) }
+            if option.equalsIgnoringCase("match") {
+                options.pattern = c.args[i + 1]
+            } else if option.equalsIgnoringCase("count") {
+                guard let n = c.integer(i + 1) else { return .failure(Errors.notInteger) }
+                guard n >= 1 else { return .failure(Errors.syntax) }
+                options.count = n
+            } else if allowType && option.equalsIgnoringCase("type") {
+                options.type = c.args[i + 1].lowercased.string
+            } else {
+                return .failure(Errors.syntax)
+            }
+            i += 2
+        }
+        return .success(options)
     }
 
     /// A SCAN cursor with C `strtoul` rules, as Redis: optional sign (a negative value

@@ -62,6 +62,9 @@ public enum MemoryCommands {
                     perEntry + heapBytes(entry.field.count, inline: Bytes.inlineCapacity)
                     + heapBytes(entry.value.count, inline: Bytes.inlineCapacity)
             }
+        case .set(let set):
+            let perMember = set.encodingName == "intset" ? 8 : 60
+            for member in set.members { total += perMember + heapBytes(member.count, inline: Bytes.inlineCapacity) }
         }
         if c.engine.databases[c.db].deadline(key) != nil { total += 64 }
         return .integer(total)

@@ -120,17 +120,9 @@ public struct HashValue: Sendable, Equatable {
     /// present for the whole iteration are all returned.
     public func scan(cursor: UInt64, count: Int) -> (next: UInt64, entries: [HashEntry]) {
         guard case .table(let table) = storage else { return (0, entries) }
-        var candidates: [(UInt64, HashEntry)] = []
-        for (field, value) in table {
-            let position = Database.placementHash(field)
-            if position >= cursor { candidates.append((position, HashEntry(field: field, value: value))) }
-        }
-        candidates.sort { $0.0 < $1.0 }
-        if candidates.count <= count { return (0, candidates.map { $0.1 }) }
-        var taken = Swift.max(count, 1)
-        while taken < candidates.count && candidates[taken].0 == candidates[taken - 1].0 { taken += 1 }
-        if taken == candidates.count { return (0, candidates.map { $0.1 }) }
-        return (candidates[taken].0, candidates[0..<taken].map { $0.1 })
+        let step = HashOrderScan.step(
+            table.map { ($0.key, HashEntry(field: $0.key, value: $0.value)) }, cursor: cursor, count: count)
+        return (step.next, step.items)
     }
 }
 

@@ -41,6 +41,7 @@ public struct ConfigDirective: Sendable {
         int("hz", 0...Int(Int32.max), \.hz, clamp: 1...500),
         int("hash-max-listpack-entries", 0...Int(Int64.max), \.hashMaxListpackEntries),
         memory("hash-max-listpack-value", 0...Int(Int64.max), \.hashMaxListpackValue),
+        int("set-max-intset-entries", 0...Int(Int64.max), \.setMaxIntsetEntries),
         memory("proto-max-bulk-len", 1024 * 1024...Int(Int64.max), \.protoMaxBulkLen),
         memory("client-query-buffer-limit", 1024 * 1024...Int(Int64.max), \.clientQueryBufferLimit),
         ConfigDirective(

@@ -38,6 +38,8 @@ public struct ServerConfig: Sendable {
     public var hashMaxListpackEntries = 128
     /// `hash-max-listpack-value`: longest field or value in a compact hash, default 64.
     public var hashMaxListpackValue = 64
+    /// `set-max-intset-entries`: most integer members in an intset, default 512.
+    public var setMaxIntsetEntries = 512
     /// `daemonize`: Strata never forks; only `no` is accepted.
     public var daemonize = false
     /// The config file the server was started with, for `CONFIG REWRITE` and `INFO`.

@@ -1,0 +1,72 @@
+//! Shared access to collection values (hashes, sets, ...): read a typed collection, or
+//! modify it in place with one lookup — the stored value is swapped out so the collection
+//! is uniquely referenced and mutates without a copy — creating it on demand and deleting
+//! the key when the collection ends up empty, as Redis does.
+
+/// How one collection type is kept in a `Value`.
+struct CollectionKind<T> {
+    /// The collection inside a value, or nil for another type.
+    let extract: (Value) -> T?
+    /// A value holding the collection.
+    let wrap: (T) -> Value
+    /// A new empty collection.
+    let empty: () -> T
+    /// Whether the collection is empty.
+    let isEmpty: (T) -> Bool
+}
+
+extension CommandContext {
+    /// The collection at `key` for reading: nil when missing, WRONGTYPE for another type.
+    func readCollection<T>(_ key: Bytes, _ kind: CollectionKind<T>) -> Result<T?, Reply> {
+        guard let value = read(key) else { return .success(nil) }
+        guard let collection = kind.extract(value) else { return .failure(Errors.wrongType) }
+        return .success(collection)
+    }
+
+    /// Runs `body` on the collection at `key` in place, creating it when `create`.
+    ///
+    /// - Returns: `body`'s result; nil when the key is missing and not created; or the
+    ///   WRONGTYPE error reply.
+    mutating func modifyCollection<T, R>(
+        _ key: Bytes, _ kind: CollectionKind<T>, create: Bool, _ body: (inout T) -> R
+    ) -> Result<R?, Reply> {
+        var wrongType = false
+        var emptied = false
+        let (outcome, expired) = engine.databases[db].modify(key, now: now) { value -> R? in
+            guard var collection = kind.extract(value) else {
+                wrongType = true
+                return nil
+            }
+            value = .integer(0)  // release the table's reference so the collection is unique
+            let result = body(&collection)
+            emptied = kind.isEmpty(collection)
+            value = kind.wrap(collection)
+            return result
+        }
+        if expired { engine.stats.expiredKeys += 1 }
+        if wrongType { return .failure(Errors.wrongType) }
+        if let outcome {
+            if emptied { engine.databases[db].remove(key) }
+            return .success(outcome)
+        }
+        guard create else { return .success(nil) }
+        var collection = kind.empty()
+        let result = body(&collection)
+        if !kind.isEmpty(collection) { store(key, kind.wrap(collection)) }
+        return .success(result)
+    }
+}
+
+extension CollectionKind where T == HashValue {
+    /// Hashes.
+    static let hash = CollectionKind(
+        extract: { if case .hash(let h) = $0 { return h } else { return nil } }, wrap: { .hash($0) },
+        empty: { HashValue() }, isEmpty: { $0.count == 0 })
+}
+
+extension CollectionKind where T == SetValue {
+    /// Sets.
+    static let set = CollectionKind(
+        extract: { if case .set(let s) = $0 { return s } else { return nil } }, wrap: { .set($0) },
+        empty: { SetValue() }, isEmpty: { $0.count == 0 })
+}

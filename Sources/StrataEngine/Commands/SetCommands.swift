@@ -1,0 +1,298 @@
+//! Set commands (Redis 7.0 `t_set.c` semantics and errors). Algebra commands read every
+//! source first (a missing key is an empty set, another type is WRONGTYPE) and the STORE
+//! variants replace the destination, deleting it when the result is empty.
+
+/// The set commands.
+public enum SetCommands {
+    static func spec(
+        _ name: String, _ arity: Int, _ flags: CommandFlags, keys: (Int, Int, Int) = (1, 1, 1), since: String = "1.0.0",
+        _ summary: String, _ synopsis: String, _ handler: @escaping (inout CommandContext) -> Reply
+    ) -> CommandSpec {
+        let access = flags.contains(.write) ? "write" : "read"
+        let speed = flags.contains(.fast) ? "fast" : "slow"
+        return CommandSpec(
+            name, arity: arity, flags: flags, keys: keys, group: "set", since: since, summary: summary,
+            synopsis: synopsis, categories: [access, "set", speed], handler: .engine(handler))
+    }
+
+    /// Their table entries.
+    public static let specs: [CommandSpec] = [
+        spec(
+            "sadd", -3, [.write, .denyOOM, .fast],
+            "Adds one or more members to a set. Creates the key if it doesn't exist.",
+            "key member [member ...]", add),
+        spec(
+            "srem", -3, [.write, .fast],
+            "Removes one or more members from a set. Deletes the set if the last member was removed.",
+            "key member [member ...]", remove),
+        spec("smembers", 2, [.readonly], "Returns all members of a set.", "key", members),
+        spec(
+            "sismember", 3, [.readonly, .fast], "Determines whether a member belongs to a set.", "key member", ismember),
+        spec(
+            "smismember", -3, [.readonly, .fast], since: "6.2.0",
+            "Determines whether multiple members belong to a set.",
+            "key member [member ...]", mismember),
+        spec("scard", 2, [.readonly, .fast], "Returns the number of members in a set.", "key", card),
+        spec(
+            "spop", -2, [.write, .fast],
+            "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
+            "key [count]", pop),
+        spec(
+            "srandmember", -2, [.readonly], "Get one or multiple random members from a set", "key [count]", randmember),
+        spec(
+            "smove", 4, [.write, .fast], keys: (1, 2, 1), "Moves a member from one set to another.",
+            "source destination member", move),
+        spec("sinter", -2, [.readonly], keys: (1, -1, 1), "Returns the intersect of multiple sets.", "key [key ...]") {
+            algebra(&$0, .intersection, store: false)
+        },
+        spec(
+            "sintercard", -3, [.readonly], keys: (2, -1, 1), since: "7.0.0",
+            "Returns the number of members of the intersect of multiple sets.",
+            "numkeys key [key ...] [LIMIT limit]", intercard),
+        spec(
+            "sinterstore", -3, [.write, .denyOOM], keys: (1, -1, 1), "Stores the intersect of multiple sets in a key.",
+            "destination key [key ...]"
+        ) { algebra(&$0, .intersection, store: true) },
+        spec("sunion", -2, [.readonly], keys: (1, -1, 1), "Returns the union of multiple sets.", "key [key ...]") {
+            algebra(&$0, .union, store: false)
+        },
+        spec(
+            "sunionstore", -3, [.write, .denyOOM], keys: (1, -1, 1), "Stores the union of multiple sets in a key.",
+            "destination key [key ...]"
+        ) { algebra(&$0, .union, store: true) },
+        spec("sdiff", -2, [.readonly], keys: (1, -1, 1), "Returns the difference of multiple sets.", "key [key ...]") {
+            algebra(&$0, .difference, store: false)
+        },
+        spec(
+            "sdiffstore", -3, [.write, .denyOOM], keys: (1, -1, 1), "Stores the difference of multiple sets in a key.",
+            "destination key [key ...]"
+        ) { algebra(&$0, .difference, store: true) },
+        spec(
+            "sscan", -3, [.readonly], since: "2.8.0", "Iterates over members of a set.",
+            "key cursor [MATCH pattern] [COUNT count]", scan),
+    ]
+
+    static func read(_ c: CommandContext, _ key: Bytes) -> Result<SetValue?, Reply> {
+        c.readCollection(key, .set)
+    }
+
+    static func add(_ c: inout CommandContext) -> Reply {
+        let members = c.args.dropFirst(2)
+        let limits = c.engine.settings.setLimits
+        switch c.modifyCollection(
+            c.args[1], .set, create: true,
+            { set in
+                members.reduce(0) { $0 + (set.insert($1, limits: limits) ? 1 : 0) }
+            })
+        {
+        case .failure(let error): return error
+        case .success(let added):
+            c.engine.stats.dirty += added ?? 0
+            return .integer(added ?? 0)
+        }
+    }
+
+    static func remove(_ c: inout CommandContext) -> Reply {
+        let members = c.args.dropFirst(2)
+        switch c.modifyCollection(
+            c.args[1], .set, create: false,
+            { set in
+                members.reduce(0) { $0 + (set.remove($1) ? 1 : 0) }
+            })
+        {
+        case .failure(let error): return error
+        case .success(let removed):
+            c.engine.stats.dirty += removed ?? 0
+            return .integer(removed ?? 0)
+        }
+    }
+
+    static func members(_ c: inout CommandContext) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let set): return .set((set?.members ?? []).map { .bulk($0) })
+        }
+    }
+
+    static func ismember(_ c: inout CommandContext) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let set): return .integer(set?.contains(c.args[2]) == true ? 1 : 0)
+        }
+    }
+
+    static func mismember(_ c: inout CommandContext) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let set):
+            return .array(c.args.dropFirst(2).map { .integer(set?.contains($0) == true ? 1 : 0) })
+        }
+    }
+
+    static func card(_ c: inout CommandContext) -> Reply {
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let set): return .integer(set?.count ?? 0)
+        }
+    }
+
+    static func pop(_ c: inout CommandContext) -> Reply {
+        guard c.args.count <= 3 else { return Errors.syntax }
+        var count: Int?
+        if c.args.count == 3 {
+            guard let n = c.integer(2), n >= 0 else { return .error("ERR value is out of range, must be positive") }
+            count = n
+        }
+        var random = c.engine.random
+        defer { c.engine.random = random }
+        let outcome = c.modifyCollection(c.args[1], .set, create: false) { set -> [Bytes] in
+            let wanted = min(count ?? 1, set.count)
+            let chosen = Array(set.members.shuffled(using: &random).prefix(wanted))
+            for member in chosen { set.remove(member) }
+            return chosen
+        }
+        switch outcome {
+        case .failure(let error): return error
+        case .success(let popped):
+            c.engine.stats.dirty += popped?.count ?? 0
+            if count == nil { return .optional(popped?.first) }
+            return .set((popped ?? []).map { .bulk($0) })
+        }
+    }
+
+    static func randmember(_ c: inout CommandContext) -> Reply {
+        guard c.args.count <= 3 else { return Errors.syntax }
+        var count: Int?
+        if c.args.count == 3 {
+            guard let n = c.integer(2) else { return Errors.notInteger }
+            if n == Int.min {
+                return .error(
+                    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+            }
+            count = n
+        }
+        let set: SetValue?
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(let s): set = s
+        }
+        let members = set?.members ?? []
+        guard let count else { return .optional(members.randomElement(using: &c.engine.random)) }
+        if members.isEmpty || count == 0 { return .array([]) }
+        if count < 0 {
+            return .array(
+                (0..<(-count)).compactMap { _ in members.randomElement(using: &c.engine.random) }.map { .bulk($0) })
+        }
+        if count >= members.count { return .array(members.map { .bulk($0) }) }
+        return .array(members.shuffled(using: &c.engine.random).prefix(count).map { .bulk($0) })
+    }
+
+    static func move(_ c: inout CommandContext) -> Reply {
+        let (source, destination, member) = (c.args[1], c.args[2], c.args[3])
+        let from: SetValue?
+        switch read(c, source) {
+        case .failure(let error): return error
+        case .success(let s): from = s
+        }
+        switch read(c, destination) {
+        case .failure(let error): return error
+        case .success: break
+        }
+        guard let from, from.contains(member) else { return .integer(0) }
+        if source == destination { return .integer(1) }
+        let limits = c.engine.settings.setLimits
+        _ = c.modifyCollection(source, .set, create: false) { $0.remove(member) }
+        _ = c.modifyCollection(destination, .set, create: true) { $0.insert(member, limits: limits) }
+        c.engine.stats.dirty += 1
+        return .integer(1)
+    }
+
+    enum Operation { case intersection, union, difference }
+
+    /// Reads the sets named by `keys` (missing keys are empty sets).
+    static func sources(_ c: CommandContext, _ keys: ArraySlice<Bytes>) -> Result<[SetValue], Reply> {
+        var sets: [SetValue] = []
+        for key in keys {
+            switch read(c, key) {
+            case .failure(let error): return .failure(error)
+            case .success(let set): sets.append(set ?? SetValue())
+            }
+        }
+        return .success(sets)
+    }
+
+    static func combine(_ sets: [SetValue], _ operation: Operation) -> [Bytes] {
+        guard let first = sets.first else { return [] }
+        switch operation {
+        case .union:
+            var seen = Set<Bytes>()
+            var result: [Bytes] = []
+            for set in sets {
+                for member in set.members where seen.insert(member).inserted { result.append(member) }
+            }
+            return result
+        case .intersection:
+            if sets.contains(where: { $0.count == 0 }) { return [] }
+            let ordered = sets.sorted { $0.count < $1.count }
+            return ordered[0].members.filter { member in ordered.dropFirst().allSatisfy { $0.contains(member) } }
+        case .difference:
+            return first.members.filter { member in !sets.dropFirst().contains { $0.contains(member) } }
+        }
+    }
+
+    static func algebra(_ c: inout CommandContext, _ operation: Operation, store: Bool) -> Reply {
+        let keys = store ? c.args.dropFirst(2) : c.args.dropFirst(1)
+        let sets: [SetValue]
+        switch sources(c, keys) {
+        case .failure(let error): return error
+        case .success(let s): sets = s
+        }
+        let result = combine(sets, operation)
+        guard store else { return .set(result.map { .bulk($0) }) }
+        let destination = c.args[1]
+        c.delete(destination)
+        if !result.isEmpty { c.store(destination, .set(SetValue(result, limits: c.engine.settings.setLimits))) }
+        c.engine.stats.dirty += 1
+        return .integer(result.count)
+    }
+
+    static func intercard(_ c: inout CommandContext) -> Reply {
+        guard let numkeys = c.integer(1), numkeys > 0 else { return .error("ERR numkeys should be greater than 0") }
+        guard numkeys <= c.args.count - 2 else {
+            return .error("ERR Number of keys can't be greater than number of args")
+        }
+        var limit = 0
+        var i = 2 + numkeys
+        while i < c.args.count {
+            guard c.args[i].equalsIgnoringCase("limit"), i + 1 < c.args.count else { return Errors.syntax }
+            guard let n = c.integer(i + 1) else { return Errors.notInteger }
+            guard n >= 0 else { return .error("ERR LIMIT can't be negative") }
+            limit = n
+            i += 2
+        }
+        switch sources(c, c.args[2..<(2 + numkeys)]) {
+        case .failure(let error): return error
+        case .success(let sets):
+            let count = combine(sets, .intersection).count
+            return .integer(limit > 0 ? min(count, limit) : count)
+        }
+    }
+
+    static func scan(_ c: inout CommandContext) -> Reply {
+        guard let cursor = KeyCommands.parseCursor(c.args[2]) else { return .error("ERR invalid cursor") }
+        let options: KeyCommands.ScanOptions
+        switch KeyCommands.scanOptions(c, from: 3, allowType: false) {
+        case .failure(let error): return error
+        case .success(let o): options = o
+        }
+        let (pattern, count) = (options.pattern, options.count)
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(nil): return .array([.bulk(Bytes("0")), .array([])])
+        case .success(let set?):
+            let (next, members) = set.scan(cursor: cursor, count: count)
+            let matching = members.filter { member in pattern.map { GlobPattern.matches($0, member) } ?? true }
+            return .array([.bulk(Bytes(String(next))), .array(matching.map { .bulk($0) })])
+        }
+    }
+}
