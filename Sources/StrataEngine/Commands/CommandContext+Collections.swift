@@ -57,6 +57,29 @@ extension CommandContext {
     }
 }
 
+extension CommandContext {
+    /// The reply of a read-only command on the collection at `key`: `body` gets the
+    /// collection (nil when missing); another type gets WRONGTYPE.
+    func replyReading<T>(_ key: Bytes, _ kind: CollectionKind<T>, _ body: (T?) -> Reply) -> Reply {
+        switch readCollection(key, kind) {
+        case .failure(let error): return error
+        case .success(let collection): return body(collection)
+        }
+    }
+
+    /// The reply of a write that counts what it changed (fields, members): the count, with
+    /// the change recorded for save points, or the error.
+    mutating func countReply(_ outcome: Result<Int?, Reply>) -> Reply {
+        switch outcome {
+        case .failure(let error):
+            return error
+        case .success(let changed):
+            engine.stats.dirty += changed ?? 0
+            return .integer(changed ?? 0)
+        }
+    }
+}
+
 extension CollectionKind where T == HashValue {
     /// Hashes.
     static let hash = CollectionKind(

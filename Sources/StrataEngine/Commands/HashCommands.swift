@@ -111,23 +111,16 @@ public enum HashCommands {
     }
 
     static func get(_ c: inout CommandContext) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let hash): return .optional(hash?.get(c.args[2]))
-        }
+        c.replyReading(c.args[1], .hash) { hash in .optional(hash?.get(c.args[2])) }
     }
 
     static func mget(_ c: inout CommandContext) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let hash): return .array(c.args.dropFirst(2).map { .optional(hash?.get($0)) })
-        }
+        c.replyReading(c.args[1], .hash) { hash in .array(c.args.dropFirst(2).map { .optional(hash?.get($0)) }) }
     }
 
     static func getall(_ c: inout CommandContext) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let hash): return .map((hash?.entries ?? []).map { (.bulk($0.field), .bulk($0.value)) })
+        c.replyReading(c.args[1], .hash) { hash in
+            .map((hash?.entries ?? []).map { (.bulk($0.field), .bulk($0.value)) })
         }
     }
 
@@ -136,39 +129,24 @@ public enum HashCommands {
         let outcome = modify(&c, c.args[1], create: false) { hash -> Int in
             fields.reduce(0) { $0 + (hash.remove($1) ? 1 : 0) }
         }
-        switch outcome {
-        case .failure(let error): return error
-        case .success(let removed):
-            c.engine.stats.dirty += removed ?? 0
-            return .integer(removed ?? 0)
-        }
+        return c.countReply(outcome)
     }
 
     static func exists(_ c: inout CommandContext) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let hash): return .integer(hash?.get(c.args[2]) == nil ? 0 : 1)
-        }
+        c.replyReading(c.args[1], .hash) { hash in .integer(hash?.get(c.args[2]) == nil ? 0 : 1) }
     }
 
     static func len(_ c: inout CommandContext) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let hash): return .integer(hash?.count ?? 0)
-        }
+        c.replyReading(c.args[1], .hash) { hash in .integer(hash?.count ?? 0) }
     }
 
     static func strlen(_ c: inout CommandContext) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let hash): return .integer(hash?.get(c.args[2])?.count ?? 0)
-        }
+        c.replyReading(c.args[1], .hash) { hash in .integer(hash?.get(c.args[2])?.count ?? 0) }
     }
 
     static func list(_ c: inout CommandContext, fields: Bool) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let hash): return .array((hash?.entries ?? []).map { .bulk(fields ? $0.field : $0.value) })
+        c.replyReading(c.args[1], .hash) { hash in
+            .array((hash?.entries ?? []).map { .bulk(fields ? $0.field : $0.value) })
         }
     }
 

@@ -79,61 +79,36 @@ public enum SetCommands {
     static func add(_ c: inout CommandContext) -> Reply {
         let members = c.args.dropFirst(2)
         let limits = c.engine.settings.setLimits
-        switch c.modifyCollection(
-            c.args[1], .set, create: true,
-            { set in
-                members.reduce(0) { $0 + (set.insert($1, limits: limits) ? 1 : 0) }
-            })
-        {
-        case .failure(let error): return error
-        case .success(let added):
-            c.engine.stats.dirty += added ?? 0
-            return .integer(added ?? 0)
+        let outcome = c.modifyCollection(c.args[1], .set, create: true) { set in
+            members.reduce(0) { $0 + (set.insert($1, limits: limits) ? 1 : 0) }
         }
+        return c.countReply(outcome)
     }
 
     static func remove(_ c: inout CommandContext) -> Reply {
         let members = c.args.dropFirst(2)
-        switch c.modifyCollection(
-            c.args[1], .set, create: false,
-            { set in
-                members.reduce(0) { $0 + (set.remove($1) ? 1 : 0) }
-            })
-        {
-        case .failure(let error): return error
-        case .success(let removed):
-            c.engine.stats.dirty += removed ?? 0
-            return .integer(removed ?? 0)
+        let outcome = c.modifyCollection(c.args[1], .set, create: false) { set in
+            members.reduce(0) { $0 + (set.remove($1) ? 1 : 0) }
         }
+        return c.countReply(outcome)
     }
 
     static func members(_ c: inout CommandContext) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let set): return .set((set?.members ?? []).map { .bulk($0) })
-        }
+        c.replyReading(c.args[1], .set) { set in .set((set?.members ?? []).map { .bulk($0) }) }
     }
 
     static func ismember(_ c: inout CommandContext) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let set): return .integer(set?.contains(c.args[2]) == true ? 1 : 0)
-        }
+        c.replyReading(c.args[1], .set) { set in .integer(set?.contains(c.args[2]) == true ? 1 : 0) }
     }
 
     static func mismember(_ c: inout CommandContext) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let set):
-            return .array(c.args.dropFirst(2).map { .integer(set?.contains($0) == true ? 1 : 0) })
+        c.replyReading(c.args[1], .set) { set in
+            .array(c.args.dropFirst(2).map { .integer(set?.contains($0) == true ? 1 : 0) })
         }
     }
 
     static func card(_ c: inout CommandContext) -> Reply {
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(let set): return .integer(set?.count ?? 0)
-        }
+        c.replyReading(c.args[1], .set) { set in .integer(set?.count ?? 0) }
     }
 
     static func pop(_ c: inout CommandContext) -> Reply {
