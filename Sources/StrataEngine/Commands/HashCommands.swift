@@ -250,13 +250,11 @@ public enum HashCommands {
     }
 
     static func scan(_ c: inout CommandContext) -> Reply {
-        guard let cursor = KeyCommands.parseCursor(c.args[2]) else { return .error("ERR invalid cursor") }
-        let options: KeyCommands.ScanOptions
-        switch KeyCommands.scanOptions(c, from: 3, allowType: false) {
+        let (cursor, pattern, count): (UInt64, Bytes?, Int)
+        switch KeyCommands.collectionScanRequest(c) {
         case .failure(let error): return error
-        case .success(let o): options = o
+        case .success(let (start, options)): (cursor, pattern, count) = (start, options.pattern, options.count)
         }
-        let (pattern, count) = (options.pattern, options.count)
         let hash: HashValue
         switch read(c, c.args[1]) {
         case .failure(let error): return error

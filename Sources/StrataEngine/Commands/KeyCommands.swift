@@ -177,6 +177,12 @@ public enum KeyCommands {
         return .success(options)
     }
 
+    /// Parses the cursor at `index` and the options after it, for HSCAN and SSCAN.
+    static func collectionScanRequest(_ c: CommandContext) -> Result<(UInt64, ScanOptions), Reply> {
+        guard let cursor = parseCursor(c.args[2]) else { return .failure(.error("ERR invalid cursor")) }
+        return scanOptions(c, from: 3, allowType: false).map { (cursor, $0) }
+    }
+
     /// A SCAN cursor with C `strtoul` rules, as Redis: optional sign (a negative value
     /// wraps), digits only, no leading space, no overflow.
     static func parseCursor(_ text: Bytes) -> UInt64? {
