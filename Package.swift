@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         .target(
@@ -23,7 +24,11 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: optimise
         ),
-        .target(name: "StrataEngine", swiftSettings: optimise),
+        .target(
+            name: "StrataEngine",
+            dependencies: [.product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: optimise
+        ),
         .target(name: "CMallocInfo", linkerSettings: [.linkedLibrary("jemalloc")]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),

@@ -20,6 +20,8 @@ public enum Value: @unchecked Sendable {
     case hash(HashValue)
     /// A set (`intset` or `hashtable`).
     case set(SetValue)
+    /// A list (`quicklist`).
+    case list(ListValue)
 
     /// Bytes a string keeps inline.
     public static let inlineCapacity = 18
@@ -50,6 +52,7 @@ public enum Value: @unchecked Sendable {
         case .shortString, .longString, .integer, .rawString: return "string"
         case .hash: return "hash"
         case .set: return "set"
+        case .list: return "list"
         }
     }
 
@@ -62,6 +65,7 @@ public enum Value: @unchecked Sendable {
         case .rawString: return "raw"
         case .hash(let hash): return hash.encodingName
         case .set(let set): return set.encodingName
+        case .list(let list): return list.encodingName
         }
     }
 
@@ -85,7 +89,7 @@ public enum Value: @unchecked Sendable {
                 Bytes(UnsafeRawBufferPointer(start: $0, count: storage.header))
             }
         case .integer(let n): return Bytes(n)
-        case .hash, .set: return nil
+        case .hash, .set, .list: return nil
         }
     }
 }
@@ -96,7 +100,8 @@ extension Value: Equatable {
         case (.integer(let a), .integer(let b)): return a == b
         case (.hash(let a), .hash(let b)): return a == b
         case (.set(let a), .set(let b)): return a == b
-        case (.hash, _), (_, .hash), (.set, _), (_, .set): return false
+        case (.list(let a), .list(let b)): return a == b
+        case (.hash, _), (_, .hash), (.set, _), (_, .set), (.list, _), (_, .list): return false
         default: return lhs.typeName == rhs.typeName && lhs.stringBytes == rhs.stringBytes
         }
     }

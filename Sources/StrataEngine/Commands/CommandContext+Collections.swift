@@ -93,3 +93,10 @@ extension CollectionKind where T == SetValue {
         extract: { if case .set(let s) = $0 { return s } else { return nil } }, wrap: { .set($0) },
         empty: { SetValue() }, isEmpty: { $0.count == 0 })
 }
+
+extension CollectionKind where T == ListValue {
+    /// Lists.
+    static let list = CollectionKind(
+        extract: { if case .list(let l) = $0 { return l } else { return nil } }, wrap: { .list($0) },
+        empty: { ListValue() }, isEmpty: { $0.count == 0 })
+}

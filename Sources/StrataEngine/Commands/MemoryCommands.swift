@@ -62,6 +62,8 @@ public enum MemoryCommands {
                     perEntry + heapBytes(entry.field.count, inline: Bytes.inlineCapacity)
                     + heapBytes(entry.value.count, inline: Bytes.inlineCapacity)
             }
+        case .list(let list):
+            for element in list.elements { total += 24 + heapBytes(element.count, inline: Bytes.inlineCapacity) }
         case .set(let set):
             let perMember = set.encodingName == "intset" ? 8 : 60
             for member in set.members { total += perMember + heapBytes(member.count, inline: Bytes.inlineCapacity) }
