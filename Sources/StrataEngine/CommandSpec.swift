@@ -107,3 +107,18 @@ public final class CommandSpec: Sendable {
         return Array(stride(from: firstKey, through: Swift.min(last, count - 1), by: Swift.max(keyStep, 1)))
     }
 }
+
+extension CommandSpec {
+    /// A data-type command: its ACL categories follow from its flags (`read`/`write`,
+    /// `fast`/`slow`) and its group.
+    static func dataType(
+        _ name: String, _ arity: Int, _ flags: CommandFlags, group: String, keys: (Int, Int, Int), since: String,
+        _ summary: String, _ synopsis: String, _ handler: @escaping (inout CommandContext) -> Reply
+    ) -> CommandSpec {
+        let access = flags.contains(.write) ? "write" : "read"
+        let speed = flags.contains(.fast) ? "fast" : "slow"
+        return CommandSpec(
+            name, arity: arity, flags: flags, keys: keys, group: group, since: since, summary: summary,
+            synopsis: synopsis, categories: [access, group, speed], handler: .engine(handler))
+    }
+}

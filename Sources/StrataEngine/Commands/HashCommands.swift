@@ -7,11 +7,7 @@ public enum HashCommands {
         _ name: String, _ arity: Int, _ flags: CommandFlags, since: String = "2.0.0", _ summary: String,
         _ synopsis: String, _ handler: @escaping (inout CommandContext) -> Reply
     ) -> CommandSpec {
-        let access = flags.contains(.write) ? "write" : "read"
-        let speed = flags.contains(.fast) ? "fast" : "slow"
-        return CommandSpec(
-            name, arity: arity, flags: flags, keys: (1, 1, 1), group: "hash", since: since, summary: summary,
-            synopsis: synopsis, categories: [access, "hash", speed], handler: .engine(handler))
+        .dataType(name, arity, flags, group: "hash", keys: (1, 1, 1), since: since, summary, synopsis, handler)
     }
 
     /// Their table entries.

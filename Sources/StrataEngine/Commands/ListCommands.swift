@@ -7,14 +7,11 @@ import DequeModule
 /// The list commands.
 public enum ListCommands {
     static func spec(
-        _ name: String, _ arity: Int, _ flags: CommandFlags, keys: (Int, Int, Int) = (1, 1, 1), since: String = "1.0.0",
-        _ summary: String, _ synopsis: String, _ handler: @escaping (inout CommandContext) -> Reply
+        _ name: String, _ arity: Int, _ flags: CommandFlags, keys: (Int, Int, Int) = (1, 1, 1),
+        since: String = "1.0.0", _ summary: String, _ synopsis: String,
+        _ handler: @escaping (inout CommandContext) -> Reply
     ) -> CommandSpec {
-        let access = flags.contains(.write) ? "write" : "read"
-        let speed = flags.contains(.fast) ? "fast" : "slow"
-        return CommandSpec(
-            name, arity: arity, flags: flags, keys: keys, group: "list", since: since, summary: summary,
-            synopsis: synopsis, categories: [access, "list", speed], handler: .engine(handler))
+        .dataType(name, arity, flags, group: "list", keys: keys, since: since, summary, synopsis, handler)
     }
 
     /// Their table entries.

@@ -5,14 +5,11 @@
 /// The set commands.
 public enum SetCommands {
     static func spec(
-        _ name: String, _ arity: Int, _ flags: CommandFlags, keys: (Int, Int, Int) = (1, 1, 1), since: String = "1.0.0",
-        _ summary: String, _ synopsis: String, _ handler: @escaping (inout CommandContext) -> Reply
+        _ name: String, _ arity: Int, _ flags: CommandFlags, keys: (Int, Int, Int) = (1, 1, 1),
+        since: String = "1.0.0", _ summary: String, _ synopsis: String,
+        _ handler: @escaping (inout CommandContext) -> Reply
     ) -> CommandSpec {
-        let access = flags.contains(.write) ? "write" : "read"
-        let speed = flags.contains(.fast) ? "fast" : "slow"
-        return CommandSpec(
-            name, arity: arity, flags: flags, keys: keys, group: "set", since: since, summary: summary,
-            synopsis: synopsis, categories: [access, "set", speed], handler: .engine(handler))
+        .dataType(name, arity, flags, group: "set", keys: keys, since: since, summary, synopsis, handler)
     }
 
     /// Their table entries.
