@@ -26,6 +26,8 @@ final class ServerCore {
     var boundPort = 0
     /// Keys expired by the active cycle since memory was last trimmed.
     var expiredSinceTrim = 0
+    /// WATCHed keys → ids of the clients watching them.
+    var watchers: [WatchedKey: Set<UInt64>] = [:]
     /// Connections with replies to flush after the current poll batch.
     private var pendingFlushes: [ConnectionHandler] = []
     private var flushScheduled = false
@@ -94,6 +96,7 @@ final class ServerCore {
         if clients[connection.session.id] === connection {
             clients.removeValue(forKey: connection.session.id)
         }
+        unwatchAll(connection.session)
     }
 
     // MARK: Dispatch
@@ -108,19 +111,29 @@ final class ServerCore {
         case .success(let s): spec = s
         case .failure(let error):
             stats.errorReplies += 1
-            return .reply(error)
+            session.transaction?.aborted = true
+            return .reply(args[0].equalsIgnoringCase("exec") ? abortExec(error, session: session) : error)
         }
         session.lastCommand = spec.name
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             stats.errorReplies += 1
-            return .reply(.error("NOAUTH Authentication required."))
+            session.transaction?.aborted = true
+            let error = Reply.error("NOAUTH Authentication required.")
+            return .reply(spec.name == "exec" ? abortExec(error, session: session) : error)
+        }
+        if session.transaction != nil && !ServerCore.transactionControl.contains(spec.name) {
+            return .reply(queue(args, spec: spec, session: session))
         }
         switch spec.handler {
         case .engine(let handler):
             var db = session.db
             let reply = engine.run(handler, args: args, db: &db, now: now)
+            if case .error = reply {
+                stats.errorReplies += 1
+            } else if spec.flags.contains(.write) && !watchers.isEmpty {
+                touchWatchedKeys(spec, args: args, db: session.db)
+            }
             session.db = db
-            if case .error = reply { stats.errorReplies += 1 }
             return .reply(reply)
         case .server, .container:
             engine.stats.commandsProcessed += 1

@@ -112,6 +112,12 @@ CORPUS = [
     "LMPOP 0 m2 LEFT", "LMPOP x m2 LEFT", "LMPOP 3 m2 LEFT", "LMPOP 1 m3 MIDDLE", "LMPOP 1 m3 LEFT COUNT 0",
     "LMPOP 1 m3 LEFT COUNT x", "LMPOP 1 m3 LEFT COUNT", "LMPOP 1 m3 LEFT BOGUS 1", "LMPOP 1 s LEFT",
     "LPUSH s x", "LLEN s", "RPUSH", "LRANGE l 0", "SCAN 0 TYPE list COUNT 1000", "RENAME m3 m4", "LRANGE m4 0 -1",
+    "MULTI", "SET tx 1", "INCR tx", "GET tx", "EXEC", "EXEC", "DISCARD", "MULTI", "MULTI", "NOSUCH", "GET",
+    "EXEC", "MULTI", "SET tx2 v", "INCR tx2", "LPUSH tx2 a", "EXEC", "MULTI", "WATCH tx", "DISCARD",
+    "WATCH tx", "MULTI", "PING", "ECHO hi", "EXEC", "WATCH tx", "SET tx 5", "MULTI", "GET tx", "EXEC",
+    "WATCH tx", "UNWATCH", "SET tx 6", "MULTI", "GET tx", "EXEC", "MULTI", "UNWATCH", "EXEC",
+    "MULTI", "SHUTDOWN", "EXEC", "WATCH", "MULTI x", "EXEC x", "MULTI", "SELECT 1", "SET indb1 v", "EXEC",
+    "SELECT 0", "EXISTS indb1",
     "ROLE", "ROLE x", "MEMORY USAGE nosuch", "MEMORY USAGE ea SAMPLES", "MEMORY USAGE ea SAMPLES x",
     "SET ej -0", "OBJECT ENCODING ej", "SET ek 9223372036854775808", "OBJECT ENCODING ek",
 ]
@@ -124,11 +130,20 @@ def raw_client(server, **kwargs):
     return client
 
 
+def normalize(reply):
+    """Errors nested in replies (EXEC) compare by text."""
+    if isinstance(reply, Exception):
+        return ("nested-error", str(reply))
+    if isinstance(reply, list):
+        return [normalize(item) for item in reply]
+    return reply
+
+
 def run(client, command):
     import shlex
     args = shlex.split(command)
     try:
-        reply = client.execute_command(*args)
+        reply = normalize(client.execute_command(*args))
         if args[0].upper() in ("SCAN", "SSCAN") and isinstance(reply, list):
             reply = [reply[0], sorted(reply[1])]  # SCAN's order is unspecified
         if args[0].upper() in UNORDERED and isinstance(reply, (list, set)):

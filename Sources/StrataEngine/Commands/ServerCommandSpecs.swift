@@ -124,6 +124,24 @@ public enum ServerCommandSpecs {
                     summary: "Returns helpful text about the different subcommands.", categories: ["slow"]),
             ]),
         CommandSpec(
+            "multi", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], group: "transactions",
+            since: "1.2.0", summary: "Starts a transaction.", categories: ["fast", "transaction"], handler: .server),
+        CommandSpec(
+            "exec", arity: 1, flags: [.noscript, .loading, .stale], group: "transactions", since: "1.2.0",
+            summary: "Executes all commands in a transaction.", categories: ["slow", "transaction"], handler: .server),
+        CommandSpec(
+            "discard", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], group: "transactions",
+            since: "2.0.0", summary: "Discards a transaction.", categories: ["fast", "transaction"], handler: .server),
+        CommandSpec(
+            "watch", arity: -2, flags: [.noscript, .loading, .stale, .fast, .allowBusy], keys: (1, -1, 1),
+            group: "transactions", since: "2.2.0",
+            summary: "Monitors changes to keys to determine the execution of a transaction.", synopsis: "key [key ...]",
+            categories: ["fast", "transaction"], handler: .server),
+        CommandSpec(
+            "unwatch", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], group: "transactions",
+            since: "2.2.0", summary: "Forgets about watched keys of a transaction.",
+            categories: ["fast", "transaction"], handler: .server),
+        CommandSpec(
             "role", arity: 1, flags: [.noscript, .loading, .stale, .fast], group: "server", since: "2.8.12",
             summary: "Returns the replication role.", categories: ["admin", "fast", "dangerous"], handler: .server),
         CommandSpec(

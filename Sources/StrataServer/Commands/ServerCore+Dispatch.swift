@@ -18,7 +18,11 @@ extension ServerCore {
             return hello(args, session: session)
         case "auth":
             return .reply(auth(args, session: session))
+        case "multi", "exec", "discard", "watch", "unwatch":
+            return .reply(transactionCommand(spec.name, args: args, session: session, connection: connection, now: now))
         case "reset":
+            session.transaction = nil
+            unwatchAll(session)
             session.db = 0
             session.resp = .resp2
             session.name = nil

@@ -26,6 +26,12 @@ public final class ClientSession {
     public var lastInteraction: Int64
     /// Last command's full name (`client|list`).
     public var lastCommand = "NULL"
+    /// The open transaction (between MULTI and EXEC/DISCARD), if any.
+    var transaction: Transaction?
+    /// Keys this client WATCHes, and whether each existed when watched.
+    var watched: [WatchedKey: Bool] = [:]
+    /// Set when a watched key was modified: the next EXEC fails.
+    var watchDirty = false
 
     /// A new session.
     public init(id: UInt64, authenticated: Bool, address: String, localAddress: String, fd: Int, now: Int64) {
@@ -52,4 +58,18 @@ public final class ClientSession {
             + "multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=\(outputBuffer) tot-mem=\(1024 + queryBuffer + outputBuffer) "
             + "events=r cmd=\(lastCommand) user=default redir=-1 resp=\(resp.rawValue)"
     }
+}
+
+/// Commands queued between MULTI and EXEC.
+struct Transaction {
+    /// The queued commands, in order.
+    var queued: [[Bytes]] = []
+    /// Set by a queueing error: EXEC then replies EXECABORT.
+    var aborted = false
+}
+
+/// A key in a database, as WATCH tracks it.
+struct WatchedKey: Hashable {
+    let db: Int
+    let key: Bytes
 }

@@ -1,0 +1,133 @@
+//! MULTI / EXEC / DISCARD / WATCH / UNWATCH with Redis semantics: commands are queued
+//! after MULTI (a queueing error makes EXEC reply EXECABORT), EXEC runs them back to back
+//! on the event loop (so nothing interleaves — atomic by construction), runtime errors do
+//! not roll back, and EXEC fails with a null reply when a WATCHed key was written by any
+//! client (including this one), flushed, or expired since WATCH.
+
+import StrataEngine
+
+extension ServerCore {
+    /// Commands executed immediately even inside MULTI.
+    static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
+
+    /// Queues a command inside MULTI; returns QUEUED or the error that aborts the
+    /// transaction.
+    func queue(_ args: [Bytes], spec: CommandSpec, session: ClientSession) -> Reply {
+        if spec.flags.contains(.noMulti) {
+            session.transaction?.aborted = true
+            stats.errorReplies += 1
+            return .error("ERR Command not allowed inside a transaction")
+        }
+        session.transaction?.queued.append(args)
+        return .status("QUEUED")
+    }
+
+    func transactionCommand(
+        _ name: String, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
+    ) -> Reply {
+        switch name {
+        case "multi":
+            if session.transaction != nil { return .error("ERR MULTI calls can not be nested") }
+            session.transaction = Transaction()
+            return .ok
+        case "discard":
+            guard session.transaction != nil else { return .error("ERR DISCARD without MULTI") }
+            session.transaction = nil
+            unwatchAll(session)
+            return .ok
+        case "watch":
+            if session.transaction != nil { return .error("ERR WATCH inside MULTI is not allowed") }
+            for key in args.dropFirst() {
+                let watched = WatchedKey(db: session.db, key: key)
+                guard session.watched[watched] == nil else { continue }
+                session.watched[watched] = engine.lookup(key, db: session.db, now: now) != nil
+                watchers[watched, default: []].insert(session.id)
+            }
+            return .ok
+        case "unwatch":
+            unwatchAll(session)
+            return .ok
+        default:
+            return exec(session: session, connection: connection, now: now)
+        }
+    }
+
+    private func exec(session: ClientSession, connection: ConnectionHandler, now: Int64) -> Reply {
+        guard let transaction = session.transaction else { return .error("ERR EXEC without MULTI") }
+        session.transaction = nil
+        defer { unwatchAll(session) }
+        if transaction.aborted {
+            return .error("EXECABORT Transaction discarded because of previous errors.")
+        }
+        if session.watchDirty || watchedKeyVanished(session, now: now) { return .nullArray }
+        var replies: [Reply] = []
+        replies.reserveCapacity(transaction.queued.count)
+        for command in transaction.queued {
+            switch execute(command, session: session, connection: connection, now: now) {
+            case .reply(let reply), .replyThenClose(let reply): replies.append(reply)
+            case .none: replies.append(.null)
+            }
+        }
+        return .array(replies)
+    }
+
+    /// Whether a key that existed when watched has since expired or been removed without a
+    /// command touching it (active or lazy expiry).
+    private func watchedKeyVanished(_ session: ClientSession, now: Int64) -> Bool {
+        session.watched.contains { watched, existed in
+            existed && engine.lookup(watched.key, db: watched.db, now: now) == nil
+        }
+    }
+
+    /// Redis's reply when EXEC itself is rejected (arity, authentication): the transaction
+    /// is discarded and the reason quoted after `EXECABORT`.
+    func abortExec(_ error: Reply, session: ClientSession) -> Reply {
+        session.transaction = nil
+        unwatchAll(session)
+        guard case .error(let message) = error else { return error }
+        let reason = message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message
+        return .error("EXECABORT Transaction discarded because of: \(reason)")
+    }
+
+    /// Forgets every key `session` watches.
+    func unwatchAll(_ session: ClientSession) {
+        for watched in session.watched.keys {
+            watchers[watched]?.remove(session.id)
+            if watchers[watched]?.isEmpty == true { watchers.removeValue(forKey: watched) }
+        }
+        session.watched.removeAll()
+        session.watchDirty = false
+    }
+
+    /// Marks the watchers of the keys a write command touched (all keys of the affected
+    /// databases for FLUSHDB, FLUSHALL and SWAPDB; both databases for MOVE and COPY DB).
+    func touchWatchedKeys(_ spec: CommandSpec, args: [Bytes], db: Int) {
+        var databases: [Int]?
+        switch spec.name {
+        case "flushall": databases = Array(engine.databases.indices)
+        case "flushdb": databases = [db]
+        case "swapdb": databases = args.dropFirst().compactMap { $0.strictInteger }
+        default: break
+        }
+        if let databases {
+            for (watched, ids) in watchers where databases.contains(watched.db) { markDirty(ids) }
+            return
+        }
+        var targets = spec.keyPositions(argumentCount: args.count).map { WatchedKey(db: db, key: args[$0]) }
+        if spec.name == "move", let other = args[2].strictInteger {
+            targets.append(WatchedKey(db: other, key: args[1]))
+        }
+        if spec.name == "copy", let index = args.firstIndex(where: { $0.equalsIgnoringCase("db") }),
+            index + 1 < args.count, let other = args[index + 1].strictInteger
+        {
+            targets.append(WatchedKey(db: other, key: args[2]))
+        }
+        for target in targets {
+            if let ids = watchers[target] { markDirty(ids) }
+        }
+    }
+
+    private func markDirty(_ ids: Set<UInt64>) {
+        for id in ids { clients[id]?.session.watchDirty = true }
+    }
+}

@@ -1,0 +1,92 @@
+"""Transactions with the Python client: MULTI/EXEC pipelines, WATCH conflicts between
+clients, WATCH and expiry, and atomicity under concurrent increments."""
+import threading
+import time
+
+import redis
+
+
+def test_pipeline_transaction(server):
+    r = server.client()
+    pipe = r.pipeline(transaction=True)
+    pipe.set("a", 1).incr("a").lpush("l", "x").get("a")
+    assert pipe.execute() == [True, 2, 1, b"2"]
+
+
+def test_runtime_errors_do_not_roll_back(server):
+    r = server.client()
+    pipe = r.pipeline(transaction=True)
+    pipe.set("s", "text").incr("s").set("after", "ok")
+    results = pipe.execute(raise_on_error=False)
+    assert results[0] is True and isinstance(results[1], redis.ResponseError) and results[2] is True
+    assert r.get("after") == b"ok"
+
+
+def test_watch_aborts_when_another_client_writes(server):
+    a, b = server.client(), server.client()
+    a.set("balance", 100)
+    pipe = a.pipeline(transaction=True)
+    pipe.watch("balance")
+    b.incrby("balance", 5)
+    pipe.multi()
+    pipe.set("balance", 0)
+    try:
+        pipe.execute()
+        raise AssertionError("EXEC should have failed")
+    except redis.WatchError:
+        pass
+    assert a.get("balance") == b"105"
+
+
+def test_watch_aborts_when_the_key_expires(server):
+    r = server.client()
+    r.set("session", "x", px=100)
+    pipe = r.pipeline(transaction=True)
+    pipe.watch("session")
+    time.sleep(0.3)
+    pipe.multi()
+    pipe.set("other", 1)
+    try:
+        pipe.execute()
+        raise AssertionError("EXEC should have failed")
+    except redis.WatchError:
+        pass
+
+
+def test_watch_and_flush(server):
+    a, b = server.client(), server.client()
+    a.set("k", 1)
+    pipe = a.pipeline(transaction=True)
+    pipe.watch("k")
+    b.flushdb()
+    pipe.multi()
+    pipe.set("k", 2)
+    try:
+        pipe.execute()
+        raise AssertionError("EXEC should have failed")
+    except redis.WatchError:
+        pass
+
+
+def test_optimistic_increments_lose_nothing(server):
+    def worker():
+        c = server.client()
+        for _ in range(100):
+            with c.pipeline(transaction=True) as pipe:
+                while True:
+                    try:
+                        pipe.watch("counter")
+                        value = int(pipe.get("counter") or 0)
+                        pipe.multi()
+                        pipe.set("counter", value + 1)
+                        pipe.execute()
+                        break
+                    except redis.WatchError:
+                        continue
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert server.client().get("counter") == b"400"
