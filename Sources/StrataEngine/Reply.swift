@@ -22,6 +22,10 @@ public enum Reply: Sendable, Equatable {
     /// Pairs: RESP3 an array of two-element arrays, RESP2 one flat array (HRANDFIELD and
     /// ZRANGE-style WITHVALUES/WITHSCORES replies).
     case pairs([(Reply, Reply)])
+    /// Out-of-band data (pub/sub messages): RESP3 `>`, an array in RESP2.
+    case push([Reply])
+    /// Several replies sent back to back (SUBSCRIBE answers once per channel).
+    case sequence([Reply])
     /// A set: RESP3 `~`, an array in RESP2.
     case set([Reply])
     /// A double: RESP3 `,`, a bulk string in RESP2.
@@ -44,7 +48,8 @@ public enum Reply: Sendable, Equatable {
         case (.error(let a), .error(let b)): return a == b
         case (.integer(let a), .integer(let b)): return a == b
         case (.bulk(let a), .bulk(let b)): return a == b
-        case (.array(let a), .array(let b)): return a == b
+        case (.array(let a), .array(let b)), (.push(let a), .push(let b)), (.sequence(let a), .sequence(let b)):
+            return a == b
         case (.set(let a), .set(let b)): return a == b
         case (.double(let a), .double(let b)): return a == b || (a.isNaN && b.isNaN)
         case (.bool(let a), .bool(let b)): return a == b

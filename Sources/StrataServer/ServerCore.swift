@@ -26,6 +26,10 @@ final class ServerCore {
     var boundPort = 0
     /// Keys expired by the active cycle since memory was last trimmed.
     var expiredSinceTrim = 0
+    /// Channel → ids of its subscribers.
+    var channelSubscribers: [Bytes: Set<UInt64>] = [:]
+    /// Pattern → ids of its subscribers.
+    var patternSubscribers: [Bytes: Set<UInt64>] = [:]
     /// WATCHed keys → ids of the clients watching them.
     var watchers: [WatchedKey: Set<UInt64>] = [:]
     /// Connections with replies to flush after the current poll batch.
@@ -97,6 +101,7 @@ final class ServerCore {
             clients.removeValue(forKey: connection.session.id)
         }
         unwatchAll(connection.session)
+        unsubscribeAll(connection.session)
     }
 
     // MARK: Dispatch
@@ -120,6 +125,15 @@ final class ServerCore {
             session.transaction?.aborted = true
             let error = Reply.error("NOAUTH Authentication required.")
             return .reply(spec.name == "exec" ? abortExec(error, session: session) : error)
+        }
+        if session.resp == .resp2 && session.subscriptionCount > 0
+            && !ServerCore.subscribedModeCommands.contains(spec.name)
+        {
+            stats.errorReplies += 1
+            return .reply(
+                .error(
+                    "ERR Can't execute '\(spec.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+                ))
         }
         if session.transaction != nil && !ServerCore.transactionControl.contains(spec.name) {
             return .reply(queue(args, spec: spec, session: session))

@@ -124,6 +124,45 @@ public enum ServerCommandSpecs {
                     summary: "Returns helpful text about the different subcommands.", categories: ["slow"]),
             ]),
         CommandSpec(
+            "subscribe", arity: -2, flags: [.pubsub, .noscript, .loading, .stale], group: "pubsub", since: "2.0.0",
+            summary: "Listens for messages published to channels.", synopsis: "channel [channel ...]",
+            categories: ["pubsub", "slow"], handler: .server),
+        CommandSpec(
+            "unsubscribe", arity: -1, flags: [.pubsub, .noscript, .loading, .stale], group: "pubsub", since: "2.0.0",
+            summary: "Stops listening to messages posted to channels.", synopsis: "[channel [channel ...]]",
+            categories: ["pubsub", "slow"], handler: .server),
+        CommandSpec(
+            "psubscribe", arity: -2, flags: [.pubsub, .noscript, .loading, .stale], group: "pubsub", since: "2.0.0",
+            summary: "Listens for messages published to channels that match one or more patterns.",
+            synopsis: "pattern [pattern ...]", categories: ["pubsub", "slow"], handler: .server),
+        CommandSpec(
+            "punsubscribe", arity: -1, flags: [.pubsub, .noscript, .loading, .stale], group: "pubsub",
+            since: "2.0.0",
+            summary: "Stops listening to messages published to channels that match one or more patterns.",
+            synopsis: "[pattern [pattern ...]]", categories: ["pubsub", "slow"], handler: .server),
+        CommandSpec(
+            "publish", arity: 3, flags: [.pubsub, .loading, .stale, .fast], group: "pubsub", since: "2.0.0",
+            summary: "Posts a message to a channel.", synopsis: "channel message", categories: ["pubsub", "fast"],
+            handler: .server),
+        CommandSpec(
+            "pubsub", arity: -2, flags: [], group: "pubsub", since: "2.8.0",
+            summary: "A container for Pub/Sub commands.", categories: ["slow"], handler: .container,
+            subcommands: [
+                sub(
+                    "pubsub|channels", arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0",
+                    summary: "Returns the active channels.", synopsis: "[pattern]", categories: ["pubsub", "slow"]),
+                sub(
+                    "pubsub|numsub", arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0",
+                    summary: "Returns a count of subscribers to channels.", synopsis: "[channel [channel ...]]",
+                    categories: ["pubsub", "slow"]),
+                sub(
+                    "pubsub|numpat", arity: 2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0",
+                    summary: "Returns a count of unique pattern subscriptions.", categories: ["pubsub", "slow"]),
+                sub(
+                    "pubsub|help", arity: 2, flags: [.loading, .stale], group: "pubsub", since: "6.2.0",
+                    summary: "Returns helpful text about the different subcommands.", categories: ["slow"]),
+            ]),
+        CommandSpec(
             "multi", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], group: "transactions",
             since: "1.2.0", summary: "Starts a transaction.", categories: ["fast", "transaction"], handler: .server),
         CommandSpec(

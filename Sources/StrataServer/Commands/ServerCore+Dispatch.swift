@@ -11,6 +11,9 @@ extension ServerCore {
         switch spec.name {
         case "ping":
             if args.count > 2 { return .reply(Errors.arity("ping")) }
+            if session.resp == .resp2 && session.subscriptionCount > 0 {
+                return .reply(.array([.text("pong"), .bulk(args.count == 2 ? args[1] : Bytes())]))
+            }
             return .reply(args.count == 2 ? .bulk(args[1]) : .status("PONG"))
         case "quit":
             return .replyThenClose(.ok)
@@ -20,9 +23,13 @@ extension ServerCore {
             return .reply(auth(args, session: session))
         case "multi", "exec", "discard", "watch", "unwatch":
             return .reply(transactionCommand(spec.name, args: args, session: session, connection: connection, now: now))
+        case "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "publish", "pubsub|channels",
+            "pubsub|numsub", "pubsub|numpat", "pubsub|help":
+            return .reply(pubsubCommand(spec.name, args: args, session: session))
         case "reset":
             session.transaction = nil
             unwatchAll(session)
+            unsubscribeAll(session)
             session.db = 0
             session.resp = .resp2
             session.name = nil

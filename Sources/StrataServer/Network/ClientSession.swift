@@ -32,6 +32,13 @@ public final class ClientSession {
     var watched: [WatchedKey: Bool] = [:]
     /// Set when a watched key was modified: the next EXEC fails.
     var watchDirty = false
+    /// Channels this client is subscribed to.
+    var channels: Set<Bytes> = []
+    /// Patterns this client is subscribed to.
+    var patterns: Set<Bytes> = []
+
+    /// Subscriptions in effect (RESP2 clients are then in subscribed mode).
+    var subscriptionCount: Int { channels.count + patterns.count }
 
     /// A new session.
     public init(id: UInt64, authenticated: Bool, address: String, localAddress: String, fd: Int, now: Int64) {
@@ -54,7 +61,7 @@ public final class ClientSession {
         let age = (now - createdAt) / 1000
         let idle = (now - lastInteraction) / 1000
         return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fd) name=\(name ?? "") age=\(age) idle=\(idle) "
-            + "flags=N db=\(db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(queryBuffer) qbuf-free=0 argv-mem=0 "
+            + "flags=\(subscriptionCount > 0 ? "P" : "N") db=\(db) sub=\(channels.count) psub=\(patterns.count) ssub=0 multi=-1 qbuf=\(queryBuffer) qbuf-free=0 argv-mem=0 "
             + "multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=\(outputBuffer) tot-mem=\(1024 + queryBuffer + outputBuffer) "
             + "events=r cmd=\(lastCommand) user=default redir=-1 resp=\(resp.rawValue)"
     }

@@ -92,6 +92,43 @@ final class ConnectionHandler: ChannelInboundHandler {
         if hasPendingWrite || outbound.readableBytes > 0 { core.scheduleFlush(self) }
     }
 
+    /// Bytes of pub/sub messages queued while the socket was not accepting more.
+    private var backlogBytes = 0
+    /// When the backlog first passed the soft limit, in monotonic ns (0 when under it).
+    private var softLimitSince: UInt64 = 0
+
+    /// Redis's `client-output-buffer-limit pubsub 32mb 8mb 60`.
+    static let pubsubHardLimitBytes = 32 * 1024 * 1024
+    static let pubsubSoftLimitBytes = 8 * 1024 * 1024
+    static let pubsubSoftLimitNanoseconds: UInt64 = 60_000_000_000
+
+    /// Queues a pub/sub message for this client; disconnects a subscriber that has stopped
+    /// reading once its backlog passes the pubsub output buffer limits.
+    func deliver(_ message: Reply) {
+        guard let context, !closing else { return }
+        let before = outbound.readableBytes
+        ReplyEncoder.write(message, into: &outbound, version: session.resp)
+        if context.channel.isWritable {
+            backlogBytes = 0
+            softLimitSince = 0
+        } else {
+            backlogBytes += outbound.readableBytes - before
+            let now = WallClock.monotonicNanoseconds()
+            if backlogBytes > ConnectionHandler.pubsubSoftLimitBytes && softLimitSince == 0 { softLimitSince = now }
+            if backlogBytes > ConnectionHandler.pubsubHardLimitBytes
+                || (softLimitSince > 0 && now - softLimitSince > ConnectionHandler.pubsubSoftLimitNanoseconds)
+            {
+                core.logger.warning(
+                    "Client id=\(session.id) addr=\(session.address) closed for overcoming of output buffer limits.")
+                closing = true
+                outbound.clear()
+                context.close(promise: nil)
+                return
+            }
+        }
+        core.scheduleFlush(self)
+    }
+
     /// Writes and flushes what is queued; called by the server after the poll batch.
     func flushNow() {
         guard let context else { return }

@@ -24,6 +24,11 @@ enum ReplyEncoder {
         case .array(let items):
             buffer.writeRESPHeader(UInt8(ascii: "*"), count: items.count)
             for item in items { write(item, into: &buffer, version: version) }
+        case .push(let items):
+            buffer.writeRESPHeader(version == .resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), count: items.count)
+            for item in items { write(item, into: &buffer, version: version) }
+        case .sequence(let replies):
+            for reply in replies { write(reply, into: &buffer, version: version) }
         case .set(let items):
             buffer.writeRESPHeader(version == .resp3 ? UInt8(ascii: "~") : UInt8(ascii: "*"), count: items.count)
             for item in items { write(item, into: &buffer, version: version) }

@@ -1,0 +1,110 @@
+//! Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB
+//! introspection. Messages are written straight into each subscriber's outgoing buffer and
+//! flushed with the poll batch. RESP2 subscribers are in "subscribed mode" (only the
+//! subscription commands, PING, QUIT and RESET); RESP3 subscribers get push frames and
+//! may run anything. A subscriber that stops reading is disconnected past Redis's
+//! `client-output-buffer-limit pubsub 32mb 8mb 60` (see `ConnectionHandler.deliver`).
+
+import StrataEngine
+
+extension ServerCore {
+    /// Commands a RESP2 client may run while subscribed.
+    static let subscribedModeCommands: Set<String> = [
+        "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ping", "quit", "reset",
+    ]
+
+    func pubsubCommand(_ name: String, args: [Bytes], session: ClientSession) -> Reply {
+        switch name {
+        case "subscribe", "psubscribe":
+            let pattern = name == "psubscribe"
+            var replies: [Reply] = []
+            for target in args.dropFirst() {
+                if pattern {
+                    if session.patterns.insert(target).inserted {
+                        patternSubscribers[target, default: []].insert(session.id)
+                    }
+                } else if session.channels.insert(target).inserted {
+                    channelSubscribers[target, default: []].insert(session.id)
+                }
+                replies.append(.push([.text(name), .bulk(target), .integer(session.subscriptionCount)]))
+            }
+            return .sequence(replies)
+        case "unsubscribe", "punsubscribe":
+            return .sequence(unsubscribe(session, patterns: name == "punsubscribe", from: Array(args.dropFirst())))
+        case "publish":
+            return .integer(publish(channel: args[1], message: args[2]))
+        case "pubsub|channels":
+            let pattern = args.count > 2 ? args[2] : nil
+            let names = channelSubscribers.keys.filter { name in pattern.map { GlobPattern.matches($0, name) } ?? true }
+            return .array(names.sorted().map { .bulk($0) })
+        case "pubsub|numsub":
+            return .array(args.dropFirst(2).flatMap { [.bulk($0), .integer(channelSubscribers[$0]?.count ?? 0)] })
+        case "pubsub|numpat":
+            return .integer(patternSubscribers.count)
+        default:
+            return .array(
+                [
+                    "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "CHANNELS [<pattern>]",
+                    "    Return the currently active channels matching a <pattern> (default: '*').",
+                    "NUMPAT", "    Return number of subscriptions to patterns.",
+                    "NUMSUB [<channel> ...]",
+                    "    Return the number of subscribers for the specified channels, excluding",
+                    "    pattern subscriptions(default: no channels).",
+                    "HELP", "    Print this help.",
+                ].map { .status($0) })
+        }
+    }
+
+    /// Removes subscriptions (all of them when `targets` is empty) and returns the
+    /// confirmations Redis sends, one per channel or pattern.
+    func unsubscribe(_ session: ClientSession, patterns: Bool, from targets: [Bytes]) -> [Reply] {
+        let kind = patterns ? "punsubscribe" : "unsubscribe"
+        let current = patterns ? session.patterns : session.channels
+        let chosen = targets.isEmpty ? current.sorted() : targets
+        if chosen.isEmpty { return [.push([.text(kind), .null, .integer(session.subscriptionCount)])] }
+        var replies: [Reply] = []
+        for target in chosen {
+            if patterns {
+                if session.patterns.remove(target) != nil {
+                    removeSubscriber(session.id, target, from: &patternSubscribers)
+                }
+            } else if session.channels.remove(target) != nil {
+                removeSubscriber(session.id, target, from: &channelSubscribers)
+            }
+            replies.append(.push([.text(kind), .bulk(target), .integer(session.subscriptionCount)]))
+        }
+        return replies
+    }
+
+    private func removeSubscriber(_ id: UInt64, _ target: Bytes, from table: inout [Bytes: Set<UInt64>]) {
+        table[target]?.remove(id)
+        if table[target]?.isEmpty == true { table.removeValue(forKey: target) }
+    }
+
+    /// Drops every subscription of a client that is closing or resetting.
+    func unsubscribeAll(_ session: ClientSession) {
+        _ = unsubscribe(session, patterns: false, from: [])
+        _ = unsubscribe(session, patterns: true, from: [])
+    }
+
+    /// Delivers `message` to the channel's and matching patterns' subscribers.
+    ///
+    /// - Returns: the number of deliveries, as PUBLISH replies.
+    func publish(channel: Bytes, message: Bytes) -> Int {
+        var receivers = 0
+        for id in channelSubscribers[channel] ?? [] {
+            guard let client = clients[id] else { continue }
+            client.deliver(.push([.text("message"), .bulk(channel), .bulk(message)]))
+            receivers += 1
+        }
+        for (pattern, ids) in patternSubscribers where GlobPattern.matches(pattern, channel) {
+            for id in ids {
+                guard let client = clients[id] else { continue }
+                client.deliver(.push([.text("pmessage"), .bulk(pattern), .bulk(channel), .bulk(message)]))
+                receivers += 1
+            }
+        }
+        return receivers
+    }
+}

@@ -1,0 +1,90 @@
+"""Pub/Sub with real clients: channel and pattern subscribers, RESP2 subscribed mode,
+RESP3 push frames, introspection, and the output buffer limit for a subscriber that
+stops reading."""
+import socket
+import time
+
+import redis
+
+
+def wait_message(pubsub, timeout=5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        message = pubsub.get_message(timeout=0.1)
+        if message and message["type"] in ("message", "pmessage"):
+            return message
+    raise AssertionError("no message")
+
+
+def test_channel_and_pattern_subscribers(server):
+    publisher = server.client()
+    sub = server.client().pubsub()
+    sub.subscribe("news")
+    psub = server.client().pubsub()
+    psub.psubscribe("news.*")
+    time.sleep(0.1)
+    assert publisher.publish("news", "hello") == 1
+    assert publisher.publish("news.sport", "goal") == 1
+    assert publisher.publish("nobody", "x") == 0
+    message = wait_message(sub)
+    assert message["channel"] == b"news" and message["data"] == b"hello"
+    pmessage = wait_message(psub)
+    assert pmessage["pattern"] == b"news.*" and pmessage["channel"] == b"news.sport" and pmessage["data"] == b"goal"
+    assert publisher.pubsub_channels() == [b"news"]
+    assert publisher.pubsub_numsub("news", "none") == [(b"news", 1), (b"none", 0)]
+    assert publisher.pubsub_numpat() == 1
+    sub.unsubscribe("news")
+    psub.punsubscribe()
+    time.sleep(0.1)
+    assert publisher.publish("news", "again") == 0
+
+
+def raw_session(port, payload, until, timeout=5):
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(payload)
+        data = b""
+        deadline = time.time() + timeout
+        while until not in data and time.time() < deadline:
+            data += s.recv(65536)
+        return data
+
+
+def test_resp2_subscribed_mode_restrictions(server):
+    data = raw_session(server.port, b"SUBSCRIBE a b\r\nGET x\r\nPING\r\nUNSUBSCRIBE\r\nPING\r\n", b"+PONG\r\n")
+    assert data.startswith(b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n")
+    assert b"-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET" in data
+    assert b"*2\r\n$4\r\npong\r\n$0\r\n\r\n" in data
+    assert b"*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n" in data
+    assert data.endswith(b"+PONG\r\n")
+
+
+def test_resp3_push_frames_and_commands_while_subscribed(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"HELLO 3\r\nSUBSCRIBE ch\r\nSET k v\r\n")
+        data = b""
+        while b"+OK\r\n" not in data:
+            data += s.recv(65536)
+        assert b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n" in data
+        server.client().publish("ch", "payload")
+        data = b""
+        while b"payload" not in data:
+            data += s.recv(65536)
+        assert data == b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$7\r\npayload\r\n"
+
+
+def test_a_subscriber_that_stops_reading_is_disconnected(server):
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(b"SUBSCRIBE firehose\r\n")
+    time.sleep(0.2)
+    publisher = server.client()
+    payload = b"x" * (1024 * 1024)
+    for _ in range(60):
+        publisher.publish("firehose", payload)
+    deadline = time.time() + 10
+    while publisher.pubsub_numsub("firehose") != [(b"firehose", 0)] and time.time() < deadline:
+        time.sleep(0.1)
+    assert publisher.pubsub_numsub("firehose") == [(b"firehose", 0)]
+    assert int(publisher.info("memory")["used_memory"]) < 200 * 1024 * 1024
+    assert "closed for overcoming of output buffer limits" in server.output()
+    sock.close()
