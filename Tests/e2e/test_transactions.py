@@ -6,6 +6,17 @@ import time
 import redis
 
 
+def assert_exec_aborts(pipe, key, value):
+    """Queues SET key value after WATCH and expects EXEC to fail with a null reply."""
+    pipe.multi()
+    pipe.set(key, value)
+    try:
+        pipe.execute()
+    except redis.WatchError:
+        return
+    raise AssertionError("EXEC should have failed")
+
+
 def test_pipeline_transaction(server):
     r = server.client()
     pipe = r.pipeline(transaction=True)
@@ -28,13 +39,7 @@ def test_watch_aborts_when_another_client_writes(server):
     pipe = a.pipeline(transaction=True)
     pipe.watch("balance")
     b.incrby("balance", 5)
-    pipe.multi()
-    pipe.set("balance", 0)
-    try:
-        pipe.execute()
-        raise AssertionError("EXEC should have failed")
-    except redis.WatchError:
-        pass
+    assert_exec_aborts(pipe, "balance", 0)
     assert a.get("balance") == b"105"
 
 
@@ -44,13 +49,7 @@ def test_watch_aborts_when_the_key_expires(server):
     pipe = r.pipeline(transaction=True)
     pipe.watch("session")
     time.sleep(0.3)
-    pipe.multi()
-    pipe.set("other", 1)
-    try:
-        pipe.execute()
-        raise AssertionError("EXEC should have failed")
-    except redis.WatchError:
-        pass
+    assert_exec_aborts(pipe, "other", 1)
 
 
 def test_watch_and_flush(server):
@@ -59,13 +58,7 @@ def test_watch_and_flush(server):
     pipe = a.pipeline(transaction=True)
     pipe.watch("k")
     b.flushdb()
-    pipe.multi()
-    pipe.set("k", 2)
-    try:
-        pipe.execute()
-        raise AssertionError("EXEC should have failed")
-    except redis.WatchError:
-        pass
+    assert_exec_aborts(pipe, "k", 2)
 
 
 def test_optimistic_increments_lose_nothing(server):
