@@ -15,7 +15,7 @@ public struct CommandTable: Sendable {
     public static let standard = CommandTable(
         KeyCommands.specs + StringCommands.specs + BitCommands.specs + ExpireCommands.specs
             + DatabaseCommands.specs + ServerCommandSpecs.specs + MemoryCommands.specs
-            + HashCommands.specs + SetCommands.specs + ListCommands.specs)
+            + HashCommands.specs + SetCommands.specs + ListCommands.specs + SortCommands.specs)
 
     /// The spec for a command name, case-insensitively.
     public func spec(named name: Bytes) -> CommandSpec? {

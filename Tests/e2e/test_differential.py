@@ -120,6 +120,13 @@ CORPUS = [
     "SELECT 0", "EXISTS indb1",
     "PUBLISH nobody hi", "PUBLISH a", "PUBSUB CHANNELS", "PUBSUB NUMSUB a b", "PUBSUB NUMPAT", "PUBSUB NOPE",
     "SUBSCRIBE", "PSUBSCRIBE",
+    "RPUSH sl 3 1 2 10", "SORT sl", "SORT sl DESC", "SORT sl ALPHA", "SORT sl LIMIT 1 2", "SORT sl LIMIT -1 2",
+    "SORT sl LIMIT 0 -1", "SORT sl LIMIT 10 2", "SORT sl LIMIT x 1", "RPUSH sw a b c", "SORT sw",
+    "SORT sw ALPHA DESC", "MSET w_a 3 w_b 1 w_c 2 o_a A o_b B", "SORT sw BY w_*", "SORT sw BY w_* GET o_* GET #",
+    "SORT sw BY nosort", "SORT sw BY nosort GET #", "HSET hw_a f 9", "HSET hw_b f 1", "SORT sw BY hw_*->f",
+    "SORT sw BY hw_*->f GET hw_*->f", "SORT sl STORE dstl", "LRANGE dstl 0 -1", "SORT nosuch", "SORT nosuch STORE d0",
+    "EXISTS d0", "SORT s", "SORT sl BOGUS", "SORT_RO sl DESC", "SORT_RO sl STORE x", "SADD sset 5 2 9", "SORT sset",
+    "SORT sset DESC LIMIT 0 2", "SORT sset BY nosort STORE dset", "LRANGE dset 0 -1", "SORT sw GET",
     "ROLE", "ROLE x", "MEMORY USAGE nosuch", "MEMORY USAGE ea SAMPLES", "MEMORY USAGE ea SAMPLES x",
     "SET ej -0", "OBJECT ENCODING ej", "SET ek 9223372036854775808", "OBJECT ENCODING ek",
 ]

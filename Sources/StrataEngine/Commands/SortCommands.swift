@@ -1,0 +1,161 @@
+//! SORT and SORT_RO over lists and sets (Redis 7.0 `sort.c` semantics): numeric or ALPHA
+//! order, DESC, LIMIT, BY pattern (`nosort` or a pattern without `*` skips sorting; `->`
+//! reads a hash field), GET patterns (`#` is the element), and STORE into a list.
+//! Elements with equal weights are ordered by their bytes, so the output is deterministic.
+
+/// The sort commands.
+public enum SortCommands {
+    /// Their table entries.
+    public static let specs: [CommandSpec] = [
+        CommandSpec(
+            "sort", arity: -2, flags: [.write, .denyOOM], keys: (1, 1, 1), group: "generic",
+            summary: "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
+            synopsis:
+                "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA] [STORE destination]",
+            categories: ["write", "set", "sortedset", "list", "slow", "dangerous"],
+            handler: .engine { sort(&$0, readOnly: false) }),
+        CommandSpec(
+            "sort_ro", arity: -2, flags: [.readonly], keys: (1, 1, 1), group: "generic", since: "7.0.0",
+            summary: "Returns the sorted elements of a list, a set, or a sorted set.",
+            synopsis: "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA]",
+            categories: ["read", "set", "sortedset", "list", "slow", "dangerous"],
+            handler: .engine { sort(&$0, readOnly: true) }),
+    ]
+
+    struct Options {
+        var by: Bytes?
+        var offset = 0
+        var count = -1
+        var gets: [Bytes] = []
+        var descending = false
+        var alpha = false
+        var store: Bytes?
+    }
+
+    static func parse(_ c: CommandContext, readOnly: Bool) -> Result<Options, Reply> {
+        var options = Options()
+        var i = 2
+        let args = c.args
+        while i < args.count {
+            let word = args[i]
+            let remaining = args.count - i - 1
+            if word.equalsIgnoringCase("asc") {
+                options.descending = false
+            } else if word.equalsIgnoringCase("desc") {
+                options.descending = true
+            } else if word.equalsIgnoringCase("alpha") {
+                options.alpha = true
+            } else if word.equalsIgnoringCase("limit") && remaining >= 2 {
+                guard let offset = c.integer(i + 1), let count = c.integer(i + 2) else {
+                    return .failure(Errors.notInteger)
+                }
+                options.offset = offset
+                options.count = count
+                i += 2
+            } else if word.equalsIgnoringCase("store") && remaining >= 1 && !readOnly {
+                options.store = args[i + 1]
+                i += 1
+            } else if word.equalsIgnoringCase("by") && remaining >= 1 {
+                options.by = args[i + 1]
+                i += 1
+            } else if word.equalsIgnoringCase("get") && remaining >= 1 {
+                options.gets.append(args[i + 1])
+                i += 1
+            } else {
+                return .failure(Errors.syntax)
+            }
+            i += 1
+        }
+        return .success(options)
+    }
+
+    /// Looks up `pattern` with `*` replaced by `element`: a string key, or a hash field
+    /// after `->`. `#` returns the element itself.
+    static func lookup(_ c: CommandContext, _ pattern: Bytes, _ element: Bytes) -> Bytes? {
+        let p = pattern.array
+        if p == [UInt8(ascii: "#")] { return element }
+        guard let star = p.firstIndex(of: UInt8(ascii: "*")) else { return nil }
+        // `key*->field` reads a hash field, when something follows the arrow.
+        var arrow: Int?
+        var j = star + 1
+        while j + 2 < p.count {
+            if p[j] == UInt8(ascii: "-") && p[j + 1] == UInt8(ascii: ">") {
+                arrow = j
+                break
+            }
+            j += 1
+        }
+        let key = Bytes(Array(p[..<star]) + element.array + Array(p[(star + 1)..<(arrow ?? p.count)]))
+        guard let value = c.lookup(key) else { return nil }
+        guard let arrow else { return value.stringBytes }
+        guard case .hash(let hash) = value else { return nil }
+        return hash.get(Bytes(Array(p[(arrow + 2)...])))
+    }
+
+    static func sort(_ c: inout CommandContext, readOnly: Bool) -> Reply {
+        let options: Options
+        switch parse(c, readOnly: readOnly) {
+        case .failure(let error): return error
+        case .success(let o): options = o
+        }
+        var elements: [Bytes]
+        switch c.lookup(c.args[1]) {
+        case nil: elements = []
+        case .list(let list)?: elements = Array(list.elements)
+        case .set(let set)?: elements = set.members
+        default: return Errors.wrongType
+        }
+        let sorting = options.by.map { $0.array.contains(UInt8(ascii: "*")) } ?? true
+        if sorting {
+            var keyed: [(element: Bytes, weight: Bytes?, score: Double)] = []
+            keyed.reserveCapacity(elements.count)
+            for element in elements {
+                let weight = options.by.map { lookup(c, $0, element) } ?? element
+                var score = 0.0
+                if !options.alpha, let weight {
+                    guard let parsed = weight.strictDouble else {
+                        return .error("ERR One or more scores can't be converted into double")
+                    }
+                    score = parsed
+                }
+                keyed.append((element, weight, score))
+            }
+            keyed.sort { a, b in
+                var order: Int
+                if options.alpha {
+                    switch (a.weight, b.weight) {
+                    case (nil, nil): order = 0
+                    case (nil, _): order = -1
+                    case (_, nil): order = 1
+                    case (let x?, let y?): order = x.compare(y)
+                    }
+                } else {
+                    order = a.score < b.score ? -1 : a.score > b.score ? 1 : 0
+                }
+                if order == 0 { order = a.element.compare(b.element) }
+                return options.descending ? order > 0 : order < 0
+            }
+            elements = keyed.map { $0.element }
+        } else if case .set? = c.lookup(c.args[1]), options.store != nil {
+            elements.sort { $0 < $1 }  // deterministic order for STORE, as Redis
+        }
+        let start = Swift.max(0, options.offset)
+        let end = options.count < 0 ? elements.count : Swift.min(elements.count, start + options.count)
+        let window = start < end ? Array(elements[start..<end]) : []
+        var output: [Bytes?] = []
+        if options.gets.isEmpty {
+            output = window
+        } else {
+            for element in window {
+                for pattern in options.gets { output.append(lookup(c, pattern, element)) }
+            }
+        }
+        if let destination = options.store {
+            c.delete(destination)
+            if !output.isEmpty { c.store(destination, .list(ListValue(output.map { $0 ?? Bytes() }))) }
+            c.engine.stats.dirty += 1
+            return .integer(output.count)
+        }
+        return .array(output.map { .optional($0) })
+    }
+}
