@@ -15,7 +15,8 @@ public struct CommandTable: Sendable {
     public static let standard = CommandTable(
         KeyCommands.specs + StringCommands.specs + BitCommands.specs + ExpireCommands.specs
             + DatabaseCommands.specs + ServerCommandSpecs.specs + MemoryCommands.specs
-            + HashCommands.specs + SetCommands.specs + ListCommands.specs + SortCommands.specs)
+            + HashCommands.specs + SetCommands.specs + ListCommands.specs + SortCommands.specs
+            + BlockingListCommands.specs)
 
     /// The spec for a command name, case-insensitively.
     public func spec(named name: Bytes) -> CommandSpec? {

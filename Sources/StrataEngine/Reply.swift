@@ -26,6 +26,10 @@ public enum Reply: Sendable, Equatable {
     case push([Reply])
     /// Several replies sent back to back (SUBSCRIBE answers once per channel).
     case sequence([Reply])
+    /// Not a wire reply: a blocking command found nothing and asks the server to park the
+    /// client on `keys` (milliseconds, 0 for ever) and run the command again when one of
+    /// them is written. Inside MULTI the server answers a null array instead.
+    case blockedOn(keys: [Bytes], timeoutMilliseconds: Int64)
     /// A set: RESP3 `~`, an array in RESP2.
     case set([Reply])
     /// A double: RESP3 `,`, a bulk string in RESP2.

@@ -30,6 +30,12 @@ final class ServerCore {
     var channelSubscribers: [Bytes: Set<UInt64>] = [:]
     /// Pattern → ids of its subscribers.
     var patternSubscribers: [Bytes: Set<UInt64>] = [:]
+    /// Parked clients by key, in the order they blocked.
+    var blockedByKey: [WatchedKey: [BlockedClient]] = [:]
+    /// Keys written since the last serving of parked clients.
+    var readyKeys: [WatchedKey] = []
+    /// True while EXEC runs its queued commands (blocking commands then do not block).
+    var executingTransaction = false
     /// WATCHed keys → ids of the clients watching them.
     var watchers: [WatchedKey: Set<UInt64>] = [:]
     /// Connections with replies to flush after the current poll batch.
@@ -102,6 +108,7 @@ final class ServerCore {
         }
         unwatchAll(connection.session)
         unsubscribeAll(connection.session)
+        if let blocked = connection.blocked { release(blocked) }
     }
 
     // MARK: Dispatch
@@ -142,10 +149,19 @@ final class ServerCore {
         case .engine(let handler):
             var db = session.db
             let reply = engine.run(handler, args: args, db: &db, now: now)
+            if case .blockedOn(let keys, let timeout) = reply {
+                if executingTransaction { return .reply(.nullArray) }
+                block(connection, args: args, keys: keys, timeoutMilliseconds: timeout)
+                return .none
+            }
             if case .error = reply {
                 stats.errorReplies += 1
-            } else if spec.flags.contains(.write) && !watchers.isEmpty {
-                touchWatchedKeys(spec, args: args, db: session.db)
+            } else if spec.flags.contains(.write) {
+                if !watchers.isEmpty { touchWatchedKeys(spec, args: args, db: session.db) }
+                if !blockedByKey.isEmpty {
+                    noteReadyKeys(spec, args: args, db: session.db)
+                    if !executingTransaction { serveBlockedClients(now: now) }
+                }
             }
             session.db = db
             return .reply(reply)

@@ -127,6 +127,9 @@ CORPUS = [
     "SORT sw BY hw_*->f GET hw_*->f", "SORT sl STORE dstl", "LRANGE dstl 0 -1", "SORT nosuch", "SORT nosuch STORE d0",
     "EXISTS d0", "SORT s", "SORT sl BOGUS", "SORT_RO sl DESC", "SORT_RO sl STORE x", "SADD sset 5 2 9", "SORT sset",
     "SORT sset DESC LIMIT 0 2", "SORT sset BY nosort STORE dset", "LRANGE dset 0 -1", "SORT sw GET",
+    "RPUSH bl a b", "BLPOP bl 0", "BRPOP nosuch bl 0.5", "BLPOP bl x", "BLPOP bl -1", "BLPOP s 1",
+    "BLMPOP 0.1 2 nosuch bl LEFT COUNT 5", "BLMPOP 0.1 0 bl LEFT", "RPUSH bm a", "BLMOVE bm bn LEFT RIGHT 0",
+    "BLMOVE bm bn UP RIGHT 0", "BRPOPLPUSH bn bm 0", "MULTI", "BLPOP emptyq 0", "BRPOP emptyq 0", "EXEC",
     "ROLE", "ROLE x", "MEMORY USAGE nosuch", "MEMORY USAGE ea SAMPLES", "MEMORY USAGE ea SAMPLES x",
     "SET ej -0", "OBJECT ENCODING ej", "SET ek 9223372036854775808", "OBJECT ENCODING ek",
 ]

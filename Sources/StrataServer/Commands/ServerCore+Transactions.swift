@@ -62,12 +62,16 @@ extension ServerCore {
         if session.watchDirty || watchedKeyVanished(session, now: now) { return .nullArray }
         var replies: [Reply] = []
         replies.reserveCapacity(transaction.queued.count)
+        executingTransaction = true
         for command in transaction.queued {
             switch execute(command, session: session, connection: connection, now: now) {
             case .reply(let reply), .replyThenClose(let reply): replies.append(reply)
             case .none: replies.append(.null)
             }
         }
+        executingTransaction = false
+        // Pushes inside the transaction wake parked clients only once it has completed.
+        serveBlockedClients(now: now)
         return .array(replies)
     }
 

@@ -92,6 +92,17 @@ final class ConnectionHandler: ChannelInboundHandler {
         if hasPendingWrite || outbound.readableBytes > 0 { core.scheduleFlush(self) }
     }
 
+    /// Set while a blocking command has parked this client: input waits unprocessed.
+    var blocked: BlockedClient?
+
+    /// Ends a block: sends the blocking command's reply and resumes the pipeline.
+    func unblock(with reply: Reply) {
+        guard let context, !closing else { return }
+        ReplyEncoder.write(reply, into: &outbound, version: session.resp)
+        if inbound.readableBytes > 0 { processInbound(context) }
+        core.scheduleFlush(self)
+    }
+
     /// Bytes of pub/sub messages queued while the socket was not accepting more.
     private var backlogBytes = 0
     /// When the backlog first passed the soft limit, in monotonic ns (0 when under it).
@@ -163,7 +174,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func processInbound(_ context: ChannelHandlerContext) {
         let now = WallClock.nowMilliseconds()
         parser.limits = core.parserLimits  // CONFIG SET applies to connected clients too
-        while !closing {
+        while !closing && blocked == nil {
             let command: [Bytes]?
             do {
                 command = try parser.next(&inbound)

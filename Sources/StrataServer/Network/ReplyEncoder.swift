@@ -24,6 +24,9 @@ enum ReplyEncoder {
         case .array(let items):
             buffer.writeRESPHeader(UInt8(ascii: "*"), count: items.count)
             for item in items { write(item, into: &buffer, version: version) }
+        case .blockedOn:
+            // Never sent: the server parks the client instead. Defensive: a timeout reply.
+            buffer.writeRESPNullArray(version)
         case .push(let items):
             buffer.writeRESPHeader(version == .resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), count: items.count)
             for item in items { write(item, into: &buffer, version: version) }

@@ -1,0 +1,98 @@
+//! Blocking list pops and moves: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP. Each first
+//! tries its non-blocking form; when every key is empty it returns
+//! `Reply.blockedOn(keys:timeoutMilliseconds:)` and the server parks the client, running
+//! the command again when one of the keys is written (first come, first served).
+
+/// The blocking list commands.
+public enum BlockingListCommands {
+    /// Their table entries.
+    public static let specs: [CommandSpec] = [
+        .dataType(
+            "blpop", -3, [.write, .noscript, .blocking], group: "list", keys: (1, -2, 1), since: "2.0.0",
+            "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+            "key [key ...] timeout"
+        ) { pop(&$0, head: true) },
+        .dataType(
+            "brpop", -3, [.write, .noscript, .blocking], group: "list", keys: (1, -2, 1), since: "2.0.0",
+            "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+            "key [key ...] timeout"
+        ) { pop(&$0, head: false) },
+        .dataType(
+            "blmove", 6, [.write, .denyOOM, .noscript, .blocking], group: "list", keys: (1, 2, 1), since: "6.2.0",
+            "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
+            "source destination LEFT|RIGHT LEFT|RIGHT timeout", blmove),
+        .dataType(
+            "brpoplpush", 4, [.write, .denyOOM, .noscript, .blocking], group: "list", keys: (1, 2, 1),
+            since: "2.2.0",
+            "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
+            "source destination timeout", brpoplpush),
+        .dataType(
+            "blmpop", -5, [.write, .blocking], group: "list", keys: (3, -1, 1), since: "7.0.0",
+            "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+            "timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]", blmpop),
+    ]
+
+    /// Parses a timeout in seconds (fractions allowed) into milliseconds, 0 for ever.
+    static func timeout(_ c: CommandContext, _ index: Int) -> Result<Int64, Reply> {
+        guard let seconds = c.args[index].strictDouble, seconds.isFinite, seconds < 1e15 else {
+            return .failure(.error("ERR timeout is not a float or out of range"))
+        }
+        guard seconds >= 0 else { return .failure(.error("ERR timeout is negative")) }
+        return .success(seconds > 0 ? Swift.max(1, Int64((seconds * 1000).rounded(.up))) : 0)
+    }
+
+    static func pop(_ c: inout CommandContext, head: Bool) -> Reply {
+        let wait: Int64
+        switch timeout(c, c.args.count - 1) {
+        case .failure(let error): return error
+        case .success(let ms): wait = ms
+        }
+        let keys = Array(c.args[1..<(c.args.count - 1)])
+        for key in keys {
+            switch ListCommands.popElements(&c, key, head: head, count: 1) {
+            case .failure(let error): return error
+            case .success(let popped?):
+                guard let element = popped.first else { continue }
+                c.engine.stats.dirty += 1
+                return .array([.bulk(key), .bulk(element)])
+            case .success(nil): continue
+            }
+        }
+        return .blockedOn(keys: keys, timeoutMilliseconds: wait)
+    }
+
+    static func blmove(_ c: inout CommandContext) -> Reply {
+        guard let from = ListCommands.side(c.args[3]), let to = ListCommands.side(c.args[4]) else {
+            return Errors.syntax
+        }
+        return moveOrBlock(&c, fromHead: from, toHead: to, timeoutIndex: 5)
+    }
+
+    static func brpoplpush(_ c: inout CommandContext) -> Reply {
+        moveOrBlock(&c, fromHead: false, toHead: true, timeoutIndex: 3)
+    }
+
+    static func moveOrBlock(_ c: inout CommandContext, fromHead: Bool, toHead: Bool, timeoutIndex: Int) -> Reply {
+        let wait: Int64
+        switch timeout(c, timeoutIndex) {
+        case .failure(let error): return error
+        case .success(let ms): wait = ms
+        }
+        let reply = ListCommands.move(&c, fromHead: fromHead, toHead: toHead)
+        if reply == .null { return .blockedOn(keys: [c.args[1]], timeoutMilliseconds: wait) }
+        return reply
+    }
+
+    static func blmpop(_ c: inout CommandContext) -> Reply {
+        let wait: Int64
+        switch timeout(c, 1) {
+        case .failure(let error): return error
+        case .success(let ms): wait = ms
+        }
+        // LMPOP's parsing and popping, on the arguments after the timeout.
+        var inner = CommandContext(engine: c.engine, args: [Bytes("lmpop")] + c.args.dropFirst(2), db: c.db, now: c.now)
+        let reply = ListCommands.lmpop(&inner)
+        guard reply == .nullArray, let numkeys = c.integer(2) else { return reply }
+        return .blockedOn(keys: Array(c.args[3..<(3 + numkeys)]), timeoutMilliseconds: wait)
+    }
+}

@@ -1,0 +1,81 @@
+//! Clients parked by blocking list commands. A parked client stops executing its input;
+//! it is served, first come first served per key, once a write (a push, LMOVE, RENAME,
+//! a whole MULTI/EXEC) has left one of its keys ready, by running its command again;
+//! otherwise its timeout answers a null array. Disconnecting releases it.
+
+import NIOCore
+import StrataEngine
+
+/// A client parked on keys.
+final class BlockedClient {
+    let connection: ConnectionHandler
+    let args: [Bytes]
+    let keys: [WatchedKey]
+    var timer: Scheduled<Void>?
+
+    init(connection: ConnectionHandler, args: [Bytes], keys: [WatchedKey]) {
+        self.connection = connection
+        self.args = args
+        self.keys = keys
+    }
+}
+
+extension ServerCore {
+    /// Parks `connection` on `keys`; the command in `args` runs again when one is ready.
+    func block(_ connection: ConnectionHandler, args: [Bytes], keys: [Bytes], timeoutMilliseconds: Int64) {
+        let db = connection.session.db
+        let blocked = BlockedClient(
+            connection: connection, args: args, keys: keys.map { WatchedKey(db: db, key: $0) })
+        for key in blocked.keys { blockedByKey[key, default: []].append(blocked) }
+        connection.blocked = blocked
+        if timeoutMilliseconds > 0 {
+            blocked.timer = eventLoop.scheduleTask(in: .milliseconds(timeoutMilliseconds)) { [unowned(unsafe) self] in
+                guard connection.blocked === blocked else { return }
+                self.release(blocked)
+                connection.unblock(with: .nullArray)
+            }
+        }
+    }
+
+    /// Forgets a parked client (served, timed out or disconnected).
+    func release(_ blocked: BlockedClient) {
+        blocked.timer?.cancel()
+        blocked.connection.blocked = nil
+        for key in blocked.keys {
+            blockedByKey[key]?.removeAll { $0 === blocked }
+            if blockedByKey[key]?.isEmpty == true { blockedByKey.removeValue(forKey: key) }
+        }
+    }
+
+    /// Notes the keys a successful write touched that parked clients wait on.
+    func noteReadyKeys(_ spec: CommandSpec, args: [Bytes], db: Int) {
+        for position in spec.keyPositions(argumentCount: args.count) {
+            let key = WatchedKey(db: db, key: args[position])
+            if blockedByKey[key] != nil && !readyKeys.contains(key) { readyKeys.append(key) }
+        }
+    }
+
+    /// Serves parked clients whose keys became ready, in the order they blocked.
+    func serveBlockedClients(now: Int64) {
+        var rounds = 0
+        while !readyKeys.isEmpty && rounds < 10_000 {
+            rounds += 1
+            let key = readyKeys.removeFirst()
+            while let waiting = blockedByKey[key], let first = waiting.first {
+                guard case .success(let spec) = engine.commands.resolve(first.args),
+                    case .engine(let handler) = spec.handler
+                else {
+                    release(first)
+                    continue
+                }
+                var db = key.db
+                let reply = engine.run(handler, args: first.args, db: &db, now: now)
+                if case .blockedOn = reply { break }  // nothing left for this waiter: stop here
+                release(first)
+                first.connection.unblock(with: reply)
+                // A move may have made its destination ready for someone else.
+                noteReadyKeys(spec, args: first.args, db: key.db)
+            }
+        }
+    }
+}
