@@ -22,8 +22,6 @@ void strata_malloc_trim(void) {
     mallctl(name, NULL, NULL, NULL, 0);
 }
 
-void strata_malloc_single_arena(void) {}
-
 const char *strata_malloc_version(void) {
     const char *version = "unknown";
     size_t size = sizeof(version);

@@ -95,11 +95,6 @@ public final class Engine {
         return true
     }
 
-    /// The deadline of a live key, if any.
-    public func deadline(_ key: Bytes, db: Int) -> Int64? {
-        databases[db].deadline(key)
-    }
-
     /// The number of keys in `db` (expired keys not yet reclaimed included, as Redis).
     public func keyCount(db: Int) -> Int { databases[db].count }
 

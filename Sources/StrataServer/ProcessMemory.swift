@@ -31,12 +31,6 @@ public enum ProcessMemory {
         strata_malloc_trim()
     }
 
-    /// Limits glibc to a single arena so `allocatedBytes` sees every thread's allocations.
-    /// Call before any thread starts.
-    public static func useSingleArena() {
-        strata_malloc_single_arena()
-    }
-
     /// Redis's human-readable byte counts (`1.50M`).
     public static func human(_ bytes: Int) -> String {
         let value = Double(bytes)

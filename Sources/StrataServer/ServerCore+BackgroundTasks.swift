@@ -43,7 +43,7 @@ extension ServerCore {
             if !result.wantsFastFollowUp { break }
         } while WallClock.monotonicNanoseconds() - start < ServerCore.expirySliceNanoseconds
         expiredSinceTrim += total.expired
-        let again = total.budgetExhausted && total.expired * 10 >= total.checked && total.expired > 0
+        let again = total.wantsFastFollowUp
         if !again && total.expired == 0 && expiredSinceTrim > 10_000 {
             // A wave of expiry has ended: hand the freed pages back to the system.
             expiredSinceTrim = 0

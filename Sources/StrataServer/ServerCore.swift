@@ -157,10 +157,13 @@ final class ServerCore {
             if case .error = reply {
                 stats.errorReplies += 1
             } else if spec.flags.contains(.write) {
-                if !watchers.isEmpty { touchWatchedKeys(spec, args: args, db: session.db) }
-                if !blockedByKey.isEmpty {
-                    noteReadyKeys(spec, args: args, db: session.db)
-                    if !executingTransaction { serveBlockedClients(now: now) }
+                if !watchers.isEmpty || !blockedByKey.isEmpty {
+                    let written = writtenKeys(spec, args: args, db: session.db)
+                    if !watchers.isEmpty { touchWatchedKeys(written) }
+                    if !blockedByKey.isEmpty {
+                        noteReadyKeys(written)
+                        if !executingTransaction { serveBlockedClients(now: now) }
+                    }
                 }
             }
             session.db = db

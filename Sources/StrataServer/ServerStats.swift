@@ -4,7 +4,6 @@ struct ServerStats {
     var rejectedConnections = 0
     var netInputBytes = 0
     var netOutputBytes = 0
-    var protocolErrors = 0
     var errorReplies = 0
     /// Samples for `instantaneous_ops_per_sec`: (time ms, commands processed).
     var opsSamples: [(Int64, Int)] = []

@@ -32,7 +32,6 @@ if arguments.first == "--help" || arguments.first == "-h" {
     exit(0)
 }
 
-ProcessMemory.useSingleArena()
 signal(SIGPIPE, SIG_IGN)
 
 var config = ServerConfig()

@@ -79,11 +79,20 @@ struct HashCommandsTests {
         #expect(h.run("HRANDFIELD", "none") == .null)
         #expect(h.run("HRANDFIELD", "none", "3") == .array([]))
         h.run("HSET", "h", "a", "1", "b", "2", "c", "3")
-        guard case .array(let all) = h.run("HRANDFIELD", "h", "10") else { return }
+        guard case .array(let all) = h.run("HRANDFIELD", "h", "10") else {
+            Issue.record("unexpected reply shape")
+            return
+        }
         #expect(all.count == 3)
-        guard case .array(let repeated) = h.run("HRANDFIELD", "h", "-10") else { return }
+        guard case .array(let repeated) = h.run("HRANDFIELD", "h", "-10") else {
+            Issue.record("unexpected reply shape")
+            return
+        }
         #expect(repeated.count == 10)
-        guard case .pairs(let pairs) = h.run("HRANDFIELD", "h", "2", "WITHVALUES") else { return }
+        guard case .pairs(let pairs) = h.run("HRANDFIELD", "h", "2", "WITHVALUES") else {
+            Issue.record("unexpected reply shape")
+            return
+        }
         #expect(pairs.count == 2)
         for (field, value) in pairs {
             guard case .bulk(let f) = field else { continue }
@@ -104,7 +113,10 @@ struct HashCommandsTests {
             calls += 1
             guard case .array(let parts) = h.run("HSCAN", "big", cursor, "COUNT", "50"),
                 case .bulk(let next) = parts[0], case .array(let items) = parts[1]
-            else { return }
+            else {
+                Issue.record("unexpected reply shape")
+                return
+            }
             for i in stride(from: 0, to: items.count, by: 2) {
                 if case .bulk(let f) = items[i], case .bulk(let v) = items[i + 1] { seen[f.string] = v.string }
             }

@@ -127,7 +127,10 @@ struct KeyCommandsTests {
         repeat {
             guard case .array(let parts) = h.run("SCAN", cursor, "MATCH", "user:*", "COUNT", "1000", "TYPE", "string"),
                 case .bulk(let next) = parts[0], case .array(let keys) = parts[1]
-            else { return }
+            else {
+                Issue.record("unexpected reply shape")
+                return
+            }
             matched += keys.count
             cursor = next.string
         } while cursor != "0"
@@ -142,7 +145,12 @@ struct KeyCommandsTests {
         h.run("SET", "k", "v")
         h.advance(milliseconds: 5000)
         #expect(h.run("OBJECT", "IDLETIME", "k") == .integer(5))
-        #expect(h.run("OBJECT", "FREQ", "k") != .null)
+        guard case .error(let message) = h.run("OBJECT", "FREQ", "k") else {
+            Issue.record("OBJECT FREQ must refuse without an LFU policy")
+            return
+        }
+        #expect(message.hasPrefix("ERR An LFU maxmemory policy is not selected"))
+        #expect(h.run("OBJECT", "IDLETIME", "nokey") == .null)
     }
 }
 

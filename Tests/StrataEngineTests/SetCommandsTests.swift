@@ -84,7 +84,10 @@ struct SetCommandsTests {
         #expect(h.run("SPOP", "p") == .null)
         #expect(h.run("SPOP", "p", "-1") == .error("ERR value is out of range, must be positive"))
         h.run("SADD", "r", "a", "b", "c")
-        guard case .array(let repeated) = h.run("SRANDMEMBER", "r", "-7") else { return }
+        guard case .array(let repeated) = h.run("SRANDMEMBER", "r", "-7") else {
+            Issue.record("unexpected reply shape")
+            return
+        }
         #expect(repeated.count == 7)
         #expect(members(h.run("SRANDMEMBER", "r", "2")).count == 2)
         #expect(members(h.run("SRANDMEMBER", "r", "20")) == ["a", "b", "c"])
@@ -101,7 +104,10 @@ struct SetCommandsTests {
             calls += 1
             guard case .array(let parts) = h.run("SSCAN", "big", cursor, "COUNT", "100"),
                 case .bulk(let next) = parts[0]
-            else { return }
+            else {
+                Issue.record("unexpected reply shape")
+                return
+            }
             seen.formUnion(members(parts[1]))
             cursor = next.string
         } while cursor != "0" && calls < 1000

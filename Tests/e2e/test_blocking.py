@@ -5,6 +5,7 @@ import socket
 import threading
 import time
 
+import pytest
 import redis
 
 
@@ -76,14 +77,10 @@ def test_blmove_and_errors(server):
     r.rpush("src", "1")
     assert r.blmove("src", "dst", timeout=1, src="LEFT", dest="RIGHT") == b"1"
     assert r.brpoplpush("dst", "src", timeout=1) == b"1"
-    try:
-        r.blpop(["src"], timeout=-1)
-    except redis.ResponseError as e:
-        assert str(e) == "timeout is negative"
-    try:
+    with pytest.raises(redis.ResponseError, match="^timeout is negative$"):
+        r.execute_command("BLPOP", "src", "-1")
+    with pytest.raises(redis.ResponseError, match="^timeout is not a float or out of range$"):
         r.execute_command("BLPOP", "src", "abc")
-    except redis.ResponseError as e:
-        assert str(e) == "timeout is not a float or out of range"
 
 
 def test_disconnect_releases_the_blocked_client(server):
@@ -124,3 +121,19 @@ def test_queue_with_producers_and_consumers_loses_and_duplicates_nothing(server)
     for t in producers + consumers:
         t.join()
     assert sorted(consumed) == sorted(produced)
+
+
+def test_move_into_another_database_wakes_a_client_blocked_there(server):
+    result = {}
+
+    def consumer():
+        result["value"] = server.client(db=1).blpop(["moved"], timeout=5)
+
+    t = threading.Thread(target=consumer)
+    t.start()
+    time.sleep(0.2)
+    r = server.client()
+    r.rpush("moved", "x")
+    assert r.move("moved", 1)
+    t.join()
+    assert result["value"] == (b"moved", b"x")

@@ -6,8 +6,6 @@
 size_t strata_malloc_allocated_bytes(void);
 /// Returns unused dirty pages of every arena to the system.
 void strata_malloc_trim(void);
-/// Kept for glibc builds; jemalloc needs no arena limit for exact statistics.
-void strata_malloc_single_arena(void);
 /// The allocator's version string.
 const char *strata_malloc_version(void);
 

@@ -48,10 +48,14 @@ extension ServerCore {
     }
 
     /// Notes the keys a successful write touched that parked clients wait on.
-    func noteReadyKeys(_ spec: CommandSpec, args: [Bytes], db: Int) {
-        for position in spec.keyPositions(argumentCount: args.count) {
-            let key = WatchedKey(db: db, key: args[position])
-            if blockedByKey[key] != nil && !readyKeys.contains(key) { readyKeys.append(key) }
+    func noteReadyKeys(_ written: WrittenKeys) {
+        let candidates: [WatchedKey]
+        switch written {
+        case .keys(let keys): candidates = keys
+        case .databases(let databases): candidates = blockedByKey.keys.filter { databases.contains($0.db) }
+        }
+        for key in candidates where blockedByKey[key] != nil && !readyKeys.contains(key) {
+            readyKeys.append(key)
         }
     }
 
@@ -74,7 +78,7 @@ extension ServerCore {
                 release(first)
                 first.connection.unblock(with: reply)
                 // A move may have made its destination ready for someone else.
-                noteReadyKeys(spec, args: first.args, db: key.db)
+                noteReadyKeys(writtenKeys(spec, args: first.args, db: key.db))
             }
         }
     }

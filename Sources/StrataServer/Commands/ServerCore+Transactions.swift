@@ -103,31 +103,15 @@ extension ServerCore {
         session.watchDirty = false
     }
 
-    /// Marks the watchers of the keys a write command touched (all keys of the affected
-    /// databases for FLUSHDB, FLUSHALL and SWAPDB; both databases for MOVE and COPY DB).
-    func touchWatchedKeys(_ spec: CommandSpec, args: [Bytes], db: Int) {
-        var databases: [Int]?
-        switch spec.name {
-        case "flushall": databases = Array(engine.databases.indices)
-        case "flushdb": databases = [db]
-        case "swapdb": databases = args.dropFirst().compactMap { $0.strictInteger }
-        default: break
-        }
-        if let databases {
+    /// Marks the watchers of the keys a write command touched.
+    func touchWatchedKeys(_ written: WrittenKeys) {
+        switch written {
+        case .databases(let databases):
             for (watched, ids) in watchers where databases.contains(watched.db) { markDirty(ids) }
-            return
-        }
-        var targets = spec.keyPositions(argumentCount: args.count).map { WatchedKey(db: db, key: args[$0]) }
-        if spec.name == "move", let other = args[2].strictInteger {
-            targets.append(WatchedKey(db: other, key: args[1]))
-        }
-        if spec.name == "copy", let index = args.firstIndex(where: { $0.equalsIgnoringCase("db") }),
-            index + 1 < args.count, let other = args[index + 1].strictInteger
-        {
-            targets.append(WatchedKey(db: other, key: args[2]))
-        }
-        for target in targets {
-            if let ids = watchers[target] { markDirty(ids) }
+        case .keys(let keys):
+            for key in keys {
+                if let ids = watchers[key] { markDirty(ids) }
+            }
         }
     }
 

@@ -179,7 +179,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             do {
                 command = try parser.next(&inbound)
             } catch let error as RESPProtocolError {
-                core.stats.protocolErrors += 1
+                core.stats.errorReplies += 1
                 core.logger.debug(
                     "Protocol error from client id=\(session.id) addr=\(session.address): \(error.message)")
                 outbound.writeRESPError("ERR " + error.message)
