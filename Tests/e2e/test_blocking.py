@@ -9,6 +9,21 @@ import pytest
 import redis
 
 
+def blocked_call(call):
+    """Starts `call` on its own thread and waits until it is parked; returns a function
+    that joins the thread and gives the call's result."""
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("value", call()))
+    thread.start()
+    time.sleep(0.2)
+
+    def finish():
+        thread.join()
+        return result["value"]
+
+    return finish
+
+
 def test_timeout_returns_nil_after_the_fractional_timeout(server):
     r = server.client()
     start = time.time()
@@ -17,18 +32,10 @@ def test_timeout_returns_nil_after_the_fractional_timeout(server):
 
 
 def test_push_wakes_a_blocked_client(server):
-    result = {}
-
-    def consumer():
-        result["value"] = server.client().brpop(["jobs"], timeout=5)
-
-    t = threading.Thread(target=consumer)
-    t.start()
-    time.sleep(0.2)
+    finish = blocked_call(lambda: server.client().brpop(["jobs"], timeout=5))
     assert server.client().info("clients")["blocked_clients"] == 1
     server.client().lpush("jobs", "job-1")
-    t.join()
-    assert result["value"] == (b"jobs", b"job-1")
+    assert finish() == (b"jobs", b"job-1")
     assert server.client().llen("jobs") == 0
 
 
@@ -50,20 +57,12 @@ def test_first_come_first_served(server):
 
 
 def test_wake_up_after_exec_and_rename(server):
-    result = {}
-
-    def consumer():
-        result["value"] = server.client().blpop(["dest"], timeout=5)
-
-    t = threading.Thread(target=consumer)
-    t.start()
-    time.sleep(0.2)
+    finish = blocked_call(lambda: server.client().blpop(["dest"], timeout=5))
     r = server.client()
     pipe = r.pipeline(transaction=True)
     pipe.rpush("tmp", "x").rename("tmp", "dest")
     pipe.execute()
-    t.join()
-    assert result["value"] == (b"dest", b"x")
+    assert finish() == (b"dest", b"x")
 
 
 def test_blocking_commands_do_not_block_inside_multi(server):
@@ -124,16 +123,8 @@ def test_queue_with_producers_and_consumers_loses_and_duplicates_nothing(server)
 
 
 def test_move_into_another_database_wakes_a_client_blocked_there(server):
-    result = {}
-
-    def consumer():
-        result["value"] = server.client(db=1).blpop(["moved"], timeout=5)
-
-    t = threading.Thread(target=consumer)
-    t.start()
-    time.sleep(0.2)
+    finish = blocked_call(lambda: server.client(db=1).blpop(["moved"], timeout=5))
     r = server.client()
     r.rpush("moved", "x")
     assert r.move("moved", 1)
-    t.join()
-    assert result["value"] == (b"moved", b"x")
+    assert finish() == (b"moved", b"x")
