@@ -77,10 +77,10 @@ extension ByteBuffer {
         writeCRLF()
     }
 
-    /// Writes a double: RESP3 `,` frame, or a bulk string in RESP2, formatted as Redis does.
+    /// Writes a double already formatted as Redis prints it (`text`): a RESP3 `,` frame,
+    /// or a bulk string in RESP2.
     @inlinable
-    public mutating func writeRESPDouble(_ value: Double, _ version: RESPVersion) {
-        let text = RESPDouble.format(value)
+    public mutating func writeRESPDouble(formatted text: String, _ version: RESPVersion) {
         if version == .resp3 {
             writeInteger(UInt8(ascii: ","))
             writeString(text)
@@ -181,29 +181,6 @@ public enum RESPDigits {
         } while magnitude > 0
         if value < 0 { destination.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self) }
         return length
-    }
-}
-
-/// Redis's formatting of doubles in replies (`%.17g`, `inf`, `-inf`, `nan`).
-public enum RESPDouble {
-    /// Formats `value` as Redis 7 does in replies.
-    public static func format(_ value: Double) -> String {
-        if value.isNaN { return "nan" }
-        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-        if value == value.rounded(), abs(value) < 1e17 {
-            // Integral values print without an exponent or fraction, as `%.17g` does.
-            return String(Int64(value))
-        }
-        return formatG17(value)
-    }
-
-    /// `%.17g`, using the C library.
-    public static func formatG17(_ value: Double) -> String {
-        var buffer = [CChar](repeating: 0, count: 64)
-        let count = buffer.withUnsafeMutableBufferPointer { ptr in
-            withVaList([value]) { vsnprintf(ptr.baseAddress, 64, "%.17g", $0) }
-        }
-        return String(decoding: buffer[0..<Int(count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -40,7 +40,8 @@ extension Bytes {
         }
     }
 
-    /// The bytes as a float with Redis's rules: no surrounding spaces, not NaN.
+    /// The bytes as a float with Redis's rules (`getDoubleFromObject`): no surrounding
+    /// spaces, not NaN, no overflow to infinity or underflow to zero.
     public var strictDouble: Double? {
         parseFloat { text, end in strtod(text, end) }
     }
@@ -64,8 +65,11 @@ extension Bytes {
             return text.withUnsafeBufferPointer { ptr -> F? in
                 guard let base = ptr.baseAddress else { return nil }
                 var end: UnsafeMutablePointer<CChar>?
+                errno = 0
                 let value = convert(base, &end)
                 guard let end, end - UnsafeMutablePointer(mutating: base) == raw.count else { return nil }
+                // Overflow to infinity and underflow to zero are errors, as in Redis.
+                if errno == ERANGE && (value.isInfinite || value == 0) { return nil }
                 return value.isNaN ? nil : value
             }
         }
@@ -92,5 +96,20 @@ public enum NumberFormat {
         }
         if bytes == Array("-0".utf8) { bytes = Array("0".utf8) }
         return Bytes(bytes)
+    }
+
+    /// A double as Redis 7.0 prints it in replies: `%.17g`, with `inf` and `-inf`.
+    public static func double(_ value: Double) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        if value == value.rounded(), abs(value) < 1e17, value != 0 || value.sign == .plus {
+            // Integral values print without an exponent or fraction, as `%.17g` does.
+            return String(Int64(value))
+        }
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBufferPointer { pointer in
+            withVaList([value]) { vsnprintf(pointer.baseAddress, 64, "%.17g", $0) }
+        }
+        return String(decoding: buffer[0..<Int(count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -16,7 +16,8 @@ public struct CommandTable: Sendable {
         KeyCommands.specs + StringCommands.specs + BitCommands.specs + ExpireCommands.specs
             + DatabaseCommands.specs + ServerCommandSpecs.specs + MemoryCommands.specs
             + HashCommands.specs + SetCommands.specs + ListCommands.specs + SortCommands.specs
-            + BlockingListCommands.specs)
+            + BlockingListCommands.specs + SortedSetCommands.specs + SortedSetRangeCommands.specs
+            + SortedSetAlgebraCommands.specs + BlockingSortedSetCommands.specs)
 
     /// The spec for a command name, case-insensitively.
     public func spec(named name: Bytes) -> CommandSpec? {

@@ -23,6 +23,8 @@ public struct EngineSettings: Sendable {
     public var hashLimits = HashLimits()
     /// Compact-encoding limit of sets.
     public var setLimits = SetLimits()
+    /// Compact-encoding limits of sorted sets.
+    public var sortedSetLimits = SortedSetLimits()
 
     public init() {}
 }

@@ -22,6 +22,8 @@ public enum Value: @unchecked Sendable {
     case set(SetValue)
     /// A list (`quicklist`).
     case list(ListValue)
+    /// A sorted set (`listpack` or `skiplist`).
+    case sortedSet(SortedSetValue)
 
     /// Bytes a string keeps inline.
     public static let inlineCapacity = 18
@@ -53,6 +55,7 @@ public enum Value: @unchecked Sendable {
         case .hash: return "hash"
         case .set: return "set"
         case .list: return "list"
+        case .sortedSet: return "zset"
         }
     }
 
@@ -66,6 +69,7 @@ public enum Value: @unchecked Sendable {
         case .hash(let hash): return hash.encodingName
         case .set(let set): return set.encodingName
         case .list(let list): return list.encodingName
+        case .sortedSet(let zset): return zset.encodingName
         }
     }
 
@@ -89,7 +93,7 @@ public enum Value: @unchecked Sendable {
                 Bytes(UnsafeRawBufferPointer(start: $0, count: storage.header))
             }
         case .integer(let n): return Bytes(n)
-        case .hash, .set, .list: return nil
+        case .hash, .set, .list, .sortedSet: return nil
         }
     }
 }
@@ -101,7 +105,9 @@ extension Value: Equatable {
         case (.hash(let a), .hash(let b)): return a == b
         case (.set(let a), .set(let b)): return a == b
         case (.list(let a), .list(let b)): return a == b
-        case (.hash, _), (_, .hash), (.set, _), (_, .set), (.list, _), (_, .list): return false
+        case (.sortedSet(let a), .sortedSet(let b)): return a == b
+        case (.hash, _), (_, .hash), (.set, _), (_, .set), (.list, _), (_, .list), (.sortedSet, _), (_, .sortedSet):
+            return false
         default: return lhs.typeName == rhs.typeName && lhs.stringBytes == rhs.stringBytes
         }
     }

@@ -51,10 +51,7 @@ final class ServerCore {
         self.logger = logger
         self.eventLoop = eventLoop
         self.engine = Engine(databaseCount: config.databases)
-        self.engine.settings.maxStringLength = config.protoMaxBulkLen
-        self.engine.settings.hashLimits.maxListpackEntries = config.hashMaxListpackEntries
-        self.engine.settings.hashLimits.maxListpackValue = config.hashMaxListpackValue
-        self.engine.settings.setLimits.maxIntsetEntries = config.setMaxIntsetEntries
+        self.engine.settings = config.engineSettings
         self.parserLimits = RESPParserLimits(maxBulkLength: config.protoMaxBulkLen)
         let lazyFree = DispatchQueue(label: "strata.lazyfree", qos: .utility)
         self.engine.releaseInBackground = { dropped in
@@ -197,10 +194,7 @@ final class ServerCore {
     /// Applies a changed configuration to the live server.
     func configurationChanged() {
         parserLimits.maxBulkLength = config.protoMaxBulkLen
-        engine.settings.maxStringLength = config.protoMaxBulkLen
-        engine.settings.hashLimits.maxListpackEntries = config.hashMaxListpackEntries
-        engine.settings.hashLimits.maxListpackValue = config.hashMaxListpackValue
-        engine.settings.setLimits.maxIntsetEntries = config.setMaxIntsetEntries
+        engine.settings = config.engineSettings
         logger.logLevel = config.loggerLevel
     }
 }

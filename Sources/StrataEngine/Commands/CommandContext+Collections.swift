@@ -100,3 +100,10 @@ extension CollectionKind where T == ListValue {
         extract: { if case .list(let l) = $0 { return l } else { return nil } }, wrap: { .list($0) },
         empty: { ListValue() }, isEmpty: { $0.count == 0 })
 }
+
+extension CollectionKind where T == SortedSetValue {
+    /// Sorted sets.
+    static let sortedSet = CollectionKind(
+        extract: { if case .sortedSet(let z) = $0 { return z } else { return nil } }, wrap: { .sortedSet($0) },
+        empty: { SortedSetValue() }, isEmpty: { $0.count == 0 })
+}

@@ -67,6 +67,11 @@ public enum MemoryCommands {
         case .set(let set):
             let perMember = set.encodingName == "intset" ? 8 : 60
             for member in set.members { total += perMember + heapBytes(member.count, inline: Bytes.inlineCapacity) }
+        case .sortedSet(let zset):
+            // Listpack: 32 bytes an element; skiplist: ~46 in tree leaves plus ~64 in the
+            // score dictionary.
+            let perMember = zset.encodingName == "listpack" ? 32 : 110
+            for item in zset.all { total += perMember + heapBytes(item.member.count, inline: Bytes.inlineCapacity) }
         }
         if c.engine.databases[c.db].deadline(key) != nil { total += 64 }
         return .integer(total)

@@ -1,4 +1,4 @@
-//! SORT and SORT_RO over lists and sets (Redis 7.0 `sort.c` semantics): numeric or ALPHA
+//! SORT and SORT_RO over lists, sets and sorted sets (Redis 7.0 `sort.c` semantics): numeric or ALPHA
 //! order, DESC, LIMIT, BY pattern (`nosort` or a pattern without `*` skips sorting; `->`
 //! reads a hash field), GET patterns (`#` is the element), and STORE into a list.
 //! Elements with equal weights are ordered by their bytes, so the output is deterministic.
@@ -103,6 +103,7 @@ public enum SortCommands {
         case nil: elements = []
         case .list(let list)?: elements = Array(list.elements)
         case .set(let set)?: elements = set.members
+        case .sortedSet(let zset)?: elements = zset.all.map { $0.member }
         default: return Errors.wrongType
         }
         let sorting = options.by.map { $0.array.contains(UInt8(ascii: "*")) } ?? true
@@ -138,6 +139,8 @@ public enum SortCommands {
             elements = keyed.map { $0.element }
         } else if case .set? = c.lookup(c.args[1]), options.store != nil {
             elements.sort { $0 < $1 }  // deterministic order for STORE, as Redis
+        } else if case .sortedSet? = c.lookup(c.args[1]), options.descending {
+            elements.reverse()  // unsorted sorted sets keep their order, highest first for DESC
         }
         let start = Swift.max(0, options.offset)
         let end = options.count < 0 ? elements.count : Swift.min(elements.count, start + options.count)

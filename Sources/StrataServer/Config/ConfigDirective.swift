@@ -42,6 +42,10 @@ public struct ConfigDirective: Sendable {
         int("hash-max-listpack-entries", 0...Int(Int64.max), \.hashMaxListpackEntries),
         memory("hash-max-listpack-value", 0...Int(Int64.max), \.hashMaxListpackValue),
         int("set-max-intset-entries", 0...Int(Int64.max), \.setMaxIntsetEntries),
+        int("zset-max-listpack-entries", 0...Int(Int64.max), \.zsetMaxListpackEntries),
+        memory("zset-max-listpack-value", 0...Int(Int64.max), \.zsetMaxListpackValue),
+        int("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
+        int("list-compress-depth", 0...Int(Int32.max), \.listCompressDepth),
         memory("proto-max-bulk-len", 1024 * 1024...Int(Int64.max), \.protoMaxBulkLen),
         memory("client-query-buffer-limit", 1024 * 1024...Int(Int64.max), \.clientQueryBufferLimit),
         ConfigDirective(
@@ -58,6 +62,8 @@ public struct ConfigDirective: Sendable {
     /// Old names Redis 7 still accepts, mapped to the current ones.
     static let aliases = [
         "hash-max-ziplist-entries": "hash-max-listpack-entries", "hash-max-ziplist-value": "hash-max-listpack-value",
+        "zset-max-ziplist-entries": "zset-max-listpack-entries", "zset-max-ziplist-value": "zset-max-listpack-value",
+        "list-max-ziplist-size": "list-max-listpack-size",
     ]
 
     /// Looks a directive up by name (or Redis alias), case-insensitively.

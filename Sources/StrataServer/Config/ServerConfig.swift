@@ -1,4 +1,5 @@
 import Logging
+import StrataEngine
 
 /// The server's configuration: every directive Strata implements, with Redis 7's names
 /// and defaults. Read from a redis.conf-style file and `--directive value` arguments, and
@@ -40,6 +41,15 @@ public struct ServerConfig: Sendable {
     public var hashMaxListpackValue = 64
     /// `set-max-intset-entries`: most integer members in an intset, default 512.
     public var setMaxIntsetEntries = 512
+    /// `zset-max-listpack-entries`: most members in a compact sorted set, default 128.
+    public var zsetMaxListpackEntries = 128
+    /// `zset-max-listpack-value`: longest member in a compact sorted set, default 64.
+    public var zsetMaxListpackValue = 64
+    /// `list-max-listpack-size`: accepted and reported; lists are one deque whatever its
+    /// size, and report `quicklist` as Redis 7.0 does.
+    public var listMaxListpackSize = -2
+    /// `list-compress-depth`: accepted and reported; lists are not compressed in memory.
+    public var listCompressDepth = 0
     /// `daemonize`: Strata never forks; only `no` is accepted.
     public var daemonize = false
     /// The config file the server was started with, for `CONFIG REWRITE` and `INFO`.
@@ -47,6 +57,18 @@ public struct ServerConfig: Sendable {
 
     /// Defaults.
     public init() {}
+
+    /// What the engine's commands need to know of this configuration.
+    public var engineSettings: EngineSettings {
+        var settings = EngineSettings()
+        settings.maxStringLength = protoMaxBulkLen
+        settings.hashLimits.maxListpackEntries = hashMaxListpackEntries
+        settings.hashLimits.maxListpackValue = hashMaxListpackValue
+        settings.setLimits.maxIntsetEntries = setMaxIntsetEntries
+        settings.sortedSetLimits.maxListpackEntries = zsetMaxListpackEntries
+        settings.sortedSetLimits.maxListpackValue = zsetMaxListpackValue
+        return settings
+    }
 
     /// The swift-log level for `loglevel`.
     public var loggerLevel: Logger.Level {

@@ -61,7 +61,7 @@ enum ReplyEncoder {
                 }
             }
         case .double(let value):
-            buffer.writeRESPDouble(value, version)
+            buffer.writeRESPDouble(formatted: NumberFormat.double(value), version)
         case .bool(let value):
             buffer.writeRESPBool(value, version)
         case .verbatim(let text):
