@@ -58,6 +58,8 @@ public enum Reply: Sendable, Equatable {
         case (.double(let a), .double(let b)): return a == b || (a.isNaN && b.isNaN)
         case (.bool(let a), .bool(let b)): return a == b
         case (.verbatim(let a), .verbatim(let b)): return a == b
+        case (.blockedOn(let keysA, let timeoutA), .blockedOn(let keysB, let timeoutB)):
+            return keysA == keysB && timeoutA == timeoutB
         case (.map(let a), .map(let b)), (.pairs(let a), .pairs(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
