@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: redis-server (Debian's Redis 7) and strata-server on free
 # loopback ports, the same redis-benchmark workloads against each, interleaved; then
-# 1,000,000 keys loaded into each to compare memory per key. Prints one table.
+# memory per key, hash field and sorted-set member on fresh processes. Prints one table.
 #
 #   Tools/bench-vs-redis.sh [path/to/strata-server]
 #
 # Environment: BENCH_REQUESTS_P1 (default 200000), BENCH_REQUESTS_P16 (default 1000000),
-# BENCH_ROUNDS (default 2; the best round of each server is reported).
+# BENCH_ROUNDS (default 2; the best round of each server is reported), BENCH_WORKLOADS
+# (comma list of set,get,incr,mset,lpush,rpop,sadd,hset,zadd,leaderboard,memory; default
+# all), BENCH_LEADERBOARD_MEMBERS (default 1000000), BENCH_MEMORY_KEYS (default 1000000).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 strata="${1:-$here/../.build/release/strata-server}"

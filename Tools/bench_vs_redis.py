@@ -16,6 +16,9 @@ N_P1 = int(os.environ.get("BENCH_REQUESTS_P1", "200000"))
 N_P16 = int(os.environ.get("BENCH_REQUESTS_P16", "1000000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 KEYS = int(os.environ.get("BENCH_MEMORY_KEYS", "1000000"))
+BUILTIN = ["set", "get", "incr", "mset", "lpush", "rpop", "sadd", "hset", "zadd"]
+WORKLOADS = os.environ.get("BENCH_WORKLOADS", ",".join(BUILTIN + ["leaderboard", "memory"])).split(",")
+MEMBERS = int(os.environ.get("BENCH_LEADERBOARD_MEMBERS", "1000000"))
 
 
 def free_port():
@@ -53,14 +56,58 @@ def rss(pid):
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def bench(port, test, pipeline, requests):
-    out = subprocess.run(
-        ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", test, "-n", str(requests), "-c", "50",
-         "-r", "1000000", "-d", "32", "-P", str(pipeline), "--csv"],
-        capture_output=True, text=True, check=True).stdout
+def bench(port, test, pipeline, requests, command=()):
+    """One redis-benchmark run: a built-in test (`-t`) or, with `command`, a custom one."""
+    args = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-n", str(requests), "-c", "50",
+            "-r", "1000000", "-d", "32", "-P", str(pipeline), "--csv"]
+    args += list(command) if command else ["-t", test]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     rows = list(csv.DictReader(io.StringIO(out)))
     row = rows[0]
     return float(row["rps"]), float(row["p99_latency_ms"])
+
+
+def pipe_load(port, commands):
+    """Sends commands (lists of words) through redis-cli --pipe."""
+    chunks = []
+    for words in commands:
+        chunks.append(f"*{len(words)}\r\n")
+        for w in words:
+            chunks.append(f"${len(w.encode())}\r\n{w}\r\n")
+    subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input="".join(chunks).encode(), capture_output=True,
+                   check=True)
+
+
+def best_of(rport, sport, run):
+    """Runs `run(port)` on both servers, interleaved, ROUNDS times; the best of each."""
+    best = {"redis": (0.0, 0.0), "strata": (0.0, 0.0)}
+    for r in range(ROUNDS):
+        order = [("redis", rport), ("strata", sport)]
+        if r % 2:
+            order.reverse()
+        for name, port in order:
+            rps, p99 = run(port)
+            if rps > best[name][0]:
+                best[name] = (rps, p99)
+    return best["redis"], best["strata"]
+
+
+def leaderboard(rport, sport):
+    """The leaderboard workload on a MEMBERS-member sorted set loaded into each server:
+    ZINCRBY a random member, ZREVRANK a random member, ZREVRANGE 0 9 WITHSCORES."""
+    for port in (rport, sport):
+        pipe_load(port, (["ZADD", "lb"] + [w for i in range(j, min(j + 100, MEMBERS))
+                                           for w in (str((i * 7919) % 1000003), f"member:{i:012d}")]
+                         for j in range(0, MEMBERS, 100)))
+    rows = []
+    for label, command in [("ZINCRBY", ["zincrby", "lb", "1", "member:__rand_int__"]),
+                           ("ZREVRANK", ["zrevrank", "lb", "member:__rand_int__"]),
+                           ("ZREVRANGE 0 9 WITHSCORES", ["zrevrange", "lb", "0", "9", "withscores"])]:
+        for pipeline, requests in [(1, N_P1), (16, N_P16)]:
+            redis_best, strata_best = best_of(
+                rport, sport, lambda port: bench(port, "", pipeline, requests, command))
+            rows.append((f"lb {label} -P {pipeline}", redis_best, strata_best))
+    return rows
 
 
 def start(rport, sport, workdir):
@@ -80,48 +127,51 @@ def main():
     try:
         version = cli(rport, "info", "server").split("redis_version:")[1].split()[0]
         results = []
-        for test in ["set", "get", "incr", "mset"]:
+        for test in [t for t in BUILTIN if t in WORKLOADS]:
             for pipeline, requests in [(1, N_P1), (16, N_P16)]:
-                best = {"redis": (0.0, 0.0), "strata": (0.0, 0.0)}
-                for r in range(ROUNDS):
-                    order = [("redis", rport), ("strata", sport)]
-                    if r % 2:
-                        order.reverse()
-                    for name, port in order:
-                        rps, p99 = bench(port, test, pipeline, requests)
-                        if rps > best[name][0]:
-                            best[name] = (rps, p99)
-                results.append((f"{test.upper()} -P {pipeline}", best["redis"], best["strata"]))
-        # Memory: 1,000,000 keys of 32-byte values, loaded through redis-cli --pipe.
-        payload = os.path.join(workdir, "load.resp")
-        value = "x" * 32
-        with open(payload, "w") as f:
-            for i in range(KEYS):
-                key = f"key:{i:012d}"
-                f.write(f"*3\r\n$3\r\nSET\r\n${len(key)}\r\n{key}\r\n$32\r\n{value}\r\n")
-        # Fresh processes, so memory freed by the throughput runs does not hide growth.
-        for proc in (redis, strata):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=20)
-        redis, strata = start(rport, sport, workdir)
-        memory = {}
-        for name, port, proc in [("redis", rport, redis), ("strata", sport, strata)]:
-            time.sleep(0.5)
-            before_rss, before_used = rss(proc.pid), info_field(port, "used_memory")
-            with open(payload, "rb") as f:
-                subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=f, capture_output=True, check=True)
-            time.sleep(0.5)
-            keys = int(cli(port, "dbsize").strip())
-            after_rss, after_used = rss(proc.pid), info_field(port, "used_memory")
-            memory[name] = ((after_used - before_used) / keys, (after_rss - before_rss) / keys)
+                redis_best, strata_best = best_of(
+                    rport, sport, lambda port: bench(port, test, pipeline, requests))
+                results.append((f"{test.upper()} -P {pipeline}", redis_best, strata_best))
+        if "leaderboard" in WORKLOADS:
+            results += leaderboard(rport, sport)
+        memory = []
+        if "memory" in WORKLOADS:
+            value = "x" * 32
+            scenarios = [
+                (f"{KEYS} strings, per key", KEYS,
+                 ([ "SET", f"key:{i:012d}", value] for i in range(KEYS))),
+                ("100000 hashes x 10 fields, per field", 1_000_000,
+                 (["HSET", f"user:{i}"] + [w for f in range(10) for w in (f"field{f}", f"value-{i % 997}-{f}")]
+                  for i in range(100_000))),
+                (f"{MEMBERS}-member zset, per member", MEMBERS,
+                 (["ZADD", "bigzset"] + [w for i in range(j, min(j + 100, MEMBERS))
+                                         for w in (str((i * 7919) % 1000003), f"member:{i:012d}")]
+                  for j in range(0, MEMBERS, 100))),
+            ]
+            for label, units, commands in scenarios:
+                commands = list(commands)
+                # Fresh processes, so memory freed by earlier runs does not hide growth.
+                for proc in (redis, strata):
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(timeout=30)
+                redis, strata = start(rport, sport, workdir)
+                per = {}
+                for name, port, proc in [("redis", rport, redis), ("strata", sport, strata)]:
+                    time.sleep(0.5)
+                    before_rss, before_used = rss(proc.pid), info_field(port, "used_memory")
+                    pipe_load(port, commands)
+                    time.sleep(0.5)
+                    after_rss, after_used = rss(proc.pid), info_field(port, "used_memory")
+                    per[name] = ((after_used - before_used) / units, (after_rss - before_rss) / units)
+                memory.append((label, per["redis"], per["strata"]))
         print(f"redis-server {version} vs strata-server, 50 clients, -r 1000000, -d 32, best of {ROUNDS} interleaved rounds")
-        print(f"{'workload':<12} {'redis ops/s':>12} {'strata ops/s':>13} {'ratio':>6} {'redis p99 ms':>13} {'strata p99 ms':>14}")
+        print(f"{'workload':<28} {'redis ops/s':>12} {'strata ops/s':>13} {'ratio':>6} {'redis p99 ms':>13} {'strata p99 ms':>14}")
         for name, (rr, rp), (sr, sp) in results:
-            print(f"{name:<12} {rr:>12.0f} {sr:>13.0f} {sr / rr:>6.2f} {rp:>13.3f} {sp:>14.3f}")
-        (ru, rr), (su, sr) = memory["redis"], memory["strata"]
-        print(f"{'memory/key':<12} {'redis':>12} {'strata':>13} {'ratio':>6}")
-        print(f"{'used_memory':<12} {ru:>12.1f} {su:>13.1f} {su / ru:>6.2f}")
-        print(f"{'RSS':<12} {rr:>12.1f} {sr:>13.1f} {sr / rr:>6.2f}")
+            print(f"{name:<28} {rr:>12.0f} {sr:>13.0f} {sr / rr:>6.2f} {rp:>13.3f} {sp:>14.3f}")
+        for label, (ru, rr), (su, sr) in memory:
+            print(f"memory: {label}")
+            print(f"  {'used_memory bytes':<26} {ru:>12.1f} {su:>13.1f} {su / ru:>6.2f}")
+            print(f"  {'RSS bytes':<26} {rr:>12.1f} {sr:>13.1f} {sr / rr:>6.2f}")
     finally:
         for proc in (redis, strata):
             proc.send_signal(signal.SIGTERM)

@@ -94,6 +94,36 @@ extension ByteBuffer {
         }
     }
 
+    /// Writes a double whose value is the integer `value` (Redis prints it without a
+    /// fraction): `,digits` in RESP3, a bulk string of the digits in RESP2. No allocation.
+    @inlinable
+    public mutating func writeRESPDouble(integral value: Int, _ version: RESPVersion) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 32) { out in
+            guard let base = out.baseAddress else { return 0 }
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
+                guard let start = raw.baseAddress else { return 0 }
+                return RESPDigits.write(value, to: start)
+            }
+            var index = 0
+            if version == .resp3 {
+                base.storeBytes(of: UInt8(ascii: ","), as: UInt8.self)
+                index = 1
+            } else {
+                base.storeBytes(of: UInt8(ascii: "$"), as: UInt8.self)
+                index = 1 + RESPDigits.write(count, to: base + 1)
+                (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
+                index += 2
+            }
+            withUnsafeBytes(of: &digits) { raw in
+                if let source = raw.baseAddress { (base + index).copyMemory(from: source, byteCount: count) }
+            }
+            index += count
+            (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
+            return index + 2
+        }
+    }
+
     /// Writes a boolean: RESP3 `#t`/`#f`, or `:1`/`:0` in RESP2.
     @inlinable
     public mutating func writeRESPBool(_ value: Bool, _ version: RESPVersion) {

@@ -56,11 +56,14 @@ public enum MemoryCommands {
         case .longString(let storage), .rawString(let storage):
             total += heapBytes(storage.header, inline: 0)
         case .hash(let hash):
-            let perEntry = hash.encodingName == "listpack" ? 48 : 85
-            for entry in hash.entries {
-                total +=
-                    perEntry + heapBytes(entry.field.count, inline: Bytes.inlineCapacity)
-                    + heapBytes(entry.value.count, inline: Bytes.inlineCapacity)
+            if let packed = hash.packedByteCount {
+                total += heapBytes(packed, inline: 0)
+            } else {
+                for entry in hash.entries {
+                    total +=
+                        85 + heapBytes(entry.field.count, inline: Bytes.inlineCapacity)
+                        + heapBytes(entry.value.count, inline: Bytes.inlineCapacity)
+                }
             }
         case .list(let list):
             for element in list.elements { total += 24 + heapBytes(element.count, inline: Bytes.inlineCapacity) }

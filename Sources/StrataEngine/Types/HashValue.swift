@@ -1,6 +1,7 @@
-//! The hash type. Small hashes use a compact encoding — an insertion-ordered array of
-//! field/value pairs, Redis's `listpack` — scanned linearly, which beats hashing for a few
-//! dozen short entries and costs no table overhead. Past `hash-max-listpack-entries`
+//! The hash type. Small hashes use a compact encoding — insertion-ordered field/value
+//! pairs packed into one byte array (``PackedPairs``), Redis's `listpack` — scanned
+//! linearly, which beats hashing for a few dozen short entries and costs no table
+//! overhead. Past `hash-max-listpack-entries`
 //! fields, or with a field or value longer than `hash-max-listpack-value` bytes, it
 //! converts once to a dictionary (`hashtable`), never back, as Redis does. Both forms are
 //! copy-on-write values, so a frozen snapshot copy never sees later writes.
@@ -19,7 +20,7 @@ public struct HashLimits: Sendable, Equatable {
 public struct HashValue: Sendable, Equatable {
     @usableFromInline
     enum Storage: Sendable, Equatable {
-        case listpack([HashEntry])
+        case listpack(PackedPairs)
         case table([Bytes: Bytes])
     }
 
@@ -27,13 +28,13 @@ public struct HashValue: Sendable, Equatable {
 
     /// An empty hash in the compact encoding.
     public init() {
-        storage = .listpack([])
+        storage = .listpack(PackedPairs())
     }
 
     /// Number of fields.
     public var count: Int {
         switch storage {
-        case .listpack(let entries): return entries.count
+        case .listpack(let pairs): return pairs.count
         case .table(let table): return table.count
         }
     }
@@ -44,10 +45,16 @@ public struct HashValue: Sendable, Equatable {
         return "hashtable"
     }
 
+    /// Bytes of the packed compact encoding, or nil for a hashtable (MEMORY USAGE).
+    public var packedByteCount: Int? {
+        if case .listpack(let pairs) = storage { return pairs.byteCount }
+        return nil
+    }
+
     /// The value of `field`.
     public func get(_ field: Bytes) -> Bytes? {
         switch storage {
-        case .listpack(let entries): return entries.first { $0.field == field }?.value
+        case .listpack(let pairs): return pairs.get(field)
         case .table(let table): return table[field]
         }
     }
@@ -57,24 +64,19 @@ public struct HashValue: Sendable, Equatable {
     /// - Returns: true when the field is new.
     @discardableResult
     public mutating func set(_ field: Bytes, _ value: Bytes, limits: HashLimits) -> Bool {
-        if case .listpack(var entries) = storage {
-            storage = .table([:])  // release our reference so `entries` is unique
-            if let index = entries.firstIndex(where: { $0.field == field }) {
-                entries[index].value = value
-                storage = .listpack(entries)
-                return false
-            }
-            entries.append(HashEntry(field: field, value: value))
-            storage = .listpack(entries)
-            if entries.count > limits.maxListpackEntries || field.count > limits.maxListpackValue
+        if case .listpack(var pairs) = storage {
+            storage = .table([:])  // release our reference so `pairs` is unique
+            let isNew = pairs.set(field, value)
+            storage = .listpack(pairs)
+            if pairs.count > limits.maxListpackEntries || field.count > limits.maxListpackValue
                 || value.count > limits.maxListpackValue
             {
                 convertToTable()
             }
-            return true
+            return isNew
         }
         guard case .table(var table) = storage else { return false }
-        storage = .listpack([])
+        storage = .listpack(PackedPairs())
         let isNew = table.updateValue(value, forKey: field) == nil
         storage = .table(table)
         return isNew
@@ -86,14 +88,13 @@ public struct HashValue: Sendable, Equatable {
     @discardableResult
     public mutating func remove(_ field: Bytes) -> Bool {
         switch storage {
-        case .listpack(var entries):
-            guard let index = entries.firstIndex(where: { $0.field == field }) else { return false }
+        case .listpack(var pairs):
             storage = .table([:])
-            entries.remove(at: index)
-            storage = .listpack(entries)
-            return true
+            let removed = pairs.remove(field)
+            storage = .listpack(pairs)
+            return removed
         case .table(var table):
-            storage = .listpack([])
+            storage = .listpack(PackedPairs())
             let removed = table.removeValue(forKey: field) != nil
             storage = .table(table)
             return removed
@@ -103,13 +104,14 @@ public struct HashValue: Sendable, Equatable {
     /// Every field and value: insertion order in the compact encoding.
     public var entries: [HashEntry] {
         switch storage {
-        case .listpack(let entries): return entries
+        case .listpack(let pairs): return pairs.entries
         case .table(let table): return table.map { HashEntry(field: $0.key, value: $0.value) }
         }
     }
 
     private mutating func convertToTable() {
-        guard case .listpack(let entries) = storage else { return }
+        guard case .listpack(let pairs) = storage else { return }
+        let entries = pairs.entries
         var table = [Bytes: Bytes](minimumCapacity: entries.count)
         for entry in entries { table[entry.field] = entry.value }
         storage = .table(table)

@@ -61,7 +61,11 @@ enum ReplyEncoder {
                 }
             }
         case .double(let value):
-            buffer.writeRESPDouble(formatted: NumberFormat.double(value), version)
+            if value == value.rounded(), abs(value) < 1e17, value != 0 || value.sign == .plus {
+                buffer.writeRESPDouble(integral: Int(value), version)  // `%.17g` prints these as integers
+            } else {
+                buffer.writeRESPDouble(formatted: NumberFormat.double(value), version)
+            }
         case .bool(let value):
             buffer.writeRESPBool(value, version)
         case .verbatim(let text):

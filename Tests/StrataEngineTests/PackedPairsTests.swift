@@ -1,0 +1,43 @@
+import Testing
+
+@testable import StrataEngine
+
+@Suite("PackedPairs model")
+struct PackedPairsModelTests {
+    /// Random sets and removals against an ordered reference list, with fields and values
+    /// from empty to 300 bytes (one- and two-byte length prefixes).
+    @Test(arguments: [21, 22, 23])
+    func matchesAnOrderedReference(seed: UInt64) {
+        var rng = RESPLikeRandom(seed: seed)
+        var packed = PackedPairs()
+        var model: [(Bytes, Bytes)] = []
+        for _ in 0..<3000 {
+            let n = Int.random(in: 0..<40, using: &rng)
+            let field = Bytes(String(repeating: "f", count: n % 7 == 0 ? 130 + n : n))
+            let value = Bytes((0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            let index = model.firstIndex { $0.0 == field }
+            if Int.random(in: 0..<3, using: &rng) > 0 {
+                #expect(packed.set(field, value) == (index == nil))
+                if let index { model[index].1 = value } else { model.append((field, value)) }
+            } else {
+                #expect(packed.remove(field) == (index != nil))
+                if let index { model.remove(at: index) }
+            }
+            #expect(packed.count == model.count)
+            #expect(packed.get(field) == model.first { $0.0 == field }?.1)
+        }
+        #expect(packed.entries.map { $0.field } == model.map { $0.0 })
+        #expect(packed.entries.map { $0.value } == model.map { $0.1 })
+    }
+
+    @Test func copiesDoNotShareWrites() {
+        var a = PackedPairs()
+        _ = a.set(Bytes("f"), Bytes("1"))
+        let b = a
+        _ = a.set(Bytes("f"), Bytes("2"))
+        _ = a.set(Bytes("g"), Bytes("3"))
+        #expect(b.get(Bytes("f")) == Bytes("1"))
+        #expect(b.count == 1)
+        #expect(a.get(Bytes("f")) == Bytes("2"))
+    }
+}
