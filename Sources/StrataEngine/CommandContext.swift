@@ -9,6 +9,10 @@ public struct CommandContext {
     public var db: Int
     /// Unix time in milliseconds, injected by the caller.
     public let now: Int64
+    /// Collections this command emptied and deleted, whose `del` events are recorded
+    /// after the command's own events (as Redis orders them); only kept while generic
+    /// keyspace events are enabled.
+    @usableFromInline var emptiedKeys: [Bytes] = []
 
     /// A context for one command.
     public init(engine: Engine, args: [Bytes], db: Int, now: Int64) {

@@ -28,8 +28,8 @@ public struct ExpiryCycleResult: Sendable, Equatable {
 extension Database {
     /// Removes expired keys from shard `index`.
     ///
-    /// - Returns: (checked, expired).
-    mutating func expireShard(_ index: Int, now: Int64) -> (checked: Int, expired: Int) {
+    /// - Returns: the number of deadlines checked and the keys removed.
+    mutating func expireShard(_ index: Int, now: Int64) -> (checked: Int, expired: [Bytes]) {
         var stale: [Bytes] = []
         let checked = shards[index].deadlines.count
         var remainingSum: Int64 = 0
@@ -57,7 +57,7 @@ extension Database {
         }
         withShard(index) { $0.shrinkIfSparse() }
         if deadlineCount == 0 { averageTTL = 0 }
-        return (checked, stale.count)
+        return (checked, stale)
     }
 }
 
@@ -87,11 +87,11 @@ extension Engine {
             }
             let (checked, expired) = databases[db].expireShard(shard, now: now)
             result.checked += checked
-            result.expired += expired
+            result.expired += expired.count
+            for key in expired { noteExpired(key, db: db) }
             visitedShards += 1
             expiryCursor = (db, shard + 1)
         }
-        stats.expiredKeys += result.expired
         return result
     }
 }

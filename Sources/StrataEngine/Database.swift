@@ -123,7 +123,10 @@ public struct Database: Sendable {
     // MARK: Mutation
 
     /// Stores `value` under `key`. Keeps the key's deadline only when `keepDeadline`.
-    public mutating func set(_ key: Bytes, _ value: Value, keepDeadline: Bool = false, accessSeconds: UInt32) {
+    ///
+    /// - Returns: whether the key is new.
+    @discardableResult
+    public mutating func set(_ key: Bytes, _ value: Value, keepDeadline: Bool = false, accessSeconds: UInt32) -> Bool {
         let s = shardIndex(for: key)
         var hadDeadline = false
         let inserted = shards[s].entries.updateValue(
@@ -142,6 +145,7 @@ public struct Database: Sendable {
             }
         }
         if inserted == nil { splitIfNeeded() }
+        return inserted == nil
     }
 
     /// Replaces the value of an existing key in place, keeping its deadline.

@@ -46,6 +46,13 @@ public final class Engine {
     /// background queue; by default the data is freed inline. The engine itself starts
     /// no threads.
     public var releaseInBackground: ((Sendable) -> Void)?
+    /// Which keyspace events commands record (`notify-keyspace-events`); only kept when
+    /// they can be published (K or E plus a class).
+    public var keyspaceEvents: KeyspaceEventTypes = [] {
+        didSet { if !keyspaceEvents.publishes { keyspaceEvents = [] } }
+    }
+    /// Events recorded and not yet published; the server drains them after each command.
+    public var pendingEvents: [KeyspaceEvent] = []
     /// Random source for RANDOMKEY and sampling; replaceable for tests.
     public var random = SystemRandomNumberGenerator()
 
@@ -61,7 +68,7 @@ public final class Engine {
     @inlinable
     public func lookup(_ key: Bytes, db: Int, now: Int64) -> Value? {
         let (entry, expired) = databases[db].entry(key, now: now)
-        if expired { stats.expiredKeys += 1 }
+        if expired { noteExpired(key, db: db) }
         return entry?.value
     }
 
@@ -70,9 +77,10 @@ public final class Engine {
     @inlinable
     public func read(_ key: Bytes, db: Int, now: Int64) -> Value? {
         let (value, expired) = databases[db].read(key, now: now, clock: Entry.clock(now: now))
-        if expired { stats.expiredKeys += 1 }
+        if expired { noteExpired(key, db: db) }
         guard let value else {
             stats.keyspaceMisses += 1
+            notify(.keyMiss, "keymiss", key: key, db: db)
             return nil
         }
         stats.keyspaceHits += 1
@@ -82,8 +90,9 @@ public final class Engine {
     /// Stores `value`, dropping any deadline unless `keepDeadline`.
     @inlinable
     public func store(_ key: Bytes, _ value: Value, db: Int, now: Int64, keepDeadline: Bool = false) {
-        databases[db].set(
+        let created = databases[db].set(
             key, value, keepDeadline: keepDeadline, accessSeconds: Entry.clock(now: now))
+        if created { notify(.newKey, "new", key: key, db: db) }
     }
 
     /// Deletes `key` if it is live. Returns whether it was.
@@ -91,7 +100,7 @@ public final class Engine {
     @discardableResult
     public func delete(_ key: Bytes, db: Int, now: Int64) -> Bool {
         let (entry, expired) = databases[db].entry(key, now: now)
-        if expired { stats.expiredKeys += 1 }
+        if expired { noteExpired(key, db: db) }
         guard entry != nil else { return false }
         databases[db].remove(key)
         return true
@@ -128,6 +137,7 @@ public final class Engine {
     ) -> Reply {
         var context = CommandContext(engine: self, args: args, db: db, now: now)
         let reply = handler(&context)
+        for key in context.emptiedKeys { notify(.generic, "del", key: key, db: context.db) }
         db = context.db
         stats.commandsProcessed += 1
         return reply

@@ -52,6 +52,7 @@ final class ServerCore {
         self.eventLoop = eventLoop
         self.engine = Engine(databaseCount: config.databases)
         self.engine.settings = config.engineSettings
+        self.engine.keyspaceEvents = KeyspaceEventTypes(flags: config.notifyKeyspaceEvents) ?? []
         self.parserLimits = RESPParserLimits(maxBulkLength: config.protoMaxBulkLen)
         let lazyFree = DispatchQueue(label: "strata.lazyfree", qos: .utility)
         self.engine.releaseInBackground = { dropped in
@@ -146,6 +147,7 @@ final class ServerCore {
         case .engine(let handler):
             var db = session.db
             let reply = engine.run(handler, args: args, db: &db, now: now)
+            if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
             if case .blockedOn(let keys, let timeout) = reply {
                 if executingTransaction { return .reply(.nullArray) }
                 block(connection, args: args, keys: keys, timeoutMilliseconds: timeout)
@@ -168,6 +170,7 @@ final class ServerCore {
         case .server, .container:
             engine.stats.commandsProcessed += 1
             let outcome = runServerCommand(spec, args: args, session: session, connection: connection, now: now)
+            if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
             if case .reply(.error) = outcome { stats.errorReplies += 1 }
             return outcome
         }
@@ -195,6 +198,7 @@ final class ServerCore {
     func configurationChanged() {
         parserLimits.maxBulkLength = config.protoMaxBulkLen
         engine.settings = config.engineSettings
+        engine.keyspaceEvents = KeyspaceEventTypes(flags: config.notifyKeyspaceEvents) ?? []
         logger.logLevel = config.loggerLevel
     }
 }

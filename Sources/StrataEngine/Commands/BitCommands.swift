@@ -57,6 +57,7 @@ public enum BitCommands {
             c.store(key, .raw(bytes))
         }
         c.engine.stats.dirty += 1
+        c.notify(.string, "setbit", key)
         return .integer(old)
     }
 

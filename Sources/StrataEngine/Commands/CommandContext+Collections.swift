@@ -43,10 +43,13 @@ extension CommandContext {
             value = kind.wrap(collection)
             return result
         }
-        if expired { engine.stats.expiredKeys += 1 }
+        if expired { engine.noteExpired(key, db: db) }
         if wrongType { return .failure(Errors.wrongType) }
         if let outcome {
-            if emptied { engine.databases[db].remove(key) }
+            if emptied {
+                engine.databases[db].remove(key)
+                if engine.keyspaceEvents.contains(.generic) { emptiedKeys.append(key) }
+            }
             return .success(outcome)
         }
         guard create else { return .success(nil) }
@@ -58,6 +61,13 @@ extension CommandContext {
 }
 
 extension CommandContext {
+    /// Records the `del` events of collections emptied so far now, for commands that go on
+    /// to write another key (SMOVE), so the events keep Redis's order.
+    mutating func announceEmptied() {
+        for key in emptiedKeys { notify(.generic, "del", key) }
+        emptiedKeys.removeAll()
+    }
+
     /// The reply of a read-only command on the collection at `key`: `body` gets the
     /// collection (nil when missing); another type gets WRONGTYPE.
     func replyReading<T>(_ key: Bytes, _ kind: CollectionKind<T>, _ body: (T?) -> Reply) -> Reply {
@@ -68,13 +78,15 @@ extension CommandContext {
     }
 
     /// The reply of a write that counts what it changed (fields, members): the count, with
-    /// the change recorded for save points, or the error.
-    mutating func countReply(_ outcome: Result<Int?, Reply>) -> Reply {
+    /// the change recorded for save points and, when something changed, the keyspace
+    /// event `name` of class `type` on the command's key; or the error.
+    mutating func countReply(_ outcome: Result<Int?, Reply>, _ type: KeyspaceEventTypes, _ name: String) -> Reply {
         switch outcome {
         case .failure(let error):
             return error
         case .success(let changed):
             engine.stats.dirty += changed ?? 0
+            if let changed, changed > 0 { notify(type, name, args[1]) }
             return .integer(changed ?? 0)
         }
     }

@@ -96,8 +96,10 @@ public enum ExpireCommands {
         if lt, let current, when >= current { return .integer(0) }
         if when <= c.now {
             c.delete(key)
+            c.notify(.generic, "del", key)
         } else {
             c.engine.databases[c.db].setDeadline(key, when)
+            c.notify(.generic, "expire", key)
         }
         c.engine.stats.dirty += 1
         return .integer(1)
@@ -116,6 +118,7 @@ public enum ExpireCommands {
         guard c.lookup(c.args[1]) != nil else { return .integer(0) }
         guard c.engine.databases[c.db].removeDeadline(c.args[1]) else { return .integer(0) }
         c.engine.stats.dirty += 1
+        c.notify(.generic, "persist", c.args[1])
         return .integer(1)
     }
 }

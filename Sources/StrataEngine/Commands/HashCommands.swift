@@ -86,6 +86,7 @@ public enum HashCommands {
         case .failure(let error): return error
         case .success(let added):
             c.engine.stats.dirty += (args.count - 2) / 2
+            c.notify(.hash, "hset", args[1])
             return replyOK ? .ok : .integer(added ?? 0)
         }
     }
@@ -101,7 +102,10 @@ public enum HashCommands {
         switch outcome {
         case .failure(let error): return error
         case .success(let inserted):
-            if inserted == true { c.engine.stats.dirty += 1 }
+            if inserted == true {
+                c.engine.stats.dirty += 1
+                c.notify(.hash, "hset", args[1])
+            }
             return .integer(inserted == true ? 1 : 0)
         }
     }
@@ -125,7 +129,7 @@ public enum HashCommands {
         let outcome = modify(&c, c.args[1], create: false) { hash -> Int in
             fields.reduce(0) { $0 + (hash.remove($1) ? 1 : 0) }
         }
-        return c.countReply(outcome)
+        return c.countReply(outcome, .hash, "hdel")
     }
 
     static func exists(_ c: inout CommandContext) -> Reply {
@@ -167,6 +171,7 @@ public enum HashCommands {
         case .failure(let error), .success(.some(.failure(let error))): return error
         case .success(.some(.success(let result))):
             c.engine.stats.dirty += 1
+            c.notify(.hash, "hincrby", c.args[1])
             return .integer(result)
         case .success(.none): return Errors.wrongType
         }
@@ -197,6 +202,7 @@ public enum HashCommands {
         case .failure(let error), .success(.some(.failure(let error))): return error
         case .success(.some(.success(let text))):
             c.engine.stats.dirty += 1
+            c.notify(.hash, "hincrbyfloat", c.args[1])
             return .bulk(text)
         case .success(.none): return Errors.wrongType
         }

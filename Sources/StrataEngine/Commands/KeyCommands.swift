@@ -86,7 +86,10 @@ public enum KeyCommands {
 
     static func del(_ c: inout CommandContext) -> Reply {
         var removed = 0
-        for key in c.args.dropFirst() where c.delete(key) { removed += 1 }
+        for key in c.args.dropFirst() where c.delete(key) {
+            removed += 1
+            c.notify(.generic, "del", key)
+        }
         c.engine.stats.dirty += removed
         return .integer(removed)
     }
@@ -220,6 +223,8 @@ public enum KeyCommands {
         c.store(target, value)
         if let deadline { c.engine.databases[c.db].setDeadline(target, deadline) }
         c.engine.stats.dirty += 1
+        c.notify(.generic, "rename_from", source)
+        c.notify(.generic, "rename_to", target)
         return onlyIfAbsent ? .integer(1) : .ok
     }
 
@@ -254,6 +259,7 @@ public enum KeyCommands {
         c.engine.store(target, value, db: targetDB, now: c.now)
         if let deadline { c.engine.databases[targetDB].setDeadline(target, deadline) }
         c.engine.stats.dirty += 1
+        c.engine.notify(.generic, "copy_to", key: target, db: targetDB)
         return .integer(1)
     }
 
@@ -269,6 +275,8 @@ public enum KeyCommands {
         if let deadline { c.engine.databases[targetDB].setDeadline(key, deadline) }
         c.delete(key)
         c.engine.stats.dirty += 1
+        c.notify(.generic, "move_from", key)
+        c.engine.notify(.generic, "move_to", key: key, db: targetDB)
         return .integer(1)
     }
 

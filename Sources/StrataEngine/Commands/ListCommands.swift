@@ -92,15 +92,19 @@ public enum ListCommands {
         switch outcome {
         case .failure(let error): return error
         case .success(let length):
-            if length != nil { c.engine.stats.dirty += elements.count }
+            if length != nil {
+                c.engine.stats.dirty += elements.count
+                c.notify(.list, head ? "lpush" : "rpush", c.args[1])
+            }
             return .integer(length ?? 0)
         }
     }
 
     /// Removes up to `count` elements from one end of the list at `key`.
-    static func popElements(_ c: inout CommandContext, _ key: Bytes, head: Bool, count: Int) -> Result<[Bytes]?, Reply>
-    {
-        c.modifyCollection(key, .list, create: false) { list -> [Bytes] in
+    static func popElements(
+        _ c: inout CommandContext, _ key: Bytes, head: Bool, count: Int, announce: Bool = true
+    ) -> Result<[Bytes]?, Reply> {
+        let outcome = c.modifyCollection(key, .list, create: false) { list -> [Bytes] in
             var popped: [Bytes] = []
             popped.reserveCapacity(Swift.min(count, list.count))
             while popped.count < count, let element = head ? list.elements.popFirst() : list.elements.popLast() {
@@ -108,6 +112,10 @@ public enum ListCommands {
             }
             return popped
         }
+        if announce, case .success(let popped?) = outcome, !popped.isEmpty {
+            c.notify(.list, head ? "lpop" : "rpop", key)
+        }
+        return outcome
     }
 
     static func pop(_ c: inout CommandContext, head: Bool) -> Reply {
@@ -161,6 +169,7 @@ public enum ListCommands {
         case .success(false?): return .error("ERR index out of range")
         case .success(true?):
             c.engine.stats.dirty += 1
+            c.notify(.list, "lset", c.args[1])
             return .ok
         }
     }
@@ -187,7 +196,7 @@ public enum ListCommands {
             }
             return removed
         }
-        return c.countReply(outcome)
+        return c.countReply(outcome, .list, "lrem")
     }
 
     static func ltrim(_ c: inout CommandContext) -> Reply {
@@ -202,6 +211,7 @@ public enum ListCommands {
         }
         if case .failure(let error) = outcome { return error }
         c.engine.stats.dirty += 1
+        if case .success(.some) = outcome { c.notify(.list, "ltrim", c.args[1]) }
         return .ok
     }
 
@@ -223,7 +233,10 @@ public enum ListCommands {
         switch outcome {
         case .failure(let error): return error
         case .success(let length):
-            if let length, length > 0 { c.engine.stats.dirty += 1 }
+            if let length, length > 0 {
+                c.engine.stats.dirty += 1
+                c.notify(.list, "linsert", c.args[1])
+            }
             return .integer(length ?? 0)
         }
     }
@@ -299,11 +312,14 @@ public enum ListCommands {
         case .success: break
         }
         if case .failure(let error) = c.readCollection(destination, .list) { return error }
-        guard case .success(let popped?) = popElements(&c, source, head: fromHead, count: 1), let element = popped.first
+        guard case .success(let popped?) = popElements(&c, source, head: fromHead, count: 1, announce: false),
+            let element = popped.first
         else { return .null }
         _ = c.modifyCollection(destination, .list, create: true) { list in
             if toHead { list.elements.prepend(element) } else { list.elements.append(element) }
         }
+        c.notify(.list, toHead ? "lpush" : "rpush", destination)
+        c.notify(.list, fromHead ? "lpop" : "rpop", source)
         c.engine.stats.dirty += 1
         return .bulk(element)
     }

@@ -79,7 +79,7 @@ public enum SetCommands {
         let outcome = c.modifyCollection(c.args[1], .set, create: true) { set in
             members.reduce(0) { $0 + (set.insert($1, limits: limits) ? 1 : 0) }
         }
-        return c.countReply(outcome)
+        return c.countReply(outcome, .set, "sadd")
     }
 
     static func remove(_ c: inout CommandContext) -> Reply {
@@ -87,7 +87,7 @@ public enum SetCommands {
         let outcome = c.modifyCollection(c.args[1], .set, create: false) { set in
             members.reduce(0) { $0 + (set.remove($1) ? 1 : 0) }
         }
-        return c.countReply(outcome)
+        return c.countReply(outcome, .set, "srem")
     }
 
     static func members(_ c: inout CommandContext) -> Reply {
@@ -127,6 +127,7 @@ public enum SetCommands {
         case .failure(let error): return error
         case .success(let popped):
             c.engine.stats.dirty += popped?.count ?? 0
+            if let popped, !popped.isEmpty { c.notify(.set, "spop", c.args[1]) }
             if count == nil { return .optional(popped?.first) }
             return .set((popped ?? []).map { .bulk($0) })
         }
@@ -174,7 +175,10 @@ public enum SetCommands {
         if source == destination { return .integer(1) }
         let limits = c.engine.settings.setLimits
         _ = c.modifyCollection(source, .set, create: false) { $0.remove(member) }
+        c.notify(.set, "srem", source)
+        c.announceEmptied()
         _ = c.modifyCollection(destination, .set, create: true) { $0.insert(member, limits: limits) }
+        c.notify(.set, "sadd", destination)
         c.engine.stats.dirty += 1
         return .integer(1)
     }
@@ -222,8 +226,13 @@ public enum SetCommands {
         let result = combine(sets, operation)
         guard store else { return .set(result.map { .bulk($0) }) }
         let destination = c.args[1]
-        c.delete(destination)
-        if !result.isEmpty { c.store(destination, .set(SetValue(result, limits: c.engine.settings.setLimits))) }
+        let existed = c.delete(destination)
+        if !result.isEmpty {
+            c.store(destination, .set(SetValue(result, limits: c.engine.settings.setLimits)))
+            c.notify(.set, c.commandName, destination)
+        } else if existed {
+            c.notify(.generic, "del", destination)
+        }
         c.engine.stats.dirty += 1
         return .integer(result.count)
     }

@@ -154,8 +154,13 @@ public enum SortCommands {
             }
         }
         if let destination = options.store {
-            c.delete(destination)
-            if !output.isEmpty { c.store(destination, .list(ListValue(output.map { $0 ?? Bytes() }))) }
+            let existed = c.delete(destination)
+            if !output.isEmpty {
+                c.store(destination, .list(ListValue(output.map { $0 ?? Bytes() })))
+                c.notify(.list, "sortstore", destination)
+            } else if existed {
+                c.notify(.generic, "del", destination)
+            }
             c.engine.stats.dirty += 1
             return .integer(output.count)
         }

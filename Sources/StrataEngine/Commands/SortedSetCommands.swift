@@ -163,6 +163,7 @@ public enum SortedSetCommands {
         }
         if tally.failed { return nanResult }
         c.engine.stats.dirty += tally.added + tally.updated
+        if tally.added + tally.updated > 0 { c.notify(.zset, options.incr ? "zincr" : "zadd", args[1]) }
         if options.incr { return tally.processed > 0 ? .double(tally.lastScore) : .null }
         return .integer(options.ch ? tally.added + tally.updated : tally.added)
     }
@@ -268,7 +269,7 @@ public enum SortedSetCommands {
         let outcome = c.modifyCollection(c.args[1], .sortedSet, create: false) { zset in
             members.reduce(0) { $0 + (zset.remove($1) ? 1 : 0) }
         }
-        return c.countReply(outcome)
+        return c.countReply(outcome, .zset, "zrem")
     }
 
     /// The rank range of ZREMRANGEBYRANK's arguments, or the parse error.
@@ -300,7 +301,7 @@ public enum SortedSetCommands {
             for item in doomed { zset.remove(item.member) }
             return doomed.count
         }
-        return c.countReply(outcome)
+        return c.countReply(outcome, .zset, c.commandName)
     }
 
     // MARK: Pops
@@ -310,7 +311,7 @@ public enum SortedSetCommands {
     static func popExtremes(_ c: inout CommandContext, _ key: Bytes, max: Bool, count: Int) -> Result<
         [ScoredMember]?, Reply
     > {
-        c.modifyCollection(key, .sortedSet, create: false) { zset -> [ScoredMember] in
+        let outcome = c.modifyCollection(key, .sortedSet, create: false) { zset -> [ScoredMember] in
             let taken = Swift.min(count, zset.count)
             let popped =
                 max ? Array(zset.members(inRanks: (zset.count - taken)..<zset.count).reversed())
@@ -318,6 +319,8 @@ public enum SortedSetCommands {
             for item in popped { zset.remove(item.member) }
             return popped
         }
+        if case .success(let popped?) = outcome, !popped.isEmpty { c.notify(.zset, max ? "zpopmax" : "zpopmin", key) }
+        return outcome
     }
 
     static func pop(_ c: inout CommandContext, max: Bool) -> Reply {

@@ -186,11 +186,15 @@ public enum SortedSetRangeCommands {
     /// none) and replies with their number, as the STORE commands do.
     static func store(_ c: inout CommandContext, _ destination: Bytes, _ members: [ScoredMember]) -> Reply {
         if members.isEmpty {
-            if c.delete(destination) { c.engine.stats.dirty += 1 }
+            if c.delete(destination) {
+                c.engine.stats.dirty += 1
+                c.notify(.generic, "del", destination)
+            }
             return .integer(0)
         }
         c.store(destination, .sortedSet(SortedSetValue(members, limits: c.engine.settings.sortedSetLimits)))
         c.engine.stats.dirty += 1
+        c.notify(.zset, c.commandName, destination)
         return .integer(members.count)
     }
 }

@@ -185,6 +185,7 @@ public enum StringCommands {
         if c.args.count == 3 {
             c.store(key, .fromString(value))
             c.engine.stats.dirty += 1
+            c.notify(.string, "set", key)
             return .ok
         }
         let options: SetOptions
@@ -212,6 +213,8 @@ public enum StringCommands {
         c.store(key, .fromString(value), keepDeadline: options.keepTTL)
         if let deadline { c.engine.databases[c.db].setDeadline(key, deadline) }
         c.engine.stats.dirty += 1
+        c.notify(.string, "set", key)
+        if deadline != nil { c.notify(.generic, "expire", key) }
         return options.get ? .optional(previous) : .ok
     }
 
@@ -219,6 +222,7 @@ public enum StringCommands {
         if c.lookup(c.args[1]) != nil { return .integer(0) }
         c.store(c.args[1], .fromString(c.args[2]))
         c.engine.stats.dirty += 1
+        c.notify(.string, "set", c.args[1])
         return .integer(1)
     }
 
@@ -229,6 +233,8 @@ public enum StringCommands {
             c.store(c.args[1], .fromString(c.args[3]))
             c.engine.databases[c.db].setDeadline(c.args[1], deadline)
             c.engine.stats.dirty += 1
+            c.notify(.string, "set", c.args[1])
+            c.notify(.generic, "expire", c.args[1])
             return .ok
         }
     }
@@ -241,6 +247,7 @@ public enum StringCommands {
         }
         c.store(c.args[1], .fromString(c.args[2]))
         c.engine.stats.dirty += 1
+        c.notify(.string, "set", c.args[1])
         return .optional(previous)
     }
 
@@ -251,6 +258,7 @@ public enum StringCommands {
         case .success(let bytes?):
             c.delete(c.args[1])
             c.engine.stats.dirty += 1
+            c.notify(.generic, "del", c.args[1])
             return .bulk(bytes)
         }
     }
@@ -279,12 +287,17 @@ public enum StringCommands {
         if let deadline {
             if deadline <= c.now {
                 c.delete(key)
+                c.notify(.generic, "del", key)
             } else {
                 c.engine.databases[c.db].setDeadline(key, deadline)
+                c.notify(.generic, "expire", key)
             }
             c.engine.stats.dirty += 1
         } else if options.persist {
-            if c.engine.databases[c.db].removeDeadline(key) { c.engine.stats.dirty += 1 }
+            if c.engine.databases[c.db].removeDeadline(key) {
+                c.engine.stats.dirty += 1
+                c.notify(.generic, "persist", key)
+            }
         }
         return .bulk(bytes)
     }
@@ -311,6 +324,7 @@ public enum StringCommands {
         }
         for i in stride(from: 1, to: c.args.count, by: 2) {
             c.store(c.args[i], .fromString(c.args[i + 1]))
+            c.notify(.string, "set", c.args[i])
         }
         c.engine.stats.dirty += (c.args.count - 1) / 2
         return onlyIfNoneExist ? .integer(1) : .ok
@@ -336,16 +350,18 @@ public enum StringCommands {
             value = .integer(result)
             return .success(result)
         }
-        if expired { c.engine.stats.expiredKeys += 1 }
+        if expired { c.engine.noteExpired(key, db: c.db) }
         switch outcome {
         case .some(.success(let result)):
             c.engine.stats.dirty += 1
+            c.notify(.string, "incrby", key)
             return .integer(result)
         case .some(.failure(let error)):
             return error
         case .none:
             c.store(key, .integer(delta))
             c.engine.stats.dirty += 1
+            c.notify(.string, "incrby", key)
             return .integer(delta)
         }
     }
@@ -377,6 +393,7 @@ public enum StringCommands {
             c.store(key, .string(text))
         }
         c.engine.stats.dirty += 1
+        c.notify(.string, "incrbyfloat", key)
         return .bulk(text)
     }
 
@@ -388,6 +405,7 @@ public enum StringCommands {
         guard let value = c.lookup(key) else {
             c.store(key, .fromString(suffix))
             c.engine.stats.dirty += 1
+            c.notify(.string, "append", key)
             return .integer(suffix.count)
         }
         guard let bytes = value.stringBytes else { return Errors.wrongType }
@@ -401,6 +419,7 @@ public enum StringCommands {
             stored = .raw(b)
         }
         c.engine.stats.dirty += 1
+        c.notify(.string, "append", key)
         return .integer(length)
     }
 
@@ -462,6 +481,7 @@ public enum StringCommands {
             c.store(key, .raw(bytes))
         }
         c.engine.stats.dirty += 1
+        c.notify(.string, "setrange", key)
         return .integer(length)
     }
 }

@@ -107,4 +107,18 @@ extension ServerCore {
         }
         return receivers
     }
+
+    /// Publishes the keyspace events the engine recorded: `__keyspace@<db>__:<key>` with
+    /// the event name (K) and `__keyevent@<db>__:<event>` with the key (E).
+    func publishKeyspaceEvents() {
+        let types = engine.keyspaceEvents
+        for event in engine.takeEvents() {
+            if types.contains(.keyspace) {
+                publish(channel: Bytes(Array("__keyspace@\(event.db)__:".utf8) + event.key.array), message: Bytes(event.name))
+            }
+            if types.contains(.keyevent) {
+                publish(channel: Bytes("__keyevent@\(event.db)__:\(event.name)"), message: event.key)
+            }
+        }
+    }
 }

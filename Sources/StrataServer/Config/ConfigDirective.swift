@@ -1,3 +1,5 @@
+import StrataEngine
+
 /// One configuration directive: its name, how to print it, and how to set it.
 public struct ConfigDirective: Sendable {
     /// The directive name, lowercase, as redis.conf spells it.
@@ -46,6 +48,15 @@ public struct ConfigDirective: Sendable {
         memory("zset-max-listpack-value", 0...Int(Int64.max), \.zsetMaxListpackValue),
         int("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
         int("list-compress-depth", 0...Int(Int32.max), \.listCompressDepth),
+        ConfigDirective(
+            name: "notify-keyspace-events", mutable: true, get: { $0.notifyKeyspaceEvents },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                guard let types = KeyspaceEventTypes(flags: args[0]) else {
+                    throw ConfigError.invalidValue("Invalid event class character. Use 'Ag$lshzxeKEtm'.")
+                }
+                config.notifyKeyspaceEvents = types.flags
+            }),
         memory("proto-max-bulk-len", 1024 * 1024...Int(Int64.max), \.protoMaxBulkLen),
         memory("client-query-buffer-limit", 1024 * 1024...Int(Int64.max), \.clientQueryBufferLimit),
         ConfigDirective(

@@ -50,6 +50,9 @@ public struct ServerConfig: Sendable {
     public var listMaxListpackSize = -2
     /// `list-compress-depth`: accepted and reported; lists are not compressed in memory.
     public var listCompressDepth = 0
+    /// `notify-keyspace-events`: the keyspace event classes published, canonical flags
+    /// (`KEA`, `Ex`, ...); empty (none) by default.
+    public var notifyKeyspaceEvents = ""
     /// `daemonize`: Strata never forks; only `no` is accepted.
     public var daemonize = false
     /// The config file the server was started with, for `CONFIG REWRITE` and `INFO`.
