@@ -4,6 +4,7 @@ stops reading."""
 import socket
 import time
 
+import pytest
 import redis
 
 
@@ -88,3 +89,30 @@ def test_a_subscriber_that_stops_reading_is_disconnected(server):
     assert int(publisher.info("memory")["used_memory"]) < 200 * 1024 * 1024
     assert "closed for overcoming of output buffer limits" in server.output()
     sock.close()
+
+
+def test_configured_pubsub_limit_applies_and_reads_back_like_redis(server, redis_server):
+    for client in (server.client(), redis_server.client()):
+        client.config_set("client-output-buffer-limit", "pubsub 2mb 1mb 0 normal 0 0 0")
+    ours = server.client().config_get("client-output-buffer-limit")
+    assert ours == redis_server.client().config_get("client-output-buffer-limit")
+    assert ours["client-output-buffer-limit"] == "normal 0 0 0 slave 268435456 67108864 60 pubsub 2097152 1048576 0"
+    for client in (server.client(), redis_server.client()):
+        for bad in ["pubsub 1 2", "nobody 1 2 3", "pubsub x 1 1"]:
+            with pytest.raises(redis.ResponseError) as error:
+                client.config_set("client-output-buffer-limit", bad)
+            assert "buffer limit configuration" in str(error.value)
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(b"SUBSCRIBE trickle\r\n")
+    time.sleep(0.2)
+    publisher = server.client()
+    for _ in range(40):  # 10 MB: past the 2 MB hard limit plus what the kernel buffers, below the default 32 MB
+        publisher.publish("trickle", b"y" * (256 * 1024))
+    deadline = time.time() + 10
+    while publisher.pubsub_numsub("trickle") != [(b"trickle", 0)] and time.time() < deadline:
+        time.sleep(0.1)
+    assert publisher.pubsub_numsub("trickle") == [(b"trickle", 0)]
+    sock.close()
+    for client in (server.client(), redis_server.client()):
+        client.config_set("client-output-buffer-limit", "pubsub 32mb 8mb 60")

@@ -64,7 +64,8 @@ extension ServerCore {
             }
             do {
                 let value = args[index + 1].string
-                let words = directive.name == "bind" ? value.split(separator: " ").map(String.init) : [value]
+                let splits = ["bind", "client-output-buffer-limit"].contains(directive.name)
+                let words = splits ? value.split(separator: " ").map(String.init) : [value]
                 try directive.set(&updated, words)
             } catch {
                 return .error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(error)")

@@ -49,6 +49,11 @@ public struct ConfigDirective: Sendable {
         int("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
         int("list-compress-depth", 0...Int(Int32.max), \.listCompressDepth),
         ConfigDirective(
+            name: "client-output-buffer-limit", mutable: true, get: { $0.clientOutputBufferLimits.text },
+            set: { config, args in
+                try config.clientOutputBufferLimits.apply(args.flatMap { $0.split(separator: " ").map(String.init) })
+            }),
+        ConfigDirective(
             name: "notify-keyspace-events", mutable: true, get: { $0.notifyKeyspaceEvents },
             set: { config, args in
                 guard args.count == 1 else { throw ConfigError.badDirective }

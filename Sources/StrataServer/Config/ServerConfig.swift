@@ -50,6 +50,8 @@ public struct ServerConfig: Sendable {
     public var listMaxListpackSize = -2
     /// `list-compress-depth`: accepted and reported; lists are not compressed in memory.
     public var listCompressDepth = 0
+    /// `client-output-buffer-limit`: per-class limits on unread replies.
+    public var clientOutputBufferLimits = OutputBufferLimits()
     /// `notify-keyspace-events`: the keyspace event classes published, canonical flags
     /// (`KEA`, `Ex`, ...); empty (none) by default.
     public var notifyKeyspaceEvents = ""

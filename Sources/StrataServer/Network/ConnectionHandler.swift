@@ -108,13 +108,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// When the backlog first passed the soft limit, in monotonic ns (0 when under it).
     private var softLimitSince: UInt64 = 0
 
-    /// Redis's `client-output-buffer-limit pubsub 32mb 8mb 60`.
-    static let pubsubHardLimitBytes = 32 * 1024 * 1024
-    static let pubsubSoftLimitBytes = 8 * 1024 * 1024
-    static let pubsubSoftLimitNanoseconds: UInt64 = 60_000_000_000
-
     /// Queues a pub/sub message for this client; disconnects a subscriber that has stopped
-    /// reading once its backlog passes the pubsub output buffer limits.
+    /// reading once its backlog passes the `client-output-buffer-limit pubsub` limits.
     func deliver(_ message: Reply) {
         guard let context, !closing else { return }
         let before = outbound.readableBytes
@@ -124,11 +119,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             softLimitSince = 0
         } else {
             backlogBytes += outbound.readableBytes - before
+            let limit = core.config.clientOutputBufferLimits.pubsub
             let now = WallClock.monotonicNanoseconds()
-            if backlogBytes > ConnectionHandler.pubsubSoftLimitBytes && softLimitSince == 0 { softLimitSince = now }
-            if backlogBytes > ConnectionHandler.pubsubHardLimitBytes
-                || (softLimitSince > 0 && now - softLimitSince > ConnectionHandler.pubsubSoftLimitNanoseconds)
-            {
+            if limit.softBytes > 0 && backlogBytes > limit.softBytes && softLimitSince == 0 { softLimitSince = now }
+            let pastSoft = softLimitSince > 0 && now - softLimitSince > UInt64(limit.softSeconds) * 1_000_000_000
+            if (limit.hardBytes > 0 && backlogBytes > limit.hardBytes) || pastSoft {
                 core.logger.warning(
                     "Client id=\(session.id) addr=\(session.address) closed for overcoming of output buffer limits.")
                 closing = true
