@@ -28,3 +28,16 @@ const char *strata_malloc_version(void) {
     mallctl("version", &version, &size, NULL, 0);
     return version;
 }
+
+uint64_t strata_thread_net_allocated(void) {
+    static __thread uint64_t *allocated = NULL;
+    static __thread uint64_t *deallocated = NULL;
+    if (allocated == NULL || deallocated == NULL) {
+        size_t size = sizeof(uint64_t *);
+        if (mallctl("thread.allocatedp", &allocated, &size, NULL, 0) != 0) return 0;
+        size = sizeof(uint64_t *);
+        if (mallctl("thread.deallocatedp", &deallocated, &size, NULL, 0) != 0) return 0;
+        if (allocated == NULL || deallocated == NULL) return 0;
+    }
+    return *allocated - *deallocated;
+}

@@ -22,9 +22,9 @@ public struct CommandContext {
         self.now = now
     }
 
-    /// The engine clock in seconds, for access times.
+    /// The access clock now (tenths of a second), for access times.
     @inlinable
-    public var nowSeconds: UInt32 { Entry.clock(now: now) }
+    public var accessClockNow: UInt32 { Entry.clock(now: now) }
 
     /// The command name as Redis prints it in errors (lowercase).
     public var commandName: String { args[0].lowercased.string }

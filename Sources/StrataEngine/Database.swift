@@ -100,14 +100,24 @@ public struct Database: Sendable {
             removeEntry(key, shard: s)
             return (nil, true)
         }
-        if entry.accessSeconds != clock { shards[s].entries.values[index].accessSeconds = clock }
+        if entry.accessClock != clock { shards[s].entries.values[index].accessClock = clock }
         return (entry.value, false)
     }
 
-    /// Records an access for LRU/IDLETIME.
-    public mutating func touch(_ key: Bytes, seconds: UInt32) {
+    /// The live value of `key` for reading, replacing its access bits with
+    /// `update(old)` (LFU counters); deletes the key first if its deadline has passed.
+    public mutating func read(
+        _ key: Bytes, now: Int64, updatingAccess update: (UInt32) -> UInt32
+    ) -> (value: Value?, expired: Bool) {
         let s = shardIndex(for: key)
-        shards[s].entries[key]?.accessSeconds = seconds
+        guard let index = shards[s].entries.index(forKey: key) else { return (nil, false) }
+        let entry = shards[s].entries.values[index]
+        if entry.hasDeadline, let deadline = shards[s].deadlines[key], deadline <= now {
+            removeEntry(key, shard: s)
+            return (nil, true)
+        }
+        shards[s].entries.values[index].accessClock = update(entry.accessClock)
+        return (entry.value, false)
     }
 
     /// The deadline of `key`, if it has one. Does not apply expiry.
@@ -126,11 +136,11 @@ public struct Database: Sendable {
     ///
     /// - Returns: whether the key is new.
     @discardableResult
-    public mutating func set(_ key: Bytes, _ value: Value, keepDeadline: Bool = false, accessSeconds: UInt32) -> Bool {
+    public mutating func set(_ key: Bytes, _ value: Value, keepDeadline: Bool = false, accessClock: UInt32) -> Bool {
         let s = shardIndex(for: key)
         var hadDeadline = false
         let inserted = shards[s].entries.updateValue(
-            Entry(value: value, accessSeconds: accessSeconds), forKey: key)
+            Entry(value: value, accessClock: accessClock), forKey: key)
         if let previous = inserted {
             hadDeadline = previous.hasDeadline
         } else {

@@ -25,6 +25,14 @@ public struct EngineSettings: Sendable {
     public var setLimits = SetLimits()
     /// Compact-encoding limits of sorted sets.
     public var sortedSetLimits = SortedSetLimits()
+    /// `maxmemory-policy`.
+    public var evictionPolicy = EvictionPolicy.noEviction
+    /// `maxmemory-samples`: keys sampled per database for each eviction.
+    public var evictionSamples = 5
+    /// `lfu-log-factor`: how slowly LFU counters saturate.
+    public var lfuLogFactor = 10
+    /// `lfu-decay-time`: minutes for an LFU counter to lose one step (0: never).
+    public var lfuDecayMinutes = 1
 
     public init() {}
 }
@@ -53,6 +61,8 @@ public final class Engine {
     }
     /// Events recorded and not yet published; the server drains them after each command.
     public var pendingEvents: [KeyspaceEvent] = []
+    /// The best eviction candidates seen so far (Redis's eviction pool), lowest score first.
+    var evictionPool: [EvictionCandidate] = []
     /// Random source for RANDOMKEY and sampling; replaceable for tests.
     public var random = SystemRandomNumberGenerator()
 
@@ -76,7 +86,16 @@ public final class Engine {
     /// the access time.
     @inlinable
     public func read(_ key: Bytes, db: Int, now: Int64) -> Value? {
-        let (value, expired) = databases[db].read(key, now: now, clock: Entry.clock(now: now))
+        let (value, expired): (Value?, Bool)
+        if settings.evictionPolicy.usesLFU {
+            let (factor, decay) = (settings.lfuLogFactor, settings.lfuDecayMinutes)
+            let draw = Double.random(in: 0..<1, using: &random)
+            (value, expired) = databases[db].read(key, now: now) {
+                LFU.touched($0, now: now, logFactor: factor, decayMinutes: decay, random: draw)
+            }
+        } else {
+            (value, expired) = databases[db].read(key, now: now, clock: Entry.clock(now: now))
+        }
         if expired { noteExpired(key, db: db) }
         guard let value else {
             stats.keyspaceMisses += 1
@@ -91,7 +110,7 @@ public final class Engine {
     @inlinable
     public func store(_ key: Bytes, _ value: Value, db: Int, now: Int64, keepDeadline: Bool = false) {
         let created = databases[db].set(
-            key, value, keepDeadline: keepDeadline, accessSeconds: Entry.clock(now: now))
+            key, value, keepDeadline: keepDeadline, accessClock: accessBits(now: now))
         if created { notify(.newKey, "new", key: key, db: db) }
     }
 

@@ -117,18 +117,20 @@ extension Value: Equatable {
 public struct Entry: Sendable {
     /// The stored value.
     public var value: Value
-    /// Bit 31: the key has a deadline in its shard's table; bits 0–30: last access in
-    /// seconds since 2020-01-01 (for `OBJECT IDLETIME` and LRU).
+    /// Bit 31: the key has a deadline in its shard's table; bits 0–30: the access clock
+    /// at the last access, in tenths of a second, wrapping every 6.8 years (for `OBJECT
+    /// IDLETIME` and LRU; ten times finer than Redis's one-second LRU clock) — or the LFU
+    /// counter under an LFU policy.
     @usableFromInline var meta: UInt32
 
-    /// Seconds from the Unix epoch to the access clock's epoch.
-    public static let accessEpoch: Int64 = 1_577_836_800
+    /// Milliseconds per access-clock tick.
+    public static let clockTickMilliseconds: Int64 = 100
 
-    /// An entry for `value` accessed at `accessSeconds`.
+    /// An entry for `value` accessed at `accessClock`.
     @inlinable
-    public init(value: Value, hasDeadline: Bool = false, accessSeconds: UInt32) {
+    public init(value: Value, hasDeadline: Bool = false, accessClock: UInt32) {
         self.value = value
-        self.meta = (accessSeconds & 0x7FFF_FFFF) | (hasDeadline ? 0x8000_0000 : 0)
+        self.meta = (accessClock & 0x7FFF_FFFF) | (hasDeadline ? 0x8000_0000 : 0)
     }
 
     /// Whether the key has a deadline in its shard's `deadlines` table (saves a lookup).
@@ -140,7 +142,7 @@ public struct Entry: Sendable {
 
     /// Last access on the engine's access clock (see ``Entry/clock(now:)``).
     @inlinable
-    public var accessSeconds: UInt32 {
+    public var accessClock: UInt32 {
         get { meta & 0x7FFF_FFFF }
         set { meta = (meta & 0x8000_0000) | (newValue & 0x7FFF_FFFF) }
     }
@@ -148,6 +150,12 @@ public struct Entry: Sendable {
     /// The access clock for Unix time `now` in milliseconds.
     @inlinable
     public static func clock(now: Int64) -> UInt32 {
-        UInt32(truncatingIfNeeded: max(0, now / 1000 - accessEpoch)) & 0x7FFF_FFFF
+        UInt32(truncatingIfNeeded: max(0, now / clockTickMilliseconds)) & 0x7FFF_FFFF
+    }
+
+    /// Ticks from access clock `then` to `now`, across the clock's wrap.
+    @inlinable
+    public static func ticks(from then: UInt32, to now: UInt32) -> UInt32 {
+        (now &- then) & 0x7FFF_FFFF
     }
 }

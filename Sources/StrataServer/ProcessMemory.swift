@@ -13,6 +13,11 @@ public enum ProcessMemory {
         return bytes > 0 ? bytes : residentBytes()
     }
 
+    /// Bytes the calling thread has allocated minus what it freed (wraps; use differences).
+    public static func threadNetAllocated() -> UInt64 {
+        strata_thread_net_allocated()
+    }
+
     /// Resident set size in bytes.
     public static func residentBytes() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }

@@ -55,6 +55,7 @@ extension ServerCore {
 
     private func sampleStatistics() {
         stats.sample(now: WallClock.nowMilliseconds(), commands: engine.stats.commandsProcessed)
+        if config.maxMemory > 0 { memoryGauge.refresh() }
     }
 
     private func closeIdleClients() {

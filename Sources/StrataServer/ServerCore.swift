@@ -43,6 +43,8 @@ final class ServerCore {
     private var flushScheduled = false
     /// Highest `used_memory` seen.
     var peakMemory = 0
+    /// Memory in use, for `maxmemory`.
+    var memoryGauge = MemoryGauge()
     /// `used_memory` when the server started serving.
     var startupMemory = 0
 
@@ -140,6 +142,11 @@ final class ServerCore {
                     "ERR Can't execute '\(spec.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
                 ))
         }
+        if config.maxMemory > 0 && !performEvictions(now: now) && spec.flags.contains(.denyOOM) {
+            stats.errorReplies += 1
+            session.transaction?.aborted = true
+            return .reply(ServerCore.oomError)
+        }
         if session.transaction != nil && !ServerCore.transactionControl.contains(spec.name) {
             return .reply(queue(args, spec: spec, session: session))
         }
@@ -199,6 +206,7 @@ final class ServerCore {
         parserLimits.maxBulkLength = config.protoMaxBulkLen
         engine.settings = config.engineSettings
         engine.keyspaceEvents = KeyspaceEventTypes(flags: config.notifyKeyspaceEvents) ?? []
+        engine.clearEvictionPool()
         logger.logLevel = config.loggerLevel
     }
 }

@@ -14,7 +14,8 @@ struct PackedPairsModelTests {
         for _ in 0..<3000 {
             let n = Int.random(in: 0..<40, using: &rng)
             let field = Bytes(String(repeating: "f", count: n % 7 == 0 ? 130 + n : n))
-            let value = Bytes((0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            let value = Bytes(
+                (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) })
             let index = model.firstIndex { $0.0 == field }
             if Int.random(in: 0..<3, using: &rng) > 0 {
                 #expect(packed.set(field, value) == (index == nil))

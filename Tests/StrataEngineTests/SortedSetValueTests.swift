@@ -29,7 +29,9 @@ struct SortedSetValueModelTests {
             let score = Double(Int.random(in: -50...50, using: &rng)) / 4
             if step == 6000 { #expect(zset.count > 4095) }
             if Int.random(in: 0..<(growing ? 10 : 2), using: &rng) > 0 {
-                #expect(zset.set(member, score: score, limits: limits) == (model.scores.updateValue(score, forKey: member) == nil))
+                #expect(
+                    zset.set(member, score: score, limits: limits)
+                        == (model.scores.updateValue(score, forKey: member) == nil))
             } else {
                 #expect(zset.remove(member) == (model.scores.removeValue(forKey: member) != nil))
             }

@@ -194,7 +194,7 @@ struct StringCommandsTests {
 
     @Test func wrongType() {
         let h = Harness()
-        h.engine.databases[0].set(Bytes("n"), .integer(5), accessSeconds: 0)
+        h.engine.databases[0].set(Bytes("n"), .integer(5), accessClock: 0)
         #expect(h.run("APPEND", "n", "1") == .integer(2))
         #expect(h.run("GET", "n") == .b("51"))
     }

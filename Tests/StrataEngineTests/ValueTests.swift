@@ -20,12 +20,13 @@ struct ValueTests {
     }
 
     @Test func entryPacksTheDeadlineFlagWithTheAccessClock() {
-        var entry = Entry(value: .integer(1), accessSeconds: 12345)
-        #expect(!entry.hasDeadline && entry.accessSeconds == 12345)
+        var entry = Entry(value: .integer(1), accessClock: 12345)
+        #expect(!entry.hasDeadline && entry.accessClock == 12345)
         entry.hasDeadline = true
-        #expect(entry.hasDeadline && entry.accessSeconds == 12345)
-        entry.accessSeconds = 99
-        #expect(entry.hasDeadline && entry.accessSeconds == 99)
-        #expect(Entry.clock(now: (Entry.accessEpoch + 10) * 1000) == 10)
+        #expect(entry.hasDeadline && entry.accessClock == 12345)
+        entry.accessClock = 99
+        #expect(entry.hasDeadline && entry.accessClock == 99)
+        #expect(Entry.clock(now: 12_345) == 123)
+        #expect(Entry.ticks(from: 0x7FFF_FFFE, to: 3) == 5)  // across the wrap
     }
 }

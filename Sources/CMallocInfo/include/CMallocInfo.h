@@ -1,9 +1,14 @@
 #ifndef CMALLOCINFO_H
 #define CMALLOCINFO_H
 #include <stddef.h>
+#include <stdint.h>
 
 /// Bytes allocated by the application and not yet freed (jemalloc `stats.allocated`).
 size_t strata_malloc_allocated_bytes(void);
+
+/// Bytes the calling thread has allocated minus bytes it has freed, from jemalloc's
+/// per-thread counters: one memory read, cheap enough to call before every command.
+uint64_t strata_thread_net_allocated(void);
 /// Returns unused dirty pages of every arena to the system.
 void strata_malloc_trim(void);
 /// The allocator's version string.

@@ -102,10 +102,8 @@ public enum KeyCommands {
 
     static func touch(_ c: inout CommandContext) -> Reply {
         var found = 0
-        for key in c.args.dropFirst() where c.lookup(key) != nil {
-            c.engine.databases[c.db].touch(key, seconds: c.nowSeconds)
-            found += 1
-        }
+        // A read lookup: updates the access time, or the LFU counter.
+        for key in c.args.dropFirst() where c.read(key) != nil { found += 1 }
         return .integer(found)
     }
 
@@ -289,12 +287,25 @@ public enum KeyCommands {
         guard c.lookup(c.args[2]) != nil, let entry = c.engine.databases[c.db].rawEntry(c.args[2]) else {
             return .null
         }
-        let idle = Int(c.nowSeconds) - Int(entry.accessSeconds)
+        if c.engine.settings.evictionPolicy.usesLFU {
+            return .error(
+                "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+            )
+        }
+        let idle =
+            Int(Entry.ticks(from: entry.accessClock, to: c.accessClockNow)) * Int(Entry.clockTickMilliseconds) / 1000
         return .integer(max(0, idle))
     }
 
     static func objectFreq(_ c: inout CommandContext) -> Reply {
-        guard c.lookup(c.args[2]) != nil else { return .null }
+        guard c.lookup(c.args[2]) != nil, let entry = c.engine.databases[c.db].rawEntry(c.args[2]) else {
+            return .null
+        }
+        if c.engine.settings.evictionPolicy.usesLFU {
+            let counter = LFU.decayedCounter(
+                entry.accessClock, now: c.now, decayMinutes: c.engine.settings.lfuDecayMinutes)
+            return .integer(Int(counter))
+        }
         return .error(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
         )

@@ -239,12 +239,14 @@ public enum SortedSetCommands {
 
     static func countScores(_ c: inout CommandContext) -> Reply {
         guard let interval = ScoreInterval.parse(c.args[2], c.args[3]) else { return scoreRangeError }
-        return c.replyReading(c.args[1], .sortedSet) { zset in .integer(zset.map { interval.ranks(in: $0).count } ?? 0) }
+        return c.replyReading(c.args[1], .sortedSet) { zset in .integer(zset.map { interval.ranks(in: $0).count } ?? 0)
+        }
     }
 
     static func countLex(_ c: inout CommandContext) -> Reply {
         guard let interval = LexInterval.parse(c.args[2], c.args[3]) else { return lexRangeError }
-        return c.replyReading(c.args[1], .sortedSet) { zset in .integer(zset.map { interval.ranks(in: $0).count } ?? 0) }
+        return c.replyReading(c.args[1], .sortedSet) { zset in .integer(zset.map { interval.ranks(in: $0).count } ?? 0)
+        }
     }
 
     /// ZRANK and ZREVRANK, with 7.2's WITHSCORE.
@@ -314,7 +316,8 @@ public enum SortedSetCommands {
         let outcome = c.modifyCollection(key, .sortedSet, create: false) { zset -> [ScoredMember] in
             let taken = Swift.min(count, zset.count)
             let popped =
-                max ? Array(zset.members(inRanks: (zset.count - taken)..<zset.count).reversed())
+                max
+                ? Array(zset.members(inRanks: (zset.count - taken)..<zset.count).reversed())
                 : zset.members(inRanks: 0..<taken)
             for item in popped { zset.remove(item.member) }
             return popped
@@ -345,8 +348,9 @@ public enum SortedSetCommands {
     }
 
     /// ZMPOP/BZMPOP arguments after `numkeysIndex`: the keys, the end and the count.
-    static func parseMultiPop(_ c: CommandContext, numkeysIndex: Int) -> Result<(keys: [Bytes], max: Bool, count: Int), Reply>
-    {
+    static func parseMultiPop(_ c: CommandContext, numkeysIndex: Int) -> Result<
+        (keys: [Bytes], max: Bool, count: Int), Reply
+    > {
         let args = c.args
         guard let numkeys = c.integer(numkeysIndex), numkeys > 0 else {
             return .failure(.error("ERR numkeys should be greater than 0"))
@@ -385,7 +389,8 @@ public enum SortedSetCommands {
             case .success(nil): continue
             case .success(let popped?):
                 c.engine.stats.dirty += popped.count
-                return .success(.array([.bulk(key), .array(popped.map { .array([.bulk($0.member), .double($0.score)]) })]))
+                return .success(
+                    .array([.bulk(key), .array(popped.map { .array([.bulk($0.member), .double($0.score)]) })]))
             }
         }
         return .success(nil)
@@ -411,7 +416,8 @@ public enum SortedSetCommands {
         if args.count >= 3 {
             guard let n = c.integer(2) else { return Errors.notInteger }
             if n == Int.min {
-                return .error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+                return .error(
+                    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
             }
             count = n
             if args.count > 4 || (args.count == 4 && !args[3].equalsIgnoringCase("withscores")) { return Errors.syntax }

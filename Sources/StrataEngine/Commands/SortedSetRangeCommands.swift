@@ -141,7 +141,9 @@ public enum SortedSetRangeCommands {
         let bounds: Query.Bounds
         switch resolvedKind {
         case .rank:
-            guard let start = low.strictInteger, let end = high.strictInteger else { return .failure(Errors.notInteger) }
+            guard let start = low.strictInteger, let end = high.strictInteger else {
+                return .failure(Errors.notInteger)
+            }
             bounds = .rank(start, end)
         case .score:
             guard let interval = ScoreInterval.parse(low, high) else {

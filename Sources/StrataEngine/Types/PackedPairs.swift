@@ -49,7 +49,8 @@ struct PackedPairs: Sendable, Equatable {
     }
 
     /// Visits every pair in order as raw byte ranges until `body` returns false.
-    private func walk(_ body: (_ slot: Slot, _ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool) {
+    private func walk(_ body: (_ slot: Slot, _ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool)
+    {
         bytes.withUnsafeBufferPointer { buffer in
             let raw = UnsafeRawBufferPointer(buffer)
             var offset = 0

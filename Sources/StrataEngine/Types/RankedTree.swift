@@ -326,6 +326,8 @@ struct RankedTree: Sendable {
         let results = node.children.map { check($0, isRoot: false) }
         let depths = Set(results.map { $0.depth })
         let sum = node.items.count + node.children.reduce(0) { $0 + $1.total }
-        return (valid && depths.count == 1 && results.allSatisfy { $0.valid } && sum == node.total, 1 + (depths.first ?? 0))
+        return (
+            valid && depths.count == 1 && results.allSatisfy { $0.valid } && sum == node.total, 1 + (depths.first ?? 0)
+        )
     }
 }

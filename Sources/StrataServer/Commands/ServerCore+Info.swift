@@ -94,7 +94,8 @@ extension ServerCore {
                     ("used_memory_dataset", String(max(0, used - startupMemory))),
                     ("total_system_memory", String(total)),
                     ("total_system_memory_human", ProcessMemory.human(total)),
-                    ("maxmemory", "0"), ("maxmemory_human", "0B"), ("maxmemory_policy", "noeviction"),
+                    ("maxmemory", String(config.maxMemory)), ("maxmemory_human", ProcessMemory.human(config.maxMemory)),
+                    ("maxmemory_policy", config.maxMemoryPolicy.rawValue),
                     ("mem_fragmentation_ratio", String(format: "%.2f", used > 0 ? Double(rss) / Double(used) : 0)),
                     (
                         "mem_allocator",

@@ -114,7 +114,9 @@ extension ServerCore {
         let types = engine.keyspaceEvents
         for event in engine.takeEvents() {
             if types.contains(.keyspace) {
-                publish(channel: Bytes(Array("__keyspace@\(event.db)__:".utf8) + event.key.array), message: Bytes(event.name))
+                publish(
+                    channel: Bytes(Array("__keyspace@\(event.db)__:".utf8) + event.key.array),
+                    message: Bytes(event.name))
             }
             if types.contains(.keyevent) {
                 publish(channel: Bytes("__keyevent@\(event.db)__:\(event.name)"), message: event.key)

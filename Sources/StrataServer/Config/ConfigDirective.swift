@@ -48,6 +48,21 @@ public struct ConfigDirective: Sendable {
         memory("zset-max-listpack-value", 0...Int(Int64.max), \.zsetMaxListpackValue),
         int("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
         int("list-compress-depth", 0...Int(Int32.max), \.listCompressDepth),
+        memory("maxmemory", 0...Int(Int64.max), \.maxMemory),
+        ConfigDirective(
+            name: "maxmemory-policy", mutable: true, get: { $0.maxMemoryPolicy.rawValue },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                guard let policy = EvictionPolicy(rawValue: args[0].lowercased()) else {
+                    throw ConfigError.invalidValue(
+                        "argument(s) must be one of the following: "
+                            + EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                config.maxMemoryPolicy = policy
+            }),
+        int("maxmemory-samples", 1...Int(Int32.max), \.maxMemorySamples),
+        int("lfu-log-factor", 0...Int(Int32.max), \.lfuLogFactor),
+        int("lfu-decay-time", 0...Int(Int32.max), \.lfuDecayTime),
         ConfigDirective(
             name: "client-output-buffer-limit", mutable: true, get: { $0.clientOutputBufferLimits.text },
             set: { config, args in

@@ -40,7 +40,8 @@ public struct OutputBufferLimits: Sendable, Equatable {
                     softBytes: try ConfigValueParsing.memory(words[start + 2]),
                     softSeconds: try ConfigValueParsing.integer(words[start + 3], 0...Int(Int32.max)))
             } catch {
-                throw ConfigError.invalidValue("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+                throw ConfigError.invalidValue(
+                    "Error in hard, soft or soft_seconds setting in buffer limit configuration.")
             }
             switch words[start].lowercased() {
             case "normal": updated.normal = limit

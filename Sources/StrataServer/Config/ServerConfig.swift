@@ -50,6 +50,16 @@ public struct ServerConfig: Sendable {
     public var listMaxListpackSize = -2
     /// `list-compress-depth`: accepted and reported; lists are not compressed in memory.
     public var listCompressDepth = 0
+    /// `maxmemory`: bytes of data before eviction (or OOM errors) starts; 0 for no limit.
+    public var maxMemory = 0
+    /// `maxmemory-policy`: what to evict, default `noeviction`.
+    public var maxMemoryPolicy = EvictionPolicy.noEviction
+    /// `maxmemory-samples`: keys sampled per eviction round, default 5.
+    public var maxMemorySamples = 5
+    /// `lfu-log-factor`, default 10.
+    public var lfuLogFactor = 10
+    /// `lfu-decay-time` in minutes, default 1.
+    public var lfuDecayTime = 1
     /// `client-output-buffer-limit`: per-class limits on unread replies.
     public var clientOutputBufferLimits = OutputBufferLimits()
     /// `notify-keyspace-events`: the keyspace event classes published, canonical flags
@@ -72,6 +82,10 @@ public struct ServerConfig: Sendable {
         settings.setLimits.maxIntsetEntries = setMaxIntsetEntries
         settings.sortedSetLimits.maxListpackEntries = zsetMaxListpackEntries
         settings.sortedSetLimits.maxListpackValue = zsetMaxListpackValue
+        settings.evictionPolicy = maxMemoryPolicy
+        settings.evictionSamples = maxMemorySamples
+        settings.lfuLogFactor = lfuLogFactor
+        settings.lfuDecayMinutes = lfuDecayTime
         return settings
     }
 

@@ -1,0 +1,104 @@
+"""maxmemory with the real server: eviction keeps memory under the limit and announces
+`evicted` events; with noeviction writes get Redis's OOM error while reads still work;
+recently used keys survive an LRU eviction wave."""
+import time
+
+import pytest
+import redis
+
+
+def used_memory(r):
+    return int(r.info("memory")["used_memory"])
+
+
+def reset(r):
+    r.config_set("maxmemory", 0)
+    r.config_set("maxmemory-policy", "noeviction")
+    r.flushall()
+
+
+def test_noeviction_refuses_writes_with_redis_error(server, redis_server):
+    seen = []
+    for target in (server, redis_server):
+        r = target.client()
+        r.flushall()
+        r.config_set("maxmemory-policy", "noeviction")
+        r.config_set("maxmemory", used_memory(r) + 2 * 1024 * 1024)
+        pipe = r.pipeline(transaction=False)
+        for n in range(5000):
+            pipe.set(f"key:{n}", "x" * 1000)
+        results = pipe.execute(raise_on_error=False)
+        errors = [e for e in results if isinstance(e, Exception)]
+        assert errors, f"{target} accepted 5 MB over a 2 MB limit"
+        seen.append((type(errors[0]).__name__, str(errors[0])))
+        assert r.get("key:0") == b"x" * 1000
+        assert r.delete("key:0") == 1
+        reset(r)
+    assert seen[0] == seen[1]
+    assert seen[0][1] == "command not allowed when used memory > 'maxmemory'."  # redis-py strips "OOM "
+
+
+def test_allkeys_lru_keeps_memory_bounded_and_announces_evictions(server):
+    r = server.client()
+    r.flushall()
+    r.config_set("notify-keyspace-events", "Ee")
+    subscriber = server.client().pubsub()
+    subscriber.subscribe("__keyevent@0__:evicted")
+    subscriber.get_message(timeout=5)
+    limit = used_memory(r) + 20 * 1024 * 1024
+    r.config_set("maxmemory", limit)
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    r.set("keeper", "v")
+    pipe = r.pipeline(transaction=False)
+    for n in range(100_000):
+        pipe.set(f"key:{n}", "x" * 1000)
+        if n % 1000 == 999:
+            pipe.execute()
+            r.get("keeper")  # recently used: LRU must keep it
+    pipe.execute()
+    assert used_memory(r) < limit + 2 * 1024 * 1024
+    evicted = int(r.info("stats")["evicted_keys"])
+    assert evicted > 50_000
+    assert r.exists("keeper") == 1
+    assert r.exists("key:99999") == 1
+    announced = 0
+    deadline = time.time() + 10
+    while announced < 100 and time.time() < deadline:
+        message = subscriber.get_message(timeout=1)
+        if message and message["type"] == "message":
+            assert message["data"].startswith(b"key:")
+            announced += 1
+    assert announced == 100
+    r.config_set("notify-keyspace-events", "")
+    reset(r)
+
+
+def test_volatile_policy_without_volatile_keys_errors_like_noeviction(server):
+    r = server.client()
+    r.flushall()
+    r.config_set("maxmemory-policy", "volatile-lru")
+    r.config_set("maxmemory", used_memory(r) + 1024 * 1024)
+    with pytest.raises(redis.exceptions.OutOfMemoryError):
+        for n in range(5000):
+            r.set(f"persistent:{n}", "x" * 1000)
+    reset(r)
+
+
+def test_policy_config_matches_redis(server, redis_server):
+    for target in (server, redis_server):
+        r = target.client()
+        for policy in ["allkeys-lfu", "volatile-ttl", "noeviction"]:
+            r.config_set("maxmemory-policy", policy)
+            assert r.config_get("maxmemory-policy") == {"maxmemory-policy": policy}
+    ours, theirs = server.client(), redis_server.client()
+    with pytest.raises(redis.ResponseError) as mine:
+        ours.config_set("maxmemory-policy", "lru")
+    with pytest.raises(redis.ResponseError) as reference:
+        theirs.config_set("maxmemory-policy", "lru")
+    assert str(mine.value) == str(reference.value)
+    for r in (ours, theirs):
+        r.config_set("maxmemory", "100mb")
+    assert ours.config_get("maxmemory") == theirs.config_get("maxmemory")
+    assert ours.info("memory")["maxmemory_policy"] == "noeviction"
+    for r in (ours, theirs):
+        r.config_set("maxmemory", 0)
