@@ -3,23 +3,27 @@
 //! is uniquely referenced and mutates without a copy — creating it on demand and deleting
 //! the key when the collection ends up empty, as Redis does.
 
-/// How one collection type is kept in a `Value`.
-struct CollectionKind<T> {
+/// A collection type kept in one case of `Value`. Static requirements rather than stored
+/// closures, so the shared helpers below specialize and inline per type.
+protocol CollectionValue {
     /// The collection inside a value, or nil for another type.
-    let extract: (Value) -> T?
+    static func extract(_ value: Value) -> Self?
     /// A value holding the collection.
-    let wrap: (T) -> Value
+    var wrapped: Value { get }
     /// A new empty collection.
-    let empty: () -> T
-    /// Whether the collection is empty.
-    let isEmpty: (T) -> Bool
+    init()
+    /// Number of members.
+    var count: Int { get }
 }
+
+/// Names a collection type at call sites: `c.readCollection(key, .hash)`.
+struct CollectionKind<T: CollectionValue> {}
 
 extension CommandContext {
     /// The collection at `key` for reading: nil when missing, WRONGTYPE for another type.
     func readCollection<T>(_ key: Bytes, _ kind: CollectionKind<T>) -> Result<T?, Reply> {
         guard let value = read(key) else { return .success(nil) }
-        guard let collection = kind.extract(value) else { return .failure(Errors.wrongType) }
+        guard let collection = T.extract(value) else { return .failure(Errors.wrongType) }
         return .success(collection)
     }
 
@@ -33,14 +37,14 @@ extension CommandContext {
         var wrongType = false
         var emptied = false
         let (outcome, expired) = engine.databases[db].modify(key, now: now) { value -> R? in
-            guard var collection = kind.extract(value) else {
+            guard var collection = T.extract(value) else {
                 wrongType = true
                 return nil
             }
             value = .integer(0)  // release the table's reference so the collection is unique
             let result = body(&collection)
-            emptied = kind.isEmpty(collection)
-            value = kind.wrap(collection)
+            emptied = collection.count == 0
+            value = collection.wrapped
             return result
         }
         if expired { engine.noteExpired(key, db: db) }
@@ -53,9 +57,9 @@ extension CommandContext {
             return .success(outcome)
         }
         guard create else { return .success(nil) }
-        var collection = kind.empty()
+        var collection = T()
         let result = body(&collection)
-        if !kind.isEmpty(collection) { store(key, kind.wrap(collection)) }
+        if collection.count > 0 { store(key, collection.wrapped) }
         return .success(result)
     }
 }
@@ -94,28 +98,48 @@ extension CommandContext {
 
 extension CollectionKind where T == HashValue {
     /// Hashes.
-    static let hash = CollectionKind(
-        extract: { if case .hash(let h) = $0 { return h } else { return nil } }, wrap: { .hash($0) },
-        empty: { HashValue() }, isEmpty: { $0.count == 0 })
+    static var hash: Self { Self() }
 }
 
 extension CollectionKind where T == SetValue {
     /// Sets.
-    static let set = CollectionKind(
-        extract: { if case .set(let s) = $0 { return s } else { return nil } }, wrap: { .set($0) },
-        empty: { SetValue() }, isEmpty: { $0.count == 0 })
+    static var set: Self { Self() }
 }
 
 extension CollectionKind where T == ListValue {
     /// Lists.
-    static let list = CollectionKind(
-        extract: { if case .list(let l) = $0 { return l } else { return nil } }, wrap: { .list($0) },
-        empty: { ListValue() }, isEmpty: { $0.count == 0 })
+    static var list: Self { Self() }
 }
 
 extension CollectionKind where T == SortedSetValue {
     /// Sorted sets.
-    static let sortedSet = CollectionKind(
-        extract: { if case .sortedSet(let z) = $0 { return z } else { return nil } }, wrap: { .sortedSet($0) },
-        empty: { SortedSetValue() }, isEmpty: { $0.count == 0 })
+    static var sortedSet: Self { Self() }
+}
+
+extension HashValue: CollectionValue {
+    static func extract(_ value: Value) -> HashValue? {
+        if case .hash(let h) = value { return h } else { return nil }
+    }
+    var wrapped: Value { .hash(self) }
+}
+
+extension SetValue: CollectionValue {
+    static func extract(_ value: Value) -> SetValue? {
+        if case .set(let s) = value { return s } else { return nil }
+    }
+    var wrapped: Value { .set(self) }
+}
+
+extension ListValue: CollectionValue {
+    static func extract(_ value: Value) -> ListValue? {
+        if case .list(let l) = value { return l } else { return nil }
+    }
+    var wrapped: Value { .list(self) }
+}
+
+extension SortedSetValue: CollectionValue {
+    static func extract(_ value: Value) -> SortedSetValue? {
+        if case .sortedSet(let z) = value { return z } else { return nil }
+    }
+    var wrapped: Value { .sortedSet(self) }
 }
