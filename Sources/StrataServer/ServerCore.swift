@@ -54,7 +54,7 @@ final class ServerCore {
         self.eventLoop = eventLoop
         self.engine = Engine(databaseCount: config.databases)
         self.engine.settings = config.engineSettings
-        self.engine.keyspaceEvents = KeyspaceEventTypes(flags: config.notifyKeyspaceEvents) ?? []
+        self.engine.keyspaceEvents = config.notifyKeyspaceEvents
         self.parserLimits = RESPParserLimits(maxBulkLength: config.protoMaxBulkLen)
         let lazyFree = DispatchQueue(label: "strata.lazyfree", qos: .utility)
         self.engine.releaseInBackground = { dropped in
@@ -205,7 +205,7 @@ final class ServerCore {
     func configurationChanged() {
         parserLimits.maxBulkLength = config.protoMaxBulkLen
         engine.settings = config.engineSettings
-        engine.keyspaceEvents = KeyspaceEventTypes(flags: config.notifyKeyspaceEvents) ?? []
+        engine.keyspaceEvents = config.notifyKeyspaceEvents
         engine.clearEvictionPool()
         logger.logLevel = config.loggerLevel
     }

@@ -69,13 +69,13 @@ public struct ConfigDirective: Sendable {
                 try config.clientOutputBufferLimits.apply(args.flatMap { $0.split(separator: " ").map(String.init) })
             }),
         ConfigDirective(
-            name: "notify-keyspace-events", mutable: true, get: { $0.notifyKeyspaceEvents },
+            name: "notify-keyspace-events", mutable: true, get: { $0.notifyKeyspaceEvents.flags },
             set: { config, args in
                 guard args.count == 1 else { throw ConfigError.badDirective }
                 guard let types = KeyspaceEventTypes(flags: args[0]) else {
                     throw ConfigError.invalidValue("Invalid event class character. Use 'Ag$lshzxeKEtm'.")
                 }
-                config.notifyKeyspaceEvents = types.flags
+                config.notifyKeyspaceEvents = types
             }),
         memory("proto-max-bulk-len", 1024 * 1024...Int(Int64.max), \.protoMaxBulkLen),
         memory("client-query-buffer-limit", 1024 * 1024...Int(Int64.max), \.clientQueryBufferLimit),

@@ -62,9 +62,8 @@ public struct ServerConfig: Sendable {
     public var lfuDecayTime = 1
     /// `client-output-buffer-limit`: per-class limits on unread replies.
     public var clientOutputBufferLimits = OutputBufferLimits()
-    /// `notify-keyspace-events`: the keyspace event classes published, canonical flags
-    /// (`KEA`, `Ex`, ...); empty (none) by default.
-    public var notifyKeyspaceEvents = ""
+    /// `notify-keyspace-events`: the keyspace event classes published; none by default.
+    public var notifyKeyspaceEvents: KeyspaceEventTypes = []
     /// `daemonize`: Strata never forks; only `no` is accepted.
     public var daemonize = false
     /// The config file the server was started with, for `CONFIG REWRITE` and `INFO`.
