@@ -91,6 +91,7 @@ extension ServerCore {
     /// Delivers `message` to the channel's and matching patterns' subscribers.
     ///
     /// - Returns: the number of deliveries, as PUBLISH replies.
+    @discardableResult
     func publish(channel: Bytes, message: Bytes) -> Int {
         var receivers = 0
         for id in channelSubscribers[channel] ?? [] {
