@@ -66,6 +66,24 @@ public struct SortedSetValue: Sendable, Equatable {
         storage = .skiplist(index)
     }
 
+    /// A sorted set of `members`, where a member listed twice keeps its last score (for
+    /// loading data that may be damaged).
+    public init(deduplicating members: [ScoredMember], limits: SortedSetLimits) {
+        var position: [Bytes: Int] = [:]
+        position.reserveCapacity(members.count)
+        var unique: [ScoredMember] = []
+        unique.reserveCapacity(members.count)
+        for item in members {
+            if let index = position[item.member] {
+                unique[index] = item
+            } else {
+                position[item.member] = unique.count
+                unique.append(item)
+            }
+        }
+        self.init(unique, limits: limits)
+    }
+
     /// Number of members.
     public var count: Int {
         switch storage {

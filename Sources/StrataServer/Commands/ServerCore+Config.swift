@@ -2,6 +2,7 @@
 
 import Foundation
 import StrataEngine
+import StrataPersistence
 
 extension ServerCore {
     func configCommand(_ spec: CommandSpec, args: [Bytes]) -> Reply {

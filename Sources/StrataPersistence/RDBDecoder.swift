@@ -1,0 +1,246 @@
+//! Reads an RDB record stream (Redis 2.6 through 7.2's encodings of strings, lists, sets,
+//! hashes and sorted sets, including LZF strings, ziplists, listpacks, intsets, zipmaps
+//! and quicklists) into engine values, one record at a time. Streams and modules are
+//! refused with an error naming the type.
+
+import StrataEngine
+
+/// One record of an RDB stream.
+public enum RDBRecord: Equatable {
+    /// An auxiliary field (`redis-ver`, `ctime`, ...).
+    case aux(key: Bytes, value: Bytes)
+    /// Following keys belong to this database.
+    case selectDB(Int)
+    /// The database's key and deadline counts, as a sizing hint.
+    case resizeDB(keys: Int, expires: Int)
+    /// A key, its value and its deadline (Unix ms).
+    case entry(key: Bytes, value: Value, deadline: Int64?)
+    /// A function library (Redis 7 functions): skipped by Strata.
+    case function
+    /// The end; `checksumMatches` is nil when the file carries no checksum.
+    case end(checksumMatches: Bool?)
+}
+
+/// Parses the records of an RDB stream.
+final class RDBDecoder {
+    private let stream: RDBStream
+    private let settings: EngineSettings
+    /// The RDB version from the header.
+    private(set) var version = 0
+
+    init(stream: RDBStream, settings: EngineSettings) {
+        self.stream = stream
+        self.settings = settings
+    }
+
+    /// Offset of the next byte in the RDB stream.
+    var offset: Int { stream.offset }
+
+    /// Reads and checks the `REDIS0010` header.
+    func header() throws {
+        let magic = try stream.withBytes(9) { Array($0) }
+        guard magic.starts(with: Array("REDIS".utf8)), let v = Int(String(decoding: magic[5...], as: UTF8.self)) else {
+            throw RDBError(offset: 0, reason: "not an RDB file (no REDIS header)")
+        }
+        guard v >= 1 && v <= RDB.newestReadableVersion else {
+            throw RDBError(offset: 5, reason: "RDB version \(v) is not supported (newest readable: 11)")
+        }
+        version = v
+    }
+
+    /// The next record.
+    func next() throws -> RDBRecord {
+        var deadline: Int64?
+        while true {
+            let start = stream.offset
+            let type = try stream.byte()
+            switch type {
+            case RDB.opAux:
+                return .aux(key: try string(), value: try string())
+            case RDB.opSelectDB:
+                return .selectDB(try length())
+            case RDB.opResizeDB:
+                return .resizeDB(keys: try length(), expires: try length())
+            case RDB.opExpireTimeMs:
+                deadline = try stream.littleEndian(Int64.self)
+            case RDB.opExpireTime:
+                deadline = Int64(try stream.littleEndian(Int32.self)) * 1000
+            case RDB.opFreq:
+                _ = try stream.byte()
+            case RDB.opIdle:
+                _ = try length()
+            case RDB.opFunction2:
+                _ = try string()
+                return .function
+            case RDB.opEOF:
+                guard version >= 5 else { return .end(checksumMatches: nil) }
+                let computed = stream.checksumOfConsumed()
+                let stored = try stream.littleEndian(UInt64.self)
+                return .end(checksumMatches: stored == 0 ? nil : stored == computed)
+            case RDB.opModuleAux, RDB.opFunctionPreGA:
+                throw RDBError(offset: start, reason: "module data (opcode \(type)) is not supported")
+            default:
+                let key = try string()
+                let value = try self.value(type: type, at: start)
+                return .entry(key: key, value: value, deadline: deadline)
+            }
+        }
+    }
+
+    // MARK: Primitives
+
+    /// A length; `encoded` is set for the special string encodings (0b11 prefix).
+    private func lengthOrEncoding() throws -> (value: Int, encoded: Bool) {
+        let first = try stream.byte()
+        switch first >> 6 {
+        case 0: return (Int(first & 0x3F), false)
+        case 1: return ((Int(first & 0x3F) << 8) | Int(try stream.byte()), false)
+        case 3: return (Int(first & 0x3F), true)
+        default:
+            if first == 0x80 { return (Int(try stream.bigEndian(UInt32.self)), false) }
+            if first == 0x81 {
+                let n = try stream.bigEndian(UInt64.self)
+                guard n <= UInt64(Int.max) else { throw stream.error("length overflows") }
+                return (Int(n), false)
+            }
+            throw stream.error("bad length byte 0x\(String(first, radix: 16))")
+        }
+    }
+
+    func length() throws -> Int {
+        let (n, encoded) = try lengthOrEncoding()
+        guard !encoded else { throw stream.error("a string encoding where a length was expected") }
+        return n
+    }
+
+    /// A string in any of its encodings.
+    func string() throws -> Bytes {
+        let (n, encoded) = try lengthOrEncoding()
+        if !encoded { return try stream.withBytes(n) { Bytes($0) } }
+        switch UInt8(n) {
+        case RDB.encodingInt8: return Bytes(Int(Int8(bitPattern: try stream.byte())))
+        case RDB.encodingInt16: return Bytes(Int(try stream.littleEndian(Int16.self)))
+        case RDB.encodingInt32: return Bytes(Int(try stream.littleEndian(Int32.self)))
+        case RDB.encodingLZF:
+            let compressed = try length()
+            let expected = try length()
+            guard expected <= 1 << 32 else { throw stream.error("LZF string of \(expected) bytes") }
+            return try stream.withBytes(compressed) { raw in
+                guard let bytes = LZF.decompress(raw, expected: expected) else {
+                    throw stream.error("damaged LZF-compressed string")
+                }
+                return Bytes(bytes)
+            }
+        default:
+            throw stream.error("unknown string encoding \(n)")
+        }
+    }
+
+    /// A string-encoded double (`ZSET` version 1 scores).
+    private func textDouble() throws -> Double {
+        let n = try stream.byte()
+        switch n {
+        case 253: return .nan
+        case 254: return .infinity
+        case 255: return -.infinity
+        default:
+            let text = try stream.withBytes(Int(n)) { String(decoding: $0, as: UTF8.self) }
+            guard let value = Double(text) else { throw stream.error("bad score \(text)") }
+            return value
+        }
+    }
+
+    /// Decodes a compact blob (read as a string), reporting damage at `offset`.
+    private func blob(_ decode: (UnsafeRawBufferPointer) throws -> [Bytes]) throws -> [Bytes] {
+        let at = stream.offset
+        let bytes = try string()
+        do {
+            return try bytes.withUnsafeBytes(decode)
+        } catch let damage as CompactEncodings.Damaged {
+            throw RDBError(offset: at, reason: damage.reason)
+        }
+    }
+
+    // MARK: Values
+
+    private func value(type: UInt8, at start: Int) throws -> Value {
+        switch type {
+        case RDB.typeString:
+            return .fromString(try string())
+        case RDB.typeList:
+            let n = try length()
+            var elements: [Bytes] = []
+            elements.reserveCapacity(Swift.min(n, 1 << 20))
+            for _ in 0..<n { elements.append(try string()) }
+            return .list(ListValue(elements))
+        case RDB.typeListZiplist:
+            return .list(ListValue(try blob(CompactEncodings.ziplist)))
+        case RDB.typeListQuicklist, RDB.typeListQuicklist2:
+            let nodes = try length()
+            var elements: [Bytes] = []
+            for _ in 0..<nodes {
+                if type == RDB.typeListQuicklist {
+                    elements += try blob(CompactEncodings.ziplist)
+                } else {
+                    let container = try length()
+                    if container == 1 {
+                        elements.append(try string())  // a plain node: one large element
+                    } else {
+                        elements += try blob(CompactEncodings.listpack)
+                    }
+                }
+            }
+            return .list(ListValue(elements))
+        case RDB.typeSet:
+            let n = try length()
+            var set = SetValue()
+            for _ in 0..<n { set.insert(try string(), limits: settings.setLimits) }
+            return .set(set)
+        case RDB.typeSetIntset:
+            return .set(SetValue(try blob(CompactEncodings.intset), limits: settings.setLimits))
+        case RDB.typeSetListpack:
+            return .set(SetValue(try blob(CompactEncodings.listpack), limits: settings.setLimits))
+        case RDB.typeHash:
+            let n = try length()
+            var hash = HashValue()
+            for _ in 0..<n { hash.set(try string(), try string(), limits: settings.hashLimits) }
+            return .hash(hash)
+        case RDB.typeHashZiplist, RDB.typeHashListpack, RDB.typeHashZipmap:
+            let decode = [RDB.typeHashZiplist: CompactEncodings.ziplist, RDB.typeHashListpack: CompactEncodings.listpack][
+                type] ?? CompactEncodings.zipmap
+            let flat = try blob(decode)
+            guard flat.count % 2 == 0 else { throw RDBError(offset: start, reason: "hash blob with an odd entry count") }
+            var hash = HashValue()
+            for i in stride(from: 0, to: flat.count, by: 2) { hash.set(flat[i], flat[i + 1], limits: settings.hashLimits) }
+            return .hash(hash)
+        case RDB.typeZSet, RDB.typeZSet2:
+            let n = try length()
+            var members: [ScoredMember] = []
+            members.reserveCapacity(Swift.min(n, 1 << 20))
+            for _ in 0..<n {
+                let member = try string()
+                let score = type == RDB.typeZSet2 ? Double(bitPattern: try stream.littleEndian(UInt64.self)) : try textDouble()
+                guard !score.isNaN else { throw RDBError(offset: start, reason: "sorted set score is NaN") }
+                members.append(ScoredMember(score: score, member: member))
+            }
+            return .sortedSet(SortedSetValue(deduplicating: members, limits: settings.sortedSetLimits))
+        case RDB.typeZSetZiplist, RDB.typeZSetListpack:
+            let flat = try blob(type == RDB.typeZSetZiplist ? CompactEncodings.ziplist : CompactEncodings.listpack)
+            guard flat.count % 2 == 0 else { throw RDBError(offset: start, reason: "zset blob with an odd entry count") }
+            var members: [ScoredMember] = []
+            for i in stride(from: 0, to: flat.count, by: 2) {
+                guard let score = flat[i + 1].strictDouble ?? Double(flat[i + 1].string) else {
+                    throw RDBError(offset: start, reason: "bad score in a zset blob")
+                }
+                members.append(ScoredMember(score: score, member: flat[i]))
+            }
+            return .sortedSet(SortedSetValue(deduplicating: members, limits: settings.sortedSetLimits))
+        case RDB.typeStreamListpacks, RDB.typeStreamListpacks2, RDB.typeStreamListpacks3:
+            throw RDBError(offset: start, reason: "streams (RDB type \(type)) are not supported yet")
+        case RDB.typeModule, RDB.typeModule2:
+            throw RDBError(offset: start, reason: "module values (RDB type \(type)) are not supported")
+        default:
+            throw RDBError(offset: start, reason: "unknown RDB type \(type)")
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Reads a snapshot — a Strata `dump.sdb` (LZ4 or gzip frames) or a plain RDB file such as
+//! Redis's `dump.rdb` — streaming: one frame (or a 1 MiB window of a plain file) is in
+//! memory at a time besides the data being loaded. Keys whose deadline has passed are
+//! dropped. A damaged file is an error naming the file and the offset; with `salvage` the
+//! reader skips damaged chunks, keeps the rest, and reports what it skipped.
+
+import StrataEngine
+
+/// What reading a snapshot found.
+public struct SnapshotReport: Sendable {
+    /// A chunk skipped in salvage mode.
+    public struct Skipped: Sendable, Equatable {
+        public var fileOffset: Int
+        public var fileBytes: Int
+        public var reason: String
+    }
+
+    /// How the file is laid out.
+    public var layout = SnapshotLayout.plain
+    /// The RDB version of the stream.
+    public var rdbVersion = 0
+    /// Keys loaded.
+    public var keys = 0
+    /// Keys left out because their deadline had passed.
+    public var expiredKeys = 0
+    /// Whether the RDB checksum matched (nil: the file carries none).
+    public var checksumMatches: Bool?
+    /// The index frame, when the file has one.
+    public var index: SnapshotIndex?
+    /// AUX fields of the stream.
+    public var aux: [String: String] = [:]
+    /// Chunks skipped (salvage mode only).
+    public var skipped: [Skipped] = []
+}
+
+/// Reads snapshot files.
+public enum SnapshotReader {
+    /// Reads the snapshot at `path`, calling `body` for every live key.
+    ///
+    /// - Parameters:
+    ///   - now: Unix ms; keys whose deadline is not after it are dropped.
+    ///   - salvage: skip damaged chunks instead of failing.
+    ///   - body: receives database index, key, value and deadline.
+    public static func read(
+        path: String, settings: EngineSettings, now: Int64, salvage: Bool = false,
+        _ body: (_ db: Int, _ key: Bytes, _ value: Value, _ deadline: Int64?) throws -> Void
+    ) throws -> SnapshotReport {
+        let frames = try SnapshotFrameReader(path: path)
+        var report = SnapshotReport()
+        report.layout = frames.layout
+        var chunkStart = 0
+        var sawEnd = false
+        let stream = RDBStream {
+            if frames.layout == .plain { return try frames.nextPlainPiece() }
+            while let frame = try frames.nextFrame(salvage: salvage) {
+                switch frame {
+                case .chunk(let bytes, let fileOffset, _):
+                    chunkStart = fileOffset
+                    return bytes
+                case .index(let index):
+                    report.index = index
+                case .damaged(let fileOffset, let fileBytes, let reason):
+                    report.skipped.append(.init(fileOffset: fileOffset, fileBytes: fileBytes, reason: reason))
+                }
+            }
+            return nil
+        }
+        let decoder = RDBDecoder(stream: stream, settings: settings)
+        var db = 0
+        do {
+            try decoder.header()
+            report.rdbVersion = decoder.version
+            while !sawEnd {
+                switch try decoder.next() {
+                case .aux(let key, let value): report.aux[key.string] = value.string
+                case .selectDB(let index): db = index
+                case .resizeDB, .function: break
+                case .entry(let key, let value, let deadline):
+                    if let deadline, deadline <= now {
+                        report.expiredKeys += 1
+                        continue
+                    }
+                    try body(db, key, value, deadline)
+                    report.keys += 1
+                case .end(let matches):
+                    report.checksumMatches = matches
+                    sawEnd = true
+                }
+            }
+            // Read on to the index frame that follows the last chunk.
+            if frames.layout != .plain { _ = try stream.atEnd() }
+        } catch let error as RDBError {
+            let fileOffset = frames.layout == .plain ? error.offset : chunkStart
+            throw SnapshotFileError(path: path, offset: fileOffset, reason: error.description)
+        }
+        if report.checksumMatches == false && !salvage {
+            throw SnapshotFileError(path: path, offset: decoder.offset, reason: "RDB checksum mismatch")
+        }
+        return report
+    }
+
+    /// Reads the snapshot at `path` into `databaseCount` databases.
+    public static func load(
+        path: String, databaseCount: Int, settings: EngineSettings, now: Int64, salvage: Bool = false
+    ) throws -> (databases: [Database], report: SnapshotReport) {
+        var databases = Array(repeating: Database(), count: databaseCount)
+        let report = try read(path: path, settings: settings, now: now, salvage: salvage) { db, key, value, deadline in
+            guard db >= 0 && db < databaseCount else {
+                throw SnapshotFileError(
+                    path: path, offset: 0, reason: "key in database \(db), but only \(databaseCount) are configured")
+            }
+            databases[db].set(key, value, accessClock: Entry.clock(now: now))
+            if let deadline { databases[db].setDeadline(key, deadline) }
+        }
+        return (databases, report)
+    }
+}
