@@ -26,4 +26,12 @@ public struct Shard: Sendable {
             deadlines = Dictionary(minimumCapacity: deadlines.count).merging(deadlines) { a, _ in a }
         }
     }
+
+    /// Whether this shard and `other` still share their tables (neither was written since
+    /// one was copied from the other). Compares the tables' storage references.
+    public func sharesStorage(with other: Shard) -> Bool {
+        guard MemoryLayout<[Bytes: Entry]>.size == MemoryLayout<UnsafeRawPointer>.size else { return false }
+        return unsafeBitCast(entries, to: UnsafeRawPointer.self)
+            == unsafeBitCast(other.entries, to: UnsafeRawPointer.self)
+    }
 }

@@ -21,10 +21,11 @@ public struct CRC64: Sendable {
         }
         var tables = [first]
         for k in 1..<8 {
-            tables.append((0..<256).map { i in
-                let previous = tables[k - 1][i]
-                return first[Int(previous & 0xFF)] ^ (previous >> 8)
-            })
+            tables.append(
+                (0..<256).map { i in
+                    let previous = tables[k - 1][i]
+                    return first[Int(previous & 0xFF)] ^ (previous >> 8)
+                })
         }
         return tables
     }()

@@ -206,12 +206,17 @@ final class RDBDecoder {
             for _ in 0..<n { hash.set(try string(), try string(), limits: settings.hashLimits) }
             return .hash(hash)
         case RDB.typeHashZiplist, RDB.typeHashListpack, RDB.typeHashZipmap:
-            let decode = [RDB.typeHashZiplist: CompactEncodings.ziplist, RDB.typeHashListpack: CompactEncodings.listpack][
-                type] ?? CompactEncodings.zipmap
+            let decode =
+                [RDB.typeHashZiplist: CompactEncodings.ziplist, RDB.typeHashListpack: CompactEncodings.listpack][
+                    type] ?? CompactEncodings.zipmap
             let flat = try blob(decode)
-            guard flat.count % 2 == 0 else { throw RDBError(offset: start, reason: "hash blob with an odd entry count") }
+            guard flat.count % 2 == 0 else {
+                throw RDBError(offset: start, reason: "hash blob with an odd entry count")
+            }
             var hash = HashValue()
-            for i in stride(from: 0, to: flat.count, by: 2) { hash.set(flat[i], flat[i + 1], limits: settings.hashLimits) }
+            for i in stride(from: 0, to: flat.count, by: 2) {
+                hash.set(flat[i], flat[i + 1], limits: settings.hashLimits)
+            }
             return .hash(hash)
         case RDB.typeZSet, RDB.typeZSet2:
             let n = try length()
@@ -219,14 +224,17 @@ final class RDBDecoder {
             members.reserveCapacity(Swift.min(n, 1 << 20))
             for _ in 0..<n {
                 let member = try string()
-                let score = type == RDB.typeZSet2 ? Double(bitPattern: try stream.littleEndian(UInt64.self)) : try textDouble()
+                let score =
+                    type == RDB.typeZSet2 ? Double(bitPattern: try stream.littleEndian(UInt64.self)) : try textDouble()
                 guard !score.isNaN else { throw RDBError(offset: start, reason: "sorted set score is NaN") }
                 members.append(ScoredMember(score: score, member: member))
             }
             return .sortedSet(SortedSetValue(deduplicating: members, limits: settings.sortedSetLimits))
         case RDB.typeZSetZiplist, RDB.typeZSetListpack:
             let flat = try blob(type == RDB.typeZSetZiplist ? CompactEncodings.ziplist : CompactEncodings.listpack)
-            guard flat.count % 2 == 0 else { throw RDBError(offset: start, reason: "zset blob with an odd entry count") }
+            guard flat.count % 2 == 0 else {
+                throw RDBError(offset: start, reason: "zset blob with an odd entry count")
+            }
             var members: [ScoredMember] = []
             for i in stride(from: 0, to: flat.count, by: 2) {
                 guard let score = flat[i + 1].strictDouble ?? Double(flat[i + 1].string) else {

@@ -77,7 +77,9 @@ final class RDBStream {
         guard count >= 0 else { throw error("negative length") }
         if position + count <= piece.count {
             defer { position += count }
-            return try piece.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[position..<(position + count)])) }
+            return try piece.withUnsafeBytes {
+                try body(UnsafeRawBufferPointer(rebasing: $0[position..<(position + count)]))
+            }
         }
         var gathered: [UInt8] = []
         gathered.reserveCapacity(Swift.min(count, 1 << 20))

@@ -188,7 +188,8 @@ final class SnapshotFrameReader {
             }
             let magic = u32(at: 0)
             if layout == .lz4 && (magic == SnapshotFrames.lz4Magic || magic & 0xFFFF_FFF0 == 0x184D_2A50) { return }
-            if layout == .gzip && window[position] == 0x1F && window[position + 1] == 0x8B && window[position + 2] == 8 {
+            if layout == .gzip && window[position] == 0x1F && window[position + 1] == 0x8B && window[position + 2] == 8
+            {
                 return
             }
             position += 1
@@ -250,7 +251,8 @@ final class SnapshotFrameReader {
         guard window.count - position >= 10, window[position] == 0x1F, window[position + 1] == 0x8B,
             window[position + 2] == 8
         else {
-            throw SnapshotFileError(path: path, offset: start, reason: "no gzip member here (damaged or not a snapshot)")
+            throw SnapshotFileError(
+                path: path, offset: start, reason: "no gzip member here (damaged or not a snapshot)")
         }
         let flags = window[position + 3]
         var header = 10
@@ -286,7 +288,8 @@ final class SnapshotFrameReader {
         position += header
         let bytes = try inflateRaw(from: start)
         let trailer = try take(8)
-        let expectedCRC = UInt32(trailer[0]) | UInt32(trailer[1]) << 8 | UInt32(trailer[2]) << 16 | UInt32(trailer[3]) << 24
+        let expectedCRC =
+            UInt32(trailer[0]) | UInt32(trailer[1]) << 8 | UInt32(trailer[2]) << 16 | UInt32(trailer[3]) << 24
         let actualCRC = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
         guard expectedCRC == actualCRC else {
             throw SnapshotFileError(path: path, offset: start, reason: "damaged chunk (gzip CRC mismatch)")

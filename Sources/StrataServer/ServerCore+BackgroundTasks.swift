@@ -56,6 +56,7 @@ extension ServerCore {
     private func sampleStatistics() {
         stats.sample(now: WallClock.nowMilliseconds(), commands: engine.stats.commandsProcessed)
         if config.maxMemory > 0 { memoryGauge.refresh() }
+        checkSavePoints()
     }
 
     private func closeIdleClients() {

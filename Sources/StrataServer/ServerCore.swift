@@ -45,6 +45,8 @@ final class ServerCore {
     var peakMemory = 0
     /// Memory in use, for `maxmemory`.
     var memoryGauge = MemoryGauge()
+    /// Snapshot state.
+    var persistence = PersistenceState()
     /// `used_memory` when the server started serving.
     var startupMemory = 0
 
@@ -141,6 +143,15 @@ final class ServerCore {
                 .error(
                     "ERR Can't execute '\(spec.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
                 ))
+        }
+        if persistence.loading && !spec.flags.contains(.loading) {
+            stats.errorReplies += 1
+            return .reply(ServerCore.loadingError)
+        }
+        if writesDeniedByDiskError && (spec.flags.contains(.write) || spec.name == "ping") {
+            stats.errorReplies += 1
+            session.transaction?.aborted = true
+            return .reply(ServerCore.misconfError)
         }
         if config.maxMemory > 0 && !performEvictions(now: now) && spec.flags.contains(.denyOOM) {
             stats.errorReplies += 1

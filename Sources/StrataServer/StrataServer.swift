@@ -78,10 +78,15 @@ public final class StrataServer: @unchecked Sendable {
             }
         }
         core.boundPort = port
+        let logger = self.logger
         try group.next().submit {
             core.startupMemory = ProcessMemory.allocatedBytes()
             core.shutdownRequested = { [weak self] in self?.beginShutdown() }
             core.startBackgroundTasks()
+            core.beginLoading { message in
+                logger.critical("\(message)")
+                exit(1)
+            }
         }.wait()
         logger.notice("Ready to accept connections tcp on port \(port)")
     }
@@ -92,9 +97,13 @@ public final class StrataServer: @unchecked Sendable {
         try group.syncShutdownGracefully()
     }
 
-    /// Starts a graceful shutdown from any thread (signal handlers).
+    /// Starts a graceful shutdown from any thread (signal handlers): saves first when
+    /// save points are configured, and keeps running if that save fails (as Redis).
     public func requestShutdown() {
-        core.eventLoop.execute { self.beginShutdown() }
+        core.eventLoop.execute {
+            guard self.core.prepareShutdown() else { return }
+            self.beginShutdown()
+        }
     }
 
     private var shuttingDown = false

@@ -33,15 +33,22 @@ func sampleDatabases(now: Int64) -> [Database] {
     databases[0].set(Bytes("negative"), .integer(-9_223_372_036_854_775_807), accessClock: clock)
     databases[0].set(Bytes([0, 255, 10, 13]), .string(Bytes([1, 2, 0, 3])), accessClock: clock)
     databases[0].set(Bytes("list"), .list(ListValue((0..<1000).map { Bytes("e\($0)") })), accessClock: clock)
-    databases[0].set(Bytes("intset"), .set(SetValue((0..<100).map { Bytes($0 * 3) }, limits: settings.setLimits)), accessClock: clock)
-    databases[0].set(Bytes("set"), .set(SetValue((0..<2000).map { Bytes("m\($0)") }, limits: settings.setLimits)), accessClock: clock)
+    databases[0].set(
+        Bytes("intset"), .set(SetValue((0..<100).map { Bytes($0 * 3) }, limits: settings.setLimits)), accessClock: clock
+    )
+    databases[0].set(
+        Bytes("set"), .set(SetValue((0..<2000).map { Bytes("m\($0)") }, limits: settings.setLimits)), accessClock: clock
+    )
     var hash = HashValue()
     for n in 0..<300 { hash.set(Bytes("f\(n)"), Bytes("v\(n)"), limits: settings.hashLimits) }
     databases[0].set(Bytes("hash"), .hash(hash), accessClock: clock)
-    let members = (0..<500).map { ScoredMember(score: Double($0) / 3, member: Bytes("z\($0)")) } + [
-        ScoredMember(score: .infinity, member: Bytes("top")), ScoredMember(score: -.infinity, member: Bytes("bottom")),
-    ]
-    databases[0].set(Bytes("zset"), .sortedSet(SortedSetValue(members, limits: settings.sortedSetLimits)), accessClock: clock)
+    let members =
+        (0..<500).map { ScoredMember(score: Double($0) / 3, member: Bytes("z\($0)")) } + [
+            ScoredMember(score: .infinity, member: Bytes("top")),
+            ScoredMember(score: -.infinity, member: Bytes("bottom")),
+        ]
+    databases[0].set(
+        Bytes("zset"), .sortedSet(SortedSetValue(members, limits: settings.sortedSetLimits)), accessClock: clock)
     databases[3].set(Bytes("session"), .string(Bytes("alive")), accessClock: clock)
     databases[3].setDeadline(Bytes("session"), now + 60_000)
     databases[3].set(Bytes("gone"), .string(Bytes("dead")), accessClock: clock)
@@ -90,7 +97,8 @@ struct SnapshotTests {
             original, to: path, tempPath: directory.file("temp.sdb"), options: options, now: now)
         #expect(summary.keys == 16 + 10 + 1)  // "gone" has expired
         #expect(summary.chunks >= 5)
-        let (loaded, report) = try SnapshotReader.load(path: path, databaseCount: 16, settings: EngineSettings(), now: now)
+        let (loaded, report) = try SnapshotReader.load(
+            path: path, databaseCount: 16, settings: EngineSettings(), now: now)
         #expect(report.checksumMatches == true)
         #expect(report.keys == summary.keys)
         #expect(report.index?.chunks.count == (codec == .none ? nil : summary.chunks))
@@ -114,7 +122,9 @@ struct SnapshotTests {
             databases[0].set(Bytes("key:\(n)"), .string(Bytes("value \(n) of some length")), accessClock: 0)
         }
         _ = try SnapshotWriter.write(databases, to: path, tempPath: path + ".tmp", options: options, now: now)
-        guard let index = try SnapshotReader.read(path: path, settings: EngineSettings(), now: now, { _, _, _, _ in }).index
+        guard
+            let index = try SnapshotReader.read(path: path, settings: EngineSettings(), now: now, { _, _, _, _ in })
+                .index
         else {
             Issue.record("no index")
             return

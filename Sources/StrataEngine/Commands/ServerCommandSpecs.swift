@@ -191,5 +191,17 @@ public enum ServerCommandSpecs {
             summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
             synopsis: "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", categories: ["admin", "slow", "dangerous"],
             handler: .server),
+        CommandSpec(
+            "save", arity: 1, flags: [.admin, .noscript, .noMulti], group: "server",
+            summary: "Synchronously saves the database(s) to disk.", categories: ["admin", "slow", "dangerous"],
+            handler: .server),
+        CommandSpec(
+            "bgsave", arity: -1, flags: [.admin, .noscript], group: "server",
+            summary: "Asynchronously saves the database(s) to disk.", synopsis: "[SCHEDULE]",
+            categories: ["admin", "slow", "dangerous"], handler: .server),
+        CommandSpec(
+            "lastsave", arity: 1, flags: [.loading, .stale, .fast], group: "server",
+            summary: "Returns the Unix timestamp of the last successful save to disk.",
+            categories: ["admin", "fast", "dangerous"], handler: .server),
     ]
 }

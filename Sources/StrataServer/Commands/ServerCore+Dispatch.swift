@@ -40,6 +40,8 @@ extension ServerCore {
             return .reply(.array([.text(String(micros / 1_000_000)), .text(String(micros % 1_000_000))]))
         case "shutdown":
             return shutdown(args)
+        case "save", "bgsave", "lastsave":
+            return .reply(persistenceCommand(spec, args: args))
         case "role":
             return .reply(.array([.text("master"), .integer(0), .array([])]))
         case "info":
@@ -149,16 +151,36 @@ extension ServerCore {
     }
 
     func shutdown(_ args: [Bytes]) -> CommandOutcome {
+        var (save, noSave, force) = (false, false, false)
         for option in args.dropFirst() {
             let known = ["nosave", "save", "now", "force", "abort"]
             guard known.contains(option.lowercased.string) else { return .reply(Errors.syntax) }
             if option.equalsIgnoringCase("abort") {
                 return .reply(.error("ERR No shutdown in progress."))
             }
+            if option.equalsIgnoringCase("save") { save = true }
+            if option.equalsIgnoringCase("nosave") { noSave = true }
+            if option.equalsIgnoringCase("force") { force = true }
         }
+        if save && noSave { return .reply(Errors.syntax) }
         logger.notice("User requested shutdown...")
+        guard prepareShutdown(save: save, noSave: noSave) || force else {
+            return .reply(.error("ERR Errors trying to SHUTDOWN. Check logs."))
+        }
         shutdownRequested?()
         return .none
+    }
+
+    /// Saves before exiting when save points are configured (or `save`), unless
+    /// `noSave`. Returns false when the save failed.
+    func prepareShutdown(save: Bool = false, noSave: Bool = false) -> Bool {
+        guard !noSave, save || !config.savePoints.isEmpty, !persistence.loading else { return true }
+        logger.notice("Saving the final snapshot before exiting.")
+        guard saveNow() else {
+            logger.warning("Error trying to save the DB, can't exit.")
+            return false
+        }
+        return true
     }
 }
 

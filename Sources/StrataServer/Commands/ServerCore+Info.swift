@@ -106,9 +106,19 @@ extension ServerCore {
             return fields(
                 "Persistence",
                 [
-                    ("loading", "0"), ("async_loading", "0"),
+                    ("loading", persistence.loading ? "1" : "0"), ("async_loading", "0"),
                     ("rdb_changes_since_last_save", String(engine.stats.dirty)),
-                    ("rdb_bgsave_in_progress", "0"), ("rdb_last_save_time", String(startedAt / 1000)),
+                    ("rdb_bgsave_in_progress", persistence.backgroundSaveInProgress ? "1" : "0"),
+                    ("rdb_last_save_time", String(persistence.lastSaveTime)),
+                    ("rdb_last_bgsave_status", persistence.lastBackgroundSaveOK ? "ok" : "err"),
+                    ("rdb_last_bgsave_time_sec", String(persistence.lastBackgroundSaveSeconds)),
+                    (
+                        "rdb_current_bgsave_time_sec",
+                        persistence.backgroundSaveInProgress
+                            ? String((WallClock.nowMilliseconds() - persistence.backgroundSaveStarted) / 1000) : "-1"
+                    ),
+                    ("rdb_saves", String(persistence.saves)),
+                    ("rdb_last_cow_size", String(persistence.lastCopyOnWriteBytes)),
                     ("aof_enabled", "0"), ("aof_rewrite_in_progress", "0"),
                 ])
         case "stats":

@@ -1,4 +1,5 @@
 import StrataEngine
+import StrataPersistence
 
 /// One configuration directive: its name, how to print it, and how to set it.
 public struct ConfigDirective: Sendable {
@@ -48,6 +49,49 @@ public struct ConfigDirective: Sendable {
         memory("zset-max-listpack-value", 0...Int(Int64.max), \.zsetMaxListpackValue),
         int("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
         int("list-compress-depth", 0...Int(Int32.max), \.listCompressDepth),
+        ConfigDirective(
+            name: "save", mutable: true,
+            get: { $0.savePoints.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ") },
+            set: { config, args in
+                let words = args.flatMap { $0.split(separator: " ").map(String.init) }
+                if words.isEmpty || (words.count == 1 && words[0].isEmpty) {
+                    config.savePoints = []
+                    return
+                }
+                guard words.count % 2 == 0 else { throw ConfigError.invalidValue("Invalid save parameters") }
+                var points: [SavePoint] = []
+                for i in stride(from: 0, to: words.count, by: 2) {
+                    guard let seconds = Int(words[i]), let changes = Int(words[i + 1]), seconds >= 0, changes >= 0
+                    else {
+                        throw ConfigError.invalidValue("Invalid save parameters")
+                    }
+                    points.append(SavePoint(seconds: seconds, changes: changes))
+                }
+                if config.savePointsFromFile {
+                    // In a config file (or on the command line), `save` lines accumulate; the
+                    // first one replaces the defaults.
+                    if !config.fileSavePointsStarted {
+                        config.savePoints = []
+                        config.fileSavePointsStarted = true
+                    }
+                    config.savePoints += points
+                } else {
+                    config.savePoints = points
+                }
+            }),
+        string("dbfilename", \.dbFilename),
+        ConfigDirective(
+            name: "snapshot-compression", mutable: true, get: { $0.snapshotCompression.rawValue },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                guard let codec = CompressionCodec(rawValue: args[0].lowercased()) else {
+                    throw ConfigError.invalidValue("argument(s) must be one of the following: lz4, zlib, none")
+                }
+                config.snapshotCompression = codec
+            }),
+        bool("rdbchecksum", \.rdbChecksum),
+        bool("rdbcompression", \.rdbCompression),
+        bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError),
         memory("maxmemory", 0...Int(Int64.max), \.maxMemory),
         ConfigDirective(
             name: "maxmemory-policy", mutable: true, get: { $0.maxMemoryPolicy.rawValue },

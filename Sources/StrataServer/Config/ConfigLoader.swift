@@ -32,6 +32,8 @@ public enum ConfigLoader {
     ///   - source: the name to report in errors.
     /// - Throws: ``ConfigLoadError`` naming the line.
     public static func apply(_ text: String, source: String, to config: inout ServerConfig) throws {
+        config.savePointsFromFile = true
+        defer { config.savePointsFromFile = false }
         var lineNumber = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1

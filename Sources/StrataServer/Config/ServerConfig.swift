@@ -1,5 +1,6 @@
 import Logging
 import StrataEngine
+import StrataPersistence
 
 /// The server's configuration: every directive Strata implements, with Redis 7's names
 /// and defaults. Read from a redis.conf-style file and `--directive value` arguments, and
@@ -60,6 +61,26 @@ public struct ServerConfig: Sendable {
     public var lfuLogFactor = 10
     /// `lfu-decay-time` in minutes, default 1.
     public var lfuDecayTime = 1
+    /// `save`: snapshot after `seconds` when at least `changes` writes happened; empty: off.
+    public var savePoints: [SavePoint] = [
+        SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 300, changes: 100),
+        SavePoint(seconds: 60, changes: 10000),
+    ]
+    /// Set while a config file or the command line is read: `save` lines accumulate (the
+    /// first one drops the defaults), as in Redis.
+    var savePointsFromFile = false
+    /// Whether a `save` line of the config text has been seen.
+    var fileSavePointsStarted = false
+    /// `dbfilename`: the snapshot file in `dir`, default `dump.sdb`.
+    public var dbFilename = "dump.sdb"
+    /// `snapshot-compression`: `lz4` (default), `zlib` or `none` (a plain RDB file).
+    public var snapshotCompression = CompressionCodec.lz4
+    /// `rdbchecksum`: end the RDB stream with its CRC-64.
+    public var rdbChecksum = true
+    /// `rdbcompression`: accepted for compatibility; the frames compress the stream.
+    public var rdbCompression = true
+    /// `stop-writes-on-bgsave-error`: refuse writes (MISCONF) after a failed save.
+    public var stopWritesOnBgsaveError = true
     /// `client-output-buffer-limit`: per-class limits on unread replies.
     public var clientOutputBufferLimits = OutputBufferLimits()
     /// `notify-keyspace-events`: the keyspace event classes published; none by default.
@@ -97,5 +118,16 @@ public struct ServerConfig: Sendable {
         case "warning": return .warning
         default: return .critical
         }
+    }
+}
+
+/// One `save` point: snapshot after `seconds` if at least `changes` writes happened.
+public struct SavePoint: Sendable, Equatable {
+    public var seconds: Int
+    public var changes: Int
+
+    public init(seconds: Int, changes: Int) {
+        self.seconds = seconds
+        self.changes = changes
     }
 }

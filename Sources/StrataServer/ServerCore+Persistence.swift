@@ -1,0 +1,234 @@
+//! Snapshots from the server's side: SAVE, BGSAVE (and SCHEDULE), LASTSAVE, save points,
+//! MISCONF after a failed save, saving at shutdown, and loading at start while answering
+//! `-LOADING`. BGSAVE freezes the keyspace by copying the array of databases (their
+//! shards are copy-on-write) and serializes the frozen copy on a background thread; the
+//! event loop never waits for compression or the disk.
+
+import Dispatch
+import Foundation
+import StrataEngine
+import StrataPersistence
+
+/// Snapshot bookkeeping, as `INFO persistence` reports it.
+struct PersistenceState {
+    /// Unix seconds of the last successful save (or of start-up).
+    var lastSaveTime: Int64 = 0
+    var lastBackgroundSaveOK = true
+    var backgroundSaveInProgress = false
+    var backgroundSaveStarted: Int64 = 0
+    var lastBackgroundSaveSeconds = -1
+    var lastFailureAt: Int64 = 0
+    var saves = 0
+    var scheduled = false
+    /// Bytes copied because of writes during the last background save.
+    var lastCopyOnWriteBytes = 0
+    var loading = false
+    var loadingStarted: Int64 = 0
+    var loadingTotalBytes = 0
+    var tempFileCounter = 0
+}
+
+extension ServerCore {
+    static let misconfError = Reply.error(
+        "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+    )
+    static let loadingError = Reply.error("LOADING Redis is loading the dataset in memory")
+    /// Seconds before a failed save point is retried (Redis's `CONFIG_BGSAVE_RETRY_DELAY`).
+    static let saveRetrySeconds: Int64 = 5
+
+    /// Writes are refused after a failed save while save points are configured.
+    var writesDeniedByDiskError: Bool {
+        config.stopWritesOnBgsaveError && !config.savePoints.isEmpty && !persistence.lastBackgroundSaveOK
+    }
+
+    var snapshotOptions: SnapshotOptions {
+        var options = SnapshotOptions()
+        options.codec = config.snapshotCompression
+        options.checksum = config.rdbChecksum
+        options.writer = "strata \(ServerVersion.strata)"
+        options.redisVersion = ServerVersion.redisCompatible
+        return options
+    }
+
+    func nextTempPath() -> String {
+        persistence.tempFileCounter += 1
+        return "temp-strata-\(getpid())-\(persistence.tempFileCounter).sdb"
+    }
+
+    // MARK: Commands
+
+    /// SAVE, BGSAVE, LASTSAVE.
+    func persistenceCommand(_ spec: CommandSpec, args: [Bytes]) -> Reply {
+        switch spec.name {
+        case "save":
+            if persistence.backgroundSaveInProgress { return .error("ERR Background save already in progress") }
+            return saveNow() ? .ok : .error("ERR")
+        case "bgsave":
+            var schedule = false
+            if args.count == 2 {
+                guard args[1].equalsIgnoringCase("schedule") else { return Errors.syntax }
+                schedule = true
+            } else if args.count > 2 {
+                return Errors.syntax
+            }
+            if persistence.backgroundSaveInProgress {
+                guard schedule else { return .error("ERR Background save already in progress") }
+                persistence.scheduled = true
+                return .status("Background saving scheduled")
+            }
+            startBackgroundSave()
+            return .status("Background saving started")
+        default:  // lastsave
+            return .integer(Int(persistence.lastSaveTime))
+        }
+    }
+
+    /// Saves on the event loop (SAVE, shutdown). Returns whether it succeeded.
+    @discardableResult
+    func saveNow() -> Bool {
+        let now = WallClock.nowMilliseconds()
+        do {
+            let summary = try SnapshotWriter.write(
+                engine.databases, to: config.dbFilename, tempPath: nextTempPath(), options: snapshotOptions, now: now)
+            engine.stats.dirty = 0
+            persistence.lastSaveTime = now / 1000
+            persistence.lastBackgroundSaveOK = true
+            persistence.saves += 1
+            logger.notice("DB saved on disk (\(summary.keys) keys, \(summary.fileBytes) bytes)")
+            return true
+        } catch {
+            logger.warning("Error saving DB on disk: \(error)")
+            persistence.lastBackgroundSaveOK = false
+            persistence.lastFailureAt = now / 1000
+            return false
+        }
+    }
+
+    /// Freezes the keyspace and serializes it on a background thread.
+    func startBackgroundSave() {
+        let now = WallClock.nowMilliseconds()
+        let frozen = engine.databases
+        let dirtyAtStart = engine.stats.dirty
+        let path = config.dbFilename
+        let temp = nextTempPath()
+        let options = snapshotOptions
+        persistence.backgroundSaveInProgress = true
+        persistence.backgroundSaveStarted = now
+        logger.notice("Background saving started")
+        let loop = eventLoop
+        ServerCore.snapshotQueue.async {
+            let result = Result {
+                try SnapshotWriter.write(frozen, to: path, tempPath: temp, options: options, now: now)
+            }
+            loop.execute { [unowned(unsafe) self] in
+                self.finishBackgroundSave(result, frozen: frozen, dirtyAtStart: dirtyAtStart)
+            }
+        }
+    }
+
+    static let snapshotQueue = DispatchQueue(label: "strata.snapshot", qos: .utility)
+
+    private func finishBackgroundSave(
+        _ result: Result<SnapshotSummary, Error>, frozen: [Database], dirtyAtStart: Int
+    ) {
+        let now = WallClock.nowMilliseconds()
+        persistence.backgroundSaveInProgress = false
+        persistence.lastBackgroundSaveSeconds = Int((now - persistence.backgroundSaveStarted + 500) / 1000)
+        persistence.lastCopyOnWriteBytes = ServerCore.copiedBytes(frozen: frozen, live: engine.databases)
+        switch result {
+        case .success(let summary):
+            engine.stats.dirty = max(0, engine.stats.dirty - dirtyAtStart)
+            persistence.lastSaveTime = persistence.backgroundSaveStarted / 1000
+            persistence.lastBackgroundSaveOK = true
+            persistence.saves += 1
+            logger.notice(
+                "Background saving terminated with success (\(summary.keys) keys, \(summary.fileBytes) bytes)")
+        case .failure(let error):
+            persistence.lastBackgroundSaveOK = false
+            persistence.lastFailureAt = now / 1000
+            logger.warning("Background saving error: \(error)")
+        }
+        if persistence.scheduled {
+            persistence.scheduled = false
+            startBackgroundSave()
+        }
+    }
+
+    /// Shards the live keyspace had to copy because they were written during the save:
+    /// their tables' bytes (a slot is 48 bytes).
+    static func copiedBytes(frozen: [Database], live: [Database]) -> Int {
+        var bytes = 0
+        for (old, new) in zip(frozen, live) {
+            for (index, shard) in old.shards.enumerated() where index < new.shards.count {
+                if !shard.sharesStorage(with: new.shards[index]) {
+                    bytes += new.shards[index].entries.capacity * 48 + new.shards[index].deadlines.capacity * 32
+                }
+            }
+        }
+        return bytes
+    }
+
+    /// Starts a background save when a save point is due (called from the 100 ms task).
+    func checkSavePoints() {
+        guard !persistence.backgroundSaveInProgress, !persistence.loading, !config.savePoints.isEmpty else { return }
+        let now = WallClock.nowMilliseconds() / 1000
+        let retryAllowed =
+            persistence.lastBackgroundSaveOK || now - persistence.lastFailureAt > ServerCore.saveRetrySeconds
+        guard retryAllowed else { return }
+        for point in config.savePoints
+        where engine.stats.dirty >= point.changes && now - persistence.lastSaveTime > Int64(point.seconds) {
+            logger.notice("\(point.changes) changes in \(point.seconds) seconds. Saving...")
+            startBackgroundSave()
+            return
+        }
+    }
+
+    // MARK: Start-up
+
+    /// Removes temp files that a process killed mid-save left behind.
+    func removeStaleTempFiles() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: ".")) ?? []
+        for name in names where name.hasPrefix("temp-strata-") && name.hasSuffix(".sdb") {
+            try? FileManager.default.removeItem(atPath: name)
+            logger.notice("Removed a leftover temp file: \(name)")
+        }
+    }
+
+    /// Loads `dbfilename` on a background thread, answering `-LOADING` meanwhile; `failed`
+    /// is called (on the event loop) with the message when the file cannot be read.
+    func beginLoading(failed: @escaping (String) -> Void) {
+        removeStaleTempFiles()
+        persistence.lastSaveTime = WallClock.nowMilliseconds() / 1000
+        let path = config.dbFilename
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        persistence.loading = true
+        persistence.loadingStarted = WallClock.nowMilliseconds()
+        persistence.loadingTotalBytes =
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        let settings = engine.settings
+        let count = engine.databases.count
+        let loop = eventLoop
+        ServerCore.snapshotQueue.async {
+            let start = WallClock.nowMilliseconds()
+            let result = Result {
+                try SnapshotReader.load(path: path, databaseCount: count, settings: settings, now: start)
+            }
+            loop.execute { [unowned(unsafe) self] in
+                self.persistence.loading = false
+                switch result {
+                case .success(let (databases, report)):
+                    self.engine.databases = databases
+                    let seconds = Double(WallClock.nowMilliseconds() - start) / 1000
+                    self.logger.notice(
+                        "DB loaded from disk: \(String(format: "%.3f", seconds)) seconds (\(report.keys) keys, \(report.expiredKeys) expired keys dropped)"
+                    )
+                case .failure(let error):
+                    failed(
+                        "Can't load the snapshot: \(error). The file was left untouched; "
+                            + "`strata-dump verify \(path)` names the damaged chunks and "
+                            + "`strata-dump restore --salvage \(path) repaired.sdb` writes what can be read.")
+                }
+            }
+        }
+    }
+}
