@@ -23,6 +23,7 @@ deps:
 
 release: deps
 	swift build -c release --product strata-server
+	swift build -c release --product strata-dump
 
 build: deps
 	swift build
@@ -48,7 +49,9 @@ unit-test: test-deps
 
 e2e-test: test-deps
 	swift build -c release --product strata-server
-	STRATA_SERVER=$(CURDIR)/.build/release/strata-server $(PYTHON) -m pytest -q Tests/e2e
+	swift build -c release --product strata-dump
+	STRATA_SERVER=$(CURDIR)/.build/release/strata-server STRATA_DUMP=$(CURDIR)/.build/release/strata-dump \
+	  $(PYTHON) -m pytest -q Tests/e2e
 
 test: unit-test e2e-test
 

@@ -11,7 +11,8 @@ let package = Package(
     name: "Strata",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "strata-server", targets: ["strata-server"])
+        .executable(name: "strata-server", targets: ["strata-server"]),
+        .executable(name: "strata-dump", targets: ["strata-dump"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -55,6 +56,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: optimise
+        ),
+        .executableTarget(
+            name: "strata-dump",
+            dependencies: ["StrataPersistence", "StrataEngine"],
             swiftSettings: optimise
         ),
         .testTarget(

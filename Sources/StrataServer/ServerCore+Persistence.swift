@@ -6,6 +6,7 @@
 
 import Dispatch
 import Foundation
+import NIOCore
 import StrataEngine
 import StrataPersistence
 
@@ -116,12 +117,13 @@ extension ServerCore {
         persistence.backgroundSaveStarted = now
         logger.notice("Background saving started")
         let loop = eventLoop
+        let core = NIOLoopBound(self, eventLoop: loop)
         ServerCore.snapshotQueue.async {
             let result = Result {
                 try SnapshotWriter.write(frozen, to: path, tempPath: temp, options: options, now: now)
             }
-            loop.execute { [unowned(unsafe) self] in
-                self.finishBackgroundSave(result, frozen: frozen, dirtyAtStart: dirtyAtStart)
+            loop.execute {
+                core.value.finishBackgroundSave(result, frozen: frozen, dirtyAtStart: dirtyAtStart)
             }
         }
     }
@@ -208,12 +210,16 @@ extension ServerCore {
         let settings = engine.settings
         let count = engine.databases.count
         let loop = eventLoop
+        let core = NIOLoopBound(self, eventLoop: loop)
+        let done = NIOLoopBound(failed, eventLoop: loop)
         ServerCore.snapshotQueue.async {
             let start = WallClock.nowMilliseconds()
             let result = Result {
                 try SnapshotReader.load(path: path, databaseCount: count, settings: settings, now: start)
             }
-            loop.execute { [unowned(unsafe) self] in
+            loop.execute {
+                let `self` = core.value
+                let failed = done.value
                 self.persistence.loading = false
                 switch result {
                 case .success(let (databases, report)):
