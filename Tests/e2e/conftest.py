@@ -66,7 +66,8 @@ class Server:
 
 @pytest.fixture
 def start_server():
-    """Factory: start_server(*args) -> Server; every server is stopped afterwards."""
+    """Factory: start_server(*args, workdir=None) -> Server (a fresh directory unless one is
+    given); every server is stopped afterwards."""
     if not os.access(SERVER, os.X_OK):
         pytest.fail(f"strata-server binary not found at {SERVER}; build it with `make release`")
     for tool in ("redis-cli",):
@@ -75,9 +76,10 @@ def start_server():
     servers = []
     dirs = []
 
-    def start(*args, binary=SERVER):
-        workdir = tempfile.mkdtemp(prefix="strata-e2e-")
-        dirs.append(workdir)
+    def start(*args, binary=SERVER, workdir=None):
+        if workdir is None:
+            workdir = tempfile.mkdtemp(prefix="strata-e2e-")
+            dirs.append(workdir)
         server = Server(binary, list(args), workdir)
         servers.append(server)
         return server
