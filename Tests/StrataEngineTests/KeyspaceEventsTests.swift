@@ -4,8 +4,9 @@ import Testing
 
 @Suite("Keyspace events")
 struct KeyspaceEventsTests {
+    /// Redis prints no `n` beside `A` (but keeps it): hence `AKEmn` → `AKEm`.
     @Test(arguments: [
-        ("KEA", "AKE"), ("Kg$lshzxetd", "AK"), ("Elm", "lEm"), ("gx", "gx"), ("", ""), ("AKEmn", "AKEm"),  // Redis prints no `n` beside `A`, but keeps it
+        ("KEA", "AKE"), ("Kg$lshzxetd", "AK"), ("Elm", "lEm"), ("gx", "gx"), ("", ""), ("AKEmn", "AKEm"),
     ])
     func flagsPrintCanonically(input: String, printed: String) {
         #expect(KeyspaceEventTypes(flags: input)?.flags == printed)
