@@ -132,6 +132,24 @@ public struct Database: Sendable {
 
     // MARK: Mutation
 
+    /// Stores `value` under `key` with `deadline` (nil: none), replacing any previous value
+    /// and deadline, in one lookup per table (loading snapshots).
+    public mutating func set(_ key: Bytes, _ value: Value, deadline: Int64?, accessClock: UInt32) {
+        let s = shardIndex(for: key)
+        let entry = Entry(value: value, hasDeadline: deadline != nil, accessClock: accessClock)
+        let previous = shards[s].entries.updateValue(entry, forKey: key)
+        if let deadline {
+            if shards[s].deadlines.updateValue(deadline, forKey: key) == nil { deadlineCount += 1 }
+        } else if previous?.hasDeadline == true {
+            shards[s].deadlines.removeValue(forKey: key)
+            deadlineCount -= 1
+        }
+        if previous == nil {
+            count += 1
+            splitIfNeeded()
+        }
+    }
+
     /// Stores `value` under `key`. Keeps the key's deadline only when `keepDeadline`.
     ///
     /// - Returns: whether the key is new.
@@ -224,6 +242,9 @@ public struct Database: Sendable {
         let mask = UInt64(levelBase * 2 - 1)
         var moving = Shard()
         var staying = Shard()
+        let half = shards[source].entries.count / 2 + 64
+        moving.entries.reserveCapacity(half)
+        staying.entries.reserveCapacity(half)
         for (key, entry) in shards[source].entries {
             if Int(truncatingIfNeeded: Database.placementHash(key) & mask) == source {
                 staying.entries[key] = entry
@@ -245,6 +266,22 @@ public struct Database: Sendable {
         if splitPointer == levelBase {
             levelBase *= 2
             splitPointer = 0
+        }
+    }
+
+    /// Prepares an empty database for about `keys` keys (a snapshot's RESIZEDB hint):
+    /// creates the shards linear hashing would reach and reserves their tables, so loading
+    /// never splits or rehashes. Does nothing once the database holds keys.
+    public mutating func reserve(keys: Int) {
+        guard count == 0, splitPointer == 0, keys > shards.count * Database.keysPerShard else { return }
+        var base = levelBase
+        while base * Database.keysPerShard < keys { base *= 2 }
+        levelBase = base
+        let perShard = keys / base + keys / base / 8 + 16
+        shards = (0..<base).map { _ in
+            var shard = Shard()
+            shard.entries.reserveCapacity(perShard)
+            return shard
         }
     }
 

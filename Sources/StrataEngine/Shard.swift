@@ -27,11 +27,11 @@ public struct Shard: Sendable {
         }
     }
 
-    /// Whether this shard and `other` still share their tables (neither was written since
-    /// one was copied from the other). Compares the tables' storage references.
-    public func sharesStorage(with other: Shard) -> Bool {
-        guard MemoryLayout<[Bytes: Entry]>.size == MemoryLayout<UnsafeRawPointer>.size else { return false }
-        return unsafeBitCast(entries, to: UnsafeRawPointer.self)
-            == unsafeBitCast(other.entries, to: UnsafeRawPointer.self)
+    /// The identity of the entry table's storage: equal for two shards exactly while they
+    /// share it (neither was written since one was copied from the other). nil when the
+    /// standard library's layout is not the single reference this relies on.
+    public var storageIdentity: UInt? {
+        guard MemoryLayout<[Bytes: Entry]>.size == MemoryLayout<UInt>.size else { return nil }
+        return unsafeBitCast(entries, to: UInt.self)
     }
 }

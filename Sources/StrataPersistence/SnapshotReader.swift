@@ -43,6 +43,7 @@ public enum SnapshotReader {
     ///   - body: receives database index, key, value and deadline.
     public static func read(
         path: String, settings: EngineSettings, now: Int64, salvage: Bool = false,
+        sizeHint: (_ db: Int, _ keys: Int) -> Void = { _, _ in },
         _ body: (_ db: Int, _ key: Bytes, _ value: Value, _ deadline: Int64?) throws -> Void
     ) throws -> SnapshotReport {
         let frames = try SnapshotFrameReader(path: path)
@@ -74,7 +75,8 @@ public enum SnapshotReader {
                 switch try decoder.next() {
                 case .aux(let key, let value): report.aux[key.string] = value.string
                 case .selectDB(let index): db = index
-                case .resizeDB, .function: break
+                case .resizeDB(let keys, _): sizeHint(db, keys)
+                case .function: break
                 case .entry(let key, let value, let deadline):
                     if let deadline, deadline <= now {
                         report.expiredKeys += 1
@@ -104,13 +106,18 @@ public enum SnapshotReader {
         path: String, databaseCount: Int, settings: EngineSettings, now: Int64, salvage: Bool = false
     ) throws -> (databases: [Database], report: SnapshotReport) {
         var databases = Array(repeating: Database(), count: databaseCount)
-        let report = try read(path: path, settings: settings, now: now, salvage: salvage) { db, key, value, deadline in
+        let clock = Entry.clock(now: now)
+        let report = try read(
+            path: path, settings: settings, now: now, salvage: salvage,
+            sizeHint: { db, keys in
+                if db >= 0 && db < databaseCount { databases[db].reserve(keys: keys) }
+            }
+        ) { db, key, value, deadline in
             guard db >= 0 && db < databaseCount else {
                 throw SnapshotFileError(
                     path: path, offset: 0, reason: "key in database \(db), but only \(databaseCount) are configured")
             }
-            databases[db].set(key, value, accessClock: Entry.clock(now: now))
-            if let deadline { databases[db].setDeadline(key, deadline) }
+            databases[db].set(key, value, deadline: deadline, accessClock: clock)
         }
         return (databases, report)
     }

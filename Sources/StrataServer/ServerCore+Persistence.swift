@@ -122,8 +122,11 @@ extension ServerCore {
             let result = Result {
                 try SnapshotWriter.write(frozen, to: path, tempPath: temp, options: options, now: now)
             }
+            // The frozen copy is released here, not on the event loop: freeing the shards
+            // the live keyspace replaced during the save can take a while.
+            let identities = frozen.map { $0.shards.map { $0.storageIdentity } }
             loop.execute {
-                core.value.finishBackgroundSave(result, frozen: frozen, dirtyAtStart: dirtyAtStart)
+                core.value.finishBackgroundSave(result, frozenShards: identities, dirtyAtStart: dirtyAtStart)
             }
         }
     }
@@ -131,12 +134,12 @@ extension ServerCore {
     static let snapshotQueue = DispatchQueue(label: "strata.snapshot", qos: .utility)
 
     private func finishBackgroundSave(
-        _ result: Result<SnapshotSummary, Error>, frozen: [Database], dirtyAtStart: Int
+        _ result: Result<SnapshotSummary, Error>, frozenShards: [[UInt?]], dirtyAtStart: Int
     ) {
         let now = WallClock.nowMilliseconds()
         persistence.backgroundSaveInProgress = false
         persistence.lastBackgroundSaveSeconds = Int((now - persistence.backgroundSaveStarted + 500) / 1000)
-        persistence.lastCopyOnWriteBytes = ServerCore.copiedBytes(frozen: frozen, live: engine.databases)
+        persistence.lastCopyOnWriteBytes = ServerCore.copiedBytes(frozenShards: frozenShards, live: engine.databases)
         switch result {
         case .success(let summary):
             engine.stats.dirty = max(0, engine.stats.dirty - dirtyAtStart)
@@ -158,12 +161,13 @@ extension ServerCore {
 
     /// Shards the live keyspace had to copy because they were written during the save:
     /// their tables' bytes (a slot is 48 bytes).
-    static func copiedBytes(frozen: [Database], live: [Database]) -> Int {
+    static func copiedBytes(frozenShards: [[UInt?]], live: [Database]) -> Int {
         var bytes = 0
-        for (old, new) in zip(frozen, live) {
-            for (index, shard) in old.shards.enumerated() where index < new.shards.count {
-                if !shard.sharesStorage(with: new.shards[index]) {
-                    bytes += new.shards[index].entries.capacity * 48 + new.shards[index].deadlines.capacity * 32
+        for (old, new) in zip(frozenShards, live) {
+            for (index, identity) in old.enumerated() where index < new.shards.count {
+                let shard = new.shards[index]
+                if identity == nil || identity != shard.storageIdentity {
+                    bytes += shard.entries.capacity * 48 + shard.deadlines.capacity * 32
                 }
             }
         }
