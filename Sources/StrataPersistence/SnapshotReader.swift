@@ -4,6 +4,8 @@
 //! dropped. A damaged file is an error naming the file and the offset; with `salvage` the
 //! reader skips damaged chunks, keeps the rest, and reports what it skipped.
 
+import Dispatch
+import Foundation
 import StrataEngine
 
 /// What reading a snapshot found.
@@ -101,24 +103,108 @@ public enum SnapshotReader {
         return report
     }
 
-    /// Reads the snapshot at `path` into `databaseCount` databases.
+    /// Reads the snapshot at `path` into `databaseCount` databases. Decoding (frames,
+    /// decompression, checksums, records) runs on a second thread while this one inserts
+    /// the keys, so loading uses two cores.
     public static func load(
         path: String, databaseCount: Int, settings: EngineSettings, now: Int64, salvage: Bool = false
     ) throws -> (databases: [Database], report: SnapshotReport) {
         var databases = Array(repeating: Database(), count: databaseCount)
         let clock = Entry.clock(now: now)
-        let report = try read(
-            path: path, settings: settings, now: now, salvage: salvage,
-            sizeHint: { db, keys in
-                if db >= 0 && db < databaseCount { databases[db].reserve(keys: keys) }
+        let queue = LoadQueue()
+        DispatchQueue.global(qos: .userInitiated).async {
+            var batch: [LoadQueue.Key] = []
+            batch.reserveCapacity(LoadQueue.batchSize)
+            do {
+                let report = try read(
+                    path: path, settings: settings, now: now, salvage: salvage,
+                    sizeHint: { db, keys in queue.put(.sizeHint(db: db, keys: keys)) }
+                ) { db, key, value, deadline in
+                    batch.append(LoadQueue.Key(db: db, key: key, value: value, deadline: deadline))
+                    if batch.count == LoadQueue.batchSize {
+                        guard queue.put(.keys(batch)) else { throw LoadQueue.Cancelled() }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                queue.put(.keys(batch))
+                queue.put(.done(.success(report)))
+            } catch {
+                queue.put(.done(.failure(error)))
             }
-        ) { db, key, value, deadline in
-            guard db >= 0 && db < databaseCount else {
-                throw SnapshotFileError(
-                    path: path, offset: 0, reason: "key in database \(db), but only \(databaseCount) are configured")
-            }
-            databases[db].set(key, value, deadline: deadline, accessClock: clock)
         }
-        return (databases, report)
+        while true {
+            switch queue.take() {
+            case .sizeHint(let db, let keys):
+                if db >= 0 && db < databaseCount { databases[db].reserve(keys: keys) }
+            case .keys(let keys):
+                for item in keys {
+                    guard item.db >= 0 && item.db < databaseCount else {
+                        queue.cancel()
+                        while case .keys = queue.take() {}  // let the decoder stop
+                        throw SnapshotFileError(
+                            path: path, offset: 0,
+                            reason: "key in database \(item.db), but only \(databaseCount) are configured")
+                    }
+                    databases[item.db].set(item.key, item.value, deadline: item.deadline, accessClock: clock)
+                }
+            case .done(let result):
+                return (databases, try result.get())
+            }
+        }
+    }
+}
+
+/// Hands decoded keys from the decoding thread to the inserting one, a few batches at a
+/// time (bounded memory).
+final class LoadQueue: @unchecked Sendable {
+    struct Key {
+        var db: Int
+        var key: Bytes
+        var value: Value
+        var deadline: Int64?
+    }
+
+    enum Item {
+        case sizeHint(db: Int, keys: Int)
+        case keys([Key])
+        case done(Result<SnapshotReport, Error>)
+    }
+
+    struct Cancelled: Error {}
+
+    static let batchSize = 4096
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private var cancelled = false
+    private let capacity = 8
+
+    /// Queues `item`, waiting while the queue is full; false once cancelled.
+    @discardableResult
+    func put(_ item: Item) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity && !cancelled { condition.wait() }
+        if cancelled, case .keys = item { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    /// The next item, waiting for one.
+    func take() -> Item {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty { condition.wait() }
+        let item = items.removeFirst()
+        condition.broadcast()
+        return item
+    }
+
+    /// Makes the producer stop at its next batch.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
     }
 }

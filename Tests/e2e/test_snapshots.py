@@ -312,3 +312,32 @@ def test_full_disk_during_bgsave_fails_cleanly_and_recovers(start_server):
     finally:
         subprocess.run(["umount", "-l", workdir], check=False)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_huge_values_round_trip(start_server):
+    """A 512 MB string and a 10,000,000-member set survive BGSAVE and a restart."""
+    strata = start_server()
+    r = strata.client()
+    chunk = bytes(range(256)) * 4096  # 1 MiB, not compressible to nothing
+    r.set("huge", chunk)
+    for _ in range(511):
+        r.append("huge", chunk)
+    assert r.strlen("huge") == 512 * 1024 * 1024
+    pipe = r.pipeline(transaction=False)
+    for start in range(0, 10_000_000, 10_000):
+        pipe.sadd("members", *range(start, start + 10_000))
+        if start % 1_000_000 == 990_000:
+            pipe.execute()
+    pipe.execute()
+    assert r.scard("members") == 10_000_000
+    r.bgsave()
+    assert wait_bgsave(r, timeout=300)["rdb_last_bgsave_status"] == "ok"
+    assert strata.stop() == 0
+    again = start_server(workdir=strata.workdir)
+    r = again.client()
+    wait_loaded(r, timeout=300)
+    assert r.strlen("huge") == 512 * 1024 * 1024
+    assert r.getrange("huge", 0, 1023) == chunk[:1024]
+    assert r.getrange("huge", 300 * 1024 * 1024, 300 * 1024 * 1024 + 4095) == chunk[:4096]
+    assert r.scard("members") == 10_000_000
+    assert r.smismember("members", [0, 4_999_999, 9_999_999, 10_000_000]) == [1, 1, 1, 0]
