@@ -56,3 +56,18 @@ until [ -f "$work/redis-7.0-types.rdb" ]; do sleep 0.1; done
 sleep 0.5
 cp "$work/redis-7.0-types.rdb" "$here/"
 echo "wrote $here/redis-7.0-types.rdb"
+# The same data without LZF strings, and without the trailing checksum (dbfilename is a
+# protected config in Redis 7: each save overwrites the same file, copied under a new name).
+redis-cli -p "$port" config set rdbcompression no >/dev/null
+redis-cli -p "$port" save >/dev/null
+cp "$work/redis-7.0-types.rdb" "$here/redis-7.0-uncompressed.rdb"
+echo "wrote $here/redis-7.0-uncompressed.rdb"
+# rdbchecksum is immutable: a second server loads the file and saves it without one.
+redis-cli -p "$port" shutdown nosave >/dev/null || true
+redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+  --dbfilename redis-7.0-types.rdb --rdbcompression no --rdbchecksum no >/dev/null &
+pid=$!
+until redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; do sleep 0.1; done
+redis-cli -p "$port" save >/dev/null
+cp "$work/redis-7.0-types.rdb" "$here/redis-7.0-no-checksum.rdb"
+echo "wrote $here/redis-7.0-no-checksum.rdb"

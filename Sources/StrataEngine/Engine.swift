@@ -59,6 +59,10 @@ public final class Engine {
     public var keyspaceEvents: KeyspaceEventTypes = [] {
         didSet { if !keyspaceEvents.publishes { keyspaceEvents = [] } }
     }
+    /// While a snapshot is being written from a frozen copy, reads leave access times
+    /// alone: updating one would make the live keyspace copy the whole shard (~1,000
+    /// entries) just to record an access. LRU data pauses for the length of the save.
+    public var holdsAccessTimes = false
     /// Events recorded and not yet published; the server drains them after each command.
     public var pendingEvents: [KeyspaceEvent] = []
     /// The best eviction candidates seen so far (Redis's eviction pool), lowest score first.
@@ -87,7 +91,10 @@ public final class Engine {
     @inlinable
     public func read(_ key: Bytes, db: Int, now: Int64) -> Value? {
         let (value, expired): (Value?, Bool)
-        if settings.evictionPolicy.usesLFU {
+        if holdsAccessTimes {
+            let (entry, gone) = databases[db].entry(key, now: now)
+            (value, expired) = (entry?.value, gone)
+        } else if settings.evictionPolicy.usesLFU {
             let (factor, decay) = (settings.lfuLogFactor, settings.lfuDecayMinutes)
             let draw = Double.random(in: 0..<1, using: &random)
             (value, expired) = databases[db].read(key, now: now) {

@@ -115,6 +115,7 @@ extension ServerCore {
         let options = snapshotOptions
         persistence.backgroundSaveInProgress = true
         persistence.backgroundSaveStarted = now
+        engine.holdsAccessTimes = true
         logger.notice("Background saving started")
         let loop = eventLoop
         let core = NIOLoopBound(self, eventLoop: loop)
@@ -138,6 +139,7 @@ extension ServerCore {
     ) {
         let now = WallClock.nowMilliseconds()
         persistence.backgroundSaveInProgress = false
+        engine.holdsAccessTimes = false
         persistence.lastBackgroundSaveSeconds = Int((now - persistence.backgroundSaveStarted + 500) / 1000)
         persistence.lastCopyOnWriteBytes = ServerCore.copiedBytes(frozenShards: frozenShards, live: engine.databases)
         switch result {

@@ -121,3 +121,18 @@ struct ExpiryStatisticsTests {
         #expect(engine.databases[0].averageTTL == 0)
     }
 }
+
+@Suite("Access times during a save")
+struct AccessTimeHoldTests {
+    @Test func readsLeaveAccessTimesAloneWhileHeld() {
+        let h = Harness()
+        h.run("SET", "k", "v")
+        h.advance(milliseconds: 5000)
+        h.engine.holdsAccessTimes = true
+        #expect(h.run("GET", "k") == .b("v"))
+        #expect(h.run("OBJECT", "IDLETIME", "k") == .integer(5))
+        h.engine.holdsAccessTimes = false
+        #expect(h.run("GET", "k") == .b("v"))
+        #expect(h.run("OBJECT", "IDLETIME", "k") == .integer(0))
+    }
+}

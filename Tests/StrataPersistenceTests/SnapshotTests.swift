@@ -172,4 +172,16 @@ struct SnapshotTests {
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data([1, 2, 3]))
     }
+
+    @Test func checksumsCanBeTurnedOff() throws {
+        let directory = TempDirectory()
+        let path = directory.file("dump.sdb")
+        var options = SnapshotOptions()
+        options.checksum = false
+        _ = try SnapshotWriter.write(
+            sampleDatabases(now: now), to: path, tempPath: path + ".tmp", options: options, now: now)
+        let report = try SnapshotReader.read(path: path, settings: EngineSettings(), now: now) { _, _, _, _ in }
+        #expect(report.checksumMatches == nil)
+        #expect(report.keys == 27)
+    }
 }

@@ -121,11 +121,12 @@ def test_strata_snapshot_is_a_redis_dump_after_decompression(start_server, codec
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def test_a_redis_written_dump_loads_into_strata(start_server):
+@pytest.mark.parametrize("fixture", ["redis-7.0-types.rdb", "redis-7.0-uncompressed.rdb", "redis-7.0-no-checksum.rdb"])
+def test_a_redis_written_dump_loads_into_strata(start_server, fixture):
     dirs = [tempfile.mkdtemp(prefix="strata-fixture-") for _ in range(2)]
     try:
         for d in dirs:
-            shutil.copy(os.path.join(FIXTURES, "redis-7.0-types.rdb"), os.path.join(d, "dump.rdb"))
+            shutil.copy(os.path.join(FIXTURES, fixture), os.path.join(d, "dump.rdb"))
         ours = start_server("--dbfilename", "dump.rdb", workdir=dirs[0])
         theirs = start_server("--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb",
                               binary=shutil.which("redis-server"), workdir=dirs[1])
@@ -341,3 +342,19 @@ def test_huge_values_round_trip(start_server):
     assert r.getrange("huge", 300 * 1024 * 1024, 300 * 1024 * 1024 + 4095) == chunk[:4096]
     assert r.scard("members") == 10_000_000
     assert r.smismember("members", [0, 4_999_999, 9_999_999, 10_000_000]) == [1, 1, 1, 0]
+
+
+def test_shutdown_save_and_nosave(start_server):
+    quiet = start_server("--save", "")
+    quiet.client().set("k", "v")
+    assert quiet.cli("SHUTDOWN", "SAVE") == b""
+    quiet.proc.wait(timeout=20)
+    assert os.path.exists(os.path.join(quiet.workdir, "dump.sdb"))
+    again = start_server(workdir=quiet.workdir)
+    wait_loaded(again.client())
+    assert again.client().get("k") == b"v"
+    again.client().set("k", "changed")
+    before = open(os.path.join(quiet.workdir, "dump.sdb"), "rb").read()
+    assert again.cli("SHUTDOWN", "NOSAVE") == b""
+    again.proc.wait(timeout=20)
+    assert open(os.path.join(quiet.workdir, "dump.sdb"), "rb").read() == before
