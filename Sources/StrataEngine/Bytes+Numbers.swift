@@ -98,14 +98,19 @@ public enum NumberFormat {
         return Bytes(bytes)
     }
 
+    /// The integer `value` equals when `%.17g` prints it as a plain integer (no exponent,
+    /// no fraction, not `-0`); nil otherwise.
+    @inlinable
+    public static func integral(_ value: Double) -> Int? {
+        guard value == value.rounded(), abs(value) < 1e17, value != 0 || value.sign == .plus else { return nil }
+        return Int(value)
+    }
+
     /// A double as Redis 7.0 prints it in replies: `%.17g`, with `inf` and `-inf`.
     public static func double(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-        if value == value.rounded(), abs(value) < 1e17, value != 0 || value.sign == .plus {
-            // Integral values print without an exponent or fraction, as `%.17g` does.
-            return String(Int64(value))
-        }
+        if let integral = integral(value) { return String(integral) }
         var buffer = [CChar](repeating: 0, count: 64)
         let count = buffer.withUnsafeMutableBufferPointer { pointer in
             withVaList([value]) { vsnprintf(pointer.baseAddress, 64, "%.17g", $0) }

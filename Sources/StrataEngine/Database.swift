@@ -93,19 +93,13 @@ public struct Database: Sendable {
     /// The live value of `key` for reading, with the access time updated in the same
     /// lookup; deletes the key first if its deadline has passed.
     public mutating func read(_ key: Bytes, now: Int64, clock: UInt32) -> (value: Value?, expired: Bool) {
-        let s = shardIndex(for: key)
-        guard let index = shards[s].entries.index(forKey: key) else { return (nil, false) }
-        let entry = shards[s].entries.values[index]
-        if entry.hasDeadline, let deadline = shards[s].deadlines[key], deadline <= now {
-            removeEntry(key, shard: s)
-            return (nil, true)
-        }
-        if entry.accessClock != clock { shards[s].entries.values[index].accessClock = clock }
-        return (entry.value, false)
+        read(key, now: now) { _ in clock }
     }
 
-    /// The live value of `key` for reading, replacing its access bits with
-    /// `update(old)` (LFU counters); deletes the key first if its deadline has passed.
+    /// The live value of `key` for reading, replacing its access bits with `update(old)`
+    /// (the access clock, or LFU counters) — written only when they change, so a read in
+    /// the same clock tick leaves a shard shared with a snapshot alone; deletes the key
+    /// first if its deadline has passed.
     public mutating func read(
         _ key: Bytes, now: Int64, updatingAccess update: (UInt32) -> UInt32
     ) -> (value: Value?, expired: Bool) {
@@ -116,7 +110,8 @@ public struct Database: Sendable {
             removeEntry(key, shard: s)
             return (nil, true)
         }
-        shards[s].entries.values[index].accessClock = update(entry.accessClock)
+        let bits = update(entry.accessClock)
+        if bits != entry.accessClock { shards[s].entries.values[index].accessClock = bits }
         return (entry.value, false)
     }
 

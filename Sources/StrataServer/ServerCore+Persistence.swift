@@ -24,8 +24,6 @@ struct PersistenceState {
     /// Bytes copied because of writes during the last background save.
     var lastCopyOnWriteBytes = 0
     var loading = false
-    var loadingStarted: Int64 = 0
-    var loadingTotalBytes = 0
     var tempFileCounter = 0
 }
 
@@ -210,9 +208,6 @@ extension ServerCore {
         let path = config.dbFilename
         guard FileManager.default.fileExists(atPath: path) else { return }
         persistence.loading = true
-        persistence.loadingStarted = WallClock.nowMilliseconds()
-        persistence.loadingTotalBytes =
-            ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
         let settings = engine.settings
         let count = engine.databases.count
         let loop = eventLoop

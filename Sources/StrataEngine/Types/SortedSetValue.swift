@@ -27,6 +27,17 @@ public struct SortedSetValue: Sendable, Equatable {
     struct Index: Sendable {
         var tree = RankedTree()
         var scores: [Bytes: Double] = [:]
+
+        init() {}
+
+        /// The skiplist encoding of distinct `items`.
+        init(_ items: [ScoredMember]) {
+            scores.reserveCapacity(items.count)
+            for item in items {
+                tree.insert(item)
+                scores[item.member] = item.score
+            }
+        }
     }
 
     @usableFromInline
@@ -57,13 +68,7 @@ public struct SortedSetValue: Sendable, Equatable {
             storage = .listpack(sorted)
             return
         }
-        var index = Index()
-        index.scores.reserveCapacity(sorted.count)
-        for item in sorted {
-            index.tree.insert(item)
-            index.scores[item.member] = item.score
-        }
-        storage = .skiplist(index)
+        storage = .skiplist(Index(sorted))
     }
 
     /// A sorted set of `members`, where a member listed twice keeps its last score (for
@@ -224,13 +229,7 @@ public struct SortedSetValue: Sendable, Equatable {
 
     private mutating func convertToSkiplist() {
         guard case .listpack(let items) = storage else { return }
-        var index = Index()
-        index.scores.reserveCapacity(items.count)
-        for item in items {
-            index.tree.insert(item)
-            index.scores[item.member] = item.score
-        }
-        storage = .skiplist(index)
+        storage = .skiplist(Index(items))
     }
 
     public static func == (lhs: SortedSetValue, rhs: SortedSetValue) -> Bool {

@@ -61,8 +61,8 @@ enum ReplyEncoder {
                 }
             }
         case .double(let value):
-            if value == value.rounded(), abs(value) < 1e17, value != 0 || value.sign == .plus {
-                buffer.writeRESPDouble(integral: Int(value), version)  // `%.17g` prints these as integers
+            if let integral = NumberFormat.integral(value) {
+                buffer.writeRESPDouble(integral: integral, version)  // no formatting, no allocation
             } else {
                 buffer.writeRESPDouble(formatted: NumberFormat.double(value), version)
             }
