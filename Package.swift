@@ -35,7 +35,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "StrataPersistence",
-            dependencies: ["StrataEngine", "RESP", "CLZ4", "CZlib"],
+            dependencies: ["StrataEngine", "RESP", "CLZ4", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: optimise
         ),
         .target(

@@ -13,6 +13,9 @@ public struct CommandContext {
     /// after the command's own events (as Redis orders them); only kept while generic
     /// keyspace events are enabled.
     @usableFromInline var emptiedKeys: [Bytes] = []
+    /// What the append-only file records for this command instead of the command itself
+    /// (see ``propagate(_:)``); nil to record the command as sent.
+    @usableFromInline var effectReplacement: [[Bytes]]?
 
     /// A context for one command.
     public init(engine: Engine, args: [Bytes], db: Int, now: Int64) {

@@ -38,6 +38,7 @@ extension Engine {
         databases[victim.db].remove(victim.key)
         stats.evictedKeys += 1
         notify(.evicted, "evicted", key: victim.key, db: victim.db)
+        recordEffect([Bytes("DEL"), victim.key], db: victim.db)
         return victim
     }
 

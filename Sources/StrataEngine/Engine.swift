@@ -63,6 +63,13 @@ public final class Engine {
     /// alone: updating one would make the live keyspace copy the whole shard (~1,000
     /// entries) just to record an access. LRU data pauses for the length of the save.
     public var holdsAccessTimes = false
+    /// While an append-only file or snapshot is replayed, nothing expires: the log records
+    /// each expiry as the `DEL` that happened, so commands must see keys as they were.
+    public var suspendsExpiry = false
+    /// Whether commands record their effects for the append-only file.
+    public var recordsEffects = false
+    /// Effects recorded and not yet taken; the server drains them after each command.
+    public var pendingEffects: [Effect] = []
     /// Events recorded and not yet published; the server drains them after each command.
     public var pendingEvents: [KeyspaceEvent] = []
     /// The best eviction candidates seen so far (Redis's eviction pool), lowest score first.
@@ -81,7 +88,7 @@ public final class Engine {
     /// Looks up `key` for writing: expired keys are deleted and not returned.
     @inlinable
     public func lookup(_ key: Bytes, db: Int, now: Int64) -> Value? {
-        let (entry, expired) = databases[db].entry(key, now: now)
+        let (entry, expired) = databases[db].entry(key, now: expiryTime(now))
         if expired { noteExpired(key, db: db) }
         return entry?.value
     }
@@ -92,16 +99,16 @@ public final class Engine {
     public func read(_ key: Bytes, db: Int, now: Int64) -> Value? {
         let (value, expired): (Value?, Bool)
         if holdsAccessTimes {
-            let (entry, gone) = databases[db].entry(key, now: now)
+            let (entry, gone) = databases[db].entry(key, now: expiryTime(now))
             (value, expired) = (entry?.value, gone)
         } else if settings.evictionPolicy.usesLFU {
             let (factor, decay) = (settings.lfuLogFactor, settings.lfuDecayMinutes)
             let draw = Double.random(in: 0..<1, using: &random)
-            (value, expired) = databases[db].read(key, now: now) {
+            (value, expired) = databases[db].read(key, now: expiryTime(now)) {
                 LFU.touched($0, now: now, logFactor: factor, decayMinutes: decay, random: draw)
             }
         } else {
-            (value, expired) = databases[db].read(key, now: now, clock: Entry.clock(now: now))
+            (value, expired) = databases[db].read(key, now: expiryTime(now), clock: Entry.clock(now: now))
         }
         if expired { noteExpired(key, db: db) }
         guard let value else {
@@ -125,12 +132,17 @@ public final class Engine {
     @inlinable
     @discardableResult
     public func delete(_ key: Bytes, db: Int, now: Int64) -> Bool {
-        let (entry, expired) = databases[db].entry(key, now: now)
+        let (entry, expired) = databases[db].entry(key, now: expiryTime(now))
         if expired { noteExpired(key, db: db) }
         guard entry != nil else { return false }
         databases[db].remove(key)
         return true
     }
+
+    /// The time expiry compares deadlines with: `now`, or the distant past while expiry is
+    /// suspended.
+    @inlinable
+    public func expiryTime(_ now: Int64) -> Int64 { suspendsExpiry ? .min : now }
 
     /// The number of keys in `db` (expired keys not yet reclaimed included, as Redis).
     public func keyCount(db: Int) -> Int { databases[db].count }
@@ -161,8 +173,10 @@ public final class Engine {
     public func run(
         _ handler: (inout CommandContext) -> Reply, args: [Bytes], db: inout Int, now: Int64
     ) -> Reply {
+        let (startDb, dirtyBefore) = (db, stats.dirty)
         var context = CommandContext(engine: self, args: args, db: db, now: now)
         let reply = handler(&context)
+        if recordsEffects { recordEffects(of: context, db: startDb, dirtyBefore: dirtyBefore) }
         for key in context.emptiedKeys { notify(.generic, "del", key: key, db: context.db) }
         db = context.db
         stats.commandsProcessed += 1

@@ -104,6 +104,7 @@ extension Engine {
     public func noteExpired(_ key: Bytes, db: Int) {
         stats.expiredKeys += 1
         notify(.expired, "expired", key: key, db: db)
+        recordEffect([Bytes("DEL"), key], db: db)
     }
 
     /// Hands over the events recorded so far.

@@ -15,6 +15,13 @@ public struct DurableFileError: Error, CustomStringConvertible {
     public let operation: String
     public let code: Int32
 
+    /// An error of `operation` on `path` with errno `code`.
+    public init(path: String, operation: String, code: Int32) {
+        self.path = path
+        self.operation = operation
+        self.code = code
+    }
+
     public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
 }
 

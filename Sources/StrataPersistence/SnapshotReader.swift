@@ -33,6 +33,9 @@ public struct SnapshotReport: Sendable {
     public var aux: [String: String] = [:]
     /// Chunks skipped (salvage mode only).
     public var skipped: [Skipped] = []
+    /// Bytes of RDB data decoded (for a plain file: where anything after it, such as the
+    /// commands of an old single-file AOF with an RDB preamble, begins).
+    public var rdbBytes = 0
 }
 
 /// Reads snapshot files.
@@ -88,6 +91,7 @@ public enum SnapshotReader {
                     report.keys += 1
                 case .end(let matches):
                     report.checksumMatches = matches
+                    report.rdbBytes = decoder.offset
                     sawEnd = true
                 }
             }
@@ -106,8 +110,12 @@ public enum SnapshotReader {
     /// Reads the snapshot at `path` into `databaseCount` databases. Decoding (frames,
     /// decompression, checksums, records) runs on a second thread while this one inserts
     /// the keys, so loading uses two cores.
+    ///
+    /// - Parameter keepExpired: keep keys whose deadline has passed (an AOF base: the log
+    ///   that follows records their expiry).
     public static func load(
-        path: String, databaseCount: Int, settings: EngineSettings, now: Int64, salvage: Bool = false
+        path: String, databaseCount: Int, settings: EngineSettings, now: Int64, salvage: Bool = false,
+        keepExpired: Bool = false
     ) throws -> (databases: [Database], report: SnapshotReport) {
         var databases = Array(repeating: Database(), count: databaseCount)
         let clock = Entry.clock(now: now)
@@ -117,7 +125,7 @@ public enum SnapshotReader {
             batch.reserveCapacity(LoadQueue.batchSize)
             do {
                 let report = try read(
-                    path: path, settings: settings, now: now, salvage: salvage,
+                    path: path, settings: settings, now: keepExpired ? .min : now, salvage: salvage,
                     sizeHint: { db, keys in queue.put(.sizeHint(db: db, keys: keys)) }
                 ) { db, key, value, deadline in
                     batch.append(LoadQueue.Key(db: db, key: key, value: value, deadline: deadline))

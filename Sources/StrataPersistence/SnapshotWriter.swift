@@ -18,6 +18,8 @@ public struct SnapshotOptions: Sendable {
     public var writer = "strata"
     /// The Redis version the stream claims (`redis-ver` AUX field).
     public var redisVersion = "7.0.15"
+    /// Whether the file is the base of an append-only file (the `aof-base` aux field).
+    public var aofBase = false
 
     public init() {}
 }
@@ -84,7 +86,7 @@ public enum SnapshotWriter {
             encoder.aux("redis-bits", "64")
             encoder.aux("ctime", String(now / 1000))
             encoder.aux("used-mem", "0")
-            encoder.aux("aof-base", "0")
+            encoder.aux("aof-base", options.aofBase ? "1" : "0")
             for (index, database) in databases.enumerated() where database.count > 0 {
                 encoder.selectDB(index, keys: database.count, expires: database.deadlineCount)
                 var types: [String: Int] = [:]

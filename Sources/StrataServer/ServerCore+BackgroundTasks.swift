@@ -41,6 +41,7 @@ extension ServerCore {
             total.expired += result.expired
             total.budgetExhausted = result.budgetExhausted
             if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
+            if !engine.pendingEffects.isEmpty { feedAppendOnlyFile(now: WallClock.nowMilliseconds()) }
             if !result.wantsFastFollowUp { break }
         } while WallClock.monotonicNanoseconds() - start < ServerCore.expirySliceNanoseconds
         expiredSinceTrim += total.expired
@@ -57,6 +58,7 @@ extension ServerCore {
         stats.sample(now: WallClock.nowMilliseconds(), commands: engine.stats.commandsProcessed)
         if config.maxMemory > 0 { memoryGauge.refresh() }
         checkSavePoints()
+        appendOnlyTick()
     }
 
     private func closeIdleClients() {

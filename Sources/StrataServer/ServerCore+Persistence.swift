@@ -40,6 +40,9 @@ extension ServerCore {
         config.stopWritesOnBgsaveError && !config.savePoints.isEmpty && !persistence.lastBackgroundSaveOK
     }
 
+    /// The MISCONF reply after a failed save, when writes are refused for it.
+    var deniedBySnapshotError: Reply? { writesDeniedByDiskError ? ServerCore.misconfError : nil }
+
     var snapshotOptions: SnapshotOptions {
         var options = SnapshotOptions()
         options.codec = config.snapshotCompression
@@ -60,7 +63,9 @@ extension ServerCore {
     func persistenceCommand(_ spec: CommandSpec, args: [Bytes]) -> Reply {
         switch spec.name {
         case "save":
-            if persistence.backgroundSaveInProgress { return .error("ERR Background save already in progress") }
+            if persistence.backgroundSaveInProgress || aof.rewriteInProgress {
+                return .error("ERR Background save already in progress")
+            }
             return saveNow() ? .ok : .error("ERR")
         case "bgsave":
             var schedule = false
@@ -72,6 +77,15 @@ extension ServerCore {
             }
             if persistence.backgroundSaveInProgress {
                 guard schedule else { return .error("ERR Background save already in progress") }
+                persistence.scheduled = true
+                return .status("Background saving scheduled")
+            }
+            if aof.rewriteInProgress {
+                guard schedule else {
+                    return .error(
+                        "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+                    )
+                }
                 persistence.scheduled = true
                 return .status("Background saving scheduled")
             }
@@ -137,7 +151,7 @@ extension ServerCore {
     ) {
         let now = WallClock.nowMilliseconds()
         persistence.backgroundSaveInProgress = false
-        engine.holdsAccessTimes = false
+        engine.holdsAccessTimes = aof.rewriteInProgress
         persistence.lastBackgroundSaveSeconds = Int((now - persistence.backgroundSaveStarted + 500) / 1000)
         persistence.lastCopyOnWriteBytes = ServerCore.copiedBytes(frozenShards: frozenShards, live: engine.databases)
         switch result {
@@ -153,10 +167,7 @@ extension ServerCore {
             persistence.lastFailureAt = now / 1000
             logger.warning("Background saving error: \(error)")
         }
-        if persistence.scheduled {
-            persistence.scheduled = false
-            startBackgroundSave()
-        }
+        startScheduledBackgroundWork()
     }
 
     /// Shards the live keyspace had to copy because they were written during the save:
@@ -176,7 +187,9 @@ extension ServerCore {
 
     /// Starts a background save when a save point is due (called from the 100 ms task).
     func checkSavePoints() {
-        guard !persistence.backgroundSaveInProgress, !persistence.loading, !config.savePoints.isEmpty else { return }
+        guard !persistence.backgroundSaveInProgress, !aof.rewriteInProgress, !persistence.loading,
+            !config.savePoints.isEmpty
+        else { return }
         let now = WallClock.nowMilliseconds() / 1000
         let retryAllowed =
             persistence.lastBackgroundSaveOK || now - persistence.lastFailureAt > ServerCore.saveRetrySeconds

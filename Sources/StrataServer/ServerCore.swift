@@ -47,6 +47,8 @@ final class ServerCore {
     var memoryGauge = MemoryGauge()
     /// Snapshot state.
     var persistence = PersistenceState()
+    /// Append-only file state.
+    var aof = AOFState()
     /// `used_memory` when the server started serving.
     var startupMemory = 0
 
@@ -148,10 +150,12 @@ final class ServerCore {
             stats.errorReplies += 1
             return .reply(ServerCore.loadingError)
         }
-        if writesDeniedByDiskError && (spec.flags.contains(.write) || spec.name == "ping") {
-            stats.errorReplies += 1
-            session.transaction?.aborted = true
-            return .reply(ServerCore.misconfError)
+        if spec.flags.contains(.write) || spec.name == "ping" {
+            if writesDeniedByDiskError || aof.writeError != nil, let error = aofWriteErrorReply ?? deniedBySnapshotError {
+                stats.errorReplies += 1
+                session.transaction?.aborted = true
+                return .reply(error)
+            }
         }
         if config.maxMemory > 0 && !performEvictions(now: now) && spec.flags.contains(.denyOOM) {
             stats.errorReplies += 1
@@ -184,6 +188,7 @@ final class ServerCore {
                 }
             }
             session.db = db
+            if !engine.pendingEffects.isEmpty && !executingTransaction { feedAppendOnlyFile(now: now) }
             return .reply(reply)
         case .server, .container:
             engine.stats.commandsProcessed += 1
@@ -199,6 +204,11 @@ final class ServerCore {
     /// Queues `connection` to be flushed once the current poll batch is processed.
     func scheduleFlush(_ connection: ConnectionHandler) {
         pendingFlushes.append(connection)
+        ensurePassEndTask()
+    }
+
+    /// Makes sure the end-of-pass task (AOF write, then reply flushes) runs.
+    func ensurePassEndTask() {
         if !flushScheduled {
             flushScheduled = true
             eventLoop.execute { [unowned(unsafe) self] in self.flushPending() }
@@ -207,6 +217,8 @@ final class ServerCore {
 
     private func flushPending() {
         flushScheduled = false
+        // As Redis's beforeSleep: the AOF is written before any reply leaves.
+        if aof.buffer.readableBytes > 0 { writeAppendOnlyBuffer() }
         let connections = pendingFlushes
         pendingFlushes.removeAll(keepingCapacity: true)
         for connection in connections { connection.flushNow() }

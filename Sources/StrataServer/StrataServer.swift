@@ -83,9 +83,14 @@ public final class StrataServer: @unchecked Sendable {
             core.startupMemory = ProcessMemory.allocatedBytes()
             core.shutdownRequested = { [weak self] in self?.beginShutdown() }
             core.startBackgroundTasks()
-            core.beginLoading { message in
+            let fail: (String) -> Void = { message in
                 logger.critical("\(message)")
                 exit(1)
+            }
+            if core.config.appendOnly {
+                core.beginAppendOnlyLoading(failed: fail)
+            } else {
+                core.beginLoading(failed: fail)
             }
         }.wait()
         logger.notice("Ready to accept connections tcp on port \(port)")

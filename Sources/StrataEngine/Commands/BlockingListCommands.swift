@@ -54,6 +54,7 @@ public enum BlockingListCommands {
             case .success(let popped?):
                 guard let element = popped.first else { continue }
                 c.engine.stats.dirty += 1
+                c.propagate([Bytes(head ? "LPOP" : "RPOP"), key])
                 return .array([.bulk(key), .bulk(element)])
             case .success(nil): continue
             }
@@ -80,6 +81,10 @@ public enum BlockingListCommands {
         }
         let reply = ListCommands.move(&c, fromHead: fromHead, toHead: toHead)
         if reply == .null { return .blockedOn(keys: [c.args[1]], timeoutMilliseconds: wait) }
+        if case .error = reply { return reply }
+        c.propagate([
+            Bytes("LMOVE"), c.args[1], c.args[2], Bytes(fromHead ? "LEFT" : "RIGHT"), Bytes(toHead ? "LEFT" : "RIGHT"),
+        ])
         return reply
     }
 
@@ -92,6 +97,7 @@ public enum BlockingListCommands {
         // LMPOP's parsing and popping, on the arguments after the timeout.
         var inner = CommandContext(engine: c.engine, args: [Bytes("lmpop")] + c.args.dropFirst(2), db: c.db, now: c.now)
         let reply = ListCommands.lmpop(&inner)
+        if case .array = reply { c.propagate(inner.args) }
         guard reply == .nullArray, let numkeys = c.integer(2) else { return reply }
         return .blockedOn(keys: Array(c.args[3..<(3 + numkeys)]), timeoutMilliseconds: wait)
     }

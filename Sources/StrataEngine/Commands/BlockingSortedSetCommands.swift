@@ -37,6 +37,7 @@ public enum BlockingSortedSetCommands {
             case .success(let popped?):
                 guard let item = popped.first else { continue }
                 c.engine.stats.dirty += 1
+                c.propagate([Bytes(max ? "ZPOPMAX" : "ZPOPMIN"), key])
                 return .array([.bulk(key), .bulk(item.member), .double(item.score)])
             case .success(nil): continue
             }
@@ -57,7 +58,9 @@ public enum BlockingSortedSetCommands {
         }
         switch SortedSetCommands.popFirstNonEmpty(&c, keys: request.keys, max: request.max, count: request.count) {
         case .failure(let error): return error
-        case .success(let reply?): return reply
+        case .success(let reply?):
+            if case .array = reply { c.propagate([Bytes("ZMPOP")] + c.args.dropFirst(2)) }
+            return reply
         case .success(nil): return .blockedOn(keys: request.keys, timeoutMilliseconds: wait)
         }
     }

@@ -36,7 +36,7 @@ extension CommandContext {
     ) -> Result<R?, Reply> {
         var wrongType = false
         var emptied = false
-        let (outcome, expired) = engine.databases[db].modify(key, now: now) { value -> R? in
+        let (outcome, expired) = engine.databases[db].modify(key, now: engine.expiryTime(now)) { value -> R? in
             guard var collection = T.extract(value) else {
                 wrongType = true
                 return nil

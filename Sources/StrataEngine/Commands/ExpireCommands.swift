@@ -94,7 +94,8 @@ public enum ExpireCommands {
             guard let current, when > current else { return .integer(0) }
         }
         if lt, let current, when >= current { return .integer(0) }
-        if when <= c.now {
+        c.propagateDeadline(key, when)
+        if when <= c.now && !c.engine.suspendsExpiry {
             c.delete(key)
             c.notify(.generic, "del", key)
         } else {

@@ -203,6 +203,7 @@ public enum HashCommands {
         case .success(.some(.success(let text))):
             c.engine.stats.dirty += 1
             c.notify(.hash, "hincrbyfloat", c.args[1])
+            c.propagate([Bytes("HSET"), c.args[1], c.args[2], text])
             return .bulk(text)
         case .success(.none): return Errors.wrongType
         }

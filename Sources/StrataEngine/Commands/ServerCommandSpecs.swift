@@ -200,6 +200,10 @@ public enum ServerCommandSpecs {
             summary: "Asynchronously saves the database(s) to disk.", synopsis: "[SCHEDULE]",
             categories: ["admin", "slow", "dangerous"], handler: .server),
         CommandSpec(
+            "bgrewriteaof", arity: 1, flags: [.admin, .noscript], group: "server",
+            summary: "Asynchronously rewrites the append-only file to disk.",
+            categories: ["admin", "slow", "dangerous"], handler: .server),
+        CommandSpec(
             "lastsave", arity: 1, flags: [.loading, .stale, .fast], group: "server",
             summary: "Returns the Unix timestamp of the last successful save to disk.",
             categories: ["admin", "fast", "dangerous"], handler: .server),

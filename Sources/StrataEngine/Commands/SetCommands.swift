@@ -127,7 +127,13 @@ public enum SetCommands {
         case .failure(let error): return error
         case .success(let popped):
             c.engine.stats.dirty += popped?.count ?? 0
-            if let popped, !popped.isEmpty { c.notify(.set, "spop", c.args[1]) }
+            if let popped, !popped.isEmpty {
+                c.notify(.set, "spop", c.args[1])
+                // The members chosen at random, as SREMs of at most 1,024 members each.
+                for start in stride(from: 0, to: popped.count, by: 1024) {
+                    c.propagate([Bytes("SREM"), c.args[1]] + popped[start..<min(start + 1024, popped.count)])
+                }
+            }
             if count == nil { return .optional(popped?.first) }
             return .set((popped ?? []).map { .bulk($0) })
         }

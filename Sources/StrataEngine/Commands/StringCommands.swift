@@ -25,12 +25,12 @@ public enum StringCommands {
             "setex", arity: 4, flags: [.write, .denyOOM], keys: (1, 1, 1), group: "string", since: "2.0.0",
             summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
             synopsis: "key seconds value", categories: ["write", "string", "slow"],
-            handler: .engine { setex($0, unit: .seconds) }),
+            handler: .engine { setex(&$0, unit: .seconds) }),
         CommandSpec(
             "psetex", arity: 4, flags: [.write, .denyOOM], keys: (1, 1, 1), group: "string", since: "2.6.0",
             summary: "Sets both string value and expiration time in milliseconds of a key.",
             synopsis: "key milliseconds value", categories: ["write", "string", "slow"],
-            handler: .engine { setex($0, unit: .milliseconds) }),
+            handler: .engine { setex(&$0, unit: .milliseconds) }),
         CommandSpec(
             "getset", arity: 3, flags: [.write, .denyOOM, .fast], keys: (1, 1, 1), group: "string",
             summary: "Returns the previous string value of a key after setting it to a new value.",
@@ -211,7 +211,10 @@ public enum StringCommands {
             return options.get ? .optional(previous) : .null
         }
         c.store(key, .fromString(value), keepDeadline: options.keepTTL)
-        if let deadline { c.engine.databases[c.db].setDeadline(key, deadline) }
+        if let deadline {
+            c.engine.databases[c.db].setDeadline(key, deadline)
+            c.propagateSet(key, value, deadline: deadline)
+        }
         c.engine.stats.dirty += 1
         c.notify(.string, "set", key)
         if deadline != nil { c.notify(.generic, "expire", key) }
@@ -226,13 +229,14 @@ public enum StringCommands {
         return .integer(1)
     }
 
-    static func setex(_ c: CommandContext, unit: ExpireUnit) -> Reply {
+    static func setex(_ c: inout CommandContext, unit: ExpireUnit) -> Reply {
         switch c.deadline(from: ExpireSpec(unit: unit, absolute: false, argumentIndex: 2)) {
         case .failure(let e): return e
         case .success(let deadline):
             c.store(c.args[1], .fromString(c.args[3]))
             c.engine.databases[c.db].setDeadline(c.args[1], deadline)
             c.engine.stats.dirty += 1
+            c.propagateSet(c.args[1], c.args[3], deadline: deadline)
             c.notify(.string, "set", c.args[1])
             c.notify(.generic, "expire", c.args[1])
             return .ok
@@ -285,7 +289,8 @@ public enum StringCommands {
             }
         }
         if let deadline {
-            if deadline <= c.now {
+            c.propagateDeadline(key, deadline)
+            if deadline <= c.now && !c.engine.suspendsExpiry {
                 c.delete(key)
                 c.notify(.generic, "del", key)
             } else {
@@ -296,6 +301,7 @@ public enum StringCommands {
         } else if options.persist {
             if c.engine.databases[c.db].removeDeadline(key) {
                 c.engine.stats.dirty += 1
+                c.propagate([Bytes("PERSIST"), key])
                 c.notify(.generic, "persist", key)
             }
         }
@@ -335,7 +341,7 @@ public enum StringCommands {
     static func incr(_ c: inout CommandContext, by delta: Int) -> Reply {
         let key = c.args[1]
         // One lookup: the counter is read and replaced in place.
-        let (outcome, expired) = c.engine.databases[c.db].modify(key, now: c.now) { value -> Result<Int, Reply> in
+        let (outcome, expired) = c.engine.databases[c.db].modify(key, now: c.engine.expiryTime(c.now)) { value -> Result<Int, Reply> in
             let current: Int
             switch value {
             case .integer(let n):
@@ -394,6 +400,7 @@ public enum StringCommands {
         }
         c.engine.stats.dirty += 1
         c.notify(.string, "incrbyfloat", key)
+        c.propagateSet(key, text, deadline: nil, keepTTL: true)
         return .bulk(text)
     }
 

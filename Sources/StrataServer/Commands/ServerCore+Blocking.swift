@@ -76,6 +76,10 @@ extension ServerCore {
                 let reply = engine.run(handler, args: first.args, db: &db, now: now)
                 if case .blockedOn = reply { break }  // nothing left for this waiter: stop here
                 release(first)
+                if !engine.pendingEffects.isEmpty {
+                    feedAppendOnlyFile(now: now)
+                    first.connection.durableOffsetNeeded = aof.appendedOffset
+                }
                 first.connection.unblock(with: reply)
                 // A move may have made its destination ready for someone else.
                 noteReadyKeys(writtenKeys(spec, args: first.args, db: key.db))

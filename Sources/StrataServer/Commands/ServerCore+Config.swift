@@ -72,6 +72,17 @@ extension ServerCore {
                 return .error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(error)")
             }
         }
+        if updated.appendOnly != config.appendOnly && !persistence.loading {
+            if updated.appendOnly {
+                guard startAppendOnly() else {
+                    return .error(
+                        "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs."
+                    )
+                }
+            } else {
+                stopAppendOnly()
+            }
+        }
         config = updated
         configurationChanged()
         return .ok

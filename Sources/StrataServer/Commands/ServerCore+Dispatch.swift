@@ -42,6 +42,8 @@ extension ServerCore {
             return shutdown(args)
         case "save", "bgsave", "lastsave":
             return .reply(persistenceCommand(spec, args: args))
+        case "bgrewriteaof":
+            return .reply(bgrewriteaofCommand())
         case "role":
             return .reply(.array([.text("master"), .integer(0), .array([])]))
         case "info":
@@ -174,6 +176,10 @@ extension ServerCore {
     /// Saves before exiting when save points are configured (or `save`), unless
     /// `noSave`. Returns false when the save failed.
     func prepareShutdown(save: Bool = false, noSave: Bool = false) -> Bool {
+        if aof.isLogging {
+            logger.notice("Calling fsync() on the AOF file.")
+            flushAppendOnlyFileNow()
+        }
         guard !noSave, save || !config.savePoints.isEmpty, !persistence.loading else { return true }
         logger.notice("Saving the final snapshot before exiting.")
         guard saveNow() else {

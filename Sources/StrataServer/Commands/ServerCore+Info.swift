@@ -119,8 +119,7 @@ extension ServerCore {
                     ),
                     ("rdb_saves", String(persistence.saves)),
                     ("rdb_last_cow_size", String(persistence.lastCopyOnWriteBytes)),
-                    ("aof_enabled", "0"), ("aof_rewrite_in_progress", "0"),
-                ])
+                ] + appendOnlyInfoFields)
         case "stats":
             return fields(
                 "Stats",

@@ -70,6 +70,7 @@ extension ServerCore {
             }
         }
         executingTransaction = false
+        if !engine.pendingEffects.isEmpty { feedAppendOnlyFile(now: now) }
         // Pushes inside the transaction wake parked clients only once it has completed.
         serveBlockedClients(now: now)
         return .array(replies)

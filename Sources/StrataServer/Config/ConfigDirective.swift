@@ -92,6 +92,25 @@ public struct ConfigDirective: Sendable {
         bool("rdbchecksum", \.rdbChecksum),
         bool("rdbcompression", \.rdbCompression),
         bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError),
+        bool("appendonly", \.appendOnly),
+        fileName("appenddirname", \.appendDirName),
+        fileName("appendfilename", \.appendFilename),
+        ConfigDirective(
+            name: "appendfsync", mutable: true, get: { $0.appendFsync.rawValue },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                guard let policy = AppendFsyncPolicy(rawValue: args[0].lowercased()) else {
+                    throw ConfigError.invalidValue("argument(s) must be one of the following: always, everysec, no")
+                }
+                config.appendFsync = policy
+            }),
+        bool("aof-use-rdb-preamble", \.aofUseRDBPreamble),
+        int("auto-aof-rewrite-percentage", 0...Int(Int32.max), \.autoAOFRewritePercentage),
+        memory("auto-aof-rewrite-min-size", 0...Int(Int64.max), \.autoAOFRewriteMinSize),
+        bool("aof-load-truncated", \.aofLoadTruncated),
+        bool("aof-timestamp-enabled", \.aofTimestampEnabled),
+        bool("no-appendfsync-on-rewrite", \.noAppendFsyncOnRewrite),
+        bool("aof-rewrite-incremental-fsync", \.aofRewriteIncrementalFsync),
         memory("maxmemory", 0...Int(Int64.max), \.maxMemory),
         ConfigDirective(
             name: "maxmemory-policy", mutable: true, get: { $0.maxMemoryPolicy.rawValue },
@@ -179,6 +198,19 @@ public struct ConfigDirective: Sendable {
             set: { config, args in
                 guard args.count == 1 else { throw ConfigError.badDirective }
                 config[keyPath: path] = try ConfigValueParsing.bool(args[0])
+            })
+    }
+
+    /// A file name (not a path), fixed at start-up: `appenddirname`, `appendfilename`.
+    static func fileName(_ name: String, _ path: WritableKeyPath<ServerConfig, String> & Sendable) -> ConfigDirective {
+        ConfigDirective(
+            name: name, mutable: false, get: { $0[keyPath: path] },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                guard !args[0].isEmpty, !args[0].contains("/"), args[0] != ".", args[0] != ".." else {
+                    throw ConfigError.invalidValue("\(name) can't be a path, just a filename")
+                }
+                config[keyPath: path] = args[0]
             })
     }
 

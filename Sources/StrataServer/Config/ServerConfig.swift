@@ -81,6 +81,29 @@ public struct ServerConfig: Sendable {
     public var rdbCompression = true
     /// `stop-writes-on-bgsave-error`: refuse writes (MISCONF) after a failed save.
     public var stopWritesOnBgsaveError = true
+    /// `appendonly`: log every write to the AOF directory and start from it.
+    public var appendOnly = false
+    /// `appenddirname`: the AOF directory inside `dir`.
+    public var appendDirName = "appendonlydir"
+    /// `appendfilename`: the prefix of the AOF files' names.
+    public var appendFilename = "appendonly.aof"
+    /// `appendfsync`: when the AOF is fsynced.
+    public var appendFsync = AppendFsyncPolicy.everysec
+    /// `aof-use-rdb-preamble`: the AOF base is a snapshot (else RESP commands).
+    public var aofUseRDBPreamble = true
+    /// `auto-aof-rewrite-percentage`: rewrite when the AOF grew this much since the last
+    /// rewrite (0: never automatically).
+    public var autoAOFRewritePercentage = 100
+    /// `auto-aof-rewrite-min-size`: no automatic rewrite below this size.
+    public var autoAOFRewriteMinSize = 64 * 1024 * 1024
+    /// `aof-load-truncated`: start from an AOF whose last command is cut short.
+    public var aofLoadTruncated = true
+    /// `aof-timestamp-enabled`: annotate the AOF with `#TS:` lines.
+    public var aofTimestampEnabled = false
+    /// `no-appendfsync-on-rewrite`: no fsync while a rewrite or snapshot is being written.
+    public var noAppendFsyncOnRewrite = false
+    /// `aof-rewrite-incremental-fsync`: accepted for compatibility.
+    public var aofRewriteIncrementalFsync = true
     /// `client-output-buffer-limit`: per-class limits on unread replies.
     public var clientOutputBufferLimits = OutputBufferLimits()
     /// `notify-keyspace-events`: the keyspace event classes published; none by default.
@@ -130,4 +153,15 @@ public struct SavePoint: Sendable, Equatable {
         self.seconds = seconds
         self.changes = changes
     }
+}
+
+
+/// `appendfsync`: when appended commands reach the disk.
+public enum AppendFsyncPolicy: String, Sendable, CaseIterable {
+    /// Before the reply is sent (one fsync per event-loop pass covers all its writes).
+    case always
+    /// Once a second, on a background thread.
+    case everysec
+    /// When the kernel decides.
+    case no
 }

@@ -10,8 +10,8 @@
 import NIOCore
 import RESP
 import StrataEngine
+import StrataPersistence
 
-extension Bytes: RESPArgument {}
 
 /// Handles one client connection.
 final class ConnectionHandler: ChannelInboundHandler {
@@ -29,6 +29,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var closing = false
     private var hasPendingWrite = false
+    /// The AOF offset this client's last write ended at; with `appendfsync always` its
+    /// replies are held until the AOF is synced that far.
+    var durableOffsetNeeded: UInt64 = 0
+    /// Set while replies wait for an fsync: input waits unprocessed meanwhile.
+    private var heldForDurability = false
 
     init(core: ServerCore, session: ClientSession, allocator: ByteBufferAllocator) {
         self.core = core
@@ -169,7 +174,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func processInbound(_ context: ChannelHandlerContext) {
         let now = WallClock.nowMilliseconds()
         parser.limits = core.parserLimits  // CONFIG SET applies to connected clients too
-        while !closing && blocked == nil {
+        while !closing && blocked == nil && !heldForDurability {
             let command: [Bytes]?
             do {
                 command = try parser.next(&inbound)
@@ -185,7 +190,9 @@ final class ConnectionHandler: ChannelInboundHandler {
                 return
             }
             guard let command else { break }
+            let logged = core.aof.appendedOffset
             let outcome = core.execute(command, session: session, connection: self, now: now)
+            if core.aof.appendedOffset != logged { durableOffsetNeeded = core.aof.appendedOffset }
             switch outcome {
             case .reply(let reply):
                 ReplyEncoder.write(reply, into: &outbound, version: session.resp)
@@ -224,7 +231,26 @@ final class ConnectionHandler: ChannelInboundHandler {
         hasPendingWrite = true
     }
 
+    /// Sends the replies held for an fsync and resumes the client's pipeline.
+    func releaseHeldReplies() {
+        heldForDurability = false
+        guard let context, !closing else { return }
+        flushOutbound(context)
+        if inbound.readableBytes > 0 && blocked == nil {
+            processInbound(context)
+            core.scheduleFlush(self)
+        }
+    }
+
     private func flushOutbound(_ context: ChannelHandlerContext) {
+        if core.mustHoldReplies(until: durableOffsetNeeded) {
+            writeOutbound(context)
+            if !heldForDurability {
+                heldForDurability = true
+                core.holdUntilDurable(self)
+            }
+            return
+        }
         writeOutbound(context)
         if hasPendingWrite {
             hasPendingWrite = false

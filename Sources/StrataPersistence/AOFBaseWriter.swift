@@ -1,0 +1,100 @@
+//! Writes the base of an AOF directory from a frozen copy of the keyspace: either a
+//! snapshot (`aof-use-rdb-preamble yes`, Strata's compressed layout or plain RDB when
+//! `snapshot-compression` is `none`) or RESP commands that rebuild every key (`SET`,
+//! `RPUSH`, `SADD`, `ZADD`, `HSET` in batches of 64 items, then `PEXPIREAT`), as Redis's
+//! rewrite does without a preamble. Either way the file is written to a temp name and
+//! fsynced; the caller renames it into place when it installs the new manifest.
+
+import NIOCore
+import RESP
+import StrataEngine
+
+/// RESP encoding of logged commands.
+public enum AOFEncoding {
+    /// Appends `args` as a RESP multibulk request.
+    @inlinable
+    public static func append(_ args: [Bytes], to buffer: inout ByteBuffer) {
+        buffer.writeRESPHeader(UInt8(ascii: "*"), count: args.count)
+        for arg in args { arg.withUnsafeBytes { buffer.writeRESPBulk($0) } }
+    }
+}
+
+/// Writes AOF base files.
+public enum AOFBaseWriter {
+    /// Items per rebuilding command, as Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
+    static let itemsPerCommand = 64
+
+    /// Writes `databases` as a base file at `tempPath`, fsynced (not renamed).
+    ///
+    /// - Parameters:
+    ///   - snapshot: a snapshot file (else RESP commands).
+    ///   - now: keys whose deadline has passed are left out.
+    /// - Returns: the file's size.
+    public static func write(
+        _ databases: [Database], tempPath: String, snapshot: Bool, options: SnapshotOptions, now: Int64
+    ) throws -> Int {
+        if snapshot {
+            var options = options
+            options.aofBase = true
+            // Written to the temp name itself; the caller renames it.
+            return try SnapshotWriter.write(databases, to: tempPath, tempPath: tempPath + ".part", options: options, now: now)
+                .fileBytes
+        }
+        let file = try DurableFileWriter(path: tempPath, tempPath: tempPath + ".part")
+        do {
+            var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
+            for (index, database) in databases.enumerated() where database.count > 0 {
+                AOFEncoding.append([Bytes("SELECT"), Bytes(index)], to: &buffer)
+                for shard in database.shards {
+                    for (key, entry) in shard.entries {
+                        var deadline: Int64?
+                        if entry.hasDeadline, let d = shard.deadlines[key] {
+                            if d <= now { continue }
+                            deadline = d
+                        }
+                        rebuild(key, entry.value, into: &buffer)
+                        if let deadline {
+                            AOFEncoding.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))], to: &buffer)
+                        }
+                        if buffer.readableBytes >= 1 << 20 { try flush(&buffer, to: file) }
+                    }
+                }
+            }
+            try flush(&buffer, to: file)
+            try file.commit()
+        } catch {
+            file.abandon()
+            throw error
+        }
+        return file.bytesWritten
+    }
+
+    static func flush(_ buffer: inout ByteBuffer, to file: DurableFileWriter) throws {
+        try buffer.withUnsafeReadableBytes { try file.append($0) }
+        buffer.clear()
+    }
+
+    /// Commands that rebuild `value` at `key`.
+    static func rebuild(_ key: Bytes, _ value: Value, into buffer: inout ByteBuffer) {
+        func batches(_ command: String, _ items: [Bytes], stride width: Int) {
+            var start = 0
+            while start < items.count {
+                let end = min(start + itemsPerCommand * width, items.count)
+                AOFEncoding.append([Bytes(command), key] + items[start..<end], to: &buffer)
+                start = end
+            }
+        }
+        switch value {
+        case .shortString, .longString, .rawString, .integer:
+            AOFEncoding.append([Bytes("SET"), key, value.stringBytes ?? Bytes()], to: &buffer)
+        case .list(let list):
+            batches("RPUSH", Array(list.elements), stride: 1)
+        case .set(let set):
+            batches("SADD", Array(set.members), stride: 1)
+        case .hash(let hash):
+            batches("HSET", hash.entries.flatMap { [$0.field, $0.value] }, stride: 2)
+        case .sortedSet(let zset):
+            batches("ZADD", zset.all.flatMap { [Bytes(NumberFormat.double($0.score)), $0.member] }, stride: 2)
+        }
+    }
+}

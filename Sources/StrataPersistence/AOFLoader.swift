@@ -1,0 +1,157 @@
+//! Start-up from an AOF directory: the manifest names a base (a snapshot, plain RDB, or
+//! RESP commands, possibly an RDB preamble followed by commands as old single-file AOFs
+//! have) and incremental files, replayed in order into an engine whose expiry is
+//! suspended (the log holds every expiry as the `DEL` that happened). A truncated last
+//! file is cut back to its last whole command when allowed; any other damage stops the
+//! load with the file, the offset and how to repair it.
+
+import StrataEngine
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What loading an AOF directory did.
+public struct AOFLoadReport: Sendable {
+    /// One file replayed.
+    public struct FileReport: Sendable {
+        /// Its name.
+        public var name: String
+        /// Commands replayed from it.
+        public var commands: Int
+        /// Keys its snapshot part held.
+        public var snapshotKeys: Int
+        /// Its size.
+        public var bytes: Int
+    }
+
+    /// The files, in replay order.
+    public var files: [FileReport] = []
+    /// When the last file ended mid-command: the file, the offset it was cut back to, and
+    /// why.
+    public var truncatedTail: AOFFileError?
+    /// Bytes of the base file.
+    public var baseBytes = 0
+    /// Bytes of all replayed files (after any truncation).
+    public var totalBytes = 0
+}
+
+/// Loads AOF directories.
+public enum AOFLoader {
+    /// The first bytes of a snapshot file in any of its layouts (plain RDB, LZ4 frames,
+    /// gzip members).
+    static func startsWithSnapshot(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 5)
+        let n = head.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 5) }
+        guard n >= 4 else { return false }
+        if n == 5 && head == Array("REDIS".utf8) { return true }
+        if head[0...3] == [0x04, 0x22, 0x4D, 0x18] { return true }  // LZ4 frame
+        return head[0] == 0x1F && head[1] == 0x8B  // gzip
+    }
+
+    /// Replays the files `manifest` lists from `directory` into `engine` (its databases are
+    /// replaced).
+    ///
+    /// - Parameters:
+    ///   - allowTruncatedTail: `aof-load-truncated`: cut a last file that ends mid-command
+    ///     back to its last whole command instead of failing.
+    ///   - stopAfter: Unix seconds; replay stops at the first `#TS:` annotation after it.
+    /// - Throws: ``AOFFileError`` naming the damaged file and offset.
+    public static func load(
+        directory: String, manifest: AOFManifest, into engine: Engine, now: Int64, allowTruncatedTail: Bool,
+        stopAfter: Int64? = nil
+    ) throws -> AOFLoadReport {
+        var report = AOFLoadReport()
+        let (savedEvents, savedRecording) = (engine.keyspaceEvents, engine.recordsEffects)
+        engine.keyspaceEvents = []
+        engine.recordsEffects = false
+        engine.suspendsExpiry = true
+        defer {
+            engine.keyspaceEvents = savedEvents
+            engine.recordsEffects = savedRecording
+            engine.suspendsExpiry = false
+        }
+        engine.databases = Array(repeating: Database(), count: engine.databases.count)
+        let files = manifest.replayOrder
+        for (position, file) in files.enumerated() {
+            let path = directory + "/" + file.name
+            let isLast = position == files.count - 1
+            var fileReport = AOFLoadReport.FileReport(name: file.name, commands: 0, snapshotKeys: 0, bytes: 0)
+            var commandsStart = 0
+            if startsWithSnapshot(path) {
+                do {
+                    let (databases, snapshot) = try SnapshotReader.load(
+                        path: path, databaseCount: engine.databases.count, settings: engine.settings, now: now,
+                        keepExpired: true)
+                    guard file.type == .base else {
+                        throw AOFFileError(path: path, offset: 0, reason: "a snapshot can only be the base file")
+                    }
+                    engine.databases = databases
+                    fileReport.snapshotKeys = snapshot.keys
+                    commandsStart = snapshot.layout == .plain ? snapshot.rdbBytes : -1
+                } catch let error as SnapshotFileError {
+                    throw AOFFileError(path: path, offset: error.offset, reason: error.reason)
+                }
+            } else if access(path, F_OK) != 0 {
+                throw AOFFileError(path: path, offset: 0, reason: "listed in the manifest but missing")
+            }
+            if commandsStart >= 0 {
+                let result = try replay(path: path, from: commandsStart, into: engine, now: now, stopAfter: stopAfter)
+                fileReport.commands = result.commands
+                fileReport.bytes = result.fileBytes
+                if let reason = result.truncation {
+                    let cut = AOFFileError(path: path, offset: result.validBytes, reason: reason)
+                    guard isLast && allowTruncatedTail else {
+                        throw AOFFileError(
+                            path: path, offset: result.validBytes,
+                            reason: reason + (isLast ? " (aof-load-truncated is no)" : " and is not the last file"))
+                    }
+                    if truncate(path, off_t(result.validBytes)) != 0 {
+                        throw AOFFileError(
+                            path: path, offset: result.validBytes,
+                            reason: "cannot cut off the partial command: \(String(cString: strerror(errno)))")
+                    }
+                    fileReport.bytes = result.validBytes
+                    report.truncatedTail = cut
+                }
+            } else {
+                fileReport.bytes = fileSize(path)
+            }
+            if file.type == .base { report.baseBytes = fileReport.bytes }
+            report.totalBytes += fileReport.bytes
+            report.files.append(fileReport)
+        }
+        engine.stats = EngineStats()
+        return report
+    }
+
+    /// Replays the commands of one file into `engine`.
+    static func replay(
+        path: String, from start: Int, into engine: Engine, now: Int64, stopAfter: Int64?
+    ) throws -> AOFReadResult {
+        var db = 0
+        return try AOFCommandReader.read(path: path, from: start, stopAfter: stopAfter) { args in
+            switch engine.commands.resolve(args) {
+            case .failure(let error):
+                if case .error(let text) = error { throw AOFCommandRejected(text) }
+                throw AOFCommandRejected("cannot replay \(args[0].string)")
+            case .success(let spec):
+                guard case .engine(let handler) = spec.handler else {
+                    throw AOFCommandRejected("'\(spec.name)' cannot be replayed from an append-only file")
+                }
+                _ = engine.run(handler, args: args, db: &db, now: now)
+            }
+        }
+    }
+
+    /// The size of `path`, 0 when it cannot be read.
+    public static func fileSize(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+}

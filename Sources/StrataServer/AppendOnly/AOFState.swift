@@ -1,0 +1,73 @@
+//! The append-only file's state on the event loop, as `INFO persistence` reports it.
+
+import NIOCore
+import StrataPersistence
+
+/// Whether commands are being logged (Redis's `aof_state`).
+enum AOFStatus {
+    /// `appendonly no`.
+    case off
+    /// Logging to the incremental file the manifest lists.
+    case on
+    /// `appendonly` was just turned on: logging to a temp incremental file until the first
+    /// rewrite has written a base and installs both.
+    case waitingForRewrite
+}
+
+/// Event-loop-confined AOF bookkeeping.
+struct AOFState {
+    var status = AOFStatus.off
+    /// Encoded commands not yet handed to the file.
+    var buffer = ByteBufferAllocator().buffer(capacity: 64 * 1024)
+    /// The database the last logged command applied to (-1 after opening a file).
+    var selectedDb = -1
+    /// The file commands are appended to.
+    var file: AOFAppendFile?
+    /// Files switched away from whose written data is not yet known to be synced.
+    var filesToSync: [AOFAppendFile] = []
+    /// The manifest on disk.
+    var manifest = AOFManifest()
+    /// Bytes ever put into `buffer` (a logical offset across files).
+    var appendedOffset: UInt64 = 0
+    /// Bytes ever written to files.
+    var writtenOffset: UInt64 = 0
+    /// Bytes ever known durable.
+    var syncedOffset: UInt64 = 0
+    /// Whether a background fsync is running.
+    var syncInFlight = false
+    /// Start of the running fsync (monotonic ns), for `aof_delayed_fsync`.
+    var syncStartedAt: UInt64 = 0
+    /// When the last everysec fsync was started (monotonic ns).
+    var lastEverysecSync: UInt64 = 0
+    /// Connections whose replies wait for an fsync (`appendfsync always`).
+    var waiting: [ConnectionHandler] = []
+    /// Second of the last `#TS:` annotation.
+    var lastTimestamp: Int64 = 0
+    /// The last write or fsync error (`aof_last_write_status:err`), cleared by a success.
+    var writeError: DurableFileError?
+    /// When the last failed write is retried next (monotonic ns).
+    var nextRetry: UInt64 = 0
+    /// Everysec fsyncs that found the previous one still running.
+    var delayedFsyncs = 0
+
+    var rewriteInProgress = false
+    var rewriteScheduled = false
+    var rewriteStartedAt: Int64 = 0
+    var lastRewriteSeconds = -1
+    var lastRewriteOK = true
+    var rewrites = 0
+    var consecutiveRewriteFailures = 0
+    /// Monotonic ns after which a failed automatic rewrite may be tried again.
+    var rewriteRetryAfter: UInt64 = 0
+    /// Size of the AOF after the last rewrite or at start-up (`aof_base_size`).
+    var baseSize = 0
+    /// Bytes of the listed files other than the current one (the base, earlier
+    /// incremental files).
+    var otherFilesBytes = 0
+
+    /// Everything the AOF occupies now (`aof_current_size`).
+    var currentSize: Int { otherFilesBytes + (file?.size ?? 0) }
+
+    /// Whether commands are being logged.
+    var isLogging: Bool { status != .off }
+}

@@ -1,0 +1,162 @@
+//! Start-up with `appendonly yes`: the AOF directory is the source of truth (a snapshot
+//! file is not read, as in Redis 7). Temp files of a rewrite a crash interrupted are
+//! removed, history files deleted, an old single-file `appendonly.aof` is moved into the
+//! directory as its base, and a missing AOF is created (an empty base and a first
+//! incremental file). The files are replayed on a background thread while clients get
+//! `-LOADING`; a truncated last command is cut off and logged (`aof-load-truncated yes`),
+//! any other damage stops the server with the file, the offset and the repair command.
+
+import Foundation
+import NIOCore
+import StrataEngine
+import StrataPersistence
+
+/// Carries an engine built on the loading thread to the event loop.
+private final class LoadedEngine: @unchecked Sendable {
+    let engine: Engine
+    init(_ engine: Engine) { self.engine = engine }
+}
+
+extension ServerCore {
+    /// Loads the AOF directory (creating or upgrading it as needed), then starts logging.
+    func beginAppendOnlyLoading(failed: @escaping (String) -> Void) {
+        removeStaleTempFiles()
+        persistence.lastSaveTime = WallClock.nowMilliseconds() / 1000
+        let manifest: AOFManifest
+        do {
+            try ensureAOFDirectory()
+            removeStaleAOFTempFiles()
+            if !FileManager.default.fileExists(atPath: aofManifestPath) {
+                if FileManager.default.fileExists(atPath: config.appendFilename) {
+                    try upgradeSingleFileAOF()
+                } else {
+                    try createAppendOnlyFiles()
+                    return
+                }
+            }
+            let text = try String(contentsOfFile: aofManifestPath, encoding: .utf8)
+            manifest = try AOFManifest.parse(text, path: aofManifestPath)
+        } catch {
+            failed("Can't open the AOF directory \(aofDirectory): \(error)")
+            return
+        }
+        aof.manifest = manifest
+        deleteHistoryFiles()
+        persistence.loading = true
+        let directory = aofDirectory
+        let settings = engine.settings
+        let count = engine.databases.count
+        let allowTruncated = config.aofLoadTruncated
+        let manifestPath = aofManifestPath
+        let loop = eventLoop
+        let core = NIOLoopBound(self, eventLoop: loop)
+        let done = NIOLoopBound(failed, eventLoop: loop)
+        ServerCore.snapshotQueue.async {
+            let start = WallClock.nowMilliseconds()
+            let loader = Engine(databaseCount: count)
+            loader.settings = settings
+            let result = Result {
+                try AOFLoader.load(
+                    directory: directory, manifest: manifest, into: loader, now: start,
+                    allowTruncatedTail: allowTruncated)
+            }
+            let loaded = LoadedEngine(loader)
+            loop.execute {
+                let `self` = core.value
+                self.persistence.loading = false
+                switch result {
+                case .success(let report):
+                    self.engine.databases = loaded.engine.databases
+                    if let cut = report.truncatedTail {
+                        self.logger.warning("!!! Warning: short read while loading the AOF file \(cut.path)!!!")
+                        self.logger.warning(
+                            "!!! Truncating the AOF \(cut.path) at offset \(cut.offset) (\(cut.reason)) !!!")
+                        self.logger.warning("AOF loaded anyway because aof-load-truncated is enabled")
+                    }
+                    let seconds = Double(WallClock.nowMilliseconds() - start) / 1000
+                    let commands = report.files.reduce(0) { $0 + $1.commands }
+                    self.logger.notice(
+                        "DB loaded from append only file: \(String(format: "%.3f", seconds)) seconds (\(report.files.count) files, \(commands) commands)"
+                    )
+                    do {
+                        try self.openIncrementalForAppend(loadedBytes: report.totalBytes)
+                    } catch {
+                        done.value("Can't open the append only file for writing: \(error)")
+                    }
+                case .failure(let error as AOFFileError):
+                    done.value(
+                        "Bad file format reading the append only file \(error.path) at offset \(error.offset): \(error.reason). "
+                            + "Make a backup of the AOF directory, then run `strata-dump verify --fix \(manifestPath)` "
+                            + "(or `redis-check-aof --fix \(manifestPath)`), which keeps a .broken copy and cuts the file at that offset."
+                    )
+                case .failure(let error):
+                    done.value("Can't load the append only file: \(error)")
+                }
+            }
+        }
+    }
+
+    /// Opens the last incremental file for appending (creating one when the manifest has
+    /// none) and starts logging.
+    private func openIncrementalForAppend(loadedBytes: Int) throws {
+        if aof.manifest.incrementals.isEmpty {
+            let sequence = aof.manifest.nextIncrementalSequence
+            let name = AOFManifest.incrementalName(config.appendFilename, sequence: sequence)
+            var updated = aof.manifest
+            updated.incrementals.append(.init(name: name, sequence: sequence, type: .incremental))
+            aof.file = try AOFAppendFile(path: aofDirectory + "/" + name)
+            try persistManifest(updated)
+            aof.manifest = updated
+            logger.notice("Creating AOF incr file \(name) on server start")
+        } else if let last = aof.manifest.incrementals.last {
+            aof.file = try AOFAppendFile(path: aofDirectory + "/" + last.name)
+        }
+        aof.otherFilesBytes = max(0, loadedBytes - (aof.file?.size ?? 0))
+        aof.baseSize = aof.currentSize
+        aof.status = .on
+        aof.selectedDb = -1
+        engine.recordsEffects = true
+    }
+
+    /// A fresh AOF: an empty base and a first incremental file, as Redis 7 creates them.
+    private func createAppendOnlyFiles() throws {
+        let prefix = config.appendFilename
+        let snapshot = config.aofUseRDBPreamble
+        let baseName = AOFManifest.baseName(prefix, sequence: 1, snapshot: snapshot)
+        let temp = aofDirectory + "/temp-rewriteaof-\(getpid()).aof"
+        let bytes = try AOFBaseWriter.write(
+            engine.databases, tempPath: temp, snapshot: snapshot, options: snapshotOptions,
+            now: WallClock.nowMilliseconds())
+        if rename(temp, aofDirectory + "/" + baseName) != 0 {
+            throw DurableFileError(path: temp, operation: "rename", code: errno)
+        }
+        logger.notice("Creating AOF base file \(baseName) on server start")
+        aof.manifest = AOFManifest(base: .init(name: baseName, sequence: 1, type: .base))
+        try openIncrementalForAppend(loadedBytes: bytes)
+    }
+
+    /// Moves an old single-file AOF into the directory as its base, as Redis 7 does.
+    private func upgradeSingleFileAOF() throws {
+        let name = config.appendFilename
+        let manifest = AOFManifest(base: .init(name: name, sequence: 1, type: .base))
+        if rename(name, aofDirectory + "/" + name) != 0 {
+            throw DurableFileError(path: name, operation: "rename", code: errno)
+        }
+        DirectorySync.sync(aofDirectory)
+        DirectorySync.sync(".")
+        try persistManifest(manifest)
+        logger.notice("Successfully migrated an old-style AOF into the AOF directory \(aofDirectory)")
+    }
+
+    /// Removes what a rewrite or `CONFIG SET appendonly yes` interrupted by a crash left.
+    private func removeStaleAOFTempFiles() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: aofDirectory)) ?? []
+        for name in names
+        where name.hasPrefix("temp-rewriteaof-") || name == "temp-" + config.appendFilename + ".incr"
+            || name.hasSuffix(".part") || name.contains(".manifest.tmp-")
+        {
+            unlink(aofDirectory + "/" + name)
+            logger.notice("Removed a leftover temp file: \(aofDirectory)/\(name)")
+        }
+    }
+}

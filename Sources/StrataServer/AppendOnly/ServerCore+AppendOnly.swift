@@ -1,0 +1,223 @@
+//! Logging writes to the append-only file. After each command the engine's effects are
+//! encoded (with `SELECT` when the database changes, `MULTI`/`EXEC` around a command or
+//! transaction that logged more than one, and `#TS:` annotations when enabled) into one
+//! buffer. Once per event-loop pass, before any reply is flushed, the buffer is written
+//! with one `write()`. With `appendfsync always` the connections that wrote keep their
+//! replies until a background fsync covering their bytes completes: one fsync serves every
+//! write of the pass (group commit), and the event loop keeps executing the next group
+//! while the disk works. With `everysec` a background fsync is started once a second.
+//! A write the disk refuses leaves the bytes in the buffer, marks `aof_last_write_status`
+//! as failed (write commands then get `-MISCONF`), and is retried until it succeeds.
+
+import Dispatch
+import Foundation
+import NIOCore
+import RESP
+import StrataEngine
+import StrataPersistence
+
+extension ServerCore {
+    /// The background queue for AOF fsyncs.
+    static let aofSyncQueue = DispatchQueue(label: "strata.aof.fsync", qos: .userInitiated)
+
+    /// Redis's reply to writes while the AOF cannot be written.
+    var aofWriteErrorReply: Reply? {
+        guard aof.isLogging, let error = aof.writeError else { return nil }
+        return .error("MISCONF Errors writing to the AOF file: \(String(cString: strerror(error.code)))")
+    }
+
+    /// The directory holding the AOF files.
+    var aofDirectory: String { config.appendDirName }
+
+    /// Whether fsyncs are skipped now (`no-appendfsync-on-rewrite` during a rewrite or save).
+    var aofFsyncSuspended: Bool {
+        config.noAppendFsyncOnRewrite && (aof.rewriteInProgress || persistence.backgroundSaveInProgress)
+    }
+
+    /// The `aof_*` fields of `INFO persistence`, in Redis 7.0's order.
+    var appendOnlyInfoFields: [(String, String)] {
+        let now = WallClock.nowMilliseconds()
+        var fields: [(String, String)] = [
+            ("aof_enabled", aof.isLogging ? "1" : "0"),
+            ("aof_rewrite_in_progress", aof.rewriteInProgress ? "1" : "0"),
+            ("aof_rewrite_scheduled", aof.rewriteScheduled ? "1" : "0"),
+            ("aof_last_rewrite_time_sec", String(aof.lastRewriteSeconds)),
+            ("aof_current_rewrite_time_sec", aof.rewriteInProgress ? String((now - aof.rewriteStartedAt) / 1000) : "-1"),
+            ("aof_last_bgrewrite_status", aof.lastRewriteOK ? "ok" : "err"),
+            ("aof_rewrites", String(aof.rewrites)),
+            ("aof_rewrites_consecutive_failures", String(aof.consecutiveRewriteFailures)),
+            ("aof_last_write_status", aof.writeError == nil ? "ok" : "err"),
+            ("aof_last_cow_size", String(persistence.lastCopyOnWriteBytes)),
+            ("module_fork_in_progress", "0"), ("module_fork_last_cow_size", "0"),
+        ]
+        if aof.isLogging {
+            fields += [
+                ("aof_current_size", String(aof.currentSize)),
+                ("aof_base_size", String(aof.baseSize)),
+                ("aof_pending_rewrite", aof.rewriteScheduled ? "1" : "0"),
+                ("aof_buffer_length", String(aof.buffer.readableBytes)),
+                ("aof_pending_bio_fsync", aof.syncInFlight ? "1" : "0"),
+                ("aof_delayed_fsync", String(aof.delayedFsyncs)),
+            ]
+        }
+        return fields
+    }
+
+    // MARK: Feeding
+
+    /// Encodes the effects the engine recorded into the AOF buffer.
+    func feedAppendOnlyFile(now: Int64) {
+        let effects = engine.takeEffects()
+        guard aof.isLogging, !effects.isEmpty else { return }
+        let before = aof.buffer.writerIndex
+        if config.aofTimestampEnabled {
+            let second = now / 1000
+            if second != aof.lastTimestamp {
+                aof.lastTimestamp = second
+                aof.buffer.writeString("#TS:\(second)\r\n")
+            }
+        }
+        let wrap = effects.count > 1
+        if wrap { AOFEncoding.append([Bytes("MULTI")], to: &aof.buffer) }
+        for effect in effects {
+            if effect.db != aof.selectedDb {
+                AOFEncoding.append([Bytes("SELECT"), Bytes(effect.db)], to: &aof.buffer)
+                aof.selectedDb = effect.db
+            }
+            AOFEncoding.append(effect.args, to: &aof.buffer)
+        }
+        if wrap { AOFEncoding.append([Bytes("EXEC")], to: &aof.buffer) }
+        aof.appendedOffset += UInt64(aof.buffer.writerIndex - before)
+        ensurePassEndTask()
+    }
+
+    // MARK: Writing and syncing
+
+    /// Writes the buffer to the file (once per event-loop pass, before replies are
+    /// flushed) and starts an fsync when the policy asks for one.
+    func writeAppendOnlyBuffer() {
+        guard aof.isLogging, aof.buffer.readableBytes > 0, let file = aof.file else { return }
+        if aof.writeError != nil && WallClock.monotonicNanoseconds() < aof.nextRetry { return }
+        let (written, error) = aof.buffer.withUnsafeReadableBytes { file.append($0) }
+        aof.buffer.moveReaderIndex(forwardBy: written)
+        aof.writtenOffset += UInt64(written)
+        if aof.buffer.readableBytes == 0 { aof.buffer.clear() }
+        if let error {
+            if aof.writeError == nil {
+                logger.warning("Error writing to the AOF file \(file.path): \(error). Writes are refused until it succeeds.")
+            }
+            aof.writeError = error
+            aof.nextRetry = WallClock.monotonicNanoseconds() + 100_000_000
+            return
+        }
+        if aof.writeError != nil {
+            logger.notice("AOF write error looks solved, Redis can write again.")
+            aof.writeError = nil
+        }
+        if config.appendFsync == .always { requestAppendOnlySync() }
+    }
+
+    /// Starts a background fsync of what has been written, unless one is running (its
+    /// completion starts the next).
+    func requestAppendOnlySync() {
+        guard !aof.syncInFlight, aof.writtenOffset > aof.syncedOffset, let file = aof.file else { return }
+        if aofFsyncSuspended {
+            // As Redis: no fsync while the disk is busy with a rewrite; replies go out.
+            aof.syncedOffset = aof.writtenOffset
+            releaseDurableWaiters()
+            return
+        }
+        aof.syncInFlight = true
+        aof.syncStartedAt = WallClock.monotonicNanoseconds()
+        let target = aof.writtenOffset
+        let files = aof.filesToSync + [file]
+        aof.filesToSync.removeAll()
+        let loop = eventLoop
+        let core = NIOLoopBound(self, eventLoop: loop)
+        ServerCore.aofSyncQueue.async {
+            var failure: DurableFileError?
+            for file in files {
+                do { try file.sync() } catch let error as DurableFileError { failure = error } catch {}
+            }
+            loop.execute { core.value.appendOnlySyncFinished(target: target, failure: failure, files: files) }
+        }
+    }
+
+    private func appendOnlySyncFinished(target: UInt64, failure: DurableFileError?, files: [AOFAppendFile]) {
+        aof.syncInFlight = false
+        if let failure {
+            logger.warning("Error syncing the AOF file: \(failure)")
+            aof.writeError = failure
+            aof.filesToSync = files.dropLast() + aof.filesToSync
+            aof.nextRetry = WallClock.monotonicNanoseconds() + 100_000_000
+            return
+        }
+        if aof.writeError?.operation == "fsync" { aof.writeError = nil }
+        aof.syncedOffset = max(aof.syncedOffset, target)
+        releaseDurableWaiters()
+        if config.appendFsync == .always && aof.writtenOffset > aof.syncedOffset { requestAppendOnlySync() }
+    }
+
+    /// Whether a connection whose last write ended at `offset` must hold its replies.
+    func mustHoldReplies(until offset: UInt64) -> Bool {
+        aof.isLogging && config.appendFsync == .always && offset > aof.syncedOffset
+    }
+
+    /// Parks `connection` until its writes are durable.
+    func holdUntilDurable(_ connection: ConnectionHandler) {
+        aof.waiting.append(connection)
+        if aof.buffer.readableBytes > 0 { ensurePassEndTask() } else { requestAppendOnlySync() }
+    }
+
+    /// Sends the replies whose writes are now durable.
+    func releaseDurableWaiters() {
+        guard !aof.waiting.isEmpty else { return }
+        let synced = aof.syncedOffset
+        var still: [ConnectionHandler] = []
+        let waiting = aof.waiting
+        aof.waiting = []
+        for connection in waiting {
+            if connection.durableOffsetNeeded <= synced || !aof.isLogging || config.appendFsync != .always {
+                connection.releaseHeldReplies()
+            } else {
+                still.append(connection)
+            }
+        }
+        aof.waiting += still
+    }
+
+    /// The once-a-second work: the everysec fsync, retries of failed writes, automatic
+    /// rewrites. Called from the 100 ms task.
+    func appendOnlyTick() {
+        guard aof.isLogging else { return }
+        if aof.buffer.readableBytes > 0 { writeAppendOnlyBuffer() }
+        let now = WallClock.monotonicNanoseconds()
+        if aof.writeError != nil, aof.buffer.readableBytes == 0, aof.writtenOffset > aof.syncedOffset || !aof.filesToSync.isEmpty {
+            requestAppendOnlySync()
+        }
+        switch config.appendFsync {
+        case .everysec where now - aof.lastEverysecSync >= 1_000_000_000:
+            if aof.syncInFlight {
+                if now - aof.syncStartedAt > 2_000_000_000 { aof.delayedFsyncs += 1 }
+            } else if aof.writtenOffset > aof.syncedOffset {
+                aof.lastEverysecSync = now
+                requestAppendOnlySync()
+            }
+        case .always:
+            requestAppendOnlySync()
+        default:
+            break
+        }
+        checkAutomaticRewrite()
+    }
+
+    /// Writes and fsyncs everything logged so far, on the event loop (shutdown,
+    /// `appendonly no`).
+    func flushAppendOnlyFileNow() {
+        writeAppendOnlyBuffer()
+        for file in aof.filesToSync + (aof.file.map { [$0] } ?? []) { try? file.sync() }
+        aof.filesToSync.removeAll()
+        aof.syncedOffset = aof.writtenOffset
+        releaseDurableWaiters()
+    }
+}
