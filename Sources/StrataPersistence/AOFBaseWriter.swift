@@ -17,6 +17,22 @@ public enum AOFEncoding {
         buffer.writeRESPHeader(UInt8(ascii: "*"), count: args.count)
         for arg in args { arg.withUnsafeBytes { buffer.writeRESPBulk($0) } }
     }
+
+    /// Appends the effects of one command (or one transaction): `SELECT` when the database
+    /// changes, and `MULTI`/`EXEC` around them when there is more than one, so that replay
+    /// applies all or none of them.
+    public static func append(_ effects: [Effect], selectedDb: inout Int, to buffer: inout ByteBuffer) {
+        let wrap = effects.count > 1
+        if wrap { append([Bytes("MULTI")], to: &buffer) }
+        for effect in effects {
+            if effect.db != selectedDb {
+                append([Bytes("SELECT"), Bytes(effect.db)], to: &buffer)
+                selectedDb = effect.db
+            }
+            append(effect.args, to: &buffer)
+        }
+        if wrap { append([Bytes("EXEC")], to: &buffer) }
+    }
 }
 
 /// Writes AOF base files.

@@ -2,6 +2,9 @@
 //
 //   strata-dump inspect FILE [--json]        what the file holds (from its index when it has one)
 //   strata-dump verify FILE [--json]         read every record; name the first damage
+//   strata-dump verify AOFDIR|MANIFEST|AOF [--fix] [--json]
+//                                            check every AOF file; --fix cuts a damaged last
+//                                            file at the damage (keeping FILE.broken)
 //   strata-dump restore [--salvage] [--codec lz4|zlib|none] SOURCE DEST
 //                                            rewrite SOURCE as DEST; --salvage skips damaged chunks
 //
@@ -19,6 +22,7 @@ func fail(_ message: String, code: Int32) -> Never {
 let usage = """
     usage: strata-dump inspect FILE [--json]
            strata-dump verify FILE [--json]
+           strata-dump verify AOFDIR|MANIFEST|AOFFILE [--fix] [--json]
            strata-dump restore [--salvage] [--codec lz4|zlib|none] SOURCE DEST
     """
 
@@ -46,7 +50,73 @@ func scan(_ path: String, salvage: Bool) throws -> (SnapshotReport, [Int: [Strin
     return (report, counts)
 }
 
+/// Whether `path` is an AOF directory, manifest or RESP AOF file (not a snapshot).
+func isAppendOnly(_ path: String) -> Bool {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
+    if isDirectory.boolValue || path.hasSuffix(".manifest") { return true }
+    guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+    defer { try? handle.close() }
+    let head = handle.readData(ofLength: 1)
+    return head.first == UInt8(ascii: "*") || head.first == UInt8(ascii: "#")
+}
+
+/// `verify` of an AOF directory, manifest or file.
+func verifyAppendOnly(_ path: String, fix: Bool) -> Never {
+    var isDirectory: ObjCBool = false
+    FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    let checks: [AOFFileCheck]
+    do {
+        if isDirectory.boolValue {
+            guard let manifest = AOFVerifier.manifestPath(in: path) else { fail("\(path): no manifest", code: 1) }
+            checks = try AOFVerifier.checkDirectory(manifestPath: manifest)
+        } else if path.hasSuffix(".manifest") {
+            checks = try AOFVerifier.checkDirectory(manifestPath: path)
+        } else {
+            checks = [AOFVerifier.check(path: path)]
+        }
+    } catch {
+        emit(["file": path, "error": "\(error)"], text: "DAMAGED: \(error)")
+        exit(1)
+    }
+    var lines: [String] = []
+    var damaged = false
+    for (position, check) in checks.enumerated() {
+        var line = "\(check.path): \(check.commands) commands"
+        if check.snapshotKeys > 0 { line += ", \(check.snapshotKeys) keys in its snapshot part" }
+        if let problem = check.problem {
+            line += "; \(check.truncated ? "TRUNCATED" : "DAMAGED") at offset \(check.validBytes) of \(check.bytes): \(problem)"
+            if fix && position == checks.count - 1 {
+                do {
+                    try AOFVerifier.cut(path: check.path, at: check.validBytes)
+                    line += "\n  fixed: cut at offset \(check.validBytes) (\(check.bytes - check.validBytes) bytes dropped), original kept as \(check.path).broken"
+                } catch {
+                    line += "\n  could not fix: \(error)"
+                    damaged = true
+                }
+            } else {
+                damaged = true
+                if fix { line += "\n  not fixed: only the last file can be cut without losing what follows it" }
+            }
+        } else {
+            line += ", OK"
+        }
+        lines.append(line)
+    }
+    let files: [[String: Any]] = checks.map {
+        ["file": $0.path, "commands": $0.commands, "bytes": $0.bytes, "validBytes": $0.validBytes,
+         "problem": $0.problem ?? "", "truncated": $0.truncated]
+    }
+    emit(["files": files, "ok": !damaged], text: lines.joined(separator: "\n"))
+    exit(damaged ? 1 : 0)
+}
+
 switch command {
+case "verify" where arguments.contains("--fix") || (arguments.count == 1 && isAppendOnly(arguments[0])):
+    let fix = arguments.contains("--fix")
+    arguments.removeAll { $0 == "--fix" }
+    guard arguments.count == 1 else { fail(usage, code: 2) }
+    verifyAppendOnly(arguments[0], fix: fix)
 case "inspect", "verify":
     guard arguments.count == 1 else { fail(usage, code: 2) }
     let path = arguments[0]

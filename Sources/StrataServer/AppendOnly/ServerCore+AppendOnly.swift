@@ -77,16 +77,7 @@ extension ServerCore {
                 aof.buffer.writeString("#TS:\(second)\r\n")
             }
         }
-        let wrap = effects.count > 1
-        if wrap { AOFEncoding.append([Bytes("MULTI")], to: &aof.buffer) }
-        for effect in effects {
-            if effect.db != aof.selectedDb {
-                AOFEncoding.append([Bytes("SELECT"), Bytes(effect.db)], to: &aof.buffer)
-                aof.selectedDb = effect.db
-            }
-            AOFEncoding.append(effect.args, to: &aof.buffer)
-        }
-        if wrap { AOFEncoding.append([Bytes("EXEC")], to: &aof.buffer) }
+        AOFEncoding.append(effects, selectedDb: &aof.selectedDb, to: &aof.buffer)
         aof.appendedOffset += UInt64(aof.buffer.writerIndex - before)
         ensurePassEndTask()
     }
