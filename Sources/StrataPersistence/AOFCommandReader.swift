@@ -181,7 +181,7 @@ extension Bytes: RESPArgument {}
 extension Substring {
     fileprivate func trimmingSuffix() -> Substring {
         var s = self[...]
-        while let last = s.last, last == "\r" || last == "\n" || last == " " { s = s.dropLast() }
+        while let last = s.last, last.isNewline || last == " " { s = s.dropLast() }
         return s
     }
 }
