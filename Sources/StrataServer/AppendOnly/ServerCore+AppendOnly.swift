@@ -17,6 +17,9 @@ import StrataEngine
 import StrataPersistence
 
 extension ServerCore {
+    /// Bytes written in one pass above which `appendfsync always` syncs in the background.
+    static let backgroundSyncThreshold = 16 * 1024
+
     /// The background queue for AOF fsyncs.
     static let aofSyncQueue = DispatchQueue(label: "strata.aof.fsync", qos: .userInitiated)
 
@@ -67,8 +70,9 @@ extension ServerCore {
 
     /// Encodes the effects the engine recorded into the AOF buffer.
     func feedAppendOnlyFile(now: Int64) {
-        let effects = engine.takeEffects()
-        guard aof.isLogging, !effects.isEmpty else { return }
+        // Encoded in place and cleared keeping capacity: no allocation per command.
+        defer { engine.pendingEffects.removeAll(keepingCapacity: true) }
+        guard aof.isLogging, !engine.pendingEffects.isEmpty else { return }
         let before = aof.buffer.writerIndex
         if config.aofTimestampEnabled {
             let second = now / 1000
@@ -77,7 +81,7 @@ extension ServerCore {
                 aof.buffer.writeString("#TS:\(second)\r\n")
             }
         }
-        AOFEncoding.append(effects, selectedDb: &aof.selectedDb, to: &aof.buffer)
+        AOFEncoding.append(engine.pendingEffects, selectedDb: &aof.selectedDb, to: &aof.buffer)
         aof.appendedOffset += UInt64(aof.buffer.writerIndex - before)
         ensurePassEndTask()
     }
@@ -105,7 +109,27 @@ extension ServerCore {
             logger.notice("AOF write error looks solved, Redis can write again.")
             aof.writeError = nil
         }
-        if config.appendFsync == .always { requestAppendOnlySync() }
+        let bytesThisPass = written
+        if config.appendFsync == .always && bytesThisPass < ServerCore.backgroundSyncThreshold && !aof.syncInFlight
+            && aof.filesToSync.isEmpty && !aofFsyncSuspended
+        {
+            // Group commit as Redis's beforeSleep: one fsync for every write of this pass,
+            // before any of their replies is flushed. For a light pass this is faster than
+            // a hand-off to another thread (its clients all wait for the fsync either way);
+            // a heavy pass (pipelines) hands the fsync over so that the next pass executes
+            // while the disk works.
+            do {
+                try file.sync()
+                aof.syncedOffset = aof.writtenOffset
+                if aof.writeError?.operation == "fsync" { aof.writeError = nil }
+                releaseDurableWaiters()
+            } catch let error as DurableFileError {
+                logger.warning("Error syncing the AOF file: \(error)")
+                aof.writeError = error
+            } catch {}
+        } else if config.appendFsync == .always {
+            requestAppendOnlySync()
+        }
     }
 
     /// Starts a background fsync of what has been written, unless one is running (its
