@@ -30,9 +30,23 @@ extension Engine {
 
     /// Hands over the effects recorded so far.
     public func takeEffects() -> [Effect] {
+        settleEffects()
         defer { pendingEffects.removeAll(keepingCapacity: true) }
         return pendingEffects
     }
+
+    /// Moves the last command's as-sent effect into ``pendingEffects``.
+    @inlinable
+    public func settleEffects() {
+        if let effect = commandAsSent {
+            pendingEffects.append(effect)
+            commandAsSent = nil
+        }
+    }
+
+    /// Whether any effect is waiting to be taken.
+    @inlinable
+    public var hasEffects: Bool { commandAsSent != nil || !pendingEffects.isEmpty }
 
     /// Records what a finished command did: its replacement effects if it gave any,
     /// otherwise the command itself when it changed the keyspace.
@@ -41,7 +55,8 @@ extension Engine {
         if let replacement = context.effectReplacement {
             for args in replacement { pendingEffects.append(Effect(db: db, args: args)) }
         } else if stats.dirty != dirtyBefore {
-            pendingEffects.append(Effect(db: db, args: context.args))
+            // The common case, kept out of the array (the server encodes it straight away).
+            commandAsSent = Effect(db: db, args: context.args)
         }
     }
 }

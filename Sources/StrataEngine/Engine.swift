@@ -70,6 +70,9 @@ public final class Engine {
     public var recordsEffects = false
     /// Effects recorded and not yet taken; the server drains them after each command.
     public var pendingEffects: [Effect] = []
+    /// The last command, when it is logged as sent and comes after ``pendingEffects``
+    /// (see ``settleEffects()``).
+    public var commandAsSent: Effect?
     /// Events recorded and not yet published; the server drains them after each command.
     public var pendingEvents: [KeyspaceEvent] = []
     /// The best eviction candidates seen so far (Redis's eviction pool), lowest score first.
@@ -174,6 +177,7 @@ public final class Engine {
         _ handler: (inout CommandContext) -> Reply, args: [Bytes], db: inout Int, now: Int64
     ) -> Reply {
         let (startDb, dirtyBefore) = (db, stats.dirty)
+        if commandAsSent != nil { settleEffects() }
         var context = CommandContext(engine: self, args: args, db: db, now: now)
         let reply = handler(&context)
         if recordsEffects { recordEffects(of: context, db: startDb, dirtyBefore: dirtyBefore) }

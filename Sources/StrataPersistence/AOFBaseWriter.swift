@@ -12,10 +12,36 @@ import StrataEngine
 /// RESP encoding of logged commands.
 public enum AOFEncoding {
     /// Appends `args` as a RESP multibulk request.
+    ///
+    /// One reservation for the whole command (a uniqueness check and a capacity check per
+    /// command, not per argument): this runs for every write the server executes.
     @inlinable
     public static func append(_ args: [Bytes], to buffer: inout ByteBuffer) {
-        buffer.writeRESPHeader(UInt8(ascii: "*"), count: args.count)
-        for arg in args { arg.withUnsafeBytes { buffer.writeRESPBulk($0) } }
+        var size = 24
+        for arg in args { size &+= arg.count &+ 24 }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            guard let base = out.baseAddress else { return 0 }
+            base.storeBytes(of: UInt8(ascii: "*"), as: UInt8.self)
+            var index = 1 &+ RESPDigits.write(args.count, to: base + 1)
+            (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
+            index &+= 2
+            for arg in args {
+                (base + index).storeBytes(of: UInt8(ascii: "$"), as: UInt8.self)
+                index &+= 1
+                index &+= RESPDigits.write(arg.count, to: base + index)
+                (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
+                index &+= 2
+                arg.withUnsafeBytes { bytes in
+                    if let source = bytes.baseAddress, bytes.count > 0 {
+                        (base + index).copyMemory(from: source, byteCount: bytes.count)
+                    }
+                }
+                index &+= arg.count
+                (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
+                index &+= 2
+            }
+            return index
+        }
     }
 
     /// Appends the effects of one command (or one transaction): `SELECT` when the database
@@ -24,14 +50,18 @@ public enum AOFEncoding {
     public static func append(_ effects: [Effect], selectedDb: inout Int, to buffer: inout ByteBuffer) {
         let wrap = effects.count > 1
         if wrap { append([Bytes("MULTI")], to: &buffer) }
-        for effect in effects {
-            if effect.db != selectedDb {
-                append([Bytes("SELECT"), Bytes(effect.db)], to: &buffer)
-                selectedDb = effect.db
-            }
-            append(effect.args, to: &buffer)
-        }
+        for effect in effects { append(effect, selectedDb: &selectedDb, to: &buffer) }
         if wrap { append([Bytes("EXEC")], to: &buffer) }
+    }
+
+    /// Appends one effect, after a `SELECT` when its database is not `selectedDb`.
+    @inlinable
+    public static func append(_ effect: Effect, selectedDb: inout Int, to buffer: inout ByteBuffer) {
+        if effect.db != selectedDb {
+            append([Bytes("SELECT"), Bytes(effect.db)], to: &buffer)
+            selectedDb = effect.db
+        }
+        append(effect.args, to: &buffer)
     }
 }
 
@@ -53,8 +83,10 @@ public enum AOFBaseWriter {
             var options = options
             options.aofBase = true
             // Written to the temp name itself; the caller renames it.
-            return try SnapshotWriter.write(databases, to: tempPath, tempPath: tempPath + ".part", options: options, now: now)
-                .fileBytes
+            return try SnapshotWriter.write(
+                databases, to: tempPath, tempPath: tempPath + ".part", options: options, now: now
+            )
+            .fileBytes
         }
         let file = try DurableFileWriter(path: tempPath, tempPath: tempPath + ".part")
         do {

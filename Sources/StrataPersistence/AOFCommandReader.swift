@@ -148,7 +148,8 @@ public enum AOFCommandReader {
                         try body(queuedCommand)
                     } catch let rejected as AOFCommandRejected {
                         throw AOFFileError(
-                            path: path, offset: transactionStart, reason: "\(rejected.reason) (command \(i + 1) of a MULTI)")
+                            path: path, offset: transactionStart,
+                            reason: "\(rejected.reason) (command \(i + 1) of a MULTI)")
                     }
                 }
                 result.commands += queued.count

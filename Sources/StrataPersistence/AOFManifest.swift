@@ -108,7 +108,8 @@ public struct AOFManifest: Equatable, Sendable {
                 let seqText = fields["seq"], let sequence = Int(seqText), sequence > 0,
                 let typeText = fields["type"], let type = FileType(rawValue: typeText)
             else {
-                throw AOFFileError(path: path, offset: offset, reason: "invalid manifest line (needs file, seq and type)")
+                throw AOFFileError(
+                    path: path, offset: offset, reason: "invalid manifest line (needs file, seq and type)")
             }
             let file = File(name: name, sequence: sequence, type: type)
             switch type {

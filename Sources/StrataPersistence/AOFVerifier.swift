@@ -34,7 +34,8 @@ public enum AOFVerifier {
         var start = 0
         if AOFLoader.startsWithSnapshot(path) {
             do {
-                let report = try SnapshotReader.read(path: path, settings: EngineSettings(), now: .min) { _, _, _, _ in }
+                let report = try SnapshotReader.read(path: path, settings: EngineSettings(), now: .min) { _, _, _, _ in
+                }
                 check.snapshotKeys = report.keys
                 guard report.layout == .plain else {
                     check.validBytes = check.bytes

@@ -41,7 +41,7 @@ extension ServerCore {
             total.expired += result.expired
             total.budgetExhausted = result.budgetExhausted
             if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
-            if !engine.pendingEffects.isEmpty { feedAppendOnlyFile(now: WallClock.nowMilliseconds()) }
+            if engine.hasEffects { feedAppendOnlyFile(now: WallClock.nowMilliseconds()) }
             if !result.wantsFastFollowUp { break }
         } while WallClock.monotonicNanoseconds() - start < ServerCore.expirySliceNanoseconds
         expiredSinceTrim += total.expired

@@ -151,7 +151,8 @@ final class ServerCore {
             return .reply(ServerCore.loadingError)
         }
         if spec.flags.contains(.write) || spec.name == "ping" {
-            if writesDeniedByDiskError || aof.writeError != nil, let error = aofWriteErrorReply ?? deniedBySnapshotError {
+            if writesDeniedByDiskError || aof.writeError != nil, let error = aofWriteErrorReply ?? deniedBySnapshotError
+            {
                 stats.errorReplies += 1
                 session.transaction?.aborted = true
                 return .reply(error)
@@ -188,7 +189,7 @@ final class ServerCore {
                 }
             }
             session.db = db
-            if !engine.pendingEffects.isEmpty && !executingTransaction { feedAppendOnlyFile(now: now) }
+            if engine.hasEffects && !executingTransaction { feedAppendOnlyFile(now: now) }
             return .reply(reply)
         case .server, .container:
             engine.stats.commandsProcessed += 1

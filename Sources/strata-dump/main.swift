@@ -85,11 +85,13 @@ func verifyAppendOnly(_ path: String, fix: Bool) -> Never {
         var line = "\(check.path): \(check.commands) commands"
         if check.snapshotKeys > 0 { line += ", \(check.snapshotKeys) keys in its snapshot part" }
         if let problem = check.problem {
-            line += "; \(check.truncated ? "TRUNCATED" : "DAMAGED") at offset \(check.validBytes) of \(check.bytes): \(problem)"
+            line +=
+                "; \(check.truncated ? "TRUNCATED" : "DAMAGED") at offset \(check.validBytes) of \(check.bytes): \(problem)"
             if fix && position == checks.count - 1 {
                 do {
                     try AOFVerifier.cut(path: check.path, at: check.validBytes)
-                    line += "\n  fixed: cut at offset \(check.validBytes) (\(check.bytes - check.validBytes) bytes dropped), original kept as \(check.path).broken"
+                    line +=
+                        "\n  fixed: cut at offset \(check.validBytes) (\(check.bytes - check.validBytes) bytes dropped), original kept as \(check.path).broken"
                 } catch {
                     line += "\n  could not fix: \(error)"
                     damaged = true
@@ -104,8 +106,10 @@ func verifyAppendOnly(_ path: String, fix: Bool) -> Never {
         lines.append(line)
     }
     let files: [[String: Any]] = checks.map {
-        ["file": $0.path, "commands": $0.commands, "bytes": $0.bytes, "validBytes": $0.validBytes,
-         "problem": $0.problem ?? "", "truncated": $0.truncated]
+        [
+            "file": $0.path, "commands": $0.commands, "bytes": $0.bytes, "validBytes": $0.validBytes,
+            "problem": $0.problem ?? "", "truncated": $0.truncated,
+        ]
     }
     emit(["files": files, "ok": !damaged], text: lines.joined(separator: "\n"))
     exit(damaged ? 1 : 0)

@@ -147,7 +147,8 @@ struct AOFFileTests {
             databases, tempPath: directory.file(base), snapshot: snapshot, options: options, now: now)
         #expect(AOFLoader.startsWithSnapshot(directory.file(base)) == snapshot)
         let incr = "appendonly.aof.1.incr.aof"
-        try Data(resp([["SELECT", "2"], ["SET", "after", "base"]])).write(to: URL(fileURLWithPath: directory.file(incr)))
+        try Data(resp([["SELECT", "2"], ["SET", "after", "base"]])).write(
+            to: URL(fileURLWithPath: directory.file(incr)))
         let manifest = AOFManifest(
             base: .init(name: base, sequence: 1, type: .base),
             incrementals: [.init(name: incr, sequence: 1, type: .incremental)])
@@ -170,7 +171,8 @@ struct AOFFileTests {
         var options = SnapshotOptions()
         options.codec = .none
         _ = try SnapshotWriter.write(
-            sampleDatabases(now: now), to: directory.file(name), tempPath: directory.file("t"), options: options, now: now)
+            sampleDatabases(now: now), to: directory.file(name), tempPath: directory.file("t"), options: options,
+            now: now)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file(name)))
         handle.seekToEndOfFile()
         handle.write(Data(resp([["SELECT", "0"], ["SET", "tail", "yes"]])))
@@ -180,7 +182,10 @@ struct AOFFileTests {
         let report = try AOFLoader.load(
             directory: directory.path, manifest: manifest, into: engine, now: now, allowTruncatedTail: false)
         #expect(report.files.first?.commands == 2)
-        #expect(engine.databases[0].count == contents(sampleDatabases(now: now), now: now).keys.filter { $0.hasPrefix("0/") }.count + 1)
+        #expect(
+            engine.databases[0].count == contents(sampleDatabases(now: now), now: now).keys.filter {
+                $0.hasPrefix("0/")
+            }.count + 1)
     }
 
     @Test func verifierFindsAndCutsADamagedTail() throws {

@@ -341,7 +341,8 @@ public enum StringCommands {
     static func incr(_ c: inout CommandContext, by delta: Int) -> Reply {
         let key = c.args[1]
         // One lookup: the counter is read and replaced in place.
-        let (outcome, expired) = c.engine.databases[c.db].modify(key, now: c.engine.expiryTime(c.now)) { value -> Result<Int, Reply> in
+        let (outcome, expired) = c.engine.databases[c.db].modify(key, now: c.engine.expiryTime(c.now)) {
+            value -> Result<Int, Reply> in
             let current: Int
             switch value {
             case .integer(let n):

@@ -160,7 +160,9 @@ extension ServerCore {
         let kept = Set(updated.incrementals.map(\.name))
         updated.history =
             old.history + (old.base.map { [$0] } ?? [])
-            + old.incrementals.filter { !kept.contains($0.name) }.map { .init(name: $0.name, sequence: $0.sequence, type: .history) }
+            + old.incrementals.filter { !kept.contains($0.name) }.map {
+                .init(name: $0.name, sequence: $0.sequence, type: .history)
+            }
         if rename(temp, aofDirectory + "/" + baseName) != 0 {
             throw DurableFileError(path: temp, operation: "rename", code: errno)
         }

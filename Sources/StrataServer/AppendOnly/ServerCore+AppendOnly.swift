@@ -45,7 +45,10 @@ extension ServerCore {
             ("aof_rewrite_in_progress", aof.rewriteInProgress ? "1" : "0"),
             ("aof_rewrite_scheduled", aof.rewriteScheduled ? "1" : "0"),
             ("aof_last_rewrite_time_sec", String(aof.lastRewriteSeconds)),
-            ("aof_current_rewrite_time_sec", aof.rewriteInProgress ? String((now - aof.rewriteStartedAt) / 1000) : "-1"),
+            (
+                "aof_current_rewrite_time_sec",
+                aof.rewriteInProgress ? String((now - aof.rewriteStartedAt) / 1000) : "-1"
+            ),
             ("aof_last_bgrewrite_status", aof.lastRewriteOK ? "ok" : "err"),
             ("aof_rewrites", String(aof.rewrites)),
             ("aof_rewrites_consecutive_failures", String(aof.consecutiveRewriteFailures)),
@@ -70,9 +73,10 @@ extension ServerCore {
 
     /// Encodes the effects the engine recorded into the AOF buffer.
     func feedAppendOnlyFile(now: Int64) {
-        // Encoded in place and cleared keeping capacity: no allocation per command.
-        defer { engine.pendingEffects.removeAll(keepingCapacity: true) }
-        guard aof.isLogging, !engine.pendingEffects.isEmpty else { return }
+        guard aof.isLogging else {
+            _ = engine.takeEffects()
+            return
+        }
         let before = aof.buffer.writerIndex
         if config.aofTimestampEnabled {
             let second = now / 1000
@@ -81,7 +85,15 @@ extension ServerCore {
                 aof.buffer.writeString("#TS:\(second)\r\n")
             }
         }
-        AOFEncoding.append(engine.pendingEffects, selectedDb: &aof.selectedDb, to: &aof.buffer)
+        if engine.pendingEffects.isEmpty, let single = engine.commandAsSent {
+            // The common case: one command logged as sent, no array involved.
+            AOFEncoding.append(single, selectedDb: &aof.selectedDb, to: &aof.buffer)
+            engine.commandAsSent = nil
+        } else {
+            engine.settleEffects()
+            AOFEncoding.append(engine.pendingEffects, selectedDb: &aof.selectedDb, to: &aof.buffer)
+            engine.pendingEffects.removeAll(keepingCapacity: true)
+        }
         aof.appendedOffset += UInt64(aof.buffer.writerIndex - before)
         ensurePassEndTask()
     }
@@ -99,7 +111,8 @@ extension ServerCore {
         if aof.buffer.readableBytes == 0 { aof.buffer.clear() }
         if let error {
             if aof.writeError == nil {
-                logger.warning("Error writing to the AOF file \(file.path): \(error). Writes are refused until it succeeds.")
+                logger.warning(
+                    "Error writing to the AOF file \(file.path): \(error). Writes are refused until it succeeds.")
             }
             aof.writeError = error
             aof.nextRetry = WallClock.monotonicNanoseconds() + 100_000_000
@@ -207,7 +220,9 @@ extension ServerCore {
         guard aof.isLogging else { return }
         if aof.buffer.readableBytes > 0 { writeAppendOnlyBuffer() }
         let now = WallClock.monotonicNanoseconds()
-        if aof.writeError != nil, aof.buffer.readableBytes == 0, aof.writtenOffset > aof.syncedOffset || !aof.filesToSync.isEmpty {
+        if aof.writeError != nil, aof.buffer.readableBytes == 0,
+            aof.writtenOffset > aof.syncedOffset || !aof.filesToSync.isEmpty
+        {
             requestAppendOnlySync()
         }
         switch config.appendFsync {

@@ -76,7 +76,7 @@ extension ServerCore {
                 let reply = engine.run(handler, args: first.args, db: &db, now: now)
                 if case .blockedOn = reply { break }  // nothing left for this waiter: stop here
                 release(first)
-                if !engine.pendingEffects.isEmpty {
+                if engine.hasEffects {
                     feedAppendOnlyFile(now: now)
                     first.connection.durableOffsetNeeded = aof.appendedOffset
                 }

@@ -70,7 +70,7 @@ extension ServerCore {
             }
         }
         executingTransaction = false
-        if !engine.pendingEffects.isEmpty { feedAppendOnlyFile(now: now) }
+        if engine.hasEffects { feedAppendOnlyFile(now: now) }
         // Pushes inside the transaction wake parked clients only once it has completed.
         serveBlockedClients(now: now)
         return .array(replies)

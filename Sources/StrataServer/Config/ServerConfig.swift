@@ -155,7 +155,6 @@ public struct SavePoint: Sendable, Equatable {
     }
 }
 
-
 /// `appendfsync`: when appended commands reach the disk.
 public enum AppendFsyncPolicy: String, Sendable, CaseIterable {
     /// Before the reply is sent (one fsync per event-loop pass covers all its writes).

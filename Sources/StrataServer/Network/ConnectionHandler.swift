@@ -12,7 +12,6 @@ import RESP
 import StrataEngine
 import StrataPersistence
 
-
 /// Handles one client connection.
 final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
