@@ -5,6 +5,9 @@
 #include <jemalloc/jemalloc.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 size_t strata_malloc_allocated_bytes(void) {
     uint64_t epoch = 1;
@@ -40,4 +43,16 @@ uint64_t strata_thread_net_allocated(void) {
         if (allocated == NULL || deallocated == NULL) return 0;
     }
     return *allocated - *deallocated;
+}
+
+int strata_set_thread_nice(int nice) {
+#ifdef SYS_gettid
+    id_t thread = (id_t)syscall(SYS_gettid);
+    int previous = getpriority(PRIO_PROCESS, thread);
+    setpriority(PRIO_PROCESS, thread, nice);
+    return previous;
+#else
+    (void)nice;
+    return 0;
+#endif
 }

@@ -4,6 +4,7 @@
 //! shards are copy-on-write) and serializes the frozen copy on a background thread; the
 //! event loop never waits for compression or the disk.
 
+import CMallocInfo
 import Dispatch
 import Foundation
 import NIOCore
@@ -133,7 +134,9 @@ extension ServerCore {
         let core = NIOLoopBound(self, eventLoop: loop)
         ServerCore.snapshotQueue.async {
             let result = Result {
-                try SnapshotWriter.write(frozen, to: path, tempPath: temp, options: options, now: now)
+                try ServerCore.politely {
+                    try SnapshotWriter.write(frozen, to: path, tempPath: temp, options: options, now: now)
+                }
             }
             // The frozen copy is released here, not on the event loop: freeing the shards
             // the live keyspace replaced during the save can take a while.
@@ -145,6 +148,15 @@ extension ServerCore {
     }
 
     static let snapshotQueue = DispatchQueue(label: "strata.snapshot", qos: .utility)
+
+    /// Runs `body` with the calling thread's CPU priority lowered (nice 10), so that a
+    /// background save or rewrite yields the CPU to the event loop and its clients on a
+    /// busy machine (a fork child competes at full priority in Redis).
+    static func politely<T>(_ body: () throws -> T) rethrows -> T {
+        let previous = strata_set_thread_nice(10)
+        defer { _ = strata_set_thread_nice(previous) }
+        return try body()
+    }
 
     private func finishBackgroundSave(
         _ result: Result<SnapshotSummary, Error>, frozenShards: [[UInt?]], dirtyAtStart: Int

@@ -532,3 +532,20 @@ def test_writes_are_logged_in_their_deterministic_form(start_server):
     assert b"$3\r\nDEL\r\n$5\r\nshort\r\n" in log
     assert b"$4\r\nLPOP\r\n$1\r\nq\r\n" in log and b"BLPOP" not in log.upper()
     assert b"*1\r\n$5\r\nMULTI\r\n" in log and b"*1\r\n$4\r\nEXEC\r\n" in log
+
+
+def test_aof_directives_match_redis(start_server, redis_server):
+    strata = start_server("--save", "")
+    queries = [
+        ("CONFIG", "GET", "appendfsync"), ("CONFIG", "GET", "appendonly"), ("CONFIG", "GET", "appenddirname"),
+        ("CONFIG", "GET", "appendfilename"), ("CONFIG", "GET", "aof-use-rdb-preamble"),
+        ("CONFIG", "GET", "auto-aof-rewrite-percentage"), ("CONFIG", "GET", "auto-aof-rewrite-min-size"),
+        ("CONFIG", "GET", "aof-load-truncated"), ("CONFIG", "GET", "aof-timestamp-enabled"),
+        ("CONFIG", "GET", "no-appendfsync-on-rewrite"),
+        ("CONFIG", "SET", "appendfsync", "sometimes"), ("CONFIG", "SET", "appenddirname", "other"),
+        ("CONFIG", "SET", "appendfilename", "x.aof"), ("CONFIG", "SET", "auto-aof-rewrite-percentage", "-1"),
+        ("CONFIG", "SET", "appendfsync", "always"), ("CONFIG", "GET", "appendfsync"),
+        ("CONFIG", "SET", "aof-timestamp-enabled", "maybe"), ("BGREWRITEAOF", "extra"),
+    ]
+    for query in queries:
+        assert strata.cli(*query) == redis_server.cli(*query), query

@@ -13,5 +13,7 @@ uint64_t strata_thread_net_allocated(void);
 void strata_malloc_trim(void);
 /// The allocator's version string.
 const char *strata_malloc_version(void);
+/// Sets the calling thread's nice value (Linux: per thread); returns the previous one.
+int strata_set_thread_nice(int nice);
 
 #endif

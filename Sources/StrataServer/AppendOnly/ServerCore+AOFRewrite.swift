@@ -102,7 +102,9 @@ extension ServerCore {
         let core = NIOLoopBound(self, eventLoop: loop)
         ServerCore.snapshotQueue.async {
             let result = Result {
-                try AOFBaseWriter.write(frozen, tempPath: temp, snapshot: snapshot, options: options, now: now)
+                try ServerCore.politely {
+                    try AOFBaseWriter.write(frozen, tempPath: temp, snapshot: snapshot, options: options, now: now)
+                }
             }
             let identities = frozen.map { $0.shards.map { $0.storageIdentity } }
             loop.execute {

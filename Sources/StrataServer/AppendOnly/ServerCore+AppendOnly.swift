@@ -9,6 +9,7 @@
 //! A write the disk refuses leaves the bytes in the buffer, marks `aof_last_write_status`
 //! as failed (write commands then get `-MISCONF`), and is retried until it succeeds.
 
+import CMallocInfo
 import Dispatch
 import Foundation
 import NIOCore
@@ -162,11 +163,16 @@ extension ServerCore {
         aof.filesToSync.removeAll()
         let loop = eventLoop
         let core = NIOLoopBound(self, eventLoop: loop)
+        let urgent = config.appendFsync == .always
         ServerCore.aofSyncQueue.async {
             var failure: DurableFileError?
+            // An everysec fsync yields the CPU to the event loop and its clients; one that
+            // replies wait for does not.
+            let previous = urgent ? 0 : strata_set_thread_nice(10)
             for file in files {
                 do { try file.sync() } catch let error as DurableFileError { failure = error } catch {}
             }
+            if !urgent { _ = strata_set_thread_nice(previous) }
             loop.execute { core.value.appendOnlySyncFinished(target: target, failure: failure, files: files) }
         }
     }

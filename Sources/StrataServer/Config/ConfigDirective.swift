@@ -100,7 +100,7 @@ public struct ConfigDirective: Sendable {
             set: { config, args in
                 guard args.count == 1 else { throw ConfigError.badDirective }
                 guard let policy = AppendFsyncPolicy(rawValue: args[0].lowercased()) else {
-                    throw ConfigError.invalidValue("argument(s) must be one of the following: always, everysec, no")
+                    throw ConfigError.invalidValue("argument(s) must be one of the following: everysec, always, no")
                 }
                 config.appendFsync = policy
             }),
