@@ -84,13 +84,13 @@ public enum AOFLoader {
             var fileReport = AOFLoadReport.FileReport(name: file.name, commands: 0, snapshotKeys: 0, bytes: 0)
             var commandsStart = 0
             if startsWithSnapshot(path) {
+                guard file.type == .base else {
+                    throw AOFFileError(path: path, offset: 0, reason: "a snapshot can only be the base file")
+                }
                 do {
                     let (databases, snapshot) = try SnapshotReader.load(
                         path: path, databaseCount: engine.databases.count, settings: engine.settings, now: now,
                         keepExpired: true)
-                    guard file.type == .base else {
-                        throw AOFFileError(path: path, offset: 0, reason: "a snapshot can only be the base file")
-                    }
                     engine.databases = databases
                     fileReport.snapshotKeys = snapshot.keys
                     commandsStart = snapshot.layout == .plain ? snapshot.rdbBytes : -1

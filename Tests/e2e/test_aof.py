@@ -549,3 +549,35 @@ def test_aof_directives_match_redis(start_server, redis_server):
     ]
     for query in queries:
         assert strata.cli(*query) == redis_server.cli(*query), query
+
+
+def test_writes_while_appendonly_waits_for_its_first_rewrite_are_applied_once(start_server):
+    """CONFIG SET appendonly yes while a BGSAVE runs schedules the first rewrite; INCRs
+    made before it freezes the keyspace are in its base and must not be replayed again."""
+    strata = start_server("--save", "")
+    r = strata.client()
+    pipe = r.pipeline(transaction=False)
+    for i in range(1_000_000):
+        pipe.set(f"k{i}", "x" * 50)
+        if i % 100_000 == 99_999:
+            pipe.execute()
+    pipe.execute()
+    r.bgsave()
+    r.config_set("appendonly", "yes")
+    assert r.info("persistence")["aof_rewrite_scheduled"] == 1
+    count = 0
+    while r.info("persistence")["aof_rewrite_in_progress"] == 0 and count < 100_000:
+        r.incr("counter")
+        count += 1
+    info = wait_rewrite(r)
+    assert info["aof_last_bgrewrite_status"] == "ok"
+    for _ in range(10):
+        r.incr("counter")
+    count += 10
+    assert int(r.get("counter")) == count
+    kill9(strata)
+    again = start_server(*AOF, workdir=strata.workdir)
+    r = again.client()
+    wait_loaded(r)
+    assert int(r.get("counter")) == count
+    assert r.dbsize() == 1_000_001

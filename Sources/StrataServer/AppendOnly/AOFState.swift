@@ -53,6 +53,9 @@ struct AOFState {
     var rewriteInProgress = false
     var rewriteScheduled = false
     var rewriteStartedAt: Int64 = 0
+    /// `status` when the running rewrite froze the keyspace: if `appendonly` changed since,
+    /// the new base does not line up with the file being logged to.
+    var statusAtRewriteStart = AOFStatus.off
     var lastRewriteSeconds = -1
     var lastRewriteOK = true
     var rewrites = 0

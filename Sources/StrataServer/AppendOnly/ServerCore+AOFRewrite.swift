@@ -68,7 +68,14 @@ extension ServerCore {
                     return false
                 }
             }
-            if aof.status == .on {
+            if aof.status == .waitingForRewrite {
+                // What the temp file logged so far is in the base about to be frozen: start
+                // it afresh, or replay would apply those writes twice.
+                flushAppendOnlyFileNow()
+                unlink(aofTempIncrementalPath)
+                aof.file = try AOFAppendFile(path: aofTempIncrementalPath)
+                aof.selectedDb = -1
+            } else if aof.status == .on {
                 // New writes go to a new incremental file from now on.
                 let sequence = aof.manifest.nextIncrementalSequence
                 let name = AOFManifest.incrementalName(config.appendFilename, sequence: sequence)
@@ -96,6 +103,7 @@ extension ServerCore {
         aof.rewriteInProgress = true
         aof.rewriteScheduled = false
         aof.rewriteStartedAt = now
+        aof.statusAtRewriteStart = aof.status
         engine.holdsAccessTimes = true
         logger.notice("Background append only file rewriting started")
         let loop = eventLoop
@@ -148,7 +156,11 @@ extension ServerCore {
         let baseName = AOFManifest.baseName(prefix, sequence: baseSequence, snapshot: snapshot)
         var updated = AOFManifest(base: .init(name: baseName, sequence: baseSequence, type: .base))
         var renamedIncremental: (from: String, to: String)?
-        switch aof.status {
+        // `appendonly` changed during the rewrite: the base stands alone (a base-only
+        // manifest), and the rewrite scheduled by the change pairs a new base with the
+        // file now being logged to.
+        let status = aof.statusAtRewriteStart == aof.status ? aof.status : .off
+        switch status {
         case .on:
             if let current = old.incrementals.last { updated.incrementals = [current] }
         case .waitingForRewrite:
@@ -182,7 +194,7 @@ extension ServerCore {
             throw error
         }
         aof.manifest = updated
-        if aof.status == .waitingForRewrite {
+        if status == .waitingForRewrite {
             aof.status = .on
             logger.notice("Background AOF rewrite: the AOF is now on")
         }

@@ -182,7 +182,8 @@ extension ServerCore {
         if let failure {
             logger.warning("Error syncing the AOF file: \(failure)")
             aof.writeError = failure
-            aof.filesToSync = files.dropLast() + aof.filesToSync
+            // Every file but the current one (which the next fsync covers) is retried.
+            aof.filesToSync = files.filter { $0 !== aof.file } + aof.filesToSync
             aof.nextRetry = WallClock.monotonicNanoseconds() + 100_000_000
             return
         }
