@@ -235,26 +235,20 @@ public struct Database: Sendable {
         let source = splitPointer
         let target = shards.count
         let mask = UInt64(levelBase * 2 - 1)
+        // The keys that stay are left where they are; only the moving half is rehashed
+        // and reinserted (half the hashing and reference counting of rebuilding both).
         var moving = Shard()
-        var staying = Shard()
-        let half = shards[source].entries.count / 2 + 64
-        moving.entries.reserveCapacity(half)
-        staying.entries.reserveCapacity(half)
-        for (key, entry) in shards[source].entries {
-            if Int(truncatingIfNeeded: Database.placementHash(key) & mask) == source {
-                staying.entries[key] = entry
-            } else {
-                moving.entries[key] = entry
-            }
+        moving.entries.reserveCapacity(shards[source].entries.count / 2 + 64)
+        let leaving = shards[source].entries.keys.filter {
+            Int(truncatingIfNeeded: Database.placementHash($0) & mask) != source
         }
-        for (key, deadline) in shards[source].deadlines {
-            if Int(truncatingIfNeeded: Database.placementHash(key) & mask) == source {
-                staying.deadlines[key] = deadline
-            } else {
+        for key in leaving {
+            guard let entry = shards[source].entries.removeValue(forKey: key) else { continue }
+            moving.entries[key] = entry
+            if entry.hasDeadline, let deadline = shards[source].deadlines.removeValue(forKey: key) {
                 moving.deadlines[key] = deadline
             }
         }
-        shards[source] = staying
         shards.append(moving)
         precondition(shards.count == target + 1)
         splitPointer += 1

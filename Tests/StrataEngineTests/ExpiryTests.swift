@@ -18,6 +18,23 @@ struct ExpiryTests {
         #expect(h.engine.stats.expiredKeys == 1)
     }
 
+    @Test func deadlinesSurviveShardSplits() {
+        var database = Database()
+        let count = Database.keysPerShard * 40
+        for i in 0..<count {
+            database.set(Bytes("key:\(i)"), .integer(i), accessClock: 0)
+            if i % 3 == 0 { database.setDeadline(Bytes("key:\(i)"), Int64(1_000_000 + i)) }
+        }
+        #expect(database.shards.count > 16)
+        #expect(database.count == count)
+        #expect(database.deadlineCount == (count + 2) / 3)
+        for i in 0..<count {
+            let key = Bytes("key:\(i)")
+            #expect(database.entry(key, now: 0).entry?.value == .integer(i))
+            #expect(database.deadline(key) == (i % 3 == 0 ? Int64(1_000_000 + i) : nil))
+        }
+    }
+
     @Test func keysAndScanSkipExpiredKeys() {
         let h = Harness()
         h.run("SET", "a", "1", "PX", "10")
