@@ -220,12 +220,23 @@ final class ConnectionHandler: ChannelInboundHandler {
         writeOutbound(context)
     }
 
+    /// The buffer handed to the channel by the previous write, reused for the next
+    /// replies once the channel has written it (no allocation per flush); small ones only.
+    private var spareOutbound: ByteBuffer?
+
     private func writeOutbound(_ context: ChannelHandlerContext) {
         guard outbound.readableBytes > 0 else { return }
         core.stats.netOutputBytes += outbound.readableBytes
         let buffer = outbound
-        outbound = context.channel.allocator.buffer(
-            capacity: Swift.min(Swift.max(buffer.readableBytes, 1024), 64 * 1024))
+        if var spare = spareOutbound {
+            spareOutbound = nil
+            spare.clear()  // keeps the storage when the channel is done with it, else allocates
+            outbound = spare
+        } else {
+            outbound = context.channel.allocator.buffer(
+                capacity: Swift.min(Swift.max(buffer.readableBytes, 1024), 64 * 1024))
+        }
+        if buffer.capacity <= 16 * 1024 { spareOutbound = buffer }
         context.write(wrapOutboundOut(buffer), promise: nil)
         hasPendingWrite = true
     }
