@@ -119,7 +119,7 @@ def test_kill_9_under_appendfsync_always_loses_no_acknowledged_write(start_serve
 
 
 def test_kill_9_during_a_rewrite_keeps_every_acknowledged_write(start_server):
-    strata = start_server(*AOF, "--aof-use-rdb-preamble", "no")
+    strata = start_server(*AOF, "--aof-use-rdb-preamble", "no", "--auto-aof-rewrite-percentage", "0")
     r = strata.client()
     pipe = r.pipeline(transaction=False)
     for i in range(1_000_000):
@@ -138,7 +138,8 @@ def test_kill_9_during_a_rewrite_keeps_every_acknowledged_write(start_server):
         in_progress = r.info("persistence")["aof_rewrite_in_progress"] == 1
         kill9(strata)
         killed_mid_rewrite += in_progress
-        strata = start_server(*AOF, "--aof-use-rdb-preamble", "no", workdir=strata.workdir)
+        strata = start_server(*AOF, "--aof-use-rdb-preamble", "no", "--auto-aof-rewrite-percentage", "0",
+                              workdir=strata.workdir)
         r = strata.client()
         wait_loaded(r)
         assert r.dbsize() == 1_000_000 + written
@@ -583,3 +584,31 @@ def test_writes_while_appendonly_waits_for_its_first_rewrite_are_applied_once(st
     wait_loaded(r)
     assert int(r.get("counter")) == count
     assert r.dbsize() == 1_000_001
+
+
+@pytest.mark.parametrize("skip", ["yes", "no"])
+def test_no_appendfsync_on_rewrite_skips_fsyncs_while_a_rewrite_runs(start_server, skip):
+    strata = start_server(*AOF, "--appendfsync", "always", "--no-appendfsync-on-rewrite", skip,
+                          "--aof-use-rdb-preamble", "no", "--auto-aof-rewrite-percentage", "0")
+    r = strata.client()
+    pipe = r.pipeline(transaction=False)
+    for i in range(1_000_000):
+        pipe.set(f"k{i}", "x" * 40)
+        if i % 100_000 == 99_999:
+            pipe.execute()
+    pipe.execute()
+    r.execute_command("BGREWRITEAOF")
+    before = r.info("persistence")["strata_aof_fsyncs"]
+    writes = 0
+    while r.info("persistence")["aof_rewrite_in_progress"] == 1 and writes < 200:
+        r.set(f"during{writes}", 1)
+        writes += 1
+    during = r.info("persistence")["strata_aof_fsyncs"] - before
+    assert writes >= 20, "the rewrite was too quick to observe"
+    if skip == "yes":
+        assert during == 0
+    else:
+        assert during >= writes
+    wait_rewrite(r)
+    assert r.set("after", 1) is True
+    assert r.info("persistence")["strata_aof_fsyncs"] > before + during

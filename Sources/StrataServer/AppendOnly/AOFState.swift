@@ -49,6 +49,8 @@ struct AOFState {
     var nextRetry: UInt64 = 0
     /// Everysec fsyncs that found the previous one still running.
     var delayedFsyncs = 0
+    /// Successful fsyncs of AOF files (Strata's own INFO field `strata_aof_fsyncs`).
+    var fsyncs = 0
 
     var rewriteInProgress = false
     var rewriteScheduled = false

@@ -65,6 +65,7 @@ extension ServerCore {
                 ("aof_buffer_length", String(aof.buffer.readableBytes)),
                 ("aof_pending_bio_fsync", aof.syncInFlight ? "1" : "0"),
                 ("aof_delayed_fsync", String(aof.delayedFsyncs)),
+                ("strata_aof_fsyncs", String(aof.fsyncs)),
             ]
         }
         return fields
@@ -134,6 +135,7 @@ extension ServerCore {
             // while the disk works.
             do {
                 try file.sync()
+                aof.fsyncs += 1
                 aof.syncedOffset = aof.writtenOffset
                 if aof.writeError?.operation == "fsync" { aof.writeError = nil }
                 releaseDurableWaiters()
@@ -188,6 +190,7 @@ extension ServerCore {
             return
         }
         if aof.writeError?.operation == "fsync" { aof.writeError = nil }
+        aof.fsyncs += 1
         aof.syncedOffset = max(aof.syncedOffset, target)
         releaseDurableWaiters()
         if config.appendFsync == .always && aof.writtenOffset > aof.syncedOffset { requestAppendOnlySync() }
