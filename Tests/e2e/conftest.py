@@ -64,6 +64,17 @@ class Server:
         return self.proc.returncode
 
 
+def fill(r, count, prefix="k", value=None):
+    """SETs `prefix<i>` for i below `count` through pipelines of 100,000; the value is
+    `value`, or i itself when None."""
+    pipe = r.pipeline(transaction=False)
+    for i in range(count):
+        pipe.set(f"{prefix}{i}", i if value is None else value)
+        if i % 100_000 == 99_999:
+            pipe.execute()
+    pipe.execute()
+
+
 @pytest.fixture
 def start_server():
     """Factory: start_server(*args, workdir=None) -> Server (a fresh directory unless one is

@@ -18,7 +18,7 @@ import time
 import pytest
 import redis
 
-from conftest import ROOT, SERVER
+from conftest import ROOT, SERVER, fill
 from test_snapshots import contents, populate, same_contents, wait_loaded
 
 DUMP = os.environ.get("STRATA_DUMP", os.path.join(ROOT, ".build", "release", "strata-dump"))
@@ -121,12 +121,7 @@ def test_kill_9_under_appendfsync_always_loses_no_acknowledged_write(start_serve
 def test_kill_9_during_a_rewrite_keeps_every_acknowledged_write(start_server):
     strata = start_server(*AOF, "--aof-use-rdb-preamble", "no", "--auto-aof-rewrite-percentage", "0")
     r = strata.client()
-    pipe = r.pipeline(transaction=False)
-    for i in range(1_000_000):
-        pipe.set(f"old:{i}", "x" * 40)
-        if i % 100_000 == 99_999:
-            pipe.execute()
-    pipe.execute()
+    fill(r, 1_000_000, "old:", "x" * 40)
     killed_mid_rewrite = 0
     written = 0
     for delay in (0.0, 0.1, 0.3):
@@ -444,10 +439,7 @@ def test_config_set_appendonly_at_run_time_starts_with_a_rewrite(start_server):
 def test_bgrewriteaof_replaces_the_files_and_keeps_writes_made_meanwhile(start_server):
     strata = start_server(*AOF)
     r = strata.client()
-    pipe = r.pipeline(transaction=False)
-    for i in range(300_000):
-        pipe.set(f"k{i}", i)
-    pipe.execute()
+    fill(r, 300_000)
     before = manifest(strata)
     assert strata.cli("BGREWRITEAOF") == b"Background append only file rewriting started\n"
     assert strata.cli("BGREWRITEAOF").startswith(b"ERR Background append only file rewriting already in progress")
@@ -559,12 +551,7 @@ def test_writes_while_appendonly_waits_for_its_first_rewrite_are_applied_once(st
     made before it freezes the keyspace are in its base and must not be replayed again."""
     strata = start_server("--save", "")
     r = strata.client()
-    pipe = r.pipeline(transaction=False)
-    for i in range(1_000_000):
-        pipe.set(f"k{i}", "x" * 50)
-        if i % 100_000 == 99_999:
-            pipe.execute()
-    pipe.execute()
+    fill(r, 1_000_000, "k", "x" * 50)
     r.bgsave()
     r.config_set("appendonly", "yes")
     assert r.info("persistence")["aof_rewrite_scheduled"] == 1
@@ -591,12 +578,7 @@ def test_no_appendfsync_on_rewrite_skips_fsyncs_while_a_rewrite_runs(start_serve
     strata = start_server(*AOF, "--appendfsync", "always", "--no-appendfsync-on-rewrite", skip,
                           "--aof-use-rdb-preamble", "no", "--auto-aof-rewrite-percentage", "0")
     r = strata.client()
-    pipe = r.pipeline(transaction=False)
-    for i in range(1_000_000):
-        pipe.set(f"k{i}", "x" * 40)
-        if i % 100_000 == 99_999:
-            pipe.execute()
-    pipe.execute()
+    fill(r, 1_000_000, "k", "x" * 40)
     r.execute_command("BGREWRITEAOF")
     before = r.info("persistence")["strata_aof_fsyncs"]
     writes = 0

@@ -14,7 +14,7 @@ import time
 import pytest
 import redis
 
-from conftest import ROOT, SERVER
+from conftest import ROOT, SERVER, fill
 
 FIXTURES = os.path.join(ROOT, "Fixtures")
 
@@ -236,12 +236,7 @@ def test_a_damaged_snapshot_stops_startup_with_file_offset_and_repair_command(st
 def test_commands_get_loading_while_a_large_snapshot_loads(start_server):
     strata = start_server()
     r = strata.client()
-    pipe = r.pipeline(transaction=False)
-    for i in range(2_000_000):
-        pipe.set(f"k{i}", i)
-        if i % 100_000 == 99_999:
-            pipe.execute()
-    pipe.execute()
+    fill(r, 2_000_000)
     assert r.save() is True
     assert strata.stop() == 0
     again = start_server(workdir=strata.workdir)
@@ -256,12 +251,7 @@ def test_commands_get_loading_while_a_large_snapshot_loads(start_server):
 def test_kill_9_during_bgsave_leaves_the_previous_snapshot(start_server):
     strata = start_server()
     r = strata.client()
-    pipe = r.pipeline(transaction=False)
-    for i in range(2_000_000):
-        pipe.set(f"old:{i}", "x" * 50)
-        if i % 100_000 == 99_999:
-            pipe.execute()
-    pipe.execute()
+    fill(r, 2_000_000, "old:", "x" * 50)
     assert r.save() is True
     path = os.path.join(strata.workdir, "dump.sdb")
     saved = open(path, "rb").read()
