@@ -63,12 +63,13 @@ let package = Package(
             dependencies: ["StrataPersistence", "StrataEngine"],
             swiftSettings: optimise
         ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "RESPTests",
-            dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["RESP", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine"]),
-        .testTarget(name: "StrataPersistenceTests", dependencies: ["StrataPersistence"]),
+        .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine", "TestSupport"]),
+        .testTarget(name: "StrataPersistenceTests", dependencies: ["StrataPersistence", "TestSupport"]),
         .testTarget(
             name: "StrataServerTests",
             dependencies: ["StrataServer", "StrataEngine", .product(name: "NIOCore", package: "swift-nio")]

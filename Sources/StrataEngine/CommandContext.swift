@@ -29,6 +29,11 @@ public struct CommandContext {
     @inlinable
     public var accessClockNow: UInt32 { Entry.clock(now: now) }
 
+    /// Whether an absolute `deadline` has passed, so that setting it deletes the key. Never
+    /// while expiry is suspended (replay), when the log's own `DEL` says when it went.
+    @inlinable
+    public func hasPassed(_ deadline: Int64) -> Bool { deadline <= engine.expiryTime(now) }
+
     /// The command name as Redis prints it in errors (lowercase).
     public var commandName: String { args[0].lowercased.string }
 

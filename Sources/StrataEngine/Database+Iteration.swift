@@ -48,6 +48,22 @@ extension Database {
         return (UInt64(shard) << 32 | UInt64(threshold), result)
     }
 
+    /// Calls `body` with every key whose deadline (if any) is after `now`, its value and
+    /// deadline, shard by shard: what snapshots and AOF rewrites write out.
+    @inlinable
+    public func forEachLive(now: Int64, _ body: (Bytes, Value, Int64?) throws -> Void) rethrows {
+        for shard in shards {
+            for (key, entry) in shard.entries {
+                var deadline: Int64?
+                if entry.hasDeadline, let d = shard.deadlines[key] {
+                    if d <= now { continue }
+                    deadline = d
+                }
+                try body(key, entry.value, deadline)
+            }
+        }
+    }
+
     /// Every key, including ones past their deadline (callers filter).
     public func allKeys() -> [Bytes] {
         var keys: [Bytes] = []

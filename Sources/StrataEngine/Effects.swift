@@ -62,16 +62,13 @@ extension Engine {
 }
 
 extension CommandContext {
-    /// Whether the engine records effects (so handlers build replacement forms only then).
-    @inlinable
-    public var recordsEffects: Bool { engine.recordsEffects }
-
     /// Records `args` instead of the command as sent; called once per command the effect
     /// consists of (none at all after ``propagateNothing()``).
     @inlinable
     public mutating func propagate(_ args: [Bytes]) {
         guard engine.recordsEffects else { return }
-        effectReplacement = (effectReplacement ?? []) + [args]
+        if effectReplacement == nil { effectReplacement = [] }
+        effectReplacement?.append(args)
     }
 
     /// Records nothing for this command even though it counted as a change.
@@ -99,7 +96,7 @@ extension CommandContext {
     @inlinable
     public mutating func propagateDeadline(_ key: Bytes, _ deadline: Int64) {
         guard engine.recordsEffects else { return }
-        if deadline <= now && !engine.suspendsExpiry {
+        if hasPassed(deadline) {
             propagate([Bytes("DEL"), key])
         } else {
             propagate([Bytes("PEXPIREAT"), key, Bytes(String(deadline))])

@@ -62,13 +62,15 @@ public final class AOFAppendFile: @unchecked Sendable {
     }
 
     /// Makes what was written durable (`fdatasync`).
-    public func sync() throws {
+    ///
+    /// - Returns: the error, nil when the data is on disk.
+    public func sync() -> DurableFileError? {
         #if canImport(Glibc)
             let status = fdatasync(fd)
         #else
             let status = fsync(fd)
         #endif
-        if status != 0 { throw DurableFileError(path: path, operation: "fsync", code: errno) }
+        return status == 0 ? nil : DurableFileError(path: path, operation: "fsync", code: errno)
     }
 }
 

@@ -93,19 +93,12 @@ public enum AOFBaseWriter {
             var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
             for (index, database) in databases.enumerated() where database.count > 0 {
                 AOFEncoding.append([Bytes("SELECT"), Bytes(index)], to: &buffer)
-                for shard in database.shards {
-                    for (key, entry) in shard.entries {
-                        var deadline: Int64?
-                        if entry.hasDeadline, let d = shard.deadlines[key] {
-                            if d <= now { continue }
-                            deadline = d
-                        }
-                        rebuild(key, entry.value, into: &buffer)
-                        if let deadline {
-                            AOFEncoding.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))], to: &buffer)
-                        }
-                        if buffer.readableBytes >= 1 << 20 { try flush(&buffer, to: file) }
+                try database.forEachLive(now: now) { key, value, deadline in
+                    rebuild(key, value, into: &buffer)
+                    if let deadline {
+                        AOFEncoding.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))], to: &buffer)
                     }
+                    if buffer.readableBytes >= 1 << 20 { try flush(&buffer, to: file) }
                 }
             }
             try flush(&buffer, to: file)

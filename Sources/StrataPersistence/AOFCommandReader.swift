@@ -47,23 +47,21 @@ public enum AOFCommandReader {
     ///
     /// - Parameters:
     ///   - start: where the commands begin (after an RDB preamble).
-    ///   - stopAfter: with a Unix time (seconds), stops at the first `#TS:` annotation later
-    ///     than it (point-in-time restore).
-    /// - Throws: ``AOFFileError`` for damage (not for a truncated tail, which is reported
+    /// - Throws: ``FileDamageError`` for damage (not for a truncated tail, which is reported
     ///   in the result), or what `body` throws.
     public static func read(
-        path: String, from start: Int = 0, stopAfter: Int64? = nil, _ body: ([Bytes]) throws -> Void
+        path: String, from start: Int = 0, _ body: ([Bytes]) throws -> Void
     ) throws -> AOFReadResult {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
-            throw AOFFileError(path: path, offset: 0, reason: String(cString: strerror(errno)))
+            throw FileDamageError(path: path, offset: 0, reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }
         var result = AOFReadResult()
         var info = stat()
         if fstat(fd, &info) == 0 { result.fileBytes = Int(info.st_size) }
         if start > 0 && lseek(fd, off_t(start), SEEK_SET) < 0 {
-            throw AOFFileError(path: path, offset: start, reason: String(cString: strerror(errno)))
+            throw FileDamageError(path: path, offset: start, reason: String(cString: strerror(errno)))
         }
         var limits = RESPParserLimits()
         limits.maxBulkLength = Int(Int32.max) * 4
@@ -89,8 +87,8 @@ public enum AOFCommandReader {
             if n == 0 { exhausted = true }
         }
 
-        func damage(_ reason: String) -> AOFFileError {
-            AOFFileError(path: path, offset: commandStart, reason: reason)
+        func damage(_ reason: String) -> FileDamageError {
+            FileDamageError(path: path, offset: commandStart, reason: reason)
         }
 
         while true {
@@ -110,12 +108,8 @@ public enum AOFCommandReader {
                         continue
                     }
                     let line = buffer.readString(length: newline - buffer.readerIndex + 1) ?? ""
-                    if line.hasPrefix("#TS:"), let ts = Int64(line.dropFirst(4).trimmingSuffix()) {
-                        if let stopAfter, ts > stopAfter {
-                            result.validBytes = commandStart
-                            return result
-                        }
-                        if transaction == nil { result.lastTimestamp = ts }
+                    if transaction == nil, line.hasPrefix("#TS:"), let ts = Int64(line.dropFirst(4).trimmingSuffix()) {
+                        result.lastTimestamp = ts
                     }
                     if transaction == nil { result.validBytes = bufferBase + buffer.readerIndex }
                     continue
@@ -147,7 +141,7 @@ public enum AOFCommandReader {
                     do {
                         try body(queuedCommand)
                     } catch let rejected as AOFCommandRejected {
-                        throw AOFFileError(
+                        throw FileDamageError(
                             path: path, offset: transactionStart,
                             reason: "\(rejected.reason) (command \(i + 1) of a MULTI)")
                     }

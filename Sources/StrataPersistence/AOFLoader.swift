@@ -31,27 +31,21 @@ public struct AOFLoadReport: Sendable {
     public var files: [FileReport] = []
     /// When the last file ended mid-command: the file, the offset it was cut back to, and
     /// why.
-    public var truncatedTail: AOFFileError?
-    /// Bytes of the base file.
-    public var baseBytes = 0
+    public var truncatedTail: FileDamageError?
     /// Bytes of all replayed files (after any truncation).
     public var totalBytes = 0
 }
 
 /// Loads AOF directories.
 public enum AOFLoader {
-    /// The first bytes of a snapshot file in any of its layouts (plain RDB, LZ4 frames,
-    /// gzip members).
+    /// Whether `path` starts like a snapshot file in any of its layouts.
     static func startsWithSnapshot(_ path: String) -> Bool {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var head = [UInt8](repeating: 0, count: 5)
         let n = head.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 5) }
-        guard n >= 4 else { return false }
-        if n == 5 && head == Array("REDIS".utf8) { return true }
-        if head[0...3] == [0x04, 0x22, 0x4D, 0x18] { return true }  // LZ4 frame
-        return head[0] == 0x1F && head[1] == 0x8B  // gzip
+        return SnapshotLayout(head: head.prefix(max(0, n))) != nil
     }
 
     /// Replays the files `manifest` lists from `directory` into `engine` (its databases are
@@ -60,11 +54,9 @@ public enum AOFLoader {
     /// - Parameters:
     ///   - allowTruncatedTail: `aof-load-truncated`: cut a last file that ends mid-command
     ///     back to its last whole command instead of failing.
-    ///   - stopAfter: Unix seconds; replay stops at the first `#TS:` annotation after it.
-    /// - Throws: ``AOFFileError`` naming the damaged file and offset.
+    /// - Throws: ``FileDamageError`` naming the damaged file and offset.
     public static func load(
-        directory: String, manifest: AOFManifest, into engine: Engine, now: Int64, allowTruncatedTail: Bool,
-        stopAfter: Int64? = nil
+        directory: String, manifest: AOFManifest, into engine: Engine, now: Int64, allowTruncatedTail: Bool
     ) throws -> AOFLoadReport {
         var report = AOFLoadReport()
         let (savedEvents, savedRecording) = (engine.keyspaceEvents, engine.recordsEffects)
@@ -85,34 +77,30 @@ public enum AOFLoader {
             var commandsStart = 0
             if startsWithSnapshot(path) {
                 guard file.type == .base else {
-                    throw AOFFileError(path: path, offset: 0, reason: "a snapshot can only be the base file")
+                    throw FileDamageError(path: path, offset: 0, reason: "a snapshot can only be the base file")
                 }
-                do {
-                    let (databases, snapshot) = try SnapshotReader.load(
-                        path: path, databaseCount: engine.databases.count, settings: engine.settings, now: now,
-                        keepExpired: true)
-                    engine.databases = databases
-                    fileReport.snapshotKeys = snapshot.keys
-                    commandsStart = snapshot.layout == .plain ? snapshot.rdbBytes : -1
-                } catch let error as SnapshotFileError {
-                    throw AOFFileError(path: path, offset: error.offset, reason: error.reason)
-                }
+                let (databases, snapshot) = try SnapshotReader.load(
+                    path: path, databaseCount: engine.databases.count, settings: engine.settings, now: now,
+                    keepExpired: true)
+                engine.databases = databases
+                fileReport.snapshotKeys = snapshot.keys
+                commandsStart = snapshot.layout == .plain ? snapshot.rdbBytes : -1
             } else if access(path, F_OK) != 0 {
-                throw AOFFileError(path: path, offset: 0, reason: "listed in the manifest but missing")
+                throw FileDamageError(path: path, offset: 0, reason: "listed in the manifest but missing")
             }
             if commandsStart >= 0 {
-                let result = try replay(path: path, from: commandsStart, into: engine, now: now, stopAfter: stopAfter)
+                let result = try replay(path: path, from: commandsStart, into: engine, now: now)
                 fileReport.commands = result.commands
                 fileReport.bytes = result.fileBytes
                 if let reason = result.truncation {
-                    let cut = AOFFileError(path: path, offset: result.validBytes, reason: reason)
+                    let cut = FileDamageError(path: path, offset: result.validBytes, reason: reason)
                     guard isLast && allowTruncatedTail else {
-                        throw AOFFileError(
+                        throw FileDamageError(
                             path: path, offset: result.validBytes,
                             reason: reason + (isLast ? " (aof-load-truncated is no)" : " and is not the last file"))
                     }
                     if truncate(path, off_t(result.validBytes)) != 0 {
-                        throw AOFFileError(
+                        throw FileDamageError(
                             path: path, offset: result.validBytes,
                             reason: "cannot cut off the partial command: \(String(cString: strerror(errno)))")
                     }
@@ -122,7 +110,6 @@ public enum AOFLoader {
             } else {
                 fileReport.bytes = fileSize(path)
             }
-            if file.type == .base { report.baseBytes = fileReport.bytes }
             report.totalBytes += fileReport.bytes
             report.files.append(fileReport)
         }
@@ -132,10 +119,10 @@ public enum AOFLoader {
 
     /// Replays the commands of one file into `engine`.
     static func replay(
-        path: String, from start: Int, into engine: Engine, now: Int64, stopAfter: Int64?
+        path: String, from start: Int, into engine: Engine, now: Int64
     ) throws -> AOFReadResult {
         var db = 0
-        return try AOFCommandReader.read(path: path, from: start, stopAfter: stopAfter) { args in
+        return try AOFCommandReader.read(path: path, from: start) { args in
             switch engine.commands.resolve(args) {
             case .failure(let error):
                 if case .error(let text) = error { throw AOFCommandRejected(text) }

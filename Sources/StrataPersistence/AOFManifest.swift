@@ -87,7 +87,7 @@ public struct AOFManifest: Equatable, Sendable {
     /// keys may come in any order, every line needs `file`, `seq` and `type`, at most one
     /// base, incremental sequence numbers increasing.
     ///
-    /// - Throws: ``AOFFileError`` naming `path` and the line's offset.
+    /// - Throws: ``FileDamageError`` naming `path` and the line's offset.
     public static func parse(_ text: String, path: String) throws -> AOFManifest {
         var manifest = AOFManifest()
         var offset = 0
@@ -95,12 +95,12 @@ public struct AOFManifest: Equatable, Sendable {
             defer { offset += rawLine.utf8.count + 1 }
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if line.utf8.count > 1024 {
-                throw AOFFileError(path: path, offset: offset, reason: "manifest line longer than 1024 bytes")
+                throw FileDamageError(path: path, offset: offset, reason: "manifest line longer than 1024 bytes")
             }
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             guard let words = splitArguments(String(trimmed)), words.count % 2 == 0 else {
-                throw AOFFileError(path: path, offset: offset, reason: "invalid manifest line")
+                throw FileDamageError(path: path, offset: offset, reason: "invalid manifest line")
             }
             var fields: [String: String] = [:]
             for i in stride(from: 0, to: words.count, by: 2) { fields[words[i]] = words[i + 1] }
@@ -108,28 +108,28 @@ public struct AOFManifest: Equatable, Sendable {
                 let seqText = fields["seq"], let sequence = Int(seqText), sequence > 0,
                 let typeText = fields["type"], let type = FileType(rawValue: typeText)
             else {
-                throw AOFFileError(
+                throw FileDamageError(
                     path: path, offset: offset, reason: "invalid manifest line (needs file, seq and type)")
             }
             let file = File(name: name, sequence: sequence, type: type)
             switch type {
             case .base:
                 if manifest.base != nil {
-                    throw AOFFileError(path: path, offset: offset, reason: "more than one base file in the manifest")
+                    throw FileDamageError(path: path, offset: offset, reason: "more than one base file in the manifest")
                 }
                 manifest.base = file
             case .history:
                 manifest.history.append(file)
             case .incremental:
                 if let last = manifest.incrementals.last, last.sequence >= sequence {
-                    throw AOFFileError(
+                    throw FileDamageError(
                         path: path, offset: offset, reason: "incremental files are not in increasing sequence order")
                 }
                 manifest.incrementals.append(file)
             }
         }
         if manifest.base == nil && manifest.incrementals.isEmpty {
-            throw AOFFileError(path: path, offset: 0, reason: "the manifest lists no base and no incremental file")
+            throw FileDamageError(path: path, offset: 0, reason: "the manifest lists no base and no incremental file")
         }
         return manifest
     }
@@ -199,23 +199,4 @@ public struct AOFManifest: Equatable, Sendable {
             words.append(String(decoding: word, as: UTF8.self))
         }
     }
-}
-
-/// A damaged or unreadable AOF file or manifest, with where the damage starts.
-public struct AOFFileError: Error, CustomStringConvertible, Sendable {
-    /// The file.
-    public var path: String
-    /// Byte offset of the damage (the start of the bad command).
-    public var offset: Int
-    /// What is wrong.
-    public var reason: String
-
-    /// An error naming `path` and `offset`.
-    public init(path: String, offset: Int, reason: String) {
-        self.path = path
-        self.offset = offset
-        self.reason = reason
-    }
-
-    public var description: String { "\(path) at offset \(offset): \(reason)" }
 }

@@ -42,7 +42,7 @@ public enum AOFVerifier {
                     return check
                 }
                 start = report.rdbBytes
-            } catch let error as SnapshotFileError {
+            } catch let error as FileDamageError {
                 check.problem = error.reason
                 check.validBytes = error.offset
                 return check
@@ -65,7 +65,7 @@ public enum AOFVerifier {
                 check.truncated = true
                 check.problem = reason
             }
-        } catch let error as AOFFileError {
+        } catch let error as FileDamageError {
             check.problem = error.reason
             check.validBytes = error.offset
         } catch {

@@ -20,6 +20,21 @@ public enum SnapshotLayout: Equatable, Sendable {
     case gzip
     /// A plain RDB stream (`snapshot-compression none`, or Redis's own `dump.rdb`).
     case plain
+
+    /// The layout a file's first bytes announce (LZ4 frame or gzip magic, or `REDIS`), or
+    /// nil when they are none of these.
+    public init?<Head: Collection>(head: Head) where Head.Element == UInt8 {
+        let bytes = Array(head.prefix(5))
+        if bytes.count >= 4, bytes[0...3] == [0x04, 0x22, 0x4D, 0x18] {
+            self = .lz4
+        } else if bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B {
+            self = .gzip
+        } else if bytes == Array("REDIS".utf8) {
+            self = .plain
+        } else {
+            return nil
+        }
+    }
 }
 
 enum SnapshotFrames {
@@ -59,15 +74,6 @@ enum SnapshotFrame {
     case damaged(fileOffset: Int, fileBytes: Int, reason: String)
 }
 
-/// A failure reading a snapshot file, with the file offset.
-public struct SnapshotFileError: Error, CustomStringConvertible {
-    public let path: String
-    public let offset: Int
-    public let reason: String
-
-    public var description: String { "\(path): offset \(offset): \(reason)" }
-}
-
 /// Reads a snapshot file frame by frame through a window of the file.
 final class SnapshotFrameReader {
     let path: String
@@ -84,13 +90,9 @@ final class SnapshotFrameReader {
     init(path: String) throws {
         self.path = path
         fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw SnapshotFileError(path: path, offset: 0, reason: String(cString: strerror(errno))) }
-        let head = try peek(5)
-        if head.count >= 4, head[0] == 0x04, head[1] == 0x22, head[2] == 0x4D, head[3] == 0x18 {
-            layout = .lz4
-        } else if head.count >= 2, head[0] == 0x1F, head[1] == 0x8B {
-            layout = .gzip
-        }
+        guard fd >= 0 else { throw FileDamageError(path: path, offset: 0, reason: String(cString: strerror(errno))) }
+        // Anything that is not framed is read as plain RDB (whose header check names it).
+        layout = SnapshotLayout(head: try peek(5)) ?? .plain
     }
 
     deinit { close(fd) }
@@ -113,7 +115,7 @@ final class SnapshotFrameReader {
             let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SnapshotFileError(path: path, offset: offset, reason: String(cString: strerror(errno)))
+                throw FileDamageError(path: path, offset: offset, reason: String(cString: strerror(errno)))
             }
             if n == 0 {
                 exhausted = true
@@ -131,7 +133,7 @@ final class SnapshotFrameReader {
     private func take(_ count: Int) throws -> [UInt8] {
         try fill(count)
         guard window.count - position >= count else {
-            throw SnapshotFileError(path: path, offset: offset, reason: "file ends inside a frame (truncated)")
+            throw FileDamageError(path: path, offset: offset, reason: "file ends inside a frame (truncated)")
         }
         defer { position += count }
         return Array(window[position..<(position + count)])
@@ -164,9 +166,9 @@ final class SnapshotFrameReader {
             switch layout {
             case .lz4: return try nextLZ4Frame()
             case .gzip: return try nextGzipMember()
-            case .plain: throw SnapshotFileError(path: path, offset: start, reason: "a plain RDB file has no frames")
+            case .plain: throw FileDamageError(path: path, offset: start, reason: "a plain RDB file has no frames")
             }
-        } catch let error as SnapshotFileError {
+        } catch let error as FileDamageError {
             guard salvage else { throw error }
             try resynchronize(after: start)
             return .damaged(fileOffset: start, fileBytes: offset - start, reason: error.reason)
@@ -200,7 +202,7 @@ final class SnapshotFrameReader {
         let start = offset
         try fill(7)
         guard window.count - position >= 7 else {
-            throw SnapshotFileError(path: path, offset: start, reason: "file ends inside a frame header (truncated)")
+            throw FileDamageError(path: path, offset: start, reason: "file ends inside a frame header (truncated)")
         }
         let magic = u32(at: 0)
         if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
@@ -213,11 +215,11 @@ final class SnapshotFrameReader {
             return try nextFrame(salvage: false) ?? .chunk(bytes: [], fileOffset: start, fileBytes: 8 + size)
         }
         guard magic == SnapshotFrames.lz4Magic else {
-            throw SnapshotFileError(path: path, offset: start, reason: "no LZ4 frame here (damaged or not a snapshot)")
+            throw FileDamageError(path: path, offset: start, reason: "no LZ4 frame here (damaged or not a snapshot)")
         }
         let flags = window[position + 4]
         guard flags >> 6 == 1 else {
-            throw SnapshotFileError(path: path, offset: start, reason: "unsupported LZ4 frame version")
+            throw FileDamageError(path: path, offset: start, reason: "unsupported LZ4 frame version")
         }
         let blockChecksum = flags & 0x10 != 0
         let contentChecksum = flags & 0x04 != 0
@@ -225,13 +227,13 @@ final class SnapshotFrameReader {
         while true {
             try fill(length + 4)
             guard window.count - position >= length + 4 else {
-                throw SnapshotFileError(path: path, offset: start, reason: "file ends inside an LZ4 frame (truncated)")
+                throw FileDamageError(path: path, offset: start, reason: "file ends inside an LZ4 frame (truncated)")
             }
             let blockSize = Int(u32(at: length) & 0x7FFF_FFFF)
             length += 4
             if blockSize == 0 { break }
             guard blockSize <= 4 << 20 else {
-                throw SnapshotFileError(path: path, offset: start, reason: "LZ4 block size \(blockSize) is damaged")
+                throw FileDamageError(path: path, offset: start, reason: "LZ4 block size \(blockSize) is damaged")
             }
             length += blockSize + (blockChecksum ? 4 : 0)
         }
@@ -241,7 +243,7 @@ final class SnapshotFrameReader {
             let bytes = try CompressionCodec.lz4.decompress(frame, limit: outputLimit)
             return .chunk(bytes: bytes, fileOffset: start, fileBytes: length)
         } catch let error as CompressionError {
-            throw SnapshotFileError(path: path, offset: start, reason: "damaged chunk (\(error))")
+            throw FileDamageError(path: path, offset: start, reason: "damaged chunk (\(error))")
         }
     }
 
@@ -251,7 +253,7 @@ final class SnapshotFrameReader {
         guard window.count - position >= 10, window[position] == 0x1F, window[position + 1] == 0x8B,
             window[position + 2] == 8
         else {
-            throw SnapshotFileError(
+            throw FileDamageError(
                 path: path, offset: start, reason: "no gzip member here (damaged or not a snapshot)")
         }
         let flags = window[position + 3]
@@ -261,7 +263,7 @@ final class SnapshotFrameReader {
         func need(_ n: Int) throws {
             try fill(header + n)
             guard window.count - position >= header + n else {
-                throw SnapshotFileError(path: path, offset: start, reason: "file ends inside a gzip header (truncated)")
+                throw FileDamageError(path: path, offset: start, reason: "file ends inside a gzip header (truncated)")
             }
         }
         if flags & 0x04 != 0 {
@@ -292,7 +294,7 @@ final class SnapshotFrameReader {
             UInt32(trailer[0]) | UInt32(trailer[1]) << 8 | UInt32(trailer[2]) << 16 | UInt32(trailer[3]) << 24
         let actualCRC = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
         guard expectedCRC == actualCRC else {
-            throw SnapshotFileError(path: path, offset: start, reason: "damaged chunk (gzip CRC mismatch)")
+            throw FileDamageError(path: path, offset: start, reason: "damaged chunk (gzip CRC mismatch)")
         }
         if isIndex, let index = SnapshotIndex.decode(comment) { return .index(index) }
         return .chunk(bytes: bytes, fileOffset: start, fileBytes: offset - start)
@@ -302,7 +304,7 @@ final class SnapshotFrameReader {
     private func inflateRaw(from start: Int) throws -> [UInt8] {
         var stream = z_stream()
         guard inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw SnapshotFileError(path: path, offset: start, reason: "zlib cannot start")
+            throw FileDamageError(path: path, offset: start, reason: "zlib cannot start")
         }
         defer { inflateEnd(&stream) }
         var output: [UInt8] = []
@@ -323,14 +325,14 @@ final class SnapshotFrameReader {
             position += used
             output.append(contentsOf: piece[0..<produced])
             if output.count > outputLimit {
-                throw SnapshotFileError(path: path, offset: start, reason: "chunk larger than \(outputLimit) bytes")
+                throw FileDamageError(path: path, offset: start, reason: "chunk larger than \(outputLimit) bytes")
             }
             if status == Z_STREAM_END { return output }
             guard status == Z_OK || (status == Z_BUF_ERROR && available > 0) else {
-                throw SnapshotFileError(path: path, offset: start, reason: "damaged chunk (deflate data)")
+                throw FileDamageError(path: path, offset: start, reason: "damaged chunk (deflate data)")
             }
             if available == 0 && exhausted {
-                throw SnapshotFileError(path: path, offset: start, reason: "file ends inside a gzip member (truncated)")
+                throw FileDamageError(path: path, offset: start, reason: "file ends inside a gzip member (truncated)")
             }
         }
     }

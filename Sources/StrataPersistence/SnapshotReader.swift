@@ -99,10 +99,10 @@ public enum SnapshotReader {
             if frames.layout != .plain { _ = try stream.atEnd() }
         } catch let error as RDBError {
             let fileOffset = frames.layout == .plain ? error.offset : chunkStart
-            throw SnapshotFileError(path: path, offset: fileOffset, reason: error.description)
+            throw FileDamageError(path: path, offset: fileOffset, reason: error.description)
         }
         if report.checksumMatches == false && !salvage {
-            throw SnapshotFileError(path: path, offset: decoder.offset, reason: "RDB checksum mismatch")
+            throw FileDamageError(path: path, offset: decoder.offset, reason: "RDB checksum mismatch")
         }
         return report
     }
@@ -149,7 +149,7 @@ public enum SnapshotReader {
                     guard item.db >= 0 && item.db < databaseCount else {
                         queue.cancel()
                         while case .keys = queue.take() {}  // let the decoder stop
-                        throw SnapshotFileError(
+                        throw FileDamageError(
                             path: path, offset: 0,
                             reason: "key in database \(item.db), but only \(databaseCount) are configured")
                     }

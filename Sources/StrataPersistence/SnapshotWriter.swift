@@ -91,22 +91,15 @@ public enum SnapshotWriter {
                 encoder.selectDB(index, keys: database.count, expires: database.deadlineCount)
                 var types: [String: Int] = [:]
                 var expires = 0
-                for shard in database.shards {
-                    for (key, entry) in shard.entries {
-                        var deadline: Int64?
-                        if entry.hasDeadline, let d = shard.deadlines[key] {
-                            if d <= now { continue }
-                            deadline = d
-                            expires += 1
-                        }
-                        encoder.entry(key: key, value: entry.value, deadline: deadline)
-                        types[entry.value.typeName, default: 0] += 1
-                        summary.keys += 1
-                        keysInChunk += 1
-                        if encoder.bytes.count >= options.chunkBytes {
-                            try flush(final: false)
-                            encoder.selectDB(index)
-                        }
+                try database.forEachLive(now: now) { key, value, deadline in
+                    if deadline != nil { expires += 1 }
+                    encoder.entry(key: key, value: value, deadline: deadline)
+                    types[value.typeName, default: 0] += 1
+                    summary.keys += 1
+                    keysInChunk += 1
+                    if encoder.bytes.count >= options.chunkBytes {
+                        try flush(final: false)
+                        encoder.selectDB(index)
                     }
                 }
                 keysByType[String(index)] = types

@@ -41,9 +41,6 @@ extension ServerCore {
         config.stopWritesOnBgsaveError && !config.savePoints.isEmpty && !persistence.lastBackgroundSaveOK
     }
 
-    /// The MISCONF reply after a failed save, when writes are refused for it.
-    var deniedBySnapshotError: Reply? { writesDeniedByDiskError ? ServerCore.misconfError : nil }
-
     var snapshotOptions: SnapshotOptions {
         var options = SnapshotOptions()
         options.codec = config.snapshotCompression
@@ -121,51 +118,57 @@ extension ServerCore {
     /// Freezes the keyspace and serializes it on a background thread.
     func startBackgroundSave() {
         let now = WallClock.nowMilliseconds()
-        let frozen = engine.databases
         let dirtyAtStart = engine.stats.dirty
         let path = config.dbFilename
         let temp = nextTempPath()
         let options = snapshotOptions
         persistence.backgroundSaveInProgress = true
         persistence.backgroundSaveStarted = now
-        engine.holdsAccessTimes = true
         logger.notice("Background saving started")
-        let loop = eventLoop
-        let core = NIOLoopBound(self, eventLoop: loop)
-        ServerCore.snapshotQueue.async {
-            let result = Result {
-                try ServerCore.politely {
-                    try SnapshotWriter.write(frozen, to: path, tempPath: temp, options: options, now: now)
-                }
-            }
-            // The frozen copy is released here, not on the event loop: freeing the shards
-            // the live keyspace replaced during the save can take a while.
-            let identities = frozen.map { $0.shards.map { $0.storageIdentity } }
-            loop.execute {
-                core.value.finishBackgroundSave(result, frozenShards: identities, dirtyAtStart: dirtyAtStart)
-            }
+        writeFrozenKeyspace { frozen in
+            try SnapshotWriter.write(frozen, to: path, tempPath: temp, options: options, now: now)
+        } finish: { core, result in
+            core.finishBackgroundSave(result, dirtyAtStart: dirtyAtStart)
         }
     }
 
     static let snapshotQueue = DispatchQueue(label: "strata.snapshot", qos: .utility)
 
-    /// Runs `body` with the calling thread's CPU priority lowered (nice 10), so that a
-    /// background save or rewrite yields the CPU to the event loop and its clients on a
-    /// busy machine (a fork child competes at full priority in Redis).
-    static func politely<T>(_ body: () throws -> T) rethrows -> T {
-        let previous = strata_set_thread_nice(10)
-        defer { _ = strata_set_thread_nice(previous) }
-        return try body()
+    /// The background work BGSAVE and BGREWRITEAOF share: freezes the keyspace (a copy of
+    /// the array of databases; their shards are copy-on-write), runs `write` over the frozen
+    /// copy on the snapshot queue at nice 10 (so that it yields the CPU to the event loop and
+    /// its clients; Redis's fork child competes at full priority), and calls `finish` on the
+    /// event loop. The frozen copy is released on the snapshot queue, not on the event loop:
+    /// freeing the shards the live keyspace replaced meanwhile can take a while. Access
+    /// times are held while any such work runs, and the copy-on-write size is recorded.
+    func writeFrozenKeyspace<T>(
+        _ write: @escaping ([Database]) throws -> T, finish: @escaping (ServerCore, Result<T, Error>) -> Void
+    ) {
+        let frozen = engine.databases
+        engine.holdsAccessTimes = true
+        let loop = eventLoop
+        let core = NIOLoopBound(self, eventLoop: loop)
+        let done = NIOLoopBound(finish, eventLoop: loop)
+        ServerCore.snapshotQueue.async {
+            let previous = strata_set_thread_nice(10)
+            let result = Result { try write(frozen) }
+            _ = strata_set_thread_nice(previous)
+            let identities = frozen.map { $0.shards.map { $0.storageIdentity } }
+            loop.execute {
+                let server = core.value
+                server.persistence.lastCopyOnWriteBytes = ServerCore.copiedBytes(
+                    frozenShards: identities, live: server.engine.databases)
+                done.value(server, result)
+                server.engine.holdsAccessTimes =
+                    server.persistence.backgroundSaveInProgress || server.aof.rewriteInProgress
+            }
+        }
     }
 
-    private func finishBackgroundSave(
-        _ result: Result<SnapshotSummary, Error>, frozenShards: [[UInt?]], dirtyAtStart: Int
-    ) {
+    private func finishBackgroundSave(_ result: Result<SnapshotSummary, Error>, dirtyAtStart: Int) {
         let now = WallClock.nowMilliseconds()
         persistence.backgroundSaveInProgress = false
-        engine.holdsAccessTimes = aof.rewriteInProgress
         persistence.lastBackgroundSaveSeconds = Int((now - persistence.backgroundSaveStarted + 500) / 1000)
-        persistence.lastCopyOnWriteBytes = ServerCore.copiedBytes(frozenShards: frozenShards, live: engine.databases)
         switch result {
         case .success(let summary):
             engine.stats.dirty = max(0, engine.stats.dirty - dirtyAtStart)

@@ -150,13 +150,11 @@ final class ServerCore {
             stats.errorReplies += 1
             return .reply(ServerCore.loadingError)
         }
-        if spec.flags.contains(.write) || spec.name == "ping" {
-            if writesDeniedByDiskError || aof.writeError != nil, let error = aofWriteErrorReply ?? deniedBySnapshotError
-            {
-                stats.errorReplies += 1
-                session.transaction?.aborted = true
-                return .reply(error)
-            }
+        // The cheap flags first: the name comparison only runs while the disk is failing.
+        if writesDeniedByDiskError || aof.writeError != nil, spec.flags.contains(.write) || spec.name == "ping" {
+            stats.errorReplies += 1
+            session.transaction?.aborted = true
+            return .reply(aofWriteErrorReply ?? ServerCore.misconfError)
         }
         if config.maxMemory > 0 && !performEvictions(now: now) && spec.flags.contains(.denyOOM) {
             stats.errorReplies += 1

@@ -1,4 +1,5 @@
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import RESP
@@ -212,20 +213,8 @@ struct RESPParserAccountingTests {
 
 @Suite("RESPRequestParser robustness")
 struct RESPParserRobustnessTests {
-    /// A small deterministic generator, so a failure reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func randomAndMutatedInputNeverCrashesOrHangs() {
-        var rng = SplitMix(state: 42)
+        var rng = SeededRandom(seed: 42)
         let seeds = [
             "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", "PING\r\n", "set \"a b\" 'c'\r\n", "*1\r\n$-1\r\n", "*-5\r\n",
         ]

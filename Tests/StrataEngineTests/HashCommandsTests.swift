@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import StrataEngine
@@ -134,7 +135,7 @@ struct HashValueModelTests {
     /// encodings and the conversion are exercised.
     @Test(arguments: [1, 2, 3, 4])
     func matchesAReferenceDictionary(seed: UInt64) {
-        var rng = RESPLikeRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var limits = HashLimits()
         limits.maxListpackEntries = 8
         limits.maxListpackValue = 6
@@ -152,18 +153,5 @@ struct HashValueModelTests {
             #expect(hash.get(field) == model[field])
         }
         #expect(Dictionary(uniqueKeysWithValues: hash.entries.map { ($0.field, $0.value) }) == model)
-    }
-}
-
-/// Deterministic generator for property tests.
-struct RESPLikeRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import StrataEngine
@@ -61,7 +62,7 @@ struct ListCommandsTests {
 struct ListValueModelTests {
     @Test(arguments: [11, 12])
     func pushesAndPopsMatchAnArray(seed: UInt64) {
-        var rng = RESPLikeRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let h = Harness()
         var model: [String] = []
         for step in 0..<3000 {

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import StrataEngine
@@ -8,7 +9,7 @@ struct PackedPairsModelTests {
     /// from empty to 300 bytes (one- and two-byte length prefixes).
     @Test(arguments: [21, 22, 23])
     func matchesAnOrderedReference(seed: UInt64) {
-        var rng = RESPLikeRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var packed = PackedPairs()
         var model: [(Bytes, Bytes)] = []
         for _ in 0..<3000 {

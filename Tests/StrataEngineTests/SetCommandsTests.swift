@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import StrataEngine
@@ -119,7 +120,7 @@ struct SetCommandsTests {
 struct SetValueModelTests {
     @Test(arguments: [7, 8, 9])
     func matchesAReferenceSet(seed: UInt64) {
-        var rng = RESPLikeRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var limits = SetLimits()
         limits.maxIntsetEntries = 10
         var set = SetValue()

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import StrataEngine
@@ -17,7 +18,7 @@ struct SortedSetValueModelTests {
     /// tree, checked against the model after every step and in full every 500 steps.
     @Test(arguments: [11, 12, 13])
     func matchesAReferenceModel(seed: UInt64) {
-        var rng = RESPLikeRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var limits = SortedSetLimits()
         limits.maxListpackEntries = 16
         var zset = SortedSetValue()
@@ -43,7 +44,7 @@ struct SortedSetValueModelTests {
         checkEverything(zset, model, &rng)
     }
 
-    private func checkEverything(_ zset: SortedSetValue, _ model: SortedSetModel, _ rng: inout RESPLikeRandom) {
+    private func checkEverything(_ zset: SortedSetValue, _ model: SortedSetModel, _ rng: inout SeededRandom) {
         let ordered = model.ordered
         #expect(zset.isValid())
         #expect(zset.all == ordered)

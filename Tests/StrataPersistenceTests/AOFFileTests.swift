@@ -43,7 +43,7 @@ struct AOFFileTests {
             "file a seq 1 type b\nfile b seq 2 type b\n", "file a seq 2 type i\nfile b seq 1 type i\n",
             "file \"a seq 1 type i\n", "file ../a seq 1 type i\n",
         ] {
-            #expect(throws: AOFFileError.self, "\(bad)") { try AOFManifest.parse(bad, path: "m") }
+            #expect(throws: FileDamageError.self, "\(bad)") { try AOFManifest.parse(bad, path: "m") }
         }
     }
 
@@ -85,11 +85,11 @@ struct AOFFileTests {
         #expect {
             _ = try AOFCommandReader.read(path: path) { _ in }
         } throws: { error in
-            (error as? AOFFileError)?.offset == first.count
+            (error as? FileDamageError)?.offset == first.count
         }
         let badLength = first + Array("*1\r\n$x\r\n".utf8) + resp([["SET", "b", "2"]])
         try Data(badLength).write(to: URL(fileURLWithPath: path))
-        #expect(throws: AOFFileError.self) { _ = try AOFCommandReader.read(path: path) { _ in } }
+        #expect(throws: FileDamageError.self) { _ = try AOFCommandReader.read(path: path) { _ in } }
     }
 
     @Test func loaderCutsATruncatedLastFileAndRefusesOtherwise() throws {
@@ -99,7 +99,7 @@ struct AOFFileTests {
         let name = "appendonly.aof.1.incr.aof"
         let manifest = AOFManifest(incrementals: [.init(name: name, sequence: 1, type: .incremental)])
         try Data(partial).write(to: URL(fileURLWithPath: directory.file(name)))
-        #expect(throws: AOFFileError.self) {
+        #expect(throws: FileDamageError.self) {
             _ = try AOFLoader.load(
                 directory: directory.path, manifest: manifest, into: Engine(), now: now, allowTruncatedTail: false)
         }
@@ -116,7 +116,7 @@ struct AOFFileTests {
         ])
         try Data(partial).write(to: URL(fileURLWithPath: directory.file(name)))
         try Data(whole).write(to: URL(fileURLWithPath: directory.file("appendonly.aof.2.incr.aof")))
-        #expect(throws: AOFFileError.self) {
+        #expect(throws: FileDamageError.self) {
             _ = try AOFLoader.load(
                 directory: directory.path, manifest: two, into: Engine(), now: now, allowTruncatedTail: true)
         }
@@ -131,7 +131,7 @@ struct AOFFileTests {
             _ = try AOFLoader.load(
                 directory: directory.path, manifest: manifest, into: Engine(), now: now, allowTruncatedTail: true)
         } throws: { error in
-            guard let error = error as? AOFFileError else { return false }
+            guard let error = error as? FileDamageError else { return false }
             return error.offset == resp([["SET", "a", "1"]]).count && error.reason.contains("unknown command")
         }
     }

@@ -1,27 +1,16 @@
 import Foundation
 import NIOCore
 import StrataEngine
+import TestSupport
 import Testing
 
 @testable import StrataPersistence
-
-/// A small deterministic generator (SplitMix64), so a failing seed can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random write commands over a few keys, including every command whose logged form
 /// differs from what was sent: relative expiries, random pops, float increments and
 /// blocking pops.
 struct RandomCommands {
-    var random: SeededGenerator
+    var random: SeededRandom
     let keys = ["k1", "k2", "k3", "k4", "k5", "k6"]
 
     mutating func pick(_ items: [String]) -> String { items[Int.random(in: 0..<items.count, using: &random)] }
@@ -93,7 +82,7 @@ struct AOFReplayPropertyTests {
         let live = Engine()
         live.recordsEffects = true
         live.random = SystemRandomNumberGenerator()
-        var commands = RandomCommands(random: SeededGenerator(state: seed))
+        var commands = RandomCommands(random: SeededRandom(seed: seed))
         var now: Int64 = 1_800_000_000_000
         var db = 0
         var selected = -1

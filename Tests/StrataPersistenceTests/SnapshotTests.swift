@@ -155,7 +155,7 @@ struct SnapshotTests {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         for cut in [5, bytes.count / 2, bytes.count - 30] {
             try bytes.prefix(cut).write(to: URL(fileURLWithPath: path))
-            #expect(throws: SnapshotFileError.self) {
+            #expect(throws: FileDamageError.self) {
                 try SnapshotReader.load(path: path, databaseCount: 16, settings: EngineSettings(), now: now)
             }
         }

@@ -333,7 +333,9 @@ def test_random_commands_replay_identically_in_strata_and_redis(start_server):
 # -- damaged files --------------------------------------------------------------------------
 
 
-def test_a_truncated_tail_is_cut_and_reported(start_server):
+def stopped_with_tail(start_server, tail):
+    """A Strata that logged 100 SETs and stopped, with `tail` appended to its incremental
+    file; returns the server, the file, and the file's size before the tail."""
     strata = start_server(*AOF)
     r = strata.client()
     for i in range(100):
@@ -342,7 +344,12 @@ def test_a_truncated_tail_is_cut_and_reported(start_server):
     path = incr_path(strata)
     whole = os.path.getsize(path)
     with open(path, "ab") as f:
-        f.write(b"*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$5\r\nhal")
+        f.write(tail)
+    return strata, path, whole
+
+
+def test_a_truncated_tail_is_cut_and_reported(start_server):
+    strata, path, whole = stopped_with_tail(start_server, b"*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$5\r\nhal")
     refused = subprocess.run([SERVER, *AOF, "--aof-load-truncated", "no", "--port", "0", "--dir", strata.workdir],
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0
@@ -360,16 +367,9 @@ def test_a_truncated_tail_is_cut_and_reported(start_server):
 
 
 def test_damage_in_the_middle_stops_startup_with_file_offset_and_repair_command(start_server):
-    strata = start_server(*AOF)
-    r = strata.client()
-    for i in range(100):
-        r.set(f"before{i}", i)
-    assert strata.stop() == 0
-    path = incr_path(strata)
-    good = os.path.getsize(path)
-    with open(path, "ab") as f:
-        f.write(b"this is not RESP\r\n")
-        f.write(b"*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n")
+    # Damage followed by a whole command: not a torn tail.
+    strata, path, good = stopped_with_tail(
+        start_server, b"this is not RESP\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n")
     proc = subprocess.run([SERVER, *AOF, "--port", "0", "--dir", strata.workdir], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode != 0

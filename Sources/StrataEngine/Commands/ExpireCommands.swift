@@ -95,7 +95,7 @@ public enum ExpireCommands {
         }
         if lt, let current, when >= current { return .integer(0) }
         c.propagateDeadline(key, when)
-        if when <= c.now && !c.engine.suspendsExpiry {
+        if c.hasPassed(when) {
             c.delete(key)
             c.notify(.generic, "del", key)
         } else {

@@ -290,7 +290,7 @@ public enum StringCommands {
         }
         if let deadline {
             c.propagateDeadline(key, deadline)
-            if deadline <= c.now && !c.engine.suspendsExpiry {
+            if c.hasPassed(deadline) {
                 c.delete(key)
                 c.notify(.generic, "del", key)
             } else {

@@ -96,7 +96,6 @@ extension ServerCore {
             aof.lastRewriteOK = false
             return false
         }
-        let frozen = engine.databases
         let temp = aofDirectory + "/temp-rewriteaof-bg-\(getpid()).aof"
         let snapshot = config.aofUseRDBPreamble
         let options = snapshotOptions
@@ -104,32 +103,19 @@ extension ServerCore {
         aof.rewriteScheduled = false
         aof.rewriteStartedAt = now
         aof.statusAtRewriteStart = aof.status
-        engine.holdsAccessTimes = true
         logger.notice("Background append only file rewriting started")
-        let loop = eventLoop
-        let core = NIOLoopBound(self, eventLoop: loop)
-        ServerCore.snapshotQueue.async {
-            let result = Result {
-                try ServerCore.politely {
-                    try AOFBaseWriter.write(frozen, tempPath: temp, snapshot: snapshot, options: options, now: now)
-                }
-            }
-            let identities = frozen.map { $0.shards.map { $0.storageIdentity } }
-            loop.execute {
-                core.value.finishAppendOnlyRewrite(result, temp: temp, snapshot: snapshot, frozenShards: identities)
-            }
+        writeFrozenKeyspace { frozen in
+            try AOFBaseWriter.write(frozen, tempPath: temp, snapshot: snapshot, options: options, now: now)
+        } finish: { core, result in
+            core.finishAppendOnlyRewrite(result, temp: temp, snapshot: snapshot)
         }
         return true
     }
 
-    private func finishAppendOnlyRewrite(
-        _ result: Result<Int, Error>, temp: String, snapshot: Bool, frozenShards: [[UInt?]]
-    ) {
+    private func finishAppendOnlyRewrite(_ result: Result<Int, Error>, temp: String, snapshot: Bool) {
         let now = WallClock.nowMilliseconds()
         aof.rewriteInProgress = false
-        engine.holdsAccessTimes = persistence.backgroundSaveInProgress
         aof.lastRewriteSeconds = Int((now - aof.rewriteStartedAt + 500) / 1000)
-        persistence.lastCopyOnWriteBytes = ServerCore.copiedBytes(frozenShards: frozenShards, live: engine.databases)
         do {
             let baseBytes = try result.get()
             try installRewrittenBase(temp: temp, snapshot: snapshot, baseBytes: baseBytes)

@@ -83,7 +83,7 @@ extension ServerCore {
                     } catch {
                         done.value("Can't open the append only file for writing: \(error)")
                     }
-                case .failure(let error as AOFFileError):
+                case .failure(let error as FileDamageError):
                     done.value(
                         "Bad file format reading the append only file \(error.path) at offset \(error.offset): \(error.reason). "
                             + "Make a backup of the AOF directory, then run `strata-dump verify --fix \(manifestPath)` "

@@ -124,8 +124,7 @@ extension ServerCore {
             logger.notice("AOF write error looks solved, Redis can write again.")
             aof.writeError = nil
         }
-        let bytesThisPass = written
-        if config.appendFsync == .always && bytesThisPass < ServerCore.backgroundSyncThreshold && !aof.syncInFlight
+        if config.appendFsync == .always && written < ServerCore.backgroundSyncThreshold && !aof.syncInFlight
             && aof.filesToSync.isEmpty && !aofFsyncSuspended
         {
             // Group commit as Redis's beforeSleep: one fsync for every write of this pass,
@@ -133,16 +132,7 @@ extension ServerCore {
             // a hand-off to another thread (its clients all wait for the fsync either way);
             // a heavy pass (pipelines) hands the fsync over so that the next pass executes
             // while the disk works.
-            do {
-                try file.sync()
-                aof.fsyncs += 1
-                aof.syncedOffset = aof.writtenOffset
-                if aof.writeError?.operation == "fsync" { aof.writeError = nil }
-                releaseDurableWaiters()
-            } catch let error as DurableFileError {
-                logger.warning("Error syncing the AOF file: \(error)")
-                aof.writeError = error
-            } catch {}
+            noteSync(upTo: aof.writtenOffset, failure: file.sync())
         } else if config.appendFsync == .always {
             requestAppendOnlySync()
         }
@@ -171,9 +161,7 @@ extension ServerCore {
             // An everysec fsync yields the CPU to the event loop and its clients; one that
             // replies wait for does not.
             let previous = urgent ? 0 : strata_set_thread_nice(10)
-            for file in files {
-                do { try file.sync() } catch let error as DurableFileError { failure = error } catch {}
-            }
+            for file in files { failure = file.sync() ?? failure }
             if !urgent { _ = strata_set_thread_nice(previous) }
             loop.execute { core.value.appendOnlySyncFinished(target: target, failure: failure, files: files) }
         }
@@ -181,19 +169,31 @@ extension ServerCore {
 
     private func appendOnlySyncFinished(target: UInt64, failure: DurableFileError?, files: [AOFAppendFile]) {
         aof.syncInFlight = false
+        guard noteSync(upTo: target, failure: failure) else {
+            // Every file but the current one (which the next fsync covers) is retried.
+            aof.filesToSync = files.filter { $0 !== aof.file } + aof.filesToSync
+            return
+        }
+        if config.appendFsync == .always && aof.writtenOffset > aof.syncedOffset { requestAppendOnlySync() }
+    }
+
+    /// Records how an fsync of everything written up to `target` went: on success the
+    /// replies waiting for it are released; a failure turns `aof_last_write_status` to err.
+    ///
+    /// - Returns: whether it succeeded.
+    @discardableResult
+    private func noteSync(upTo target: UInt64, failure: DurableFileError?) -> Bool {
         if let failure {
             logger.warning("Error syncing the AOF file: \(failure)")
             aof.writeError = failure
-            // Every file but the current one (which the next fsync covers) is retried.
-            aof.filesToSync = files.filter { $0 !== aof.file } + aof.filesToSync
             aof.nextRetry = WallClock.monotonicNanoseconds() + 100_000_000
-            return
+            return false
         }
         if aof.writeError?.operation == "fsync" { aof.writeError = nil }
         aof.fsyncs += 1
         aof.syncedOffset = max(aof.syncedOffset, target)
         releaseDurableWaiters()
-        if config.appendFsync == .always && aof.writtenOffset > aof.syncedOffset { requestAppendOnlySync() }
+        return true
     }
 
     /// Whether a connection whose last write ended at `offset` must hold its replies.
@@ -255,7 +255,7 @@ extension ServerCore {
     /// `appendonly no`).
     func flushAppendOnlyFileNow() {
         writeAppendOnlyBuffer()
-        for file in aof.filesToSync + (aof.file.map { [$0] } ?? []) { try? file.sync() }
+        for file in aof.filesToSync + (aof.file.map { [$0] } ?? []) { _ = file.sync() }
         aof.filesToSync.removeAll()
         aof.syncedOffset = aof.writtenOffset
         releaseDurableWaiters()

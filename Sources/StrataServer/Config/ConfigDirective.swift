@@ -80,30 +80,14 @@ public struct ConfigDirective: Sendable {
                 }
             }),
         string("dbfilename", \.dbFilename),
-        ConfigDirective(
-            name: "snapshot-compression", mutable: true, get: { $0.snapshotCompression.rawValue },
-            set: { config, args in
-                guard args.count == 1 else { throw ConfigError.badDirective }
-                guard let codec = CompressionCodec(rawValue: args[0].lowercased()) else {
-                    throw ConfigError.invalidValue("argument(s) must be one of the following: lz4, zlib, none")
-                }
-                config.snapshotCompression = codec
-            }),
+        choice("snapshot-compression", \.snapshotCompression),
         bool("rdbchecksum", \.rdbChecksum),
         bool("rdbcompression", \.rdbCompression),
         bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError),
         bool("appendonly", \.appendOnly),
         fileName("appenddirname", \.appendDirName),
         fileName("appendfilename", \.appendFilename),
-        ConfigDirective(
-            name: "appendfsync", mutable: true, get: { $0.appendFsync.rawValue },
-            set: { config, args in
-                guard args.count == 1 else { throw ConfigError.badDirective }
-                guard let policy = AppendFsyncPolicy(rawValue: args[0].lowercased()) else {
-                    throw ConfigError.invalidValue("argument(s) must be one of the following: everysec, always, no")
-                }
-                config.appendFsync = policy
-            }),
+        choice("appendfsync", \.appendFsync),
         bool("aof-use-rdb-preamble", \.aofUseRDBPreamble),
         int("auto-aof-rewrite-percentage", 0...Int(Int32.max), \.autoAOFRewritePercentage),
         memory("auto-aof-rewrite-min-size", 0...Int(Int64.max), \.autoAOFRewriteMinSize),
@@ -112,17 +96,7 @@ public struct ConfigDirective: Sendable {
         bool("no-appendfsync-on-rewrite", \.noAppendFsyncOnRewrite),
         bool("aof-rewrite-incremental-fsync", \.aofRewriteIncrementalFsync),
         memory("maxmemory", 0...Int(Int64.max), \.maxMemory),
-        ConfigDirective(
-            name: "maxmemory-policy", mutable: true, get: { $0.maxMemoryPolicy.rawValue },
-            set: { config, args in
-                guard args.count == 1 else { throw ConfigError.badDirective }
-                guard let policy = EvictionPolicy(rawValue: args[0].lowercased()) else {
-                    throw ConfigError.invalidValue(
-                        "argument(s) must be one of the following: "
-                            + EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                config.maxMemoryPolicy = policy
-            }),
+        choice("maxmemory-policy", \.maxMemoryPolicy),
         int("maxmemory-samples", 1...Int(Int32.max), \.maxMemorySamples),
         int("lfu-log-factor", 0...Int(Int32.max), \.lfuLogFactor),
         int("lfu-decay-time", 0...Int(Int32.max), \.lfuDecayTime),
@@ -198,6 +172,24 @@ public struct ConfigDirective: Sendable {
             set: { config, args in
                 guard args.count == 1 else { throw ConfigError.badDirective }
                 config[keyPath: path] = try ConfigValueParsing.bool(args[0])
+            })
+    }
+
+    /// One of an enumeration's values, case-insensitively, with Redis's error listing them
+    /// in declaration order.
+    static func choice<Value: RawRepresentable & CaseIterable & Sendable>(
+        _ name: String, _ path: WritableKeyPath<ServerConfig, Value> & Sendable
+    ) -> ConfigDirective where Value.RawValue == String {
+        ConfigDirective(
+            name: name, mutable: true, get: { $0[keyPath: path].rawValue },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                guard let value = Value(rawValue: args[0].lowercased()) else {
+                    throw ConfigError.invalidValue(
+                        "argument(s) must be one of the following: "
+                            + Value.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                config[keyPath: path] = value
             })
     }
 

@@ -157,10 +157,10 @@ public struct SavePoint: Sendable, Equatable {
 
 /// `appendfsync`: when appended commands reach the disk.
 public enum AppendFsyncPolicy: String, Sendable, CaseIterable {
+    /// Once a second, on a background thread (first: Redis lists the choices in this order).
+    case everysec
     /// Before the reply is sent (one fsync per event-loop pass covers all its writes).
     case always
-    /// Once a second, on a background thread.
-    case everysec
     /// When the kernel decides.
     case no
 }
