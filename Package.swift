@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// Release builds optimise across module boundaries so that the generic RESP parser and the
-/// engine's small helpers are specialised and inlined into the server's hot path.
+/// engine's small helpers are specialised and inlined into the server's hot path. (The
+/// Makefile also passes `-enforce-exclusivity=unchecked` to dependencies with `-Xswiftc`.)
 let optimise: [SwiftSetting] = [
     .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release))
 ]

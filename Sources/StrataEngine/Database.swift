@@ -244,10 +244,12 @@ public struct Database: Sendable {
         }
         for key in leaving {
             guard let entry = shards[source].entries.removeValue(forKey: key) else { continue }
-            moving.entries[key] = entry
+            // The entry's last use is the insertion, so its value moves without a retain
+            // (a retain would touch every moving value's object: a cache miss each).
             if entry.hasDeadline, let deadline = shards[source].deadlines.removeValue(forKey: key) {
                 moving.deadlines[key] = deadline
             }
+            moving.entries[key] = consume entry
         }
         shards.append(moving)
         precondition(shards.count == target + 1)
