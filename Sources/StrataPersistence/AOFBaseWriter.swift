@@ -115,6 +115,15 @@ public enum AOFBaseWriter {
         buffer.clear()
     }
 
+    /// RESP commands that rebuild `key` with `value` and its deadline (for `strata-dump
+    /// convert --format resp`, whose output `redis-cli --pipe` can send).
+    public static func commands(rebuilding key: Bytes, _ value: Value, deadline: Int64?) -> [UInt8] {
+        var buffer = ByteBufferAllocator().buffer(capacity: 256)
+        rebuild(key, value, into: &buffer)
+        if let deadline { AOFEncoding.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))], to: &buffer) }
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+
     /// Commands that rebuild `value` at `key`.
     static func rebuild(_ key: Bytes, _ value: Value, into buffer: inout ByteBuffer) {
         func batches(_ command: String, _ items: [Bytes], stride width: Int) {

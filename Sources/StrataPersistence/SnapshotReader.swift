@@ -38,6 +38,20 @@ public struct SnapshotReport: Sendable {
     public var rdbBytes = 0
 }
 
+/// One key read from a snapshot.
+public struct SnapshotRecord {
+    /// Its database.
+    public var db: Int
+    /// The key.
+    public var key: Bytes
+    /// Its value.
+    public var value: Value
+    /// Its deadline (Unix ms), if it has one.
+    public var deadline: Int64?
+    /// Bytes of its record in the (uncompressed) record stream, expiry opcode included.
+    public var encodedBytes: Int
+}
+
 /// Reads snapshot files.
 public enum SnapshotReader {
     /// Reads the snapshot at `path`, calling `body` for every live key.
@@ -50,6 +64,23 @@ public enum SnapshotReader {
         path: String, settings: EngineSettings, now: Int64, salvage: Bool = false,
         sizeHint: (_ db: Int, _ keys: Int) -> Void = { _, _ in },
         _ body: (_ db: Int, _ key: Bytes, _ value: Value, _ deadline: Int64?) throws -> Void
+    ) throws -> SnapshotReport {
+        try records(path: path, settings: settings, salvage: salvage, sizeHint: sizeHint, dropExpiredBy: now) {
+            try body($0.db, $0.key, $0.value, $0.deadline)
+        }
+    }
+
+    /// Reads the snapshot at `path` record by record, expired keys included, with each
+    /// record's size in the record stream (for `strata-dump inspect --keys` and
+    /// `--memory`). Memory is bounded by one frame and one record.
+    ///
+    /// - Parameters:
+    ///   - dropExpiredBy: keys whose deadline is not after it are counted in
+    ///     `expiredKeys` and not passed to `body` (`.min`: none are dropped).
+    public static func records(
+        path: String, settings: EngineSettings, salvage: Bool = false,
+        sizeHint: (_ db: Int, _ keys: Int) -> Void = { _, _ in }, dropExpiredBy now: Int64 = .min,
+        _ body: (SnapshotRecord) throws -> Void
     ) throws -> SnapshotReport {
         let frames = try SnapshotFrameReader(path: path)
         var report = SnapshotReport()
@@ -77,6 +108,7 @@ public enum SnapshotReader {
             try decoder.header()
             report.rdbVersion = decoder.version
             while !sawEnd {
+                let recordStart = decoder.offset
                 switch try decoder.next() {
                 case .aux(let key, let value): report.aux[key.string] = value.string
                 case .selectDB(let index): db = index
@@ -87,7 +119,10 @@ public enum SnapshotReader {
                         report.expiredKeys += 1
                         continue
                     }
-                    try body(db, key, value, deadline)
+                    try body(
+                        SnapshotRecord(
+                            db: db, key: key, value: value, deadline: deadline,
+                            encodedBytes: decoder.offset - recordStart))
                     report.keys += 1
                 case .end(let matches):
                     report.checksumMatches = matches

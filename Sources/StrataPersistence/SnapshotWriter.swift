@@ -80,31 +80,68 @@ public enum SnapshotWriter {
             encoder.bytes.reserveCapacity(options.chunkBytes + 64 * 1024)
         }
 
+        /// The database records are being written for, and its counts so far.
+        var currentDB = -1
+        var typesInDB: [String: Int] = [:]
+        var expiresInDB = 0
+
         mutating func writeAll(_ databases: [Database]) throws {
+            begin()
+            for (index, database) in databases.enumerated() where database.count > 0 {
+                beginDatabase(index, keys: database.count, expires: database.deadlineCount)
+                try database.forEachLive(now: now) { key, value, deadline in
+                    try add(key: key, value: value, deadline: deadline)
+                }
+            }
+            try finish()
+        }
+
+        /// The header and AUX fields.
+        mutating func begin() {
             encoder.header()
             encoder.aux("redis-ver", options.redisVersion)
             encoder.aux("redis-bits", "64")
             encoder.aux("ctime", String(now / 1000))
             encoder.aux("used-mem", "0")
             encoder.aux("aof-base", options.aofBase ? "1" : "0")
-            for (index, database) in databases.enumerated() where database.count > 0 {
-                encoder.selectDB(index, keys: database.count, expires: database.deadlineCount)
-                var types: [String: Int] = [:]
-                var expires = 0
-                try database.forEachLive(now: now) { key, value, deadline in
-                    if deadline != nil { expires += 1 }
-                    encoder.entry(key: key, value: value, deadline: deadline)
-                    types[value.typeName, default: 0] += 1
-                    summary.keys += 1
-                    keysInChunk += 1
-                    if encoder.bytes.count >= options.chunkBytes {
-                        try flush(final: false)
-                        encoder.selectDB(index)
-                    }
-                }
-                keysByType[String(index)] = types
-                expiresByDB[String(index)] = expires
+        }
+
+        /// Starts the records of database `index` (with a RESIZEDB hint when the counts are known).
+        mutating func beginDatabase(_ index: Int, keys: Int? = nil, expires: Int? = nil) {
+            closeDatabase()
+            currentDB = index
+            if let keys, let expires {
+                encoder.selectDB(index, keys: keys, expires: expires)
+            } else {
+                encoder.selectDB(index)
             }
+        }
+
+        /// Adds one key of the current database.
+        mutating func add(key: Bytes, value: Value, deadline: Int64?) throws {
+            if deadline != nil { expiresInDB += 1 }
+            encoder.entry(key: key, value: value, deadline: deadline)
+            typesInDB[value.typeName, default: 0] += 1
+            summary.keys += 1
+            keysInChunk += 1
+            if encoder.bytes.count >= options.chunkBytes {
+                try flush(final: false)
+                encoder.selectDB(currentDB)
+            }
+        }
+
+        /// Records the current database's counts for the index.
+        mutating func closeDatabase() {
+            guard currentDB >= 0 else { return }
+            for (type, count) in typesInDB { keysByType[String(currentDB), default: [:]][type, default: 0] += count }
+            expiresByDB[String(currentDB), default: 0] += expiresInDB
+            typesInDB.removeAll(keepingCapacity: true)
+            expiresInDB = 0
+        }
+
+        /// The end of the stream, its checksum, the last chunk and the index.
+        mutating func finish() throws {
+            closeDatabase()
             encoder.end(checksum: &checksum, enabled: options.checksum)
             try flush(final: true)
             if options.codec != .none {
@@ -135,5 +172,43 @@ public enum SnapshotWriter {
             keysInChunk = 0
             encoder.bytes.removeAll(keepingCapacity: true)
         }
+    }
+}
+
+/// Writes a snapshot key by key, for tools that stream one file into another without
+/// holding the keyspace: memory is bounded by one chunk. Keys must come grouped by
+/// database. The file is published by `finish()` (temp file, fsync, rename); `abandon()`
+/// removes the temp file.
+public final class SnapshotStreamWriter {
+    private let file: DurableFileWriter
+    private var state: SnapshotWriter.State
+    private var finished = false
+
+    /// Starts writing `path` through `tempPath`.
+    ///
+    /// - Parameter now: the snapshot's time (Unix ms) for its `ctime` and index.
+    public init(path: String, tempPath: String, options: SnapshotOptions, now: Int64) throws {
+        file = try DurableFileWriter(path: path, tempPath: tempPath)
+        state = SnapshotWriter.State(file: file, options: options, now: now)
+        state.begin()
+    }
+
+    /// Adds `key` of database `db`.
+    public func append(db: Int, key: Bytes, value: Value, deadline: Int64?) throws {
+        if db != state.currentDB { state.beginDatabase(db) }
+        try state.add(key: key, value: value, deadline: deadline)
+    }
+
+    /// Ends the stream and publishes the file.
+    public func finish() throws -> SnapshotSummary {
+        try state.finish()
+        try file.commit()
+        finished = true
+        return state.summary
+    }
+
+    /// Removes the temp file (after a failure).
+    public func abandon() {
+        if !finished { file.abandon() }
     }
 }

@@ -261,7 +261,7 @@ extension ServerCore {
                     failed(
                         "Can't load the snapshot: \(error). The file was left untouched; "
                             + "`strata-dump verify \(path)` names the damaged chunks and "
-                            + "`strata-dump restore --salvage \(path) repaired.sdb` writes what can be read.")
+                            + "`strata-dump verify --salvage repaired.sdb \(path)` writes what can be read.")
                 }
             }
         }

@@ -222,14 +222,14 @@ def test_a_damaged_snapshot_stops_startup_with_file_offset_and_repair_command(st
                           timeout=60)
     assert proc.returncode != 0
     log = proc.stdout + proc.stderr
-    assert "dump.sdb" in log and "offset" in log and "strata-dump restore --salvage" in log, log
+    assert "dump.sdb" in log and "offset" in log and "strata-dump verify --salvage" in log, log
     assert open(path, "rb").read() == bytes(data)  # left untouched
     dump = os.environ.get("STRATA_DUMP", os.path.join(ROOT, ".build", "release", "strata-dump"))
     verify = subprocess.run([dump, "verify", path], capture_output=True, text=True)
     assert verify.returncode == 1 and "offset" in verify.stdout
     repaired = os.path.join(strata.workdir, "repaired.sdb")
-    restore = subprocess.run([dump, "restore", "--salvage", path, repaired], capture_output=True, text=True)
-    assert restore.returncode == 1 and "skipped" in restore.stdout
+    salvage = subprocess.run([dump, "verify", "--salvage", repaired, path], capture_output=True, text=True)
+    assert salvage.returncode == 1 and "lost" in salvage.stdout
     assert subprocess.run([dump, "verify", repaired], capture_output=True).returncode == 0
 
 

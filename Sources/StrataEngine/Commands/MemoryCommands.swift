@@ -29,14 +29,6 @@ public enum MemoryCommands {
             ])
     ]
 
-    /// Heap bytes of a string of `count` bytes kept out of line (allocator size class of
-    /// a block holding an object header, a length and the bytes).
-    static func heapBytes(_ count: Int, inline: Int) -> Int {
-        guard count > inline else { return 0 }
-        let raw = 24 + count
-        return (raw + 15) & ~15
-    }
-
     static func usage(_ c: inout CommandContext) -> Reply {
         let args = c.args
         if args.count == 5 {
@@ -48,35 +40,8 @@ public enum MemoryCommands {
         }
         let key = args[2]
         guard let value = c.lookup(key) else { return .null }
-        // A 48-byte slot in a table kept between 3/8 and 3/4 full: about 85 bytes a key.
-        var total = 85 + heapBytes(key.count, inline: Bytes.inlineCapacity)
-        switch value {
-        case .integer: break
-        case .shortString: break
-        case .longString(let storage), .rawString(let storage):
-            total += heapBytes(storage.header, inline: 0)
-        case .hash(let hash):
-            if let packed = hash.packedByteCount {
-                total += heapBytes(packed, inline: 0)
-            } else {
-                for entry in hash.entries {
-                    total +=
-                        85 + heapBytes(entry.field.count, inline: Bytes.inlineCapacity)
-                        + heapBytes(entry.value.count, inline: Bytes.inlineCapacity)
-                }
-            }
-        case .list(let list):
-            for element in list.elements { total += 24 + heapBytes(element.count, inline: Bytes.inlineCapacity) }
-        case .set(let set):
-            let perMember = set.encodingName == "intset" ? 8 : 60
-            for member in set.members { total += perMember + heapBytes(member.count, inline: Bytes.inlineCapacity) }
-        case .sortedSet(let zset):
-            // Listpack: 32 bytes an element; skiplist: ~46 in tree leaves plus ~64 in the
-            // score dictionary.
-            let perMember = zset.encodingName == "listpack" ? 32 : 110
-            for item in zset.all { total += perMember + heapBytes(item.member.count, inline: Bytes.inlineCapacity) }
-        }
-        if c.engine.databases[c.db].deadline(key) != nil { total += 64 }
+        let total = value.memoryUsage(
+            keyBytes: key.count, hasDeadline: c.engine.databases[c.db].deadline(key) != nil)
         return .integer(total)
     }
 }

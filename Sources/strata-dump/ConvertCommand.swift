@@ -1,0 +1,230 @@
+//! `strata-dump convert SOURCE OUT`: a snapshot (any codec, or a Redis `dump.rdb`) or an
+//! AOF directory into a Strata snapshot (`sdb`, LZ4 or zlib), a plain Redis RDB (`rdb`),
+//! RESP commands that `redis-cli --pipe` sends (`resp`), or JSON lines (`jsonl`). A snapshot
+//! source is streamed key by key (memory bounded by a chunk); an AOF source is replayed
+//! into memory first. Keys already expired are left out, as a save would. OUT is written
+//! under a temp name and renamed when complete.
+
+import Foundation
+import StrataEngine
+import StrataPersistence
+
+enum ConvertCommand {
+    enum Target: String {
+        case sdb, rdb, resp, jsonl
+    }
+
+    static func run(_ arguments: [String]) -> Never {
+        let options = Options(arguments, flags: [], values: ["--format", "--codec"])
+        guard options.positional.count == 2 else { usageError("convert takes SOURCE and OUT") }
+        let (source, out) = (options.positional[0], options.positional[1])
+        let target = self.target(options, out: out)
+        var snapshotOptions = SnapshotOptions()
+        switch target {
+        case .rdb:
+            if let codec = options.values["--codec"], codec != "none" { usageError("--format rdb is uncompressed") }
+            snapshotOptions.codec = .none
+        case .sdb:
+            snapshotOptions.codec = codec(options, default: .lz4, source: source) ?? .lz4
+        case .resp, .jsonl:
+            if options.values["--codec"] != nil { usageError("--codec applies to sdb output") }
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        if out == "-" && (target == .sdb || target == .rdb) { usageError("snapshots are written to a file, not -") }
+        let sink: KeySink
+        do {
+            sink = try KeySink(target: target, path: out, options: snapshotOptions, now: now)
+        } catch {
+            fail("\(error)")
+        }
+        var expired = 0
+        do {
+            if AppendOnlyInput.isAppendOnly(source) {
+                let engine = try loadAppendOnly(source, now: now)
+                for (db, database) in engine.databases.enumerated() where database.count > 0 {
+                    try database.forEachLive(now: now) { key, value, deadline in
+                        try sink.append(db: db, key: key, value: value, deadline: deadline)
+                    }
+                }
+            } else {
+                let head = try SnapshotIndexLocator.head(path: source)
+                let progress = Progress(
+                    totalBytes: head.index?.rdbBytes ?? (head.layout == .plain ? head.fileBytes : 0))
+                var bytes = 0
+                var keys = 0
+                let report = try SnapshotReader.records(path: source, settings: EngineSettings(), dropExpiredBy: now) {
+                    record in
+                    bytes += record.encodedBytes
+                    keys += 1
+                    progress.update(bytes: bytes, keys: keys)
+                    try sink.append(db: record.db, key: record.key, value: record.value, deadline: record.deadline)
+                }
+                progress.finish()
+                expired = report.expiredKeys
+            }
+            let written = try sink.finish()
+            var line = "wrote \(out) (\(target.rawValue)): \(written.keys) keys, \(humanBytes(written.bytes))"
+            if expired > 0 { line += "; \(expired) expired keys left out" }
+            if out == "-" {
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            } else {
+                print(line)
+            }
+            exit(0)
+        } catch {
+            sink.abandon()
+            fail("\(error)")
+        }
+    }
+
+    /// The output format: `--format`, else from OUT's extension.
+    static func target(_ options: Options, out: String) -> Target {
+        if let name = options.values["--format"] {
+            guard let target = Target(rawValue: name) else { usageError("--format takes sdb, rdb, resp or jsonl") }
+            return target
+        }
+        if out == "-" { usageError("writing to standard output needs --format resp or --format jsonl") }
+        switch (out as NSString).pathExtension.lowercased() {
+        case "sdb": return .sdb
+        case "rdb": return .rdb
+        case "resp", "aof": return .resp
+        case "jsonl", "ndjson", "json": return .jsonl
+        default: usageError("cannot tell the format from \(out)'s name; give --format sdb|rdb|resp|jsonl")
+        }
+    }
+
+    /// The `--codec` given, else `fallback`.
+    static func codec(_ options: Options, default fallback: CompressionCodec?, source: String) -> CompressionCodec? {
+        guard let name = options.values["--codec"] else { return fallback }
+        guard let codec = CompressionCodec(rawValue: name) else { usageError("--codec takes lz4, zlib or none") }
+        return codec
+    }
+
+    /// Replays the AOF at `path` (directory, manifest or single file) into a new engine.
+    static func loadAppendOnly(_ path: String, now: Int64) throws -> Engine {
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        let directory: String
+        let manifest: AOFManifest
+        if isDirectory.boolValue || path.hasSuffix(".manifest") {
+            let manifestPath: String
+            if isDirectory.boolValue {
+                guard let found = AOFVerifier.manifestPath(in: path) else { fail("\(path): no manifest") }
+                manifestPath = found
+            } else {
+                manifestPath = path
+            }
+            directory = (manifestPath as NSString).deletingLastPathComponent
+            manifest = try AOFManifest.parse(String(contentsOfFile: manifestPath, encoding: .utf8), path: manifestPath)
+        } else {
+            directory = (path as NSString).deletingLastPathComponent
+            let name = (path as NSString).lastPathComponent
+            manifest = AOFManifest(base: AOFManifest.File(name: name, sequence: 1, type: .base))
+        }
+        let engine = Engine(databaseCount: 16)
+        _ = try AOFLoader.load(
+            directory: directory.isEmpty ? "." : directory, manifest: manifest, into: engine, now: now,
+            allowTruncatedTail: false)
+        return engine
+    }
+}
+
+/// Where converted keys go: a snapshot stream, or a RESP or JSON-lines file.
+final class KeySink {
+    private let snapshot: SnapshotStreamWriter?
+    private let file: DurableFileWriter?
+    private let target: ConvertCommand.Target
+    private var buffer: [UInt8] = []
+    private var selectedDb = -1
+    private var keys = 0
+    private var written = 0
+
+    init(target: ConvertCommand.Target, path: String, options: SnapshotOptions, now: Int64) throws {
+        self.target = target
+        let temp = path + ".tmp-\(getpid())"
+        switch target {
+        case .sdb, .rdb:
+            snapshot = try SnapshotStreamWriter(path: path, tempPath: temp, options: options, now: now)
+            file = nil
+        case .resp, .jsonl:
+            snapshot = nil
+            file = path == "-" ? nil : try DurableFileWriter(path: path, tempPath: temp)
+        }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    func append(db: Int, key: Bytes, value: Value, deadline: Int64?) throws {
+        keys += 1
+        switch target {
+        case .sdb, .rdb:
+            try snapshot?.append(db: db, key: key, value: value, deadline: deadline)
+            return
+        case .resp:
+            if db != selectedDb {
+                buffer += Array("*2\r\n$6\r\nSELECT\r\n$\(String(db).utf8.count)\r\n\(db)\r\n".utf8)
+                selectedDb = db
+            }
+            buffer += AOFBaseWriter.commands(rebuilding: key, value, deadline: deadline)
+        case .jsonl:
+            var object: [String: Any] = [
+                "db": db, "key": key.jsonValue, "type": value.typeName, "value": KeySink.json(value),
+            ]
+            if let deadline { object["expiresAt"] = deadline }
+            buffer += Array(jsonLine(object).utf8) + [10]
+        }
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func flush() throws {
+        if let file {
+            try file.append(buffer)
+        } else {
+            try FileHandle.standardOutput.write(contentsOf: buffer)
+        }
+        written += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Publishes the output.
+    func finish() throws -> (keys: Int, bytes: Int) {
+        if let snapshot {
+            let summary = try snapshot.finish()
+            return (summary.keys, summary.fileBytes)
+        }
+        try flush()
+        try file?.commit()
+        return (keys, written)
+    }
+
+    /// Removes the partial output.
+    func abandon() {
+        snapshot?.abandon()
+        file?.abandon()
+    }
+
+    /// A value as JSON: strings as text, lists and sets as arrays, hashes as objects, sorted
+    /// sets as arrays of `[member, score]` (`"inf"`/`"-inf"` for infinite scores); bytes that are not UTF-8 as `{"base64": ...}`
+    /// (a hash field that is not UTF-8 is keyed by `base64:` and its base64).
+    static func json(_ value: Value) -> Any {
+        switch value {
+        case .integer, .shortString, .longString, .rawString:
+            return (value.stringBytes ?? Bytes()).jsonValue
+        case .list(let list): return list.elements.map { $0.jsonValue }
+        case .set(let set): return set.members.map { $0.jsonValue }
+        case .hash(let hash):
+            var object: [String: Any] = [:]
+            for entry in hash.entries {
+                let name = entry.field.withUnsafeBytes { raw in
+                    String(validating: raw, as: UTF8.self) ?? "base64:" + Data(raw).base64EncodedString()
+                }
+                object[name] = entry.value.jsonValue
+            }
+            return object
+        case .sortedSet(let zset):
+            // JSON has no infinity: `inf` and `-inf` scores are written as those strings.
+            return zset.all.map {
+                [$0.member.jsonValue, $0.score.isFinite ? $0.score : NumberFormat.double($0.score)] as [Any]
+            }
+        }
+    }
+}

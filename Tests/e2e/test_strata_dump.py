@@ -1,0 +1,281 @@
+"""strata-dump end to end: the built binary on fixtures, on files written by strata-server
+and redis-server, on damaged copies, with full output and exit codes asserted."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import ROOT
+from test_snapshots import contents, populate, same_contents
+
+DUMP = os.environ.get("STRATA_DUMP", os.path.join(ROOT, ".build", "release", "strata-dump"))
+FIXTURE = os.path.join(ROOT, "Fixtures", "redis-7.0-types.rdb")
+FIXTURE_BYTES = os.path.getsize(FIXTURE)
+
+
+def run(*args, stdin=None):
+    return subprocess.run([DUMP, *args], capture_output=True, text=True, input=stdin, timeout=300)
+
+
+@pytest.fixture
+def workdir():
+    d = tempfile.mkdtemp(prefix="strata-dump-e2e-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def fixture_in_redis(start_server, path=FIXTURE):
+    d = tempfile.mkdtemp(prefix="strata-dump-redis-")
+    shutil.copy(path, os.path.join(d, "dump.rdb"))
+    return start_server("--save", "", binary=shutil.which("redis-server"), workdir=d)
+
+
+def test_inspect_a_redis_dump_reads_it_through(workdir):
+    out = run("inspect", FIXTURE)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (
+        f"{FIXTURE}: Redis RDB file, RDB version 10, 71.6 KB\n"
+        "created 2026-11-27T22:50:33Z, written by redis 7.0.15, 71.6 KB of records, read through\n"
+        "db     keys  with TTL  string  list  set  zset  hash\n"
+        "db0      18         1       7     3    3     3     2\n"
+        "db5       2         0       1     0    0     0     1\n"
+        "db15      1         0       0     1    0     0     0\n"
+        "total    21         1       8     4    3     3     3\n")
+    summary = json.loads(run("inspect", FIXTURE, "--json").stdout)
+    assert summary["source"] == "scan" and summary["format"] == "rdb" and summary["keys"] == 21
+    assert summary["databases"]["0"] == {
+        "keys": 18, "expires": 1, "types": {"string": 7, "list": 3, "set": 3, "zset": 3, "hash": 2}}
+    assert summary["fileBytes"] == FIXTURE_BYTES and summary["writer"] == "redis 7.0.15"
+    assert run("inspect", FIXTURE, "--csv").stdout == (
+        "db,keys,expires,string,list,set,zset,hash\n0,18,1,7,3,3,3,2\n5,2,0,1,0,0,0,1\n15,1,0,0,1,0,0,0\n")
+
+
+@pytest.mark.parametrize("codec,layout", [("lz4", "lz4"), ("zlib", "gzip")])
+def test_a_converted_snapshot_is_inspected_from_its_index_and_verifies(workdir, codec, layout):
+    path = os.path.join(workdir, f"fixture-{codec}.sdb")
+    out = run("convert", FIXTURE, path, "--codec", codec)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"wrote {path} (sdb): 21 keys, ")
+    summary = json.loads(run("inspect", path, "--json").stdout)
+    assert summary["source"] == "index" and summary["layout"] == layout and summary["codec"] == codec
+    assert summary["keys"] == 21 and summary["expires"] == 1 and summary["chunks"] >= 1
+    assert summary["databases"]["5"] == {"keys": 2, "expires": 0, "types": {"string": 1, "hash": 1}}
+    text = run("inspect", path).stdout.splitlines()
+    assert text[0].startswith(f"{path}: Strata snapshot, {codec}, layout 1, RDB version ")
+    assert text[1].endswith("read from the index")
+    verify = run("verify", path)
+    assert verify.returncode == 0
+    assert verify.stdout.startswith(f"{path}: OK, 21 keys, RDB version ") and "checksum ok" in verify.stdout
+
+
+def test_inspect_from_the_index_does_not_read_the_body(workdir):
+    """A snapshot whose body is destroyed but whose index is intact still inspects from
+    the index (and verify reports the damage)."""
+    path = os.path.join(workdir, "fixture.sdb")
+    assert run("convert", FIXTURE, path).returncode == 0
+    index = json.loads(run("inspect", path, "--json").stdout)
+    data = bytearray(open(path, "rb").read())
+    for i in range(16, len(data) // 2):
+        data[i] = 0
+    open(path, "wb").write(bytes(data))
+    again = run("inspect", path, "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["keys"] == index["keys"]
+    verify = run("verify", path)
+    assert verify.returncode == 1 and verify.stdout.startswith(f"DAMAGED: {path} at offset ")
+
+
+def test_converted_rdb_and_resp_rebuild_the_same_keyspace_in_redis(start_server, workdir):
+    reference = contents(fixture_in_redis(start_server))
+    rdb = os.path.join(workdir, "plain.rdb")
+    assert run("convert", FIXTURE, rdb).returncode == 0
+    same_contents(reference, contents(fixture_in_redis(start_server, rdb)))
+    resp = os.path.join(workdir, "fixture.resp")
+    out = run("convert", FIXTURE, resp)
+    assert out.returncode == 0 and out.stdout.startswith(f"wrote {resp} (resp): 21 keys")
+    redis = start_server("--save", "", binary=shutil.which("redis-server"))
+    with open(resp, "rb") as f:
+        piped = subprocess.run(["redis-cli", "-p", str(redis.port), "--pipe"], stdin=f, capture_output=True,
+                               text=True, check=True)
+    assert "errors: 0" in piped.stdout
+    same_contents(reference, contents(redis))
+    # To standard output, piped (members of sets and hashes come in hash order, which
+    # differs from run to run, so the keyspaces are compared, not the bytes).
+    streamed = subprocess.run([DUMP, "convert", FIXTURE, "-", "--format", "resp"], capture_output=True)
+    assert streamed.returncode == 0 and len(streamed.stdout) == os.path.getsize(resp)
+    assert streamed.stderr.startswith(b"wrote - (resp): 21 keys")
+    again = start_server("--save", "", binary=shutil.which("redis-server"))
+    subprocess.run(["redis-cli", "-p", str(again.port), "--pipe"], input=streamed.stdout, capture_output=True,
+                   check=True)
+    same_contents(reference, contents(again))
+
+
+def test_jsonl_holds_every_key_with_unambiguous_bytes(workdir):
+    path = os.path.join(workdir, "fixture.jsonl")
+    assert run("convert", FIXTURE, path).returncode == 0
+    rows = {(row["db"], row["key"]): row for row in map(json.loads, open(path))}
+    assert len(rows) == 21
+    assert rows[(0, "zset:inf")]["value"] == [["bottom", "-inf"], ["top", "inf"]]
+    assert rows[(0, "int:negative")] == {"db": 0, "key": "int:negative", "type": "string", "value": "-123456"}
+    binary = rows[(0, "str:binary")]["value"]
+    assert set(binary) == {"base64"} and len(binary["base64"]) == 344
+    assert "expiresAt" in rows[(0, "str:ttl")] and len(rows[(0, "list:large")]["value"]) == 3000
+
+
+def test_keys_listing_with_filters(workdir):
+    out = run("inspect", FIXTURE, "--keys", "--type", "zset", "--json")
+    assert out.returncode == 0
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert sorted(r["key"] for r in rows) == ["zset:inf", "zset:large", "zset:small"]
+    large = next(r for r in rows if r["key"] == "zset:large")
+    assert large["elements"] == 1000 and large["type"] == "zset" and large["db"] == 0
+    assert large["encodedBytes"] > 1000 and "ttlMs" not in large
+    csv = run("inspect", FIXTURE, "--keys", "--db", "5", "--csv")
+    lines = csv.stdout.splitlines()
+    assert lines[0] == "db,type,key,ttl_ms,expires_at_ms,encoded_bytes,elements"
+    assert sorted(line.split(",")[2] for line in lines[1:]) == ["db5:hash", "db5:key"]
+    assert all(line.split(",")[3] == "-1" for line in lines[1:])
+    table = run("inspect", FIXTURE, "--keys", "--match", "str:*").stdout.splitlines()
+    assert table[0].split() == ["db", "type", "key", "ttl", "size", "elements"]
+    assert sorted(line.split()[2] for line in table[1:]) == ["str:binary", "str:lzf", "str:short", "str:ttl"]
+
+
+def test_expired_filters_on_a_dump_with_past_deadlines(start_server, workdir):
+    redis = start_server("--save", "", binary=shutil.which("redis-server"))
+    r = redis.client()
+    r.set("soon", "x", px=300)
+    r.set("later", "y", ex=3600)
+    r.set("never", "z")
+    r.save()
+    time.sleep(0.5)
+    path = os.path.join(redis.workdir, "dump.rdb")
+    expired = [json.loads(line)["key"] for line in run("inspect", path, "--keys", "--expired", "--json").stdout.splitlines()]
+    assert expired == ["soon"]
+    alive = sorted(json.loads(line)["key"]
+                   for line in run("inspect", path, "--keys", "--no-expired", "--json").stdout.splitlines())
+    assert alive == ["later", "never"]
+    out = run("convert", path, os.path.join(workdir, "alive.sdb"))
+    assert out.returncode == 0 and out.stdout.endswith("; 1 expired keys left out\n")
+
+
+def test_memory_report_matches_memory_usage_in_strata(start_server, workdir):
+    out = run("inspect", FIXTURE, "--memory", "--json", "--top", "3")
+    assert out.returncode == 0
+    report = json.loads(out.stdout)
+    assert report["total"]["keys"] == 21
+    assert sum(t["keys"] for t in report["types"].values()) == 21
+    assert sum(t["memory"] for t in report["databases"].values()) == report["total"]["memory"]
+    biggest = report["biggest"]
+    assert [b["key"] for b in biggest] == ["list:large", "set:large", "zset:large"]
+    prefixes = {p["prefix"]: p for p in report["prefixes"]}
+    assert prefixes["list:*"]["keys"] == 3 and prefixes["db5:*"]["keys"] == 2
+    d = tempfile.mkdtemp(prefix="strata-dump-mem-")
+    shutil.copy(FIXTURE, os.path.join(d, "dump.rdb"))
+    strata = start_server("--dbfilename", "dump.rdb", workdir=d)
+    r = strata.client()
+    for b in biggest:
+        assert r.memory_usage(b["key"]) == b["memory"], b
+    table = run("inspect", FIXTURE, "--memory", "--top", "2", "--separator", ":", "--depth", "1").stdout
+    assert table.startswith("21 keys, ") and "\nprefix " in table and "\nbiggest keys " in table
+
+
+def test_damaged_copies_are_reported_with_offset_and_last_good_key(start_server, workdir):
+    strata = start_server()
+    r = strata.client()
+    pipe = r.pipeline(transaction=False)
+    for i in range(30000):
+        pipe.set(f"key:{i:05d}", f"value {i} " * 8)
+    pipe.execute()
+    assert r.save() is True
+    path = os.path.join(strata.workdir, "dump.sdb")
+    index = json.loads(run("inspect", path, "--json").stdout)
+    assert index["chunks"] >= 3
+    good = open(path, "rb").read()
+    # A bit flipped in a middle chunk.
+    flipped = bytearray(good)
+    middle = len(good) // 2
+    flipped[middle] ^= 0x10
+    damaged = os.path.join(workdir, "flipped.sdb")
+    open(damaged, "wb").write(bytes(flipped))
+    verify = run("verify", damaged, "--json")
+    assert verify.returncode == 1
+    result = json.loads(verify.stdout)
+    assert result["ok"] is False and 0 < result["offset"] <= middle and result["keysRead"] > 0
+    assert result["lastGoodKey"]["key"].startswith("key:") and damaged in result["error"]
+    salvaged = os.path.join(workdir, "salvaged.sdb")
+    salvage = run("verify", "--salvage", salvaged, damaged)
+    assert salvage.returncode == 1 and salvage.stdout.startswith("lost ")
+    kept = json.loads(run("inspect", salvaged, "--json").stdout)["keys"]
+    assert 0 < kept < 30000 and run("verify", salvaged).returncode == 0
+    # Truncated: the index is gone too; inspect falls back to reading and names the damage.
+    truncated = os.path.join(workdir, "truncated.sdb")
+    open(truncated, "wb").write(good[: len(good) * 2 // 3])
+    out = run("inspect", truncated)
+    assert out.returncode == 1 and out.stderr.startswith(f"strata-dump: {truncated} at offset ")
+    assert run("verify", truncated).returncode == 1
+    assert index["keys"] == 30000
+
+
+def test_aof_directory_inspect_verify_and_convert(start_server, workdir):
+    strata = start_server("--appendonly", "yes")
+    r = strata.client()
+    populate(r)
+    r.bgrewriteaof()
+    for _ in range(200):
+        if r.info("persistence")["aof_rewrite_in_progress"] == 0 and r.info("persistence")["aof_rewrite_scheduled"] == 0:
+            break
+        time.sleep(0.05)
+    r.set("after-rewrite", "1")
+    live = contents(strata)
+    aofdir = os.path.join(strata.workdir, "appendonlydir")
+    out = run("inspect", aofdir)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == f"{aofdir}: append-only file, 2 parts"
+    assert lines[1].split() == ["file", "size", "commands", "snapshot", "keys", "state"]
+    parts = json.loads(run("inspect", aofdir, "--json").stdout)["parts"]
+    assert parts[0]["snapshotKeys"] == len(live) - 1 and parts[1]["commands"] >= 1
+    assert run("verify", aofdir).returncode == 0
+    one = os.path.join(workdir, "one.sdb")
+    converted = run("convert", aofdir, one)
+    assert converted.returncode == 0, converted.stderr
+    d = tempfile.mkdtemp(prefix="strata-dump-aof-")
+    shutil.copy(one, os.path.join(d, "dump.sdb"))
+    same_contents(live, contents(start_server(workdir=d)))
+    manifest = os.path.join(aofdir, "appendonly.aof.manifest")
+    open(manifest, "a").write("this is not a manifest line\n")
+    bad = run("verify", aofdir)
+    assert bad.returncode == 1 and "manifest" in bad.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    ([], "no command given"),
+    (["frobnicate"], "unknown command frobnicate"),
+    (["inspect"], "inspect takes one FILE or directory"),
+    (["inspect", FIXTURE, "--bogus"], "unknown option --bogus"),
+    (["inspect", FIXTURE, "--json", "--csv"], "--json and --csv exclude each other"),
+    (["inspect", FIXTURE, "--keys", "--top"], "--top needs a value"),
+    (["inspect", FIXTURE, "--memory", "--top", "zero"], "--top takes an integer in 1...100000, not zero"),
+    (["inspect", FIXTURE, "--keys", "--type", "blob"], "--type takes one of hash, list, set, string, zset"),
+    (["convert", FIXTURE, "out.unknown"], "cannot tell the format from out.unknown's name"),
+    (["convert", FIXTURE, "out.rdb", "--codec", "lz4"], "--format rdb is uncompressed"),
+    (["verify", FIXTURE, "--fix"], "--fix is for AOF files"),
+])
+def test_usage_errors_exit_2(args, message):
+    out = run(*args)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"strata-dump: {message}")
+    assert "usage: strata-dump inspect" in out.stderr and out.stdout == ""
+
+
+def test_missing_and_foreign_files_exit_1(workdir):
+    missing = os.path.join(workdir, "nope.sdb")
+    out = run("inspect", missing)
+    assert out.returncode == 1 and out.stderr.startswith(f"strata-dump: {missing} at offset 0: cannot open")
+    foreign = os.path.join(workdir, "notes.txt")
+    open(foreign, "w").write("hello\n")
+    out = run("verify", foreign)
+    assert out.returncode == 1 and "not a snapshot" in out.stdout
