@@ -119,24 +119,28 @@ public enum AOFBaseWriter {
     /// convert --format resp`, whose output `redis-cli --pipe` can send).
     public static func commands(rebuilding key: Bytes, _ value: Value, deadline: Int64?) -> [UInt8] {
         var buffer = ByteBufferAllocator().buffer(capacity: 256)
-        rebuild(key, value, into: &buffer)
-        if let deadline { AOFEncoding.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))], to: &buffer) }
+        for command in commandArguments(rebuilding: key, value, deadline: deadline) {
+            AOFEncoding.append(command, to: &buffer)
+        }
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
-    /// Commands that rebuild `value` at `key`.
-    static func rebuild(_ key: Bytes, _ value: Value, into buffer: inout ByteBuffer) {
+    /// The commands that rebuild `key` with `value` (`SET`, or `RPUSH`/`SADD`/`HSET`/`ZADD`
+    /// in batches of ``itemsPerCommand`` items) and its deadline (`PEXPIREAT`), as
+    /// arguments (for `strata-dump restore --to`).
+    public static func commandArguments(rebuilding key: Bytes, _ value: Value, deadline: Int64?) -> [[Bytes]] {
+        var commands: [[Bytes]] = []
         func batches(_ command: String, _ items: [Bytes], stride width: Int) {
             var start = 0
             while start < items.count {
                 let end = min(start + itemsPerCommand * width, items.count)
-                AOFEncoding.append([Bytes(command), key] + items[start..<end], to: &buffer)
+                commands.append([Bytes(command), key] + items[start..<end])
                 start = end
             }
         }
         switch value {
         case .shortString, .longString, .rawString, .integer:
-            AOFEncoding.append([Bytes("SET"), key, value.stringBytes ?? Bytes()], to: &buffer)
+            commands.append([Bytes("SET"), key, value.stringBytes ?? Bytes()])
         case .list(let list):
             batches("RPUSH", Array(list.elements), stride: 1)
         case .set(let set):
@@ -145,6 +149,15 @@ public enum AOFBaseWriter {
             batches("HSET", hash.entries.flatMap { [$0.field, $0.value] }, stride: 2)
         case .sortedSet(let zset):
             batches("ZADD", zset.all.flatMap { [Bytes(NumberFormat.double($0.score)), $0.member] }, stride: 2)
+        }
+        if let deadline { commands.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))]) }
+        return commands
+    }
+
+    /// Commands that rebuild `value` at `key`.
+    static func rebuild(_ key: Bytes, _ value: Value, into buffer: inout ByteBuffer) {
+        for command in commandArguments(rebuilding: key, value, deadline: nil) {
+            AOFEncoding.append(command, to: &buffer)
         }
     }
 }

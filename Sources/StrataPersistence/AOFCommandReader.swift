@@ -27,6 +27,8 @@ public struct AOFReadResult: Sendable, Equatable {
     public var truncation: String?
     /// The last `#TS:` annotation seen before `validBytes` (Unix seconds).
     public var lastTimestamp: Int64?
+    /// The first `#TS:` annotation after `until`, where reading stopped (point-in-time reads).
+    public var stoppedAtTimestamp: Int64?
 
     /// An empty result.
     public init() {}
@@ -47,10 +49,12 @@ public enum AOFCommandReader {
     ///
     /// - Parameters:
     ///   - start: where the commands begin (after an RDB preamble).
+    ///   - until: Unix seconds: stop before the first `#TS:` annotation later than it (the
+    ///     state as of that moment, for point-in-time restores).
     /// - Throws: ``FileDamageError`` for damage (not for a truncated tail, which is reported
     ///   in the result), or what `body` throws.
     public static func read(
-        path: String, from start: Int = 0, _ body: ([Bytes]) throws -> Void
+        path: String, from start: Int = 0, until: Int64? = nil, _ body: ([Bytes]) throws -> Void
     ) throws -> AOFReadResult {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
@@ -109,6 +113,10 @@ public enum AOFCommandReader {
                     }
                     let line = buffer.readString(length: newline - buffer.readerIndex + 1) ?? ""
                     if transaction == nil, line.hasPrefix("#TS:"), let ts = Int64(line.dropFirst(4).trimmingSuffix()) {
+                        if let until, ts > until {
+                            result.stoppedAtTimestamp = ts
+                            return result
+                        }
                         result.lastTimestamp = ts
                     }
                     if transaction == nil { result.validBytes = bufferBase + buffer.readerIndex }

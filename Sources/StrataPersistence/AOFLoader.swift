@@ -34,6 +34,10 @@ public struct AOFLoadReport: Sendable {
     public var truncatedTail: FileDamageError?
     /// Bytes of all replayed files (after any truncation).
     public var totalBytes = 0
+    /// The last `#TS:` annotation replayed (Unix seconds).
+    public var lastTimestamp: Int64?
+    /// Where a point-in-time replay stopped: the first `#TS:` annotation after `until`.
+    public var stoppedAtTimestamp: Int64?
 }
 
 /// Loads AOF directories.
@@ -54,9 +58,12 @@ public enum AOFLoader {
     /// - Parameters:
     ///   - allowTruncatedTail: `aof-load-truncated`: cut a last file that ends mid-command
     ///     back to its last whole command instead of failing.
+    ///   - until: Unix seconds: replay only what was logged up to then (the commands before
+    ///     the first later `#TS:` annotation); the files are not changed.
     /// - Throws: ``FileDamageError`` naming the damaged file and offset.
     public static func load(
-        directory: String, manifest: AOFManifest, into engine: Engine, now: Int64, allowTruncatedTail: Bool
+        directory: String, manifest: AOFManifest, into engine: Engine, now: Int64, allowTruncatedTail: Bool,
+        until: Int64? = nil
     ) throws -> AOFLoadReport {
         var report = AOFLoadReport()
         let (savedEvents, savedRecording) = (engine.keyspaceEvents, engine.recordsEffects)
@@ -89,9 +96,14 @@ public enum AOFLoader {
                 throw FileDamageError(path: path, offset: 0, reason: "listed in the manifest but missing")
             }
             if commandsStart >= 0 {
-                let result = try replay(path: path, from: commandsStart, into: engine, now: now)
+                let result = try replay(path: path, from: commandsStart, into: engine, now: now, until: until)
                 fileReport.commands = result.commands
                 fileReport.bytes = result.fileBytes
+                report.lastTimestamp = result.lastTimestamp ?? report.lastTimestamp
+                if let stopped = result.stoppedAtTimestamp {
+                    report.stoppedAtTimestamp = stopped
+                    fileReport.bytes = result.validBytes
+                }
                 if let reason = result.truncation {
                     let cut = FileDamageError(path: path, offset: result.validBytes, reason: reason)
                     guard isLast && allowTruncatedTail else {
@@ -112,6 +124,7 @@ public enum AOFLoader {
             }
             report.totalBytes += fileReport.bytes
             report.files.append(fileReport)
+            if report.stoppedAtTimestamp != nil { break }
         }
         engine.stats = EngineStats()
         return report
@@ -119,10 +132,10 @@ public enum AOFLoader {
 
     /// Replays the commands of one file into `engine`.
     static func replay(
-        path: String, from start: Int, into engine: Engine, now: Int64
+        path: String, from start: Int, into engine: Engine, now: Int64, until: Int64? = nil
     ) throws -> AOFReadResult {
         var db = 0
-        return try AOFCommandReader.read(path: path, from: start) { args in
+        return try AOFCommandReader.read(path: path, from: start, until: until) { args in
             switch engine.commands.resolve(args) {
             case .failure(let error):
                 if case .error(let text) = error { throw AOFCommandRejected(text) }

@@ -39,29 +39,10 @@ enum ConvertCommand {
         }
         var expired = 0
         do {
-            if AppendOnlyInput.isAppendOnly(source) {
-                let engine = try loadAppendOnly(source, now: now)
-                for (db, database) in engine.databases.enumerated() where database.count > 0 {
-                    try database.forEachLive(now: now) { key, value, deadline in
-                        try sink.append(db: db, key: key, value: value, deadline: deadline)
-                    }
-                }
-            } else {
-                let head = try SnapshotIndexLocator.head(path: source)
-                let progress = Progress(
-                    totalBytes: head.index?.rdbBytes ?? (head.layout == .plain ? head.fileBytes : 0))
-                var bytes = 0
-                var keys = 0
-                let report = try SnapshotReader.records(path: source, settings: EngineSettings(), dropExpiredBy: now) {
-                    record in
-                    bytes += record.encodedBytes
-                    keys += 1
-                    progress.update(bytes: bytes, keys: keys)
-                    try sink.append(db: record.db, key: record.key, value: record.value, deadline: record.deadline)
-                }
-                progress.finish()
-                expired = report.expiredKeys
+            let outcome = try KeySource(path: source).forEachKey { db, key, value, deadline in
+                try sink.append(db: db, key: key, value: value, deadline: deadline)
             }
+            expired = outcome.expired
             let written = try sink.finish()
             var line = "wrote \(out) (\(target.rawValue)): \(written.keys) keys, \(humanBytes(written.bytes))"
             if expired > 0 { line += "; \(expired) expired keys left out" }
@@ -100,33 +81,6 @@ enum ConvertCommand {
         return codec
     }
 
-    /// Replays the AOF at `path` (directory, manifest or single file) into a new engine.
-    static func loadAppendOnly(_ path: String, now: Int64) throws -> Engine {
-        var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        let directory: String
-        let manifest: AOFManifest
-        if isDirectory.boolValue || path.hasSuffix(".manifest") {
-            let manifestPath: String
-            if isDirectory.boolValue {
-                guard let found = AOFVerifier.manifestPath(in: path) else { fail("\(path): no manifest") }
-                manifestPath = found
-            } else {
-                manifestPath = path
-            }
-            directory = (manifestPath as NSString).deletingLastPathComponent
-            manifest = try AOFManifest.parse(String(contentsOfFile: manifestPath, encoding: .utf8), path: manifestPath)
-        } else {
-            directory = (path as NSString).deletingLastPathComponent
-            let name = (path as NSString).lastPathComponent
-            manifest = AOFManifest(base: AOFManifest.File(name: name, sequence: 1, type: .base))
-        }
-        let engine = Engine(databaseCount: 16)
-        _ = try AOFLoader.load(
-            directory: directory.isEmpty ? "." : directory, manifest: manifest, into: engine, now: now,
-            allowTruncatedTail: false)
-        return engine
-    }
 }
 
 /// Where converted keys go: a snapshot stream, or a RESP or JSON-lines file.

@@ -249,13 +249,17 @@ struct KeyFilter {
     }
 
     func accepts(_ record: SnapshotRecord) -> Bool {
-        if let db, record.db != db { return false }
-        if let type, record.value.typeName != type { return false }
+        accepts(db: record.db, key: record.key, value: record.value, deadline: record.deadline)
+    }
+
+    func accepts(db: Int, key: Bytes, value: Value, deadline: Int64?) -> Bool {
+        if let wanted = self.db, db != wanted { return false }
+        if let type, value.typeName != type { return false }
         if let expired {
-            let isExpired = record.deadline.map { $0 <= now } ?? false
+            let isExpired = deadline.map { $0 <= now } ?? false
             if isExpired != expired { return false }
         }
-        if let pattern, !GlobPattern.matches(pattern, record.key) { return false }
+        if let pattern, !GlobPattern.matches(pattern, key) { return false }
         return true
     }
 }

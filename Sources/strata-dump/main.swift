@@ -11,6 +11,8 @@ switch command {
 case "inspect": InspectCommand.run(arguments)
 case "verify": VerifyCommand.run(arguments)
 case "convert": ConvertCommand.run(arguments)
+case "restore": RestoreCommand.run(arguments)
+case "backup": BackupCommand.run(arguments)
 case "help", "--help", "-h":
     print(usage)
 default: usageError("unknown command \(command)")

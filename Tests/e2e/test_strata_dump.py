@@ -279,3 +279,142 @@ def test_missing_and_foreign_files_exit_1(workdir):
     open(foreign, "w").write("hello\n")
     out = run("verify", foreign)
     assert out.returncode == 1 and "not a snapshot" in out.stdout
+
+
+def test_restore_into_a_running_server_with_and_without_replace(start_server, workdir):
+    reference = contents(fixture_in_redis(start_server))
+    for binary in (None, shutil.which("redis-server")):
+        target = start_server("--save", "") if binary is None else start_server("--save", "", binary=binary)
+        address = f"127.0.0.1:{target.port}"
+        out = run("restore", FIXTURE, "--to", address)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith(f"restored 21 keys into {address} in ")
+        same_contents(reference, contents(target))
+        r = target.client()
+        r.set("str:short", "changed")
+        again = run("restore", FIXTURE, "--to", address)
+        assert again.returncode == 0
+        assert again.stdout.startswith(f"restored 0 keys into {address}")
+        assert "21 keys already there left alone (use --replace to overwrite)" in again.stdout
+        assert r.get("str:short") == b"changed"
+        replaced = run("restore", FIXTURE, "--to", address, "--replace", "--match", "str:*")
+        assert replaced.returncode == 0 and replaced.stdout.startswith(f"restored 4 keys into {address}")
+        same_contents(reference, contents(target))
+
+
+def test_restore_with_a_password_and_a_database_filter(start_server):
+    target = start_server("--requirepass", "s3cret")
+    address = f"127.0.0.1:{target.port}"
+    denied = run("restore", FIXTURE, "--to", address)
+    assert denied.returncode == 1 and "NOAUTH" in denied.stderr
+    wrong = run("restore", FIXTURE, "--to", address, "--password", "nope")
+    assert wrong.returncode == 1 and "WRONGPASS" in wrong.stderr
+    out = run("restore", FIXTURE, "--to", address, "--password", "s3cret", "--db", "5")
+    assert out.returncode == 0 and out.stdout.startswith(f"restored 2 keys into {address}")
+    r = target.client(password="s3cret", db=5)
+    assert sorted(r.keys()) == [b"db5:hash", b"db5:key"]
+    assert target.client(password="s3cret").dbsize() == 0
+    refused = run("restore", FIXTURE, "--to", "127.0.0.1:1")
+    assert refused.returncode == 1 and "127.0.0.1:1: Connection refused" in refused.stderr
+
+
+def test_restore_into_a_directory_is_atomic_and_refuses_a_non_empty_one(start_server, workdir):
+    reference = contents(fixture_in_redis(start_server))
+    target = os.path.join(workdir, "data")
+    out = run("restore", FIXTURE, "--into", target)
+    assert out.returncode == 0 and out.stdout.startswith(f"installed {target}/dump.sdb: 21 keys")
+    assert os.listdir(target) == ["dump.sdb"]
+    refused = run("restore", FIXTURE, "--into", target)
+    assert refused.returncode == 1 and "is not empty (dump.sdb); give --force" in refused.stderr
+    forced = run("restore", FIXTURE, "--into", target, "--force", "--dbfilename", "dump.rdb")
+    assert forced.returncode == 0 and sorted(os.listdir(target)) == ["dump.rdb", "dump.sdb"]
+    same_contents(reference, contents(start_server(workdir=target)))
+    redis_dir = tempfile.mkdtemp(prefix="strata-dump-into-")
+    shutil.copy(os.path.join(target, "dump.rdb"), redis_dir)
+    same_contents(reference, contents(start_server("--save", "", binary=shutil.which("redis-server"),
+                                                   workdir=redis_dir)))
+
+
+def test_point_in_time_restore_from_an_aof_with_timestamps(start_server, workdir):
+    strata = start_server("--appendonly", "yes", "--aof-timestamp-enabled", "yes")
+    r = strata.client()
+    r.set("first", "1")
+    r.rpush("queue", "a", "b")
+    time.sleep(1.2)
+    middle = int(time.time())
+    time.sleep(1.2)
+    r.set("second", "2")
+    r.lpop("queue")
+    r.delete("first")
+    aofdir = os.path.join(strata.workdir, "appendonlydir")
+    before = {name: open(os.path.join(aofdir, name), "rb").read() for name in os.listdir(aofdir)}
+    past = os.path.join(workdir, "past")
+    out = run("restore", aofdir, "--into", past, "--until", str(middle))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"installed {past}/dump.sdb: 2 keys")
+    assert "stopped before the log of " in out.stdout
+    old = start_server(workdir=past).client()
+    assert sorted(old.keys()) == [b"first", b"queue"] and old.lrange("queue", 0, -1) == [b"a", b"b"]
+    now = os.path.join(workdir, "now")
+    assert run("restore", aofdir, "--into", now).returncode == 0
+    new = start_server(workdir=now).client()
+    assert sorted(new.keys()) == [b"queue", b"second"] and new.lrange("queue", 0, -1) == [b"b"]
+    after = {name: open(os.path.join(aofdir, name), "rb").read() for name in os.listdir(aofdir)}
+    assert before == after  # the source is only read
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(middle))
+    assert run("restore", aofdir, "--into", os.path.join(workdir, "iso"), "--until", iso).stdout.startswith(
+        f"installed {workdir}/iso/dump.sdb: 2 keys")
+    bad = run("restore", aofdir, "--into", os.path.join(workdir, "x"), "--until", "yesterday")
+    assert bad.returncode == 2 and "--until takes Unix seconds or an ISO 8601 time" in bad.stderr
+    snapshot_until = run("restore", FIXTURE, "--into", os.path.join(workdir, "y"), "--until", str(middle))
+    assert snapshot_until.returncode == 2
+
+
+def test_redis_cli_rdb_works_against_strata_and_redis_loads_the_file(start_server, workdir):
+    strata = start_server()
+    r = strata.client()
+    populate(r)
+    live = contents(strata)
+    path = os.path.join(workdir, "from-strata.rdb")
+    cli = subprocess.run(["redis-cli", "-p", str(strata.port), "--rdb", path], capture_output=True, text=True,
+                         timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    assert "Transfer finished with success" in cli.stdout + cli.stderr
+    assert r.ping() is True  # the server goes on serving
+    d = tempfile.mkdtemp(prefix="strata-dump-rdb-")
+    shutil.copy(path, os.path.join(d, "dump.rdb"))
+    same_contents(live, contents(start_server("--save", "", binary=shutil.which("redis-server"), workdir=d)))
+    assert strata.cli("replconf", "bogus", "1").strip() == b"ERR Unrecognized REPLCONF option: bogus"
+
+
+@pytest.mark.parametrize("kind", ["strata", "redis-diskless", "redis-disk"])
+def test_backup_keeps_the_newest_verified_files(start_server, workdir, kind):
+    if kind == "strata":
+        source = start_server()
+    else:
+        diskless = "yes" if kind == "redis-diskless" else "no"
+        source = start_server("--save", "", "--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0",
+                              binary=shutil.which("redis-server"))
+    r = source.client()
+    populate(r)
+    live = contents(source)
+    out_dir = os.path.join(workdir, "backups")
+    made = []
+    for _ in range(3):
+        out = run("backup", "--from", f"127.0.0.1:{source.port}", "--out", out_dir, "--keep", "2", "--json")
+        assert out.returncode == 0, out.stderr
+        result = json.loads(out.stdout)
+        assert result["verified"] is True and result["keys"] == len(live)
+        made.append(os.path.basename(result["file"]))
+    assert sorted(os.listdir(out_dir)) == sorted(made[1:])
+    restored = start_server()
+    assert run("restore", os.path.join(out_dir, made[-1]), "--to", f"127.0.0.1:{restored.port}").returncode == 0
+    same_contents(live, contents(restored))
+
+
+def test_backup_failures_exit_1_and_leave_no_file(workdir):
+    out_dir = os.path.join(workdir, "backups")
+    out = run("backup", "--from", "127.0.0.1:1", "--out", out_dir)
+    assert out.returncode == 1 and "backup from 127.0.0.1:1 failed" in out.stderr
+    assert os.listdir(out_dir) == []
+    assert run("backup", "--out", out_dir).returncode == 2

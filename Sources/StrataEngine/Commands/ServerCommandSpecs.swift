@@ -204,6 +204,18 @@ public enum ServerCommandSpecs {
             summary: "Asynchronously rewrites the append-only file to disk.",
             categories: ["admin", "slow", "dangerous"], handler: .server),
         CommandSpec(
+            "sync", arity: 1, flags: [.admin, .noscript, .noMulti], group: "server",
+            summary: "An internal command used in replication.", categories: ["admin", "slow", "dangerous"],
+            handler: .server),
+        CommandSpec(
+            "psync", arity: -3, flags: [.admin, .noscript, .noMulti], group: "server",
+            summary: "An internal command used in replication.", synopsis: "replicationid offset",
+            categories: ["admin", "slow", "dangerous"], handler: .server),
+        CommandSpec(
+            "replconf", arity: -1, flags: [.admin, .noscript, .loading, .stale, .allowBusy], group: "server",
+            summary: "An internal command for configuring the replication stream.",
+            categories: ["admin", "slow", "dangerous"], handler: .server),
+        CommandSpec(
             "lastsave", arity: 1, flags: [.loading, .stale, .fast], group: "server",
             summary: "Returns the Unix timestamp of the last successful save to disk.",
             categories: ["admin", "fast", "dangerous"], handler: .server),

@@ -44,6 +44,10 @@ extension ServerCore {
             return .reply(persistenceCommand(spec, args: args))
         case "bgrewriteaof":
             return .reply(bgrewriteaofCommand())
+        case "sync", "psync":
+            return snapshotTransfer(spec.name, connection: connection)
+        case "replconf":
+            return .reply(replconf(args))
         case "role":
             return .reply(.array([.text("master"), .integer(0), .array([])]))
         case "info":

@@ -7,6 +7,7 @@
 //! on a busy machine. When the client stops reading its replies, reading its requests
 //! stops too (back-pressure), so a slow client cannot grow our memory unbounded.
 
+import Foundation
 import NIOCore
 import RESP
 import StrataEngine
@@ -96,6 +97,44 @@ final class ConnectionHandler: ChannelInboundHandler {
         if hasPendingWrite || outbound.readableBytes > 0 { core.scheduleFlush(self) }
     }
 
+    /// Set from a SYNC until its snapshot is sent: input waits unprocessed.
+    var transferringSnapshot = false
+
+    /// Sends `prefix`, then the file at `path` (`bytes` long, as a bulk payload without a
+    /// trailing CRLF, as Redis sends a replica its RDB), then closes the connection and
+    /// removes the file.
+    func sendSnapshotAndClose(prefix: String, path: String, bytes: Int) {
+        guard let context, !closing else {
+            unlink(path)
+            return
+        }
+        closing = true
+        outbound.writeString(prefix + "$\(bytes)\r\n")
+        core.stats.netOutputBytes += outbound.readableBytes + bytes
+        let header = outbound
+        outbound = context.channel.allocator.buffer(capacity: 0)
+        context.write(wrapOutboundOut(header), promise: nil)
+        do {
+            let handle = try NIOFileHandle(path: path)
+            unlink(path)  // the open handle keeps the data until it is sent
+            let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: bytes)
+            context.writeAndFlush(NIOAny(IOData.fileRegion(region))).whenComplete { _ in
+                try? handle.close()
+                context.close(promise: nil)
+            }
+        } catch {
+            unlink(path)
+            context.close(promise: nil)
+        }
+    }
+
+    /// Sends an error instead of a snapshot and closes the connection.
+    func failSnapshotTransfer(_ message: String) {
+        guard let context, !closing else { return }
+        outbound.writeRESPError(message)
+        closeAfterFlush(context)
+    }
+
     /// Set while a blocking command has parked this client: input waits unprocessed.
     var blocked: BlockedClient?
 
@@ -173,7 +212,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func processInbound(_ context: ChannelHandlerContext) {
         let now = WallClock.nowMilliseconds()
         parser.limits = core.parserLimits  // CONFIG SET applies to connected clients too
-        while !closing && blocked == nil && !heldForDurability {
+        while !closing && blocked == nil && !heldForDurability && !transferringSnapshot {
             let command: [Bytes]?
             do {
                 command = try parser.next(&inbound)

@@ -1,0 +1,191 @@
+//! A small blocking RESP client for `restore --to` and `backup --from`: connects to
+//! HOST:PORT (loopback or remote, IPv4 or IPv6), sends pipelined commands and reads replies
+//! (errors, status, integers, bulk strings, arrays), and reads a raw snapshot payload as a
+//! replica does. Timeouts make a silent server an error, never a hang.
+
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A failure talking to a server.
+struct ConnectionError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// One reply, reduced to what the tools need.
+enum RESPReply: Equatable {
+    case status(String)
+    case error(String)
+    case integer(Int)
+    case bulk([UInt8]?)
+    case array([RESPReply]?)
+}
+
+final class RESPConnection {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var position = 0
+    let address: String
+
+    /// Connects to `address` (`HOST:PORT`, `[V6]:PORT`).
+    init(_ address: String, timeoutSeconds: Int = 60) throws {
+        self.address = address
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw ConnectionError(description: "\(address): expected HOST:PORT")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let first = list else {
+            throw ConnectionError(description: "\(address): \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(list) }
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        var lastError = ECONNREFUSED
+        var connected: Int32 = -1
+        while let info = candidate {
+            let socket = Glibc.socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            if socket >= 0 {
+                if connect(socket, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
+                    connected = socket
+                    break
+                }
+                lastError = errno
+                close(socket)
+            }
+            candidate = info.pointee.ai_next
+        }
+        guard connected >= 0 else {
+            throw ConnectionError(description: "\(address): \(String(cString: strerror(lastError)))")
+        }
+        fd = connected
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// `args` as one RESP command.
+    static func encode(_ args: [String]) -> [UInt8] {
+        var out = Array("*\(args.count)\r\n".utf8)
+        for arg in args {
+            let bytes = Array(arg.utf8)
+            out += Array("$\(bytes.count)\r\n".utf8) + bytes + [13, 10]
+        }
+        return out
+    }
+
+    /// Sends `bytes` whole.
+    func send(_ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ConnectionError(description: "\(address): send: \(String(cString: strerror(errno)))")
+            }
+            sent += n
+        }
+    }
+
+    /// Sends one command and reads its reply.
+    func call(_ args: [String]) throws -> RESPReply {
+        try send(RESPConnection.encode(args))
+        return try readReply()
+    }
+
+    // MARK: Reading
+
+    private func fill() throws {
+        if position > 0 && position == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            position = 0
+        }
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                buffer += chunk[..<n]
+                return
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n == 0 { throw ConnectionError(description: "\(address): the server closed the connection") }
+            let reason =
+                errno == EAGAIN || errno == EWOULDBLOCK ? "no answer (timed out)" : String(cString: strerror(errno))
+            throw ConnectionError(description: "\(address): \(reason)")
+        }
+    }
+
+    /// One line without its CRLF.
+    func readLine() throws -> [UInt8] {
+        while true {
+            if let end = buffer[position...].firstIndex(of: 10) {
+                var line = Array(buffer[position..<end])
+                if line.last == 13 { line.removeLast() }
+                position = end + 1
+                return line
+            }
+            try fill()
+        }
+    }
+
+    /// Exactly `count` bytes.
+    func readBytes(_ count: Int) throws -> [UInt8] {
+        while buffer.count - position < count { try fill() }
+        let out = Array(buffer[position..<(position + count)])
+        position += count
+        return out
+    }
+
+    /// Up to `limit` bytes that have arrived (at least one).
+    func readSome(limit: Int) throws -> [UInt8] {
+        if position == buffer.count { try fill() }
+        let count = min(limit, buffer.count - position)
+        let out = Array(buffer[position..<(position + count)])
+        position += count
+        return out
+    }
+
+    /// One reply.
+    func readReply() throws -> RESPReply {
+        let line = try readLine()
+        guard let kind = line.first else { throw ConnectionError(description: "\(address): empty reply line") }
+        let rest = String(decoding: line.dropFirst(), as: UTF8.self)
+        switch kind {
+        case UInt8(ascii: "+"): return .status(rest)
+        case UInt8(ascii: "-"): return .error(rest)
+        case UInt8(ascii: ":"):
+            guard let value = Int(rest) else { throw ConnectionError(description: "\(address): bad integer \(rest)") }
+            return .integer(value)
+        case UInt8(ascii: "$"):
+            guard let length = Int(rest) else { throw ConnectionError(description: "\(address): bad length \(rest)") }
+            if length < 0 { return .bulk(nil) }
+            let bytes = try readBytes(length + 2)
+            return .bulk(Array(bytes.prefix(length)))
+        case UInt8(ascii: "*"):
+            guard let count = Int(rest) else { throw ConnectionError(description: "\(address): bad count \(rest)") }
+            if count < 0 { return .array(nil) }
+            return .array(try (0..<count).map { _ in try readReply() })
+        default:
+            throw ConnectionError(
+                description: "\(address): unexpected reply \(String(decoding: line.prefix(40), as: UTF8.self))")
+        }
+    }
+
+    /// Authenticates when a password is given (`AUTH [user] password`).
+    func authenticate(user: String?, password: String?) throws {
+        guard let password else { return }
+        let reply = try call(["AUTH"] + (user.map { [$0] } ?? []) + [password])
+        if case .error(let message) = reply { throw ConnectionError(description: "\(address): AUTH: \(message)") }
+    }
+}
