@@ -418,3 +418,21 @@ def test_backup_failures_exit_1_and_leave_no_file(workdir):
     assert out.returncode == 1 and "backup from 127.0.0.1:1 failed" in out.stderr
     assert os.listdir(out_dir) == []
     assert run("backup", "--out", out_dir).returncode == 2
+
+
+def test_the_cron_script_backs_up_and_reports_failures(start_server, workdir):
+    source = start_server()
+    source.client().set("k", "v")
+    script = os.path.join(ROOT, "Tools", "strata-backup-cron.sh")
+    env = dict(os.environ, STRATA_HOST=f"127.0.0.1:{source.port}", BACKUP_DIR=os.path.join(workdir, "b"), KEEP="1",
+               STRATA_DUMP=DUMP)
+    for _ in range(2):
+        ok = subprocess.run([script], env=env, capture_output=True, text=True, timeout=120)
+        assert ok.returncode == 0, ok.stderr
+        assert " strata-backup: ok: backup " in ok.stdout and "1 keys" in ok.stdout and "verified" in ok.stdout
+    assert len(os.listdir(os.path.join(workdir, "b"))) == 1
+    env["STRATA_HOST"] = "127.0.0.1:1"
+    failed = subprocess.run([script], env=env, capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1 and "strata-backup: FAILED (exit 1)" in failed.stderr
+    del env["BACKUP_DIR"]
+    assert subprocess.run([script], env=env, capture_output=True, timeout=60).returncode != 0
