@@ -110,6 +110,9 @@ final class RESPConnection {
         if position > 0 && position == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             position = 0
+        } else if position > 1 << 20 {
+            buffer.removeFirst(position)
+            position = 0
         }
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -158,6 +161,22 @@ final class RESPConnection {
 
     /// One reply.
     func readReply() throws -> RESPReply {
+        // The common replies of a restore, without building a line.
+        if buffer.count - position >= 5, buffer[position] == UInt8(ascii: "+"),
+            buffer[position + 1] == UInt8(ascii: "O"),
+            buffer[position + 2] == UInt8(ascii: "K"), buffer[position + 3] == 13, buffer[position + 4] == 10
+        {
+            position += 5
+            return .status("OK")
+        }
+        if buffer.count - position >= 4, buffer[position] == UInt8(ascii: ":"), buffer[position + 2] == 13,
+            buffer[position + 3] == 10, buffer[position + 1] >= UInt8(ascii: "0"),
+            buffer[position + 1] <= UInt8(ascii: "9")
+        {
+            let value = Int(buffer[position + 1] - UInt8(ascii: "0"))
+            position += 4
+            return .integer(value)
+        }
         let line = try readLine()
         guard let kind = line.first else { throw ConnectionError(description: "\(address): empty reply line") }
         let rest = String(decoding: line.dropFirst(), as: UTF8.self)

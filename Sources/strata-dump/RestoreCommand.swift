@@ -33,15 +33,10 @@ enum RestoreCommand {
 
     // MARK: Into a running server
 
-    /// Commands sent before their replies are read.
-    static let window = 2000
+    /// Keys per round trip.
+    static let window = 5000
 
     static func toServer(_ source: KeySource, address: String, options: Options, filter: KeyFilter) -> Never {
-        let replace = options.has("--replace")
-        var restored = 0
-        var present = 0
-        var errors: [String] = []
-        var errorCount = 0
         let start = Date()
         do {
             let connection = try RESPConnection(address)
@@ -49,124 +44,28 @@ enum RestoreCommand {
             if case .error(let message) = try connection.call(["PING"]) {
                 throw ConnectionError(description: "\(address): \(message)")
             }
-            var pending = PendingKeys()
-            func drain() throws {
-                let result = try pending.send(over: connection, replace: replace)
-                restored += result.restored
-                present += result.present
-                errorCount += result.errors.count
-                errors += result.errors.prefix(max(0, 5 - errors.count))
-            }
+            var pipeline = RestorePipeline(connection: connection, replace: options.has("--replace"))
             let outcome = try source.forEachKey { db, key, value, deadline in
                 guard filter.accepts(db: db, key: key, value: value, deadline: deadline) else { return }
-                pending.add(db: db, key: key, value: value, deadline: deadline)
-                if pending.commands >= window { try drain() }
+                pipeline.add(db: db, key: key, value: value, deadline: deadline)
+                if pipeline.waiting >= window { try pipeline.roundTrip() }
             }
-            try drain()
+            try pipeline.finish()
             let seconds = max(Date().timeIntervalSince(start), 0.001)
-            var line = "restored \(restored) keys into \(address) in \(String(format: "%.1f", seconds)) s"
-            line += " (\(Int(Double(restored) / seconds)) keys/s)"
-            if present > 0 { line += "; \(present) keys already there left alone (use --replace to overwrite)" }
+            var line = "restored \(pipeline.restored) keys into \(address) in \(String(format: "%.1f", seconds)) s"
+            line += " (\(Int(Double(pipeline.restored) / seconds)) keys/s)"
+            if pipeline.present > 0 {
+                line += "; \(pipeline.present) keys already there left alone (use --replace to overwrite)"
+            }
             if outcome.expired > 0 { line += "; \(outcome.expired) expired keys left out" }
             if let stopped = outcome.stoppedAt { line += "; stopped before the log of \(iso(stopped))" }
-            if errorCount > 0 {
-                line += "; \(errorCount) commands failed, first: " + errors.joined(separator: " | ")
+            if pipeline.errorCount > 0 {
+                line += "; \(pipeline.errorCount) commands failed, first: " + pipeline.errors.joined(separator: " | ")
             }
             print(line)
-            exit(errorCount > 0 ? 1 : 0)
+            exit(pipeline.errorCount > 0 ? 1 : 0)
         } catch {
             fail("\(error)")
-        }
-    }
-
-    /// Keys waiting to be sent, with their rebuilding commands.
-    struct PendingKeys {
-        struct Key {
-            var db: Int
-            var key: Bytes
-            var commands: [[Bytes]]
-        }
-        var keys: [Key] = []
-        var commands = 0
-        var selectedDb = -1
-
-        mutating func add(db: Int, key: Bytes, value: Value, deadline: Int64?) {
-            let rebuild = AOFBaseWriter.commandArguments(rebuilding: key, value, deadline: deadline)
-            keys.append(Key(db: db, key: key, commands: rebuild))
-            commands += rebuild.count + 1
-        }
-
-        /// Sends the pending keys: without `replace`, one round trip of EXISTS first to leave
-        /// present keys alone; then every rebuilding command, pipelined.
-        mutating func send(over connection: RESPConnection, replace: Bool) throws -> (
-            restored: Int, present: Int, errors: [String]
-        ) {
-            defer {
-                keys.removeAll(keepingCapacity: true)
-                commands = 0
-            }
-            guard !keys.isEmpty else { return (0, 0, []) }
-            var errors: [String] = []
-            var toSend = keys
-            var present = 0
-            if !replace {
-                var out: [UInt8] = []
-                var expected = 0
-                var db = selectedDb
-                for key in keys {
-                    if key.db != db {
-                        append(["SELECT", String(key.db)].map { Bytes($0) }, to: &out)
-                        db = key.db
-                        expected += 1
-                    }
-                    append([Bytes("EXISTS"), key.key], to: &out)
-                    expected += 1
-                }
-                try connection.send(out)
-                selectedDb = db
-                var exists: [Bool] = []
-                for _ in 0..<expected {
-                    switch try connection.readReply() {
-                    case .integer(let n): exists.append(n > 0)
-                    case .error(let message): errors.append(message)
-                    default: break
-                    }
-                }
-                guard exists.count == keys.count else {
-                    throw ConnectionError(description: "\(connection.address): EXISTS failed: \(errors.first ?? "")")
-                }
-                toSend = zip(keys, exists).filter { !$0.1 }.map { $0.0 }
-                present = keys.count - toSend.count
-            }
-            var out: [UInt8] = []
-            var expected = 0
-            for key in toSend {
-                if key.db != selectedDb {
-                    append(["SELECT", String(key.db)].map { Bytes($0) }, to: &out)
-                    selectedDb = key.db
-                    expected += 1
-                }
-                if replace {
-                    append([Bytes("DEL"), key.key], to: &out)
-                    expected += 1
-                }
-                for command in key.commands { append(command, to: &out) }
-                expected += key.commands.count
-            }
-            try connection.send(out)
-            for _ in 0..<expected {
-                if case .error(let message) = try connection.readReply() { errors.append(message) }
-            }
-            return (toSend.count, present, errors)
-        }
-
-        func append(_ args: [Bytes], to out: inout [UInt8]) {
-            out += Array("*\(args.count)\r\n".utf8)
-            for arg in args {
-                out += Array("$\(arg.count)\r\n".utf8)
-                arg.withUnsafeBytes { out += $0 }
-                out += [13, 10]
-            }
         }
     }
 
