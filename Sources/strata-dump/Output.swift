@@ -89,6 +89,8 @@ final class Progress {
     private var lastDraw = Date.distantPast
     private var drawn = false
     private let enabled = isatty(1) == 1 && isatty(2) == 1
+    /// Seconds before the first line (`STRATA_DUMP_PROGRESS_AFTER`, for tests; default 1).
+    private let after = Double(ProcessInfo.processInfo.environment["STRATA_DUMP_PROGRESS_AFTER"] ?? "") ?? 1
 
     /// A reporter for work of `total` bytes (0 when unknown).
     init(totalBytes: Int) { total = totalBytes }
@@ -98,7 +100,7 @@ final class Progress {
         guard enabled, keys & 1023 == 0 else { return }
         let now = Date()
         let elapsed = now.timeIntervalSince(start)
-        guard elapsed > 1, now.timeIntervalSince(lastDraw) > 0.2 else { return }
+        guard elapsed > after, now.timeIntervalSince(lastDraw) > 0.2 else { return }
         lastDraw = now
         drawn = true
         var line = "\(humanBytes(bytes))"

@@ -65,21 +65,31 @@ enum VerifyCommand {
         }
     }
 
-    /// Writes every readable record of `path` to `out` and lists the chunks it skipped.
+    /// Writes every readable record of `path` to `out` (streamed: memory stays bounded)
+    /// and lists the chunks it skipped.
     static func salvage(_ path: String, to out: String, codec: CompressionCodec?) -> Never {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var options = SnapshotOptions()
+        if let codec { options.codec = codec }
         do {
-            let (databases, report) = try SnapshotReader.load(
-                path: path, databaseCount: 16, settings: EngineSettings(), now: now, salvage: true)
-            var options = SnapshotOptions()
-            if let codec { options.codec = codec }
-            let summary = try SnapshotWriter.write(
-                databases, to: out, tempPath: out + ".tmp-\(getpid())", options: options, now: now)
-            for skipped in report.skipped {
-                print("lost \(skipped.fileBytes) bytes at offset \(skipped.fileOffset): \(skipped.reason)")
+            let writer = try SnapshotStreamWriter(
+                path: out, tempPath: out + ".tmp-\(getpid())", options: options, now: now)
+            do {
+                let report = try SnapshotReader.records(
+                    path: path, settings: EngineSettings(), salvage: true, dropExpiredBy: now
+                ) { record in
+                    try writer.append(db: record.db, key: record.key, value: record.value, deadline: record.deadline)
+                }
+                let summary = try writer.finish()
+                for skipped in report.skipped {
+                    print("lost \(skipped.fileBytes) bytes at offset \(skipped.fileOffset): \(skipped.reason)")
+                }
+                print("wrote \(out): \(summary.keys) keys")
+                exit(report.skipped.isEmpty ? 0 : 1)
+            } catch {
+                writer.abandon()
+                throw error
             }
-            print("wrote \(out): \(summary.keys) keys")
-            exit(report.skipped.isEmpty ? 0 : 1)
         } catch {
             fail("\(error)")
         }

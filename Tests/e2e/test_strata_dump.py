@@ -436,3 +436,24 @@ def test_the_cron_script_backs_up_and_reports_failures(start_server, workdir):
     assert failed.returncode == 1 and "strata-backup: FAILED (exit 1)" in failed.stderr
     del env["BACKUP_DIR"]
     assert subprocess.run([script], env=env, capture_output=True, timeout=60).returncode != 0
+
+
+def test_progress_only_on_a_terminal(start_server, workdir):
+    strata = start_server()
+    r = strata.client()
+    pipe = r.pipeline(transaction=False)
+    for i in range(20000):
+        pipe.set(f"key:{i:05d}", "v")
+    pipe.execute()
+    assert r.save() is True
+    path = os.path.join(strata.workdir, "dump.sdb")
+    env = dict(os.environ, STRATA_DUMP_PROGRESS_AFTER="0")
+    piped = subprocess.run([DUMP, "verify", path], capture_output=True, text=True, env=env)
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert piped.stdout.startswith(f"{path}: OK, 20000 keys")
+    # Under a pseudo-terminal (util-linux `script`), the progress line is drawn and cleared.
+    tty = subprocess.run(["script", "-qefc", f"{DUMP} verify {path}", "/dev/null"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert tty.returncode == 0
+    assert " keys/s" in tty.stdout and "ETA " in tty.stdout and "\x1b[K" in tty.stdout
+    assert f"{path}: OK, 20000 keys" in tty.stdout
