@@ -119,7 +119,10 @@ enum BackupCommand {
                 let mark = Array(header.dropFirst(4).utf8)
                 guard mark.count == 40 else { throw ConnectionError(description: "bad EOF mark \(header)") }
                 var pending: [UInt8] = []
+                let progress = Progress(totalBytes: 0)
+                defer { progress.finish() }
                 while true {
+                    progress.update(bytes: total, keys: 0)
                     pending += try connection.readSome(limit: 1 << 20)
                     if pending.count >= mark.count && Array(pending.suffix(mark.count)) == mark {
                         pending.removeLast(mark.count)
@@ -138,10 +141,13 @@ enum BackupCommand {
                 guard let length = Int(header), length >= 0 else {
                     throw ConnectionError(description: "bad payload length \(header)")
                 }
+                let progress = Progress(totalBytes: length)
+                defer { progress.finish() }
                 while total < length {
                     let piece = try connection.readSome(limit: min(1 << 20, length - total))
                     try file.append(piece)
                     total += piece.count
+                    progress.update(bytes: total, keys: 0)
                 }
             }
             try file.commit()
