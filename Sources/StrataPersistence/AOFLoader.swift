@@ -60,10 +60,12 @@ public enum AOFLoader {
     ///     back to its last whole command instead of failing.
     ///   - until: Unix seconds: replay only what was logged up to then (the commands before
     ///     the first later `#TS:` annotation); the files are not changed.
+    ///   - partition: load only this partition's keys and replay only the commands on them
+    ///     (and the keyless ones), for replays in bounded memory (`strata-dump`).
     /// - Throws: ``FileDamageError`` naming the damaged file and offset.
     public static func load(
         directory: String, manifest: AOFManifest, into engine: Engine, now: Int64, allowTruncatedTail: Bool,
-        until: Int64? = nil
+        until: Int64? = nil, partition: AOFPartition? = nil
     ) throws -> AOFLoadReport {
         var report = AOFLoadReport()
         let (savedEvents, savedRecording) = (engine.keyspaceEvents, engine.recordsEffects)
@@ -86,17 +88,31 @@ public enum AOFLoader {
                 guard file.type == .base else {
                     throw FileDamageError(path: path, offset: 0, reason: "a snapshot can only be the base file")
                 }
-                let (databases, snapshot) = try SnapshotReader.load(
-                    path: path, databaseCount: engine.databases.count, settings: engine.settings, now: now,
-                    keepExpired: true)
-                engine.databases = databases
+                let snapshot: SnapshotReport
+                if let partition {
+                    var databases = engine.databases
+                    let clock = Entry.clock(now: now)
+                    snapshot = try SnapshotReader.read(path: path, settings: engine.settings, now: .min) {
+                        db, key, value, deadline in
+                        guard db < databases.count, partition.contains(key) else { return }
+                        databases[db].set(key, value, deadline: deadline, accessClock: clock)
+                    }
+                    engine.databases = databases
+                } else {
+                    let loaded = try SnapshotReader.load(
+                        path: path, databaseCount: engine.databases.count, settings: engine.settings, now: now,
+                        keepExpired: true)
+                    engine.databases = loaded.databases
+                    snapshot = loaded.report
+                }
                 fileReport.snapshotKeys = snapshot.keys
                 commandsStart = snapshot.layout == .plain ? snapshot.rdbBytes : -1
             } else if access(path, F_OK) != 0 {
                 throw FileDamageError(path: path, offset: 0, reason: "listed in the manifest but missing")
             }
             if commandsStart >= 0 {
-                let result = try replay(path: path, from: commandsStart, into: engine, now: now, until: until)
+                let result = try replay(
+                    path: path, from: commandsStart, into: engine, now: now, until: until, partition: partition)
                 fileReport.commands = result.commands
                 fileReport.bytes = result.fileBytes
                 report.lastTimestamp = result.lastTimestamp ?? report.lastTimestamp
@@ -132,10 +148,16 @@ public enum AOFLoader {
 
     /// Replays the commands of one file into `engine`.
     static func replay(
-        path: String, from start: Int, into engine: Engine, now: Int64, until: Int64? = nil
+        path: String, from start: Int, into engine: Engine, now: Int64, until: Int64? = nil,
+        partition: AOFPartition? = nil
     ) throws -> AOFReadResult {
         var db = 0
         return try AOFCommandReader.read(path: path, from: start, until: until) { args in
+            if let partition, case .success(let spec) = engine.commands.resolve(args),
+                !partition.runs(spec, args)
+            {
+                return
+            }
             switch engine.commands.resolve(args) {
             case .failure(let error):
                 if case .error(let text) = error { throw AOFCommandRejected(text) }

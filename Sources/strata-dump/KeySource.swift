@@ -27,14 +27,28 @@ struct KeySource {
     {
         var outcome = Outcome()
         if AppendOnlyInput.isAppendOnly(path) {
-            let (engine, report) = try loadAppendOnly()
-            outcome.lastTimestamp = report.lastTimestamp
-            outcome.stoppedAt = report.stoppedAtTimestamp
-            for (db, database) in engine.databases.enumerated() where database.count > 0 {
-                try database.forEachLive(now: now) { key, value, deadline in
-                    outcome.keys += 1
-                    try body(db, key, value, deadline)
+            let (directory, manifest) = try appendOnlyManifest()
+            let partitions = try plan(directory: directory, manifest: manifest)
+            for (pass, partition) in partitions.enumerated() {
+                if partitions.count > 1 && isatty(1) == 1 && isatty(2) == 1 {
+                    FileHandle.standardError.write(
+                        Data("\r\u{1B}[Kreplaying the AOF: pass \(pass + 1) of \(partitions.count)".utf8))
                 }
+                let engine = Engine(databaseCount: 16)
+                let report = try AOFLoader.load(
+                    directory: directory, manifest: manifest, into: engine, now: now, allowTruncatedTail: false,
+                    until: until, partition: partitions.count > 1 ? partition : nil)
+                outcome.lastTimestamp = report.lastTimestamp
+                outcome.stoppedAt = report.stoppedAtTimestamp
+                for (db, database) in engine.databases.enumerated() where database.count > 0 {
+                    try database.forEachLive(now: now) { key, value, deadline in
+                        outcome.keys += 1
+                        try body(db, key, value, deadline)
+                    }
+                }
+            }
+            if partitions.count > 1 && isatty(1) == 1 && isatty(2) == 1 {
+                FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             }
             return outcome
         }
@@ -55,13 +69,11 @@ struct KeySource {
         return outcome
     }
 
-    /// Replays the AOF at `path` (directory, manifest or single file) into a new engine;
-    /// the files are only read.
-    func loadAppendOnly() throws -> (Engine, AOFLoadReport) {
+    /// The directory and manifest of the AOF at `path` (a directory, a manifest, or a
+    /// single file taken as a base).
+    func appendOnlyManifest() throws -> (String, AOFManifest) {
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        let directory: String
-        let manifest: AOFManifest
         if isDirectory.boolValue || path.hasSuffix(".manifest") {
             let manifestPath: String
             if isDirectory.boolValue {
@@ -70,19 +82,54 @@ struct KeySource {
             } else {
                 manifestPath = path
             }
-            directory = (manifestPath as NSString).deletingLastPathComponent
-            manifest = try AOFManifest.parse(String(contentsOfFile: manifestPath, encoding: .utf8), path: manifestPath)
-        } else {
-            directory = (path as NSString).deletingLastPathComponent
-            let name = (path as NSString).lastPathComponent
-            manifest = AOFManifest(base: AOFManifest.File(name: name, sequence: 1, type: .base))
+            let directory = (manifestPath as NSString).deletingLastPathComponent
+            let manifest = try AOFManifest.parse(
+                String(contentsOfFile: manifestPath, encoding: .utf8), path: manifestPath)
+            return (directory.isEmpty ? "." : directory, manifest)
         }
-        let engine = Engine(databaseCount: 16)
-        // A copy of nothing: the loader only cuts a truncated tail when allowed, and it is not.
-        let report = try AOFLoader.load(
-            directory: directory.isEmpty ? "." : directory, manifest: manifest, into: engine, now: now,
-            allowTruncatedTail: false, until: until)
-        return (engine, report)
+        let directory = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        return (
+            directory.isEmpty ? "." : directory,
+            AOFManifest(base: AOFManifest.File(name: name, sequence: 1, type: .base))
+        )
+    }
+
+    /// Memory the replay of one partition group may take, in bytes
+    /// (`STRATA_DUMP_MEMORY_BUDGET_MB`, default 32).
+    static var memoryBudget: Int {
+        max(1, Int(ProcessInfo.processInfo.environment["STRATA_DUMP_MEMORY_BUDGET_MB"] ?? "") ?? 32) << 20
+    }
+
+    /// The replays that keep memory within the budget: one when the log is small, else
+    /// groups of hash partitions linked by the log's multi-key commands (a first read of
+    /// the commands; a snapshot base is only sized from its index).
+    func plan(directory: String, manifest: AOFManifest) throws -> [AOFPartition] {
+        var records = 0
+        for file in manifest.replayOrder {
+            let path = directory + "/" + file.name
+            let head = try? SnapshotIndexLocator.head(path: path)
+            records += head?.index?.rdbBytes ?? AOFLoader.fileSize(path)
+        }
+        // A keyspace takes about three times its records' bytes in memory.
+        var count = min(4096, max(1, (records * 3 + KeySource.memoryBudget - 1) / KeySource.memoryBudget))
+        if let forced = Int(ProcessInfo.processInfo.environment["STRATA_DUMP_AOF_PARTITIONS"] ?? ""), forced > 0 {
+            count = min(forced, 4096)  // for tests
+        }
+        guard count > 1 else { return [AOFPartition(count: 1, members: [0])] }
+        var plan = AOFPartitionPlan(count: count)
+        for file in manifest.replayOrder {
+            let path = directory + "/" + file.name
+            var start = 0
+            if let head = try? SnapshotIndexLocator.head(path: path) {
+                guard head.layout == .plain else { continue }  // a compressed base holds no commands
+                start = try SnapshotReader.read(path: path, settings: EngineSettings(), now: .min) { _, _, _, _ in }
+                    .rdbBytes
+            }
+            let result = try AOFCommandReader.read(path: path, from: start, until: until) { plan.note($0) }
+            if result.stoppedAtTimestamp != nil { break }
+        }
+        return plan.groups()
     }
 
     /// `--until` as Unix seconds: an integer, or an ISO 8601 time (`2026-11-28T10:00:00Z`).

@@ -146,12 +146,8 @@ struct AOFFileTests {
         _ = try AOFBaseWriter.write(
             databases, tempPath: directory.file(base), snapshot: snapshot, options: options, now: now)
         #expect(AOFLoader.startsWithSnapshot(directory.file(base)) == snapshot)
-        let incr = "appendonly.aof.1.incr.aof"
-        try Data(resp([["SELECT", "2"], ["SET", "after", "base"]])).write(
-            to: URL(fileURLWithPath: directory.file(incr)))
-        let manifest = AOFManifest(
-            base: .init(name: base, sequence: 1, type: .base),
-            incrementals: [.init(name: incr, sequence: 1, type: .incremental)])
+        let manifest = try writeIncrement(
+            resp([["SELECT", "2"], ["SET", "after", "base"]]), after: base, in: directory)
         let engine = Engine()
         _ = try AOFLoader.load(
             directory: directory.path, manifest: manifest, into: engine, now: now, allowTruncatedTail: false)
@@ -202,4 +198,15 @@ struct AOFFileTests {
         #expect(AOFLoader.fileSize(path + ".broken") == whole.count + tail.count)
         #expect(AOFVerifier.check(path: path).problem == nil)
     }
+}
+
+/// Writes `log` as the increment that follows the base file `base` in `directory` and
+/// returns the manifest listing both.
+func writeIncrement<Log: Sequence>(_ log: Log, after base: String, in directory: TempDirectory) throws -> AOFManifest
+where Log.Element == UInt8 {
+    let incr = "appendonly.aof.1.incr.aof"
+    try Data(log).write(to: URL(fileURLWithPath: directory.file(incr)))
+    return AOFManifest(
+        base: .init(name: base, sequence: 1, type: .base),
+        incrementals: [.init(name: incr, sequence: 1, type: .incremental)])
 }
