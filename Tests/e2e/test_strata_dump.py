@@ -528,3 +528,18 @@ def test_an_aof_converts_in_partitions_to_the_servers_keyspace(start_server, wor
                               text=True, env=env)
     assert restored.returncode == 0, restored.stderr
     same_contents(live, contents(target))
+
+
+def test_a_single_aof_file_is_a_source_too(start_server, workdir):
+    """An old-style single appendonly.aof (here: RESP commands written by convert) converts,
+    verifies and restores like a directory."""
+    reference = contents(fixture_in_redis(start_server))
+    single = os.path.join(workdir, "appendonly.aof")
+    assert run("convert", FIXTURE, single).returncode == 0
+    verify = run("verify", single)
+    assert verify.returncode == 0 and verify.stdout.startswith(f"{single}: ") and verify.stdout.endswith(", OK\n")
+    out = os.path.join(workdir, "from-single.sdb")
+    assert run("convert", single, out).returncode == 0
+    d = tempfile.mkdtemp(prefix="strata-dump-single-")
+    shutil.copy(out, os.path.join(d, "dump.sdb"))
+    same_contents(reference, contents(start_server(workdir=d)))
