@@ -3,6 +3,7 @@
 // headers, and exact statistics (`stats.allocated`) that cover every thread.
 #include "CMallocInfo.h"
 #include <jemalloc/jemalloc.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -55,4 +56,9 @@ int strata_set_thread_nice(int nice) {
     (void)nice;
     return 0;
 #endif
+}
+
+int strata_malloc_enable_background_thread(void) {
+    bool enable = true;
+    return mallctl("background_thread", NULL, NULL, &enable, sizeof(enable));
 }

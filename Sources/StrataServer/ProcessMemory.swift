@@ -36,6 +36,13 @@ public enum ProcessMemory {
         strata_malloc_trim()
     }
 
+    /// Starts jemalloc's background purging thread (as Redis's `jemalloc-bg-thread yes`):
+    /// pages freed by evictions and expiry go back to the system as they age instead of
+    /// lingering in RSS.
+    public static func enableBackgroundPurging() {
+        _ = strata_malloc_enable_background_thread()
+    }
+
     /// Redis's human-readable byte counts (`1.50M`).
     public static func human(_ bytes: Int) -> String {
         let value = Double(bytes)

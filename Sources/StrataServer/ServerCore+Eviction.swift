@@ -8,6 +8,7 @@
 //! since, from jemalloc's per-thread counters (one memory read). Keys evicted inline are
 //! freed on the event loop, so the estimate follows each eviction exactly.
 
+import Foundation
 import StrataEngine
 
 /// Memory in use, cheap enough to read before every command.
@@ -31,9 +32,16 @@ struct MemoryGauge {
 
 extension ServerCore {
     static let oomError = Reply.error("OOM command not allowed when used memory > 'maxmemory'.")
-    /// Longest one command waits for eviction before running anyway (Redis's
-    /// eviction time limit); the next command continues.
-    static let evictionSliceNanoseconds: UInt64 = 2_000_000
+
+    /// Longest one command evicts before running anyway, from `maxmemory-eviction-tenacity`
+    /// as Redis computes it: 50 µs per step up to 10 (500 µs by default), then 15% more
+    /// per step, unlimited at 100. Eviction left over continues in the background.
+    var evictionTimeLimitNanoseconds: UInt64 {
+        let tenacity = config.maxMemoryEvictionTenacity
+        if tenacity <= 10 { return UInt64(50_000 * tenacity) }
+        if tenacity < 100 { return UInt64(500_000 * pow(1.15, Double(tenacity - 10))) }
+        return .max
+    }
 
     /// Evicts keys until memory is under `maxmemory`.
     ///
@@ -47,9 +55,10 @@ extension ServerCore {
             guard let victim = engine.evictOne(now: now) else { break }
             evicted.append(WatchedKey(db: victim.db, key: victim.key))
             underLimit = memoryGauge.estimate <= config.maxMemory
-            if evicted.count % 16 == 0 && WallClock.monotonicNanoseconds() - start > ServerCore.evictionSliceNanoseconds
-            {
-                underLimit = true  // time is up: let the command run, carry on next time
+            if evicted.count % 16 == 0 && WallClock.monotonicNanoseconds() - start > evictionTimeLimitNanoseconds {
+                // Time is up: the command runs, and eviction goes on between passes.
+                scheduleBackgroundEviction()
+                underLimit = true
             }
         }
         if !evicted.isEmpty {
@@ -58,5 +67,20 @@ extension ServerCore {
         }
         if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
         return underLimit
+    }
+}
+
+extension ServerCore {
+    /// Continues evicting on the event loop, a time slice per task, until memory is under
+    /// `maxmemory` (Redis's eviction timer): a command that ran out of eviction time does
+    /// not wait for the rest.
+    func scheduleBackgroundEviction() {
+        guard !backgroundEvictionScheduled else { return }
+        backgroundEvictionScheduled = true
+        eventLoop.execute { [unowned(unsafe) self] in
+            self.backgroundEvictionScheduled = false
+            guard self.config.maxMemory > 0 else { return }
+            _ = self.performEvictions(now: WallClock.nowMilliseconds())
+        }
     }
 }

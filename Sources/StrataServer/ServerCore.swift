@@ -45,6 +45,8 @@ final class ServerCore {
     var peakMemory = 0
     /// Memory in use, for `maxmemory`.
     var memoryGauge = MemoryGauge()
+    /// Whether a background eviction task is queued (`scheduleBackgroundEviction`).
+    var backgroundEvictionScheduled = false
     /// Snapshot state.
     var persistence = PersistenceState()
     /// Append-only file state.

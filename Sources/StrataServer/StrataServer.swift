@@ -80,6 +80,7 @@ public final class StrataServer: @unchecked Sendable {
         core.boundPort = port
         let logger = self.logger
         try group.next().submit {
+            ProcessMemory.enableBackgroundPurging()
             core.startupMemory = ProcessMemory.allocatedBytes()
             core.shutdownRequested = { [weak self] in self?.beginShutdown() }
             core.startBackgroundTasks()

@@ -102,3 +102,85 @@ def test_policy_config_matches_redis(server, redis_server):
     assert ours.info("memory")["maxmemory_policy"] == "noeviction"
     for r in (ours, theirs):
         r.config_set("maxmemory", 0)
+
+
+def test_eviction_tenacity_and_memory_stats_match_redis(server, redis_server):
+    ours, theirs = server.client(), redis_server.client()
+    for r in (ours, theirs):
+        assert r.config_get("maxmemory-eviction-tenacity") == {"maxmemory-eviction-tenacity": "10"}
+        r.config_set("maxmemory-eviction-tenacity", 100)
+        assert r.config_get("maxmemory-eviction-tenacity") == {"maxmemory-eviction-tenacity": "100"}
+        r.config_set("maxmemory-eviction-tenacity", 10)
+    errors = []
+    for r in (ours, theirs):
+        with pytest.raises(redis.ResponseError) as error:
+            r.config_set("maxmemory-eviction-tenacity", 101)
+        errors.append(str(error.value))
+    assert errors[0] == errors[1]
+    for r in (ours, theirs):
+        r.set("a", "1", ex=100)
+        r.set("b", "2")
+    mine = ours.memory_stats()
+    reference = theirs.memory_stats()
+    for field in ("peak.allocated", "total.allocated", "startup.allocated", "keys.count", "dataset.bytes",
+                  "overhead.total", "keys.bytes-per-key", "fragmentation", "dataset.percentage", "db.0"):
+        assert field in mine and field in reference, field
+    assert set(mine) <= set(reference) | {"allocator.resident"}, set(mine) - set(reference)
+    assert mine["keys.count"] == reference["keys.count"] == 2
+    assert set(mine["db.0"]) == set(reference["db.0"])
+    assert mine["total.allocated"] >= mine["startup.allocated"] > 0
+    ours.flushall()
+    theirs.flushall()
+
+
+def test_a_64mb_cache_under_10x_its_size_of_writes_stays_within_its_budget(start_server):
+    """maxmemory 64mb allkeys-lru, 640 MB of values of mixed sizes from four clients: the
+    server never dies, RSS stays under 64 MB x 1.2 plus the empty server's RSS, and
+    used_memory stays within 5% of maxmemory once full."""
+    import threading
+    import random
+    strata = start_server("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru", "--save", "")
+    r = strata.client()
+    empty_rss = int(r.info("memory")["used_memory_rss"])
+    limit = 64 * 1024 * 1024
+    total = 10 * limit
+    sizes = [100, 1000, 10_000, 100_000]
+    samples = []
+    failures = []
+
+    def writer(index):
+        rng = random.Random(index)
+        client = strata.client()
+        written = 0
+        n = 0
+        try:
+            while written < total // 4:
+                pipe = client.pipeline(transaction=False)
+                for _ in range(10):  # a pipeline's requests are in memory until they run
+                    size = rng.choice(sizes)
+                    pipe.set(f"c{index}:{n}", b"v" * size)
+                    written += size
+                    n += 1
+                pipe.execute()
+        except Exception as e:  # noqa: BLE001 - reported below
+            failures.append(repr(e))
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        memory = r.info("memory")
+        samples.append((int(memory["used_memory"]), int(memory["used_memory_rss"])))
+        time.sleep(0.05)
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert strata.proc.poll() is None
+    memory = r.info("memory")
+    samples.append((int(memory["used_memory"]), int(memory["used_memory_rss"])))
+    assert int(r.info("stats")["evicted_keys"]) > 0
+    rss_bound = limit * 1.2 + empty_rss
+    assert max(rss for _, rss in samples) < rss_bound, (max(rss for _, rss in samples), rss_bound)
+    full = [used for used, _ in samples if used > 0.9 * limit]
+    assert full, "the cache never filled"
+    assert all(abs(used - limit) <= 0.05 * limit for used in full[len(full) // 4:]), (min(full), max(full))

@@ -11,6 +11,10 @@ size_t strata_malloc_allocated_bytes(void);
 uint64_t strata_thread_net_allocated(void);
 /// Returns unused dirty pages of every arena to the system.
 void strata_malloc_trim(void);
+
+/// Turns on jemalloc's background thread, which returns freed pages to the system as they
+/// age (Redis's `jemalloc-bg-thread yes`); 0 on success.
+int strata_malloc_enable_background_thread(void);
 /// The allocator's version string.
 const char *strata_malloc_version(void);
 /// Sets the calling thread's nice value (Linux: per thread); returns the previous one.

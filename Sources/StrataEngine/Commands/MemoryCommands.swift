@@ -14,6 +14,9 @@ public enum MemoryCommands {
                     summary: "Estimates the memory usage of a key.", synopsis: "key [SAMPLES count]",
                     categories: ["read", "slow"], handler: .engine(usage)),
                 CommandSpec(
+                    "memory|stats", arity: 2, flags: [], group: "server", since: "4.0.0",
+                    summary: "Returns details about memory usage.", categories: ["slow"], handler: .server),
+                CommandSpec(
                     "memory|help", arity: 2, flags: [.loading, .stale], group: "server", since: "4.0.0",
                     summary: "Returns helpful text about the different subcommands.", categories: ["slow"],
                     handler: .engine { _ in
@@ -23,6 +26,7 @@ public enum MemoryCommands {
                                 "USAGE <key> [SAMPLES <count>]",
                                 "    Return memory in bytes used by <key> and its value. Nested values are",
                                 "    sampled up to <count> times (default: 5, 0 means sample all).",
+                                "STATS", "    Return information about the memory usage of the server.",
                                 "HELP", "    Print this help.",
                             ].map { .status($0) })
                     }),

@@ -48,6 +48,8 @@ extension ServerCore {
             return snapshotTransfer(spec.name, connection: connection)
         case "replconf":
             return .reply(replconf(args))
+        case "memory|stats":
+            return .reply(memoryStats())
         case "role":
             return .reply(.array([.text("master"), .integer(0), .array([])]))
         case "info":

@@ -98,6 +98,7 @@ public struct ConfigDirective: Sendable {
         memory("maxmemory", 0...Int(Int64.max), \.maxMemory),
         choice("maxmemory-policy", \.maxMemoryPolicy),
         int("maxmemory-samples", 1...Int(Int32.max), \.maxMemorySamples),
+        int("maxmemory-eviction-tenacity", 0...100, \.maxMemoryEvictionTenacity),
         int("lfu-log-factor", 0...Int(Int32.max), \.lfuLogFactor),
         int("lfu-decay-time", 0...Int(Int32.max), \.lfuDecayTime),
         ConfigDirective(

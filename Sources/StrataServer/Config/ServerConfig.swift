@@ -57,6 +57,9 @@ public struct ServerConfig: Sendable {
     public var maxMemoryPolicy = EvictionPolicy.noEviction
     /// `maxmemory-samples`: keys sampled per eviction round, default 5.
     public var maxMemorySamples = 5
+    /// `maxmemory-eviction-tenacity` (0–100, default 10): how long one command may spend
+    /// evicting before the rest continues in the background (100: no limit).
+    public var maxMemoryEvictionTenacity = 10
     /// `lfu-log-factor`, default 10.
     public var lfuLogFactor = 10
     /// `lfu-decay-time` in minutes, default 1.
