@@ -1,0 +1,173 @@
+"""Eviction benchmark, redis-server and strata-server side by side in one run (only loopback,
+only processes it starts, stopped by PID):
+
+  python3 Tools/bench_eviction.py [path/to/strata-server]
+
+1. SET throughput while evicting: `maxmemory 64mb` with allkeys-lru and allkeys-lfu,
+   redis-benchmark -t set -d 100 -r 10000000 -P 16 -c 50 (the keyspace outgrows the limit
+   and eviction runs all along); best of BENCH_ROUNDS interleaved rounds.
+2. Hit ratio of a cache-aside Zipfian workload (GET; on a miss SET), the same key sequence
+   (seeded) for both servers: BENCH_ZIPF_KEYS keys (default 1,000,000), exponent 0.99,
+   BENCH_ZIPF_OPS operations (default 400,000), 200-byte values, `maxmemory 64mb`.
+3. RSS per key for 1,000,000 small keys (`key:<n>` -> 8 bytes) without a limit.
+"""
+import bisect
+import csv
+import io
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import redis
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STRATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", ".build", "release", "strata-server")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+ZIPF_KEYS = int(os.environ.get("BENCH_ZIPF_KEYS", "1000000"))
+ZIPF_OPS = int(os.environ.get("BENCH_ZIPF_OPS", "400000"))
+SERVERS = {"redis": shutil.which("redis-server"), "strata": STRATA}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    def __init__(self, binary, *args):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="bench-evict-")
+        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--dir", self.dir, "--save", "",
+                                      "--appendonly", "no", *args],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = redis.Redis(host="127.0.0.1", port=self.port)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if self.client.ping():
+                    return
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{binary} did not start")
+
+    def rss(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def throughput():
+    print("SET while evicting: maxmemory 64mb, redis-benchmark -t set -n 2000000 -d 100 -r 10000000 -P 16 -c 50,"
+          f" best of {ROUNDS}")
+    print(f"{'policy':<14}{'redis ops/s':>14}{'strata ops/s':>14}{'ratio':>8}{'redis evicted':>15}{'strata evicted':>16}")
+    for policy in ("allkeys-lru", "allkeys-lfu"):
+        best = {}
+        for _ in range(ROUNDS):
+            for name, binary in SERVERS.items():
+                server = Process(binary, "--maxmemory", "64mb", "--maxmemory-policy", policy)
+                try:
+                    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-t", "set", "-n", "2000000",
+                                          "-d", "100", "-r", "10000000", "-P", "16", "-c", "50", "--csv"],
+                                         capture_output=True, text=True, check=True).stdout
+                    rps = float(list(csv.DictReader(io.StringIO(out)))[0]["rps"])
+                    evicted = int(server.client.info("stats")["evicted_keys"])
+                finally:
+                    server.stop()
+                if name not in best or rps > best[name][0]:
+                    best[name] = (rps, evicted)
+        r, s = best["redis"], best["strata"]
+        print(f"{policy:<14}{r[0]:>14.0f}{s[0]:>14.0f}{s[0] / r[0]:>8.2f}{r[1]:>15}{s[1]:>16}")
+
+
+def zipf_sequence():
+    rng = random.Random(7)
+    weights = [1.0 / (rank ** 0.99) for rank in range(1, ZIPF_KEYS + 1)]
+    cdf = []
+    total = 0.0
+    for w in weights:
+        total += w
+        cdf.append(total)
+    # A fixed random permutation so that popular keys are spread over the key space.
+    names = list(range(ZIPF_KEYS))
+    rng.shuffle(names)
+    return [names[bisect.bisect_left(cdf, rng.random() * total)] for _ in range(ZIPF_OPS)]
+
+
+def hit_ratio(sequence):
+    print(f"\nCache-aside Zipfian (s=0.99) over {ZIPF_KEYS:,} keys, {ZIPF_OPS:,} operations, 200-byte values,"
+          " maxmemory 64mb; the same sequence for both")
+    print(f"{'policy':<14}{'redis hits':>12}{'strata hits':>13}")
+    value = b"v" * 200
+    for policy in ("allkeys-lru", "allkeys-lfu"):
+        ratios = {}
+        for name, binary in SERVERS.items():
+            server = Process(binary, "--maxmemory", "64mb", "--maxmemory-policy", policy)
+            try:
+                r = server.client
+                hits = 0
+                for start in range(0, len(sequence), 200):
+                    batch = sequence[start:start + 200]
+                    pipe = r.pipeline(transaction=False)
+                    for key in batch:
+                        pipe.get(f"object:{key}")
+                    results = pipe.execute()
+                    pipe = r.pipeline(transaction=False)
+                    for key, found in zip(batch, results):
+                        if found is None:
+                            pipe.set(f"object:{key}", value)
+                        else:
+                            hits += 1
+                    pipe.execute()
+                ratios[name] = hits / len(sequence)
+            finally:
+                server.stop()
+        print(f"{policy:<14}{ratios['redis']:>12.4f}{ratios['strata']:>13.4f}")
+
+
+def rss_per_key():
+    print("\nRSS per key, 1,000,000 keys `key:<n>` -> 8-byte values, no limit")
+    print(f"{'server':<10}{'empty MB':>10}{'full MB':>10}{'bytes/key':>11}")
+    rows = {}
+    for name, binary in SERVERS.items():
+        server = Process(binary)
+        try:
+            empty = server.rss()
+            payload = "".join(f"*3\r\n$3\r\nSET\r\n${len(f'key:{n}')}\r\nkey:{n}\r\n$8\r\n{n % 100000000:08d}\r\n"
+                              for n in range(1_000_000))
+            subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input=payload.encode(),
+                           capture_output=True, check=True)
+            time.sleep(1)
+            full = server.rss()
+            rows[name] = (full - empty) / 1_000_000
+            print(f"{name:<10}{empty / 1e6:>10.1f}{full / 1e6:>10.1f}{rows[name]:>11.1f}")
+        finally:
+            server.stop()
+    print(f"strata / redis: {rows['strata'] / rows['redis']:.2f}")
+
+
+if __name__ == "__main__":
+    parts = os.environ.get("BENCH_EVICTION_PARTS", "throughput,hits,rss").split(",")
+    if "throughput" in parts:
+        throughput()
+    if "hits" in parts:
+        hit_ratio(zipf_sequence())
+    if "rss" in parts:
+        rss_per_key()
