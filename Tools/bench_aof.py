@@ -119,14 +119,16 @@ def throughput():
                   f"{r[0] / rn:>12.2f}{s[0] / sn:>13.2f}{r[1]:>11.3f}{s[1]:>12.3f}")
 
 
-def load(port):
-    """KEYS keys of 100-byte word-like values, 20% with a TTL, through redis-cli --pipe."""
+def load(port, keys=None):
+    """`keys` (default KEYS) keys of 100-byte word-like values, 20% with a TTL, through
+    redis-cli --pipe (Tools/bench_dump.py loads its dumps with it too)."""
+    keys = KEYS if keys is None else keys
     words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
     rng = random.Random(1)
     batch = 200_000
-    for start in range(0, KEYS, batch):
+    for start in range(0, keys, batch):
         chunks = []
-        for i in range(start, min(start + batch, KEYS)):
+        for i in range(start, min(start + batch, keys)):
             key = f"key:{i:012d}"
             value = " ".join(rng.choice(words) for _ in range(20))[:100].ljust(100, ".")
             if i % 5 == 0:

@@ -3,7 +3,7 @@
   python3 Tools/bench_dump.py [path/to/strata-dump]
 
 1. Builds the dumps: BENCH_DUMP_KEYS keys (default 5,000,000; 16-byte keys, 100-byte values,
-   20% with a TTL) loaded into strata-server (SAVE -> dump.sdb, LZ4) and into redis-server
+   20% with a TTL; loaded as Tools/bench_aof.py does) into strata-server (SAVE -> dump.sdb, LZ4) and into redis-server
    (SAVE -> dump.rdb).
 2. `inspect` (from the index), `verify`, `inspect --memory` and `inspect` of the Redis dump
    (read through): wall time, MB/s of file and of records, keys/s, peak RSS of the process.
@@ -14,14 +14,14 @@
    over the same file.
 """
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+from bench_aof import cli, free_port, load
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
@@ -29,17 +29,6 @@ DUMP = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "relea
 SERVER = os.path.join(ROOT, ".build", "release", "strata-server")
 KEYS = int(os.environ.get("BENCH_DUMP_KEYS", "5000000"))
 RDBTOOLS_PYTHON = os.environ.get("BENCH_RDBTOOLS_PYTHON", "")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cli(port, *args):
-    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True,
-                          check=True).stdout
 
 
 class Process:
@@ -64,23 +53,6 @@ class Process:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-
-
-def load(port):
-    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
-    rng = random.Random(1)
-    batch = 200_000
-    for start in range(0, KEYS, batch):
-        chunks = []
-        for i in range(start, min(start + batch, KEYS)):
-            key = f"key:{i:012d}"
-            value = " ".join(rng.choice(words) for _ in range(20))[:100].ljust(100, ".")
-            if i % 5 == 0:
-                chunks.append(f"*5\r\n$3\r\nSET\r\n${len(key)}\r\n{key}\r\n$100\r\n{value}\r\n$2\r\nEX\r\n$6\r\n864000\r\n")
-            else:
-                chunks.append(f"*3\r\n$3\r\nSET\r\n${len(key)}\r\n{key}\r\n$100\r\n{value}\r\n")
-        subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input="".join(chunks).encode(),
-                       capture_output=True, check=True)
 
 
 def timed(args, stdin=None, stdout=subprocess.DEVNULL):
@@ -115,7 +87,7 @@ def main():
         for binary, d in ((SERVER, strata_dir), (shutil.which("redis-server"), redis_dir)):
             server = Process(binary, d)
             try:
-                load(server.port)
+                load(server.port, KEYS)
                 cli(server.port, "save")
             finally:
                 server.stop()

@@ -17,19 +17,24 @@ enum AppendOnlyInput {
         return head.first == UInt8(ascii: "*") || head.first == UInt8(ascii: "#")
     }
 
+    /// The manifest of the AOF at `path`: the directory's manifest, `path` itself when it
+    /// is one, nil for a single AOF file; exits with code 1 when a directory has none.
+    static func manifestPath(_ path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if isDirectory.boolValue {
+            guard let manifest = AOFVerifier.manifestPath(in: path) else { fail("\(path): no manifest") }
+            return manifest
+        }
+        return path.hasSuffix(".manifest") ? path : nil
+    }
+
     /// Checks every part of the AOF at `path`; exits with code 1 naming the problem when
     /// the directory or manifest cannot be read.
     static func check(_ path: String) -> [AOFFileCheck] {
-        var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         do {
-            if isDirectory.boolValue {
-                guard let manifest = AOFVerifier.manifestPath(in: path) else { fail("\(path): no manifest") }
-                return try AOFVerifier.checkDirectory(manifestPath: manifest)
-            } else if path.hasSuffix(".manifest") {
-                return try AOFVerifier.checkDirectory(manifestPath: path)
-            }
-            return [AOFVerifier.check(path: path)]
+            guard let manifest = manifestPath(path) else { return [AOFVerifier.check(path: path)] }
+            return try AOFVerifier.checkDirectory(manifestPath: manifest)
         } catch {
             fail("\(error)")
         }

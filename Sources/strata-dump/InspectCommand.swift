@@ -199,26 +199,17 @@ enum InspectCommand {
 
     // MARK: Reading
 
-    /// Reads every record of the snapshot at `path` that `filter` accepts, with progress on
-    /// a terminal; exits with code 1 naming file and offset when it is damaged.
+    /// Reads every record of the snapshot at `path` that `filter` accepts; exits with code
+    /// 1 naming file and offset when it is damaged.
     @discardableResult
     static func scanRecords(
         _ path: String, head: SnapshotHead, filter: KeyFilter, _ body: (SnapshotRecord) -> Void
     ) -> SnapshotReport {
-        let total = head.index?.rdbBytes ?? (head.layout == .plain ? head.fileBytes : 0)
-        let progress = Progress(totalBytes: total)
-        var bytes = 0
-        var keys = 0
-        defer { progress.finish() }
         do {
-            return try SnapshotReader.records(path: path, settings: EngineSettings()) { record in
-                bytes += record.encodedBytes
-                keys += 1
-                progress.update(bytes: bytes, keys: keys)
+            return try readRecords(path, head: head) { record in
                 if filter.accepts(record) { body(record) }
             }
         } catch {
-            progress.finish()
             fail("\(error)")
         }
     }

@@ -56,13 +56,8 @@ struct KeySource {
             usageError("--until applies to an AOF directory with timestamps (aof-timestamp-enabled yes)")
         }
         let head = try SnapshotIndexLocator.head(path: path)
-        let progress = Progress(totalBytes: head.index?.rdbBytes ?? (head.layout == .plain ? head.fileBytes : 0))
-        defer { progress.finish() }
-        var bytes = 0
-        let report = try SnapshotReader.records(path: path, settings: EngineSettings(), dropExpiredBy: now) { record in
-            bytes += record.encodedBytes
+        let report = try readRecords(path, head: head, dropExpiredBy: now) { record in
             outcome.keys += 1
-            progress.update(bytes: bytes, keys: outcome.keys)
             try body(record.db, record.key, record.value, record.deadline)
         }
         outcome.expired = report.expiredKeys
@@ -72,27 +67,15 @@ struct KeySource {
     /// The directory and manifest of the AOF at `path` (a directory, a manifest, or a
     /// single file taken as a base).
     func appendOnlyManifest() throws -> (String, AOFManifest) {
-        var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        if isDirectory.boolValue || path.hasSuffix(".manifest") {
-            let manifestPath: String
-            if isDirectory.boolValue {
-                guard let found = AOFVerifier.manifestPath(in: path) else { fail("\(path): no manifest") }
-                manifestPath = found
-            } else {
-                manifestPath = path
-            }
-            let directory = (manifestPath as NSString).deletingLastPathComponent
-            let manifest = try AOFManifest.parse(
-                String(contentsOfFile: manifestPath, encoding: .utf8), path: manifestPath)
-            return (directory.isEmpty ? "." : directory, manifest)
+        guard let manifestPath = AppendOnlyInput.manifestPath(path) else {
+            let directory = (path as NSString).deletingLastPathComponent
+            let name = (path as NSString).lastPathComponent
+            let base = AOFManifest.File(name: name, sequence: 1, type: .base)
+            return (directory.isEmpty ? "." : directory, AOFManifest(base: base))
         }
-        let directory = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
-        return (
-            directory.isEmpty ? "." : directory,
-            AOFManifest(base: AOFManifest.File(name: name, sequence: 1, type: .base))
-        )
+        let directory = (manifestPath as NSString).deletingLastPathComponent
+        let manifest = try AOFManifest.parse(String(contentsOfFile: manifestPath, encoding: .utf8), path: manifestPath)
+        return (directory.isEmpty ? "." : directory, manifest)
     }
 
     /// Memory the replay of one partition group may take, in bytes
@@ -138,5 +121,22 @@ struct KeySource {
         let formatter = ISO8601DateFormatter()
         if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970) }
         usageError("--until takes Unix seconds or an ISO 8601 time such as 2026-11-28T10:00:00Z, not \(text)")
+    }
+}
+
+/// Streams the records of the snapshot at `path` (`head` from `SnapshotIndexLocator`), with
+/// progress (bytes of records read out of the index's total, keys, rate) on a terminal.
+func readRecords(
+    _ path: String, head: SnapshotHead, dropExpiredBy now: Int64 = .min, _ body: (SnapshotRecord) throws -> Void
+) throws -> SnapshotReport {
+    let progress = Progress(totalBytes: head.index?.rdbBytes ?? (head.layout == .plain ? head.fileBytes : 0))
+    defer { progress.finish() }
+    var bytes = 0
+    var keys = 0
+    return try SnapshotReader.records(path: path, settings: EngineSettings(), dropExpiredBy: now) { record in
+        bytes += record.encodedBytes
+        keys += 1
+        progress.update(bytes: bytes, keys: keys)
+        try body(record)
     }
 }

@@ -25,16 +25,10 @@ enum VerifyCommand {
         var lastKey: (db: Int, key: String)?
         var keys = 0
         do {
-            let head = try SnapshotIndexLocator.head(path: path)
-            let progress = Progress(totalBytes: head.index?.rdbBytes ?? (head.layout == .plain ? head.fileBytes : 0))
-            var bytes = 0
-            let report = try SnapshotReader.records(path: path, settings: EngineSettings()) { record in
-                bytes += record.encodedBytes
+            let report = try readRecords(path, head: SnapshotIndexLocator.head(path: path)) { record in
                 keys += 1
-                progress.update(bytes: bytes, keys: keys)
                 lastKey = (record.db, record.key.displayText)
             }
-            progress.finish()
             let checksum = report.checksumMatches.map { $0 ? "ok" : "mismatch" } ?? "absent"
             if format == .json {
                 print(

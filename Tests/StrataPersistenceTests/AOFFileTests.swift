@@ -154,11 +154,7 @@ struct AOFFileTests {
         var expected = contents(databases, now: now)
         expected["2/\(Array("after".utf8))"] = (.string(Bytes("base")), nil)
         let actual = contents(engine.databases, now: now)
-        #expect(Set(expected.keys) == Set(actual.keys))
-        for (key, (value, deadline)) in expected {
-            #expect(actual[key]?.0 == value, "\(key)")
-            #expect(actual[key]?.1 == deadline, "\(key)")
-        }
+        expectSameContents(expected, actual)
     }
 
     @Test func oldSingleFileWithAnRDBPreambleLoadsBothParts() throws {

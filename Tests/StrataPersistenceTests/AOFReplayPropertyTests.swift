@@ -118,12 +118,7 @@ struct AOFReplayPropertyTests {
         let expected = contents(live.databases, now: now)
         let actual = contents(rebuilt.databases, now: now)
         #expect(expected.count > 0)
-        #expect(Set(expected.keys) == Set(actual.keys))
-        for (key, (value, deadline)) in expected {
-            guard let (other, otherDeadline) = actual[key] else { continue }
-            #expect(value == other, "value of \(key)")
-            #expect(deadline == otherDeadline, "deadline of \(key)")
-        }
+        expectSameContents(expected, actual)
     }
 }
 
@@ -189,11 +184,7 @@ struct AOFPartitionedReplayTests {
                 union[key] = entry
             }
         }
-        #expect(Set(union.keys) == Set(expected.keys))
-        for (key, (value, deadline)) in expected {
-            #expect(union[key]?.0 == value, "value of \(key)")
-            #expect(union[key]?.1 == deadline, "deadline of \(key)")
-        }
+        expectSameContents(expected, union)
     }
 
     @Test func keysOfMovableKeyCommandsAreAllFound() throws {

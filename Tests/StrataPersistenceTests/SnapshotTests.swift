@@ -71,6 +71,18 @@ func contents(_ databases: [Database], now: Int64) -> [String: (Value, Int64?)] 
     return out
 }
 
+/// Expects `actual` to hold exactly the keys of `expected`, with the same values and deadlines.
+func expectSameContents(
+    _ expected: [String: (Value, Int64?)], _ actual: [String: (Value, Int64?)],
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(Set(expected.keys) == Set(actual.keys), sourceLocation: sourceLocation)
+    for (key, (value, deadline)) in expected {
+        #expect(actual[key]?.0 == value, "value of \(key)", sourceLocation: sourceLocation)
+        #expect(actual[key]?.1 == deadline, "deadline of \(key)", sourceLocation: sourceLocation)
+    }
+}
+
 @Suite("Snapshots")
 struct SnapshotTests {
     let now: Int64 = 1_800_000_000_000
@@ -104,11 +116,7 @@ struct SnapshotTests {
         #expect(report.index?.chunks.count == (codec == .none ? nil : summary.chunks))
         let expected = contents(original, now: now)
         let actual = contents(loaded, now: now)
-        #expect(Set(expected.keys) == Set(actual.keys))
-        for (key, (value, deadline)) in expected {
-            #expect(actual[key]?.0 == value, "\(key)")
-            #expect(actual[key]?.1 == deadline, "\(key)")
-        }
+        expectSameContents(expected, actual)
         #expect(!FileManager.default.fileExists(atPath: directory.file("temp.sdb")))
     }
 

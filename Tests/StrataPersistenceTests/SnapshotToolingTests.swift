@@ -93,11 +93,7 @@ struct SnapshotToolingTests {
         #expect(report.checksumMatches == true)
         let expected = contents(original, now: now)
         let actual = contents(loaded, now: now)
-        #expect(Set(expected.keys) == Set(actual.keys))
-        for (key, (value, deadline)) in expected {
-            #expect(actual[key]?.0 == value, "\(key)")
-            #expect(actual[key]?.1 == deadline, "\(key)")
-        }
+        expectSameContents(expected, actual)
         if codec != .none {
             let index = try #require(try SnapshotIndexLocator.head(path: path).index)
             #expect(index.keys["0"]?.values.reduce(0, +) == 11)
