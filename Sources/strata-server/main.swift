@@ -73,13 +73,8 @@ if !config.pidFile.isEmpty {
 }
 
 let server = StrataServer(config: config, logger: logger)
-do {
-    try server.start()
-} catch {
-    logger.critical("Failed listening on port \(config.port) (tcp), aborting: \(error)")
-    exit(1)
-}
-
+// Signals are handled before the port opens: a client that can connect can also stop the
+// server with SIGTERM (before, a SIGTERM right after start-up killed it with the default action).
 var signalSources: [DispatchSourceSignal] = []
 for signalNumber in [SIGTERM, SIGINT] {
     signal(signalNumber, SIG_IGN)
@@ -90,6 +85,13 @@ for signalNumber in [SIGTERM, SIGINT] {
     }
     source.resume()
     signalSources.append(source)
+}
+
+do {
+    try server.start()
+} catch {
+    logger.critical("Failed listening on port \(config.port) (tcp), aborting: \(error)")
+    exit(1)
 }
 
 do {
