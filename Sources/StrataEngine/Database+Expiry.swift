@@ -49,8 +49,9 @@ extension Database {
         if !stale.isEmpty {
             withShard(index) { shard in
                 for key in stale {
-                    shard.entries.removeValue(forKey: key)
-                    shard.deadlines.removeValue(forKey: key)
+                    let hash = Database.placementHash(key)
+                    shard.entries.removeValue(forKey: key, hash: hash)
+                    shard.deadlines.removeValue(forKey: key, hash: hash)
                 }
             }
             noteRemoved(keys: stale.count, deadlines: stale.count)

@@ -72,17 +72,20 @@ extension Database {
         return keys
     }
 
-    /// A random key, or nil when empty. May return a key past its deadline.
-    public func randomKey<G: RandomNumberGenerator>(using generator: inout G) -> Bytes? {
-        guard count > 0 else { return nil }
+    /// A random key, or nil when empty; with `volatileOnly`, a random key with a deadline.
+    /// May return a key past its deadline.
+    public func randomKey<G: RandomNumberGenerator>(volatileOnly: Bool = false, using generator: inout G) -> Bytes? {
+        let total = volatileOnly ? deadlineCount : count
+        guard total > 0 else { return nil }
         // Pick a shard weighted by size: choose a random key ordinal and walk shard sizes.
-        var ordinal = Int.random(in: 0..<count, using: &generator)
+        var ordinal = Int.random(in: 0..<total, using: &generator)
         for shard in shards {
-            if ordinal < shard.entries.count {
-                let index = shard.entries.index(shard.entries.startIndex, offsetBy: ordinal)
-                return shard.entries[index].key
+            let size = volatileOnly ? shard.deadlines.count : shard.entries.count
+            if ordinal < size {
+                return volatileOnly
+                    ? shard.deadlines.randomKey(using: &generator) : shard.entries.randomKey(using: &generator)
             }
-            ordinal -= shard.entries.count
+            ordinal -= size
         }
         return nil
     }

@@ -65,10 +65,12 @@ public struct Database: Sendable {
     ///
     /// - Returns: the entry, and whether a deadline made it expire now.
     public mutating func entry(_ key: Bytes, now: Int64) -> (entry: Entry?, expired: Bool) {
-        let s = shardIndex(for: key)
-        guard let entry = shards[s].entries[key] else { return (nil, false) }
-        if entry.hasDeadline, let deadline = shards[s].deadlines[key], deadline <= now {
-            removeEntry(key, shard: s)
+        let hash = Database.placementHash(key)
+        let s = shardIndex(hash: hash)
+        guard let slot = shards[s].entries.slot(of: key, hash: hash) else { return (nil, false) }
+        let entry = shards[s].entries.element(at: slot)
+        if entry.hasDeadline, let deadline = shards[s].deadlines[key, hash], deadline <= now {
+            removeEntry(key, hash: hash, shard: s)
             return (nil, true)
         }
         return (entry, false)
@@ -81,13 +83,16 @@ public struct Database: Sendable {
     public mutating func modify<R>(
         _ key: Bytes, now: Int64, _ body: (inout Value) -> R
     ) -> (result: R?, expired: Bool) {
-        let s = shardIndex(for: key)
-        guard let index = shards[s].entries.index(forKey: key) else { return (nil, false) }
-        if shards[s].entries.values[index].hasDeadline, let deadline = shards[s].deadlines[key], deadline <= now {
-            removeEntry(key, shard: s)
+        let hash = Database.placementHash(key)
+        let s = shardIndex(hash: hash)
+        guard let slot = shards[s].entries.slot(of: key, hash: hash) else { return (nil, false) }
+        if shards[s].entries.element(at: slot).hasDeadline, let deadline = shards[s].deadlines[key, hash],
+            deadline <= now
+        {
+            removeEntry(key, hash: hash, shard: s)
             return (nil, true)
         }
-        return (body(&shards[s].entries.values[index].value), false)
+        return (shards[s].entries.withElement(at: slot) { body(&$0.value) }, false)
     }
 
     /// The live value of `key` for reading, with the access time updated in the same
@@ -103,26 +108,29 @@ public struct Database: Sendable {
     public mutating func read(
         _ key: Bytes, now: Int64, updatingAccess update: (UInt32) -> UInt32
     ) -> (value: Value?, expired: Bool) {
-        let s = shardIndex(for: key)
-        guard let index = shards[s].entries.index(forKey: key) else { return (nil, false) }
-        let entry = shards[s].entries.values[index]
-        if entry.hasDeadline, let deadline = shards[s].deadlines[key], deadline <= now {
-            removeEntry(key, shard: s)
+        let hash = Database.placementHash(key)
+        let s = shardIndex(hash: hash)
+        guard let slot = shards[s].entries.slot(of: key, hash: hash) else { return (nil, false) }
+        let entry = shards[s].entries.element(at: slot)
+        if entry.hasDeadline, let deadline = shards[s].deadlines[key, hash], deadline <= now {
+            removeEntry(key, hash: hash, shard: s)
             return (nil, true)
         }
         let bits = update(entry.accessClock)
-        if bits != entry.accessClock { shards[s].entries.values[index].accessClock = bits }
+        if bits != entry.accessClock { shards[s].entries.withElement(at: slot) { $0.accessClock = bits } }
         return (entry.value, false)
     }
 
     /// The deadline of `key`, if it has one. Does not apply expiry.
     public func deadline(_ key: Bytes) -> Int64? {
-        shards[shardIndex(for: key)].deadlines[key]
+        let hash = Database.placementHash(key)
+        return shards[shardIndex(hash: hash)].deadlines[key, hash]
     }
 
     /// The entry for `key` without expiry checks (for iteration by callers that check).
     public func rawEntry(_ key: Bytes) -> Entry? {
-        shards[shardIndex(for: key)].entries[key]
+        let hash = Database.placementHash(key)
+        return shards[shardIndex(hash: hash)].entries[key, hash]
     }
 
     // MARK: Mutation
@@ -130,13 +138,14 @@ public struct Database: Sendable {
     /// Stores `value` under `key` with `deadline` (nil: none), replacing any previous value
     /// and deadline, in one lookup per table (loading snapshots).
     public mutating func set(_ key: Bytes, _ value: Value, deadline: Int64?, accessClock: UInt32) {
-        let s = shardIndex(for: key)
+        let hash = Database.placementHash(key)
+        let s = shardIndex(hash: hash)
         let entry = Entry(value: value, hasDeadline: deadline != nil, accessClock: accessClock)
-        let previous = shards[s].entries.updateValue(entry, forKey: key)
+        let previous = shards[s].entries.updateValue(entry, forKey: key, hash: hash)
         if let deadline {
-            if shards[s].deadlines.updateValue(deadline, forKey: key) == nil { deadlineCount += 1 }
+            if shards[s].deadlines.updateValue(deadline, forKey: key, hash: hash) == nil { deadlineCount += 1 }
         } else if previous?.hasDeadline == true {
-            shards[s].deadlines.removeValue(forKey: key)
+            shards[s].deadlines.removeValue(forKey: key, hash: hash)
             deadlineCount -= 1
         }
         if previous == nil {
@@ -150,25 +159,23 @@ public struct Database: Sendable {
     /// - Returns: whether the key is new.
     @discardableResult
     public mutating func set(_ key: Bytes, _ value: Value, keepDeadline: Bool = false, accessClock: UInt32) -> Bool {
-        let s = shardIndex(for: key)
-        var hadDeadline = false
-        let inserted = shards[s].entries.updateValue(
-            Entry(value: value, accessClock: accessClock), forKey: key)
-        if let previous = inserted {
-            hadDeadline = previous.hasDeadline
-        } else {
-            count += 1
-        }
-        if hadDeadline {
-            if keepDeadline {
-                shards[s].entries[key]?.hasDeadline = true
-            } else {
-                shards[s].deadlines.removeValue(forKey: key)
+        let hash = Database.placementHash(key)
+        let s = shardIndex(hash: hash)
+        var entry = Entry(value: value, accessClock: accessClock)
+        if let slot = shards[s].entries.slot(of: key, hash: hash) {
+            let hadDeadline = shards[s].entries.element(at: slot).hasDeadline
+            entry.hasDeadline = hadDeadline && keepDeadline
+            shards[s].entries.withElement(at: slot) { $0 = entry }
+            if hadDeadline && !keepDeadline {
+                shards[s].deadlines.removeValue(forKey: key, hash: hash)
                 deadlineCount -= 1
             }
+            return false
         }
-        if inserted == nil { splitIfNeeded() }
-        return inserted == nil
+        shards[s].entries.insertNew(key, entry, tag: KeyTable<Entry>.tag(hash))
+        count += 1
+        splitIfNeeded()
+        return true
     }
 
     /// Replaces the value of an existing key in place, keeping its deadline.
@@ -176,9 +183,10 @@ public struct Database: Sendable {
     /// - Returns: false when the key does not exist.
     @discardableResult
     public mutating func update(_ key: Bytes, _ body: (inout Value) -> Void) -> Bool {
-        let s = shardIndex(for: key)
-        guard let index = shards[s].entries.index(forKey: key) else { return false }
-        body(&shards[s].entries.values[index].value)
+        let hash = Database.placementHash(key)
+        let s = shardIndex(hash: hash)
+        guard let slot = shards[s].entries.slot(of: key, hash: hash) else { return false }
+        shards[s].entries.withElement(at: slot) { body(&$0.value) }
         return true
     }
 
@@ -187,15 +195,16 @@ public struct Database: Sendable {
     /// - Returns: whether a key was stored.
     @discardableResult
     public mutating func remove(_ key: Bytes) -> Entry? {
-        removeEntry(key, shard: shardIndex(for: key))
+        let hash = Database.placementHash(key)
+        return removeEntry(key, hash: hash, shard: shardIndex(hash: hash))
     }
 
     @discardableResult
-    private mutating func removeEntry(_ key: Bytes, shard s: Int) -> Entry? {
-        guard let old = shards[s].entries.removeValue(forKey: key) else { return nil }
+    private mutating func removeEntry(_ key: Bytes, hash: UInt64, shard s: Int) -> Entry? {
+        guard let old = shards[s].entries.removeValue(forKey: key, hash: hash) else { return nil }
         count -= 1
         if old.hasDeadline {
-            shards[s].deadlines.removeValue(forKey: key)
+            shards[s].deadlines.removeValue(forKey: key, hash: hash)
             deadlineCount -= 1
         }
         return old
@@ -203,12 +212,13 @@ public struct Database: Sendable {
 
     /// Sets the absolute deadline of an existing key.
     public mutating func setDeadline(_ key: Bytes, _ deadline: Int64) {
-        let s = shardIndex(for: key)
-        guard shards[s].entries[key] != nil else { return }
-        if shards[s].deadlines.updateValue(deadline, forKey: key) == nil {
+        let hash = Database.placementHash(key)
+        let s = shardIndex(hash: hash)
+        guard let slot = shards[s].entries.slot(of: key, hash: hash) else { return }
+        if shards[s].deadlines.updateValue(deadline, forKey: key, hash: hash) == nil {
             deadlineCount += 1
         }
-        shards[s].entries[key]?.hasDeadline = true
+        shards[s].entries.withElement(at: slot) { $0.hasDeadline = true }
     }
 
     /// Removes the deadline of `key`.
@@ -216,10 +226,13 @@ public struct Database: Sendable {
     /// - Returns: whether there was one.
     @discardableResult
     public mutating func removeDeadline(_ key: Bytes) -> Bool {
-        let s = shardIndex(for: key)
-        guard shards[s].deadlines.removeValue(forKey: key) != nil else { return false }
+        let hash = Database.placementHash(key)
+        let s = shardIndex(hash: hash)
+        guard shards[s].deadlines.removeValue(forKey: key, hash: hash) != nil else { return false }
         deadlineCount -= 1
-        shards[s].entries[key]?.hasDeadline = false
+        if let slot = shards[s].entries.slot(of: key, hash: hash) {
+            shards[s].entries.withElement(at: slot) { $0.hasDeadline = false }
+        }
         return true
     }
 
@@ -235,22 +248,32 @@ public struct Database: Sendable {
         let source = splitPointer
         let target = shards.count
         let mask = UInt64(levelBase * 2 - 1)
-        // The keys that stay are left where they are; only the moving half is rehashed
-        // and reinserted (half the hashing and reference counting of rebuilding both).
+        // Both halves are rebuilt at the size their keys call for (the source's table was
+        // sized for twice as many); keys and values move without reference counting, and
+        // tags carry over, so only the placement hash decides, nothing is rehashed twice.
+        let total = shards[source].entries.count
+        var staying = Shard()
         var moving = Shard()
-        moving.entries.reserveCapacity(shards[source].entries.count / 2 + 64)
-        let leaving = shards[source].entries.keys.filter {
-            Int(truncatingIfNeeded: Database.placementHash($0) & mask) != source
-        }
-        for key in leaving {
-            guard let entry = shards[source].entries.removeValue(forKey: key) else { continue }
-            // The entry's last use is the insertion, so its value moves without a retain
-            // (a retain would touch every moving value's object: a cache miss each).
-            if entry.hasDeadline, let deadline = shards[source].deadlines.removeValue(forKey: key) {
-                moving.deadlines[key] = deadline
+        staying.entries.reserveCapacity(total / 2 + total / 16 + 8)
+        moving.entries.reserveCapacity(total / 2 + total / 16 + 8)
+        shards[source].entries.drain { key, entry, tag in
+            let key = copy key
+            let leaves = Int(truncatingIfNeeded: Database.placementHash(key) & mask) != source
+            if leaves {
+                moving.entries.insert(key, entry, tag: tag)
+            } else {
+                staying.entries.insert(key, entry, tag: tag)
             }
-            moving.entries[key] = consume entry
         }
+        shards[source].deadlines.drain { key, deadline, tag in
+            let key = copy key
+            if Int(truncatingIfNeeded: Database.placementHash(key) & mask) != source {
+                moving.deadlines.insert(key, deadline, tag: tag)
+            } else {
+                staying.deadlines.insert(key, deadline, tag: tag)
+            }
+        }
+        shards[source] = staying
         shards.append(moving)
         precondition(shards.count == target + 1)
         splitPointer += 1

@@ -38,7 +38,7 @@ extension Engine {
         databases[victim.db].remove(victim.key)
         stats.evictedKeys += 1
         notify(.evicted, "evicted", key: victim.key, db: victim.db)
-        recordEffect([Bytes("DEL"), victim.key], db: victim.db)
+        if recordsEffects { recordEffect([Bytes("DEL"), victim.key], db: victim.db) }
         return victim
     }
 
@@ -46,30 +46,26 @@ extension Engine {
         let start = Int.random(in: 0..<databases.count, using: &random)
         for step in 0..<databases.count {
             let db = (start + step) % databases.count
-            if volatileOnly {
-                if let key = databases[db].sampleKeys(1, volatileOnly: true, using: &random).first { return (db, key) }
-            } else if let key = databases[db].randomKey(using: &random) {
-                return (db, key)
-            }
+            if let key = databases[db].randomKey(volatileOnly: volatileOnly, using: &random) { return (db, key) }
         }
         return nil
     }
 
     private func pooledVictim(now: Int64) -> (db: Int, key: Bytes)? {
         let policy = settings.evictionPolicy
+        let samples = settings.evictionSamples
         for db in databases.indices
         where policy.volatileOnly ? databases[db].deadlineCount > 0 : databases[db].count > 0 {
-            for key in databases[db].sampleKeys(
-                settings.evictionSamples, volatileOnly: policy.volatileOnly, using: &random)
-            {
-                guard let score = evictionScore(db: db, key: key, now: now) else { continue }
-                addToPool(EvictionCandidate(db: db, key: key, score: score))
+            databases[db].forEachSample(samples, volatileOnly: policy.volatileOnly, using: &random) {
+                key, accessBits, deadline in
+                addToPool(
+                    EvictionCandidate(db: db, key: key, score: evictionScore(accessBits, deadline: deadline, now: now)))
             }
         }
         while let best = evictionPool.popLast() {
             // The pool may hold keys deleted (or persisted) since they were sampled.
-            guard databases[best.db].rawEntry(best.key) != nil else { continue }
-            if policy.volatileOnly && databases[best.db].deadline(best.key) == nil { continue }
+            guard let entry = databases[best.db].rawEntry(best.key) else { continue }
+            if policy.volatileOnly && !entry.hasDeadline { continue }
             return (best.db, best.key)
         }
         return nil
@@ -77,17 +73,15 @@ extension Engine {
 
     /// Higher is evicted first: idle time (LRU), 255 minus the decayed counter (LFU),
     /// or how soon the deadline comes (volatile-ttl).
-    private func evictionScore(db: Int, key: Bytes, now: Int64) -> UInt64? {
-        guard let entry = databases[db].rawEntry(key) else { return nil }
+    private func evictionScore(_ accessBits: UInt32, deadline: Int64?, now: Int64) -> UInt64 {
         switch settings.evictionPolicy {
         case .allKeysLFU, .volatileLFU:
-            let counter = LFU.decayedCounter(entry.accessClock, now: now, decayMinutes: settings.lfuDecayMinutes)
+            let counter = LFU.decayedCounter(accessBits, now: now, decayMinutes: settings.lfuDecayMinutes)
             return UInt64(255 - counter)
         case .volatileTTL:
-            guard let deadline = databases[db].deadline(key) else { return nil }
-            return UInt64(bitPattern: Int64.max - deadline)
+            return UInt64(bitPattern: Int64.max - (deadline ?? Int64.max))
         default:
-            return UInt64(Entry.ticks(from: entry.accessClock, to: Entry.clock(now: now)))
+            return UInt64(Entry.ticks(from: accessBits, to: Entry.clock(now: now)))
         }
     }
 
@@ -108,38 +102,49 @@ extension Engine {
 }
 
 extension Database {
-    /// Up to `count` keys, consecutive from a random position of a random shard and on
-    /// through the following shards (as Redis's `dictGetSomeKeys` walks buckets): keys
-    /// with a deadline only, when `volatileOnly`.
-    func sampleKeys<G: RandomNumberGenerator>(_ count: Int, volatileOnly: Bool, using generator: inout G) -> [Bytes] {
-        guard volatileOnly ? deadlineCount > 0 : self.count > 0 else { return [] }
-        var keys: [Bytes] = []
-        let first = Int.random(in: 0..<shards.count, using: &generator)
-        for step in 0..<shards.count where keys.count < count {
-            let shard = shards[(first + step) % shards.count]
-            let wanted = count - keys.count
+    /// Calls `body` with up to `count` keys, their access bits and (for `volatileOnly`,
+    /// which samples only keys with a deadline) deadlines: consecutive occupied slots from
+    /// a uniformly random one, as Redis's `dictGetSomeKeys` walks buckets.
+    ///
+    /// Every key is equally likely to be sampled: the shard is drawn by rejection against
+    /// its size (shards differ in size by up to two under linear hashing) and the first
+    /// slot uniformly among occupied ones, and each key is the n-th occupied successor of
+    /// exactly one key. (Starting at a random slot, occupied or not, as Redis does, would
+    /// favour keys after empty stretches.) Only the bytes sampled are read: no value is
+    /// touched or retained.
+    func forEachSample<G: RandomNumberGenerator>(
+        _ count: Int, volatileOnly: Bool, using generator: inout G, _ body: (Bytes, UInt32, Int64?) -> Void
+    ) {
+        let total = volatileOnly ? deadlineCount : self.count
+        guard total > 0 else { return }
+        let bound = 3 * total / shards.count + 1
+        var shard = Int.random(in: 0..<shards.count, using: &generator)
+        for _ in 0..<16 {
+            let size = volatileOnly ? shards[shard].deadlines.count : shards[shard].entries.count
+            if Int.random(in: 0..<bound, using: &generator) < size { break }
+            shard = Int.random(in: 0..<shards.count, using: &generator)
+        }
+        // Past the end of the first shard's keys, on through the next shards: `count` at
+        // least the number of keys samples every key.
+        var remaining = count
+        for step in 0..<shards.count where remaining > 0 {
+            let index = (shard + step) % shards.count
             if volatileOnly {
-                keys += Self.consecutive(shard.deadlines.keys, wanted, using: &generator)
+                let deadlines = shards[index].deadlines
+                remaining -= deadlines.forEachConsecutiveSlot(remaining, randomStart: step == 0, using: &generator) {
+                    slot in
+                    let key = deadlines.key(at: slot)
+                    let entries = shards[index].entries
+                    guard let entry = entries.slot(of: key, hash: Database.placementHash(key)) else { return }
+                    body(key, entries.accessBits(at: entry), deadlines.element(at: slot))
+                }
             } else {
-                keys += Self.consecutive(shard.entries.keys, wanted, using: &generator)
+                let entries = shards[index].entries
+                remaining -= entries.forEachConsecutiveSlot(remaining, randomStart: step == 0, using: &generator) {
+                    slot in
+                    body(entries.key(at: slot), entries.accessBits(at: slot), nil)
+                }
             }
         }
-        return keys
-    }
-
-    private static func consecutive<C: Collection, G: RandomNumberGenerator>(
-        _ keys: C, _ count: Int, using generator: inout G
-    ) -> [Bytes] where C.Element == Bytes {
-        guard !keys.isEmpty else { return [] }
-        let total = keys.count
-        let start = Int.random(in: 0..<total, using: &generator)
-        var out: [Bytes] = []
-        var index = keys.index(keys.startIndex, offsetBy: start)
-        for _ in 0..<Swift.min(count, total) {
-            out.append(keys[index])
-            keys.formIndex(after: &index)
-            if index == keys.endIndex { index = keys.startIndex }
-        }
-        return out
     }
 }

@@ -78,7 +78,7 @@ public final class Engine {
     /// The best eviction candidates seen so far (Redis's eviction pool), lowest score first.
     var evictionPool: [EvictionCandidate] = []
     /// Random source for RANDOMKEY and sampling; replaceable for tests.
-    public var random = SystemRandomNumberGenerator()
+    public var random = FastRandom()
 
     /// An engine with `databaseCount` empty databases.
     public init(databaseCount: Int = 16) {

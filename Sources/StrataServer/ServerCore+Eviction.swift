@@ -3,10 +3,11 @@
 //! command that may grow memory (`denyoom`) is refused with Redis's OOM error when nothing
 //! more can be evicted.
 //!
-//! Memory in use is jemalloc's `stats.allocated` (every thread; refreshing it costs a few
-//! microseconds) taken every `hz` tick, plus what the event-loop thread has allocated
-//! since, from jemalloc's per-thread counters (one memory read). Keys evicted inline are
-//! freed on the event loop, so the estimate follows each eviction exactly.
+//! Memory in use is jemalloc's `stats.allocated` (every thread; refreshing it merges every
+//! arena's statistics, several microseconds) taken at most once a millisecond, plus what
+//! the event-loop thread has allocated since, from jemalloc's per-thread counters (one
+//! memory read). Keys evicted inline are freed on the event loop, so the estimate follows
+//! each eviction exactly; what other threads allocate or free shows at the next refresh.
 
 import Foundation
 import StrataEngine
@@ -15,13 +16,28 @@ import StrataEngine
 struct MemoryGauge {
     private var baseAllocated = 0
     private var baseThreadNet: UInt64 = 0
+    private var refreshedAt: UInt64 = 0
+
+    /// Shortest time between two exact readings taken because memory looked over a limit.
+    static let refreshIntervalNanoseconds: UInt64 = 1_000_000
 
     /// Takes a fresh exact reading; returns it.
     @discardableResult
     mutating func refresh() -> Int {
         baseThreadNet = ProcessMemory.threadNetAllocated()
         baseAllocated = ProcessMemory.allocatedBytes()
+        refreshedAt = WallClock.monotonicNanoseconds()
         return baseAllocated
+    }
+
+    /// Whether memory in use is over `limit`: the estimate, confirmed by an exact reading
+    /// when the last one is older than ``refreshIntervalNanoseconds`` (other threads may
+    /// have freed memory since). While eviction keeps memory at the limit, every command
+    /// looks over it; an exact reading each time cost more than the command.
+    mutating func exceeds(_ limit: Int) -> Bool {
+        guard estimate > limit else { return false }
+        if WallClock.monotonicNanoseconds() &- refreshedAt < MemoryGauge.refreshIntervalNanoseconds { return true }
+        return refresh() > limit
     }
 
     /// The last exact reading plus the event-loop thread's net allocations since.
@@ -47,7 +63,7 @@ extension ServerCore {
     ///
     /// - Returns: false when memory stays over the limit because nothing can be evicted.
     func performEvictions(now: Int64) -> Bool {
-        guard memoryGauge.estimate > config.maxMemory, memoryGauge.refresh() > config.maxMemory else { return true }
+        guard memoryGauge.exceeds(config.maxMemory) else { return true }
         let start = WallClock.monotonicNanoseconds()
         var evicted: [WatchedKey] = []
         var underLimit = false

@@ -81,7 +81,7 @@ struct AOFReplayPropertyTests {
         let directory = TempDirectory()
         let live = Engine()
         live.recordsEffects = true
-        live.random = SystemRandomNumberGenerator()
+        live.random = FastRandom()
         var commands = RandomCommands(random: SeededRandom(seed: seed))
         var now: Int64 = 1_800_000_000_000
         var db = 0

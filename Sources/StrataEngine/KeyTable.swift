@@ -1,0 +1,489 @@
+//! The keyspace's hash table: one per shard for entries and one for deadlines.
+//!
+//! Open addressing with Robin Hood linear probing and backward-shift deletion, in one
+//! malloc block of slots (key and element side by side, so a hit reads one cache line of
+//! slot) followed by a 16-bit tag per slot. The tag is the top 15 bits of the key's
+//! placement hash with the high bit set (0 marks an empty slot); it chooses the key's home
+//! slot (`tag × capacity / 2¹⁵`), so a probe knows every resident's distance from home
+//! without touching its key, a miss stops as soon as it meets a resident closer to home
+//! than itself, and growing never rehashes a key. The capacity is whatever fits the
+//! allocator's size class for the requested slots, not a power of two, and tables are
+//! kept between 45% and 90% full — the keyspace's memory per key is mostly this table.
+//!
+//! The table is a value with copy-on-write storage, like every engine value: a snapshot
+//! copies a shard in O(1) and the first write to either copy duplicates that shard's table.
+//! Slot positions are stable between writes, and a copy keeps them, so a slot found by a
+//! lookup can be modified in place (``withElement(at:_:)``).
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A hash table from keys to elements, specialised for the keyspace.
+public struct KeyTable<Payload>: @unchecked Sendable {
+    @usableFromInline var storage: KeyTableStorage<Payload>?
+
+    /// An empty table; it allocates on the first insertion.
+    @inlinable
+    public init() {}
+
+    /// An empty table with room for `minimumCapacity` keys before it grows.
+    public init(minimumCapacity: Int) {
+        if minimumCapacity > 0 { storage = KeyTableStorage(slots: KeyTable.slots(forKeys: minimumCapacity)) }
+    }
+
+    /// Number of keys.
+    @inlinable
+    public var count: Int { storage?.count ?? 0 }
+
+    /// Whether the table holds no key.
+    @inlinable
+    public var isEmpty: Bool { count == 0 }
+
+    /// Number of slots (the memory held is about `capacity` × slot size).
+    public var capacity: Int { storage?.capacity ?? 0 }
+
+    /// Keys the table holds before it must grow.
+    var growthLimit: Int { storage.map { KeyTable.maximumKeys(slots: $0.capacity) } ?? 0 }
+
+    /// The identity of the storage: equal for two tables exactly while they share it.
+    public var storageIdentity: UInt? {
+        storage.map { UInt(bitPattern: ObjectIdentifier($0).hashValue) }
+    }
+
+    // MARK: Sizing
+
+    /// Most keys a table of `slots` slots holds (90% load).
+    static func maximumKeys(slots: Int) -> Int { slots * 9 / 10 }
+
+    /// Slots to allocate for `keys` keys: room for half as many again before the next growth.
+    static func slots(forKeys keys: Int) -> Int { Swift.max(8, keys + keys / 2 + 1) }
+
+    // MARK: Hashing
+
+    /// The tag of a placement hash: its top 15 bits, high bit set.
+    @inlinable
+    static func tag(_ hash: UInt64) -> UInt16 {
+        0x8000 | UInt16(truncatingIfNeeded: hash >> 49)
+    }
+
+    /// The placement hash of `key` (``Database/placementHash(_:)``).
+    @inlinable
+    static func hash(_ key: Bytes) -> UInt64 { Database.placementHash(key) }
+
+    // MARK: Lookup
+
+    /// The slot holding `key`, or nil.
+    @inlinable
+    public func slot(of key: Bytes, hash: UInt64) -> Int? {
+        guard let storage, storage.count > 0 else { return nil }
+        return storage.find(key, tag: KeyTable.tag(hash))
+    }
+
+    /// The element at an occupied slot.
+    @inlinable
+    public func element(at slot: Int) -> Payload {
+        storage.unsafelyUnwrapped.slots[slot].element
+    }
+
+    /// The key at an occupied slot.
+    @inlinable
+    public func key(at slot: Int) -> Bytes {
+        storage.unsafelyUnwrapped.slots[slot].key
+    }
+
+    /// Runs `body` on the element at an occupied slot in place (copying shared storage first).
+    @inlinable
+    public mutating func withElement<R>(at slot: Int, _ body: (inout Payload) -> R) -> R {
+        makeUnique()
+        return body(&storage.unsafelyUnwrapped.slots[slot].element)
+    }
+
+    /// The element stored for `key`, whose placement hash is `hash`.
+    @inlinable
+    public subscript(key: Bytes, hash: UInt64) -> Payload? {
+        slot(of: key, hash: hash).map { element(at: $0) }
+    }
+
+    /// The element stored for `key` (hashing it); setting nil removes the key.
+    public subscript(key: Bytes) -> Payload? {
+        get {
+            slot(of: key, hash: KeyTable.hash(key)).map { element(at: $0) }
+        }
+        set {
+            let hash = KeyTable.hash(key)
+            if let newValue {
+                updateValue(newValue, forKey: key, hash: hash)
+            } else {
+                removeValue(forKey: key, hash: hash)
+            }
+        }
+    }
+
+    // MARK: Mutation
+
+    /// Stores `element` under `key`.
+    ///
+    /// - Returns: the element it replaced, or nil when the key is new.
+    @inlinable
+    @discardableResult
+    public mutating func updateValue(_ element: Payload, forKey key: Bytes, hash: UInt64) -> Payload? {
+        if let slot = slot(of: key, hash: hash) {
+            return withElement(at: slot) { stored in
+                let old = stored
+                stored = element
+                return old
+            }
+        }
+        insertNew(key, element, tag: KeyTable.tag(hash))
+        return nil
+    }
+
+    /// Inserts a key known to be absent.
+    @usableFromInline
+    mutating func insertNew(_ key: Bytes, _ element: Payload, tag: UInt16) {
+        makeUnique(reserving: count + 1)
+        storage.unsafelyUnwrapped.insert(KeyTableSlot(key: key, element: element), tag: tag)
+    }
+
+    /// Removes `key`.
+    ///
+    /// - Returns: its element, or nil when it was absent.
+    @discardableResult
+    public mutating func removeValue(forKey key: Bytes, hash: UInt64) -> Payload? {
+        guard let slot = slot(of: key, hash: hash) else { return nil }
+        makeUnique()
+        return storage.unsafelyUnwrapped.remove(at: slot).element
+    }
+
+    /// Ensures room for `keys` keys without growing.
+    public mutating func reserveCapacity(_ keys: Int) {
+        guard keys > growthLimit else { return }
+        makeUnique(reserving: keys)
+    }
+
+    /// Rebuilds the storage at the size `count` calls for when it is under 35% full (after
+    /// deletions: a table never shrinks by itself); frees it when empty.
+    public mutating func shrinkIfSparse() {
+        guard let storage else { return }
+        if storage.count == 0 {
+            self.storage = nil
+        } else if storage.capacity > 16 && storage.count * 20 < storage.capacity * 7 {
+            resize(slots: KeyTable.slots(forKeys: storage.count))
+        }
+    }
+
+    /// Moves every key out, leaving the table empty: `body` gets each key, its element and
+    /// its tag (``insert(_:_:tag:)`` takes it back without rehashing). Elements move without
+    /// reference counting when the storage is not shared.
+    mutating func drain(_ body: (consuming Bytes, consuming Payload, UInt16) -> Void) {
+        guard var source = storage else { return }
+        storage = nil
+        if isKnownUniquelyReferenced(&source) {
+            source.moveOut(body)
+        } else {
+            source.forEachOccupied { slot, tag in body(slot.key, slot.element, tag) }
+        }
+    }
+
+    /// Inserts a key known to be absent with its tag (from ``drain(_:)``).
+    mutating func insert(_ key: consuming Bytes, _ element: consuming Payload, tag: UInt16) {
+        makeUnique(reserving: count + 1)
+        storage.unsafelyUnwrapped.insert(KeyTableSlot(key: key, element: element), tag: tag)
+    }
+
+    // MARK: Sampling
+
+    /// A uniformly random occupied slot, or nil when empty.
+    func randomSlot<G: RandomNumberGenerator>(using generator: inout G) -> Int? {
+        guard let storage, storage.count > 0 else { return nil }
+        // Random slots until an occupied one: tables are at least a third full, except
+        // sparse ones awaiting shrinking; after 32 misses, the next occupied slot.
+        var slot = Int.random(in: 0..<storage.capacity, using: &generator)
+        for _ in 0..<32 where storage.tags[slot] == 0 {
+            slot = Int.random(in: 0..<storage.capacity, using: &generator)
+        }
+        while storage.tags[slot] == 0 {
+            slot += 1
+            if slot == storage.capacity { slot = 0 }
+        }
+        return slot
+    }
+
+    /// Calls `body` with up to `count` consecutive occupied slots, starting at a uniformly
+    /// random occupied one (`randomStart`) or at the first.
+    ///
+    /// - Returns: the number of slots visited.
+    @discardableResult
+    func forEachConsecutiveSlot<G: RandomNumberGenerator>(
+        _ count: Int, randomStart: Bool = true, using generator: inout G, _ body: (Int) -> Void
+    ) -> Int {
+        guard let storage, storage.count > 0 else { return 0 }
+        var slot = randomStart ? randomSlot(using: &generator) ?? 0 : 0
+        let visits = Swift.min(count, storage.count)
+        for _ in 0..<visits {
+            while storage.tags[slot] == 0 {
+                slot += 1
+                if slot == storage.capacity { slot = 0 }
+            }
+            body(slot)
+            slot += 1
+            if slot == storage.capacity { slot = 0 }
+        }
+        return visits
+    }
+
+    /// A uniformly random key, or nil when empty.
+    func randomKey<G: RandomNumberGenerator>(using generator: inout G) -> Bytes? {
+        randomSlot(using: &generator).map { key(at: $0) }
+    }
+
+    // MARK: Storage management
+
+    /// Makes the storage unique (copying it when shared) with room for `keys` keys.
+    @usableFromInline
+    mutating func makeUnique(reserving keys: Int = 0) {
+        if storage == nil {
+            storage = KeyTableStorage(slots: KeyTable.slots(forKeys: keys))
+            return
+        }
+        if keys > growthLimit {
+            resize(slots: KeyTable.slots(forKeys: keys))
+        } else if !isKnownUniquelyReferenced(&storage) {
+            storage = storage.unsafelyUnwrapped.copy()
+        }
+    }
+
+    /// Moves (or, when shared, copies) every key into new storage of about `slots` slots.
+    @usableFromInline
+    mutating func resize(slots: Int) {
+        guard var source = storage else { return }
+        let fresh = KeyTableStorage<Payload>(slots: slots)
+        storage = nil
+        if isKnownUniquelyReferenced(&source) {
+            source.moveOut { key, element, tag in
+                fresh.insert(KeyTableSlot(key: key, element: element), tag: tag)
+            }
+        } else {
+            source.forEachOccupied { slot, tag in fresh.insert(slot, tag: tag) }
+        }
+        storage = fresh
+    }
+}
+
+extension KeyTable: Sequence {
+    /// Iterates keys and elements in slot order.
+    public struct Iterator: IteratorProtocol {
+        @usableFromInline let storage: KeyTableStorage<Payload>?
+        @usableFromInline var slot = 0
+
+        @usableFromInline
+        init(storage: KeyTableStorage<Payload>?) {
+            self.storage = storage
+        }
+
+        @inlinable
+        public mutating func next() -> (key: Bytes, value: Payload)? {
+            guard let storage else { return nil }
+            while slot < storage.capacity {
+                defer { slot += 1 }
+                if storage.tags[slot] != 0 {
+                    let entry = storage.slots[slot]
+                    return (entry.key, entry.element)
+                }
+            }
+            return nil
+        }
+    }
+
+    @inlinable
+    public func makeIterator() -> Iterator { Iterator(storage: storage) }
+
+    @inlinable
+    public var underestimatedCount: Int { count }
+
+    /// The keys, in slot order.
+    @inlinable
+    public var keys: LazyMapSequence<KeyTable<Payload>, Bytes> {
+        lazy.map { $0.key }
+    }
+}
+
+/// One slot: a key and its element.
+@usableFromInline
+struct KeyTableSlot<Payload> {
+    @usableFromInline var key: Bytes
+    @usableFromInline var element: Payload
+
+    @usableFromInline
+    init(key: Bytes, element: Payload) {
+        self.key = key
+        self.element = element
+    }
+}
+
+/// A table's memory: `capacity` slots followed by `capacity` tags, in one allocation.
+@usableFromInline
+final class KeyTableStorage<Payload> {
+    @usableFromInline let capacity: Int
+    @usableFromInline var count = 0
+    @usableFromInline let slots: UnsafeMutablePointer<KeyTableSlot<Payload>>
+    @usableFromInline let tags: UnsafeMutablePointer<UInt16>
+
+    /// Storage of at least `slots` slots: as many as the allocator's block holds.
+    @usableFromInline
+    init(slots wanted: Int) {
+        let perSlot = MemoryLayout<KeyTableSlot<Payload>>.stride + MemoryLayout<UInt16>.stride
+        let usable = KeyTableStorage.sizeClass(Swift.max(1, wanted) * perSlot)
+        guard let block = malloc(usable) else { KeyTableStorage.outOfMemory(usable) }
+        capacity = usable / perSlot
+        slots = block.bindMemory(to: KeyTableSlot<Payload>.self, capacity: capacity)
+        let tagBase = block + capacity * MemoryLayout<KeyTableSlot<Payload>>.stride
+        tags = tagBase.bindMemory(to: UInt16.self, capacity: capacity)
+        tags.initialize(repeating: 0, count: capacity)
+    }
+
+    /// `bytes` rounded up to the allocator's size class (jemalloc's: four classes per
+    /// doubling), so the slots fill the block the allocator hands out anyway.
+    static func sizeClass(_ bytes: Int) -> Int {
+        guard bytes > 128 else { return (bytes + 15) & ~15 }
+        let spacing = 1 << (Int.bitWidth - (bytes - 1).leadingZeroBitCount - 3)
+        return (bytes + spacing - 1) & ~(spacing - 1)
+    }
+
+    private static func outOfMemory(_ bytes: Int) -> Never {
+        fatalError("out of memory allocating a \(bytes)-byte key table")
+    }
+
+    deinit {
+        if count > 0 {
+            for slot in 0..<capacity where tags[slot] != 0 {
+                (slots + slot).deinitialize(count: 1)
+            }
+        }
+        free(UnsafeMutableRawPointer(slots))
+    }
+
+    /// The home slot of a tag.
+    @inlinable
+    func home(_ tag: UInt16) -> Int {
+        Int(truncatingIfNeeded: (UInt64(tag & 0x7FFF) &* UInt64(capacity)) >> 15)
+    }
+
+    /// How far `slot` is from the home of `tag`.
+    @inlinable
+    func distance(_ slot: Int, _ tag: UInt16) -> Int {
+        let home = home(tag)
+        return slot >= home ? slot - home : slot + capacity - home
+    }
+
+    /// The slot holding `key` with `tag`, or nil.
+    @inlinable
+    func find(_ key: Bytes, tag: UInt16) -> Int? {
+        var slot = home(tag)
+        var travelled = 0
+        while true {
+            let resident = tags[slot]
+            if resident == 0 { return nil }
+            if resident == tag {
+                if slots[slot].key == key { return slot }
+            } else if distance(slot, resident) < travelled {
+                // Robin Hood order: `key` would have displaced this resident.
+                return nil
+            }
+            travelled += 1
+            slot += 1
+            if slot == capacity { slot = 0 }
+        }
+    }
+
+    /// Inserts an absent key; the caller ensured a free slot.
+    @usableFromInline
+    func insert(_ entry: consuming KeyTableSlot<Payload>, tag: UInt16) {
+        var carried = entry
+        var carriedTag = tag
+        var slot = home(tag)
+        var travelled = 0
+        while true {
+            let resident = tags[slot]
+            if resident == 0 {
+                (slots + slot).initialize(to: carried)
+                tags[slot] = carriedTag
+                count += 1
+                return
+            }
+            let residentDistance = distance(slot, resident)
+            if residentDistance < travelled {
+                // Take from the rich: the carried key settles here, the resident moves on.
+                swap(&carried, &slots[slot])
+                tags[slot] = carriedTag
+                carriedTag = resident
+                travelled = residentDistance
+            }
+            travelled += 1
+            slot += 1
+            if slot == capacity { slot = 0 }
+        }
+    }
+
+    /// Removes the key at an occupied slot, shifting the following cluster back.
+    func remove(at slot: Int) -> KeyTableSlot<Payload> {
+        let removed = (slots + slot).move()
+        var hole = slot
+        var next = slot + 1 == capacity ? 0 : slot + 1
+        while tags[next] != 0 && distance(next, tags[next]) > 0 {
+            (slots + hole).moveInitialize(from: slots + next, count: 1)
+            tags[hole] = tags[next]
+            hole = next
+            next = next + 1 == capacity ? 0 : next + 1
+        }
+        tags[hole] = 0
+        count -= 1
+        return removed
+    }
+
+    /// A copy sharing nothing (elements are retained, keys' heap blocks shared).
+    func copy() -> KeyTableStorage<Payload> {
+        let fresh = KeyTableStorage<Payload>(slots: capacity)
+        if fresh.capacity == capacity {
+            for slot in 0..<capacity where tags[slot] != 0 {
+                (fresh.slots + slot).initialize(to: slots[slot])
+            }
+            fresh.tags.update(from: tags, count: capacity)
+            fresh.count = count
+        } else {
+            forEachOccupied { entry, tag in fresh.insert(entry, tag: tag) }
+        }
+        return fresh
+    }
+
+    /// Calls `body` with every occupied slot and its tag.
+    func forEachOccupied(_ body: (KeyTableSlot<Payload>, UInt16) -> Void) {
+        for slot in 0..<capacity where tags[slot] != 0 {
+            body(slots[slot], tags[slot])
+        }
+    }
+
+    /// Moves every key out (no reference counting) and leaves the storage empty.
+    func moveOut(_ body: (consuming Bytes, consuming Payload, UInt16) -> Void) {
+        for slot in 0..<capacity where tags[slot] != 0 {
+            let tag = tags[slot]
+            tags[slot] = 0
+            let entry = (slots + slot).move()
+            body(entry.key, entry.element, tag)
+        }
+        count = 0
+    }
+}
+
+extension KeyTable where Payload == Entry {
+    /// The access bits (LRU clock or LFU counter) of the entry at an occupied slot, read
+    /// without copying the entry (a copy would retain its value).
+    @inlinable
+    func accessBits(at slot: Int) -> UInt32 {
+        storage.unsafelyUnwrapped.slots[slot].element.accessClock
+    }
+
+}
