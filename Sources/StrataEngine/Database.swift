@@ -86,7 +86,7 @@ public struct Database: Sendable {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
         guard let slot = shards[s].entries.slot(of: key, hash: hash) else { return (nil, false) }
-        if shards[s].entries.element(at: slot).hasDeadline, let deadline = shards[s].deadlines[key, hash],
+        if shards[s].entries.hasDeadline(at: slot), let deadline = shards[s].deadlines[key, hash],
             deadline <= now
         {
             removeEntry(key, hash: hash, shard: s)
@@ -127,6 +127,14 @@ public struct Database: Sendable {
         return shards[shardIndex(hash: hash)].deadlines[key, hash]
     }
 
+    /// nil when `key` is not stored, else whether it has a deadline (no expiry check; the
+    /// value is not touched).
+    func keyHasDeadline(_ key: Bytes) -> Bool? {
+        let hash = Database.placementHash(key)
+        let s = shardIndex(hash: hash)
+        return shards[s].entries.slot(of: key, hash: hash).map { shards[s].entries.hasDeadline(at: $0) }
+    }
+
     /// The entry for `key` without expiry checks (for iteration by callers that check).
     public func rawEntry(_ key: Bytes) -> Entry? {
         let hash = Database.placementHash(key)
@@ -163,7 +171,7 @@ public struct Database: Sendable {
         let s = shardIndex(hash: hash)
         var entry = Entry(value: value, accessClock: accessClock)
         if let slot = shards[s].entries.slot(of: key, hash: hash) {
-            let hadDeadline = shards[s].entries.element(at: slot).hasDeadline
+            let hadDeadline = shards[s].entries.hasDeadline(at: slot)
             entry.hasDeadline = hadDeadline && keepDeadline
             shards[s].entries.withElement(at: slot) { $0 = entry }
             if hadDeadline && !keepDeadline {
@@ -256,23 +264,9 @@ public struct Database: Sendable {
         var moving = Shard()
         staying.entries.reserveCapacity(total / 2 + total / 16 + 8)
         moving.entries.reserveCapacity(total / 2 + total / 16 + 8)
-        shards[source].entries.drain { key, entry, tag in
-            let key = copy key
-            let leaves = Int(truncatingIfNeeded: Database.placementHash(key) & mask) != source
-            if leaves {
-                moving.entries.insert(key, entry, tag: tag)
-            } else {
-                staying.entries.insert(key, entry, tag: tag)
-            }
-        }
-        shards[source].deadlines.drain { key, deadline, tag in
-            let key = copy key
-            if Int(truncatingIfNeeded: Database.placementHash(key) & mask) != source {
-                moving.deadlines.insert(key, deadline, tag: tag)
-            } else {
-                staying.deadlines.insert(key, deadline, tag: tag)
-            }
-        }
+        let leaves = { (key: Bytes) in Int(truncatingIfNeeded: Database.placementHash(key) & mask) != source }
+        shards[source].entries.split(into: &staying.entries, &moving.entries, where: leaves)
+        shards[source].deadlines.split(into: &staying.deadlines, &moving.deadlines, where: leaves)
         shards[source] = staying
         shards.append(moving)
         precondition(shards.count == target + 1)

@@ -64,8 +64,8 @@ extension Engine {
         }
         while let best = evictionPool.popLast() {
             // The pool may hold keys deleted (or persisted) since they were sampled.
-            guard let entry = databases[best.db].rawEntry(best.key) else { continue }
-            if policy.volatileOnly && !entry.hasDeadline { continue }
+            guard let hasDeadline = databases[best.db].keyHasDeadline(best.key) else { continue }
+            if policy.volatileOnly && !hasDeadline { continue }
             return (best.db, best.key)
         }
         return nil
@@ -129,20 +129,22 @@ extension Database {
         var remaining = count
         for step in 0..<shards.count where remaining > 0 {
             let index = (shard + step) % shards.count
+            // Tables are read in place (a local copy would retain each one: a cache miss).
             if volatileOnly {
-                let deadlines = shards[index].deadlines
-                remaining -= deadlines.forEachConsecutiveSlot(remaining, randomStart: step == 0, using: &generator) {
-                    slot in
-                    let key = deadlines.key(at: slot)
-                    let entries = shards[index].entries
-                    guard let entry = entries.slot(of: key, hash: Database.placementHash(key)) else { return }
-                    body(key, entries.accessBits(at: entry), deadlines.element(at: slot))
+                remaining -= shards[index].deadlines.forEachConsecutiveSlot(
+                    remaining, randomStart: step == 0, using: &generator
+                ) { slot in
+                    let key = shards[index].deadlines.key(at: slot)
+                    guard let entry = shards[index].entries.slot(of: key, hash: Database.placementHash(key)) else {
+                        return
+                    }
+                    body(key, shards[index].entries.accessBits(at: entry), shards[index].deadlines.element(at: slot))
                 }
             } else {
-                let entries = shards[index].entries
-                remaining -= entries.forEachConsecutiveSlot(remaining, randomStart: step == 0, using: &generator) {
-                    slot in
-                    body(entries.key(at: slot), entries.accessBits(at: slot), nil)
+                remaining -= shards[index].entries.forEachConsecutiveSlot(
+                    remaining, randomStart: step == 0, using: &generator
+                ) { slot in
+                    body(shards[index].entries.key(at: slot), shards[index].entries.accessBits(at: slot), nil)
                 }
             }
         }

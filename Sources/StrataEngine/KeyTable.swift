@@ -175,23 +175,31 @@ public struct KeyTable<Payload>: @unchecked Sendable {
         }
     }
 
-    /// Moves every key out, leaving the table empty: `body` gets each key, its element and
-    /// its tag (``insert(_:_:tag:)`` takes it back without rehashing). Elements move without
-    /// reference counting when the storage is not shared.
-    mutating func drain(_ body: (consuming Bytes, consuming Payload, UInt16) -> Void) {
+    /// Moves every key into `first` or, where `toSecond(key)`, `second`, leaving this
+    /// table empty. Tags carry over (nothing is rehashed), and keys and elements move
+    /// without reference counting when the storage is not shared.
+    mutating func split(into first: inout KeyTable, _ second: inout KeyTable, where toSecond: (Bytes) -> Bool) {
         guard var source = storage else { return }
         storage = nil
-        if isKnownUniquelyReferenced(&source) {
-            source.moveOut(body)
-        } else {
-            source.forEachOccupied { slot, tag in body(slot.key, slot.element, tag) }
+        let unique = isKnownUniquelyReferenced(&source)
+        for slot in 0..<source.capacity where source.tags[slot] != 0 {
+            let tag = source.tags[slot]
+            let entry: KeyTableSlot<Payload>
+            if unique {
+                source.tags[slot] = 0
+                entry = (source.slots + slot).move()
+            } else {
+                entry = source.slots[slot]
+            }
+            if toSecond(entry.key) {
+                second.makeUnique(reserving: second.count + 1)
+                second.storage.unsafelyUnwrapped.insert(entry, tag: tag)
+            } else {
+                first.makeUnique(reserving: first.count + 1)
+                first.storage.unsafelyUnwrapped.insert(entry, tag: tag)
+            }
         }
-    }
-
-    /// Inserts a key known to be absent with its tag (from ``drain(_:)``).
-    mutating func insert(_ key: consuming Bytes, _ element: consuming Payload, tag: UInt16) {
-        makeUnique(reserving: count + 1)
-        storage.unsafelyUnwrapped.insert(KeyTableSlot(key: key, element: element), tag: tag)
+        if unique { source.count = 0 }
     }
 
     // MARK: Sampling
@@ -263,9 +271,11 @@ public struct KeyTable<Payload>: @unchecked Sendable {
         let fresh = KeyTableStorage<Payload>(slots: slots)
         storage = nil
         if isKnownUniquelyReferenced(&source) {
-            source.moveOut { key, element, tag in
-                fresh.insert(KeyTableSlot(key: key, element: element), tag: tag)
+            for slot in 0..<source.capacity where source.tags[slot] != 0 {
+                fresh.insert((source.slots + slot).move(), tag: source.tags[slot])
+                source.tags[slot] = 0
             }
+            source.count = 0
         } else {
             source.forEachOccupied { slot, tag in fresh.insert(slot, tag: tag) }
         }
@@ -465,17 +475,6 @@ final class KeyTableStorage<Payload> {
             body(slots[slot], tags[slot])
         }
     }
-
-    /// Moves every key out (no reference counting) and leaves the storage empty.
-    func moveOut(_ body: (consuming Bytes, consuming Payload, UInt16) -> Void) {
-        for slot in 0..<capacity where tags[slot] != 0 {
-            let tag = tags[slot]
-            tags[slot] = 0
-            let entry = (slots + slot).move()
-            body(entry.key, entry.element, tag)
-        }
-        count = 0
-    }
 }
 
 extension KeyTable where Payload == Entry {
@@ -484,6 +483,12 @@ extension KeyTable where Payload == Entry {
     @inlinable
     func accessBits(at slot: Int) -> UInt32 {
         storage.unsafelyUnwrapped.slots[slot].element.accessClock
+    }
+
+    /// Whether the entry at an occupied slot has a deadline, read without copying it.
+    @inlinable
+    func hasDeadline(at slot: Int) -> Bool {
+        storage.unsafelyUnwrapped.slots[slot].element.hasDeadline
     }
 
 }

@@ -4,7 +4,7 @@ import Testing
 @testable import StrataEngine
 
 /// The keyspace's hash table against `Dictionary` as the model: random operation streams,
-/// copy-on-write isolation, draining, shrinking and sampling.
+/// copy-on-write isolation, splitting, shrinking and sampling.
 @Suite("KeyTable")
 struct KeyTableTests {
     /// Keys short enough to stay inline and long enough to live on the heap.
@@ -65,28 +65,28 @@ struct KeyTableTests {
         #expect(frozen.storageIdentity != original.storageIdentity)
     }
 
-    @Test func drainMovesEverythingOutOnceAndKeepsCopies() {
-        var table = KeyTable<Int>(minimumCapacity: 100)
-        for n in 0..<3_000 { table[Self.key(n)] = n }
-        let copy = table
-        var rebuilt = KeyTable<Int>()
-        var drained = 0
-        table.drain { key, value, tag in
-            drained += 1
-            rebuilt.insert(key, value, tag: tag)
+    @Test func splitMovesEveryKeyOnceAndLeavesCopiesAlone() {
+        for shared in [true, false] {
+            var table = KeyTable<Int>(minimumCapacity: 100)
+            for n in 0..<3_000 { table[Self.key(n)] = n }
+            let copy = shared ? table : KeyTable<Int>()
+            var even = KeyTable<Int>()
+            var odd = KeyTable<Int>()
+            table.split(into: &even, &odd) { key in (Self.number(key) ?? 0) % 2 == 1 }
+            #expect(table.isEmpty)
+            #expect(even.count == 1_500 && odd.count == 1_500)
+            for n in 0..<3_000 {
+                #expect((n % 2 == 0 ? even : odd)[Self.key(n)] == n)
+                if shared { #expect(copy[Self.key(n)] == n) }
+            }
         }
-        #expect(drained == 3_000)
-        #expect(table.isEmpty)
-        for n in 0..<3_000 {
-            #expect(rebuilt[Self.key(n)] == n)
-            #expect(copy[Self.key(n)] == n)
+    }
+
+    static func number(_ key: Bytes) -> Int? {
+        key.withUnsafeBytes { raw in
+            let text = String(decoding: raw, as: UTF8.self)
+            return Int(text.split(whereSeparator: { $0 == ":" || $0 == "k" }).last ?? "")
         }
-        // The unshared case moves without copying: the values still read back.
-        var unique = rebuilt
-        rebuilt = KeyTable()
-        var moved: [Bytes: Int] = [:]
-        unique.drain { key, value, _ in moved[key] = value }
-        #expect(moved.count == 3_000 && moved[Self.key(2_999)] == 2_999)
     }
 
     @Test func tablesStayDenseAndFillTheirBlock() {
