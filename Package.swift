@@ -28,9 +28,10 @@ let package = Package(
         ),
         .target(
             name: "StrataEngine",
-            dependencies: [.product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["CPrefetch", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: optimise
         ),
+        .target(name: "CPrefetch"),
         .target(name: "CMallocInfo", linkerSettings: [.linkedLibrary("jemalloc")]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),

@@ -31,11 +31,12 @@ extension Engine {
         let victim: (db: Int, key: Bytes)?
         switch policy {
         case .noEviction: return nil
-        case .allKeysRandom, .volatileRandom: victim = randomVictim(volatileOnly: policy.volatileOnly)
-        default: victim = pooledVictim(now: now)
+        case .allKeysRandom, .volatileRandom:
+            victim = randomVictim(volatileOnly: policy.volatileOnly)
+            if let victim { databases[victim.db].remove(victim.key) }
+        default: victim = evictPooled(now: now)
         }
         guard let victim else { return nil }
-        databases[victim.db].remove(victim.key)
         stats.evictedKeys += 1
         notify(.evicted, "evicted", key: victim.key, db: victim.db)
         if recordsEffects { recordEffect([Bytes("DEL"), victim.key], db: victim.db) }
@@ -51,7 +52,8 @@ extension Engine {
         return nil
     }
 
-    private func pooledVictim(now: Int64) -> (db: Int, key: Bytes)? {
+    /// Refills the pool from samples and removes its best candidate that still exists.
+    private func evictPooled(now: Int64) -> (db: Int, key: Bytes)? {
         let policy = settings.evictionPolicy
         let samples = settings.evictionSamples
         for db in databases.indices
@@ -64,9 +66,8 @@ extension Engine {
         }
         while let best = evictionPool.popLast() {
             // The pool may hold keys deleted (or persisted) since they were sampled.
-            guard let hasDeadline = databases[best.db].keyHasDeadline(best.key) else { continue }
-            if policy.volatileOnly && !hasDeadline { continue }
-            return (best.db, best.key)
+            if policy.volatileOnly && databases[best.db].keyHasDeadline(best.key) != true { continue }
+            if databases[best.db].remove(best.key) != nil { return (best.db, best.key) }
         }
         return nil
     }
@@ -86,11 +87,15 @@ extension Engine {
     }
 
     private func addToPool(_ candidate: EvictionCandidate) {
-        if evictionPool.contains(where: { $0.db == candidate.db && $0.key == candidate.key }) { return }
-        if evictionPool.count >= Engine.evictionPoolSize {
-            guard let worst = evictionPool.first, candidate.score > worst.score else { return }
-            evictionPool.removeFirst()
+        let full = evictionPool.count >= Engine.evictionPoolSize
+        // Cheapest test first: a full pool turns away anything not better than its worst.
+        if full, let worst = evictionPool.first, candidate.score <= worst.score { return }
+        if evictionPool.contains(where: {
+            $0.score == candidate.score && $0.db == candidate.db && $0.key == candidate.key
+        }) {
+            return
         }
+        if full { evictionPool.removeFirst() }
         let position = evictionPool.firstIndex { $0.score > candidate.score } ?? evictionPool.count
         evictionPool.insert(candidate, at: position)
     }

@@ -15,6 +15,8 @@
 //! Slot positions are stable between writes, and a copy keeps them, so a slot found by a
 //! lookup can be modified in place (``withElement(at:_:)``).
 
+import CPrefetch
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -210,8 +212,10 @@ public struct KeyTable<Payload>: @unchecked Sendable {
         // Random slots until an occupied one: tables are at least a third full, except
         // sparse ones awaiting shrinking; after 32 misses, the next occupied slot.
         var slot = Int.random(in: 0..<storage.capacity, using: &generator)
+        strata_prefetch(storage.slots + slot)
         for _ in 0..<32 where storage.tags[slot] == 0 {
             slot = Int.random(in: 0..<storage.capacity, using: &generator)
+            strata_prefetch(storage.slots + slot)
         }
         while storage.tags[slot] == 0 {
             slot += 1
@@ -393,6 +397,7 @@ final class KeyTableStorage<Payload> {
     @inlinable
     func find(_ key: Bytes, tag: UInt16) -> Int? {
         var slot = home(tag)
+        strata_prefetch(slots + slot)
         var travelled = 0
         while true {
             let resident = tags[slot]
@@ -415,6 +420,7 @@ final class KeyTableStorage<Payload> {
         var carried = entry
         var carriedTag = tag
         var slot = home(tag)
+        strata_prefetch(slots + slot)
         var travelled = 0
         while true {
             let resident = tags[slot]

@@ -65,22 +65,22 @@ extension ServerCore {
     func performEvictions(now: Int64) -> Bool {
         guard memoryGauge.exceeds(config.maxMemory) else { return true }
         let start = WallClock.monotonicNanoseconds()
-        var evicted: [WatchedKey] = []
+        var evicted = 0
+        var watchedEvicted: [WatchedKey] = []
         var underLimit = false
         while !underLimit {
             guard let victim = engine.evictOne(now: now) else { break }
-            evicted.append(WatchedKey(db: victim.db, key: victim.key))
+            evicted += 1
+            if !watchers.isEmpty { watchedEvicted.append(WatchedKey(db: victim.db, key: victim.key)) }
             underLimit = memoryGauge.estimate <= config.maxMemory
-            if evicted.count % 16 == 0 && WallClock.monotonicNanoseconds() - start > evictionTimeLimitNanoseconds {
+            if evicted % 16 == 0 && WallClock.monotonicNanoseconds() - start > evictionTimeLimitNanoseconds {
                 // Time is up: the command runs, and eviction goes on between passes.
                 scheduleBackgroundEviction()
                 underLimit = true
             }
         }
-        if !evicted.isEmpty {
-            engine.stats.dirty += evicted.count
-            if !watchers.isEmpty { touchWatchedKeys(.keys(evicted)) }
-        }
+        engine.stats.dirty += evicted
+        if !watchedEvicted.isEmpty { touchWatchedKeys(.keys(watchedEvicted)) }
         if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
         return underLimit
     }

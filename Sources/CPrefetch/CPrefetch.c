@@ -1,0 +1,2 @@
+// Header-only target: see include/CPrefetch.h.
+#include "CPrefetch.h"
