@@ -207,6 +207,24 @@ public struct Database: Sendable {
         return removeEntry(key, hash: hash, shard: shardIndex(hash: hash))
     }
 
+    /// Deletes `key` like ``remove(_:)`` without handing back its entry (eviction: the value
+    /// is freed without being touched twice).
+    ///
+    /// - Returns: whether a key was stored.
+    mutating func delete(_ key: Bytes) -> Bool {
+        let hash = Database.placementHash(key)
+        let s = shardIndex(hash: hash)
+        guard let slot = shards[s].entries.slot(of: key, hash: hash) else { return false }
+        let hadDeadline = shards[s].entries.hasDeadline(at: slot)
+        shards[s].entries.remove(at: slot)
+        count -= 1
+        if hadDeadline {
+            shards[s].deadlines.removeValue(forKey: key, hash: hash)
+            deadlineCount -= 1
+        }
+        return true
+    }
+
     @discardableResult
     private mutating func removeEntry(_ key: Bytes, hash: UInt64, shard s: Int) -> Entry? {
         guard let old = shards[s].entries.removeValue(forKey: key, hash: hash) else { return nil }

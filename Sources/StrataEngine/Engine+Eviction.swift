@@ -33,7 +33,7 @@ extension Engine {
         case .noEviction: return nil
         case .allKeysRandom, .volatileRandom:
             victim = randomVictim(volatileOnly: policy.volatileOnly)
-            if let victim { databases[victim.db].remove(victim.key) }
+            if let victim { _ = databases[victim.db].delete(victim.key) }
         default: victim = evictPooled(now: now)
         }
         guard let victim else { return nil }
@@ -67,7 +67,7 @@ extension Engine {
         while let best = evictionPool.popLast() {
             // The pool may hold keys deleted (or persisted) since they were sampled.
             if policy.volatileOnly && databases[best.db].keyHasDeadline(best.key) != true { continue }
-            if databases[best.db].remove(best.key) != nil { return (best.db, best.key) }
+            if databases[best.db].delete(best.key) { return (best.db, best.key) }
         }
         return nil
     }

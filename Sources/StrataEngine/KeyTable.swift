@@ -160,6 +160,13 @@ public struct KeyTable<Payload>: @unchecked Sendable {
         return storage.unsafelyUnwrapped.remove(at: slot).element
     }
 
+    /// Removes the key at an occupied slot, dropping its element without copying it out
+    /// (a copy would retain a heap value just before freeing it).
+    mutating func remove(at slot: Int) {
+        makeUnique()
+        _ = storage.unsafelyUnwrapped.remove(at: slot)
+    }
+
     /// Ensures room for `keys` keys without growing.
     public mutating func reserveCapacity(_ keys: Int) {
         guard keys > growthLimit else { return }
