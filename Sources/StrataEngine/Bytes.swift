@@ -345,38 +345,37 @@ public final class ByteStorage: ManagedBuffer<Int, UInt8> {
 }
 
 extension Bytes {
-    /// A fast, process-seeded 64-bit mix of the bytes, used only to choose a shard and a
-    /// SCAN position (the shard dictionaries hash with SipHash, so hash flooding cannot
-    /// degrade lookups; at worst it unbalances shard sizes).
+    /// A process-seeded 64-bit hash of the bytes: it places keys in shards and in the
+    /// keyspace tables (``KeyTable``) and orders SCAN, so it must resist hash flooding —
+    /// clients choose keys. Keys of up to 22 bytes are mixed a word at a time with a
+    /// multiply on each side of an xor-shift, so no difference between two keys cancels
+    /// out without knowing the seed (a plain multiply carries a top-bit difference through
+    /// unchanged, which the next word could then cancel); longer keys go through SipHash
+    /// (the standard library's `Hasher`, randomly seeded per process).
     @inlinable
     public var placementSeed: UInt64 {
         switch storage {
         case .small(let a, let b, let c, let d, let count):
-            var h = Bytes.seed ^ UInt64(count)
-            h = (h ^ a) &* 0x9E37_79B9_7F4A_7C15
-            h = (h ^ (h >> 29) ^ b) &* 0xBF58_476D_1CE4_E5B9
-            h = (h ^ (h >> 31) ^ (UInt64(c) | UInt64(d) << 32)) &* 0x94D0_49BB_1331_11EB
+            var h = Bytes.seed
+            h = Bytes.absorb(h, a)
+            h = Bytes.absorb(h, b)
+            h = Bytes.absorb(h, UInt64(c) | UInt64(d) << 32 | UInt64(count) << 48)
             return h ^ (h >> 32)
         case .large:
             return withUnsafeBytes { raw -> UInt64 in
-                var h = Bytes.seed ^ UInt64(raw.count)
-                var i = 0
-                while i + 8 <= raw.count {
-                    h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
-                    h ^= h >> 29
-                    i += 8
-                }
-                var tail: UInt64 = 0
-                var shift: UInt64 = 0
-                while i < raw.count {
-                    tail |= UInt64(raw[i]) << shift
-                    shift += 8
-                    i += 1
-                }
-                h = (h ^ tail) &* 0xBF58_476D_1CE4_E5B9
-                return h ^ (h >> 32)
+                var hasher = Hasher()
+                hasher.combine(bytes: raw)
+                return UInt64(UInt(bitPattern: hasher.finalize()))
             }
         }
+    }
+
+    /// One word into the running hash: xor, multiply, xor-shift, multiply.
+    @inlinable
+    static func absorb(_ h: UInt64, _ word: UInt64) -> UInt64 {
+        var x = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
+        x ^= x >> 29
+        return x &* 0xBF58_476D_1CE4_E5B9
     }
 
     /// Per-process random seed of ``placementSeed``.

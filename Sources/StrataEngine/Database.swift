@@ -127,12 +127,14 @@ public struct Database: Sendable {
         return shards[shardIndex(hash: hash)].deadlines[key, hash]
     }
 
-    /// nil when `key` is not stored, else whether it has a deadline (no expiry check; the
-    /// value is not touched).
-    func keyHasDeadline(_ key: Bytes) -> Bool? {
+    /// nil when `key` is not stored, else its access bits and whether it has a deadline
+    /// (no expiry check; the value is not touched).
+    func accessState(_ key: Bytes) -> (accessBits: UInt32, hasDeadline: Bool)? {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
-        return shards[s].entries.slot(of: key, hash: hash).map { shards[s].entries.hasDeadline(at: $0) }
+        return shards[s].entries.slot(of: key, hash: hash).map {
+            (shards[s].entries.accessBits(at: $0), shards[s].entries.hasDeadline(at: $0))
+        }
     }
 
     /// The entry for `key` without expiry checks (for iteration by callers that check).

@@ -65,20 +65,31 @@ extension Engine {
             }
         }
         while let best = evictionPool.popLast() {
-            // The pool may hold keys deleted (or persisted) since they were sampled.
-            if policy.volatileOnly && databases[best.db].keyHasDeadline(best.key) != true { continue }
+            // The pool may hold keys deleted (or persisted) since they were sampled...
+            guard let state = databases[best.db].accessState(best.key) else { continue }
+            if policy.volatileOnly && !state.hasDeadline { continue }
+            // ... or used since: Redis evicts those on their stale score; here a candidate
+            // read since it was sampled goes back in the pool with its current score, so a
+            // key that just turned hot is not the one thrown out.
+            if policy != .volatileTTL {
+                let current = evictionScore(state.accessBits, deadline: nil, now: now)
+                if current < best.score {
+                    addToPool(EvictionCandidate(db: best.db, key: best.key, score: current))
+                    continue
+                }
+            }
             if databases[best.db].delete(best.key) { return (best.db, best.key) }
         }
         return nil
     }
 
-    /// Higher is evicted first: idle time (LRU), 255 minus the decayed counter (LFU),
-    /// or how soon the deadline comes (volatile-ttl).
+    /// Higher is evicted first: idle time (LRU), 255 minus the decayed counter then idle
+    /// time (LFU), or how soon the deadline comes (volatile-ttl).
     private func evictionScore(_ accessBits: UInt32, deadline: Int64?, now: Int64) -> UInt64 {
         switch settings.evictionPolicy {
         case .allKeysLFU, .volatileLFU:
             let counter = LFU.decayedCounter(accessBits, now: now, decayMinutes: settings.lfuDecayMinutes)
-            return UInt64(255 - counter)
+            return UInt64(255 - counter) << 32 | UInt64(LFU.idleHalfSeconds(accessBits, now: now))
         case .volatileTTL:
             return UInt64(bitPattern: Int64.max - (deadline ?? Int64.max))
         default:

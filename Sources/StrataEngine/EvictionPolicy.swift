@@ -2,8 +2,12 @@
 //!
 //! Under an LFU policy the 31 access bits of an ``Entry`` hold Redis's LFU data instead of
 //! the last access time: bits 0–7 a logarithmic access counter, bits 8–23 the minute
-//! (mod 2^16) the counter was last decremented. Like Redis, switching between LRU and LFU
-//! at run time reuses the same bits, so the old data takes a while to become meaningful.
+//! (mod 2^16) of the last access, from which decay is counted, as Redis keeps them; and,
+//! beyond Redis, bits 24–30 the half-second within that minute. Eviction ranks by counter
+//! first and, among equal counters (common: a new key starts at 5 and a counter moves
+//! logarithmically), evicts the longest idle, where Redis picks arbitrarily. Like Redis,
+//! switching between LRU and LFU at run time reuses the same bits, so the old data takes
+//! a while to become meaningful.
 
 /// What the server evicts when `maxmemory` is reached.
 public enum EvictionPolicy: String, CaseIterable, Sendable {
@@ -40,10 +44,30 @@ public enum LFU {
         UInt32(truncatingIfNeeded: now / 60_000) & 0xFFFF
     }
 
+    /// Half-seconds into the current minute (0–119).
+    @inlinable
+    public static func halfSeconds(now: Int64) -> UInt32 {
+        UInt32(truncatingIfNeeded: (now % 60_000) / 500)
+    }
+
+    /// The time bits (minute and half-second) of an access at `now`, counter left zero.
+    @inlinable
+    static func accessTime(now: Int64) -> UInt32 {
+        halfSeconds(now: now) << 24 | minutes(now: now) << 8
+    }
+
     /// Access bits of a new key.
     @inlinable
     public static func initialBits(now: Int64) -> UInt32 {
-        minutes(now: now) << 8 | initialCounter
+        accessTime(now: now) | initialCounter
+    }
+
+    /// Half-seconds since the last access recorded in `bits` (modulo the 16-bit minute clock).
+    public static func idleHalfSeconds(_ bits: UInt32, now: Int64) -> UInt32 {
+        let period: UInt32 = 0x1_0000 * 120
+        let last = ((bits >> 8) & 0xFFFF) * 120 + min((bits >> 24) & 0x7F, 119)
+        let current = minutes(now: now) * 120 + halfSeconds(now: now)
+        return current >= last ? current - last : period - last + current
     }
 
     /// The counter in `bits` after decay: one step per `decayMinutes` elapsed.
@@ -67,6 +91,6 @@ public enum LFU {
             let base = Double(counter > initialCounter ? counter - initialCounter : 0)
             if random < 1.0 / (base * Double(logFactor) + 1) { counter += 1 }
         }
-        return minutes(now: now) << 8 | counter
+        return accessTime(now: now) | counter
     }
 }

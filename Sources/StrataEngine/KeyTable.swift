@@ -47,6 +47,11 @@ public struct KeyTable<Payload>: @unchecked Sendable {
     /// Number of slots (the memory held is about `capacity` × slot size).
     public var capacity: Int { storage?.capacity ?? 0 }
 
+    /// Bytes of the table's slots and tags.
+    public var allocatedBytes: Int {
+        capacity * (MemoryLayout<KeyTableSlot<Payload>>.stride + MemoryLayout<UInt16>.stride)
+    }
+
     /// Keys the table holds before it must grow.
     var growthLimit: Int { storage.map { KeyTable.maximumKeys(slots: $0.capacity) } ?? 0 }
 

@@ -12,11 +12,17 @@ extension Value {
         return (raw + 15) & ~15
     }
 
+    /// A key's share of its keyspace table: a 48-byte slot and a 2-byte tag in a table
+    /// kept between 45% and 90% full (``KeyTable``), about 75% on average.
+    public static let keyspaceBytesPerKey = 67
+    /// A deadline's share of its shard's deadline table (32-byte slot, 2-byte tag).
+    public static let deadlineBytesPerKey = 45
+
     /// The bytes a key of `keyBytes` bytes holding this value takes: its keyspace slot
-    /// (a 48-byte slot in a table kept between 3/8 and 3/4 full, about 85 bytes), the heap
-    /// blocks of key and value, and a deadline-table slot when `hasDeadline`.
+    /// (``keyspaceBytesPerKey``), the heap blocks of key and value, and a deadline-table
+    /// slot when `hasDeadline`.
     public func memoryUsage(keyBytes: Int, hasDeadline: Bool) -> Int {
-        var total = 85 + Value.heapBytes(keyBytes, inline: Bytes.inlineCapacity)
+        var total = Value.keyspaceBytesPerKey + Value.heapBytes(keyBytes, inline: Bytes.inlineCapacity)
         switch self {
         case .integer, .shortString: break
         case .longString(let storage), .rawString(let storage):
@@ -48,7 +54,7 @@ extension Value {
                 total += perMember + Value.heapBytes(item.member.count, inline: Bytes.inlineCapacity)
             }
         }
-        return total + (hasDeadline ? 64 : 0)
+        return total + (hasDeadline ? Value.deadlineBytesPerKey : 0)
     }
 
     /// Elements of a collection (fields, members, list elements); for a string, its

@@ -186,14 +186,14 @@ extension ServerCore {
     }
 
     /// Shards the live keyspace had to copy because they were written during the save:
-    /// their tables' bytes (a slot and its tag: 50 bytes, 34 for deadlines).
+    /// their tables' bytes.
     static func copiedBytes(frozenShards: [[UInt?]], live: [Database]) -> Int {
         var bytes = 0
         for (old, new) in zip(frozenShards, live) {
             for (index, identity) in old.enumerated() where index < new.shards.count {
                 let shard = new.shards[index]
                 if identity == nil || identity != shard.storageIdentity {
-                    bytes += shard.entries.capacity * 50 + shard.deadlines.capacity * 34
+                    bytes += shard.entries.allocatedBytes + shard.deadlines.allocatedBytes
                 }
             }
         }

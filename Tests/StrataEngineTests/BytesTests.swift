@@ -21,6 +21,25 @@ struct BytesTests {
         }
     }
 
+    /// Key pairs built to cancel a difference between two words, or a length against the
+    /// first byte, collided for every seed in an earlier placement hash (hash flooding of
+    /// the keyspace tables). Each pair must now hash apart.
+    @Test(arguments: [8, 16, 20, 32, 64])
+    func craftedCollisionsHashApart(length: Int) {
+        var first = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 7) }
+        var second = first
+        second[7] ^= 0x80  // top bit of the first word
+        if length >= 16 {
+            second[15] ^= 0x80  // ... cancelled by the top bit and bit 34 of the second
+            second[12] ^= 0x04
+        }
+        #expect(Bytes(first).placementSeed != Bytes(second).placementSeed)
+        // A length difference cancelled by the first byte, the extra byte zero.
+        first = [0x41]
+        second = [0x41 ^ 0x01 ^ 0x02, 0x00]
+        #expect(Bytes(first).placementSeed != Bytes(second).placementSeed)
+    }
+
     @Test func isBinarySafeAndNotUnicodeNormalised() {
         let composed = Bytes("\u{E9}")  // é as one scalar
         let decomposed = Bytes("e\u{301}")  // e + combining accent

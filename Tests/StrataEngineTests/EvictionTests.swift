@@ -73,6 +73,43 @@ struct EvictionTests {
         #expect(h.run("EXISTS", "k0", "k1") == .integer(2))
     }
 
+    /// Among keys with the same LFU counter, the longest idle goes first (Redis picks
+    /// arbitrarily among them).
+    @Test func lfuBreaksCounterTiesByIdleTime() {
+        let h = harness(.allKeysLFU)
+        for n in 0..<20 {
+            h.run("SET", "k\(n)", "v")
+            h.advance(milliseconds: 1_000)
+        }
+        var evicted: [String] = []
+        for _ in 0..<10 { evicted.append(h.engine.evictOne(now: h.now)?.key.string ?? "none") }
+        #expect(evicted == (0..<10).map { "k\($0)" })
+        #expect(LFU.idleHalfSeconds(LFU.initialBits(now: 59_900), now: 60_400) == 1)
+        #expect(LFU.idleHalfSeconds(LFU.initialBits(now: 0), now: 90_000) == 180)
+    }
+
+    /// A pooled candidate read after it was sampled is scored again before eviction
+    /// (Redis would evict it on its stale idle time).
+    @Test func candidatesUsedSinceSamplingAreNotEvictedOnStaleScores() {
+        let h = Harness()
+        h.engine.settings.evictionPolicy = .allKeysLRU
+        h.engine.settings.evictionSamples = 1000
+        for n in 0..<20 { h.run("SET", "k\(n)", "v") }
+        h.advance(milliseconds: 60_000)
+        for n in 0..<20 where n != 3 { h.run("GET", "k\(n)") }  // k3 is the idlest
+        h.advance(milliseconds: 60_000)
+        // Fill the pool: the first eviction samples every key and takes k3.
+        #expect(h.engine.evictOne(now: h.now)?.key == Bytes("k3"))
+        // The pool now holds the other keys with scores from that sampling; read one of
+        // the (equally) idle ones and evict with samples that miss it.
+        let pooled = h.engine.evictionPool.last?.key ?? Bytes("none")
+        h.advance(milliseconds: 30_000)
+        h.run("GET", pooled.string)
+        h.engine.settings.evictionSamples = 1
+        for _ in 0..<5 { #expect(h.engine.evictOne(now: h.now)?.key != pooled) }
+        #expect(h.run("EXISTS", pooled.string) == .integer(1))
+    }
+
     @Test func lfuCountersDecayWithTime() {
         #expect(LFU.decayedCounter(LFU.initialBits(now: 0), now: 3 * 60_000, decayMinutes: 1) == 2)
         #expect(LFU.decayedCounter(LFU.initialBits(now: 0), now: 3 * 60_000, decayMinutes: 0) == 5)

@@ -1,6 +1,6 @@
 //! MEMORY STATS: Redis 7.0's breakdown of memory use, with Strata's figures. Allocation
-//! totals are jemalloc's (every thread); per-database overheads are the keyspace slots and
-//! deadline-table slots as MEMORY USAGE counts them (about 85 and 64 bytes a key).
+//! totals are jemalloc's (every thread); per-database overheads are the bytes of the
+//! shards' keyspace and deadline tables (slots and tags, at their real capacities).
 
 import StrataEngine
 
@@ -27,8 +27,8 @@ extension ServerCore {
         var overhead = startupMemory + clientBuffers + aofBuffer
         var keys = 0
         for (index, database) in engine.databases.enumerated() where database.count > 0 {
-            let main = database.count * 85
-            let expires = database.deadlineCount * 64
+            let main = database.shards.reduce(0) { $0 + $1.entries.allocatedBytes }
+            let expires = database.shards.reduce(0) { $0 + $1.deadlines.allocatedBytes }
             overhead += main + expires
             keys += database.count
             fields.append(
