@@ -29,7 +29,7 @@ extension Database {
     /// Removes expired keys from shard `index`.
     ///
     /// - Returns: the number of deadlines checked and the keys removed.
-    mutating func expireShard(_ index: Int, now: Int64) -> (checked: Int, expired: [Bytes]) {
+    mutating func expireShard(_ index: Int, now: Int64, compact: Bool = false) -> (checked: Int, expired: [Bytes]) {
         var stale: [Bytes] = []
         let checked = shards[index].deadlines.count
         var remainingSum: Int64 = 0
@@ -56,7 +56,10 @@ extension Database {
             }
             noteRemoved(keys: stale.count, deadlines: stale.count)
         }
-        withShard(index) { $0.shrinkIfSparse() }
+        withShard(index) { shard in
+            shard.shrinkIfSparse()
+            if compact { shard.entries.compactIfLoose() }
+        }
         if deadlineCount == 0 { averageTTL = 0 }
         return (checked, stale)
     }
@@ -68,8 +71,10 @@ extension Engine {
     /// - Parameters:
     ///   - now: Unix time in milliseconds.
     ///   - budget: the most deadlines to examine in this call.
+    ///   - compactTables: also rebuild loose keyspace tables denser on the way
+    ///     (``KeyTable/compactIfLoose()``): the server asks near `maxmemory`.
     /// - Returns: what was done; see ``ExpiryCycleResult/wantsFastFollowUp``.
-    public func activeExpireCycle(now: Int64, budget: Int) -> ExpiryCycleResult {
+    public func activeExpireCycle(now: Int64, budget: Int, compactTables: Bool = false) -> ExpiryCycleResult {
         var result = ExpiryCycleResult()
         var visitedShards = 0
         let totalShards = databases.reduce(0) { $0 + $1.shards.count }
@@ -86,7 +91,7 @@ extension Engine {
                 expiryCursor = (db, shard)
                 continue
             }
-            let (checked, expired) = databases[db].expireShard(shard, now: now)
+            let (checked, expired) = databases[db].expireShard(shard, now: now, compact: compactTables)
             result.checked += checked
             result.expired += expired.count
             for key in expired { noteExpired(key, db: db) }

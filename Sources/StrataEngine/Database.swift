@@ -282,8 +282,8 @@ public struct Database: Sendable {
         let total = shards[source].entries.count
         var staying = Shard()
         var moving = Shard()
-        staying.entries.reserveCapacity(total / 2 + total / 16 + 8)
-        moving.entries.reserveCapacity(total / 2 + total / 16 + 8)
+        staying.entries.reserveCapacity(total / 2 + total / 32 + 8)
+        moving.entries.reserveCapacity(total / 2 + total / 32 + 8)
         let leaves = { (key: Bytes) in Int(truncatingIfNeeded: Database.placementHash(key) & mask) != source }
         shards[source].entries.split(into: &staying.entries, &moving.entries, where: leaves)
         shards[source].deadlines.split(into: &staying.deadlines, &moving.deadlines, where: leaves)

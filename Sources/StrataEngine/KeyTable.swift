@@ -7,8 +7,10 @@
 //! slot (`tag × capacity / 2¹⁵`), so a probe knows every resident's distance from home
 //! without touching its key, a miss stops as soon as it meets a resident closer to home
 //! than itself, and growing never rehashes a key. The capacity is whatever fits the
-//! allocator's size class for the requested slots, not a power of two, and tables are
-//! kept between 45% and 90% full — the keyspace's memory per key is mostly this table.
+//! allocator's size class for the requested slots, not a power of two. A growing table is
+//! at most 90% full and at least 60% after it grew; one sized for a known count (a shard
+//! split, a reservation, shrinking, compaction near `maxmemory`) starts 80% full — the
+//! keyspace's memory per key is mostly this table.
 //!
 //! The table is a value with copy-on-write storage, like every engine value: a snapshot
 //! copies a shard in O(1) and the first write to either copy duplicates that shard's table.
@@ -33,7 +35,7 @@ public struct KeyTable<Payload>: @unchecked Sendable {
 
     /// An empty table with room for `minimumCapacity` keys before it grows.
     public init(minimumCapacity: Int) {
-        if minimumCapacity > 0 { storage = KeyTableStorage(slots: KeyTable.slots(forKeys: minimumCapacity)) }
+        if minimumCapacity > 0 { storage = KeyTableStorage(slots: KeyTable.denseSlots(forKeys: minimumCapacity)) }
     }
 
     /// Number of keys.
@@ -49,7 +51,7 @@ public struct KeyTable<Payload>: @unchecked Sendable {
 
     /// Bytes of the table's slots and tags.
     public var allocatedBytes: Int {
-        capacity * (MemoryLayout<KeyTableSlot<Payload>>.stride + MemoryLayout<UInt16>.stride)
+        capacity * KeyTableStorage<Payload>.bytesPerSlot
     }
 
     /// Keys the table holds before it must grow.
@@ -65,8 +67,14 @@ public struct KeyTable<Payload>: @unchecked Sendable {
     /// Most keys a table of `slots` slots holds (90% load).
     static func maximumKeys(slots: Int) -> Int { slots * 9 / 10 }
 
-    /// Slots to allocate for `keys` keys: room for half as many again before the next growth.
+    /// Slots for a table growing past `keys` keys: room for half as many again (at most 60%
+    /// full after growing, so growth moves each key about twice on average).
     static func slots(forKeys keys: Int) -> Int { Swift.max(8, keys + keys / 2 + 1) }
+
+    /// Slots for a table sized for a known number of keys (a reservation, a shard split,
+    /// shrinking, compaction): at most 86% full, then rounded up to the allocator's size
+    /// class (so 69–86%).
+    static func denseSlots(forKeys keys: Int) -> Int { Swift.max(8, keys + keys / 6 + 1) }
 
     // MARK: Hashing
 
@@ -175,7 +183,11 @@ public struct KeyTable<Payload>: @unchecked Sendable {
     /// Ensures room for `keys` keys without growing.
     public mutating func reserveCapacity(_ keys: Int) {
         guard keys > growthLimit else { return }
-        makeUnique(reserving: keys)
+        if storage == nil {
+            storage = KeyTableStorage(slots: KeyTable.denseSlots(forKeys: keys))
+        } else {
+            resize(slots: KeyTable.denseSlots(forKeys: keys))
+        }
     }
 
     /// Rebuilds the storage at the size `count` calls for when it is under 35% full (after
@@ -185,8 +197,21 @@ public struct KeyTable<Payload>: @unchecked Sendable {
         if storage.count == 0 {
             self.storage = nil
         } else if storage.capacity > 16 && storage.count * 20 < storage.capacity * 7 {
-            resize(slots: KeyTable.slots(forKeys: storage.count))
+            resize(slots: KeyTable.denseSlots(forKeys: storage.count))
         }
+    }
+
+    /// Rebuilds the storage denser when it is under 70% full (memory is tight: the
+    /// server asks for this near `maxmemory`, where every byte of table is a value fewer
+    /// kept). Returns whether it did.
+    @discardableResult
+    public mutating func compactIfLoose() -> Bool {
+        guard let storage, storage.capacity > 16, storage.count * 10 < storage.capacity * 7 else { return false }
+        let slots = KeyTable.denseSlots(forKeys: storage.count)
+        // Only when it frees a tenth or more (size classes can round the new one back up).
+        guard KeyTableStorage<Payload>.capacity(forSlots: slots) * 10 < storage.capacity * 9 else { return false }
+        resize(slots: slots)
+        return true
     }
 
     /// Moves every key into `first` or, where `toSecond(key)`, `second`, leaving this
@@ -361,14 +386,22 @@ final class KeyTableStorage<Payload> {
     /// Storage of at least `slots` slots: as many as the allocator's block holds.
     @usableFromInline
     init(slots wanted: Int) {
-        let perSlot = MemoryLayout<KeyTableSlot<Payload>>.stride + MemoryLayout<UInt16>.stride
-        let usable = KeyTableStorage.sizeClass(Swift.max(1, wanted) * perSlot)
+        let usable = KeyTableStorage.sizeClass(Swift.max(1, wanted) * KeyTableStorage.bytesPerSlot)
         guard let block = malloc(usable) else { KeyTableStorage.outOfMemory(usable) }
-        capacity = usable / perSlot
+        capacity = usable / KeyTableStorage.bytesPerSlot
         slots = block.bindMemory(to: KeyTableSlot<Payload>.self, capacity: capacity)
         let tagBase = block + capacity * MemoryLayout<KeyTableSlot<Payload>>.stride
         tags = tagBase.bindMemory(to: UInt16.self, capacity: capacity)
         tags.initialize(repeating: 0, count: capacity)
+    }
+
+    /// Bytes of a slot and its tag.
+    @usableFromInline
+    static var bytesPerSlot: Int { MemoryLayout<KeyTableSlot<Payload>>.stride + MemoryLayout<UInt16>.stride }
+
+    /// The capacity storage asked for `slots` slots gets.
+    static func capacity(forSlots slots: Int) -> Int {
+        sizeClass(Swift.max(1, slots) * bytesPerSlot) / bytesPerSlot
     }
 
     /// `bytes` rounded up to the allocator's size class (jemalloc's: four classes per

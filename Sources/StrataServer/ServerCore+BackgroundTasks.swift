@@ -34,9 +34,13 @@ extension ServerCore {
     func runExpirySlice() -> Bool {
         let start = WallClock.monotonicNanoseconds()
         var total = ExpiryCycleResult()
+        // Near the memory limit, loose keyspace tables are rebuilt denser on the way (not
+        // while a snapshot or rewrite shares them: that would copy them).
+        let compact =
+            config.maxMemory > 0 && memoryGauge.estimate > config.maxMemory / 10 * 9 && !engine.holdsAccessTimes
         repeat {
             let result = engine.activeExpireCycle(
-                now: WallClock.nowMilliseconds(), budget: ServerCore.expiryChecksPerCall)
+                now: WallClock.nowMilliseconds(), budget: ServerCore.expiryChecksPerCall, compactTables: compact)
             total.checked += result.checked
             total.expired += result.expired
             total.budgetExhausted = result.budgetExhausted

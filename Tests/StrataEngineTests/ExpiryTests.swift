@@ -122,6 +122,20 @@ struct ExpiryTests {
         let capacity = engine.databases[0].shards.reduce(0) { $0 + $1.entries.capacity + $1.deadlines.capacity }
         #expect(capacity == 0)
     }
+
+    /// Near `maxmemory` the server asks the cycle to rebuild loose tables denser.
+    @Test func activeCycleCompactsLooseTablesWhenAsked() {
+        let engine = Engine()
+        for i in 0..<40_000 { engine.store(Bytes("k\(i)"), .string(Bytes("v")), db: 0, now: 0) }
+        func slots() -> Int { engine.databases[0].shards.reduce(0) { $0 + $1.entries.capacity } }
+        _ = engine.activeExpireCycle(now: 10, budget: 100_000)
+        let before = slots()
+        _ = engine.activeExpireCycle(now: 10, budget: 100_000, compactTables: true)
+        let after = slots()
+        #expect(after < before)
+        #expect(engine.databases[0].count * 100 >= after * 69)
+        for i in stride(from: 0, to: 40_000, by: 997) { #expect(engine.databases[0].rawEntry(Bytes("k\(i)")) != nil) }
+    }
 }
 
 @Suite("Expiry statistics")

@@ -102,6 +102,26 @@ struct KeyTableTests {
         #expect(KeyTableStorage<Int>.sizeClass(100) == 112)
     }
 
+    @Test func reservationsAndCompactionAreDense() {
+        var table = KeyTable<Int>(minimumCapacity: 1_000)
+        let reserved = table.capacity
+        #expect(reserved >= 1_167 && reserved <= 1_459)  // 7/6 of the keys, up to a size class
+        for n in 0..<1_000 { table[Self.key(n)] = n }
+        #expect(table.capacity == reserved)
+        var compacted = table.compactIfLoose()
+        #expect(!compacted)  // as dense as a rebuild would make it
+        for n in 1_000..<3_000 { table[Self.key(n)] = n }
+        for n in 1_500..<3_000 { table[Self.key(n)] = nil }  // about 45% full now
+        let loose = table.capacity
+        compacted = table.compactIfLoose()
+        #expect(compacted)
+        #expect(table.capacity < loose)
+        #expect(table.count * 100 >= table.capacity * 69)
+        compacted = table.compactIfLoose()
+        #expect(!compacted)
+        for n in 0..<1_500 { #expect(table[Self.key(n)] == n) }
+    }
+
     @Test func randomSlotsAreAboutUniform() {
         var table = KeyTable<Int>()
         for n in 0..<100 { table[Self.key(n)] = n }
