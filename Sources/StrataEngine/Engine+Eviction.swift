@@ -58,7 +58,10 @@ extension Engine {
         let samples = settings.evictionSamples
         for db in databases.indices
         where policy.volatileOnly ? databases[db].deadlineCount > 0 : databases[db].count > 0 {
-            databases[db].forEachSample(samples, volatileOnly: policy.volatileOnly, using: &random) {
+            if samplingCursors.count != databases.count {
+                samplingCursors = Array(repeating: SamplingCursor(), count: databases.count)
+            }
+            databases[db].forEachSample(samples, volatileOnly: policy.volatileOnly, cursor: &samplingCursors[db]) {
                 key, accessBits, deadline in
                 addToPool(
                     EvictionCandidate(db: db, key: key, score: evictionScore(accessBits, deadline: deadline, now: now)))
@@ -117,51 +120,53 @@ extension Engine {
     }
 }
 
+/// Where a database's eviction sampling continues: a shard and a slot in its table.
+struct SamplingCursor {
+    var shard = 0
+    var slot = 0
+}
+
 extension Database {
     /// Calls `body` with up to `count` keys, their access bits and (for `volatileOnly`,
-    /// which samples only keys with a deadline) deadlines: consecutive occupied slots from
-    /// a uniformly random one, as Redis's `dictGetSomeKeys` walks buckets.
+    /// which samples only keys with a deadline) deadlines: the next occupied slots after
+    /// `cursor`, which moves on through the shards and wraps around.
     ///
-    /// Every key is equally likely to be sampled: the shard is drawn by rejection against
-    /// its size (shards differ in size by up to two under linear hashing) and the first
-    /// slot uniformly among occupied ones, and each key is the n-th occupied successor of
-    /// exactly one key. (Starting at a random slot, occupied or not, as Redis does, would
-    /// favour keys after empty stretches.) Only the bytes sampled are read: no value is
-    /// touched or retained.
-    func forEachSample<G: RandomNumberGenerator>(
-        _ count: Int, volatileOnly: Bool, using generator: inout G, _ body: (Bytes, UInt32, Int64?) -> Void
+    /// Redis samples consecutive buckets from a random position each time
+    /// (`dictGetSomeKeys`); this sweep takes consecutive slots from where the last sample
+    /// ended. Keys sit in hash order, unrelated to their use, so each sample is as random
+    /// as Redis's with respect to idle times and counters — but every key is examined once
+    /// per sweep (random positions leave some keys unexamined for long), and the memory
+    /// read is sequential, so sampling costs next to no cache misses. Only the bytes
+    /// sampled are read: no value is touched or retained.
+    func forEachSample(
+        _ count: Int, volatileOnly: Bool, cursor: inout SamplingCursor, _ body: (Bytes, UInt32, Int64?) -> Void
     ) {
-        let total = volatileOnly ? deadlineCount : self.count
-        guard total > 0 else { return }
-        let bound = 3 * total / shards.count + 1
-        var shard = Int.random(in: 0..<shards.count, using: &generator)
-        for _ in 0..<16 {
-            let size = volatileOnly ? shards[shard].deadlines.count : shards[shard].entries.count
-            if Int.random(in: 0..<bound, using: &generator) < size { break }
-            shard = Int.random(in: 0..<shards.count, using: &generator)
-        }
-        // Past the end of the first shard's keys, on through the next shards: `count` at
-        // least the number of keys samples every key.
+        guard volatileOnly ? deadlineCount > 0 : self.count > 0 else { return }
         var remaining = count
-        for step in 0..<shards.count where remaining > 0 {
-            let index = (shard + step) % shards.count
-            // Tables are read in place (a local copy would retain each one: a cache miss).
+        var tablesEnded = 0
+        // Tables are read in place (a local copy would retain each one: a cache miss).
+        while remaining > 0 && tablesEnded <= shards.count {
+            if cursor.shard >= shards.count { cursor = SamplingCursor() }
+            let index = cursor.shard
+            let step: (next: Int, found: Int)
             if volatileOnly {
-                remaining -= shards[index].deadlines.forEachConsecutiveSlot(
-                    remaining, randomStart: step == 0, using: &generator
-                ) { slot in
+                step = shards[index].deadlines.forEachOccupiedSlot(from: cursor.slot, upTo: remaining) { slot in
                     let key = shards[index].deadlines.key(at: slot)
-                    guard let entry = shards[index].entries.slot(of: key, hash: Database.placementHash(key)) else {
-                        return
-                    }
-                    body(key, shards[index].entries.accessBits(at: entry), shards[index].deadlines.element(at: slot))
+                    let entries = shards[index].entries
+                    guard let entry = entries.slot(of: key, hash: Database.placementHash(key)) else { return }
+                    body(key, entries.accessBits(at: entry), shards[index].deadlines.element(at: slot))
                 }
             } else {
-                remaining -= shards[index].entries.forEachConsecutiveSlot(
-                    remaining, randomStart: step == 0, using: &generator
-                ) { slot in
+                step = shards[index].entries.forEachOccupiedSlot(from: cursor.slot, upTo: remaining) { slot in
                     body(shards[index].entries.key(at: slot), shards[index].entries.accessBits(at: slot), nil)
                 }
+            }
+            remaining -= step.found
+            if remaining > 0 {
+                cursor = SamplingCursor(shard: index + 1, slot: 0)
+                tablesEnded += 1
+            } else {
+                cursor.slot = step.next
             }
         }
     }

@@ -261,27 +261,23 @@ public struct KeyTable<Payload>: @unchecked Sendable {
         return slot
     }
 
-    /// Calls `body` with up to `count` consecutive occupied slots, starting at a uniformly
-    /// random occupied one (`randomStart`) or at the first.
+    /// Calls `body` with up to `count` occupied slots from slot `start` on, without
+    /// wrapping.
     ///
-    /// - Returns: the number of slots visited.
-    @discardableResult
-    func forEachConsecutiveSlot<G: RandomNumberGenerator>(
-        _ count: Int, randomStart: Bool = true, using generator: inout G, _ body: (Int) -> Void
-    ) -> Int {
-        guard let storage, storage.count > 0 else { return 0 }
-        var slot = randomStart ? randomSlot(using: &generator) ?? 0 : 0
-        let visits = Swift.min(count, storage.count)
-        for _ in 0..<visits {
-            while storage.tags[slot] == 0 {
-                slot += 1
-                if slot == storage.capacity { slot = 0 }
+    /// - Returns: the slot after the last one visited (``capacity`` at the end of the
+    ///   table) and how many occupied slots `body` got.
+    func forEachOccupiedSlot(from start: Int, upTo count: Int, _ body: (Int) -> Void) -> (next: Int, found: Int) {
+        guard let storage, start < storage.capacity else { return (capacity, 0) }
+        var slot = start
+        var found = 0
+        while slot < storage.capacity && found < count {
+            if storage.tags[slot] != 0 {
+                body(slot)
+                found += 1
             }
-            body(slot)
             slot += 1
-            if slot == storage.capacity { slot = 0 }
         }
-        return visits
+        return (slot, found)
     }
 
     /// A uniformly random key, or nil when empty.

@@ -67,8 +67,9 @@ struct EvictionQualityTests {
         print(
             "LRU, 5 samples: touched half kept \(Int(ours * 1000)) per mille (Redis's sampling model: \(Int(redis * 1000)))"
         )
-        // Both are sampled: within two points of the model is "as well".
-        #expect(ours >= redis - 0.02)
+        // The sweep examines every key once per lap; Redis's random positions leave some
+        // unexamined for long (measured: ~915 per mille kept against the model's ~855).
+        #expect(ours >= redis)
     }
 
     /// LFU: keys read often, but longer ago than a wave of keys written once after them,
