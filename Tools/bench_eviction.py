@@ -9,7 +9,9 @@ only processes it starts, stopped by PID):
 2. Hit ratio of a cache-aside Zipfian workload (GET; on a miss SET), the same key sequence
    (seeded) for both servers: BENCH_ZIPF_KEYS keys (default 1,000,000), exponent 0.99,
    BENCH_ZIPF_OPS operations (default 400,000), 1000-byte values (the distinct values of a
-   run outgrow 64 MB, so eviction decides the hits), `maxmemory 64mb`.
+   run outgrow 64 MB, so eviction decides the hits), `maxmemory 64mb`; one run per sequence
+   seed in BENCH_ZIPF_SEEDS (default 7,8,9) and their mean (sampling is random: one run
+   varies by about ±0.001).
 3. RSS per key for 1,000,000 small keys (`key:<n>` -> 8 bytes) without a limit.
 """
 import bisect
@@ -32,6 +34,7 @@ STRATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", ".build"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 ZIPF_KEYS = int(os.environ.get("BENCH_ZIPF_KEYS", "1000000"))
 ZIPF_OPS = int(os.environ.get("BENCH_ZIPF_OPS", "400000"))
+ZIPF_SEEDS = [int(seed) for seed in os.environ.get("BENCH_ZIPF_SEEDS", "7,8,9").split(",")]
 SERVERS = {"redis": shutil.which("redis-server"), "strata": STRATA}
 
 
@@ -98,8 +101,8 @@ def throughput():
         print(f"{policy:<14}{r[0]:>14.0f}{s[0]:>14.0f}{s[0] / r[0]:>8.2f}{r[1]:>15}{s[1]:>16}")
 
 
-def zipf_sequence():
-    rng = random.Random(7)
+def zipf_sequence(seed):
+    rng = random.Random(seed)
     weights = [1.0 / (rank ** 0.99) for rank in range(1, ZIPF_KEYS + 1)]
     cdf = []
     total = 0.0
@@ -112,35 +115,45 @@ def zipf_sequence():
     return [names[bisect.bisect_left(cdf, rng.random() * total)] for _ in range(ZIPF_OPS)]
 
 
-def hit_ratio(sequence):
-    print(f"\nCache-aside Zipfian (s=0.99) over {ZIPF_KEYS:,} keys, {ZIPF_OPS:,} operations, 1000-byte values,"
-          " maxmemory 64mb; the same sequence for both")
-    print(f"{'policy':<14}{'redis hits':>12}{'strata hits':>13}")
+def cache_aside_hits(binary, policy, sequence):
+    """Fraction of GETs that hit, SETting the key on each miss, on a fresh server."""
+    server = Process(binary, "--maxmemory", "64mb", "--maxmemory-policy", policy)
     value = b"v" * 1000
+    try:
+        r = server.client
+        hits = 0
+        for start in range(0, len(sequence), 200):
+            batch = sequence[start:start + 200]
+            pipe = r.pipeline(transaction=False)
+            for key in batch:
+                pipe.get(f"object:{key}")
+            results = pipe.execute()
+            pipe = r.pipeline(transaction=False)
+            for key, found in zip(batch, results):
+                if found is None:
+                    pipe.set(f"object:{key}", value)
+                else:
+                    hits += 1
+            pipe.execute()
+        return hits / len(sequence)
+    finally:
+        server.stop()
+
+
+def hit_ratio():
+    print(f"\nCache-aside Zipfian (s=0.99) over {ZIPF_KEYS:,} keys, {ZIPF_OPS:,} operations, 1000-byte values,"
+          f" maxmemory 64mb; the same sequence for both; sequence seeds {', '.join(map(str, ZIPF_SEEDS))}")
+    print(f"{'policy':<14}{'seed':>6}{'redis hits':>12}{'strata hits':>13}")
+    sequences = {seed: zipf_sequence(seed) for seed in ZIPF_SEEDS}
     for policy in ("allkeys-lru", "allkeys-lfu"):
-        ratios = {}
-        for name, binary in SERVERS.items():
-            server = Process(binary, "--maxmemory", "64mb", "--maxmemory-policy", policy)
-            try:
-                r = server.client
-                hits = 0
-                for start in range(0, len(sequence), 200):
-                    batch = sequence[start:start + 200]
-                    pipe = r.pipeline(transaction=False)
-                    for key in batch:
-                        pipe.get(f"object:{key}")
-                    results = pipe.execute()
-                    pipe = r.pipeline(transaction=False)
-                    for key, found in zip(batch, results):
-                        if found is None:
-                            pipe.set(f"object:{key}", value)
-                        else:
-                            hits += 1
-                    pipe.execute()
-                ratios[name] = hits / len(sequence)
-            finally:
-                server.stop()
-        print(f"{policy:<14}{ratios['redis']:>12.4f}{ratios['strata']:>13.4f}")
+        totals = {name: 0.0 for name in SERVERS}
+        for seed, sequence in sequences.items():
+            ratios = {name: cache_aside_hits(binary, policy, sequence) for name, binary in SERVERS.items()}
+            for name in SERVERS:
+                totals[name] += ratios[name]
+            print(f"{policy:<14}{seed:>6}{ratios['redis']:>12.4f}{ratios['strata']:>13.4f}")
+        count = len(sequences)
+        print(f"{policy:<14}{'mean':>6}{totals['redis'] / count:>12.4f}{totals['strata'] / count:>13.4f}")
 
 
 def rss_per_key():
@@ -169,6 +182,6 @@ if __name__ == "__main__":
     if "throughput" in parts:
         throughput()
     if "hits" in parts:
-        hit_ratio(zipf_sequence())
+        hit_ratio()
     if "rss" in parts:
         rss_per_key()
