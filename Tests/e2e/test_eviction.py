@@ -184,3 +184,78 @@ def test_a_64mb_cache_under_10x_its_size_of_writes_stays_within_its_budget(start
     full = [used for used, _ in samples if used > 0.9 * limit]
     assert full, "the cache never filled"
     assert all(abs(used - limit) <= 0.05 * limit for used in full[len(full) // 4:]), (min(full), max(full))
+
+
+def test_evictions_are_logged_to_the_aof_as_deletes(start_server):
+    """Evicted keys reach the AOF as DELs: a restart from the log has exactly the keys the
+    server had, not the ones it evicted."""
+    import os
+    import shutil
+    import tempfile
+
+    from test_snapshots import wait_loaded
+
+    workdir = tempfile.mkdtemp(prefix="strata-evict-aof-")
+    aof = ("--appendonly", "yes", "--save", "", "--auto-aof-rewrite-percentage", "0")
+    try:
+        strata = start_server(*aof, "--maxmemory", "8mb", "--maxmemory-policy", "allkeys-lru", workdir=workdir)
+        r = strata.client()
+        for start in range(0, 20_000, 500):
+            pipe = r.pipeline(transaction=False)
+            for n in range(start, start + 500):
+                pipe.set(f"key:{n}", b"x" * 1000)
+            pipe.execute()
+        evicted = int(r.info("stats")["evicted_keys"])
+        assert evicted > 5_000
+        kept = set(r.keys("*"))
+        assert len(kept) == 20_000 - evicted
+        strata.stop()
+        log = b""
+        directory = os.path.join(workdir, "appendonlydir")
+        for name in os.listdir(directory):
+            with open(os.path.join(directory, name), "rb") as f:
+                log += f.read()
+        assert log.count(b"*2\r\n$3\r\nDEL\r\n") == evicted
+        again = start_server(*aof, workdir=workdir)
+        r = again.client()
+        wait_loaded(r)
+        assert set(r.keys("*")) == kept
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_memory_introspection_fields_behave_like_redis(server, redis_server):
+    """INFO memory and stats carry Redis's eviction fields with the same meaning; MEMORY
+    USAGE of the same values is of the same order as Redis's."""
+    usage = {}
+    for name, target in (("strata", server), ("redis", redis_server)):
+        r = target.client()
+        r.flushall()
+        r.config_resetstat()
+        r.config_set("maxmemory", "100mb")
+        r.config_set("maxmemory-policy", "allkeys-lfu")
+        r.set("small", "v")
+        r.set("big", "x" * 10_000)
+        r.hset("h", mapping={f"f{i}": "v" * 20 for i in range(1000)})
+        r.get("small")
+        r.get("small")
+        r.get("nosuch")
+        memory = r.info("memory")
+        for field in ("used_memory", "used_memory_rss", "used_memory_peak", "maxmemory"):
+            assert isinstance(memory[field], int), (name, field)
+        assert memory["used_memory_peak"] >= memory["used_memory"]
+        assert memory["maxmemory"] == 100 * 1024 * 1024
+        assert memory["maxmemory_policy"] == "allkeys-lfu"
+        assert memory["used_memory_human"].endswith(("K", "M", "G"))
+        assert memory["mem_fragmentation_ratio"] > 0
+        stats = r.info("stats")
+        assert (stats["keyspace_hits"], stats["keyspace_misses"]) == (2, 1), name
+        assert stats["evicted_keys"] == 0 and stats["expired_keys"] == 0
+        assert r.object("freq", "small") >= 5
+        usage[name] = {key: r.memory_usage(key) for key in ("small", "big", "h")}
+        assert r.memory_usage("h", samples=0) >= usage[name]["h"] * 0.5
+        r.config_set("maxmemory", 0)
+        r.config_set("maxmemory-policy", "noeviction")
+        r.flushall()
+    for key in ("small", "big", "h"):
+        assert 0.5 <= usage["strata"][key] / usage["redis"][key] <= 2, (key, usage)
