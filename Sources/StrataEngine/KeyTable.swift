@@ -381,10 +381,16 @@ final class KeyTableStorage<Payload> {
 
     /// Storage of at least `slots` slots: as many as the allocator's block holds.
     @usableFromInline
-    init(slots wanted: Int) {
-        let usable = KeyTableStorage.sizeClass(Swift.max(1, wanted) * KeyTableStorage.bytesPerSlot)
-        guard let block = malloc(usable) else { KeyTableStorage.outOfMemory(usable) }
-        capacity = usable / KeyTableStorage.bytesPerSlot
+    convenience init(slots wanted: Int) {
+        self.init(capacity: KeyTableStorage.capacity(forSlots: wanted))
+    }
+
+    /// Storage of exactly `capacity` slots (a copy keeps every slot where it was).
+    @usableFromInline
+    init(capacity: Int) {
+        let bytes = Swift.max(1, capacity) * KeyTableStorage.bytesPerSlot
+        guard let block = malloc(bytes) else { KeyTableStorage.outOfMemory(bytes) }
+        self.capacity = Swift.max(1, capacity)
         slots = block.bindMemory(to: KeyTableSlot<Payload>.self, capacity: capacity)
         let tagBase = block + capacity * MemoryLayout<KeyTableSlot<Payload>>.stride
         tags = tagBase.bindMemory(to: UInt16.self, capacity: capacity)
@@ -503,16 +509,12 @@ final class KeyTableStorage<Payload> {
 
     /// A copy sharing nothing (elements are retained, keys' heap blocks shared).
     func copy() -> KeyTableStorage<Payload> {
-        let fresh = KeyTableStorage<Payload>(slots: capacity)
-        if fresh.capacity == capacity {
-            for slot in 0..<capacity where tags[slot] != 0 {
-                (fresh.slots + slot).initialize(to: slots[slot])
-            }
-            fresh.tags.update(from: tags, count: capacity)
-            fresh.count = count
-        } else {
-            forEachOccupied { entry, tag in fresh.insert(entry, tag: tag) }
+        let fresh = KeyTableStorage<Payload>(capacity: capacity)
+        for slot in 0..<capacity where tags[slot] != 0 {
+            (fresh.slots + slot).initialize(to: slots[slot])
         }
+        fresh.tags.update(from: tags, count: capacity)
+        fresh.count = count
         return fresh
     }
 

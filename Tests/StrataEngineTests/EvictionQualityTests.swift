@@ -104,9 +104,11 @@ struct EvictionQualityTests {
             #expect(evicted.count == 200, "\(policy)")
             #expect(evicted.allSatisfy { $0.hasPrefix("t") }, "\(policy)")
             if policy == .volatileTTL {
-                // Nearest deadlines first (sampled: the first evictions come from the early ones).
-                let firstTen = evicted.prefix(10).compactMap { Int($0.dropFirst()) }
-                #expect(firstTen.allSatisfy { $0 < 100 }, "\(firstTen)")
+                // Nearest deadlines first, as sampled: the first twenty evictions come from
+                // the early deadlines on average (all 200 average 99.5; measured 15–35). One
+                // eviction can be a later key: its five samples may all be late ones.
+                let firstTwenty = evicted.prefix(20).compactMap { Int($0.dropFirst()) }
+                #expect(firstTwenty.reduce(0, +) / max(1, firstTwenty.count) < 60, "\(firstTwenty)")
             }
         }
     }
