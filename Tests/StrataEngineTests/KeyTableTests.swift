@@ -122,6 +122,39 @@ struct KeyTableTests {
         for n in 0..<1_500 { #expect(table[Self.key(n)] == n) }
     }
 
+    /// Keys that all share one tag (what a flood of colliding keys would do) form one long
+    /// cluster that wraps around the table's end: every lookup, insertion and deletion
+    /// still works.
+    @Test func collidingTagsStayCorrect() {
+        var table = KeyTable<Int>()
+        let shared: UInt16 = 0xFFFF  // home at the very end: the cluster wraps
+        var random = SeededRandom(seed: 3)
+        var model: [Bytes: UInt16] = [:]
+        for n in 0..<600 {
+            let tag = n % 2 == 0 ? shared : 0x8000 | UInt16.random(in: 0..<0x8000, using: &random)
+            table.insertNew(Self.key(n), n, tag: tag)
+            model[Self.key(n)] = tag
+        }
+        for n in stride(from: 0, to: 600, by: 3) {
+            let key = Self.key(n)
+            guard let tag = model[key], let slot = table.storage?.find(key, tag: tag) else {
+                Issue.record("lost \(key.string)")
+                continue
+            }
+            table.remove(at: slot)
+            model[key] = nil
+        }
+        #expect(table.count == model.count)
+        for (key, tag) in model {
+            guard let slot = table.storage?.find(key, tag: tag) else {
+                Issue.record("lost \(key.string)")
+                continue
+            }
+            #expect(table.key(at: slot) == key)
+        }
+        #expect(table.storage?.find(Self.key(0), tag: shared) == nil)
+    }
+
     @Test func randomSlotsAreAboutUniform() {
         var table = KeyTable<Int>()
         for n in 0..<100 { table[Self.key(n)] = n }
