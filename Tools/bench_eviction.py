@@ -20,14 +20,13 @@ import io
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import redis
+
+import bench_aof
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STRATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", ".build", "release", "strata-server")
@@ -38,28 +37,13 @@ ZIPF_SEEDS = [int(seed) for seed in os.environ.get("BENCH_ZIPF_SEEDS", "7,8,9").
 SERVERS = {"redis": shutil.which("redis-server"), "strata": STRATA}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Process(bench_aof.Process):
+    """bench_aof's server process (free loopback port, temporary directory, no save
+    points, stopped by PID), without an AOF, with a redis-py client and its RSS."""
 
-
-class Process:
     def __init__(self, binary, *args):
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="bench-evict-")
-        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--dir", self.dir, "--save", "",
-                                      "--appendonly", "no", *args],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        super().__init__(binary, ["--appendonly", "no", *args])
         self.client = redis.Redis(host="127.0.0.1", port=self.port)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if self.client.ping():
-                    return
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{binary} did not start")
 
     def rss(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -67,15 +51,6 @@ class Process:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) * 1024
         return 0
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def throughput():

@@ -21,6 +21,8 @@ public struct Database: Sendable {
     /// Estimated average remaining TTL in ms of keys with a deadline (`INFO keyspace`
     /// `avg_ttl`), maintained by the active expiry cycle.
     public internal(set) var averageTTL: Int64 = 0
+    /// Where eviction sampling continues (``forEachSample(_:volatileOnly:_:)``).
+    var samplingCursor = SamplingCursor()
 
     /// Shards in a new database.
     public static let initialShardCount = 16
@@ -67,13 +69,20 @@ public struct Database: Sendable {
     public mutating func entry(_ key: Bytes, now: Int64) -> (entry: Entry?, expired: Bool) {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
+        let (slot, expired) = liveSlot(key, hash: hash, shard: s, now: now)
+        return (slot.map { shards[s].entries.element(at: $0) }, expired)
+    }
+
+    /// The slot of `key` in shard `s` while the key is live; a key past its deadline is
+    /// deleted first (reported as `expired`).
+    private mutating func liveSlot(_ key: Bytes, hash: UInt64, shard s: Int, now: Int64) -> (slot: Int?, expired: Bool)
+    {
         guard let slot = shards[s].entries.slot(of: key, hash: hash) else { return (nil, false) }
-        let entry = shards[s].entries.element(at: slot)
-        if entry.hasDeadline, let deadline = shards[s].deadlines[key, hash], deadline <= now {
+        if shards[s].entries.hasDeadline(at: slot), let deadline = shards[s].deadlines[key, hash], deadline <= now {
             removeEntry(key, hash: hash, shard: s)
             return (nil, true)
         }
-        return (entry, false)
+        return (slot, false)
     }
 
     /// Runs `body` on the live value of `key` in place (one hash lookup), applying expiry.
@@ -85,13 +94,8 @@ public struct Database: Sendable {
     ) -> (result: R?, expired: Bool) {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
-        guard let slot = shards[s].entries.slot(of: key, hash: hash) else { return (nil, false) }
-        if shards[s].entries.hasDeadline(at: slot), let deadline = shards[s].deadlines[key, hash],
-            deadline <= now
-        {
-            removeEntry(key, hash: hash, shard: s)
-            return (nil, true)
-        }
+        let (slot, expired) = liveSlot(key, hash: hash, shard: s, now: now)
+        guard let slot else { return (nil, expired) }
         return (shards[s].entries.withElement(at: slot) { body(&$0.value) }, false)
     }
 
@@ -110,12 +114,9 @@ public struct Database: Sendable {
     ) -> (value: Value?, expired: Bool) {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
-        guard let slot = shards[s].entries.slot(of: key, hash: hash) else { return (nil, false) }
+        let (slot, expired) = liveSlot(key, hash: hash, shard: s, now: now)
+        guard let slot else { return (nil, expired) }
         let entry = shards[s].entries.element(at: slot)
-        if entry.hasDeadline, let deadline = shards[s].deadlines[key, hash], deadline <= now {
-            removeEntry(key, hash: hash, shard: s)
-            return (nil, true)
-        }
         let bits = update(entry.accessClock)
         if bits != entry.accessClock { shards[s].entries.withElement(at: slot) { $0.accessClock = bits } }
         return (entry.value, false)

@@ -21,11 +21,12 @@ public struct Effect: Sendable, Equatable {
 }
 
 extension Engine {
-    /// Records `args` as an effect on `db`, when effects are being recorded.
+    /// Records `args` as an effect on `db`, when effects are being recorded; `args` is only
+    /// built then (no array per expired or evicted key while there is no AOF).
     @inlinable
-    public func recordEffect(_ args: [Bytes], db: Int) {
+    public func recordEffect(_ args: @autoclosure () -> [Bytes], db: Int) {
         guard recordsEffects else { return }
-        pendingEffects.append(Effect(db: db, args: args))
+        pendingEffects.append(Effect(db: db, args: args()))
     }
 
     /// Hands over the effects recorded so far.

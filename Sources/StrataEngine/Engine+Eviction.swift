@@ -39,7 +39,7 @@ extension Engine {
         guard let victim else { return nil }
         stats.evictedKeys += 1
         notify(.evicted, "evicted", key: victim.key, db: victim.db)
-        if recordsEffects { recordEffect([Bytes("DEL"), victim.key], db: victim.db) }
+        recordEffect([Bytes("DEL"), victim.key], db: victim.db)
         return victim
     }
 
@@ -58,10 +58,7 @@ extension Engine {
         let samples = settings.evictionSamples
         for db in databases.indices
         where policy.volatileOnly ? databases[db].deadlineCount > 0 : databases[db].count > 0 {
-            if samplingCursors.count != databases.count {
-                samplingCursors = Array(repeating: SamplingCursor(), count: databases.count)
-            }
-            databases[db].forEachSample(samples, volatileOnly: policy.volatileOnly, cursor: &samplingCursors[db]) {
+            databases[db].forEachSample(samples, volatileOnly: policy.volatileOnly) {
                 key, accessBits, deadline in
                 addToPool(
                     EvictionCandidate(db: db, key: key, score: evictionScore(accessBits, deadline: deadline, now: now)))
@@ -129,7 +126,7 @@ struct SamplingCursor {
 extension Database {
     /// Calls `body` with up to `count` keys, their access bits and (for `volatileOnly`,
     /// which samples only keys with a deadline) deadlines: the next occupied slots after
-    /// `cursor`, which moves on through the shards and wraps around.
+    /// ``samplingCursor``, which moves on through the shards and wraps around.
     ///
     /// Redis samples consecutive buckets from a random position each time
     /// (`dictGetSomeKeys`); this sweep takes consecutive slots from where the last sample
@@ -138,12 +135,12 @@ extension Database {
     /// per sweep (random positions leave some keys unexamined for long), and the memory
     /// read is sequential, so sampling costs next to no cache misses. Only the bytes
     /// sampled are read: no value is touched or retained.
-    func forEachSample(
-        _ count: Int, volatileOnly: Bool, cursor: inout SamplingCursor, _ body: (Bytes, UInt32, Int64?) -> Void
-    ) {
+    mutating func forEachSample(_ count: Int, volatileOnly: Bool, _ body: (Bytes, UInt32, Int64?) -> Void) {
         guard volatileOnly ? deadlineCount > 0 : self.count > 0 else { return }
         var remaining = count
         var tablesEnded = 0
+        var cursor = samplingCursor
+        defer { samplingCursor = cursor }
         // Tables are read in place (a local copy would retain each one: a cache miss).
         while remaining > 0 && tablesEnded <= shards.count {
             if cursor.shard >= shards.count { cursor = SamplingCursor() }
@@ -152,9 +149,9 @@ extension Database {
             if volatileOnly {
                 step = shards[index].deadlines.forEachOccupiedSlot(from: cursor.slot, upTo: remaining) { slot in
                     let key = shards[index].deadlines.key(at: slot)
-                    let entries = shards[index].entries
-                    guard let entry = entries.slot(of: key, hash: Database.placementHash(key)) else { return }
-                    body(key, entries.accessBits(at: entry), shards[index].deadlines.element(at: slot))
+                    let hash = Database.placementHash(key)
+                    guard let entry = shards[index].entries.slot(of: key, hash: hash) else { return }
+                    body(key, shards[index].entries.accessBits(at: entry), shards[index].deadlines.element(at: slot))
                 }
             } else {
                 step = shards[index].entries.forEachOccupiedSlot(from: cursor.slot, upTo: remaining) { slot in

@@ -77,8 +77,6 @@ public final class Engine {
     public var pendingEvents: [KeyspaceEvent] = []
     /// The best eviction candidates seen so far (Redis's eviction pool), lowest score first.
     var evictionPool: [EvictionCandidate] = []
-    /// Where eviction sampling continues, per database.
-    var samplingCursors: [SamplingCursor] = []
     /// Random source for RANDOMKEY and sampling; replaceable for tests.
     public var random = FastRandom()
 

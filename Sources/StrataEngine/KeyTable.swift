@@ -124,9 +124,7 @@ public struct KeyTable<Payload>: @unchecked Sendable {
 
     /// The element stored for `key` (hashing it); setting nil removes the key.
     public subscript(key: Bytes) -> Payload? {
-        get {
-            slot(of: key, hash: KeyTable.hash(key)).map { element(at: $0) }
-        }
+        get { self[key, KeyTable.hash(key)] }
         set {
             let hash = KeyTable.hash(key)
             if let newValue {
@@ -159,8 +157,14 @@ public struct KeyTable<Payload>: @unchecked Sendable {
     /// Inserts a key known to be absent.
     @usableFromInline
     mutating func insertNew(_ key: Bytes, _ element: Payload, tag: UInt16) {
+        insert(KeyTableSlot(key: key, element: element), tag: tag)
+    }
+
+    /// Inserts a slot whose key is known to be absent, growing (or unsharing) first.
+    @usableFromInline
+    mutating func insert(_ entry: consuming KeyTableSlot<Payload>, tag: UInt16) {
         makeUnique(reserving: count + 1)
-        storage.unsafelyUnwrapped.insert(KeyTableSlot(key: key, element: element), tag: tag)
+        storage.unsafelyUnwrapped.insert(entry, tag: tag)
     }
 
     /// Removes `key`.
@@ -231,11 +235,9 @@ public struct KeyTable<Payload>: @unchecked Sendable {
                 entry = source.slots[slot]
             }
             if toSecond(entry.key) {
-                second.makeUnique(reserving: second.count + 1)
-                second.storage.unsafelyUnwrapped.insert(entry, tag: tag)
+                second.insert(entry, tag: tag)
             } else {
-                first.makeUnique(reserving: first.count + 1)
-                first.storage.unsafelyUnwrapped.insert(entry, tag: tag)
+                first.insert(entry, tag: tag)
             }
         }
         if unique { source.count = 0 }

@@ -100,12 +100,14 @@ struct EvictionTests {
         h.advance(milliseconds: 60_000)
         // Fill the pool: the first eviction samples every key and takes k3.
         #expect(h.engine.evictOne(now: h.now)?.key == Bytes("k3"))
-        // The pool now holds the other keys with scores from that sampling; read one of
-        // the (equally) idle ones and evict with samples that miss it.
+        // The pool now holds the other keys with scores from that sampling; read the one
+        // it would evict next, and evict from the pool alone (no new samples): on its
+        // stale score it would go first.
         let pooled = h.engine.evictionPool.last?.key ?? Bytes("none")
+        #expect(h.engine.evictionPool.count == 15)
         h.advance(milliseconds: 30_000)
         h.run("GET", pooled.string)
-        h.engine.settings.evictionSamples = 1
+        h.engine.settings.evictionSamples = 0
         for _ in 0..<5 { #expect(h.engine.evictOne(now: h.now)?.key != pooled) }
         #expect(h.run("EXISTS", pooled.string) == .integer(1))
     }
