@@ -1,4 +1,5 @@
 // swift-tools-version:5.10
+import Foundation
 import PackageDescription
 
 /// Release builds optimise across module boundaries so that the generic RESP parser and the
@@ -66,6 +67,12 @@ let package = Package(
             swiftSettings: optimise
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "StrataFuzzTargets",
+            dependencies: ["RESP", "StrataEngine", "StrataPersistence", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/FuzzTargets"
+        ),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["StrataFuzzTargets"]),
         .testTarget(
             name: "RESPTests",
             dependencies: ["RESP", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]
@@ -78,3 +85,12 @@ let package = Package(
         ),
     ]
 )
+
+// `Tools/fuzz` builds the libFuzzer driver with `STRATA_FUZZ=1` and `-sanitize=fuzzer,address`
+// (it links libFuzzer, so it is not part of ordinary builds).
+if ProcessInfo.processInfo.environment["STRATA_FUZZ"] != nil {
+    package.products.append(.executable(name: "strata-fuzz", targets: ["strata-fuzz"]))
+    package.targets.append(
+        .executableTarget(name: "strata-fuzz", dependencies: ["StrataFuzzTargets", "CLibFuzzer"], path: "Tools/FuzzDriver/Entry"))
+    package.targets.append(.target(name: "CLibFuzzer", path: "Tools/FuzzDriver/CLibFuzzer"))
+}

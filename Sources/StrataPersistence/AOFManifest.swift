@@ -78,9 +78,17 @@ public struct AOFManifest: Equatable, Sendable {
     public func serialized() -> String {
         var text = ""
         for file in (base.map { [$0] } ?? []) + history + incrementals {
-            text += "file \(AOFManifest.quoted(file.name)) seq \(file.sequence) type \(file.type.rawValue)\n"
+            text += AOFManifest.line(for: file) + "\n"
         }
         return text
+    }
+
+    /// Longest manifest line Redis reads.
+    static let maxLineBytes = 1024
+
+    /// The line that names `file` in a manifest (without its newline).
+    static func line(for file: File) -> String {
+        "file \(quoted(file.name)) seq \(file.sequence) type \(file.type.rawValue)"
     }
 
     /// Parses manifest text as Redis 7 does: `#` comments and blank lines are skipped,
@@ -94,8 +102,9 @@ public struct AOFManifest: Equatable, Sendable {
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             defer { offset += rawLine.utf8.count + 1 }
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.utf8.count > 1024 {
-                throw FileDamageError(path: path, offset: offset, reason: "manifest line longer than 1024 bytes")
+            if line.utf8.count > maxLineBytes {
+                throw FileDamageError(
+                    path: path, offset: offset, reason: "manifest line longer than \(maxLineBytes) bytes")
             }
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
@@ -112,6 +121,12 @@ public struct AOFManifest: Equatable, Sendable {
                     path: path, offset: offset, reason: "invalid manifest line (needs file, seq and type)")
             }
             let file = File(name: name, sequence: sequence, type: type)
+            // Names are written back quoted (a byte can take four), and a manifest whose
+            // lines grew past the limit would not load again after the next rewrite.
+            if AOFManifest.line(for: file).utf8.count > maxLineBytes {
+                throw FileDamageError(
+                    path: path, offset: offset, reason: "file name too long for a manifest line once quoted")
+            }
             switch type {
             case .base:
                 if manifest.base != nil {

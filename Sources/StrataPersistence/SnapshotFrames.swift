@@ -84,6 +84,9 @@ final class SnapshotFrameReader {
     private var windowStart = 0
     private var position = 0
     private var exhausted = false
+    /// The file's size when opened: reads never ask for more than is left, so a damaged
+    /// length field cannot make the reader allocate beyond the file.
+    private var fileSize = Int.max
     /// The largest frame output accepted (a damaged header cannot make us allocate more).
     private let outputLimit = 1 << 31
 
@@ -91,6 +94,8 @@ final class SnapshotFrameReader {
         self.path = path
         fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw FileDamageError(path: path, offset: 0, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        if fstat(fd, &info) == 0 { fileSize = Int(info.st_size) }
         // Anything that is not framed is read as plain RDB (whose header check names it).
         layout = SnapshotLayout(head: try peek(5)) ?? .plain
     }
@@ -110,7 +115,12 @@ final class SnapshotFrameReader {
                 windowStart += position
                 position = 0
             }
-            let want = Swift.max(1 << 20, count - window.count)
+            let left = fileSize - (windowStart + window.count)
+            guard left > 0 else {
+                exhausted = true
+                break
+            }
+            let want = Swift.min(left, Swift.max(1 << 20, count - (window.count - position)))
             var block = [UInt8](repeating: 0, count: want)
             let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
             if n < 0 {

@@ -1,0 +1,28 @@
+import Foundation
+import StrataFuzzTargets
+import XCTest
+
+/// Replays every committed fuzz corpus (`Tests/FuzzCorpus/<target>/`, seeds, inputs the
+/// fuzzer found interesting, and every input that ever crashed a target) through the fuzz
+/// targets, so that `make test` keeps them all passing without fuzzing.
+final class FuzzCorpusReplayTests: XCTestCase {
+    static let corpusRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("FuzzCorpus")
+
+    func replay(_ name: String, minimumInputs: Int) throws {
+        let target = try XCTUnwrap(FuzzTarget.named(name))
+        let folder = Self.corpusRoot.appendingPathComponent(name)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        XCTAssertGreaterThanOrEqual(files.count, minimumInputs, "corpus \(name) is missing")
+        for file in files {
+            let data = try Data(contentsOf: folder.appendingPathComponent(file))
+            data.withUnsafeBytes { target.run($0) }
+        }
+    }
+
+    func testRESPCorpus() throws { try replay("resp", minimumInputs: 10) }
+    func testSnapshotCorpus() throws { try replay("snapshot", minimumInputs: 3) }
+    func testRDBCorpus() throws { try replay("rdb", minimumInputs: 3) }
+    func testAOFCorpus() throws { try replay("aof", minimumInputs: 10) }
+    func testManifestCorpus() throws { try replay("manifest", minimumInputs: 5) }
+}
