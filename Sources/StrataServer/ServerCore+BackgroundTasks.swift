@@ -68,7 +68,11 @@ extension ServerCore {
     private func closeIdleClients() {
         guard config.timeout > 0 else { return }
         let now = WallClock.nowMilliseconds()
-        for client in clients.values where now - client.session.lastInteraction > Int64(config.timeout) * 1000 {
+        // As Redis: subscribers and clients parked by a blocking command are not idle.
+        for client in clients.values
+        where now - client.session.lastInteraction > Int64(config.timeout) * 1000
+            && client.session.subscriptionCount == 0 && client.blocked == nil
+        {
             logger.info("Closing idle client id=\(client.session.id)")
             client.terminate()
         }

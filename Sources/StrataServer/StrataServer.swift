@@ -35,6 +35,7 @@ public final class StrataServer: @unchecked Sendable {
     /// - Throws: when no address can be bound.
     public func start() throws {
         let core = self.core
+        core.config.maxClients = OpenFilesLimit.adjust(maxClients: core.config.maxClients, logger: logger)
         let config = core.config
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 511)

@@ -146,36 +146,45 @@ final class ConnectionHandler: ChannelInboundHandler {
         core.scheduleFlush(self)
     }
 
-    /// Bytes of pub/sub messages queued while the socket was not accepting more.
+    /// Bytes of replies handed to the channel since it last accepted more (what the client
+    /// has not read yet, beyond the socket's buffers).
     private var backlogBytes = 0
-    /// When the backlog first passed the soft limit, in monotonic ns (0 when under it).
+    /// When the pending replies first passed the soft limit, in monotonic ns (0 when under).
     private var softLimitSince: UInt64 = 0
 
-    /// Queues a pub/sub message for this client; disconnects a subscriber that has stopped
-    /// reading once its backlog passes the `client-output-buffer-limit pubsub` limits.
+    /// Queues a pub/sub message for this client (sent with the next flush).
     func deliver(_ message: Reply) {
         guard let context, !closing else { return }
-        let before = outbound.readableBytes
         ReplyEncoder.write(message, into: &outbound, version: session.resp)
-        if context.channel.isWritable {
-            backlogBytes = 0
-            softLimitSince = 0
-        } else {
-            backlogBytes += outbound.readableBytes - before
-            let limit = core.config.clientOutputBufferLimits.pubsub
-            let now = WallClock.monotonicNanoseconds()
-            if limit.softBytes > 0 && backlogBytes > limit.softBytes && softLimitSince == 0 { softLimitSince = now }
-            let pastSoft = softLimitSince > 0 && now - softLimitSince > UInt64(limit.softSeconds) * 1_000_000_000
-            if (limit.hardBytes > 0 && backlogBytes > limit.hardBytes) || pastSoft {
-                core.logger.warning(
-                    "Client id=\(session.id) addr=\(session.address) closed for overcoming of output buffer limits.")
-                closing = true
-                outbound.clear()
-                context.close(promise: nil)
-                return
-            }
-        }
+        if closesOverOutputLimit(context, pending: backlogBytes + outbound.readableBytes) { return }
         core.scheduleFlush(self)
+    }
+
+    /// Applies `client-output-buffer-limit` as Redis does, to the class of this client
+    /// (`pubsub` while it has subscriptions, else `normal`): past the hard limit, or past
+    /// the soft limit for longer than its seconds, the client is closed and its replies
+    /// dropped. `pending` is what the client has not read: replies not yet handed to the
+    /// channel plus those the channel still holds.
+    ///
+    /// - Returns: whether the client was closed.
+    private func closesOverOutputLimit(_ context: ChannelHandlerContext, pending: Int) -> Bool {
+        let limits = core.config.clientOutputBufferLimits
+        let limit = session.subscriptionCount > 0 ? limits.pubsub : limits.normal
+        var over = limit.hardBytes > 0 && pending > limit.hardBytes
+        if limit.softBytes > 0 && pending > limit.softBytes {
+            let now = WallClock.monotonicNanoseconds()
+            if softLimitSince == 0 { softLimitSince = now }
+            over = over || now - softLimitSince > UInt64(limit.softSeconds) * 1_000_000_000
+        } else {
+            softLimitSince = 0
+        }
+        guard over else { return false }
+        core.logger.warning(
+            "Client id=\(session.id) addr=\(session.address) closed for overcoming of output buffer limits.")
+        closing = true
+        outbound.clear()
+        context.close(promise: nil)
+        return true
     }
 
     /// Writes and flushes what is queued; called by the server after the poll batch.
@@ -186,6 +195,8 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
+            backlogBytes = 0
+            softLimitSince = 0
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
             // Input may have been left unprocessed while paused.
             if inbound.readableBytes > 0 && !closing {
@@ -264,8 +275,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var spareOutbound: ByteBuffer?
 
     private func writeOutbound(_ context: ChannelHandlerContext) {
-        guard outbound.readableBytes > 0 else { return }
-        core.stats.netOutputBytes += outbound.readableBytes
+        guard outbound.readableBytes > 0, !closing else { return }
+        let bytes = outbound.readableBytes
+        if closesOverOutputLimit(context, pending: backlogBytes + bytes) { return }
+        core.stats.netOutputBytes += bytes
         let buffer = outbound
         if var spare = spareOutbound {
             spareOutbound = nil
@@ -278,6 +291,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         if buffer.capacity <= 16 * 1024 { spareOutbound = buffer }
         context.write(wrapOutboundOut(buffer), promise: nil)
         hasPendingWrite = true
+        if !context.channel.isWritable { backlogBytes += bytes }
     }
 
     /// Sends the replies held for an fsync and resumes the client's pipeline.
