@@ -217,6 +217,9 @@ final class SnapshotFrameReader {
         let magic = u32(at: 0)
         if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
             try fill(8)
+            guard window.count - position >= 8 else {
+                throw FileDamageError(path: path, offset: start, reason: "file ends inside a frame header (truncated)")
+            }
             let size = Int(u32(at: 4))
             let isIndex = magic == SnapshotFrames.indexMagic
             _ = try take(8)
