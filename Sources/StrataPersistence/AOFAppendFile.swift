@@ -21,7 +21,7 @@ public final class AOFAppendFile: @unchecked Sendable {
     /// Opens (creating it if needed) `path` for appending.
     public init(path: String) throws {
         self.path = path
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        fd = FaultableIO.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw DurableFileError(path: path, operation: "open", code: errno) }
         var info = stat()
         size = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
@@ -37,7 +37,7 @@ public final class AOFAppendFile: @unchecked Sendable {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return (0, nil) }
         var offset = 0
         while offset < bytes.count {
-            let n = write(fd, base + offset, bytes.count - offset)
+            let n = FaultableIO.write(fd, base + offset, bytes.count - offset, path: path)
             if n < 0 {
                 if errno == EINTR { continue }
                 let error = DurableFileError(path: path, operation: "write", code: errno)
@@ -65,11 +65,7 @@ public final class AOFAppendFile: @unchecked Sendable {
     ///
     /// - Returns: the error, nil when the data is on disk.
     public func sync() -> DurableFileError? {
-        #if canImport(Glibc)
-            let status = fdatasync(fd)
-        #else
-            let status = fsync(fd)
-        #endif
+        let status = FaultableIO.fsync(fd, path: path, dataOnly: true)
         return status == 0 ? nil : DurableFileError(path: path, operation: "fsync", code: errno)
     }
 }

@@ -39,7 +39,7 @@ public final class DurableFileWriter {
     public init(path: String, tempPath: String) throws {
         self.path = path
         self.tempPath = tempPath
-        fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        fd = FaultableIO.open(tempPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw DurableFileError(path: tempPath, operation: "open", code: errno) }
     }
 
@@ -52,7 +52,7 @@ public final class DurableFileWriter {
         guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            let n = write(fd, base + offset, bytes.count - offset)
+            let n = FaultableIO.write(fd, base + offset, bytes.count - offset, path: tempPath)
             if n < 0 {
                 if errno == EINTR { continue }
                 let code = errno
@@ -71,14 +71,14 @@ public final class DurableFileWriter {
 
     /// fsyncs the temp file, renames it over ``path`` and fsyncs the directory.
     public func commit() throws {
-        if fsync(fd) != 0 {
+        if FaultableIO.fsync(fd, path: tempPath) != 0 {
             let code = errno
             abandon()
             throw DurableFileError(path: tempPath, operation: "fsync", code: code)
         }
         close(fd)
         fd = -1
-        if rename(tempPath, path) != 0 {
+        if FaultableIO.rename(tempPath, path) != 0 {
             let code = errno
             unlink(tempPath)
             throw DurableFileError(path: path, operation: "rename", code: code)

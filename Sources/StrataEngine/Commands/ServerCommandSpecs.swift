@@ -216,6 +216,10 @@ public enum ServerCommandSpecs {
             summary: "An internal command for configuring the replication stream.",
             categories: ["admin", "slow", "dangerous"], handler: .server),
         CommandSpec(
+            "debug", arity: -2, flags: [.admin, .noscript, .loading, .stale], group: "server",
+            summary: "A container for debugging commands.", synopsis: "subcommand [argument ...]",
+            categories: ["admin", "slow", "dangerous"], handler: .server),
+        CommandSpec(
             "lastsave", arity: 1, flags: [.loading, .stale, .fast], group: "server",
             summary: "Returns the Unix timestamp of the last successful save to disk.",
             categories: ["admin", "fast", "dangerous"], handler: .server),

@@ -65,6 +65,7 @@ extension ServerCore {
                 writeAppendOnlyBuffer()
                 guard aof.buffer.readableBytes == 0 else {
                     logger.warning("Can't rewrite the AOF: the pending writes cannot be written to the current file.")
+                    aof.lastRewriteOK = false
                     return false
                 }
             }
@@ -163,10 +164,10 @@ extension ServerCore {
             + old.incrementals.filter { !kept.contains($0.name) }.map {
                 .init(name: $0.name, sequence: $0.sequence, type: .history)
             }
-        if rename(temp, aofDirectory + "/" + baseName) != 0 {
+        if FaultableIO.rename(temp, aofDirectory + "/" + baseName) != 0 {
             throw DurableFileError(path: temp, operation: "rename", code: errno)
         }
-        if let renamedIncremental, rename(renamedIncremental.from, renamedIncremental.to) != 0 {
+        if let renamedIncremental, FaultableIO.rename(renamedIncremental.from, renamedIncremental.to) != 0 {
             let error = DurableFileError(path: renamedIncremental.from, operation: "rename", code: errno)
             unlink(aofDirectory + "/" + baseName)
             throw error

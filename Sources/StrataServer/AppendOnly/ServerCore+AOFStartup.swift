@@ -127,7 +127,7 @@ extension ServerCore {
         let bytes = try AOFBaseWriter.write(
             engine.databases, tempPath: temp, snapshot: snapshot, options: snapshotOptions,
             now: WallClock.nowMilliseconds())
-        if rename(temp, aofDirectory + "/" + baseName) != 0 {
+        if FaultableIO.rename(temp, aofDirectory + "/" + baseName) != 0 {
             throw DurableFileError(path: temp, operation: "rename", code: errno)
         }
         logger.notice("Creating AOF base file \(baseName) on server start")
@@ -139,7 +139,7 @@ extension ServerCore {
     private func upgradeSingleFileAOF() throws {
         let name = config.appendFilename
         let manifest = AOFManifest(base: .init(name: name, sequence: 1, type: .base))
-        if rename(name, aofDirectory + "/" + name) != 0 {
+        if FaultableIO.rename(name, aofDirectory + "/" + name) != 0 {
             throw DurableFileError(path: name, operation: "rename", code: errno)
         }
         DirectorySync.sync(aofDirectory)

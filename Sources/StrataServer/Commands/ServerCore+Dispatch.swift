@@ -50,6 +50,8 @@ extension ServerCore {
             return .reply(replconf(args))
         case "memory|stats":
             return .reply(memoryStats())
+        case "debug":
+            return .reply(debugCommand(args, session: session))
         case "role":
             return .reply(.array([.text("master"), .integer(0), .array([])]))
         case "info":

@@ -81,6 +81,7 @@ public struct ConfigDirective: Sendable {
             }),
         string("dbfilename", \.dbFilename),
         choice("snapshot-compression", \.snapshotCompression),
+        choice("enable-debug-command", \.enableDebugCommand, mutable: false),
         bool("rdbchecksum", \.rdbChecksum),
         bool("rdbcompression", \.rdbCompression),
         bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError),
@@ -179,10 +180,10 @@ public struct ConfigDirective: Sendable {
     /// One of an enumeration's values, case-insensitively, with Redis's error listing them
     /// in declaration order.
     static func choice<Value: RawRepresentable & CaseIterable & Sendable>(
-        _ name: String, _ path: WritableKeyPath<ServerConfig, Value> & Sendable
+        _ name: String, _ path: WritableKeyPath<ServerConfig, Value> & Sendable, mutable: Bool = true
     ) -> ConfigDirective where Value.RawValue == String {
         ConfigDirective(
-            name: name, mutable: true, get: { $0[keyPath: path].rawValue },
+            name: name, mutable: mutable, get: { $0[keyPath: path].rawValue },
             set: { config, args in
                 guard args.count == 1 else { throw ConfigError.badDirective }
                 guard let value = Value(rawValue: args[0].lowercased()) else {

@@ -12,6 +12,8 @@ public struct ServerConfig: Sendable {
     public var bind: [String] = ["127.0.0.1"]
     /// `protected-mode`: refuse non-loopback clients when no password is set, default yes.
     public var protectedMode = true
+    /// `enable-debug-command`: whether `DEBUG` may run (`local`: from loopback clients).
+    public var enableDebugCommand = DebugCommandAccess.no
     /// `requirepass`: the default user's password; empty means none.
     public var requirePass = ""
     /// `dir`: working directory for data files, default `.`.
@@ -166,4 +168,9 @@ public enum AppendFsyncPolicy: String, Sendable, CaseIterable {
     case always
     /// When the kernel decides.
     case no
+}
+
+/// Who may run `DEBUG` (Redis 7's `enable-debug-command`).
+public enum DebugCommandAccess: String, CaseIterable, Sendable {
+    case no, yes, local
 }

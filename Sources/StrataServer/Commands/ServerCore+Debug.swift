@@ -1,0 +1,78 @@
+//! `DEBUG`, gated by `enable-debug-command` as in Redis 7. Strata's subcommand is
+//! `DEBUG FAULT`, which arms file-system faults under the persistence layer for tests of
+//! failing disks:
+//!
+//!     DEBUG FAULT SET <open|write|fsync|rename> <ENOSPC|EIO|EROFS|EACCES|EDQUOT|SHORT>
+//!                     [PATH <substring>] [SKIP <n>] [TIMES <n>]
+//!     DEBUG FAULT CLEAR
+//!     DEBUG FAULT LIST
+
+import StrataEngine
+import StrataPersistence
+
+extension ServerCore {
+    func debugCommand(_ args: [Bytes], session: ClientSession) -> Reply {
+        switch config.enableDebugCommand {
+        case .yes: break
+        case .local where ProtectedMode.isLoopback(session.address): break
+        default:
+            return .error(
+                "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+            )
+        }
+        let words = args.dropFirst().map { $0.string }
+        switch words.first?.lowercased() {
+        case "fault":
+            return debugFault(Array(words.dropFirst()))
+        case "help":
+            return .array(
+                [
+                    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "FAULT SET <open|write|fsync|rename> <ENOSPC|EIO|EROFS|EACCES|EDQUOT|SHORT> [PATH <substring>] [SKIP <n>] [TIMES <n>]",
+                    "    Make that file operation fail (SHORT: writes of half the bytes) on matching paths,",
+                    "    after SKIP matching operations passed, TIMES times (default: until cleared).",
+                    "FAULT CLEAR", "    Remove every armed fault.", "FAULT LIST", "    The armed faults.",
+                ].map { .status($0) })
+        default:
+            return .error(
+                "ERR unknown subcommand '\(words.first ?? "")'. Try DEBUG HELP.")
+        }
+    }
+
+    private func debugFault(_ words: [String]) -> Reply {
+        switch words.first?.lowercased() {
+        case "clear" where words.count == 1:
+            FileFaults.clear()
+            logger.notice("DEBUG FAULT: faults cleared")
+            return .ok
+        case "list" where words.count == 1:
+            return .array(FileFaults.current.map { .bulk(Bytes($0.description)) })
+        case "set" where words.count >= 3:
+            guard let operation = FileOperation(rawValue: words[1].lowercased()),
+                let code = FileFault.codes[words[2].uppercased()]
+            else { return .error("ERR unknown file operation or error for DEBUG FAULT SET") }
+            var fault = FileFault(operation: operation, code: code)
+            var rest = words.dropFirst(3)
+            while rest.count >= 2, let option = rest.first?.lowercased() {
+                let value = rest.dropFirst().first ?? ""
+                switch option {
+                case "path": fault.pathContains = value
+                case "skip":
+                    guard let skip = Int(value), skip >= 0 else { return .error("ERR SKIP must not be negative") }
+                    fault.skip = skip
+                case "times":
+                    guard let times = Int(value), times > 0 else { return .error("ERR TIMES must be positive") }
+                    fault.remaining = times
+                default: return .error("ERR syntax error")
+                }
+                rest = rest.dropFirst(2)
+            }
+            guard rest.isEmpty else { return .error("ERR syntax error") }
+            FileFaults.arm(fault)
+            logger.notice("DEBUG FAULT: armed \(fault)")
+            return .ok
+        default:
+            return .error("ERR syntax error")
+        }
+    }
+}
