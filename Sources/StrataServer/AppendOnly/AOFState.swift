@@ -51,6 +51,15 @@ struct AOFState {
     var delayedFsyncs = 0
     /// Successful fsyncs of AOF files (Strata's own INFO field `strata_aof_fsyncs`).
     var fsyncs = 0
+    /// Set by a failed fsync to the offset written by then. Linux may drop the dirty pages
+    /// of a failed fsync and report the next one as a success, so no later fsync of the
+    /// same file proves that data durable: only a rewrite that froze the keyspace after
+    /// this offset does (its base is written, fsynced and renamed anew). Until then writes
+    /// are refused and replies waiting for durability stay held.
+    var suspectUpTo: UInt64?
+    /// `appendedOffset` when the running rewrite froze the keyspace: everything logged
+    /// before it is in the new base.
+    var rewriteFreezeOffset: UInt64 = 0
 
     var rewriteInProgress = false
     var rewriteScheduled = false

@@ -97,6 +97,7 @@ extension ServerCore {
             aof.lastRewriteOK = false
             return false
         }
+        aof.rewriteFreezeOffset = aof.appendedOffset
         let temp = aofDirectory + "/temp-rewriteaof-bg-\(getpid()).aof"
         let snapshot = config.aofUseRDBPreamble
         let options = snapshotOptions
@@ -124,15 +125,33 @@ extension ServerCore {
             aof.rewrites += 1
             aof.consecutiveRewriteFailures = 0
             logger.notice("Background AOF rewrite finished successfully")
+            recoverDurabilityAfterRewrite()
         } catch {
             unlink(temp)
             aof.lastRewriteOK = false
             aof.consecutiveRewriteFailures += 1
             aof.rewriteRetryAfter = WallClock.monotonicNanoseconds() + 5_000_000_000
-            if aof.status == .waitingForRewrite { aof.rewriteScheduled = true }
+            if aof.status == .waitingForRewrite || aof.suspectUpTo != nil { aof.rewriteScheduled = true }
             logger.warning("Background AOF rewrite failed: \(error)")
         }
         startScheduledBackgroundWork()
+    }
+
+    /// After a failed fsync (see `AOFState.suspectUpTo`): a rewrite that froze the keyspace
+    /// after the suspect data has made it durable, so the replies held for it go out and
+    /// writes are accepted again; an earlier freeze needs another rewrite.
+    private func recoverDurabilityAfterRewrite() {
+        guard let suspect = aof.suspectUpTo else { return }
+        guard aof.rewriteFreezeOffset >= suspect else {
+            aof.rewriteScheduled = true
+            return
+        }
+        aof.suspectUpTo = nil
+        aof.writeError = nil
+        aof.syncedOffset = max(aof.syncedOffset, aof.rewriteFreezeOffset)
+        logger.notice("The AOF rewrite made the data durable again after the fsync error: writes are accepted.")
+        releaseDurableWaiters()
+        requestAppendOnlySync()  // what was logged after the freeze, in the new incremental file
     }
 
     /// Renames the new base into place and installs the manifest that lists it.

@@ -120,7 +120,7 @@ extension ServerCore {
             aof.nextRetry = WallClock.monotonicNanoseconds() + 100_000_000
             return
         }
-        if aof.writeError != nil {
+        if aof.writeError != nil && aof.suspectUpTo == nil {
             logger.notice("AOF write error looks solved, Redis can write again.")
             aof.writeError = nil
         }
@@ -141,7 +141,8 @@ extension ServerCore {
     /// Starts a background fsync of what has been written, unless one is running (its
     /// completion starts the next).
     func requestAppendOnlySync() {
-        guard !aof.syncInFlight, aof.writtenOffset > aof.syncedOffset, let file = aof.file else { return }
+        guard !aof.syncInFlight, aof.suspectUpTo == nil, aof.writtenOffset > aof.syncedOffset, let file = aof.file
+        else { return }
         if aofFsyncSuspended {
             // As Redis: no fsync while the disk is busy with a rewrite; replies go out.
             aof.syncedOffset = aof.writtenOffset
@@ -187,8 +188,18 @@ extension ServerCore {
             logger.warning("Error syncing the AOF file: \(failure)")
             aof.writeError = failure
             aof.nextRetry = WallClock.monotonicNanoseconds() + 100_000_000
+            if aof.suspectUpTo == nil {
+                logger.warning(
+                    "What was written to the AOF since its last good fsync may not be on disk: writes are refused until a rewrite has made the data durable again."
+                )
+            }
+            aof.suspectUpTo = max(aof.suspectUpTo ?? 0, aof.writtenOffset)
+            aof.rewriteScheduled = true
+            // At most one such rewrite a second while the disk keeps failing.
+            aof.rewriteRetryAfter = max(aof.rewriteRetryAfter, WallClock.monotonicNanoseconds() + 1_000_000_000)
             return false
         }
+        if aof.suspectUpTo != nil { return false }  // proves nothing: see `suspectUpTo`
         if aof.writeError?.operation == "fsync" { aof.writeError = nil }
         aof.fsyncs += 1
         aof.syncedOffset = max(aof.syncedOffset, target)
