@@ -317,3 +317,13 @@ def test_open_files_limit_is_raised_for_maxclients_or_maxclients_lowered(start_s
     limit = open_files_limit(server.proc.pid)
     maxclients = int(server.client().config_get("maxclients")["maxclients"])
     assert maxclients == 10_000 and limit >= 10_032 or maxclients == limit - 32 and "reduced to" in server.output()
+
+
+def test_config_set_maxclients_raises_the_open_files_limit(start_server):
+    from conftest import SERVER
+    server = start_server("--nofile=1024:20000", SERVER, "--maxclients", "100", binary="/usr/bin/prlimit")
+    assert open_files_limit(server.proc.pid) == 1024
+    r = server.client()
+    r.config_set("maxclients", "15000")
+    assert open_files_limit(server.proc.pid) >= 15_032
+    assert r.config_get("maxclients") == {"maxclients": "15000"}

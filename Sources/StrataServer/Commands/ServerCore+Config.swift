@@ -72,6 +72,15 @@ extension ServerCore {
                 return .error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(error)")
             }
         }
+        if updated.maxClients > config.maxClients {
+            // As Redis: raise the open-files limit for the new number, or refuse it.
+            let allowed = OpenFilesLimit.adjust(maxClients: updated.maxClients, logger: logger)
+            if allowed < updated.maxClients {
+                return .error(
+                    "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with \(allowed)"
+                )
+            }
+        }
         if updated.appendOnly != config.appendOnly && !persistence.loading {
             if updated.appendOnly {
                 guard startAppendOnly() else {
