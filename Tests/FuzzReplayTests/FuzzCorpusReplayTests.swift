@@ -23,6 +23,19 @@ final class FuzzCorpusReplayTests: XCTestCase {
     func testRESPCorpus() throws { try replay("resp", minimumInputs: 10) }
     func testSnapshotCorpus() throws { try replay("snapshot", minimumInputs: 3) }
     func testRDBCorpus() throws { try replay("rdb", minimumInputs: 3) }
+
+    /// The Redis-written fixtures (larger than the fuzzer's inputs) through the same body.
+    func testRedisFixtures() throws {
+        let target = try XCTUnwrap(FuzzTarget.named("rdb"))
+        let fixtures = Self.corpusRoot.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures")
+        let names = try FileManager.default.contentsOfDirectory(atPath: fixtures.path).filter { $0.hasSuffix(".rdb") }
+        XCTAssertGreaterThanOrEqual(names.count, 3)
+        for name in names {
+            let data = try Data(contentsOf: fixtures.appendingPathComponent(name))
+            data.withUnsafeBytes { target.run($0) }
+        }
+    }
     func testAOFCorpus() throws { try replay("aof", minimumInputs: 10) }
     func testManifestCorpus() throws { try replay("manifest", minimumInputs: 5) }
 }
