@@ -174,7 +174,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         if limit.softBytes > 0 && pending > limit.softBytes {
             let now = WallClock.monotonicNanoseconds()
             if softLimitSince == 0 { softLimitSince = now }
-            over = over || now - softLimitSince > UInt64(limit.softSeconds) * 1_000_000_000
+            // Whole seconds, as Redis counts them: with 0 seconds, over from the next second.
+            over = over || (now - softLimitSince) / 1_000_000_000 > UInt64(limit.softSeconds)
         } else {
             softLimitSince = 0
         }
