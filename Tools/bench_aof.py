@@ -44,11 +44,17 @@ def cli(port, *args):
 
 
 class Process:
-    def __init__(self, binary, args):
+    """A server on a free loopback port, without save points, stopped by PID. Its directory
+    is a new temporary one (removed by `stop`) unless `directory` is given (kept); its
+    output goes to `log` (a file) or nowhere."""
+
+    def __init__(self, binary, args, directory=None, log=None):
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="bench-aof-", dir=os.environ.get("BENCH_DIR", os.getcwd()))
+        self.owns_dir = directory is None
+        self.dir = directory or tempfile.mkdtemp(prefix="bench-aof-", dir=os.environ.get("BENCH_DIR", os.getcwd()))
         self.proc = subprocess.Popen([binary, "--port", str(self.port), "--dir", self.dir, "--save", "", *args],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=log or subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -74,7 +80,8 @@ class Process:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.owns_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def bench(port, pipeline):

@@ -46,15 +46,8 @@ enum FuzzScratch {
     /// Writes `data` to `name` in the scratch directory and returns its path.
     static func write(_ data: UnsafeRawBufferPointer, to name: String) -> String {
         let path = directory + "/" + name
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        precondition(fd >= 0, "cannot create \(path)")
-        var written = 0
-        while written < data.count {
-            let n = Foundation.write(fd, data.baseAddress.map { $0 + written }, data.count - written)
-            precondition(n > 0, "cannot write \(path)")
-            written += n
-        }
-        close(fd)
+        let written = FileManager.default.createFile(atPath: path, contents: Data(data))
+        precondition(written, "cannot write \(path)")
         return path
     }
 }

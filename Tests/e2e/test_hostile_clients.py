@@ -10,6 +10,7 @@ import time
 import pytest
 
 from conftest import fill
+from test_expiry_and_lifecycle import rss
 
 
 def exchange(port, payload, timeout=5):
@@ -33,14 +34,6 @@ def exchange(port, payload, timeout=5):
                 return data, True
             data += chunk
         return data, False
-
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
 
 
 NESTED = b"*1\r\n" * 100_000 + b"$4\r\nPING\r\n"
@@ -104,7 +97,7 @@ def stream_until_closed(port, head, total, chunk=1 << 20):
 
 def test_a_gigabyte_without_newline_is_cut_off_without_growing_memory(start_server):
     server = start_server("--client-query-buffer-limit", "16mb")
-    before = rss_bytes(server.proc.pid)
+    before = rss(server.proc.pid)
     # An inline request: refused once 64 KB arrive without a newline.
     sent, reply = stream_until_closed(server.port, b"", 1 << 30)
     assert reply == b"-ERR Protocol error: too big inline request\r\n"
@@ -112,7 +105,7 @@ def test_a_gigabyte_without_newline_is_cut_off_without_growing_memory(start_serv
     # A bulk argument announced at 512 MB: the query buffer limit closes it at 16 MB.
     sent, reply = stream_until_closed(server.port, b"*2\r\n$3\r\nGET\r\n$536870912\r\n", 1 << 30)
     assert sent < 1 << 30
-    grown = rss_bytes(server.proc.pid) - before
+    grown = rss(server.proc.pid) - before
     assert grown < 16 * 1024 * 1024 + 24 * 1024 * 1024, f"RSS grew by {grown}"
     assert "max query buffer length" in server.output()
     assert server.client().ping()
@@ -142,7 +135,7 @@ def test_ten_thousand_idle_connections_are_held(start_server):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 20_000), hard))
     assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 10_200, "the test needs 10,200 descriptors"
     server = start_server("--maxclients", "10001")
-    before = rss_bytes(server.proc.pid)
+    before = rss(server.proc.pid)
     held = []
     try:
         for _ in range(10_000):
@@ -162,7 +155,7 @@ def test_ten_thousand_idle_connections_are_held(start_server):
         for _ in range(100):
             control.ping()
         assert time.time() - start < 5
-        per_connection = (rss_bytes(server.proc.pid) - before) / 10_000
+        per_connection = (rss(server.proc.pid) - before) / 10_000
         assert per_connection < 16 * 1024, f"{per_connection:.0f} bytes of RSS per idle connection"
     finally:
         for s in held:

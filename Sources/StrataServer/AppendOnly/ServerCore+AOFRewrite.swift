@@ -283,6 +283,7 @@ extension ServerCore {
         aof.selectedDb = -1
         aof.otherFilesBytes = 0
         aof.writeError = nil
+        aof.suspectUpTo = nil  // the rewrite that starts the AOF writes everything anew
         engine.recordsEffects = true
         _ = engine.takeEffects()
         if aof.rewriteInProgress || persistence.backgroundSaveInProgress || !startAppendOnlyRewrite() {
@@ -300,6 +301,7 @@ extension ServerCore {
         aof.file = nil
         aof.filesToSync = []
         aof.writeError = nil
+        aof.suspectUpTo = nil
         aof.rewriteScheduled = false
         engine.recordsEffects = false
         _ = engine.takeEffects()

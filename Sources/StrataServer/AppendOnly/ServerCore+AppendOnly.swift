@@ -200,7 +200,6 @@ extension ServerCore {
             return false
         }
         if aof.suspectUpTo != nil { return false }  // proves nothing: see `suspectUpTo`
-        if aof.writeError?.operation == "fsync" { aof.writeError = nil }
         aof.fsyncs += 1
         aof.syncedOffset = max(aof.syncedOffset, target)
         releaseDurableWaiters()
