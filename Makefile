@@ -17,7 +17,7 @@ PYTHON := $(VENV)/bin/python
 
 deps:
 	@missing=""; \
-	for p in liblz4-dev zlib1g-dev libjemalloc-dev pkg-config; do \
+	for p in liblz4-dev zlib1g-dev libjemalloc-dev pkg-config liblua5.1-0-dev lua-cjson-dev lua-bitop-dev; do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -36,6 +36,16 @@ let package = Package(
         .target(name: "CMallocInfo", linkerSettings: [.linkedLibrary("jemalloc")]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CLua", pkgConfig: "lua5.1", providers: [.apt(["liblua5.1-0-dev", "lua-cjson-dev", "lua-bitop-dev"])]),
+        .target(
+            name: "CLuaBridge", dependencies: ["CLua"],
+            linkerSettings: [.linkedLibrary("lua5.1-cjson"), .linkedLibrary("lua5.1-bitop"), .linkedLibrary("lua5.1")]),
+        .target(
+            name: "StrataScripting",
+            dependencies: ["CLuaBridge", "StrataEngine"],
+            swiftSettings: optimise
+        ),
         .target(
             name: "StrataPersistence",
             dependencies: ["StrataEngine", "RESP", "CLZ4", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
@@ -44,7 +54,7 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "RESP", "StrataEngine", "StrataPersistence", "CMallocInfo",
+                "RESP", "StrataEngine", "StrataPersistence", "StrataScripting", "CMallocInfo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,6 +89,7 @@ let package = Package(
         ),
         .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine", "TestSupport"]),
         .testTarget(name: "StrataPersistenceTests", dependencies: ["StrataPersistence", "TestSupport"]),
+        .testTarget(name: "StrataScriptingTests", dependencies: ["StrataScripting", "StrataEngine"]),
         .testTarget(
             name: "StrataServerTests",
             dependencies: ["StrataServer", "StrataEngine", .product(name: "NIOCore", package: "swift-nio")]
