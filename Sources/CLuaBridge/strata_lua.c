@@ -65,11 +65,11 @@ static void strata_hook(lua_State *L, lua_Debug *ar) {
     }
 }
 
-// Redis's deterministic math.random: the rand48 generator, restarted for every script.
+// Redis's math.random: the rand48 generator (math.randomseed(n) gives Redis's sequence).
 static uint64_t rand48_state;
 static const int32_t rand48_max = INT32_MAX;
 
-void strata_lua_reset_random(void) { rand48_state = ((uint64_t)0 << 16) | 0x330E; }
+void strata_lua_seed_random(int32_t seed) { rand48_state = ((uint64_t)(uint32_t)seed << 16) | 0x330E; }
 
 static int32_t rand48_next(void) {
     rand48_state = (rand48_state * 0x5DEECE66DULL + 0xB) & ((1ULL << 48) - 1);

@@ -38,6 +38,10 @@ public struct AOFLoadReport: Sendable {
     public var lastTimestamp: Int64?
     /// Where a point-in-time replay stopped: the first `#TS:` annotation after `until`.
     public var stoppedAtTimestamp: Int64?
+    /// The function library commands to apply, in order: `FUNCTION LOAD REPLACE <code>`
+    /// for each library of the base snapshot, then the `FUNCTION` commands of the log.
+    /// They touch no key, so the server applies them after the keys are loaded.
+    public var functionCommands: [[Bytes]] = []
 }
 
 /// Loads AOF directories.
@@ -106,13 +110,17 @@ public enum AOFLoader {
                     snapshot = loaded.report
                 }
                 fileReport.snapshotKeys = snapshot.keys
+                for code in snapshot.functions {
+                    report.functionCommands.append([Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), code])
+                }
                 commandsStart = snapshot.layout == .plain ? snapshot.rdbBytes : -1
             } else if access(path, F_OK) != 0 {
                 throw FileDamageError(path: path, offset: 0, reason: "listed in the manifest but missing")
             }
             if commandsStart >= 0 {
                 let result = try replay(
-                    path: path, from: commandsStart, into: engine, now: now, until: until, partition: partition)
+                    path: path, from: commandsStart, into: engine, now: now, until: until, partition: partition,
+                    functionCommands: &report.functionCommands)
                 fileReport.commands = result.commands
                 fileReport.bytes = result.fileBytes
                 report.lastTimestamp = result.lastTimestamp ?? report.lastTimestamp
@@ -149,7 +157,7 @@ public enum AOFLoader {
     /// Replays the commands of one file into `engine`.
     static func replay(
         path: String, from start: Int, into engine: Engine, now: Int64, until: Int64? = nil,
-        partition: AOFPartition? = nil
+        partition: AOFPartition? = nil, functionCommands: inout [[Bytes]]
     ) throws -> AOFReadResult {
         var db = 0
         return try AOFCommandReader.read(path: path, from: start, until: until) { args in
@@ -163,6 +171,10 @@ public enum AOFLoader {
                 if case .error(let text) = error { throw AOFCommandRejected(text) }
                 throw AOFCommandRejected("cannot replay \(args[0].string)")
             case .success(let spec):
+                if spec.name.hasPrefix("function|") {
+                    functionCommands.append(args)
+                    return
+                }
                 guard case .engine(let handler) = spec.handler else {
                     throw AOFCommandRejected("'\(spec.name)' cannot be replayed from an append-only file")
                 }

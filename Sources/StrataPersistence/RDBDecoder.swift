@@ -15,8 +15,8 @@ public enum RDBRecord: Equatable {
     case resizeDB(keys: Int, expires: Int)
     /// A key, its value and its deadline (Unix ms).
     case entry(key: Bytes, value: Value, deadline: Int64?)
-    /// A function library (Redis 7 functions): skipped by Strata.
-    case function
+    /// A function library (Redis 7 functions): its code.
+    case function(code: Bytes)
     /// The end; `checksumMatches` is nil when the file carries no checksum.
     case end(checksumMatches: Bool?)
 }
@@ -70,8 +70,7 @@ final class RDBDecoder {
             case RDB.opIdle:
                 _ = try length()
             case RDB.opFunction2:
-                _ = try string()
-                return .function
+                return .function(code: try string())
             case RDB.opEOF:
                 guard version >= 5 else { return .end(checksumMatches: nil) }
                 let computed = stream.checksumOfConsumed()

@@ -31,6 +31,8 @@ public struct SnapshotReport: Sendable {
     public var index: SnapshotIndex?
     /// AUX fields of the stream.
     public var aux: [String: String] = [:]
+    /// The code of each function library the stream holds, in order.
+    public var functions: [Bytes] = []
     /// Chunks skipped (salvage mode only).
     public var skipped: [Skipped] = []
     /// Bytes of RDB data decoded (for a plain file: where anything after it, such as the
@@ -113,7 +115,7 @@ public enum SnapshotReader {
                 case .aux(let key, let value): report.aux[key.string] = value.string
                 case .selectDB(let index): db = index
                 case .resizeDB(let keys, _): sizeHint(db, keys)
-                case .function: break
+                case .function(let code): report.functions.append(code)
                 case .entry(let key, let value, let deadline):
                     if let deadline, deadline <= now {
                         report.expiredKeys += 1

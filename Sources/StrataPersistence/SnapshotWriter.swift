@@ -20,6 +20,9 @@ public struct SnapshotOptions: Sendable {
     public var redisVersion = "7.0.15"
     /// Whether the file is the base of an append-only file (the `aof-base` aux field).
     public var aofBase = false
+    /// The code of each function library, written as `FUNCTION2` records before the
+    /// first database (as Redis 7 writes them).
+    public var functions: [Bytes] = []
 
     public init() {}
 }
@@ -104,6 +107,7 @@ public enum SnapshotWriter {
             encoder.aux("ctime", String(now / 1000))
             encoder.aux("used-mem", "0")
             encoder.aux("aof-base", options.aofBase ? "1" : "0")
+            for code in options.functions { encoder.function(code) }
         }
 
         /// Starts the records of database `index` (with a RESIZEDB hint when the counts are known).

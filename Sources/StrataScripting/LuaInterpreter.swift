@@ -53,6 +53,7 @@ public final class LuaInterpreter {
         else { throw ScriptError("ERR could not create a Lua interpreter") }
         self.vm = vm
         self.state = state
+        strata_lua_seed_random(Int32.random(in: 0...Int32.max))
         try setUp()
     }
 
@@ -213,7 +214,6 @@ public final class LuaInterpreter {
         lua_rawgeti(L, LUA_REGISTRYINDEX, ref)
         pushing()
         scriptResp = 2
-        strata_lua_reset_random()
         let status = strata_lua_call(vm, arguments, 1, base + 1, LuaInterpreter.hookInstructions)
         runs += 1
         if runs % 50 == 0 { lua_gc(L, LUA_GCSTEP, 50) }

@@ -77,6 +77,7 @@ enum LuaSandbox {
           end
           return err
         end
+        setmetatable(library_api, {__index = nonexistent, __newindex = readonly, __metatable = false})
         return handler, env, readonly_proxy(library_api)
         """
 }

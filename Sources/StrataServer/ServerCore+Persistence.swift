@@ -47,6 +47,7 @@ extension ServerCore {
         options.checksum = config.rdbChecksum
         options.writer = "strata \(ServerVersion.strata)"
         options.redisVersion = ServerVersion.redisCompatible
+        options.functions = scripting.libraries.sortedLibraries.map(\.code)
         return options
     }
 
@@ -253,6 +254,7 @@ extension ServerCore {
                 switch result {
                 case .success(let (databases, report)):
                     self.engine.databases = databases
+                    self.restoreFunctions(report.functions.map { [Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), $0] })
                     let seconds = Double(WallClock.nowMilliseconds() - start) / 1000
                     self.logger.notice(
                         "DB loaded from disk: \(String(format: "%.3f", seconds)) seconds (\(report.keys) keys, \(report.expiredKeys) expired keys dropped)"

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import RESP
 import StrataEngine
+import StrataScripting
 
 /// Event-loop-confined server state and dispatch.
 final class ServerCore {
@@ -53,6 +54,10 @@ final class ServerCore {
     var aof = AOFState()
     /// `used_memory` when the server started serving.
     var startupMemory = 0
+    /// Client socket descriptors.
+    var socketDescriptors = SocketDescriptors()
+    /// Lua scripts and functions.
+    lazy var scripting = ScriptingState(heapLimit: config.luaHeapLimit)
 
     init(config: ServerConfig, logger: Logger, eventLoop: EventLoop) {
         self.config = config
@@ -112,6 +117,7 @@ final class ServerCore {
         if clients[connection.session.id] === connection {
             clients.removeValue(forKey: connection.session.id)
         }
+        socketDescriptors.forget(connection.session.fd)
         unwatchAll(connection.session)
         unsubscribeAll(connection.session)
         if let blocked = connection.blocked { release(blocked) }
@@ -166,6 +172,14 @@ final class ServerCore {
         if session.transaction != nil && !ServerCore.transactionControl.contains(spec.name) {
             return .reply(queue(args, spec: spec, session: session))
         }
+        return runResolved(spec, args: args, session: session, connection: connection, now: now)
+    }
+
+    /// Runs a resolved command that passed the checks of ``execute(_:session:connection:now:)``
+    /// (or of a script's `redis.call`).
+    func runResolved(
+        _ spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
+    ) -> CommandOutcome {
         switch spec.handler {
         case .engine(let handler):
             var db = session.db
@@ -195,6 +209,7 @@ final class ServerCore {
             engine.stats.commandsProcessed += 1
             let outcome = runServerCommand(spec, args: args, session: session, connection: connection, now: now)
             if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
+            if engine.hasEffects && !executingTransaction { feedAppendOnlyFile(now: now) }
             if case .reply(.error) = outcome { stats.errorReplies += 1 }
             return outcome
         }

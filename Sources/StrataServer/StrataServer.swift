@@ -54,7 +54,8 @@ public final class StrataServer: @unchecked Sendable {
             .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let session = core.makeSession(remote: channel.remoteAddress, local: channel.localAddress, fd: -1)
+                    let fd = core.socketDescriptors.find(remote: channel.remoteAddress, local: channel.localAddress)
+                    let session = core.makeSession(remote: channel.remoteAddress, local: channel.localAddress, fd: fd)
                     let handler = ConnectionHandler(core: core, session: session, allocator: channel.allocator)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }

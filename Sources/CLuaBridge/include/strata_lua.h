@@ -6,6 +6,7 @@
 #define STRATA_LUA_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <lua.h>
 #include <lauxlib.h>
 
@@ -45,9 +46,8 @@ void strata_lua_register(lua_State *L, int table_index, const char *name, int fu
 /// instructions and the heap cap enforced. Returns lua_pcall's status.
 int strata_lua_call(strata_lua *vm, int nargs, int nresults, int errfunc_index, int hook_every);
 
-/// Restarts the deterministic random sequence of `math.random` (as Redis, every script
-/// run sees the same sequence).
-void strata_lua_reset_random(void);
+/// Seeds `math.random` (Redis 7 seeds it once; scripts may call math.randomseed).
+void strata_lua_seed_random(int32_t seed);
 
 // Macros of lua.h that Swift cannot import.
 void strata_lua_pop(lua_State *L, int n);

@@ -67,6 +67,7 @@ extension ServerCore {
                 switch result {
                 case .success(let report):
                     self.engine.databases = loaded.engine.databases
+                    self.restoreFunctions(report.functionCommands)
                     if let cut = report.truncatedTail {
                         self.logger.warning("!!! Warning: short read while loading the AOF file \(cut.path)!!!")
                         self.logger.warning(

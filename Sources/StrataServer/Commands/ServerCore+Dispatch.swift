@@ -58,7 +58,13 @@ extension ServerCore {
             return .reply(.verbatim(info(args, now: now)))
         case "command":
             return .reply(commandCommand(args))
+        case "eval", "evalsha", "eval_ro", "evalsha_ro":
+            return evalCommand(spec.name, args: args, session: session, connection: connection, now: now)
+        case "fcall", "fcall_ro":
+            return fcallCommand(spec.name, args: args, session: session, connection: connection, now: now)
         default:
+            if spec.name.hasPrefix("script|") { return .reply(scriptCommand(spec, args: args)) }
+            if spec.name.hasPrefix("function|") { return .reply(functionCommand(spec, args: args, now: now)) }
             if spec.name.hasPrefix("client|") {
                 return clientCommand(spec, args: args, session: session, connection: connection, now: now)
             }

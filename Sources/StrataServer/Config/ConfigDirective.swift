@@ -27,6 +27,8 @@ public struct ConfigDirective: Sendable {
         int("databases", 1...Int(Int32.max), \.databases, mutable: false),
         int("maxclients", 1...Int(Int32.max), \.maxClients),
         int("timeout", 0...Int(Int32.max), \.timeout),
+        int("busy-reply-threshold", 0...Int(Int64.max), \.busyReplyThresholdMilliseconds),
+        memory("lua-heap-limit", 0...Int(Int64.max), \.luaHeapLimit),
         int("tcp-keepalive", 0...Int(Int32.max), \.tcpKeepalive),
         ConfigDirective(
             name: "loglevel", mutable: true, get: { $0.logLevel },
@@ -133,7 +135,7 @@ public struct ConfigDirective: Sendable {
     static let aliases = [
         "hash-max-ziplist-entries": "hash-max-listpack-entries", "hash-max-ziplist-value": "hash-max-listpack-value",
         "zset-max-ziplist-entries": "zset-max-listpack-entries", "zset-max-ziplist-value": "zset-max-listpack-value",
-        "list-max-ziplist-size": "list-max-listpack-size",
+        "list-max-ziplist-size": "list-max-listpack-size", "lua-time-limit": "busy-reply-threshold",
     ]
 
     /// Looks a directive up by name (or Redis alias), case-insensitively.

@@ -24,6 +24,13 @@ public struct ServerConfig: Sendable {
     public var maxClients = 10000
     /// `timeout`: close clients idle this many seconds; 0 never.
     public var timeout = 0
+    /// `busy-reply-threshold` (alias `lua-time-limit`): milliseconds a script runs before
+    /// other clients are answered `-BUSY` and `SCRIPT KILL` can stop it; default 5000.
+    public var busyReplyThresholdMilliseconds = 5000
+    /// `lua-heap-limit` (Strata's own): bytes each Lua interpreter (scripts, functions) may
+    /// hold while code runs; a script that needs more fails with an error. 0: no cap.
+    /// Default 256 MB.
+    public var luaHeapLimit = 256 * 1024 * 1024
     /// `tcp-keepalive`: keepalive interval in seconds; 0 off. Default 300.
     public var tcpKeepalive = 300
     /// `loglevel`: debug, verbose, notice, warning or nothing. Default notice.

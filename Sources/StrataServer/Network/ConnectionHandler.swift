@@ -271,6 +271,61 @@ final class ConnectionHandler: ChannelInboundHandler {
         writeOutbound(context)
     }
 
+    /// Whether this client can be served while a script is busy: idle, readable, not
+    /// parked, not closing.
+    var canServeWhileBusy: Bool {
+        guard let context, !closing, blocked == nil, !heldForDurability, !transferringSnapshot, session.fd >= 0
+        else { return false }
+        return context.channel.isWritable
+    }
+
+    /// Reads what the client sent straight from its socket and answers it, while the event
+    /// loop is inside a busy script (see `ServerCore+BusyScript.swift`).
+    func serveWhileBusy() {
+        guard let context, canServeWhileBusy else { return }
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        var total = 0
+        while total < 1024 * 1024 {
+            let count = chunk.withUnsafeMutableBytes {
+                recv(Int32(session.fd), $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+            }
+            guard count > 0 else { break }
+            inbound.writeBytes(chunk[0..<count])
+            total += count
+            if count < chunk.count { break }
+        }
+        core.stats.netInputBytes += total
+        while !closing {
+            let command: [Bytes]?
+            do {
+                command = try parser.next(&inbound)
+            } catch let error as RESPProtocolError {
+                outbound.writeRESPError("ERR " + error.message)
+                closeAfterFlush(context)
+                return
+            } catch {
+                closeAfterFlush(context)
+                return
+            }
+            guard let command else { break }
+            switch core.executeWhileBusy(command, session: session) {
+            case .reply(let reply):
+                ReplyEncoder.write(reply, into: &outbound, version: session.resp)
+            case .replyThenClose(let reply):
+                ReplyEncoder.write(reply, into: &outbound, version: session.resp)
+                closeAfterFlush(context)
+                return
+            case .none:
+                break
+            }
+        }
+        writeOutbound(context)
+        if hasPendingWrite {
+            hasPendingWrite = false
+            context.flush()
+        }
+    }
+
     /// The buffer handed to the channel by the previous write, reused for the next
     /// replies once the channel has written it (no allocation per flush); small ones only.
     private var spareOutbound: ByteBuffer?

@@ -1,0 +1,86 @@
+//! The file descriptors of client sockets. SwiftNIO does not expose a channel's descriptor,
+//! and a busy script needs it to read clients itself (`ServerCore+BusyScript.swift`). An
+//! accepted socket takes the lowest free descriptor, so the search starts at 0, skips the
+//! clients already known and asks each other descriptor for its peer's address: a few
+//! `getpeername` calls per connection.
+
+import Glibc
+import NIOCore
+
+/// Client socket descriptors, found by their addresses.
+struct SocketDescriptors {
+    private var known: Set<Int32> = []
+
+    /// The descriptor whose peer is `remote` and local end `local`, or -1.
+    mutating func find(remote: SocketAddress?, local: SocketAddress?) -> Int {
+        guard let remoteIP = remote?.ipAddress, let remotePort = remote?.port, let localPort = local?.port else {
+            return -1
+        }
+        var limits = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limits)
+        let highest = Int32(clamping: min(limits.rlim_cur, 1 << 20))
+        var fd: Int32 = 0
+        while fd < highest {
+            defer { fd += 1 }
+            if known.contains(fd) { continue }
+            guard SocketDescriptors.port(of: fd, peer: true) == remotePort,
+                SocketDescriptors.port(of: fd, peer: false) == localPort,
+                SocketDescriptors.address(of: fd) == remoteIP
+            else { continue }
+            known.insert(fd)
+            return Int(fd)
+        }
+        return -1
+    }
+
+    /// Forgets a closed client's descriptor (the number may be reused).
+    mutating func forget(_ fd: Int) {
+        if fd >= 0 { known.remove(Int32(fd)) }
+    }
+
+    private static func withAddress<T>(of fd: Int32, peer: Bool, _ body: (UnsafePointer<sockaddr>) -> T?) -> T? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        return withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address -> T? in
+                let status = peer ? getpeername(fd, address, &length) : getsockname(fd, address, &length)
+                guard status == 0 else { return nil }
+                return body(address)
+            }
+        }
+    }
+
+    private static func port(of fd: Int32, peer: Bool) -> Int? {
+        withAddress(of: fd, peer: peer) { address in
+            switch Int32(address.pointee.sa_family) {
+            case AF_INET:
+                return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            case AF_INET6:
+                return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+            default:
+                return nil
+            }
+        }
+    }
+
+    private static func address(of fd: Int32) -> String? {
+        withAddress(of: fd, peer: true) { address in
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+            let family = Int32(address.pointee.sa_family)
+            let converted: UnsafePointer<CChar>?
+            switch family {
+            case AF_INET:
+                converted = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
+                    withUnsafePointer(to: inet.pointee.sin_addr) { inet_ntop(AF_INET, $0, &text, socklen_t(text.count)) }
+                }
+            case AF_INET6:
+                converted = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { inet in
+                    withUnsafePointer(to: inet.pointee.sin6_addr) { inet_ntop(AF_INET6, $0, &text, socklen_t(text.count)) }
+                }
+            default:
+                return nil
+            }
+            return converted == nil ? nil : String(cString: text)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The server's scripting state: the EVAL script cache, the function libraries, the fake
+//! client scripts run their commands as, and the script running now.
+
+import StrataEngine
+import StrataScripting
+
+/// A script or function being executed.
+final class ScriptRun {
+    /// The script's SHA-1, or the function's name.
+    let name: String
+    /// Whether it is a function (`FCALL`), not an `EVAL` script.
+    let isFunction: Bool
+    /// Its declared flags.
+    let flags: ScriptFlags
+    /// Whether writes are refused (`*_RO`, or `no-writes`).
+    let readOnly: Bool
+    /// The client that called it.
+    let caller: ConnectionHandler
+    /// When it started (monotonic ns), for `busy-reply-threshold`.
+    let startedAt: UInt64
+    /// The time every command of the script sees (Unix ms).
+    let now: Int64
+    /// Whether `maxmemory` was exceeded when the script started.
+    let outOfMemoryAtStart: Bool
+    /// Set once the script called a write command: it can no longer be killed.
+    var wrote = false
+    /// Set once it ran past `busy-reply-threshold`.
+    var timedOut = false
+    /// The error that stops it (`SCRIPT KILL`, `SHUTDOWN NOSAVE`).
+    var killMessage: String?
+    /// `SHUTDOWN NOSAVE` arrived while it ran.
+    var shutdownAfter = false
+    /// Whether its writes go to the AOF (`redis.set_repl`).
+    var propagates = true
+    /// When clients were last served while it is busy (monotonic ns).
+    var lastBusyService: UInt64 = 0
+
+    init(
+        name: String, isFunction: Bool, flags: ScriptFlags, readOnly: Bool, caller: ConnectionHandler, now: Int64,
+        outOfMemoryAtStart: Bool
+    ) {
+        self.name = name
+        self.isFunction = isFunction
+        self.flags = flags
+        self.readOnly = readOnly
+        self.caller = caller
+        self.now = now
+        self.outOfMemoryAtStart = outOfMemoryAtStart
+        self.startedAt = WallClock.monotonicNanoseconds()
+    }
+}
+
+/// Scripts, functions and what runs now.
+struct ScriptingState {
+    /// Compiled `EVAL` scripts.
+    let cache: ScriptCache
+    /// Loaded function libraries.
+    let libraries: FunctionLibraries
+    /// The client scripts execute their commands as.
+    let session: ClientSession
+    /// The script running now.
+    var run: ScriptRun?
+
+    init(heapLimit: Int) {
+        guard let cache = try? ScriptCache(memoryLimit: heapLimit),
+            let libraries = try? FunctionLibraries(memoryLimit: heapLimit)
+        else { fatalError("could not create a Lua interpreter (out of memory)") }
+        self.cache = cache
+        self.libraries = libraries
+        session = ClientSession(
+            id: 0, authenticated: true, address: "", localAddress: "", fd: -1, now: WallClock.nowMilliseconds())
+        session.name = "lua"
+    }
+}

@@ -1,0 +1,55 @@
+//! Serving other clients while a script runs past `busy-reply-threshold`. The event loop
+//! is inside the script (Lua calls back every 100,000 instructions), so SwiftNIO cannot
+//! read; as Redis's processEventsWhileBlocked, the checkpoint polls the clients' sockets
+//! itself, reads what they sent into their input buffers and answers each command: `-BUSY`,
+//! except `SCRIPT KILL`, `FUNCTION KILL`, `FUNCTION STATS`, `SHUTDOWN NOSAVE` and `QUIT`.
+//! Partial input stays in the client's buffer for the event loop to complete afterwards.
+
+import Glibc
+import StrataEngine
+
+extension ServerCore {
+    /// Polls every client but the script's caller and serves those with input.
+    func serveClientsWhileBusy(_ run: ScriptRun) {
+        var candidates: [ConnectionHandler] = []
+        var descriptors: [pollfd] = []
+        for connection in clients.values where connection !== run.caller && connection.canServeWhileBusy {
+            candidates.append(connection)
+            descriptors.append(pollfd(fd: Int32(connection.session.fd), events: Int16(POLLIN), revents: 0))
+        }
+        guard !descriptors.isEmpty, poll(&descriptors, nfds_t(descriptors.count), 0) > 0 else { return }
+        for (index, descriptor) in descriptors.enumerated() where descriptor.revents != 0 {
+            candidates[index].serveWhileBusy()
+        }
+    }
+
+    /// The reply to one command while a script is busy.
+    func executeWhileBusy(_ args: [Bytes], session: ClientSession) -> CommandOutcome {
+        guard let run = scripting.run else { return .reply(ServerCore.busyError(function: false)) }
+        let spec: CommandSpec
+        switch engine.commands.resolve(args) {
+        case .success(let found): spec = found
+        case .failure(let error): return .reply(error)
+        }
+        switch spec.name {
+        case "quit":
+            return .replyThenClose(.ok)
+        case "script|kill":
+            return .reply(killScript(function: false))
+        case "function|kill":
+            return .reply(killScript(function: true))
+        case "function|stats":
+            return .reply(functionStats())
+        case "shutdown" where args.dropFirst().contains { $0.equalsIgnoringCase("nosave") }:
+            logger.warning("SHUTDOWN NOSAVE while script \(run.name) runs: stopping it and exiting.")
+            run.killMessage = "Script killed by SHUTDOWN NOSAVE"
+            run.shutdownAfter = true
+            return .none
+        case "shutdown":
+            return .reply(.error("ERR Errors trying to SHUTDOWN. Check logs."))
+        default:
+            session.transaction?.aborted = true
+            return .reply(ServerCore.busyError(function: run.isFunction))
+        }
+    }
+}

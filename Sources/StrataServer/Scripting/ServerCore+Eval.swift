@@ -1,0 +1,219 @@
+//! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT, and running a script atomically: on the
+//! event loop, with nothing else interleaved, its commands executed as the fake `lua`
+//! client at the time the script started. The writes it makes are logged to the AOF as the
+//! effects they had, wrapped in MULTI/EXEC when more than one, so replay never runs Lua.
+
+import StrataEngine
+import StrataScripting
+
+extension ServerCore {
+    static let noScriptError = Reply.error("NOSCRIPT No matching script. Please use EVAL.")
+
+    /// Reads `numkeys` and splits the keys from the arguments (`EVAL`, `FCALL`).
+    static func scriptArguments(_ args: [Bytes]) -> Result<(keys: ArraySlice<Bytes>, args: ArraySlice<Bytes>), Reply> {
+        guard let count = args[2].strictInteger else { return .failure(Errors.notInteger) }
+        guard count <= args.count - 3 else {
+            return .failure(.error("ERR Number of keys can't be greater than number of args"))
+        }
+        guard count >= 0 else { return .failure(.error("ERR Number of keys can't be negative")) }
+        return .success((args[3..<(3 + count)], args[(3 + count)...]))
+    }
+
+    func evalCommand(_ name: String, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64)
+        -> CommandOutcome
+    {
+        let split: (keys: ArraySlice<Bytes>, args: ArraySlice<Bytes>)
+        switch ServerCore.scriptArguments(args) {
+        case .success(let value): split = value
+        case .failure(let error): return .reply(error)
+        }
+        let cache = scripting.cache
+        let sha: String
+        let script: CachedScript
+        if name == "evalsha" || name == "evalsha_ro" {
+            guard let found = cache.script(sha: args[1]) else { return .reply(ServerCore.noScriptError) }
+            (sha, script) = (args[1].lowercased.string, found)
+        } else {
+            do {
+                (sha, script) = try cache.load(args[1])
+            } catch {
+                return .reply(.error(error.message))
+            }
+        }
+        return runScript(
+            name: sha, isFunction: false, flags: script.flags, readOnlyCommand: name.hasSuffix("_ro"),
+            session: session, connection: connection, now: now
+        ) { cache.interpreter.runScript(script.ref, keys: split.keys, args: split.args, name: sha) }
+    }
+
+    /// Runs a script or function with Redis's checks before it starts.
+    func runScript(
+        name: String, isFunction: Bool, flags: ScriptFlags, readOnlyCommand: Bool, session: ClientSession,
+        connection: ConnectionHandler, now: Int64, body: () -> Reply
+    ) -> CommandOutcome {
+        let declared = flags.contains(.declared) || isFunction
+        let mayWrite = !(declared && flags.contains(.noWrites))
+        if readOnlyCommand && declared && mayWrite {
+            return .reply(.error("ERR Can not execute a script with write flag using *_ro command."))
+        }
+        let outOfMemory = config.maxMemory > 0 && !performEvictions(now: now)
+        if declared && mayWrite {
+            if writesDeniedByDiskError || aof.writeError != nil {
+                return .reply(aofWriteErrorReply ?? ServerCore.misconfError)
+            }
+            if outOfMemory && !flags.contains(.allowOOM) { return .reply(ServerCore.oomError) }
+        }
+        let run = ScriptRun(
+            name: name, isFunction: isFunction, flags: flags, readOnly: readOnlyCommand || !mayWrite,
+            caller: connection, now: now, outOfMemoryAtStart: outOfMemory)
+        let insideTransaction = executingTransaction
+        scripting.run = run
+        scripting.session.db = session.db
+        executingTransaction = true
+        scripting.cache.interpreter.host = self
+        scripting.libraries.interpreter.host = self
+        let reply = body()
+        executingTransaction = insideTransaction
+        scripting.run = nil
+        if run.timedOut {
+            logger.notice("Slow script \(name) finished after \((WallClock.monotonicNanoseconds() - run.startedAt) / 1_000_000) ms.")
+        }
+        if run.shutdownAfter {
+            _ = engine.takeEffects()  // the script never completed: none of it is logged
+            _ = prepareShutdown(noSave: true)
+            shutdownRequested?()
+            return .none
+        }
+        if engine.hasEffects && !insideTransaction { feedAppendOnlyFile(now: now) }
+        if !insideTransaction { serveBlockedClients(now: now) }
+        return .reply(reply)
+    }
+
+    func scriptCommand(_ spec: CommandSpec, args: [Bytes]) -> Reply {
+        switch spec.name {
+        case "script|load":
+            do {
+                return .text(try scripting.cache.load(args[2]).sha)
+            } catch {
+                return .error(error.message)
+            }
+        case "script|exists":
+            return .array(args.dropFirst(2).map { .integer(scripting.cache.script(sha: $0) == nil ? 0 : 1) })
+        case "script|flush":
+            guard args.count == 2 || (args.count == 3 && (args[2].equalsIgnoringCase("async") || args[2].equalsIgnoringCase("sync")))
+            else { return .error("ERR SCRIPT FLUSH only support SYNC|ASYNC option") }
+            do {
+                try scripting.cache.flush()
+            } catch {
+                return .error(error.message)
+            }
+            return .ok
+        case "script|kill":
+            return killScript(function: false)
+        default:
+            return .array(
+                [
+                    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "EXISTS <sha1> [<sha1> ...]", "    Return information about the existence of the scripts in the script cache.",
+                    "FLUSH [ASYNC|SYNC]", "    Flush the Lua scripts cache. Very dangerous on replicas.",
+                    "    When called without the optional mode argument, the behavior is determined by the",
+                    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+                    "    * ASYNC: Asynchronously flush the scripts cache.", "    * SYNC: Synchronously flush the scripts cache.",
+                    "KILL", "    Kill the currently executing Lua script.", "LOAD <script>",
+                    "    Load a script into the scripts cache without executing it.", "HELP", "    Print this help.",
+                ].map { .status($0) })
+        }
+    }
+
+    /// `SCRIPT KILL` / `FUNCTION KILL`.
+    func killScript(function: Bool) -> Reply {
+        guard let run = scripting.run else { return .error("NOTBUSY No scripts in execution right now.") }
+        if run.wrote {
+            return .error(
+                "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+            )
+        }
+        if run.isFunction != function { return ServerCore.busyError(function: run.isFunction) }
+        run.killMessage = function ? "Script killed by user with FUNCTION KILL..." : "Script killed by user with SCRIPT KILL..."
+        logger.warning("Lua script killed by user with \(function ? "FUNCTION" : "SCRIPT") KILL.")
+        return .ok
+    }
+
+    /// The reply to commands while a script runs past `busy-reply-threshold`.
+    static func busyError(function: Bool) -> Reply {
+        .error("BUSY Redis is busy running a script. You can only call \(function ? "FUNCTION" : "SCRIPT") KILL or SHUTDOWN NOSAVE.")
+    }
+}
+
+extension ServerCore: ScriptHost {
+    func scriptCall(_ args: [Bytes]) -> Reply {
+        guard let run = scripting.run else { return .error("ERR redis.call can only be called inside a script invocation") }
+        let spec: CommandSpec
+        switch engine.commands.resolve(args) {
+        case .success(let found): spec = found
+        case .failure(let error):
+            if case .error(let text) = error, text.hasPrefix("ERR wrong number of arguments") {
+                return .error("ERR Wrong number of args calling Redis command from script")
+            }
+            return .error("ERR Unknown Redis command called from script")
+        }
+        if spec.flags.contains(.noscript) { return .error("ERR This Redis command is not allowed from script") }
+        if spec.flags.contains(.write) {
+            if run.readOnly { return .error("ERR Write commands are not allowed from read-only scripts.") }
+            if writesDeniedByDiskError || aof.writeError != nil { return aofWriteErrorReply ?? ServerCore.misconfError }
+            if run.outOfMemoryAtStart && !run.wrote && spec.flags.contains(.denyOOM) && !run.flags.contains(.allowOOM) {
+                return ServerCore.oomError
+            }
+            run.wrote = true
+        }
+        let session = scripting.session
+        let logged = run.propagates ? 0 : effectCount()
+        let outcome = runResolved(spec, args: args, session: session, connection: run.caller, now: run.now)
+        if !run.propagates { dropEffects(after: logged) }
+        switch outcome {
+        case .reply(let reply), .replyThenClose(let reply): return reply
+        case .none: return .null
+        }
+    }
+
+    private func effectCount() -> Int {
+        engine.settleEffects()
+        return engine.pendingEffects.count
+    }
+
+    private func dropEffects(after count: Int) {
+        engine.settleEffects()
+        if engine.pendingEffects.count > count { engine.pendingEffects.removeSubrange(count...) }
+    }
+
+    func scriptCheckpoint() -> String? {
+        guard let run = scripting.run else { return nil }
+        if let message = run.killMessage { return message }
+        let now = WallClock.monotonicNanoseconds()
+        if !run.timedOut {
+            guard now - run.startedAt >= UInt64(config.busyReplyThresholdMilliseconds) * 1_000_000 else { return nil }
+            run.timedOut = true
+            logger.warning(
+                "Slow script detected: still in execution after \((now - run.startedAt) / 1_000_000) milliseconds. You can try killing the script using the \(run.isFunction ? "FUNCTION" : "SCRIPT") KILL command. Script name is: \(run.name)."
+            )
+        }
+        if now - run.lastBusyService >= 10_000_000 {
+            run.lastBusyService = now
+            serveClientsWhileBusy(run)
+        }
+        return run.killMessage
+    }
+
+    func scriptLog(level: Int, message: String) {
+        switch level {
+        case 0: logger.debug("\(message)")
+        case 1: logger.info("\(message)")
+        case 2: logger.notice("\(message)")
+        default: logger.warning("\(message)")
+        }
+    }
+
+    func scriptSetReplication(_ flags: Int) {
+        scripting.run?.propagates = flags & 1 != 0
+    }
+}
