@@ -54,6 +54,12 @@ final class ServerCore {
     var aof = AOFState()
     /// `used_memory` when the server started serving.
     var startupMemory = 0
+    /// The listening sockets (a busy script accepts from them itself).
+    var listeningDescriptors: [Int32] = []
+    /// Connections accepted while a script is busy.
+    var busyClients: [BusyClient] = []
+    /// Hands an accepted socket, and input it sent, to SwiftNIO.
+    var adoptSocket: ((Int32, [UInt8]) -> Void)?
     /// Client socket descriptors.
     var socketDescriptors = SocketDescriptors()
     /// Lua scripts and functions.

@@ -52,6 +52,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.context = context
     }
 
+    /// Input received before the channel existed (a connection accepted while a script was
+    /// busy); processed once it is active.
+    var pendingInput: [UInt8] = []
+
     func channelActive(context: ChannelHandlerContext) {
         if let refusal = core.admit(self) {
             outbound.writeRESPError(refusal)
@@ -59,6 +63,12 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         context.fireChannelActive()
+        if !pendingInput.isEmpty {
+            inbound.writeBytes(pendingInput)
+            pendingInput = []
+            processInbound(context)
+            flushOutbound(context)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

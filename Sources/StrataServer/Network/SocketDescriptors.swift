@@ -33,6 +33,25 @@ struct SocketDescriptors {
         return -1
     }
 
+    /// The listening sockets on `port` (searched once, after binding).
+    static func listening(port bound: Int) -> [Int32] {
+        var found: [Int32] = []
+        for fd in Int32(0)..<4096 {
+            var accepting: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0, accepting == 1,
+                SocketDescriptors.port(of: fd, peer: false) == bound
+            else { continue }
+            found.append(fd)
+        }
+        return found
+    }
+
+    /// Records a client descriptor known by other means.
+    mutating func remember(_ fd: Int) {
+        if fd >= 0 { known.insert(Int32(fd)) }
+    }
+
     /// Forgets a closed client's descriptor (the number may be reused).
     mutating func forget(_ fd: Int) {
         if fd >= 0 { known.remove(Int32(fd)) }

@@ -17,14 +17,23 @@ extension ServerCore {
             candidates.append(connection)
             descriptors.append(pollfd(fd: Int32(connection.session.fd), events: Int16(POLLIN), revents: 0))
         }
+        let accepted = busyClients
+        for client in accepted { descriptors.append(pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)) }
+        for listener in listeningDescriptors { descriptors.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
         guard !descriptors.isEmpty, poll(&descriptors, nfds_t(descriptors.count), 0) > 0 else { return }
         for (index, descriptor) in descriptors.enumerated() where descriptor.revents != 0 {
-            candidates[index].serveWhileBusy()
+            if index < candidates.count {
+                candidates[index].serveWhileBusy()
+            } else if index < candidates.count + accepted.count {
+                accepted[index - candidates.count].serve(core: self)
+            } else {
+                acceptWhileBusy(descriptor.fd)
+            }
         }
     }
 
     /// The reply to one command while a script is busy.
-    func executeWhileBusy(_ args: [Bytes], session: ClientSession) -> CommandOutcome {
+    func executeWhileBusy(_ args: [Bytes], session: ClientSession?) -> CommandOutcome {
         guard let run = scripting.run else { return .reply(ServerCore.busyError(function: false)) }
         let spec: CommandSpec
         switch engine.commands.resolve(args) {
@@ -48,7 +57,7 @@ extension ServerCore {
         case "shutdown":
             return .reply(.error("ERR Errors trying to SHUTDOWN. Check logs."))
         default:
-            session.transaction?.aborted = true
+            session?.transaction?.aborted = true
             return .reply(ServerCore.busyError(function: run.isFunction))
         }
     }

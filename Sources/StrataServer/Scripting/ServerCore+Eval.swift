@@ -75,6 +75,7 @@ extension ServerCore {
         let reply = body()
         executingTransaction = insideTransaction
         scripting.run = nil
+        if !busyClients.isEmpty { adoptBusyClients() }
         if run.timedOut {
             logger.notice("Slow script \(name) finished after \((WallClock.monotonicNanoseconds() - run.startedAt) / 1_000_000) ms.")
         }

@@ -1,0 +1,109 @@
+//! A connection accepted while a script is busy. SwiftNIO cannot accept while the event
+//! loop is inside the script, so the busy checkpoint accepts from the listening sockets
+//! itself and answers these clients over the raw socket (`-BUSY`, or `SCRIPT KILL` and
+//! the other commands allowed then). When the script ends, each is handed to SwiftNIO
+//! (`ClientBootstrap.withConnectedSocket`) with the input it has not answered yet.
+
+import Glibc
+import NIOCore
+import RESP
+import StrataEngine
+
+/// A client served over its raw socket while a script is busy.
+final class BusyClient {
+    /// Its socket.
+    let fd: Int32
+    /// Everything received that does not form a whole command yet.
+    private(set) var unanswered: [UInt8] = []
+    /// Set after QUIT or a closed socket: not handed over.
+    private(set) var closed = false
+
+    init(fd: Int32) {
+        self.fd = fd
+    }
+
+    /// Reads what the client sent and answers every whole command.
+    func serve(core: ServerCore) {
+        guard !closed else { return }
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while unanswered.count < 1024 * 1024 {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                finish()
+                return
+            }
+            guard count > 0 else { break }
+            unanswered += chunk[0..<count]
+            if count < chunk.count { break }
+        }
+        var input = ByteBufferAllocator().buffer(bytes: unanswered)
+        var output = ByteBufferAllocator().buffer(capacity: 256)
+        var parser = RESPRequestParser<Bytes>(limits: core.parserLimits, authenticated: true)
+        var answered = 0
+        var quit = false
+        while !quit {
+            let command: [Bytes]?
+            do {
+                command = try parser.next(&input)
+            } catch let error as RESPProtocolError {
+                output.writeRESPError("ERR " + error.message)
+                quit = true
+                break
+            } catch {
+                quit = true
+                break
+            }
+            guard let command else { break }
+            answered = input.readerIndex
+            let outcome =
+                core.requiresPassword
+                ? .reply(.error("NOAUTH Authentication required.")) : core.executeWhileBusy(command, session: nil)
+            switch outcome {
+            case .reply(let reply): ReplyEncoder.write(reply, into: &output, version: .resp2)
+            case .replyThenClose(let reply):
+                ReplyEncoder.write(reply, into: &output, version: .resp2)
+                quit = true
+            case .none: break
+            }
+        }
+        unanswered.removeFirst(answered)
+        output.withUnsafeReadableBytes { bytes in
+            var sent = 0
+            while sent < bytes.count {
+                let count = send(fd, bytes.baseAddress.map { $0 + sent }, bytes.count - sent, Int32(MSG_NOSIGNAL))
+                guard count > 0 else { break }
+                sent += count
+            }
+        }
+        if quit { finish() }
+    }
+
+    private func finish() {
+        closed = true
+        close(fd)
+    }
+}
+
+extension ServerCore {
+    /// Accepts the connections waiting on `listener` as busy clients.
+    func acceptWhileBusy(_ listener: Int32) {
+        for _ in 0..<64 {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { return }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            busyClients.append(BusyClient(fd: fd))
+        }
+    }
+
+    /// Hands the connections accepted during a busy script to SwiftNIO.
+    func adoptBusyClients() {
+        let accepted = busyClients
+        busyClients.removeAll()
+        for client in accepted where !client.closed {
+            adoptSocket?(client.fd, client.unanswered)
+        }
+    }
+}
