@@ -87,15 +87,18 @@ extension ServerCore {
                 aof.buffer.writeString("#TS:\(second)\r\n")
             }
         }
+        // One access to `aof` at a time: the selected database goes through a local.
+        var selectedDb = aof.selectedDb
         if engine.pendingEffects.isEmpty, let single = engine.commandAsSent {
             // The common case: one command logged as sent, no array involved.
-            AOFEncoding.append(single, selectedDb: &aof.selectedDb, to: &aof.buffer)
+            AOFEncoding.append(single, selectedDb: &selectedDb, to: &aof.buffer)
             engine.commandAsSent = nil
         } else {
             engine.settleEffects()
-            AOFEncoding.append(engine.pendingEffects, selectedDb: &aof.selectedDb, to: &aof.buffer)
+            AOFEncoding.append(engine.pendingEffects, selectedDb: &selectedDb, to: &aof.buffer)
             engine.pendingEffects.removeAll(keepingCapacity: true)
         }
+        aof.selectedDb = selectedDb
         aof.appendedOffset += UInt64(aof.buffer.writerIndex - before)
         ensurePassEndTask()
     }
