@@ -59,7 +59,7 @@ final class ServerCore {
     /// Connections accepted while a script is busy.
     var busyClients: [BusyClient] = []
     /// Hands an accepted socket, and input it sent, to SwiftNIO.
-    var adoptSocket: ((Int32, [UInt8]) -> Void)?
+    var adoptSocket: ((Int32, [UInt8], ClientSession) -> Void)?
     /// Client socket descriptors.
     var socketDescriptors = SocketDescriptors()
     /// Lua scripts and functions.
@@ -87,11 +87,16 @@ final class ServerCore {
 
     /// Creates the session for a new connection.
     func makeSession(remote: SocketAddress?, local: SocketAddress?, fd: Int) -> ClientSession {
+        makeSession(address: ServerCore.describe(remote), localAddress: ServerCore.describe(local), fd: fd)
+    }
+
+    /// Creates the session for a new connection whose addresses are known as text.
+    func makeSession(address: String, localAddress: String, fd: Int) -> ClientSession {
         let id = nextClientID
         nextClientID += 1
         return ClientSession(
-            id: id, authenticated: !requiresPassword, address: ServerCore.describe(remote),
-            localAddress: ServerCore.describe(local), fd: fd, now: WallClock.nowMilliseconds())
+            id: id, authenticated: !requiresPassword, address: address, localAddress: localAddress, fd: fd,
+            now: WallClock.nowMilliseconds())
     }
 
     static func describe(_ address: SocketAddress?) -> String {

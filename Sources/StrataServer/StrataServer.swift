@@ -62,15 +62,13 @@ public final class StrataServer: @unchecked Sendable {
             }
         // Connections a busy script accepted itself join the server here.
         let group = self.group
-        core.adoptSocket = { fd, unanswered in
+        core.adoptSocket = { fd, unanswered, session in
             _ = ClientBootstrap(group: group)
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .channelOption(ChannelOptions.maxMessagesPerRead, value: 16)
                 .channelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let session = core.makeSession(
-                            remote: channel.remoteAddress, local: channel.localAddress, fd: Int(fd))
                         core.socketDescriptors.remember(Int(fd))
                         let handler = ConnectionHandler(core: core, session: session, allocator: channel.allocator)
                         handler.pendingInput = unanswered

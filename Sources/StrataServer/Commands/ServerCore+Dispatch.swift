@@ -27,13 +27,7 @@ extension ServerCore {
             "pubsub|numsub", "pubsub|numpat", "pubsub|help":
             return .reply(pubsubCommand(spec.name, args: args, session: session))
         case "reset":
-            session.transaction = nil
-            unwatchAll(session)
-            unsubscribeAll(session)
-            session.db = 0
-            session.resp = .resp2
-            session.name = nil
-            session.authenticated = !requiresPassword
+            resetSession(session)
             return .reply(.status("RESET"))
         case "time":
             let micros = WallClock.nowMicroseconds()
@@ -71,6 +65,17 @@ extension ServerCore {
             if spec.name.hasPrefix("config|") { return .reply(configCommand(spec, args: args)) }
             return .reply(.error("ERR unknown command '\(spec.name)'"))
         }
+    }
+
+    /// RESET: the connection's state back to a new connection's.
+    func resetSession(_ session: ClientSession) {
+        session.transaction = nil
+        unwatchAll(session)
+        unsubscribeAll(session)
+        session.db = 0
+        session.resp = .resp2
+        session.name = nil
+        session.authenticated = !requiresPassword
     }
 
     /// Compares passwords in time independent of where they differ.

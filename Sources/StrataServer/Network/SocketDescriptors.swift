@@ -82,8 +82,14 @@ struct SocketDescriptors {
         }
     }
 
-    private static func address(of fd: Int32) -> String? {
-        withAddress(of: fd, peer: true) { address in
+    /// `ip:port` (`[ip]:port` for IPv6) of a socket's peer or local end, as CLIENT LIST shows it.
+    static func describe(_ fd: Int32, peer: Bool) -> String {
+        guard let ip = address(of: fd, peer: peer), let port = port(of: fd, peer: peer) else { return "?:0" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+
+    private static func address(of fd: Int32, peer: Bool = true) -> String? {
+        withAddress(of: fd, peer: peer) { address in
             var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
             let family = Int32(address.pointee.sa_family)
             let converted: UnsafePointer<CChar>?

@@ -17,9 +17,12 @@ final class BusyClient {
     private(set) var unanswered: [UInt8] = []
     /// Set after QUIT or a closed socket: not handed over.
     private(set) var closed = false
+    /// Its session, kept when it is handed over.
+    let session: ClientSession
 
-    init(fd: Int32) {
+    init(fd: Int32, session: ClientSession) {
         self.fd = fd
+        self.session = session
     }
 
     /// Reads what the client sent and answers every whole command.
@@ -38,7 +41,7 @@ final class BusyClient {
         }
         var input = ByteBufferAllocator().buffer(bytes: unanswered)
         var output = ByteBufferAllocator().buffer(capacity: 256)
-        var parser = RESPRequestParser<Bytes>(limits: core.parserLimits, authenticated: true)
+        var parser = RESPRequestParser<Bytes>(limits: core.parserLimits, authenticated: session.authenticated)
         var answered = 0
         var quit = false
         while !quit {
@@ -55,13 +58,10 @@ final class BusyClient {
             }
             guard let command else { break }
             answered = input.readerIndex
-            let outcome =
-                core.requiresPassword
-                ? .reply(.error("NOAUTH Authentication required.")) : core.executeWhileBusy(command, session: nil)
-            switch outcome {
-            case .reply(let reply): ReplyEncoder.write(reply, into: &output, version: .resp2)
+            switch core.executeWhileBusy(command, session: session) {
+            case .reply(let reply): ReplyEncoder.write(reply, into: &output, version: session.resp)
             case .replyThenClose(let reply):
-                ReplyEncoder.write(reply, into: &output, version: .resp2)
+                ReplyEncoder.write(reply, into: &output, version: session.resp)
                 quit = true
             case .none: break
             }
@@ -94,7 +94,10 @@ extension ServerCore {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            busyClients.append(BusyClient(fd: fd))
+            let session = makeSession(
+                address: SocketDescriptors.describe(fd, peer: true), localAddress: SocketDescriptors.describe(fd, peer: false),
+                fd: Int(fd))
+            busyClients.append(BusyClient(fd: fd, session: session))
         }
     }
 
@@ -103,7 +106,7 @@ extension ServerCore {
         let accepted = busyClients
         busyClients.removeAll()
         for client in accepted where !client.closed {
-            adoptSocket?(client.fd, client.unanswered)
+            adoptSocket?(client.fd, client.unanswered, client.session)
         }
     }
 }

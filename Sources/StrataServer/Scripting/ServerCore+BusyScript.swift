@@ -32,17 +32,41 @@ extension ServerCore {
         }
     }
 
-    /// The reply to one command while a script is busy.
-    func executeWhileBusy(_ args: [Bytes], session: ClientSession?) -> CommandOutcome {
+    /// The reply to one command while a script is busy: `-BUSY`, except for the commands
+    /// Redis 7.0 flags `allow_busy` (connection and transaction state, the kills,
+    /// `FUNCTION STATS`, `SHUTDOWN NOSAVE`), which touch no key.
+    func executeWhileBusy(_ args: [Bytes], session: ClientSession) -> CommandOutcome {
         guard let run = scripting.run else { return .reply(ServerCore.busyError(function: false)) }
         let spec: CommandSpec
         switch engine.commands.resolve(args) {
         case .success(let found): spec = found
         case .failure(let error): return .reply(error)
         }
+        if !session.authenticated && !spec.flags.contains(.noAuth) {
+            return .reply(.error("NOAUTH Authentication required."))
+        }
         switch spec.name {
         case "quit":
             return .replyThenClose(.ok)
+        case "hello":
+            return hello(args, session: session)
+        case "auth":
+            return .reply(auth(args, session: session))
+        case "reset":
+            resetSession(session)
+            return .reply(.status("RESET"))
+        case "multi":
+            if session.transaction != nil { return .reply(.error("ERR MULTI calls can not be nested")) }
+            session.transaction = Transaction()
+            return .reply(.ok)
+        case "discard":
+            guard session.transaction != nil else { return .reply(.error("ERR DISCARD without MULTI")) }
+            session.transaction = nil
+            unwatchAll(session)
+            return .reply(.ok)
+        case "unwatch":
+            unwatchAll(session)
+            return .reply(.ok)
         case "script|kill":
             return .reply(killScript(function: false))
         case "function|kill":
@@ -57,7 +81,7 @@ extension ServerCore {
         case "shutdown":
             return .reply(.error("ERR Errors trying to SHUTDOWN. Check logs."))
         default:
-            session?.transaction?.aborted = true
+            session.transaction?.aborted = true
             return .reply(ServerCore.busyError(function: run.isFunction))
         }
     }

@@ -11,14 +11,14 @@ extension ServerCore {
         -> CommandOutcome
     {
         let libraries = scripting.libraries
+        guard let (_, function) = libraries.function(named: args[1].string) else {
+            return .reply(.error("ERR Function not found"))
+        }
         let split: (keys: ArraySlice<Bytes>, args: ArraySlice<Bytes>)
         switch ServerCore.scriptArguments(args) {
         case .success(let value): split = value
         case .failure(let error):
             return .reply(error == Errors.notInteger ? .error("ERR Bad number of keys provided") : error)
-        }
-        guard let (_, function) = libraries.function(named: args[1].string) else {
-            return .reply(.error("ERR Function not found"))
         }
         return runScript(
             name: function.name, isFunction: true, flags: function.flags.union(.declared),
@@ -152,7 +152,7 @@ extension ServerCore {
                 (
                     .text("functions"),
                     .array(
-                        library.functions.map { function in
+                        library.functions.sorted { $0.name < $1.name }.map { function in
                             .map([
                                 (.text("name"), .text(function.name)),
                                 (.text("description"), function.description.map { .text($0) } ?? .null),
