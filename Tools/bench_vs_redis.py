@@ -17,7 +17,7 @@ N_P16 = int(os.environ.get("BENCH_REQUESTS_P16", "1000000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 KEYS = int(os.environ.get("BENCH_MEMORY_KEYS", "1000000"))
 BUILTIN = ["set", "get", "incr", "mset", "lpush", "rpop", "sadd", "hset", "zadd"]
-WORKLOADS = os.environ.get("BENCH_WORKLOADS", ",".join(BUILTIN + ["leaderboard", "memory"])).split(",")
+WORKLOADS = os.environ.get("BENCH_WORKLOADS", ",".join(BUILTIN + ["leaderboard", "evalsha", "memory"])).split(",")
 MEMBERS = int(os.environ.get("BENCH_LEADERBOARD_MEMBERS", "1000000"))
 
 
@@ -110,6 +110,21 @@ def leaderboard(rport, sport):
     return rows
 
 
+RATE_SCRIPT = "redis.call('INCR', KEYS[1]) return redis.call('EXPIRE', KEYS[1], ARGV[1])"
+
+
+def evalsha(rport, sport):
+    """EVALSHA of a small script doing INCR + EXPIRE on a random key (issue 9's bar)."""
+    shas = {port: cli(port, "script", "load", RATE_SCRIPT).strip() for port in (rport, sport)}
+    assert shas[rport] == shas[sport], shas
+    command = ["evalsha", shas[rport], "1", "rate:__rand_int__", "100"]
+    rows = []
+    for pipeline, requests in [(1, N_P1), (16, N_P16)]:
+        redis_best, strata_best = best_of(rport, sport, lambda port: bench(port, "", pipeline, requests, command))
+        rows.append((f"EVALSHA INCR+EXPIRE -P {pipeline}", redis_best, strata_best))
+    return rows
+
+
 def start(rport, sport, workdir):
     redis = subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
                               "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
@@ -137,6 +152,8 @@ def main():
                 results.append((f"{test.upper()} -P {pipeline}", redis_best, strata_best))
         if "leaderboard" in WORKLOADS:
             results += leaderboard(rport, sport)
+        if "evalsha" in WORKLOADS:
+            results += evalsha(rport, sport)
         memory = []
         if "memory" in WORKLOADS:
             value = "x" * 32

@@ -11,6 +11,8 @@ public struct CachedScript: Sendable {
     public var flags: ScriptFlags
     /// Its body, as sent.
     public var body: Bytes
+    /// Its SHA-1, lower-case hex.
+    public var sha: String
 }
 
 /// Compiled scripts by SHA-1.
@@ -18,7 +20,7 @@ public final class ScriptCache {
     /// The interpreter scripts run in.
     public private(set) var interpreter: LuaInterpreter
     /// Scripts by lower-case hex SHA-1.
-    public private(set) var scripts: [String: CachedScript] = [:]
+    public private(set) var scripts: [Bytes: CachedScript] = [:]
     /// Heap cap of the interpreter.
     public let memoryLimit: Int
     /// Bytes of the bodies held.
@@ -36,20 +38,20 @@ public final class ScriptCache {
     /// The script for `sha` (any case), if cached.
     public func script(sha: Bytes) -> CachedScript? {
         guard sha.count == 40 else { return nil }
-        if let found = scripts[sha.string] { return found }
-        return scripts[sha.lowercased.string]
+        if let found = scripts[sha] { return found }
+        return scripts[sha.lowercased]
     }
 
     /// Compiles and caches `body` (or finds it cached). Returns its SHA-1 and script.
     public func load(_ body: Bytes) throws(ScriptError) -> (sha: String, script: CachedScript) {
         let sha = ScriptCache.sha(of: body)
-        if let cached = scripts[sha] { return (sha, cached) }
+        if let cached = scripts[Bytes(sha)] { return (sha, cached) }
         let bytes = body.array
         let shebang = try Shebang.parse(bytes)
         let flags = try shebang?.scriptFlags() ?? []
         let ref = try interpreter.compileScript(sha: sha, body: bytes, shebangLength: shebang?.length ?? 0)
-        let script = CachedScript(ref: ref, flags: flags, body: body)
-        scripts[sha] = script
+        let script = CachedScript(ref: ref, flags: flags, body: body, sha: sha)
+        scripts[Bytes(sha)] = script
         bodyBytes += body.count
         return (sha, script)
     }

@@ -8,6 +8,17 @@ extension ServerCore {
     func runServerCommand(
         _ spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
     ) -> CommandOutcome {
+        // Scripts first: the hot path of script-heavy clients skips the comparisons below.
+        if spec.group == "scripting" {
+            switch spec.name {
+            case "eval", "evalsha", "eval_ro", "evalsha_ro":
+                return evalCommand(spec.name, args: args, session: session, connection: connection, now: now)
+            case "fcall", "fcall_ro":
+                return fcallCommand(spec.name, args: args, session: session, connection: connection, now: now)
+            default:
+                break
+            }
+        }
         switch spec.name {
         case "ping":
             if args.count > 2 { return .reply(Errors.arity("ping")) }
@@ -52,10 +63,6 @@ extension ServerCore {
             return .reply(.verbatim(info(args, now: now)))
         case "command":
             return .reply(commandCommand(args))
-        case "eval", "evalsha", "eval_ro", "evalsha_ro":
-            return evalCommand(spec.name, args: args, session: session, connection: connection, now: now)
-        case "fcall", "fcall_ro":
-            return fcallCommand(spec.name, args: args, session: session, connection: connection, now: now)
         default:
             if spec.name.hasPrefix("script|") { return .reply(scriptCommand(spec, args: args)) }
             if spec.name.hasPrefix("function|") { return .reply(functionCommand(spec, args: args, now: now)) }

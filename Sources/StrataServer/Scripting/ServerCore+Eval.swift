@@ -32,7 +32,7 @@ extension ServerCore {
         let script: CachedScript
         if name == "evalsha" || name == "evalsha_ro" {
             guard let found = cache.script(sha: args[1]) else { return .reply(ServerCore.noScriptError) }
-            (sha, script) = (args[1].lowercased.string, found)
+            (sha, script) = (found.sha, found)
         } else {
             do {
                 (sha, script) = try cache.load(args[1])
