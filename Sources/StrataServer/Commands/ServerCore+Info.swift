@@ -92,6 +92,7 @@ extension ServerCore {
                     ),
                     ("used_memory_startup", String(startupMemory)),
                     ("used_memory_dataset", String(max(0, used - startupMemory))),
+                ] + scriptingMemoryFields + [
                     ("total_system_memory", String(total)),
                     ("total_system_memory_human", ProcessMemory.human(total)),
                     ("maxmemory", String(config.maxMemory)), ("maxmemory_human", ProcessMemory.human(config.maxMemory)),

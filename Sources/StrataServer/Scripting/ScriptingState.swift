@@ -72,3 +72,26 @@ struct ScriptingState {
         session.name = "lua"
     }
 }
+
+extension ServerCore {
+    /// The scripting fields of `INFO memory`, in Redis 7.0's order.
+    var scriptingMemoryFields: [(String, String)] {
+        let evalHeap = scripting.cache.interpreter.memoryBytes
+        let functionHeap = scripting.libraries.interpreter.memoryBytes
+        let codeBytes = scripting.libraries.libraries.values.reduce(0) { $0 + $1.code.count }
+        return [
+            ("used_memory_lua", String(evalHeap)), ("used_memory_vm_eval", String(evalHeap)),
+            ("used_memory_lua_human", ProcessMemory.human(evalHeap)),
+            ("used_memory_scripts_eval", String(scripting.cache.bodyBytes)),
+            ("number_of_cached_scripts", String(scripting.cache.scripts.count)),
+            ("number_of_functions", String(scripting.libraries.functionCount)),
+            ("number_of_libraries", String(scripting.libraries.libraries.count)),
+            ("used_memory_vm_functions", String(functionHeap)),
+            ("used_memory_vm_total", String(evalHeap + functionHeap)),
+            ("used_memory_vm_total_human", ProcessMemory.human(evalHeap + functionHeap)),
+            ("used_memory_functions", String(codeBytes)),
+            ("used_memory_scripts", String(scripting.cache.bodyBytes + codeBytes)),
+            ("used_memory_scripts_human", ProcessMemory.human(scripting.cache.bodyBytes + codeBytes)),
+        ]
+    }
+}
