@@ -41,7 +41,9 @@ public enum FunctionPayload {
         var codes: [Bytes] = []
         do {
             while try !stream.atEnd() {
-                guard try stream.byte() == RDB.opFunction2 else { throw PayloadError("ERR given type is not a function") }
+                guard try stream.byte() == RDB.opFunction2 else {
+                    throw PayloadError("ERR given type is not a function")
+                }
                 codes.append(try decoder.string())
             }
         } catch let error as PayloadError {

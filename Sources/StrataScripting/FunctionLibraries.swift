@@ -46,7 +46,9 @@ public final class FunctionLibraries {
     /// Reads a library's name from its shebang, with Redis's errors.
     public static func libraryName(of code: [UInt8]) throws(ScriptError) -> (name: String, shebangLength: Int) {
         guard code.starts(with: Array("#!".utf8)) else { throw ScriptError("ERR Missing library metadata") }
-        guard let newline = code.firstIndex(of: UInt8(ascii: "\n")) else { throw ScriptError("ERR Invalid library metadata") }
+        guard let newline = code.firstIndex(of: UInt8(ascii: "\n")) else {
+            throw ScriptError("ERR Invalid library metadata")
+        }
         let parts = String(decoding: code[2..<newline], as: UTF8.self).split(separator: " ").map(String.init)
         guard let engine = parts.first else { throw ScriptError("ERR Invalid library metadata") }
         guard engine.lowercased() == "lua" else { throw ScriptError("ERR Engine '\(engine)' not found") }

@@ -78,7 +78,9 @@ public final class LuaInterpreter {
         pushFunction(.readonlyTable)
         pushScriptAPI()
         pushLibraryAPI()
-        guard lua_pcall(L, 4, 3, 0) == 0 else { throw ScriptError("ERR could not set up the Lua sandbox: \(popString())") }
+        guard lua_pcall(L, 4, 3, 0) == 0 else {
+            throw ScriptError("ERR could not set up the Lua sandbox: \(popString())")
+        }
         libraryAPIRef = luaL_ref(L, LUA_REGISTRYINDEX)
         environmentRef = luaL_ref(L, LUA_REGISTRYINDEX)
         handlerRef = luaL_ref(L, LUA_REGISTRYINDEX)
@@ -103,7 +105,9 @@ public final class LuaInterpreter {
         ]
         for (name, function) in functions { strata_lua_register(L, -1, name, function.rawValue) }
         setConstants()
-        for (name, value) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
+        for (name, value) in [
+            ("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3),
+        ] {
             lua_pushinteger(L, value)
             lua_setfield(L, -2, name)
         }
@@ -138,7 +142,9 @@ public final class LuaInterpreter {
 
     func popString() -> String {
         var length = 0
-        let text = lua_tolstring(state, -1, &length).map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) }
+        let text = lua_tolstring(state, -1, &length).map {
+            String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
         strata_lua_pop(state, 1)
         return text ?? "(error object is not a string)"
     }
@@ -203,7 +209,11 @@ public final class LuaInterpreter {
 
     /// Runs a registered function with `keys` and `args` as its two arguments.
     public func runFunction(_ ref: Int32, keys: ArraySlice<Bytes>, args: ArraySlice<Bytes>, name: String) -> Reply {
-        run(ref, pushing: { self.pushArray(keys); self.pushArray(args) }, arguments: 2, name: name)
+        run(
+            ref,
+            pushing: {
+                self.pushArray(keys); self.pushArray(args)
+            }, arguments: 2, name: name)
     }
 
     private func run(_ ref: Int32, pushing: () -> Void = {}, arguments: Int32, name: String) -> Reply {
@@ -293,8 +303,11 @@ public final class LuaInterpreter {
         guard status == 0 else {
             var message: String
             if case .error(let text) = errorReply(status: status, name: "") { message = text } else { message = "" }
-            if let cut = LuaInterpreter.position(of: " script: , on ", in: message) { message = String(message[..<cut]) }
-            throw ScriptError("ERR Error registering functions: \(registration.timedOut ? "ERR FUNCTION LOAD timeout" : message)")
+            if let cut = LuaInterpreter.position(of: " script: , on ", in: message) {
+                message = String(message[..<cut])
+            }
+            throw ScriptError(
+                "ERR Error registering functions: \(registration.timedOut ? "ERR FUNCTION LOAD timeout" : message)")
         }
         return registration.functions
     }

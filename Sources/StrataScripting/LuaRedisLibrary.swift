@@ -95,7 +95,9 @@ extension LuaInterpreter {
         case .registerFunction:
             return registerFunction(argumentCount: count)
         case .nonexistentGlobal:
-            let name = count >= 2 && (lua_type(L, 2) == LUA_TSTRING || lua_type(L, 2) == LUA_TNUMBER) ? stringValue(at: 2) : "?"
+            let name =
+                count >= 2 && (lua_type(L, 2) == LUA_TSTRING || lua_type(L, 2) == LUA_TNUMBER)
+                ? stringValue(at: 2) : "?"
             return raisePositioned("Script attempted to access nonexistent global variable '\(name)'")
         case .readonlyTable:
             return raisePositioned("Attempt to modify a readonly table")

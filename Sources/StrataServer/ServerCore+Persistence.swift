@@ -254,7 +254,8 @@ extension ServerCore {
                 switch result {
                 case .success(let (databases, report)):
                     self.engine.databases = databases
-                    self.restoreFunctions(report.functions.map { [Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), $0] })
+                    self.restoreFunctions(
+                        report.functions.map { [Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), $0] })
                     let seconds = Double(WallClock.nowMilliseconds() - start) / 1000
                     self.logger.notice(
                         "DB loaded from disk: \(String(format: "%.3f", seconds)) seconds (\(report.keys) keys, \(report.expiredKeys) expired keys dropped)"

@@ -5,7 +5,9 @@ import Testing
 
 /// `FUNCTION DUMP` / `RESTORE` payloads and the snapshot's `FUNCTION2` records.
 @Suite struct FunctionPayloadTests {
-    let codes = [Bytes("#!lua name=a\nredis.register_function('f', function() return 1 end)"), Bytes("#!lua name=b\n--")]
+    let codes = [
+        Bytes("#!lua name=a\nredis.register_function('f', function() return 1 end)"), Bytes("#!lua name=b\n--"),
+    ]
 
     @Test func payloadsRoundTrip() throws {
         #expect(try FunctionPayload.decode(FunctionPayload.encode(codes)) == codes)
@@ -39,15 +41,19 @@ import Testing
     }
 
     @Test func snapshotsCarryFunctions() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fn-\(UInt32.random(in: 0...UInt32.max))").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fn-\(UInt32.random(in: 0...UInt32.max))"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var options = SnapshotOptions()
         options.functions = codes
         var database = Database()
         database.set(Bytes("k"), .string(Bytes("v")), deadline: nil, accessClock: 0)
-        _ = try SnapshotWriter.write([database], to: directory + "/dump.sdb", tempPath: directory + "/t", options: options, now: 0)
-        let (_, report) = try SnapshotReader.load(path: directory + "/dump.sdb", databaseCount: 1, settings: EngineSettings(), now: 0)
+        _ = try SnapshotWriter.write(
+            [database], to: directory + "/dump.sdb", tempPath: directory + "/t", options: options, now: 0)
+        let (_, report) = try SnapshotReader.load(
+            path: directory + "/dump.sdb", databaseCount: 1, settings: EngineSettings(), now: 0)
         #expect(report.functions == codes)
         #expect(report.keys == 1)
     }

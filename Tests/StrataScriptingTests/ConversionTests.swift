@@ -4,8 +4,12 @@ import Testing
 
 /// Redis's conversion rules, in both directions (the texts were read off redis-server 7.0.15).
 @Suite struct ConversionTests {
-    let cache = try! ScriptCache(memoryLimit: 64 << 20)
+    let cache: ScriptCache
     let host = ScriptTestHost()
+
+    init() throws {
+        cache = try ScriptCache(memoryLimit: 64 << 20)
+    }
 
     func run(_ body: String, keys: [String] = [], args: [String] = []) -> Reply {
         evaluate(body, keys: keys, args: args, cache: cache, host: host)
@@ -19,12 +23,15 @@ import Testing
         #expect(run("return true") == .integer(1))
         #expect(run("return false") == .null)
         #expect(run("return nil") == .null)
-        #expect(run("return {1, 2, 3.7, 'x', nil, 5}") == .array([.integer(1), .integer(2), .integer(3), .bulk(Bytes("x"))]))
+        #expect(
+            run("return {1, 2, 3.7, 'x', nil, 5}")
+                == .array([.integer(1), .integer(2), .integer(3), .bulk(Bytes("x"))]))
         #expect(run("return {ok='fine'}") == .status("fine"))
         #expect(run("return {err='bad thing'}") == .error("bad thing"))
         #expect(run("return redis.error_reply('My Error')") == .error("My Error"))
         #expect(run("return redis.status_reply('FINE')") == .status("FINE"))
-        #expect(run("return {{1, {2}}, 'a'}") == .array([.array([.integer(1), .array([.integer(2)])]), .bulk(Bytes("a"))]))
+        #expect(
+            run("return {{1, {2}}, 'a'}") == .array([.array([.integer(1), .array([.integer(2)])]), .bulk(Bytes("a"))]))
         #expect(run("return function() end") == .null)
     }
 
@@ -46,7 +53,9 @@ import Testing
         #expect(run("return type(redis.call('incr', 'n'))") == .bulk(Bytes("number")))
         _ = run("redis.call('rpush', 'l', 'a', 'b')")
         #expect(run("return redis.call('lrange', 'l', 0, -1)") == .array([.bulk(Bytes("a")), .bulk(Bytes("b"))]))
-        #expect(run("return redis.pcall('incr', 'k')['err']") == .bulk(Bytes("ERR value is not an integer or out of range")))
+        #expect(
+            run("return redis.pcall('incr', 'k')['err']") == .bulk(Bytes("ERR value is not an integer or out of range"))
+        )
         #expect(run("redis.setresp(3); return redis.call('get', 'missing') == nil and 1 or 0") == .integer(1))
         _ = run("redis.call('hset', 'h', 'f', 'v')")
         #expect(run("redis.setresp(3); return redis.call('hgetall', 'h').map.f") == .bulk(Bytes("v")))
@@ -57,8 +66,9 @@ import Testing
     }
 
     @Test func argumentsAreKeysAndArgv() {
-        #expect(run("return {KEYS[1], ARGV[1], #KEYS, #ARGV}", keys: ["a"], args: ["b", "c"])
-            == .array([.bulk(Bytes("a")), .bulk(Bytes("b")), .integer(1), .integer(2)]))
+        #expect(
+            run("return {KEYS[1], ARGV[1], #KEYS, #ARGV}", keys: ["a"], args: ["b", "c"])
+                == .array([.bulk(Bytes("a")), .bulk(Bytes("b")), .integer(1), .integer(2)]))
         #expect(run("return redis.call('set', KEYS[1], 42)", keys: ["num"]) == .status("OK"))
         #expect(run("return redis.call('get', 'num')") == .bulk(Bytes("42")))
     }
@@ -66,17 +76,33 @@ import Testing
     @Test func commandErrorsRaiseWithThePosition() throws {
         let sha = ScriptCache.sha(of: Bytes("return redis.call('incr', 'k')"))
         _ = run("redis.call('set', 'k', 'v')")
-        #expect(run("return redis.call('incr', 'k')") == .error("ERR value is not an integer or out of range script: \(sha), on @user_script:1."))
-        #expect(run("return redis.call()") == .error("ERR Please specify at least one argument for this redis lib call script: \(ScriptCache.sha(of: Bytes("return redis.call()"))), on @user_script:1."))
+        #expect(
+            run("return redis.call('incr', 'k')")
+                == .error("ERR value is not an integer or out of range script: \(sha), on @user_script:1."))
+        #expect(
+            run("return redis.call()")
+                == .error(
+                    "ERR Please specify at least one argument for this redis lib call script: \(ScriptCache.sha(of: Bytes("return redis.call()"))), on @user_script:1."
+                ))
         let tableArgument = "return redis.call('get', {})"
-        #expect(run(tableArgument) == .error("ERR Lua redis lib command arguments must be strings or integers script: \(ScriptCache.sha(of: Bytes(tableArgument))), on @user_script:1."))
+        #expect(
+            run(tableArgument)
+                == .error(
+                    "ERR Lua redis lib command arguments must be strings or integers script: \(ScriptCache.sha(of: Bytes(tableArgument))), on @user_script:1."
+                ))
         let raised = "\nerror('boom')"
-        #expect(run(raised) == .error("ERR user_script:2: boom script: \(ScriptCache.sha(of: Bytes(raised))), on @user_script:2."))
-        #expect(run("error({err='X y'})") == .error("X y script: \(ScriptCache.sha(of: Bytes("error({err='X y'})"))), on @user_script:1."))
+        #expect(
+            run(raised)
+                == .error("ERR user_script:2: boom script: \(ScriptCache.sha(of: Bytes(raised))), on @user_script:2."))
+        #expect(
+            run("error({err='X y'})")
+                == .error("X y script: \(ScriptCache.sha(of: Bytes("error({err='X y'})"))), on @user_script:1."))
     }
 
     @Test func compileErrorsNameTheScript() {
-        #expect(run("syntax error here") == .error("ERR Error compiling script (new function): user_script:1: '=' expected near 'error'"))
+        #expect(
+            run("syntax error here")
+                == .error("ERR Error compiling script (new function): user_script:1: '=' expected near 'error'"))
     }
 
     @Test func sha1hexAndLog() {
@@ -100,7 +126,9 @@ import Testing
 
     @Test func randomFollowsRedisSequence() {
         // redis-server 7.0.15: math.randomseed(0) then math.random(100) twice gives 18, 75.
-        #expect(run("math.randomseed(0) return {math.random(100), math.random(100)}") == .array([.integer(18), .integer(75)]))
+        #expect(
+            run("math.randomseed(0) return {math.random(100), math.random(100)}")
+                == .array([.integer(18), .integer(75)]))
     }
 
     @Test func cyclicTablesAreRefused() {

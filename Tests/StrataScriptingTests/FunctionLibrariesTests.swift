@@ -4,8 +4,12 @@ import Testing
 
 /// `FUNCTION LOAD` semantics: metadata, registration forms, name clashes, replacement.
 @Suite struct FunctionLibrariesTests {
-    let libraries = try! FunctionLibraries(memoryLimit: 16 << 20)
+    let libraries: FunctionLibraries
     let host = ScriptTestHost()
+
+    init() throws {
+        libraries = try FunctionLibraries(memoryLimit: 16 << 20)
+    }
 
     func load(_ code: String, replace: Bool = false) -> String {
         do {
@@ -45,17 +49,25 @@ import Testing
         #expect(load("#!lua name=a\nreturn 1") == "ERR No functions registered")
         #expect(load("#!lua name=a b=c\nreturn 1") == "ERR Invalid metadata value given: b=c")
         #expect(load("#!py name=a\nreturn 1") == "ERR Engine 'py' not found")
-        #expect(load("#!lua name=a\nredis.call('ping')")
-            == "ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'")
-        #expect(load("#!lua name=a\nx = 1") == "ERR Error registering functions: ERR user_function:2: Attempt to modify a readonly table")
+        #expect(
+            load("#!lua name=a\nredis.call('ping')")
+                == "ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'"
+        )
+        #expect(
+            load("#!lua name=a\nx = 1")
+                == "ERR Error registering functions: ERR user_function:2: Attempt to modify a readonly table")
         #expect(load("#!lua name=a\nwhile true do end") == "ERR Error registering functions: ERR FUNCTION LOAD timeout")
         #expect(libraries.libraries.isEmpty)
     }
 
     @Test func namesClashAcrossLibrariesAndReplaceSwaps() {
         #expect(load("#!lua name=one\nredis.register_function('f', function() return 1 end)") == "one")
-        #expect(load("#!lua name=one\nredis.register_function('f', function() return 2 end)") == "ERR Library 'one' already exists")
-        #expect(load("#!lua name=two\nredis.register_function('f', function() return 3 end)") == "ERR Function f already exists")
+        #expect(
+            load("#!lua name=one\nredis.register_function('f', function() return 2 end)")
+                == "ERR Library 'one' already exists")
+        #expect(
+            load("#!lua name=two\nredis.register_function('f', function() return 3 end)")
+                == "ERR Function f already exists")
         #expect(load("#!lua name=one\nredis.register_function('g', function() return 4 end)", replace: true) == "one")
         #expect(call("f") == .error("ERR Function not found"))
         #expect(call("g") == .integer(4))

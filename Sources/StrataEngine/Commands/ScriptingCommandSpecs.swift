@@ -63,7 +63,8 @@ public enum ScriptingCommandSpecs {
                     "script|kill", arity: 2, flags: [.noscript, .allowBusy],
                     summary: "Terminates a server-side Lua script during execution.", since: "2.6.0"),
                 sub(
-                    "script|help", arity: 2, flags: [.loading, .stale], summary: "Returns helpful text about the different subcommands.",
+                    "script|help", arity: 2, flags: [.loading, .stale],
+                    summary: "Returns helpful text about the different subcommands.",
                     since: "5.0.0"),
             ]),
         CommandSpec(
@@ -73,12 +74,19 @@ public enum ScriptingCommandSpecs {
                 sub(
                     "function|load", arity: -3, flags: [.write, .denyOOM, .noscript],
                     summary: "Creates a library.", synopsis: "[REPLACE] function-code"),
-                sub("function|delete", arity: 3, flags: [.write, .noscript], summary: "Deletes a library and its functions.", synopsis: "library-name"),
-                sub("function|flush", arity: -2, flags: [.write, .noscript], summary: "Deletes all libraries and functions.", synopsis: "[ASYNC|SYNC]"),
-                sub("function|dump", arity: 2, flags: [.noscript], summary: "Dumps all libraries into a serialized binary payload."),
+                sub(
+                    "function|delete", arity: 3, flags: [.write, .noscript],
+                    summary: "Deletes a library and its functions.", synopsis: "library-name"),
+                sub(
+                    "function|flush", arity: -2, flags: [.write, .noscript],
+                    summary: "Deletes all libraries and functions.", synopsis: "[ASYNC|SYNC]"),
+                sub(
+                    "function|dump", arity: 2, flags: [.noscript],
+                    summary: "Dumps all libraries into a serialized binary payload."),
                 sub(
                     "function|restore", arity: -3, flags: [.write, .denyOOM, .noscript],
-                    summary: "Restores all libraries from a payload.", synopsis: "serialized-value [FLUSH|APPEND|REPLACE]"),
+                    summary: "Restores all libraries from a payload.",
+                    synopsis: "serialized-value [FLUSH|APPEND|REPLACE]"),
                 sub(
                     "function|list", arity: -2, flags: [.noscript], summary: "Returns information about all libraries.",
                     synopsis: "[LIBRARYNAME library-name-pattern] [WITHCODE]"),
@@ -88,7 +96,9 @@ public enum ScriptingCommandSpecs {
                 sub(
                     "function|kill", arity: 2, flags: [.noscript, .allowBusy],
                     summary: "Terminates a function during execution."),
-                sub("function|help", arity: 2, flags: [.loading, .stale], summary: "Returns helpful text about the different subcommands."),
+                sub(
+                    "function|help", arity: 2, flags: [.loading, .stale],
+                    summary: "Returns helpful text about the different subcommands."),
             ]),
     ]
 }

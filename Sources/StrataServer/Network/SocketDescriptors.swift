@@ -73,9 +73,13 @@ struct SocketDescriptors {
         withAddress(of: fd, peer: peer) { address in
             switch Int32(address.pointee.sa_family) {
             case AF_INET:
-                return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+                return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin_port))
+                }
             case AF_INET6:
-                return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
             default:
                 return nil
             }
@@ -96,11 +100,15 @@ struct SocketDescriptors {
             switch family {
             case AF_INET:
                 converted = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
-                    withUnsafePointer(to: inet.pointee.sin_addr) { inet_ntop(AF_INET, $0, &text, socklen_t(text.count)) }
+                    withUnsafePointer(to: inet.pointee.sin_addr) {
+                        inet_ntop(AF_INET, $0, &text, socklen_t(text.count))
+                    }
                 }
             case AF_INET6:
                 converted = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { inet in
-                    withUnsafePointer(to: inet.pointee.sin6_addr) { inet_ntop(AF_INET6, $0, &text, socklen_t(text.count)) }
+                    withUnsafePointer(to: inet.pointee.sin6_addr) {
+                        inet_ntop(AF_INET6, $0, &text, socklen_t(text.count))
+                    }
                 }
             default:
                 return nil

@@ -95,7 +95,8 @@ extension ServerCore {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let session = makeSession(
-                address: SocketDescriptors.describe(fd, peer: true), localAddress: SocketDescriptors.describe(fd, peer: false),
+                address: SocketDescriptors.describe(fd, peer: true),
+                localAddress: SocketDescriptors.describe(fd, peer: false),
                 fd: Int(fd))
             busyClients.append(BusyClient(fd: fd, session: session))
         }

@@ -19,7 +19,9 @@ extension ServerCore {
         }
         let accepted = busyClients
         for client in accepted { descriptors.append(pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)) }
-        for listener in listeningDescriptors { descriptors.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
+        for listener in listeningDescriptors {
+            descriptors.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0))
+        }
         guard !descriptors.isEmpty, poll(&descriptors, nfds_t(descriptors.count), 0) > 0 else { return }
         for (index, descriptor) in descriptors.enumerated() where descriptor.revents != 0 {
             if index < candidates.count {

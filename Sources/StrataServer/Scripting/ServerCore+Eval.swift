@@ -77,7 +77,9 @@ extension ServerCore {
         scripting.run = nil
         if !busyClients.isEmpty { adoptBusyClients() }
         if run.timedOut {
-            logger.notice("Slow script \(name) finished after \((WallClock.monotonicNanoseconds() - run.startedAt) / 1_000_000) ms.")
+            logger.notice(
+                "Slow script \(name) finished after \((WallClock.monotonicNanoseconds() - run.startedAt) / 1_000_000) ms."
+            )
         }
         if run.shutdownAfter {
             _ = engine.takeEffects()  // the script never completed: none of it is logged
@@ -101,7 +103,9 @@ extension ServerCore {
         case "script|exists":
             return .array(args.dropFirst(2).map { .integer(scripting.cache.script(sha: $0) == nil ? 0 : 1) })
         case "script|flush":
-            guard args.count == 2 || (args.count == 3 && (args[2].equalsIgnoringCase("async") || args[2].equalsIgnoringCase("sync")))
+            guard
+                args.count == 2
+                    || (args.count == 3 && (args[2].equalsIgnoringCase("async") || args[2].equalsIgnoringCase("sync")))
             else { return .error("ERR SCRIPT FLUSH only support SYNC|ASYNC option") }
             do {
                 try scripting.cache.flush()
@@ -115,11 +119,13 @@ extension ServerCore {
             return .array(
                 [
                     "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                    "EXISTS <sha1> [<sha1> ...]", "    Return information about the existence of the scripts in the script cache.",
+                    "EXISTS <sha1> [<sha1> ...]",
+                    "    Return information about the existence of the scripts in the script cache.",
                     "FLUSH [ASYNC|SYNC]", "    Flush the Lua scripts cache. Very dangerous on replicas.",
                     "    When called without the optional mode argument, the behavior is determined by the",
                     "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
-                    "    * ASYNC: Asynchronously flush the scripts cache.", "    * SYNC: Synchronously flush the scripts cache.",
+                    "    * ASYNC: Asynchronously flush the scripts cache.",
+                    "    * SYNC: Synchronously flush the scripts cache.",
                     "KILL", "    Kill the currently executing Lua script.", "LOAD <script>",
                     "    Load a script into the scripts cache without executing it.", "HELP", "    Print this help.",
                 ].map { .status($0) })
@@ -135,20 +141,25 @@ extension ServerCore {
             )
         }
         if run.isFunction != function { return ServerCore.busyError(function: run.isFunction) }
-        run.killMessage = function ? "Script killed by user with FUNCTION KILL..." : "Script killed by user with SCRIPT KILL..."
+        run.killMessage =
+            function ? "Script killed by user with FUNCTION KILL..." : "Script killed by user with SCRIPT KILL..."
         logger.warning("Lua script killed by user with \(function ? "FUNCTION" : "SCRIPT") KILL.")
         return .ok
     }
 
     /// The reply to commands while a script runs past `busy-reply-threshold`.
     static func busyError(function: Bool) -> Reply {
-        .error("BUSY Redis is busy running a script. You can only call \(function ? "FUNCTION" : "SCRIPT") KILL or SHUTDOWN NOSAVE.")
+        .error(
+            "BUSY Redis is busy running a script. You can only call \(function ? "FUNCTION" : "SCRIPT") KILL or SHUTDOWN NOSAVE."
+        )
     }
 }
 
 extension ServerCore: ScriptHost {
     func scriptCall(_ args: [Bytes]) -> Reply {
-        guard let run = scripting.run else { return .error("ERR redis.call can only be called inside a script invocation") }
+        guard let run = scripting.run else {
+            return .error("ERR redis.call can only be called inside a script invocation")
+        }
         let spec: CommandSpec
         switch engine.commands.resolve(args) {
         case .success(let found): spec = found

@@ -33,7 +33,8 @@ extension ServerCore {
         case "function|load":
             let replace = args.count == 4 && args[2].equalsIgnoringCase("replace")
             guard args.count == 3 || replace else {
-                return args.count == 4 ? .error("ERR Unknown option given: \(args[2].string)") : Errors.arity("function|load")
+                return args.count == 4
+                    ? .error("ERR Unknown option given: \(args[2].string)") : Errors.arity("function|load")
             }
             do {
                 reply = .text(try libraries.load(args[args.count - 1], replace: replace))
@@ -44,7 +45,9 @@ extension ServerCore {
             guard libraries.delete(args[2].string) else { return .error("ERR Library not found") }
             reply = .ok
         case "function|flush":
-            guard args.count == 2 || (args.count == 3 && (args[2].equalsIgnoringCase("async") || args[2].equalsIgnoringCase("sync")))
+            guard
+                args.count == 2
+                    || (args.count == 3 && (args[2].equalsIgnoringCase("async") || args[2].equalsIgnoringCase("sync")))
             else { return .error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option") }
             do {
                 try libraries.flush()
@@ -199,7 +202,9 @@ extension ServerCore {
     func restoreFunctions(_ commands: [[Bytes]]) {
         for args in commands {
             guard case .success(let spec) = engine.commands.resolve(args) else { continue }
-            if case .error(let message) = functionCommand(spec, args: args, now: WallClock.nowMilliseconds(), log: false) {
+            if case .error(let message) = functionCommand(
+                spec, args: args, now: WallClock.nowMilliseconds(), log: false)
+            {
                 logger.warning("Could not restore a function library: \(message)")
             }
         }
