@@ -22,7 +22,10 @@ public final class FunctionLibraries {
     public private(set) var libraries: [String: FunctionLibrary] = [:]
     /// Function name → library name.
     public private(set) var functionOwners: [String: String] = [:]
-    private let memoryLimit: Int
+    /// Heap cap of the interpreter (`lua-heap-limit`).
+    public var memoryLimit: Int {
+        didSet { interpreter.setMemoryLimit(memoryLimit) }
+    }
     /// How long a library's load-time code may run.
     public var loadTimeoutMilliseconds = 500
 

@@ -21,8 +21,10 @@ public final class ScriptCache {
     public private(set) var interpreter: LuaInterpreter
     /// Scripts by lower-case hex SHA-1.
     public private(set) var scripts: [Bytes: CachedScript] = [:]
-    /// Heap cap of the interpreter.
-    public let memoryLimit: Int
+    /// Heap cap of the interpreter (`lua-heap-limit`).
+    public var memoryLimit: Int {
+        didSet { interpreter.setMemoryLimit(memoryLimit) }
+    }
     /// Bytes of the bodies held.
     public private(set) var bodyBytes = 0
 

@@ -258,5 +258,9 @@ final class ServerCore {
         engine.keyspaceEvents = config.notifyKeyspaceEvents
         engine.clearEvictionPool()
         logger.logLevel = config.loggerLevel
+        if scripting.cache.memoryLimit != config.luaHeapLimit {
+            scripting.cache.memoryLimit = config.luaHeapLimit
+            scripting.libraries.memoryLimit = config.luaHeapLimit
+        }
     }
 }

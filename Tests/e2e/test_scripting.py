@@ -276,6 +276,11 @@ def test_runaway_and_memory_hungry_scripts_do_not_take_the_server_down(start_ser
     with pytest.raises(redis.ResponseError, match="memory"):
         r.eval("return string.rep('x', 1024 * 1024 * 1024)", 0)
     assert r.eval("return 'alive'", 0) == b"alive"
+    r.config_set("lua-heap-limit", "0")
+    assert r.eval("local t = {} for i = 1, 2000000 do t[i] = i end return #t", 0) == 2000000
+    r.config_set("lua-heap-limit", "16mb")
+    with pytest.raises(redis.ResponseError, match="memory"):
+        r.eval("local t = {} for i = 1, 100000000 do t[i] = i end return 1", 0)
     with pytest.raises(redis.ResponseError, match="Attempt to modify a readonly table"):
         r.eval("string.upper = nil", 0)
 
