@@ -1,0 +1,92 @@
+//! Stream entry ids (`<ms>-<seq>`, two unsigned 64-bit numbers) and the forms commands
+//! accept: explicit ids, `*` and `<ms>-*` (XADD), `-`/`+` and exclusive `(` bounds
+//! (XRANGE), with Redis 7.0's error texts.
+
+/// A stream entry id.
+public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Milliseconds part.
+    public var ms: UInt64
+    /// Sequence part.
+    public var seq: UInt64
+
+    /// The id `ms-seq`.
+    public init(ms: UInt64, seq: UInt64) {
+        self.ms = ms
+        self.seq = seq
+    }
+
+    /// `0-0`.
+    public static let zero = StreamID(ms: 0, seq: 0)
+    /// `18446744073709551615-18446744073709551615`.
+    public static let max = StreamID(ms: .max, seq: .max)
+
+    public static func < (lhs: StreamID, rhs: StreamID) -> Bool {
+        lhs.ms != rhs.ms ? lhs.ms < rhs.ms : lhs.seq < rhs.seq
+    }
+
+    public var description: String { "\(ms)-\(seq)" }
+
+    /// The id as the bulk string replies carry.
+    public var bytes: Bytes { Bytes(description) }
+
+    /// The next id, or nil after ``max``.
+    public var successor: StreamID? {
+        if seq < .max { return StreamID(ms: ms, seq: seq + 1) }
+        if ms < .max { return StreamID(ms: ms + 1, seq: 0) }
+        return nil
+    }
+
+    /// The previous id, or nil before ``zero``.
+    public var predecessor: StreamID? {
+        if seq > 0 { return StreamID(ms: ms, seq: seq - 1) }
+        if ms > 0 { return StreamID(ms: ms - 1, seq: .max) }
+        return nil
+    }
+
+    /// `Invalid stream ID specified as stream command argument`.
+    public static let invalidError = Reply.error("ERR Invalid stream ID specified as stream command argument")
+
+    /// Parses `ms-seq` or `ms` (the sequence then `missingSequence`); nil when invalid.
+    public static func parse(_ text: Bytes, missingSequence: UInt64 = 0) -> StreamID? {
+        let bytes = text.array
+        guard !bytes.isEmpty, bytes.count <= 41 else { return nil }
+        guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")) else {
+            return number(bytes[...]).map { StreamID(ms: $0, seq: missingSequence) }
+        }
+        guard let ms = number(bytes[..<dash]), let seq = number(bytes[(dash + 1)...]) else { return nil }
+        return StreamID(ms: ms, seq: seq)
+    }
+
+    /// A range bound of XRANGE/XREVRANGE: `-`, `+`, an id (a bare `ms` means its first or
+    /// last sequence) or an exclusive `(id`. Nil when invalid; `.failure` for an
+    /// exclusive bound that excludes everything (`(0-0` as a start, `(max` as an end).
+    public static func bound(_ text: Bytes, isStart: Bool) -> Result<StreamID, Reply>? {
+        if text == Bytes("-") { return .success(.zero) }
+        if text == Bytes("+") { return .success(.max) }
+        var raw = text.array
+        var exclusive = false
+        if raw.first == UInt8(ascii: "(") {
+            exclusive = true
+            raw.removeFirst()
+        }
+        guard let id = parse(Bytes(raw), missingSequence: isStart ? 0 : .max) else { return nil }
+        guard exclusive else { return .success(id) }
+        guard let moved = isStart ? id.successor : id.predecessor else {
+            return .failure(.error("ERR invalid start ID for the interval"))
+        }
+        return .success(moved)
+    }
+
+    private static func number(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        guard !digits.isEmpty, digits.count <= 20 else { return nil }
+        var value: UInt64 = 0
+        for digit in digits {
+            guard digit >= 48 && digit <= 57 else { return nil }
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(UInt64(digit - 48))
+            guard !overflow1 && !overflow2 else { return nil }
+            value = sum
+        }
+        return value
+    }
+}
