@@ -15,6 +15,8 @@ public enum RDBRecord: Equatable {
     case resizeDB(keys: Int, expires: Int)
     /// A key, its value and its deadline (Unix ms).
     case entry(key: Bytes, value: Value, deadline: Int64?)
+    /// A stream (not yet a keyspace value: readers refuse it), its key and deadline.
+    case stream(key: Bytes, value: StreamValue, deadline: Int64?)
     /// A function library (Redis 7 functions): its code.
     case function(code: Bytes)
     /// The end; `checksumMatches` is nil when the file carries no checksum.
@@ -78,6 +80,9 @@ final class RDBDecoder {
                 return .end(checksumMatches: stored == 0 ? nil : stored == computed)
             case RDB.opModuleAux, RDB.opFunctionPreGA:
                 throw RDBError(offset: start, reason: "module data (opcode \(type)) is not supported")
+            case RDB.typeStreamListpacks, RDB.typeStreamListpacks2, RDB.typeStreamListpacks3:
+                let key = try string()
+                return .stream(key: key, value: try streamValue(type: type, at: start), deadline: deadline)
             default:
                 let key = try string()
                 let value = try self.value(type: type, at: start)
@@ -87,6 +92,55 @@ final class RDBDecoder {
     }
 
     // MARK: Primitives
+
+    /// A length that may use all 64 bits (stream ids).
+    private func unsignedLength() throws -> UInt64 {
+        let first = try stream.byte()
+        if first == 0x81 { return try stream.bigEndian(UInt64.self) }
+        guard first >> 6 != 3 else { throw stream.error("a string encoding where a length was expected") }
+        switch first >> 6 {
+        case 0: return UInt64(first & 0x3F)
+        case 1: return (UInt64(first & 0x3F) << 8) | UInt64(try stream.byte())
+        default:
+            guard first == 0x80 else { throw stream.error("bad length byte 0x\(String(first, radix: 16))") }
+            return UInt64(try stream.bigEndian(UInt32.self))
+        }
+    }
+
+    /// A stream value (types 15, 19, 21); consumer groups are refused for now.
+    private func streamValue(type: UInt8, at start: Int) throws -> StreamValue {
+        var value = StreamValue()
+        let blocks = try length()
+        for _ in 0..<blocks {
+            let key = try string()
+            let listpack = try string()
+            do {
+                try StreamRDB.appendBlock(key, listpack, to: &value)
+            } catch let damage as CompactEncodings.Damaged {
+                throw RDBError(offset: start, reason: "stream: \(damage.reason)")
+            }
+        }
+        let length = try self.length()
+        guard length == value.length else {
+            throw RDBError(offset: start, reason: "stream length does not match its entries")
+        }
+        let last = StreamID(ms: try unsignedLength(), seq: try unsignedLength())
+        guard value.length == 0 || last >= value.lastID else {
+            throw RDBError(offset: start, reason: "stream last id is below its entries")
+        }
+        value.lastID = last
+        if type != RDB.typeStreamListpacks {
+            _ = StreamID(ms: try unsignedLength(), seq: try unsignedLength())  // first id: derived from the entries
+            value.maxDeletedID = StreamID(ms: try unsignedLength(), seq: try unsignedLength())
+            value.entriesAdded = try unsignedLength()
+        } else {
+            value.entriesAdded = UInt64(value.length)
+        }
+        guard try self.length() == 0 else {
+            throw RDBError(offset: start, reason: "stream consumer groups are not supported yet")
+        }
+        return value
+    }
 
     /// A length; `encoded` is set for the special string encodings (0b11 prefix).
     private func lengthOrEncoding() throws -> (value: Int, encoded: Bool) {

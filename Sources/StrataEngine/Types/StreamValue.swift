@@ -5,7 +5,7 @@
 //! sees later writes.
 
 /// A stream.
-public struct StreamValue: Sendable {
+public struct StreamValue: Sendable, Equatable {
     /// The blocks, in id order.
     var nodes: [StreamNode] = []
     /// Live entries.
@@ -19,6 +19,12 @@ public struct StreamValue: Sendable {
 
     /// An empty stream.
     public init() {}
+
+    public static func == (lhs: StreamValue, rhs: StreamValue) -> Bool {
+        lhs.length == rhs.length && lhs.lastID == rhs.lastID && lhs.entriesAdded == rhs.entriesAdded
+            && lhs.maxDeletedID == rhs.maxDeletedID
+            && lhs.range(from: .zero, to: .max) == rhs.range(from: .zero, to: .max)
+    }
 
     /// The encoding name Redis reports.
     public var encodingName: String { "stream" }

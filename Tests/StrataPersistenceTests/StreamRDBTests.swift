@@ -1,0 +1,105 @@
+import Foundation
+import StrataEngine
+import Testing
+
+@testable import StrataPersistence
+
+/// Streams in RDB form: our encoding read back, and a stream redis-server 7.0.15 saved.
+@Suite struct StreamRDBTests {
+    func records(_ bytes: [UInt8]) throws -> [RDBRecord] {
+        var delivered = false
+        let decoder = RDBDecoder(
+            stream: RDBStream {
+                defer { delivered = true }
+                return delivered ? nil : bytes
+            }, settings: EngineSettings())
+        try decoder.header()
+        var out: [RDBRecord] = []
+        while true {
+            let record = try decoder.next()
+            out.append(record)
+            if case .end = record { return out }
+        }
+    }
+
+    func stream(in records: [RDBRecord]) -> (Bytes, StreamValue)? {
+        for record in records {
+            if case .stream(let key, let value, _) = record { return (key, value) }
+        }
+        return nil
+    }
+
+    @Test func ourEncodingReadsBack() throws {
+        var value = StreamValue()
+        for i in 0..<250 {
+            let fields =
+                i % 9 == 0
+                ? [Bytes("other"), Bytes(String(repeating: "x", count: i))]
+                : [Bytes("a"), Bytes("\(i)"), Bytes("b"), Bytes("-\(i * 1000)")]
+            value.append(
+                StreamEntry(id: StreamID(ms: 1_700_000_000_000 + UInt64(i / 3), seq: UInt64(i % 3)), fields: fields))
+        }
+        value.delete([StreamID(ms: 1_700_000_000_000, seq: 1), StreamID(ms: 1_700_000_000_050, seq: 0)])
+        value.lastID = StreamID(ms: .max, seq: 7)
+        var encoder = RDBEncoder()
+        encoder.header()
+        encoder.byte(RDB.typeStreamListpacks2)
+        encoder.string(Bytes("s"))
+        encoder.stream(value)
+        var checksum = CRC64()
+        encoder.end(checksum: &checksum, enabled: true)
+        let (key, decoded) = try #require(stream(in: try records(encoder.bytes)))
+        #expect(key == Bytes("s"))
+        #expect(decoded == value)
+    }
+
+    @Test func aRedisStreamIsRead() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/redis-7.0-stream.rdb").path
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        let (key, value) = try #require(stream(in: try records(Array(bytes))))
+        #expect(key == Bytes("s"))
+        #expect(
+            value.range(from: .zero, to: .max) == [
+                StreamEntry(
+                    id: StreamID(ms: 1_700_000_000_000, seq: 0), fields: ["a", "1", "b", "2"].map { Bytes($0) }),
+                StreamEntry(id: StreamID(ms: 1_700_000_000_001, seq: 5), fields: ["other", "x"].map { Bytes($0) }),
+                StreamEntry(
+                    id: StreamID(ms: 1_700_000_000_002, seq: 0), fields: ["a", "5", "b", "6"].map { Bytes($0) }),
+            ])
+        #expect(value.lastID == StreamID(ms: 1_700_000_000_002, seq: 0))
+        #expect(value.entriesAdded == 4)
+        #expect(value.maxDeletedID == StreamID(ms: 1_700_000_000_001, seq: 0))
+    }
+
+    @Test func damagedStreamsAreErrorsNotCrashes() throws {
+        var value = StreamValue()
+        value.append(StreamEntry(id: StreamID(ms: 5, seq: 0), fields: [Bytes("f"), Bytes("v")]))
+        value.append(StreamEntry(id: StreamID(ms: 6, seq: 0), fields: [Bytes("f"), Bytes("w")]))
+        let blocks = StreamRDB.listpacks(value)
+        var swapped = StreamValue()
+        // Ids that go backwards inside a block must be refused.
+        var writer = ListpackWriter()
+        for item: Int64 in [2, 0, 1] { writer.append(item) }
+        writer.append(Bytes("f"))
+        writer.append(0)
+        for (delta, text) in [(1, "v"), (0, "w")] {
+            writer.append(StreamRDB.sameFields)
+            writer.append(Int64(delta))
+            writer.append(0)
+            writer.append(Bytes(text))
+            writer.append(4)
+        }
+        #expect(throws: CompactEncodings.Damaged.self) {
+            try StreamRDB.appendBlock(StreamRDB.masterKey(StreamID(ms: 5, seq: 0)), Bytes(writer.bytes), to: &swapped)
+        }
+        #expect(throws: CompactEncodings.Damaged.self) {
+            try StreamRDB.appendBlock(Bytes("short"), Bytes(blocks[0].1), to: &swapped)
+        }
+        var truncated = blocks[0].1
+        truncated.removeLast(3)
+        #expect(throws: CompactEncodings.Damaged.self) {
+            try StreamRDB.appendBlock(StreamRDB.masterKey(blocks[0].0), Bytes(truncated), to: &swapped)
+        }
+    }
+}
