@@ -17,7 +17,8 @@ public struct CommandTable: Sendable {
             + DatabaseCommands.specs + ServerCommandSpecs.specs + MemoryCommands.specs
             + HashCommands.specs + SetCommands.specs + ListCommands.specs + SortCommands.specs
             + BlockingListCommands.specs + SortedSetCommands.specs + SortedSetRangeCommands.specs
-            + SortedSetAlgebraCommands.specs + BlockingSortedSetCommands.specs + ScriptingCommandSpecs.specs)
+            + SortedSetAlgebraCommands.specs + BlockingSortedSetCommands.specs + ScriptingCommandSpecs.specs
+            + StreamCommands.specs)
 
     /// The spec for a command name, case-insensitively.
     public func spec(named name: Bytes) -> CommandSpec? {

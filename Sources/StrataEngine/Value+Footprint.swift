@@ -53,6 +53,8 @@ extension Value {
             for item in zset.all {
                 total += perMember + Value.heapBytes(item.member.count, inline: Bytes.inlineCapacity)
             }
+        case .stream(let storage):
+            total += storage.stream.footprint
         }
         return total + (hasDeadline ? Value.deadlineBytesPerKey : 0)
     }
@@ -65,6 +67,7 @@ extension Value {
         case .set(let set): return set.count
         case .list(let list): return list.count
         case .sortedSet(let zset): return zset.count
+        case .stream(let storage): return storage.stream.length
         case .integer, .shortString, .longString, .rawString: return stringBytes?.count ?? 0
         }
     }

@@ -24,6 +24,8 @@ public enum Value: @unchecked Sendable {
     case list(ListValue)
     /// A sorted set (`listpack` or `skiplist`).
     case sortedSet(SortedSetValue)
+    /// A stream.
+    case stream(StreamStorage)
 
     /// Bytes a string keeps inline.
     public static let inlineCapacity = 18
@@ -56,6 +58,7 @@ public enum Value: @unchecked Sendable {
         case .set: return "set"
         case .list: return "list"
         case .sortedSet: return "zset"
+        case .stream: return "stream"
         }
     }
 
@@ -70,6 +73,7 @@ public enum Value: @unchecked Sendable {
         case .set(let set): return set.encodingName
         case .list(let list): return list.encodingName
         case .sortedSet(let zset): return zset.encodingName
+        case .stream: return "stream"
         }
     }
 
@@ -93,7 +97,7 @@ public enum Value: @unchecked Sendable {
                 Bytes(UnsafeRawBufferPointer(start: $0, count: storage.header))
             }
         case .integer(let n): return Bytes(n)
-        case .hash, .set, .list, .sortedSet: return nil
+        case .hash, .set, .list, .sortedSet, .stream: return nil
         }
     }
 }
@@ -106,7 +110,9 @@ extension Value: Equatable {
         case (.set(let a), .set(let b)): return a == b
         case (.list(let a), .list(let b)): return a == b
         case (.sortedSet(let a), .sortedSet(let b)): return a == b
-        case (.hash, _), (_, .hash), (.set, _), (_, .set), (.list, _), (_, .list), (.sortedSet, _), (_, .sortedSet):
+        case (.stream(let a), .stream(let b)): return a === b || a.stream == b.stream
+        case (.hash, _), (_, .hash), (.set, _), (_, .set), (.list, _), (_, .list), (.sortedSet, _), (_, .sortedSet),
+            (.stream, _), (_, .stream):
             return false
         default: return lhs.typeName == rhs.typeName && lhs.stringBytes == rhs.stringBytes
         }

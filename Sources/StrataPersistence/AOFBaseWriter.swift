@@ -149,6 +149,20 @@ public enum AOFBaseWriter {
             batches("HSET", hash.entries.flatMap { [$0.field, $0.value] }, stride: 2)
         case .sortedSet(let zset):
             batches("ZADD", zset.all.flatMap { [Bytes(NumberFormat.double($0.score)), $0.member] }, stride: 2)
+        case .stream(let storage):
+            let stream = storage.stream
+            let entries = stream.range(from: .zero, to: .max)
+            if entries.isEmpty {
+                // Redis's way to make an empty stream: add an entry and trim it away.
+                commands.append([
+                    Bytes("XADD"), key, Bytes("MAXLEN"), Bytes("0"), stream.lastID.bytes, Bytes("x"), Bytes("y"),
+                ])
+            }
+            for entry in entries { commands.append([Bytes("XADD"), key, entry.id.bytes] + entry.fields) }
+            commands.append([
+                Bytes("XSETID"), key, stream.lastID.bytes, Bytes("ENTRIESADDED"), Bytes(String(stream.entriesAdded)),
+                Bytes("MAXDELETEDID"), stream.maxDeletedID.bytes,
+            ])
         }
         if let deadline { commands.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))]) }
         return commands

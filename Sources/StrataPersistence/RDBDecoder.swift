@@ -15,8 +15,6 @@ public enum RDBRecord: Equatable {
     case resizeDB(keys: Int, expires: Int)
     /// A key, its value and its deadline (Unix ms).
     case entry(key: Bytes, value: Value, deadline: Int64?)
-    /// A stream (not yet a keyspace value: readers refuse it), its key and deadline.
-    case stream(key: Bytes, value: StreamValue, deadline: Int64?)
     /// A function library (Redis 7 functions): its code.
     case function(code: Bytes)
     /// The end; `checksumMatches` is nil when the file carries no checksum.
@@ -82,7 +80,8 @@ final class RDBDecoder {
                 throw RDBError(offset: start, reason: "module data (opcode \(type)) is not supported")
             case RDB.typeStreamListpacks, RDB.typeStreamListpacks2, RDB.typeStreamListpacks3:
                 let key = try string()
-                return .stream(key: key, value: try streamValue(type: type, at: start), deadline: deadline)
+                let stream = try streamValue(type: type, at: start)
+                return .entry(key: key, value: .stream(StreamStorage(stream)), deadline: deadline)
             default:
                 let key = try string()
                 let value = try self.value(type: type, at: start)

@@ -118,6 +118,10 @@ struct RDBEncoder {
                 string(item.member)
                 withUnsafeBytes(of: item.score.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
             }
+        case .stream(let storage):
+            bytes.append(RDB.typeStreamListpacks2)
+            string(key)
+            stream(storage.stream)
         }
     }
 

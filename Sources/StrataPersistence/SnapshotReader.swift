@@ -116,8 +116,6 @@ public enum SnapshotReader {
                 case .selectDB(let index): db = index
                 case .resizeDB(let keys, _): sizeHint(db, keys)
                 case .function(let code): report.functions.append(code)
-                case .stream:
-                    throw FileDamageError(path: path, offset: decoder.offset, reason: "streams are not supported yet")
                 case .entry(let key, let value, let deadline):
                     if let deadline, deadline <= now {
                         report.expiredKeys += 1

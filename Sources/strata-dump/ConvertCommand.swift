@@ -179,6 +179,10 @@ final class KeySink {
             return zset.all.map {
                 [$0.member.jsonValue, $0.score.isFinite ? $0.score : NumberFormat.double($0.score)] as [Any]
             }
+        case .stream(let storage):
+            return storage.stream.range(from: .zero, to: .max).map {
+                [$0.id.description, $0.fields.map { $0.jsonValue }] as [Any]
+            }
         }
     }
 }

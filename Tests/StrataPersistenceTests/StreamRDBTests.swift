@@ -24,7 +24,7 @@ import Testing
 
     func stream(in records: [RDBRecord]) -> (Bytes, StreamValue)? {
         for record in records {
-            if case .stream(let key, let value, _) = record { return (key, value) }
+            if case .entry(let key, .stream(let storage), _) = record { return (key, storage.stream) }
         }
         return nil
     }

@@ -72,7 +72,7 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
         guard let id = parse(Bytes(raw), missingSequence: isStart ? 0 : .max) else { return nil }
         guard exclusive else { return .success(id) }
         guard let moved = isStart ? id.successor : id.predecessor else {
-            return .failure(.error("ERR invalid start ID for the interval"))
+            return .failure(.error("ERR invalid \(isStart ? "start" : "end") ID for the interval"))
         }
         return .success(moved)
     }

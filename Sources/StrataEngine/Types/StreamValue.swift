@@ -149,7 +149,6 @@ public struct StreamValue: Sendable, Equatable {
                 if limit > 0 && removed + first.live > limit { break }
                 removed += first.live
                 length -= first.live
-                if first.lastID > maxDeletedID { maxDeletedID = first.lastID }
                 nodes.removeFirst()
                 continue
             }
@@ -168,10 +167,10 @@ public struct StreamValue: Sendable, Equatable {
                 }
                 return goes
             }
+            // Trimming does not move `max-deleted-entry-id` (Redis only moves it on XDEL).
             let maxDeletedBefore = maxDeletedID
             removed += delete(victims)
-            maxDeletedID =
-                maxDeletedBefore > (victims.last ?? .zero) ? maxDeletedBefore : (victims.last ?? maxDeletedBefore)
+            maxDeletedID = maxDeletedBefore
             break
         }
         return removed
