@@ -234,15 +234,16 @@ public final class LuaInterpreter {
     }
 
     /// Redis's error reply for a script that raised: `<err> script: <name>, on <source>:<line>.`
-    private func errorReply(status: Int32, name: String) -> Reply {
+    /// (without the suffix when there is no name: a library's load-time code).
+    private func errorReply(status: Int32, name: String?) -> Reply {
         let L = state
         if status == LUA_ERRMEM {
             lua_gc(L, LUA_GCCOLLECT, 0)
-            return .error("ERR Error running script \(name), the script exceeded the Lua memory limit")
+            return .error("ERR Error running script \(name ?? "(load)"), the script exceeded the Lua memory limit")
         }
         guard lua_type(L, -1) == LUA_TTABLE else {
             let message = lua_type(L, -1) == LUA_TSTRING ? stringValue(at: -1) : "execution failure"
-            return .error("ERR Error running script \(name), \(String(message.prefix(100)))")
+            return .error("ERR Error running script \(name ?? "(load)"), \(String(message.prefix(100)))")
         }
         rawField("err")
         let text = lua_type(L, -1) == LUA_TSTRING ? stringValue(at: -1) : "ERR unknown error"
@@ -254,18 +255,8 @@ public final class LuaInterpreter {
         let line = lua_type(L, -1) == LUA_TNUMBER ? Int(exactly: lua_tonumber(L, -1).rounded(.towardZero)) : nil
         strata_lua_pop(L, 1)
         var message = LuaInterpreter.singleLine(text)
-        if let source, let line { message += " script: \(name), on \(source):\(line)." }
+        if let name, let source, let line { message += " script: \(name), on \(source):\(line)." }
         return .error(message)
-    }
-
-    /// Where `needle` starts in `text`.
-    static func position(of needle: String, in text: String) -> String.Index? {
-        var index = text.startIndex
-        while index < text.endIndex {
-            if text[index...].hasPrefix(needle) { return index }
-            index = text.index(after: index)
-        }
-        return nil
     }
 
     /// Error and status texts cannot hold line breaks.
@@ -301,11 +292,7 @@ public final class LuaInterpreter {
         scriptResp = 2
         let status = strata_lua_call(vm, 0, 0, base + 1, LuaInterpreter.hookInstructions / 100)
         guard status == 0 else {
-            var message: String
-            if case .error(let text) = errorReply(status: status, name: "") { message = text } else { message = "" }
-            if let cut = LuaInterpreter.position(of: " script: , on ", in: message) {
-                message = String(message[..<cut])
-            }
+            guard case .error(let message) = errorReply(status: status, name: nil) else { return [] }
             throw ScriptError(
                 "ERR Error registering functions: \(registration.timedOut ? "ERR FUNCTION LOAD timeout" : message)")
         }

@@ -63,7 +63,12 @@ final class ServerCore {
     /// Client socket descriptors.
     var socketDescriptors = SocketDescriptors()
     /// Lua scripts and functions.
-    lazy var scripting = ScriptingState(heapLimit: config.luaHeapLimit)
+    lazy var scripting: ScriptingState = {
+        let state = ScriptingState(heapLimit: config.luaHeapLimit)
+        state.cache.interpreter.host = self
+        state.libraries.interpreter.host = self
+        return state
+    }()
 
     init(config: ServerConfig, logger: Logger, eventLoop: EventLoop) {
         self.config = config

@@ -23,16 +23,16 @@ public enum ServerCommandSpecs {
             "quit", arity: -1, flags: [.allowBusy, .noAuth, .loading, .stale, .fast, .noscript], group: "connection",
             summary: "Closes the connection.", categories: ["fast", "connection"], handler: .server),
         CommandSpec(
-            "hello", arity: -1, flags: [.noAuth, .noscript, .loading, .stale, .fast], group: "connection",
+            "hello", arity: -1, flags: [.noAuth, .noscript, .loading, .stale, .fast, .allowBusy], group: "connection",
             since: "6.0.0", summary: "Handshakes with the Redis server.",
             synopsis: "[protover [AUTH username password] [SETNAME clientname]]",
             categories: ["fast", "connection"], handler: .server),
         CommandSpec(
-            "auth", arity: -2, flags: [.noAuth, .noscript, .loading, .stale, .fast], group: "connection",
+            "auth", arity: -2, flags: [.noAuth, .noscript, .loading, .stale, .fast, .allowBusy], group: "connection",
             summary: "Authenticates the connection.", synopsis: "[username] password",
             categories: ["fast", "connection"], handler: .server),
         CommandSpec(
-            "reset", arity: 1, flags: [.noAuth, .noscript, .loading, .stale, .fast], group: "connection",
+            "reset", arity: 1, flags: [.noAuth, .noscript, .loading, .stale, .fast, .allowBusy], group: "connection",
             since: "6.2.0", summary: "Resets the connection.", categories: ["fast", "connection"], handler: .server),
         CommandSpec(
             "client", arity: -2, flags: [], group: "connection", since: "2.4.0",

@@ -269,11 +269,11 @@ public enum StreamCommands {
             guard let id = StreamID.parse(argument) else { return StreamID.invalidError }
             ids.append(id)
         }
-        guard case .stream? = c.lookup(c.args[1]) else {
-            return c.lookup(c.args[1]) == nil ? .integer(0) : Errors.wrongType
+        let deleted: Int
+        switch modify(&c, c.args[1], create: false, { (stream: inout StreamValue) -> Int in stream.delete(ids) }) {
+        case .failure(let error): return error
+        case .success(let count): deleted = count ?? 0
         }
-        let outcome = modify(&c, c.args[1], create: false) { (stream: inout StreamValue) -> Int in stream.delete(ids) }
-        guard case .success(let deleted?) = outcome else { return .integer(0) }
         if deleted > 0 {
             c.engine.stats.dirty += deleted
             c.notify(.stream, "xdel", c.args[1])
@@ -290,13 +290,14 @@ public enum StreamCommands {
         case .success(let parsed?): trim = parsed
         }
         guard index == c.args.count else { return Errors.syntax }
-        guard case .stream? = c.lookup(c.args[1]) else {
-            return c.lookup(c.args[1]) == nil ? .integer(0) : Errors.wrongType
-        }
+        let removed: Int
         let outcome = modify(&c, c.args[1], create: false) { (stream: inout StreamValue) -> Int in
             stream.trim(trim.strategy, approximate: trim.approximate, limit: trim.limit)
         }
-        guard case .success(let removed?) = outcome else { return .integer(0) }
+        switch outcome {
+        case .failure(let error): return error
+        case .success(let count): removed = count ?? 0
+        }
         if removed > 0 {
             c.engine.stats.dirty += removed
             propagateTrim(&c, c.args[1])

@@ -27,14 +27,9 @@ extension ServerCore {
     ) -> Reply {
         switch name {
         case "multi":
-            if session.transaction != nil { return .error("ERR MULTI calls can not be nested") }
-            session.transaction = Transaction()
-            return .ok
+            return multi(session)
         case "discard":
-            guard session.transaction != nil else { return .error("ERR DISCARD without MULTI") }
-            session.transaction = nil
-            unwatchAll(session)
-            return .ok
+            return discard(session)
         case "watch":
             if session.transaction != nil { return .error("ERR WATCH inside MULTI is not allowed") }
             for key in args.dropFirst() {
@@ -50,6 +45,21 @@ extension ServerCore {
         default:
             return exec(session: session, connection: connection, now: now)
         }
+    }
+
+    /// MULTI: starts queueing.
+    func multi(_ session: ClientSession) -> Reply {
+        if session.transaction != nil { return .error("ERR MULTI calls can not be nested") }
+        session.transaction = Transaction()
+        return .ok
+    }
+
+    /// DISCARD: drops the queue and the watched keys.
+    func discard(_ session: ClientSession) -> Reply {
+        guard session.transaction != nil else { return .error("ERR DISCARD without MULTI") }
+        session.transaction = nil
+        unwatchAll(session)
+        return .ok
     }
 
     private func exec(session: ClientSession, connection: ConnectionHandler, now: Int64) -> Reply {

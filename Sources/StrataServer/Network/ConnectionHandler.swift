@@ -235,34 +235,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         let now = WallClock.nowMilliseconds()
         parser.limits = core.parserLimits  // CONFIG SET applies to connected clients too
         while !closing && blocked == nil && !heldForDurability && !transferringSnapshot {
-            let command: [Bytes]?
-            do {
-                command = try parser.next(&inbound)
-            } catch let error as RESPProtocolError {
-                core.stats.errorReplies += 1
-                core.logger.debug(
-                    "Protocol error from client id=\(session.id) addr=\(session.address): \(error.message)")
-                outbound.writeRESPError("ERR " + error.message)
-                closeAfterFlush(context)
-                return
-            } catch {
-                closeAfterFlush(context)
-                return
-            }
-            guard let command else { break }
+            guard let command = nextCommand(context) else { break }
             let logged = core.aof.appendedOffset
             let outcome = core.execute(command, session: session, connection: self, now: now)
             if core.aof.appendedOffset != logged { durableOffsetNeeded = core.aof.appendedOffset }
-            switch outcome {
-            case .reply(let reply):
-                ReplyEncoder.write(reply, into: &outbound, version: session.resp)
-            case .replyThenClose(let reply):
-                ReplyEncoder.write(reply, into: &outbound, version: session.resp)
-                closeAfterFlush(context)
-                return
-            case .none:
-                break
-            }
+            guard deliver(outcome, context) else { return }
             parser.authenticated = session.authenticated
             if outbound.readableBytes > 64 * 1024 {
                 writeOutbound(context)
@@ -305,35 +282,37 @@ final class ConnectionHandler: ChannelInboundHandler {
             if count < chunk.count { break }
         }
         core.stats.netInputBytes += total
-        while !closing {
-            let command: [Bytes]?
-            do {
-                command = try parser.next(&inbound)
-            } catch let error as RESPProtocolError {
-                outbound.writeRESPError("ERR " + error.message)
-                closeAfterFlush(context)
-                return
-            } catch {
-                closeAfterFlush(context)
-                return
-            }
-            guard let command else { break }
-            switch core.executeWhileBusy(command, session: session) {
-            case .reply(let reply):
-                ReplyEncoder.write(reply, into: &outbound, version: session.resp)
-            case .replyThenClose(let reply):
-                ReplyEncoder.write(reply, into: &outbound, version: session.resp)
-                closeAfterFlush(context)
-                return
-            case .none:
-                break
-            }
+        while !closing, let command = nextCommand(context) {
+            guard deliver(core.executeWhileBusy(command, session: session), context) else { return }
         }
         writeOutbound(context)
         if hasPendingWrite {
             hasPendingWrite = false
             context.flush()
         }
+    }
+
+    /// The next whole command of the input, or nil when more bytes are needed or the input
+    /// was malformed (then the error is queued and the connection closes after it).
+    private func nextCommand(_ context: ChannelHandlerContext) -> [Bytes]? {
+        do {
+            return try parser.next(&inbound)
+        } catch let error as RESPProtocolError {
+            core.stats.errorReplies += 1
+            core.logger.debug("Protocol error from client id=\(session.id) addr=\(session.address): \(error.message)")
+            outbound.writeRESPError("ERR " + error.message)
+        } catch {}
+        closeAfterFlush(context)
+        return nil
+    }
+
+    /// Queues a command's outcome; false once the connection is closing after it.
+    private func deliver(_ outcome: CommandOutcome, _ context: ChannelHandlerContext) -> Bool {
+        guard outcome.write(into: &outbound, version: session.resp) else {
+            closeAfterFlush(context)
+            return false
+        }
+        return true
     }
 
     /// The buffer handed to the channel by the previous write, reused for the next
@@ -406,4 +385,18 @@ enum CommandOutcome {
     case replyThenClose(Reply)
     /// Send nothing (the connection is being closed by other means).
     case none
+
+    /// Encodes the reply, if any, into `buffer`; false when the connection closes after it.
+    func write(into buffer: inout ByteBuffer, version: RESPVersion) -> Bool {
+        switch self {
+        case .reply(let reply):
+            ReplyEncoder.write(reply, into: &buffer, version: version)
+            return true
+        case .replyThenClose(let reply):
+            ReplyEncoder.write(reply, into: &buffer, version: version)
+            return false
+        case .none:
+            return true
+        }
+    }
 }

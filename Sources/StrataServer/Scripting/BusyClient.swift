@@ -58,13 +58,7 @@ final class BusyClient {
             }
             guard let command else { break }
             answered = input.readerIndex
-            switch core.executeWhileBusy(command, session: session) {
-            case .reply(let reply): ReplyEncoder.write(reply, into: &output, version: session.resp)
-            case .replyThenClose(let reply):
-                ReplyEncoder.write(reply, into: &output, version: session.resp)
-                quit = true
-            case .none: break
-            }
+            quit = !core.executeWhileBusy(command, session: session).write(into: &output, version: session.resp)
         }
         unanswered.removeFirst(answered)
         output.withUnsafeReadableBytes { bytes in

@@ -47,6 +47,11 @@ extension ServerCore {
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             return .reply(.error("NOAUTH Authentication required."))
         }
+        // Redis's `allow_busy` flag decides; WATCH, which reads the keyspace, waits.
+        guard spec.flags.contains(.allowBusy), spec.name != "watch" else {
+            session.transaction?.aborted = true
+            return .reply(ServerCore.busyError(function: run.isFunction))
+        }
         switch spec.name {
         case "quit":
             return .replyThenClose(.ok)
@@ -58,14 +63,9 @@ extension ServerCore {
             resetSession(session)
             return .reply(.status("RESET"))
         case "multi":
-            if session.transaction != nil { return .reply(.error("ERR MULTI calls can not be nested")) }
-            session.transaction = Transaction()
-            return .reply(.ok)
+            return .reply(multi(session))
         case "discard":
-            guard session.transaction != nil else { return .reply(.error("ERR DISCARD without MULTI")) }
-            session.transaction = nil
-            unwatchAll(session)
-            return .reply(.ok)
+            return .reply(discard(session))
         case "unwatch":
             unwatchAll(session)
             return .reply(.ok)
@@ -82,9 +82,8 @@ extension ServerCore {
             return .none
         case "shutdown":
             return .reply(.error("ERR Errors trying to SHUTDOWN. Check logs."))
-        default:
-            session.transaction?.aborted = true
-            return .reply(ServerCore.busyError(function: run.isFunction))
+        default:  // REPLCONF: nothing to do without replicas
+            return .reply(.ok)
         }
     }
 }

@@ -70,8 +70,6 @@ extension ServerCore {
         scripting.run = run
         scripting.session.db = session.db
         executingTransaction = true
-        scripting.cache.interpreter.host = self
-        scripting.libraries.interpreter.host = self
         let reply = body()
         executingTransaction = insideTransaction
         scripting.run = nil
