@@ -18,7 +18,8 @@ public struct CommandTable: Sendable {
             + HashCommands.specs + SetCommands.specs + ListCommands.specs + SortCommands.specs
             + BlockingListCommands.specs + SortedSetCommands.specs + SortedSetRangeCommands.specs
             + SortedSetAlgebraCommands.specs + BlockingSortedSetCommands.specs + ScriptingCommandSpecs.specs
-            + StreamCommands.specs)
+            + StreamCommands.specs + StreamReadCommands.specs + StreamGroupCommands.specs
+            + StreamInfoCommands.specs)
 
     /// The spec for a command name, case-insensitively.
     public func spec(named name: Bytes) -> CommandSpec? {

@@ -77,6 +77,10 @@ public final class Engine {
     public var pendingEvents: [KeyspaceEvent] = []
     /// The best eviction candidates seen so far (Redis's eviction pool), lowest score first.
     var evictionPool: [EvictionCandidate] = []
+    /// Set by a blocking command that returns `Reply.blockedOn` when the command to run
+    /// again differs from the one sent (XREAD's `$` resolved to the id it stood for); the
+    /// server takes it when it parks the client.
+    public var blockedArguments: [Bytes]?
     /// Random source for RANDOMKEY and sampling; replaceable for tests.
     public var random = FastRandom()
 

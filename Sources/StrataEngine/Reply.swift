@@ -22,6 +22,9 @@ public enum Reply: Sendable, Equatable {
     /// Pairs: RESP3 an array of two-element arrays, RESP2 one flat array (HRANDFIELD and
     /// ZRANGE-style WITHVALUES/WITHSCORES replies).
     case pairs([(Reply, Reply)])
+    /// Keyed results: RESP3 a map, RESP2 an array of two-element arrays (XREAD and
+    /// XREADGROUP's streams).
+    case keyed([(Reply, Reply)])
     /// Out-of-band data (pub/sub messages): RESP3 `>`, an array in RESP2.
     case push([Reply])
     /// Several replies sent back to back (SUBSCRIBE answers once per channel).
@@ -60,7 +63,7 @@ public enum Reply: Sendable, Equatable {
         case (.verbatim(let a), .verbatim(let b)): return a == b
         case (.blockedOn(let keysA, let timeoutA), .blockedOn(let keysB, let timeoutB)):
             return keysA == keysB && timeoutA == timeoutB
-        case (.map(let a), .map(let b)), (.pairs(let a), .pairs(let b)):
+        case (.map(let a), .map(let b)), (.pairs(let a), .pairs(let b)), (.keyed(let a), .keyed(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
         }

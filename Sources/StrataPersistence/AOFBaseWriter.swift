@@ -163,8 +163,35 @@ public enum AOFBaseWriter {
                 Bytes("XSETID"), key, stream.lastID.bytes, Bytes("ENTRIESADDED"), Bytes(String(stream.entriesAdded)),
                 Bytes("MAXDELETEDID"), stream.maxDeletedID.bytes,
             ])
+            commands += groupCommands(key, stream)
         }
         if let deadline { commands.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))]) }
+        return commands
+    }
+
+    /// Commands that rebuild a stream's consumer groups, as Redis rewrites them: the group,
+    /// an `XCLAIM ... FORCE` per pending entry (entries deleted from the stream are left
+    /// out, as replaying their claim would drop them), then consumers owning nothing.
+    static func groupCommands(_ key: Bytes, _ stream: StreamValue) -> [[Bytes]] {
+        var commands: [[Bytes]] = []
+        for name in stream.groupNames {
+            guard let group = stream.groups[name] else { continue }
+            commands.append([
+                Bytes("XGROUP"), Bytes("CREATE"), key, name, group.lastID.bytes, Bytes("ENTRIESREAD"),
+                Bytes(String(group.entriesRead)),
+            ])
+            group.pending.forEach { id, entry in
+                commands.append([
+                    Bytes("XCLAIM"), key, name, entry.consumer, Bytes("0"), id.bytes, Bytes("TIME"),
+                    Bytes(String(entry.deliveryTime)), Bytes("RETRYCOUNT"), Bytes(String(entry.deliveryCount)),
+                    Bytes("JUSTID"), Bytes("FORCE"),
+                ])
+                return true
+            }
+            for consumer in group.consumerNames where group.consumers[consumer]?.pending == 0 {
+                commands.append([Bytes("XGROUP"), Bytes("CREATECONSUMER"), key, name, consumer])
+            }
+        }
         return commands
     }
 

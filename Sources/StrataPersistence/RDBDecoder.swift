@@ -135,10 +135,58 @@ final class RDBDecoder {
         } else {
             value.entriesAdded = UInt64(value.length)
         }
-        guard try self.length() == 0 else {
-            throw RDBError(offset: start, reason: "stream consumer groups are not supported yet")
+        let groups = try self.length()
+        for _ in 0..<groups {
+            let name = try string()
+            let (group, orphans) = try streamGroup(type: type, in: value)
+            guard orphans == 0 else {
+                throw RDBError(offset: start, reason: "stream group '\(name)' has pending entries without a consumer")
+            }
+            guard value.groups.updateValue(group, forKey: name) == nil else {
+                throw RDBError(offset: start, reason: "stream group '\(name)' appears twice")
+            }
         }
         return value
+    }
+
+    /// A 16-byte big-endian stream id.
+    private func rawStreamID() throws -> StreamID {
+        try stream.withBytes(16) { raw in
+            var ms: UInt64 = 0
+            var seq: UInt64 = 0
+            for byte in raw[0..<8] { ms = ms << 8 | UInt64(byte) }
+            for byte in raw[8..<16] { seq = seq << 8 | UInt64(byte) }
+            return StreamID(ms: ms, seq: seq)
+        }
+    }
+
+    /// One consumer group after its name; also how many pending entries no consumer owns.
+    private func streamGroup(type: UInt8, in value: StreamValue) throws -> (StreamGroup, Int) {
+        let lastID = StreamID(ms: try unsignedLength(), seq: try unsignedLength())
+        let entriesRead =
+            type == RDB.typeStreamListpacks
+            ? value.estimatedEntriesRead(upTo: lastID) : Int64(bitPattern: try unsignedLength())
+        var group = StreamGroup(lastID: lastID, entriesRead: entriesRead)
+        var unowned: [StreamID: (time: Int64, count: UInt64)] = [:]
+        for _ in 0..<(try length()) {
+            let id = try rawStreamID()
+            unowned[id] = (try stream.littleEndian(Int64.self), try unsignedLength())
+        }
+        for _ in 0..<(try length()) {
+            let name = try string()
+            let seen = try stream.littleEndian(Int64.self)
+            if type == RDB.typeStreamListpacks3 { _ = try stream.littleEndian(Int64.self) }  // active time
+            group.consumers[name] = StreamConsumer(seenTime: seen)
+            for _ in 0..<(try length()) {
+                let id = try rawStreamID()
+                guard let pending = unowned.removeValue(forKey: id) else {
+                    throw stream.error("stream consumer entry \(id) is not in its group's pending list")
+                }
+                group.deliver(id, to: name, time: pending.time, count: pending.count)
+            }
+            group.consumers[name]?.seenTime = seen
+        }
+        return (group, unowned.count)
     }
 
     /// A length; `encoded` is set for the special string encodings (0b11 prefix).

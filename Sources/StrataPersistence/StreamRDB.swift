@@ -2,8 +2,9 @@
 //! are read too): the entries as listpacks under 16-byte big-endian master ids, in Redis's
 //! layout (a master entry with the block's field names, then per entry flags, id deltas,
 //! fields or values, and a back-count), then the length, last id, first id, max deleted id
-//! and entries added. Consumer groups are not handled yet: a file that has some is refused
-//! rather than loaded without them.
+//! and entries added, then the consumer groups (name, last id, entries read, the pending
+//! entries with their delivery time and count, the consumers with their seen time and the
+//! ids they own).
 
 import StrataEngine
 
@@ -204,7 +205,32 @@ extension RDBEncoder {
         length(unsigned: stream.maxDeletedID.ms)
         length(unsigned: stream.maxDeletedID.seq)
         length(unsigned: stream.entriesAdded)
-        length(0)
+        length(stream.groups.count)
+        for name in stream.groupNames {
+            guard let group = stream.groups[name] else { continue }
+            rawString(name)
+            length(unsigned: group.lastID.ms)
+            length(unsigned: group.lastID.seq)
+            length(unsigned: UInt64(bitPattern: group.entriesRead))
+            length(group.pending.count)
+            group.pending.forEach { id, entry in
+                bytes.append(contentsOf: StreamRDB.masterKey(id).array)
+                withUnsafeBytes(of: entry.deliveryTime.littleEndian) { bytes.append(contentsOf: $0) }
+                length(unsigned: entry.deliveryCount)
+                return true
+            }
+            length(group.consumers.count)
+            for consumerName in group.consumerNames {
+                guard let consumer = group.consumers[consumerName] else { continue }
+                rawString(consumerName)
+                withUnsafeBytes(of: consumer.seenTime.littleEndian) { bytes.append(contentsOf: $0) }
+                length(consumer.pending)
+                group.pending.forEach { id, entry in
+                    if entry.consumer == consumerName { bytes.append(contentsOf: StreamRDB.masterKey(id).array) }
+                    return true
+                }
+            }
+        }
     }
 
     /// An unsigned length (stream ids use all 64 bits).

@@ -92,6 +92,12 @@ extension LuaInterpreter {
             } else {
                 pushList(pairs.flatMap { [$0.0, $0.1] })
             }
+        case .keyed(let pairs):
+            if resp3 {
+                push(.map(pairs))
+            } else {
+                pushList(pairs.map { .array([$0.0, $0.1]) })
+            }
         case .pairs(let pairs):
             if resp3 {
                 pushList(pairs.map { .array([$0.0, $0.1]) })

@@ -202,8 +202,10 @@ final class ServerCore {
             let reply = engine.run(handler, args: args, db: &db, now: now)
             if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
             if case .blockedOn(let keys, let timeout) = reply {
+                let again = engine.blockedArguments ?? args
+                engine.blockedArguments = nil
                 if executingTransaction { return .reply(.nullArray) }
-                block(connection, args: args, keys: keys, timeoutMilliseconds: timeout)
+                block(connection, args: again, keys: keys, timeoutMilliseconds: timeout)
                 return .none
             }
             if case .error = reply {

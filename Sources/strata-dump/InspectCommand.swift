@@ -9,7 +9,7 @@ import StrataEngine
 import StrataPersistence
 
 enum InspectCommand {
-    static let typeNames: Set<String> = ["string", "list", "set", "zset", "hash"]
+    static let typeNames: Set<String> = ["string", "list", "set", "zset", "hash", "stream"]
 
     static func run(_ arguments: [String]) -> Never {
         let options = Options(
@@ -104,7 +104,7 @@ enum InspectCommand {
             uniqueKeysWithValues: databases.map { db, counts in
                 (String(db), ["keys": counts.keys, "expires": counts.expires, "types": counts.types] as [String: Any])
             })
-        let types = ["string", "list", "set", "zset", "hash"]
+        let types = ["string", "list", "set", "zset", "hash", "stream"]
         switch format {
         case .json:
             print(jsonLine(summary))

@@ -7,11 +7,20 @@ import Testing
 @testable import StrataPersistence
 
 /// Random write commands over a few keys, including every command whose logged form
-/// differs from what was sent: relative expiries, random pops, float increments and
-/// blocking pops.
+/// differs from what was sent: relative expiries, random pops, float increments,
+/// blocking pops, and stream group deliveries and claims.
 struct RandomCommands {
     var random: SeededRandom
     var keys = ["k1", "k2", "k3", "k4", "k5", "k6"]
+    /// The next stream id's milliseconds (ids are `ms-*`).
+    var streamMs = 1
+
+    mutating func streamID() -> String { "\(Int.random(in: max(1, streamMs - 8)...streamMs, using: &random))-0" }
+    /// Stream keys, apart from the others so that streams live long enough to have groups
+    /// (one in five stream commands goes to any key).
+    mutating func streamKey() -> String { pick(["s1", "s2", "s1", "s2", key()]) }
+    mutating func group() -> String { pick(["g1", "g2"]) }
+    mutating func consumer() -> String { pick(["c1", "c2", "c3"]) }
 
     mutating func pick(_ items: [String]) -> String { items[Int.random(in: 0..<items.count, using: &random)] }
     mutating func key() -> String { pick(keys) }
@@ -20,7 +29,7 @@ struct RandomCommands {
     mutating func score() -> String { pick(["1", "2.5", "-3", "0.1", "1e3", "inf", "-inf", "7"]) }
 
     mutating func next() -> [String] {
-        switch Int.random(in: 0..<46, using: &random) {
+        switch Int.random(in: 0..<60, using: &random) {
         case 0: return ["SET", key(), small()]
         case 1: return ["SET", key(), member(), "EX", pick(["1", "100"])]
         case 2: return ["SET", key(), member(), "PX", pick(["5", "50", "5000"]), pick(["NX", "XX", "GET"])]
@@ -66,6 +75,20 @@ struct RandomCommands {
         case 42: return ["SORT", key(), "ALPHA", "STORE", key()]
         case 43: return ["SWAPDB", "0", pick(["1", "2"])]
         case 44: return ["LTRIM", key(), "0", pick(["0", "2"])]
+        case 45, 46:
+            streamMs += 1
+            return ["XADD", streamKey(), "\(streamMs)-*", member(), small()]
+        case 47: return ["XGROUP", "CREATE", streamKey(), group(), pick(["$", "0"]), "MKSTREAM"]
+        case 48, 49: return ["XREADGROUP", "GROUP", group(), consumer(), "COUNT", "2", "STREAMS", streamKey(), ">"]
+        case 50: return ["XREADGROUP", "GROUP", group(), consumer(), "STREAMS", streamKey(), "0"]
+        case 51: return ["XREADGROUP", "GROUP", group(), consumer(), "NOACK", "STREAMS", streamKey(), ">"]
+        case 52: return ["XACK", streamKey(), group(), streamID(), streamID()]
+        case 53: return ["XCLAIM", streamKey(), group(), consumer(), pick(["0", "20"]), streamID(), streamID()]
+        case 54: return ["XAUTOCLAIM", streamKey(), group(), consumer(), pick(["0", "30"]), "0", "COUNT", "3"]
+        case 55: return ["XDEL", streamKey(), streamID()]
+        case 56: return ["XTRIM", streamKey(), "MAXLEN", pick(["2", "5"])]
+        case 57: return ["XGROUP", pick(["DELCONSUMER", "CREATECONSUMER"]), streamKey(), group(), consumer()]
+        case 58: return ["XGROUP", "SETID", streamKey(), group(), pick(["0", "$"])]
         default: return ["SRANDMEMBER", key(), "2"]
         }
     }
@@ -119,6 +142,12 @@ struct AOFReplayPropertyTests {
         let actual = contents(rebuilt.databases, now: now)
         #expect(expected.count > 0)
         expectSameContents(expected, actual)
+        // The stream commands left some stream with pending entries, so claims were replayed.
+        let pending = expected.values.reduce(0) { total, item in
+            guard case .stream(let storage) = item.0 else { return total }
+            return total + storage.stream.groups.values.reduce(0) { $0 + $1.pending.count }
+        }
+        #expect(pending > 0)
     }
 }
 

@@ -53,6 +53,59 @@ import Testing
         #expect(decoded == value)
     }
 
+    @Test func groupsReadBack() throws {
+        var value = StreamValue()
+        for i in 1...20 {
+            value.append(StreamEntry(id: StreamID(ms: UInt64(i), seq: 0), fields: [Bytes("f"), Bytes("\(i)")]))
+        }
+        var group = StreamGroup(lastID: StreamID(ms: 12, seq: 0), entriesRead: 12)
+        for i in 3...12 {
+            group.deliver(
+                StreamID(ms: UInt64(i), seq: 0), to: Bytes(i % 2 == 0 ? "even" : "odd"), time: 1000 + Int64(i),
+                count: UInt64(i))
+        }
+        group.consumers[Bytes("idle")] = StreamConsumer(seenTime: 77)
+        value.groups[Bytes("g")] = group
+        value.groups[Bytes("unknown")] = StreamGroup(lastID: .max, entriesRead: StreamGroup.unknownEntriesRead)
+        var encoder = RDBEncoder()
+        encoder.header()
+        encoder.byte(RDB.typeStreamListpacks2)
+        encoder.string(Bytes("s"))
+        encoder.stream(value)
+        var checksum = CRC64()
+        encoder.end(checksum: &checksum, enabled: true)
+        let (_, decoded) = try #require(stream(in: try records(encoder.bytes)))
+        #expect(decoded == value)
+        let read = try #require(decoded.groups[Bytes("g")])
+        #expect(
+            read.pending[StreamID(ms: 7, seq: 0)]
+                == StreamPendingEntry(consumer: Bytes("odd"), deliveryTime: 1007, deliveryCount: 7))
+        #expect(read.consumers[Bytes("idle")]?.seenTime == 77)
+        #expect(decoded.groups[Bytes("unknown")]?.entriesRead == StreamGroup.unknownEntriesRead)
+    }
+
+    @Test func aRedisStreamWithGroupsIsRead() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/redis-7.0-stream-groups.rdb").path
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        let (_, value) = try #require(stream(in: try records(Array(bytes))))
+        #expect(value.length == 4)
+        #expect(value.groupNames == [Bytes("g1"), Bytes("g2")])
+        let g1 = try #require(value.groups[Bytes("g1")])
+        #expect(g1.lastID == StreamID(ms: 3, seq: 1))
+        #expect(g1.entriesRead == 3)
+        #expect(g1.pending.count == 2)
+        #expect(g1.pending[StreamID(ms: 2, seq: 1)]?.consumer == Bytes("alice"))
+        #expect(g1.pending[StreamID(ms: 3, seq: 1)]?.consumer == Bytes("bob"))
+        #expect(g1.pending[StreamID(ms: 2, seq: 1)]?.deliveryTime == 1_795_875_583_959)
+        #expect(g1.consumerNames == [Bytes("alice"), Bytes("bob"), Bytes("carol")])
+        #expect(g1.consumers[Bytes("carol")]?.seenTime == 1_795_875_583_966)
+        #expect(value.lag(of: g1) == nil)  // a deleted entry lies after its last id, as Redis reports
+        let g2 = try #require(value.groups[Bytes("g2")])
+        #expect(g2.entriesRead == StreamGroup.unknownEntriesRead)
+        #expect(value.lag(of: g2) == 0)
+    }
+
     @Test func aRedisStreamIsRead() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Fixtures/redis-7.0-stream.rdb").path

@@ -16,13 +16,15 @@ public struct StreamValue: Sendable, Equatable {
     public var entriesAdded: UInt64 = 0
     /// The greatest id ever deleted (`max-deleted-entry-id`).
     public var maxDeletedID = StreamID.zero
+    /// Consumer groups by name.
+    public var groups: [Bytes: StreamGroup] = [:]
 
     /// An empty stream.
     public init() {}
 
     public static func == (lhs: StreamValue, rhs: StreamValue) -> Bool {
         lhs.length == rhs.length && lhs.lastID == rhs.lastID && lhs.entriesAdded == rhs.entriesAdded
-            && lhs.maxDeletedID == rhs.maxDeletedID
+            && lhs.maxDeletedID == rhs.maxDeletedID && lhs.groups == rhs.groups
             && lhs.range(from: .zero, to: .max) == rhs.range(from: .zero, to: .max)
     }
 
@@ -177,5 +179,12 @@ public struct StreamValue: Sendable, Equatable {
     }
 
     /// Bytes held, for MEMORY USAGE and eviction.
-    public var footprint: Int { 64 + nodes.count * 8 + nodes.reduce(0) { $0 + $1.footprint } }
+    public var footprint: Int {
+        var groupBytes = 0
+        for (name, group) in groups {
+            groupBytes += 96 + name.count + group.pending.count * 72
+            for consumer in group.consumers.keys { groupBytes += 48 + consumer.count }
+        }
+        return 64 + nodes.count * 8 + nodes.reduce(0) { $0 + $1.footprint } + groupBytes
+    }
 }

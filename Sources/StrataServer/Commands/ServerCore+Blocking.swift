@@ -59,30 +59,48 @@ extension ServerCore {
         }
     }
 
-    /// Serves parked clients whose keys became ready, in the order they blocked.
+    /// Serves parked clients whose keys became ready, in the order they blocked. A list
+    /// waiter that finds nothing means the list is empty for everyone after it; a stream
+    /// reader waits for ids of its own, so the others are still tried.
     func serveBlockedClients(now: Int64) {
         var rounds = 0
         while !readyKeys.isEmpty && rounds < 10_000 {
             rounds += 1
             let key = readyKeys.removeFirst()
-            while let waiting = blockedByKey[key], let first = waiting.first {
-                guard case .success(let spec) = engine.commands.resolve(first.args),
+            var skipped: Set<ObjectIdentifier> = []
+            while let waiting = blockedByKey[key],
+                let next = waiting.first(where: { !skipped.contains(ObjectIdentifier($0)) })
+            {
+                guard case .success(let spec) = engine.commands.resolve(next.args),
                     case .engine(let handler) = spec.handler
                 else {
-                    release(first)
+                    release(next)
                     continue
                 }
                 var db = key.db
-                let reply = engine.run(handler, args: first.args, db: &db, now: now)
-                if case .blockedOn = reply { break }  // nothing left for this waiter: stop here
-                release(first)
+                var reply = engine.run(handler, args: next.args, db: &db, now: now)
+                engine.blockedArguments = nil
+                if case .blockedOn = reply {
+                    guard spec.group == "stream" else { break }  // nothing left for this waiter: stop here
+                    skipped.insert(ObjectIdentifier(next))
+                    continue
+                }
+                release(next)
                 if engine.hasEffects {
                     feedAppendOnlyFile(now: now)
-                    first.connection.durableOffsetNeeded = aof.appendedOffset
+                    next.connection.durableOffsetNeeded = aof.appendedOffset
                 }
-                first.connection.unblock(with: reply)
+                if spec.name == "xreadgroup", case .error = reply {
+                    // As Redis 7.0 tells a reader whose stream or group went away.
+                    if case .stream? = engine.lookup(key.key, db: key.db, now: now) {
+                        reply = .error("NOGROUP the consumer group this client was blocked on no longer exists")
+                    } else {
+                        reply = .error("UNBLOCKED the stream key no longer exists")
+                    }
+                }
+                next.connection.unblock(with: reply)
                 // A move may have made its destination ready for someone else.
-                noteReadyKeys(writtenKeys(spec, args: first.args, db: key.db))
+                noteReadyKeys(writtenKeys(spec, args: next.args, db: key.db))
             }
         }
     }

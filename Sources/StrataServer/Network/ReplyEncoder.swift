@@ -60,6 +60,17 @@ enum ReplyEncoder {
                     write(second, into: &buffer, version: version)
                 }
             }
+        case .keyed(let pairs):
+            if version == .resp3 {
+                write(.map(pairs), into: &buffer, version: version)
+            } else {
+                buffer.writeRESPHeader(UInt8(ascii: "*"), count: pairs.count)
+                for (key, value) in pairs {
+                    buffer.writeRESPHeader(UInt8(ascii: "*"), count: 2)
+                    write(key, into: &buffer, version: version)
+                    write(value, into: &buffer, version: version)
+                }
+            }
         case .double(let value):
             if let integral = NumberFormat.integral(value) {
                 buffer.writeRESPDouble(integral: integral, version)  // no formatting, no allocation
