@@ -150,30 +150,34 @@ public enum AOFBaseWriter {
         case .sortedSet(let zset):
             batches("ZADD", zset.all.flatMap { [Bytes(NumberFormat.double($0.score)), $0.member] }, stride: 2)
         case .stream(let storage):
-            let stream = storage.stream
-            let entries = stream.range(from: .zero, to: .max)
-            if entries.isEmpty {
-                // Redis's way to make an empty stream: add an entry and trim it away.
-                commands.append([
-                    Bytes("XADD"), key, Bytes("MAXLEN"), Bytes("0"), stream.lastID.bytes, Bytes("x"), Bytes("y"),
-                ])
-            }
-            for entry in entries { commands.append([Bytes("XADD"), key, entry.id.bytes] + entry.fields) }
-            commands.append([
-                Bytes("XSETID"), key, stream.lastID.bytes, Bytes("ENTRIESADDED"), Bytes(String(stream.entriesAdded)),
-                Bytes("MAXDELETEDID"), stream.maxDeletedID.bytes,
-            ])
-            commands += groupCommands(key, stream)
+            commands += streamCommands(key, storage.stream)
         }
         if let deadline { commands.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))]) }
         return commands
     }
 
-    /// Commands that rebuild a stream's consumer groups, as Redis rewrites them: the group,
-    /// an `XCLAIM ... FORCE` per pending entry (entries deleted from the stream are left
-    /// out, as replaying their claim would drop them), then consumers owning nothing.
-    static func groupCommands(_ key: Bytes, _ stream: StreamValue) -> [[Bytes]] {
+    /// Commands that rebuild a stream with its groups. Pending entries whose stream entry
+    /// was deleted are kept (Redis's rewrite drops them): a placeholder entry is added at
+    /// their id, claimed, then deleted, and `XSETID` puts back the counters it moved.
+    static func streamCommands(_ key: Bytes, _ stream: StreamValue) -> [[Bytes]] {
         var commands: [[Bytes]] = []
+        let entries = stream.range(from: .zero, to: .max)
+        var placeholders: Set<StreamID> = []
+        for group in stream.groups.values {
+            group.pending.forEach { id, _ in
+                if !stream.contains(id) { placeholders.insert(id) }
+                return true
+            }
+        }
+        let ordered = (entries.map { ($0.id, $0.fields) } + placeholders.map { ($0, [Bytes("x"), Bytes("y")]) })
+            .sorted { $0.0 < $1.0 }
+        if ordered.isEmpty {
+            // Redis's way to make an empty stream: add an entry and trim it away.
+            commands.append([
+                Bytes("XADD"), key, Bytes("MAXLEN"), Bytes("0"), stream.lastID.bytes, Bytes("x"), Bytes("y"),
+            ])
+        }
+        for (id, fields) in ordered { commands.append([Bytes("XADD"), key, id.bytes] + fields) }
         for name in stream.groupNames {
             guard let group = stream.groups[name] else { continue }
             commands.append([
@@ -192,6 +196,11 @@ public enum AOFBaseWriter {
                 commands.append([Bytes("XGROUP"), Bytes("CREATECONSUMER"), key, name, consumer])
             }
         }
+        if !placeholders.isEmpty { commands.append([Bytes("XDEL"), key] + placeholders.sorted().map { $0.bytes }) }
+        commands.append([
+            Bytes("XSETID"), key, stream.lastID.bytes, Bytes("ENTRIESADDED"), Bytes(String(stream.entriesAdded)),
+            Bytes("MAXDELETEDID"), stream.maxDeletedID.bytes,
+        ])
         return commands
     }
 

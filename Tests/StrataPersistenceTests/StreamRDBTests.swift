@@ -106,6 +106,34 @@ import Testing
         #expect(value.lag(of: g2) == 0)
     }
 
+    /// The rewrite's commands rebuild a stream with groups exactly, including pending
+    /// entries whose stream entry was deleted (placeholders added, claimed and deleted).
+    @Test func rewriteCommandsRebuildGroupsAndDeletedPendingEntries() throws {
+        let live = Engine()
+        var db = 0
+        func run(_ engine: Engine, _ words: [String]) -> Reply {
+            engine.execute(words.map { Bytes($0) }, db: &db, now: 1_800_000_000_000)
+        }
+        for i in 1...30 { _ = run(live, ["XADD", "s", "\(i)-0", "n", "\(i)"]) }
+        _ = run(live, ["XGROUP", "CREATE", "s", "g", "0"])
+        _ = run(live, ["XGROUP", "CREATE", "s", "h", "$"])
+        _ = run(live, ["XREADGROUP", "GROUP", "g", "a", "COUNT", "10", "STREAMS", "s", ">"])
+        _ = run(live, ["XREADGROUP", "GROUP", "g", "b", "COUNT", "5", "STREAMS", "s", ">"])
+        _ = run(live, ["XGROUP", "CREATECONSUMER", "s", "h", "idle"])
+        _ = run(live, ["XDEL", "s", "3-0", "12-0", "20-0", "30-0"])
+        let value = try #require(live.lookup(Bytes("s"), db: 0, now: 1_800_000_000_000))
+        let rebuilt = Engine()
+        for command in AOFBaseWriter.commandArguments(rebuilding: Bytes("s"), value, deadline: nil) {
+            let reply = rebuilt.execute(command, db: &db, now: 1_800_000_000_000)
+            if case .error(let text) = reply { Issue.record("\(command): \(text)") }
+        }
+        let copy = try #require(rebuilt.lookup(Bytes("s"), db: 0, now: 1_800_000_000_000))
+        #expect(copy == value)
+        guard case .stream(let storage) = copy else { return }
+        #expect(storage.stream.groups[Bytes("g")]?.pending[StreamID(ms: 12, seq: 0)]?.consumer == Bytes("b"))
+        #expect(storage.stream.maxDeletedID == StreamID(ms: 30, seq: 0))
+    }
+
     @Test func aRedisStreamIsRead() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Fixtures/redis-7.0-stream.rdb").path
