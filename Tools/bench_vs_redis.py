@@ -17,7 +17,9 @@ N_P16 = int(os.environ.get("BENCH_REQUESTS_P16", "1000000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 KEYS = int(os.environ.get("BENCH_MEMORY_KEYS", "1000000"))
 BUILTIN = ["set", "get", "incr", "mset", "lpush", "rpop", "sadd", "hset", "zadd"]
-WORKLOADS = os.environ.get("BENCH_WORKLOADS", ",".join(BUILTIN + ["leaderboard", "evalsha", "memory"])).split(",")
+WORKLOADS = os.environ.get("BENCH_WORKLOADS",
+                           ",".join(BUILTIN + ["leaderboard", "evalsha", "streams", "memory"])).split(",")
+STREAM_ENTRIES = int(os.environ.get("BENCH_STREAM_ENTRIES", "1000000"))
 MEMBERS = int(os.environ.get("BENCH_LEADERBOARD_MEMBERS", "1000000"))
 
 
@@ -125,6 +127,30 @@ def evalsha(rport, sport):
     return rows
 
 
+def streams(rport, sport):
+    """Issue 10's bars: XADD of 3 small fields into one stream (-P 1, -P 16), and a consumer
+    group loop: XREADGROUP COUNT 1 of new entries from a stream filled beforehand, then
+    XACK of random delivered ids."""
+    rows = []
+    xadd = ["xadd", "bench:stream", "*", "user", "u__rand_int__", "action", "click", "n", "1"]
+    for pipeline, requests in [(1, N_P1), (16, N_P16)]:
+        redis_best, strata_best = best_of(rport, sport, lambda port: bench(port, "", pipeline, requests, xadd))
+        rows.append((f"XADD 3 fields -P {pipeline}", redis_best, strata_best))
+    deliveries = ROUNDS * (N_P1 + N_P16)
+    for port in (rport, sport):
+        pipe_load(port, (["XADD", "jobs", f"{i + 1}-0", "user", f"u{i % 1000}", "action", "click", "n", str(i)]
+                         for i in range(deliveries + 1000)))
+        cli(port, "xgroup", "create", "jobs", "workers", "0")
+    read = ["xreadgroup", "group", "workers", "c", "count", "1", "streams", "jobs", ">"]
+    ack = ["xack", "jobs", "workers", "__rand_int__-0"]
+    for label, command in [("XREADGROUP COUNT 1", read), ("XACK", ack)]:
+        for pipeline, requests in [(1, N_P1), (16, N_P16)]:
+            redis_best, strata_best = best_of(
+                rport, sport, lambda port: bench(port, "", pipeline, requests, command))
+            rows.append((f"{label} -P {pipeline}", redis_best, strata_best))
+    return rows
+
+
 def start(rport, sport, workdir):
     redis = subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
                               "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
@@ -154,8 +180,10 @@ def main():
             results += leaderboard(rport, sport)
         if "evalsha" in WORKLOADS:
             results += evalsha(rport, sport)
+        if "streams" in WORKLOADS:
+            results += streams(rport, sport)
         memory = []
-        if "memory" in WORKLOADS:
+        if "memory" in WORKLOADS or "stream-memory" in WORKLOADS:
             value = "x" * 32
             scenarios = [
                 (f"{KEYS} strings, per key", KEYS,
@@ -167,7 +195,12 @@ def main():
                  (["ZADD", "bigzset"] + [w for i in range(j, min(j + 100, MEMBERS))
                                          for w in (str((i * 7919) % 1000003), f"member:{i:012d}")]
                   for j in range(0, MEMBERS, 100))),
+                (f"{STREAM_ENTRIES}-entry stream x 3 fields, per entry", STREAM_ENTRIES,
+                 (["XADD", "events", "*", "user", str(i % 1000), "action", "click" if i % 3 else "view",
+                   "n", str(i % 100)] for i in range(STREAM_ENTRIES))),
             ]
+            if "memory" not in WORKLOADS:
+                scenarios = scenarios[-1:]  # stream-memory: the stream scenario alone
             for label, units, commands in scenarios:
                 commands = list(commands)
                 # Fresh processes, so memory freed by earlier runs does not hide growth.

@@ -199,7 +199,7 @@ extension RDBEncoder {
         length(stream.length)
         length(unsigned: stream.lastID.ms)
         length(unsigned: stream.lastID.seq)
-        let first = stream.firstEntry?.id ?? .zero
+        let first = stream.firstID ?? .zero
         length(unsigned: first.ms)
         length(unsigned: first.seq)
         length(unsigned: stream.maxDeletedID.ms)

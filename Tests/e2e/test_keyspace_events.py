@@ -23,6 +23,12 @@ COMMANDS = [
     "ZADD z 7 d 8 e", "ZREMRANGEBYRANK z 0 0", "ZREMRANGEBYSCORE z 7 7", "ZADD zl 0 a 0 b", "ZREMRANGEBYLEX zl - +",
     "ZPOPMIN z", "ZPOPMAX z", "ZADD za 1 x", "ZUNIONSTORE zu 1 za", "ZINTERSTORE zu 2 za nosuch", "ZRANGESTORE zr za 0 -1",
     "ZDIFFSTORE zd 1 za", "ZMPOP 1 zd MAX", "BZPOPMIN za 0.01", "RPUSH sl 3 1 2", "SORT sl STORE so", "SORT nosuch STORE so",
+    "XADD x 1-1 a 1", "XADD x 2-1 a 2", "XADD x MAXLEN 1 3-1 a 3", "XADD x 4-1 a 4", "XADD nx NOMKSTREAM 1-1 a 1",
+    "XDEL x 4-1 9-9", "XTRIM x MAXLEN 0", "XSETID x 9-9", "XADD x 10-1 a 1", "XADD x 11-1 a 1",
+    "XGROUP CREATE x g 0", "XGROUP CREATE xm g $ MKSTREAM", "XGROUP CREATECONSUMER x g c0",
+    "XREADGROUP GROUP g c1 STREAMS x >", "XREADGROUP GROUP g c1 STREAMS x 0", "XACK x g 10-1",
+    "XCLAIM x g c2 0 11-1", "XAUTOCLAIM x g c3 0 0", "XGROUP DELCONSUMER x g c1", "XGROUP SETID x g 0",
+    "XGROUP DESTROY x g", "XGROUP DESTROY x g",
     "MULTI", "SET tx 1", "LPUSH tl a", "EXEC", "FLUSHALL",
 ]
 

@@ -40,18 +40,18 @@ def test_inspect_a_redis_dump_reads_it_through(workdir):
     assert out.stdout == (
         f"{FIXTURE}: Redis RDB file, RDB version 10, 71.6 KB\n"
         "created 2026-11-27T22:50:33Z, written by redis 7.0.15, 71.6 KB of records, read through\n"
-        "db     keys  with TTL  string  list  set  zset  hash\n"
-        "db0      18         1       7     3    3     3     2\n"
-        "db5       2         0       1     0    0     0     1\n"
-        "db15      1         0       0     1    0     0     0\n"
-        "total    21         1       8     4    3     3     3\n")
+        "db     keys  with TTL  string  list  set  zset  hash  stream\n"
+        "db0      18         1       7     3    3     3     2       0\n"
+        "db5       2         0       1     0    0     0     1       0\n"
+        "db15      1         0       0     1    0     0     0       0\n"
+        "total    21         1       8     4    3     3     3       0\n")
     summary = json.loads(run("inspect", FIXTURE, "--json").stdout)
     assert summary["source"] == "scan" and summary["format"] == "rdb" and summary["keys"] == 21
     assert summary["databases"]["0"] == {
         "keys": 18, "expires": 1, "types": {"string": 7, "list": 3, "set": 3, "zset": 3, "hash": 2}}
     assert summary["fileBytes"] == FIXTURE_BYTES and summary["writer"] == "redis 7.0.15"
     assert run("inspect", FIXTURE, "--csv").stdout == (
-        "db,keys,expires,string,list,set,zset,hash\n0,18,1,7,3,3,3,2\n5,2,0,1,0,0,0,1\n15,1,0,0,1,0,0,0\n")
+        "db,keys,expires,string,list,set,zset,hash,stream\n0,18,1,7,3,3,3,2,0\n5,2,0,1,0,0,0,1,0\n15,1,0,0,1,0,0,0,0\n")
 
 
 @pytest.mark.parametrize("codec,layout", [("lz4", "lz4"), ("zlib", "gzip")])
@@ -259,7 +259,7 @@ def test_aof_directory_inspect_verify_and_convert(start_server, workdir):
     (["inspect", FIXTURE, "--json", "--csv"], "--json and --csv exclude each other"),
     (["inspect", FIXTURE, "--keys", "--top"], "--top needs a value"),
     (["inspect", FIXTURE, "--memory", "--top", "zero"], "--top takes an integer in 1...100000, not zero"),
-    (["inspect", FIXTURE, "--keys", "--type", "blob"], "--type takes one of hash, list, set, string, zset"),
+    (["inspect", FIXTURE, "--keys", "--type", "blob"], "--type takes one of hash, list, set, stream, string, zset"),
     (["convert", FIXTURE, "out.unknown"], "cannot tell the format from out.unknown's name"),
     (["convert", FIXTURE, "out.rdb", "--codec", "lz4"], "--format rdb is uncompressed"),
     (["verify", FIXTURE, "--fix"], "--fix is for AOF files"),

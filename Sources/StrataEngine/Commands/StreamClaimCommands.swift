@@ -34,6 +34,7 @@ public enum StreamClaimCommands {
         var effects: [[Bytes]] = []
         var replies: [Reply] = []
         var movedLastID = false
+        var createdConsumer = false
         let now = c.now
         _ = StreamCommands.modify(&c, key, create: false) { stream in
             var taken: [StreamID: StreamEntry] = [:]
@@ -54,6 +55,7 @@ public enum StreamClaimCommands {
                         effects.append(claimEffect(key, group: name, id: id, pending, lastID: group.lastID))
                         group.acknowledge(id)
                     case .take(let id):
+                        if group.consumers[consumer] == nil { createdConsumer = true }
                         let previous = group.pending[id]
                         var count = previous?.deliveryCount ?? 1
                         if let retryCount {
@@ -81,6 +83,7 @@ public enum StreamClaimCommands {
                 }
             }
         }
+        if createdConsumer { c.notify(.stream, "xgroup-createconsumer", key) }
         c.engine.stats.dirty += effects.count
         for effect in effects { c.propagate(effect) }
         if effects.isEmpty { c.propagateNothing() }

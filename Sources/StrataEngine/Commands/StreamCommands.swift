@@ -210,19 +210,20 @@ public enum StreamCommands {
         }
         guard case .success(let trimmed?) = outcome else { return Errors.wrongType }
         c.engine.stats.dirty += 1
-        c.propagate([Bytes("XADD"), args[1], id.bytes] + fields)
+        let idBytes = id.bytes
+        if c.engine.recordsEffects { c.propagate([Bytes("XADD"), args[1], idBytes] + fields) }
         c.notify(.stream, "xadd", args[1])
         if trimmed > 0 {
             propagateTrim(&c, args[1])
             c.notify(.stream, "xtrim", args[1])
         }
-        return .bulk(id.bytes)
+        return .bulk(idBytes)
     }
 
     /// Logs a trim as the exact `MINID` trim that leaves the same entries.
     static func propagateTrim(_ c: inout CommandContext, _ key: Bytes) {
         guard case .success(let stream?) = read(c, key) else { return }
-        let first = stream.firstEntry?.id ?? stream.lastID.successor ?? .max
+        let first = stream.firstID ?? stream.lastID.successor ?? .max
         c.propagate([Bytes("XTRIM"), key, Bytes("MINID"), Bytes("="), first.bytes])
     }
 
@@ -340,7 +341,7 @@ public enum StreamCommands {
         if let entriesAdded, entriesAdded < UInt64(stream.length) {
             return .error("ERR The entries_added specified in XSETID is smaller than the target stream length")
         }
-        if stream.length > 0, let last = stream.lastEntry?.id, id < last {
+        if stream.length > 0, let last = stream.lastLiveID, id < last {
             return .error("ERR The ID specified in XSETID is smaller than the target stream top item")
         }
         _ = modify(&c, args[1], create: false) { stream in

@@ -239,21 +239,29 @@ public enum StreamGroupCommands {
 
     static func xack(_ c: inout CommandContext) -> Reply {
         let (key, name) = (c.args[1], c.args[2])
-        switch StreamCommands.read(c, key) {
-        case .failure(let error): return error
-        case .success(let stream): if stream?.groups[name] == nil { return .integer(0) }
-        }
-        var ids: [StreamID] = []
+        // Ids are checked only when the group exists (a missing key or group acks nothing,
+        // whatever the ids), and all before any is acknowledged.
+        var ids: [StreamID]? = []
         for argument in c.args.dropFirst(3) {
-            guard let id = StreamID.parse(argument) else { return StreamID.invalidError }
-            ids.append(id)
+            guard let id = StreamID.parse(argument) else {
+                ids = nil
+                break
+            }
+            ids?.append(id)
         }
-        let outcome = StreamCommands.modify(&c, key, create: false) { stream in
-            stream.withGroup(name) { group in ids.reduce(0) { $0 + (group.acknowledge($1) ? 1 : 0) } } ?? 0
+        let outcome = StreamCommands.modify(&c, key, create: false) { stream -> Reply in
+            stream.withGroup(name) { group -> Reply in
+                guard let ids else { return StreamID.invalidError }
+                return .integer(ids.reduce(0) { $0 + (group.acknowledge($1) ? 1 : 0) })
+            } ?? .integer(0)
         }
-        guard case .success(let acknowledged?) = outcome else { return .integer(0) }
-        c.engine.stats.dirty += acknowledged
-        return .integer(acknowledged)
+        switch outcome {
+        case .failure(let error): return error
+        case .success(nil): return .integer(0)
+        case .success(let reply?):
+            if case .integer(let acknowledged) = reply { c.engine.stats.dirty += acknowledged }
+            return reply
+        }
     }
 
     static func xpending(_ c: inout CommandContext) -> Reply {

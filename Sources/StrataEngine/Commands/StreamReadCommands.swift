@@ -164,7 +164,7 @@ public enum StreamReadCommands {
     /// XREAD's entries of the stream at `key` after `position`; nil when there are none.
     static func readAfter(_ c: CommandContext, _ key: Bytes, _ position: Position, count: Int) -> [StreamEntry]? {
         guard case .success(let stream?) = StreamCommands.read(c, key), case .after(let id) = position,
-            let last = stream.lastEntry?.id, last > id, let start = id.successor
+            let last = stream.lastLiveID, last > id, let start = id.successor
         else { return nil }
         return stream.range(from: start, to: .max, count: count == 0 ? nil : count)
     }
@@ -182,7 +182,7 @@ public enum StreamReadCommands {
         case .after(let id):
             return (id.successor ?? .max, isNewConsumer)
         case .undelivered, .last:
-            guard let last = stream.lastEntry?.id, last > current.lastID, let next = current.lastID.successor else {
+            guard let last = stream.lastLiveID, last > current.lastID, let next = current.lastID.successor else {
                 return nil
             }
             return (next, isNewConsumer)
@@ -202,33 +202,43 @@ public enum StreamReadCommands {
         func claimEffect(_ id: StreamID, _ entry: StreamPendingEntry, lastID: StreamID) -> [Bytes] {
             StreamClaimCommands.claimEffect(key, group: group.name, id: id, entry, lastID: lastID)
         }
+        let logs = c.engine.recordsEffects
         let replies = StreamCommands.modify(&c, key, create: false) { stream -> [Reply] in
-            var replies: [Reply] = []
+            if position == .undelivered {
+                let entries = stream.range(from: start, to: .max, count: request.count == 0 ? nil : request.count)
+                guard let current = stream.groups[group.name] else { return [] }
+                // The group's position after each entry, by Redis's counter rules.
+                var positions: [(StreamID, Int64)] = []
+                positions.reserveCapacity(entries.count)
+                var read = current.entriesRead
+                for entry in entries {
+                    read = stream.entriesRead(after: read, delivering: entry.id)
+                    positions.append((entry.id, read))
+                }
+                stream.withGroup(group.name) { state in
+                    state.consumers[group.consumer, default: StreamConsumer(seenTime: now)].seenTime = now
+                    for (id, entriesRead) in positions {
+                        state.lastID = id
+                        state.entriesRead = entriesRead
+                        guard !request.noAck else { continue }
+                        state.deliver(id, to: group.consumer, time: now, count: 1)
+                        if logs, let pending = state.pending[id] {
+                            effects.append(claimEffect(id, pending, lastID: id))
+                        }
+                    }
+                    if logs {
+                        effects.append([
+                            Bytes("XGROUP"), Bytes("SETID"), key, group.name, state.lastID.bytes,
+                            Bytes("ENTRIESREAD"), Bytes(String(state.entriesRead)),
+                        ])
+                    }
+                }
+                return entries.map(StreamCommands.entryReply)
+            }
             stream.withGroup(group.name) { state in
                 state.consumers[group.consumer, default: StreamConsumer(seenTime: now)].seenTime = now
             }
-            if position == .undelivered {
-                let entries = stream.range(from: start, to: .max, count: request.count == 0 ? nil : request.count)
-                for entry in entries {
-                    stream.advance(group: group.name, to: entry.id)
-                    if !request.noAck {
-                        stream.withGroup(group.name) { state in
-                            state.deliver(entry.id, to: group.consumer, time: now, count: 1)
-                            if let pending = state.pending[entry.id] {
-                                effects.append(claimEffect(entry.id, pending, lastID: state.lastID))
-                            }
-                        }
-                    }
-                    replies.append(StreamCommands.entryReply(entry))
-                }
-                if let moved = stream.groups[group.name] {
-                    effects.append([
-                        Bytes("XGROUP"), Bytes("SETID"), key, group.name, moved.lastID.bytes, Bytes("ENTRIESREAD"),
-                        Bytes(String(moved.entriesRead)),
-                    ])
-                }
-                return replies
-            }
+            var replies: [Reply] = []
             // History: the consumer's own pending entries after `start`.
             var history: [StreamID] = []
             stream.groups[group.name]?.pending.forEach(from: start) { id, entry in

@@ -168,7 +168,7 @@ public struct StreamGroup: Sendable, Equatable {
 
 extension StreamValue {
     /// The first live id as Redis records it (`0-0` when empty).
-    public var recordedFirstID: StreamID { firstEntry?.id ?? .zero }
+    public var recordedFirstID: StreamID { firstID ?? .zero }
 
     /// Whether a deleted entry may lie in `start...end` (Redis's `streamRangeHasTombstones`).
     public func rangeMayHaveTombstones(from start: StreamID, to end: StreamID = .max) -> Bool {
@@ -205,19 +205,12 @@ extension StreamValue {
         return estimate == StreamGroup.unknownEntriesRead ? nil : added - estimate
     }
 
-    /// Moves a group's last id forward to `id` after delivering it (Redis's counter rules).
-    public mutating func advance(group name: Bytes, to id: StreamID) {
-        let tombstones = rangeMayHaveTombstones(from: id)
-        let estimate = entriesAdded > 0 ? estimatedEntriesRead(upTo: id) : nil
-        withGroup(name) { group in
-            guard id > group.lastID else { return }
-            if group.entriesRead != StreamGroup.unknownEntriesRead && !tombstones {
-                group.entriesRead += 1
-            } else if let estimate {
-                group.entriesRead = estimate
-            }
-            group.lastID = id
-        }
+    /// A group's `entries-read` after delivering `id` (greater than its last id), from its
+    /// value before (Redis's counter rules: counted while no deletion lies ahead,
+    /// estimated otherwise).
+    public func entriesRead(after read: Int64, delivering id: StreamID) -> Int64 {
+        if read != StreamGroup.unknownEntriesRead && !rangeMayHaveTombstones(from: id) { return read + 1 }
+        return entriesAdded > 0 ? estimatedEntriesRead(upTo: id) : read
     }
 
     /// Runs `body` on the group `name` in place; nil when there is no such group. The group
@@ -231,7 +224,17 @@ extension StreamValue {
     }
 
     /// Whether an entry with `id` is live.
-    public func contains(_ id: StreamID) -> Bool { !range(from: id, to: id, count: 1).isEmpty }
+    public func contains(_ id: StreamID) -> Bool {
+        guard !nodes.isEmpty else { return false }
+        let node = nodes[nodeIndex(for: id)]
+        guard node.base <= id, node.lastID >= id else { return false }
+        var found = false
+        node.forEachID { _, live in
+            found = live == id
+            return live < id
+        }
+        return found
+    }
 
     /// Group names in Redis's (byte) order.
     public var groupNames: [Bytes] { groups.keys.sorted() }

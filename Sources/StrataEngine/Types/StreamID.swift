@@ -26,8 +26,26 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     public var description: String { "\(ms)-\(seq)" }
 
-    /// The id as the bulk string replies carry.
-    public var bytes: Bytes { Bytes(description) }
+    /// The id as the bulk string replies carry (formatted without `String`: XADD and every
+    /// read reply make one per entry).
+    public var bytes: Bytes {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 41) { buffer in
+            var position = 41
+            func prepend(_ value: UInt64) {
+                var rest = value
+                repeat {
+                    position -= 1
+                    buffer[position] = UInt8(truncatingIfNeeded: rest % 10) + 48
+                    rest /= 10
+                } while rest > 0
+            }
+            prepend(seq)
+            position -= 1
+            buffer[position] = UInt8(ascii: "-")
+            prepend(ms)
+            return Bytes(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[position...])))
+        }
+    }
 
     /// The next id, or nil after ``max``.
     public var successor: StreamID? {

@@ -103,6 +103,53 @@ public final class StreamNode: @unchecked Sendable {
         }
     }
 
+    /// Calls `body` with the offset and id of every live entry, in id order, until it
+    /// returns false; fields are skipped, not decoded.
+    func forEachID(_ body: (Int, StreamID) -> Bool) {
+        var offset = 0
+        while offset < bytes.count {
+            let start = offset
+            let flags = bytes[offset]
+            offset += 1
+            let msDelta = readVarint(&offset)
+            let seqPart = readVarint(&offset)
+            let pairs = Int(readVarint(&offset))
+            let stored = flags & StreamNode.sameFieldsFlag != 0 ? pairs : pairs * 2
+            for _ in 0..<stored { offset += Int(readVarint(&offset)) }
+            if flags & StreamNode.deletedFlag != 0 { continue }
+            let id = StreamID(ms: base.ms + msDelta, seq: msDelta == 0 ? base.seq + seqPart : seqPart)
+            if !body(start, id) { return }
+        }
+    }
+
+    /// The entry stored at `offset` (from ``forEachID(_:)``).
+    func entry(at offset: Int) -> StreamEntry { decode(at: offset).0 }
+
+    /// The first live id.
+    var firstLiveID: StreamID? {
+        var first: StreamID?
+        forEachID { _, id in
+            first = id
+            return false
+        }
+        return first
+    }
+
+    /// The last live id.
+    var lastLiveID: StreamID? {
+        var last: StreamID?
+        forEachID { _, id in
+            last = id
+            return true
+        }
+        return last
+    }
+
+    /// Gives the byte array back its spare capacity (a full block never grows again).
+    func shrink() {
+        if bytes.capacity > bytes.count + 16 { bytes = bytes.withUnsafeBufferPointer { Array($0) } }
+    }
+
     /// The live entries, in id order.
     var entries: [StreamEntry] {
         var all: [StreamEntry] = []

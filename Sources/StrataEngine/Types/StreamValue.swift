@@ -37,12 +37,20 @@ public struct StreamValue: Sendable, Equatable {
     /// The last live entry.
     public var lastEntry: StreamEntry? { range(from: .zero, to: .max, count: 1, reverse: true).first }
 
+    /// The first live id (blocks that lose their last entry are dropped, so the first
+    /// block has one).
+    public var firstID: StreamID? { nodes.first?.firstLiveID }
+
+    /// The last live id.
+    public var lastLiveID: StreamID? { nodes.last?.lastLiveID }
+
     /// Appends an entry; its id must be greater than ``lastID``.
     public mutating func append(_ entry: StreamEntry) {
         precondition(entry.id > lastID || (length == 0 && entriesAdded == 0 && entry.id > .zero))
         if let last = nodes.indices.last, !nodes[last].isFull {
             uniqueNode(last).append(entry)
         } else {
+            if let last = nodes.indices.last, isKnownUniquelyReferenced(&nodes[last]) { nodes[last].shrink() }
             nodes.append(StreamNode(first: entry))
         }
         length += 1
@@ -57,7 +65,7 @@ public struct StreamValue: Sendable, Equatable {
     }
 
     /// Index of the last node whose first id is at most `id` (0 when none is).
-    private func nodeIndex(for id: StreamID) -> Int {
+    func nodeIndex(for id: StreamID) -> Int {
         var low = 0
         var high = nodes.count
         while low < high {
@@ -79,9 +87,9 @@ public struct StreamValue: Sendable, Equatable {
                 let node = nodes[index]
                 if node.base > to { break }
                 if node.lastID >= from {
-                    node.forEach { _, entry in
-                        if entry.id > to { return false }
-                        if entry.id >= from { result.append(entry) }
+                    node.forEachID { offset, id in
+                        if id > to { return false }
+                        if id >= from { result.append(node.entry(at: offset)) }
                         return result.count < limit
                     }
                 }
@@ -108,9 +116,9 @@ public struct StreamValue: Sendable, Equatable {
             let index = nodeIndex(for: id)
             guard nodes[index].base <= id, nodes[index].lastID >= id else { continue }
             var offset: Int?
-            nodes[index].forEach { position, entry in
-                if entry.id == id { offset = position }
-                return entry.id < id
+            nodes[index].forEachID { position, found in
+                if found == id { offset = position }
+                return found < id
             }
             guard let offset else { continue }
             let node = uniqueNode(index)
@@ -157,14 +165,14 @@ public struct StreamValue: Sendable, Equatable {
             if approximate { break }
             var victims: [StreamID] = []
             var remaining = length
-            first.forEach { _, entry in
+            first.forEachID { _, id in
                 let goes: Bool
                 switch strategy {
                 case .maxLength(let maximum): goes = remaining > maximum
-                case .minID(let minimum): goes = entry.id < minimum
+                case .minID(let minimum): goes = id < minimum
                 }
                 if goes {
-                    victims.append(entry.id)
+                    victims.append(id)
                     remaining -= 1
                 }
                 return goes
