@@ -120,6 +120,49 @@ def test_resp3_reads_reply_with_maps(server, redis_server):
     assert replies[0] == replies[1]
 
 
+WATCH_CASES = [
+    ["XGROUP", "CREATE", "s", "g3", "0"], ["XGROUP", "CREATE", "new", "g", "0", "MKSTREAM"],
+    ["XGROUP", "SETID", "s", "g", "0"], ["XGROUP", "CREATECONSUMER", "s", "g", "q"],
+    ["XGROUP", "DELCONSUMER", "s", "g", "c"], ["XGROUP", "DESTROY", "s", "g2"],
+    ["XREADGROUP", "GROUP", "g2", "c", "STREAMS", "s", ">"], ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"],
+    ["XACK", "s", "g", "1-1"], ["XCLAIM", "s", "g", "d", "0", "1-1"], ["XAUTOCLAIM", "s", "g", "d", "0", "0"],
+    ["XADD", "s", "*", "a", "1"], ["XDEL", "s", "1-1"], ["XSETID", "s", "99-0"], ["XTRIM", "s", "MAXLEN", "0"],
+]
+
+
+def watch_outcomes(target):
+    """Which stream commands abort a transaction WATCHing their key (Redis 7.0: only those
+    that change entries, or make the stream)."""
+    r, other = target.client(), target.client()
+    outcomes = []
+    for command in WATCH_CASES:
+        r.delete("new", "s")
+        r.xadd("s", {"a": 1}, id="1-1")
+        r.xgroup_create("s", "g", "0")
+        r.xgroup_create("s", "g2", "0")
+        r.xreadgroup("g", "c", {"s": ">"})
+        pipe = r.pipeline()
+        pipe.watch(command[2] if command[0] == "XGROUP" else "s")
+        other.execute_command(*command)
+        pipe.multi()
+        pipe.set("x", 1)
+        try:
+            pipe.execute()
+            outcomes.append("kept")
+        except redis.WatchError:
+            outcomes.append("aborted")
+    return outcomes
+
+
+def test_watch_sees_the_stream_changes_redis_sees(server, redis_server):
+    assert watch_outcomes(server) == watch_outcomes(redis_server)
+    for target in (server, redis_server):
+        r = raw(target)
+        assert r.execute_command("COMMAND", "GETKEYS", "XREAD", "COUNT", "1", "STREAMS", "a", "b", "0", "0") == [
+            b"a", b"b"]
+        assert r.execute_command("COMMAND", "GETKEYS", "XREADGROUP", "GROUP", "g", "c", "STREAMS", "a", ">") == [b"a"]
+
+
 def blocking_scenario(target):
     r = target.client()
     r.xadd("s", {"a": 1}, id="1-1")

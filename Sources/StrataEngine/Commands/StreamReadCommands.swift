@@ -45,6 +45,15 @@ public enum StreamReadCommands {
         var positions: [Position] = []
     }
 
+    /// The keys of an XREAD / XREADGROUP invocation (the first half of what follows
+    /// `STREAMS`), for `COMMAND GETKEYS`.
+    public static func keyArguments(_ args: [Bytes]) -> [Bytes] {
+        guard let streams = args.dropFirst().firstIndex(where: { $0.equalsIgnoringCase("streams") }) else { return [] }
+        let rest = args.count - streams - 1
+        guard rest > 0, rest % 2 == 0 else { return [] }
+        return Array(args[(streams + 1)...(streams + rest / 2)])
+    }
+
     static let unbalanced = Reply.error(
         "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
 

@@ -31,9 +31,12 @@ extension ServerCore {
                 if table.spec(named: invocation[0]) == nil { return .error("ERR Invalid command specified") }
                 return .error("ERR Invalid number of arguments specified for command")
             case .success(let spec):
-                let positions = spec.keyPositions(argumentCount: invocation.count)
-                guard !positions.isEmpty else { return .error("ERR The command has no key arguments") }
-                return .array(positions.map { .bulk(invocation[$0]) })
+                let keys =
+                    spec.name == "xread" || spec.name == "xreadgroup"
+                    ? StreamReadCommands.keyArguments(invocation)
+                    : spec.keyPositions(argumentCount: invocation.count).map { invocation[$0] }
+                guard !keys.isEmpty else { return .error("ERR The command has no key arguments") }
+                return .array(keys.map { .bulk($0) })
             }
         case "help":
             return .array(
