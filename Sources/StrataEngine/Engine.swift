@@ -25,6 +25,8 @@ public struct EngineSettings: Sendable {
     public var setLimits = SetLimits()
     /// Compact-encoding limits of sorted sets.
     public var sortedSetLimits = SortedSetLimits()
+    /// Block sizes of streams.
+    public var streamLimits = StreamLimits()
     /// `maxmemory-policy`.
     public var evictionPolicy = EvictionPolicy.noEviction
     /// `maxmemory-samples`: keys sampled per database for each eviction.

@@ -28,6 +28,11 @@ CORPUS = [
     "XLEN st", "EXISTS st", "XADD st 5-0 a b", "XADD st 6-0 a b", "COPY st st2", "XADD st2 7-0 c d", "XRANGE st - +",
     "XRANGE st2 - +", "RENAME st2 st3", "XLEN st3", "SORT st", "TYPE st3",
     "MULTI", "XADD st 8-0 e f", "XLEN st", "EXEC",
+    "CONFIG SET stream-node-max-entries 10", "CONFIG GET stream-node-max-*",
+] + [f"XADD nodes {i}-0 f v" for i in range(1, 26)] + [
+    "XTRIM nodes MAXLEN ~ 12", "XLEN nodes", "XADD nodes MAXLEN ~ 3 26-0 f v", "XLEN nodes", "XRANGE nodes - + COUNT 2",
+    "CONFIG SET stream-node-max-entries 100", "CONFIG SET stream-node-max-bytes 1kb", "CONFIG GET stream-node-max-bytes",
+    "CONFIG SET stream-node-max-bytes 4096",
 ]
 
 

@@ -115,7 +115,8 @@ public enum StreamCommands {
             strategy = .minID(id)
         }
         index += 1
-        var limit = approximate ? 100 * StreamNode.maximumEntries : 0
+        let perNode = c.engine.settings.streamLimits.maxEntries
+        var limit = approximate ? 100 * (perNode > 0 ? perNode : 100) : 0
         if index + 1 < idEnd && args[index].equalsIgnoringCase("limit") {
             guard let given = args[index + 1].strictInteger else { return .failure(Errors.notInteger) }
             guard given >= 0 else { return .failure(.error("ERR The LIMIT argument must be >= 0.")) }
@@ -203,8 +204,9 @@ public enum StreamCommands {
                 return .error("ERR The stream has exhausted the last possible ID, unable to add more items")
             }
         }
+        let limits = c.engine.settings.streamLimits
         let outcome = modify(&c, args[1], create: true) { stream -> Int in
-            stream.append(StreamEntry(id: id, fields: fields))
+            stream.append(StreamEntry(id: id, fields: fields), limits: limits)
             guard let trim else { return 0 }
             return stream.trim(trim.strategy, approximate: trim.approximate, limit: trim.limit)
         }

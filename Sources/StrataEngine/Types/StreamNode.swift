@@ -5,6 +5,21 @@
 //! rewritten. About 6 bytes of overhead per entry plus the values: the memory bar of
 //! streams (≤ 1.5× Redis per entry) depends on this.
 
+/// How large a stream block grows (`stream-node-max-entries`, `stream-node-max-bytes`;
+/// 0 is no limit).
+public struct StreamLimits: Sendable, Equatable {
+    /// Most entries in a block (default 100).
+    public var maxEntries = 100
+    /// Most bytes of a block (default 4096).
+    public var maxBytes = 4096
+
+    /// Limits of blocks.
+    public init(maxEntries: Int = 100, maxBytes: Int = 4096) {
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+    }
+}
+
 /// One entry of a stream.
 public struct StreamEntry: Sendable, Equatable {
     /// Its id.
@@ -21,10 +36,6 @@ public struct StreamEntry: Sendable, Equatable {
 
 /// A packed block of entries; shared between copies of a stream until one writes.
 public final class StreamNode: @unchecked Sendable {
-    /// Most entries a block holds (Redis's `stream-node-max-entries` default).
-    public static let maximumEntries = 100
-    /// Most bytes a block grows to (Redis's `stream-node-max-bytes` default).
-    public static let maximumBytes = 4096
 
     /// The id deltas are taken from.
     public let base: StreamID
@@ -64,8 +75,11 @@ public final class StreamNode: @unchecked Sendable {
         self.lastID = lastID
     }
 
-    /// Whether another entry fits.
-    var isFull: Bool { stored >= StreamNode.maximumEntries || bytes.count >= StreamNode.maximumBytes }
+    /// Whether another entry fits under `limits`.
+    func isFull(_ limits: StreamLimits) -> Bool {
+        (limits.maxEntries > 0 && stored >= limits.maxEntries)
+            || (limits.maxBytes > 0 && bytes.count >= limits.maxBytes)
+    }
 
     /// Appends an entry whose id is greater than every id stored.
     func append(_ entry: StreamEntry) {

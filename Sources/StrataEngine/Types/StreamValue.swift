@@ -44,10 +44,11 @@ public struct StreamValue: Sendable, Equatable {
     /// The last live id.
     public var lastLiveID: StreamID? { nodes.last?.lastLiveID }
 
-    /// Appends an entry; its id must be greater than ``lastID``.
-    public mutating func append(_ entry: StreamEntry) {
+    /// Appends an entry, in a new block when the last one is full under `limits`; its id
+    /// must be greater than ``lastID``.
+    public mutating func append(_ entry: StreamEntry, limits: StreamLimits = StreamLimits()) {
         precondition(entry.id > lastID || (length == 0 && entriesAdded == 0 && entry.id > .zero))
-        if let last = nodes.indices.last, !nodes[last].isFull {
+        if let last = nodes.indices.last, !nodes[last].isFull(limits) {
             uniqueNode(last).append(entry)
         } else {
             if let last = nodes.indices.last, isKnownUniquelyReferenced(&nodes[last]) { nodes[last].shrink() }

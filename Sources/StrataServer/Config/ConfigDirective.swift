@@ -51,6 +51,8 @@ public struct ConfigDirective: Sendable {
         memory("zset-max-listpack-value", 0...Int(Int64.max), \.zsetMaxListpackValue),
         int("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
         int("list-compress-depth", 0...Int(Int32.max), \.listCompressDepth),
+        memory("stream-node-max-bytes", 0...Int(Int64.max), \.streamNodeMaxBytes),
+        int("stream-node-max-entries", 0...Int(Int64.max), \.streamNodeMaxEntries),
         ConfigDirective(
             name: "save", mutable: true,
             get: { $0.savePoints.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ") },

@@ -60,6 +60,10 @@ public struct ServerConfig: Sendable {
     public var listMaxListpackSize = -2
     /// `list-compress-depth`: accepted and reported; lists are not compressed in memory.
     public var listCompressDepth = 0
+    /// `stream-node-max-bytes`: largest stream block before a new one starts (0: no limit).
+    public var streamNodeMaxBytes = 4096
+    /// `stream-node-max-entries`: most entries in a stream block (0: no limit).
+    public var streamNodeMaxEntries = 100
     /// `maxmemory`: bytes of data before eviction (or OOM errors) starts; 0 for no limit.
     public var maxMemory = 0
     /// `maxmemory-policy`: what to evict, default `noeviction`.
@@ -137,6 +141,7 @@ public struct ServerConfig: Sendable {
         settings.setLimits.maxIntsetEntries = setMaxIntsetEntries
         settings.sortedSetLimits.maxListpackEntries = zsetMaxListpackEntries
         settings.sortedSetLimits.maxListpackValue = zsetMaxListpackValue
+        settings.streamLimits = StreamLimits(maxEntries: streamNodeMaxEntries, maxBytes: streamNodeMaxBytes)
         settings.evictionPolicy = maxMemoryPolicy
         settings.evictionSamples = maxMemorySamples
         settings.lfuLogFactor = lfuLogFactor
