@@ -240,19 +240,18 @@ public enum StreamGroupCommands {
     static func xack(_ c: inout CommandContext) -> Reply {
         let (key, name) = (c.args[1], c.args[2])
         // Ids are checked only when the group exists (a missing key or group acks nothing,
-        // whatever the ids), and all before any is acknowledged.
-        var ids: [StreamID]? = []
-        for argument in c.args.dropFirst(3) {
-            guard let id = StreamID.parse(argument) else {
-                ids = nil
-                break
-            }
-            ids?.append(id)
-        }
+        // whatever the ids), and all before any is acknowledged; parsed again while acking
+        // rather than kept in an array (most XACKs carry one id).
+        let args = c.args
+        let valid = args.dropFirst(3).allSatisfy { StreamID.parse($0) != nil }
         let outcome = StreamCommands.modify(&c, key, create: false) { stream -> Reply in
             stream.withGroup(name) { group -> Reply in
-                guard let ids else { return StreamID.invalidError }
-                return .integer(ids.reduce(0) { $0 + (group.acknowledge($1) ? 1 : 0) })
+                guard valid else { return StreamID.invalidError }
+                var acknowledged = 0
+                for argument in args.dropFirst(3) {
+                    if let id = StreamID.parse(argument), group.acknowledge(id) { acknowledged += 1 }
+                }
+                return .integer(acknowledged)
             } ?? .integer(0)
         }
         switch outcome {

@@ -59,9 +59,7 @@ public struct PendingEntries: Sendable, Equatable {
         get { entries[id] }
         set {
             guard let newValue else {
-                if entries.removeValue(forKey: id) != nil && order.count > 2 * entries.count + 64 {
-                    order = order.filter { entries[$0] != nil }
-                }
+                remove(id)
                 return
             }
             if entries.updateValue(newValue, forKey: id) == nil {
@@ -73,6 +71,14 @@ public struct PendingEntries: Sendable, Equatable {
                 }
             }
         }
+    }
+
+    /// Removes the entry for `id` (one table probe) and returns it.
+    @discardableResult
+    public mutating func remove(_ id: StreamID) -> StreamPendingEntry? {
+        guard let removed = entries.removeValue(forKey: id) else { return nil }
+        if order.count > 2 * entries.count + 64 { order = order.filter { entries[$0] != nil } }
+        return removed
     }
 
     private func lowerBound(_ id: StreamID) -> Int {
@@ -132,6 +138,9 @@ public struct StreamGroup: Sendable, Equatable {
         self.entriesRead = entriesRead
     }
 
+    /// Runs `body` on this group (for in-place updates through optional chaining).
+    mutating func update<R>(_ body: (inout StreamGroup) -> R) -> R { body(&self) }
+
     /// Consumer names in Redis's (byte) order.
     public var consumerNames: [Bytes] { consumers.keys.sorted() }
 
@@ -145,8 +154,7 @@ public struct StreamGroup: Sendable, Equatable {
     /// Acknowledges `id`; returns whether it was pending.
     @discardableResult
     public mutating func acknowledge(_ id: StreamID) -> Bool {
-        guard let entry = pending[id] else { return false }
-        pending[id] = nil
+        guard let entry = pending.remove(id) else { return false }
         consumers[entry.consumer]?.pending -= 1
         return true
     }
@@ -213,14 +221,11 @@ extension StreamValue {
         return entriesAdded > 0 ? estimatedEntriesRead(upTo: id) : read
     }
 
-    /// Runs `body` on the group `name` in place; nil when there is no such group. The group
-    /// is moved out of the dictionary first, so its tables are not copied.
+    /// Runs `body` on the group `name` in place; nil when there is no such group. The
+    /// dictionary's modify accessor lends the group out without copying its tables.
     @discardableResult
     public mutating func withGroup<R>(_ name: Bytes, _ body: (inout StreamGroup) -> R) -> R? {
-        guard var group = groups.removeValue(forKey: name) else { return nil }
-        let result = body(&group)
-        groups[name] = group
-        return result
+        groups[name]?.update(body)  // the dictionary's in-place accessor: one lookup, no copy
     }
 
     /// Whether an entry with `id` is live.

@@ -66,13 +66,14 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// Parses `ms-seq` or `ms` (the sequence then `missingSequence`); nil when invalid.
     public static func parse(_ text: Bytes, missingSequence: UInt64 = 0) -> StreamID? {
-        let bytes = text.array
-        guard !bytes.isEmpty, bytes.count <= 41 else { return nil }
-        guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")) else {
-            return number(bytes[...]).map { StreamID(ms: $0, seq: missingSequence) }
+        text.withUnsafeBytes { bytes in
+            guard !bytes.isEmpty, bytes.count <= 41 else { return nil }
+            guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")) else {
+                return number(bytes[...]).map { StreamID(ms: $0, seq: missingSequence) }
+            }
+            guard let ms = number(bytes[..<dash]), let seq = number(bytes[(dash + 1)...]) else { return nil }
+            return StreamID(ms: ms, seq: seq)
         }
-        guard let ms = number(bytes[..<dash]), let seq = number(bytes[(dash + 1)...]) else { return nil }
-        return StreamID(ms: ms, seq: seq)
     }
 
     /// A range bound of XRANGE/XREVRANGE: `-`, `+`, an id (a bare `ms` means its first or
@@ -95,7 +96,7 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
         return .success(moved)
     }
 
-    private static func number(_ digits: ArraySlice<UInt8>) -> UInt64? {
+    private static func number(_ digits: Slice<UnsafeRawBufferPointer>) -> UInt64? {
         guard !digits.isEmpty, digits.count <= 20 else { return nil }
         var value: UInt64 = 0
         for digit in digits {
