@@ -133,7 +133,8 @@ public enum StreamReadCommands {
                 request.positions.append(.undelivered)
             } else {
                 guard let id = StreamID.parse(argument) else { return .failure(StreamID.invalidError) }
-                request.positions.append(.after(id))
+                // Redis marks `>` with the greatest id, so a group read after that id is `>`.
+                request.positions.append(grouped && id == .max ? .undelivered : .after(id))
             }
         }
         return .success(request)
@@ -204,7 +205,6 @@ public enum StreamReadCommands {
         request: Request
     ) -> Reply? {
         guard let (start, isNewConsumer) = groupStart(c, key, group: group, position: position) else { return nil }
-        if case .after(.max) = position { return .array([]) }
         let now = c.now
         let limit = request.count == 0 ? Int.max : request.count
         var effects: [[Bytes]] = []
