@@ -463,3 +463,47 @@ def test_strata_dump_inspects_and_restores_streams(start_server, tmp_path):
     target = start_server("--save", "")
     subprocess.run([DUMP, "restore", snapshot, "--to", f"127.0.0.1:{target.port}"], capture_output=True, check=True)
     assert group_state(target.client(), "q", seen_times=False) == expected_without_seen_times
+
+
+def unblock_outcomes(target):
+    """CLIENT UNBLOCK on a parked XREAD (default, TIMEOUT, ERROR), on nobody, with bad
+    arguments, and on a parked BLPOP."""
+    r = target.client()
+    outcomes = []
+    for mode in (None, "TIMEOUT", "ERROR"):
+        blocked = target.client()
+        client_id = blocked.client_id()
+        result = {}
+
+        def read():
+            try:
+                result["reply"] = blocked.xread({"s": "$"}, block=0)
+            except redis.ResponseError as error:
+                result["reply"] = str(error)
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        time.sleep(0.2)
+        outcomes.append(r.execute_command("CLIENT", "UNBLOCK", client_id, *([mode] if mode else [])))
+        thread.join(timeout=5)
+        outcomes.append(result.get("reply", "still blocked"))
+    outcomes.append(r.execute_command("CLIENT", "UNBLOCK", 99999))
+    for bad in (["CLIENT", "UNBLOCK", "x"], ["CLIENT", "UNBLOCK", "1", "FOO"]):
+        try:
+            outcomes.append(r.execute_command(*bad))
+        except redis.ResponseError as error:
+            outcomes.append(str(error))
+    blocked = target.client()
+    client_id = blocked.client_id()
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("reply", blocked.blpop("l", 0)))
+    thread.start()
+    time.sleep(0.2)
+    outcomes.append(r.execute_command("CLIENT", "UNBLOCK", client_id))
+    thread.join(timeout=5)
+    outcomes.append(result.get("reply", "still blocked"))
+    return outcomes
+
+
+def test_client_unblock_releases_parked_readers_as_redis(server, redis_server):
+    assert unblock_outcomes(server) == unblock_outcomes(redis_server)

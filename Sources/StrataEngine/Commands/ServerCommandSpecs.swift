@@ -62,6 +62,11 @@ public enum ServerCommandSpecs {
                         "ip:port | [ID client-id] [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]",
                     categories: ["admin", "slow", "dangerous", "connection"]),
                 sub(
+                    "client|unblock", arity: -3, flags: [.admin, .noscript, .loading, .stale], group: "connection",
+                    since: "5.0.0",
+                    summary: "Unblocks a client blocked by a blocking command from a different connection.",
+                    synopsis: "client-id [TIMEOUT|ERROR]", categories: ["admin", "slow", "dangerous", "connection"]),
+                sub(
                     "client|help", arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0",
                     summary: "Returns helpful text about the different subcommands.",
                     categories: ["slow", "connection"]),

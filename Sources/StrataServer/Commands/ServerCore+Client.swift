@@ -1,4 +1,4 @@
-//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, HELP.
+//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, UNBLOCK, HELP.
 
 import StrataEngine
 
@@ -26,6 +26,8 @@ extension ServerCore {
             return .reply(clientList(args, current: session, now: now))
         case "client|kill":
             return clientKill(args, current: session)
+        case "client|unblock":
+            return .reply(clientUnblock(args))
         default:
             return .reply(.array(ServerCore.clientHelp.map { .status($0) }))
         }
@@ -47,6 +49,8 @@ extension ServerCore {
         "    * ID <client-id>", "      Kill connections by client id.",
         "LIST [options ...]", "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "SETNAME <name>", "    Assign the name <name> to the current connection.",
         "HELP", "    Print this help.",
     ]
@@ -89,6 +93,28 @@ extension ServerCore {
             if let handler = clients[id] { text += line(handler, current: current, now: now) + "\n" }
         }
         return .verbatim(text)
+    }
+
+    /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: answers a client parked by a blocking command as
+    /// its timeout would (TIMEOUT, the default) or with Redis's `-UNBLOCKED` error.
+    func clientUnblock(_ args: [Bytes]) -> Reply {
+        guard let id = args[2].strictInteger else { return Errors.notInteger }
+        var asError = false
+        if args.count == 4 {
+            if args[3].equalsIgnoringCase("error") {
+                asError = true
+            } else if !args[3].equalsIgnoringCase("timeout") {
+                return .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+            }
+        } else if args.count > 4 {
+            return Errors.syntax
+        }
+        guard id > 0, let target = clients[UInt64(id)],
+            let blocked = target.blocked
+        else { return .integer(0) }
+        release(blocked)
+        target.unblock(with: asError ? .error("UNBLOCKED client unblocked via CLIENT UNBLOCK") : .nullArray)
+        return .integer(1)
     }
 
     func clientKill(_ args: [Bytes], current: ClientSession) -> CommandOutcome {
