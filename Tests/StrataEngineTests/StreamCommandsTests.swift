@@ -124,4 +124,30 @@ import Testing
         #expect(h.run("XGROUP", "DESTROY", "s", "g") == .integer(1))
         #expect(h.run("XINFO", "GROUPS", "s") == .array([]))
     }
+
+    /// Extreme numbers from clients give Redis's answers, never an arithmetic trap.
+    @Test func extremeNumbersDoNotTrap() {
+        let h = Harness()
+        h.run("XADD", "s", "1-0", "f", "v")
+        h.run("XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD", "9223372036854775807")
+        h.run("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+        let minimum = "-9223372036854775808"
+        #expect(h.run("XCLAIM", "s", "g", "d", "0", "1-0", "IDLE", minimum, "JUSTID") == .array([.b("1-0")]))
+        #expect(h.run("XCLAIM", "s", "g", "d", "0", "1-0", "TIME", minimum, "JUSTID") == .array([.b("1-0")]))
+        #expect(h.run("XCLAIM", "s", "g", "d", minimum, "1-0", "RETRYCOUNT", "-5", "JUSTID") == .array([.b("1-0")]))
+        // A negative RETRYCOUNT is no RETRYCOUNT (JUSTID leaves the count alone).
+        #expect(
+            h.run("XPENDING", "s", "g", "IDLE", minimum, "-", "+", "10")
+                == .array([.array([.b("1-0"), .b("d"), .integer(0), .integer(1)])]))
+        #expect(
+            h.run("XAUTOCLAIM", "s", "g", "e", "9223372036854775807", "0")
+                == .array([.b("0-0"), .array([]), .array([])]))
+        // The counter wraps as Redis's does (redis-server 7.0.15 reports these numbers).
+        guard case .array(let groups) = h.run("XINFO", "GROUPS", "s"), case .map(let fields)? = groups.first else {
+            Issue.record("XINFO GROUPS failed")
+            return
+        }
+        #expect(fields.first { $0.0 == .b("entries-read") }?.1 == .integer(Int.min))
+        #expect(fields.first { $0.0 == .b("lag") }?.1 == .integer(-9_223_372_036_854_775_807))
+    }
 }

@@ -61,7 +61,7 @@ public enum StreamClaimCommands {
                         if let retryCount {
                             count = UInt64(retryCount)
                         } else if !justID {
-                            count += 1
+                            count &+= 1
                         }
                         group.deliver(id, to: consumer, time: deliveryTime, count: count)
                         group.consumers[consumer]?.seenTime = now
@@ -144,7 +144,8 @@ public enum StreamClaimCommands {
                 guard let idle = args[index].strictInteger else {
                     return .error("ERR Invalid IDLE option argument for XCLAIM")
                 }
-                deliveryTime = now - Int64(idle)
+                let (time, overflow) = now.subtractingReportingOverflow(Int64(idle))
+                deliveryTime = overflow ? now : time  // bogus: treated as now, as out-of-range times are
             } else if option.equalsIgnoringCase("time") && more {
                 index += 1
                 guard let time = args[index].strictInteger else {
@@ -175,7 +176,7 @@ public enum StreamClaimCommands {
                     continue
                 }
                 if let pending {
-                    if minIdle > 0 && now - pending.deliveryTime < minIdle { continue }
+                    if minIdle > 0 && elapsed(from: pending.deliveryTime, to: now) < minIdle { continue }
                 } else if !force {
                     continue
                 }
@@ -184,7 +185,7 @@ public enum StreamClaimCommands {
         }
         let replies = apply(
             &c, args[1], group: args[2], consumer: args[3], claims: claims, deliveryTime: deliveryTime ?? now,
-            retryCount: retryCount.map { max(0, $0) }, justID: justID, newLastID: lastID)
+            retryCount: retryCount.flatMap { $0 >= 0 ? $0 : nil }, justID: justID, newLastID: lastID)
         return .array(replies)
     }
 
@@ -235,7 +236,7 @@ public enum StreamClaimCommands {
                     remaining -= 1
                     return true
                 }
-                if minIdle > 0 && now - pending.deliveryTime < minIdle { return true }
+                if minIdle > 0 && elapsed(from: pending.deliveryTime, to: now) < minIdle { return true }
                 add(.take(id))
                 remaining -= 1
                 return true

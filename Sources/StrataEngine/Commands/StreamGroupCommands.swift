@@ -313,12 +313,12 @@ public enum StreamGroupCommands {
         group.pending.forEach(from: range.start, to: range.end) { id, entry in
             guard rows.count < range.count else { return false }
             if let consumer = range.consumer, entry.consumer != consumer { return true }
-            let idle = c.now - entry.deliveryTime
+            let idle = elapsed(from: entry.deliveryTime, to: c.now)
             if range.minIdle != 0 && idle < range.minIdle { return true }
             rows.append(
                 .array([
                     .bulk(id.bytes), .bulk(entry.consumer), .integer(Int(max(0, idle))),
-                    .integer(Int(entry.deliveryCount)),
+                    .integer(Int(clamping: entry.deliveryCount)),
                 ]))
             return true
         }

@@ -159,7 +159,7 @@ public enum StreamInfoCommands {
                 guard let consumer = group.consumers[name] else { return nil }
                 return .map([
                     field("name", .bulk(name)), field("pending", .integer(consumer.pending)),
-                    field("idle", .integer(Int(max(0, c.now - consumer.seenTime)))),
+                    field("idle", .integer(Int(max(0, elapsed(from: consumer.seenTime, to: c.now))))),
                 ])
             })
     }

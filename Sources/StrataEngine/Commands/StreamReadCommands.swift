@@ -262,7 +262,7 @@ public enum StreamReadCommands {
                 stream.withGroup(group.name) { state in
                     guard var pending = state.pending[id] else { return }
                     pending.deliveryTime = now
-                    pending.deliveryCount += 1
+                    pending.deliveryCount &+= 1
                     state.pending[id] = pending
                     effects.append(claimEffect(id, pending, lastID: state.lastID))
                 }

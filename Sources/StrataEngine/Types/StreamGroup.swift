@@ -20,6 +20,13 @@ public struct StreamPendingEntry: Sendable, Equatable {
     }
 }
 
+/// Milliseconds from `since` to `now`, saturating: times come from clients (`XCLAIM TIME`)
+/// and files, so the difference must not trap.
+func elapsed(from since: Int64, to now: Int64) -> Int64 {
+    let (difference, overflow) = now.subtractingReportingOverflow(since)
+    return overflow ? (since < 0 ? .max : .min) : difference
+}
+
 /// A consumer of a group.
 public struct StreamConsumer: Sendable, Equatable {
     /// Unix time in milliseconds it was last seen (XREADGROUP, XCLAIM).
@@ -207,17 +214,17 @@ extension StreamValue {
         if group.entriesRead != StreamGroup.unknownEntriesRead
             && !rangeMayHaveTombstones(from: group.lastID)
         {
-            return added - group.entriesRead
+            return added &- group.entriesRead  // wraps as Redis's C arithmetic does for absurd counters
         }
         let estimate = estimatedEntriesRead(upTo: group.lastID)
-        return estimate == StreamGroup.unknownEntriesRead ? nil : added - estimate
+        return estimate == StreamGroup.unknownEntriesRead ? nil : added &- estimate
     }
 
     /// A group's `entries-read` after delivering `id` (greater than its last id), from its
     /// value before (Redis's counter rules: counted while no deletion lies ahead,
     /// estimated otherwise).
     public func entriesRead(after read: Int64, delivering id: StreamID) -> Int64 {
-        if read != StreamGroup.unknownEntriesRead && !rangeMayHaveTombstones(from: id) { return read + 1 }
+        if read != StreamGroup.unknownEntriesRead && !rangeMayHaveTombstones(from: id) { return read &+ 1 }
         return entriesAdded > 0 ? estimatedEntriesRead(upTo: id) : read
     }
 

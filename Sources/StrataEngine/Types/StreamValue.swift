@@ -55,7 +55,7 @@ public struct StreamValue: Sendable, Equatable {
             nodes.append(StreamNode(first: entry))
         }
         length += 1
-        entriesAdded += 1
+        entriesAdded &+= 1
         lastID = entry.id
     }
 
