@@ -13,6 +13,9 @@ public struct CommandContext {
     /// after the command's own events (as Redis orders them); only kept while generic
     /// keyspace events are enabled.
     @usableFromInline var emptiedKeys: [Bytes] = []
+    /// Set by a write that changed only state a WATCH does not cover (stream group state,
+    /// as Redis 7.0 signals no modified key for it).
+    public var leavesWatchesAlone = false
     /// What the append-only file records for this command instead of the command itself
     /// (see ``propagate(_:)``); nil to record the command as sent.
     @usableFromInline var effectReplacement: [[Bytes]]?

@@ -83,6 +83,12 @@ public final class Engine {
     /// again differs from the one sent (XREAD's `$` resolved to the id it stood for); the
     /// server takes it when it parks the client.
     public var blockedArguments: [Bytes]?
+    /// Set by the server while it runs a parked client's command again, so a command can
+    /// answer as Redis does when what it waited on went away.
+    public var retryingBlockedCommand = false
+    /// Whether the last command run changed nothing a WATCH covers
+    /// (``CommandContext/leavesWatchesAlone``).
+    public var lastCommandLeftWatchesAlone = false
     /// Random source for RANDOMKEY and sampling; replaceable for tests.
     public var random = FastRandom()
 
@@ -188,6 +194,7 @@ public final class Engine {
         let reply = handler(&context)
         if recordsEffects { recordEffects(of: context, db: startDb, dirtyBefore: dirtyBefore) }
         for key in context.emptiedKeys { notify(.generic, "del", key: key, db: context.db) }
+        lastCommandLeftWatchesAlone = context.leavesWatchesAlone
         db = context.db
         stats.commandsProcessed += 1
         return reply

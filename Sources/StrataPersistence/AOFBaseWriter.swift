@@ -185,11 +185,7 @@ public enum AOFBaseWriter {
                 Bytes(String(group.entriesRead)),
             ])
             group.pending.forEach { id, entry in
-                commands.append([
-                    Bytes("XCLAIM"), key, name, entry.consumer, Bytes("0"), id.bytes, Bytes("TIME"),
-                    Bytes(String(entry.deliveryTime)), Bytes("RETRYCOUNT"), Bytes(String(entry.deliveryCount)),
-                    Bytes("JUSTID"), Bytes("FORCE"),
-                ])
+                commands.append(StreamClaimCommands.claimEffect(key, group: name, id: id, entry, lastID: group.lastID))
                 return true
             }
             for consumer in group.consumerNames where group.consumers[consumer]?.pending == 0 {

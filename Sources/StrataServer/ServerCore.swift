@@ -213,9 +213,7 @@ final class ServerCore {
             } else if spec.flags.contains(.write) {
                 if !watchers.isEmpty || !blockedByKey.isEmpty {
                     let written = writtenKeys(spec, args: args, db: session.db)
-                    if !watchers.isEmpty && ServerCore.touchesWatchedKeys(spec, args: args) {
-                        touchWatchedKeys(written)
-                    }
+                    if !watchers.isEmpty && !engine.lastCommandLeftWatchesAlone { touchWatchedKeys(written) }
                     if !blockedByKey.isEmpty {
                         noteReadyKeys(written)
                         if !executingTransaction { serveBlockedClients(now: now) }

@@ -112,34 +112,28 @@ import Testing
         #expect(pendingRows(h) == .array(model.rows))
     }
 
-    @Test func lagAndEntriesReadFollowRedis() {
+    /// The stream at `s` and its group `g`.
+    func streamAndGroup(_ h: Harness) throws -> (StreamValue, StreamGroup) {
+        guard case .stream(let storage)? = h.engine.lookup(Bytes("s"), db: 0, now: h.now) else {
+            throw CancellationError()
+        }
+        return (storage.stream, try #require(storage.stream.groups[Bytes("g")]))
+    }
+
+    @Test func lagAndEntriesReadFollowRedis() throws {
         let h = Harness()
         for i in 1...5 { h.run("XADD", "s", "\(i)-0", "f", "v") }
         h.run("XGROUP", "CREATE", "s", "g", "0")
-        guard
-            case .success(let stream?) = StreamCommands.read(
-                CommandContext(engine: h.engine, args: [], db: 0, now: h.now), Bytes("s")),
-            let group = stream.groups[Bytes("g")]
-        else {
-            Issue.record("no group")
-            return
-        }
+        var (stream, group) = try streamAndGroup(h)
         #expect(stream.lag(of: group) == 5)
         h.run("XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", ">")
-        guard
-            case .success(let after?) = StreamCommands.read(
-                CommandContext(engine: h.engine, args: [], db: 0, now: h.now), Bytes("s")),
-            let moved = after.groups[Bytes("g")]
-        else { return }
-        #expect(moved.entriesRead == 2)
-        #expect(after.lag(of: moved) == 3)
+        (stream, group) = try streamAndGroup(h)
+        #expect(group.entriesRead == 2)
+        #expect(stream.lag(of: group) == 3)
         // A deletion ahead of the group makes the lag unknown.
         h.run("XDEL", "s", "4-0")
-        guard
-            case .success(let holed?) = StreamCommands.read(
-                CommandContext(engine: h.engine, args: [], db: 0, now: h.now), Bytes("s")),
-            let same = holed.groups[Bytes("g")]
-        else { return }
-        #expect(holed.lag(of: same) == nil)
+        (stream, group) = try streamAndGroup(h)
+        #expect(stream.lag(of: group) == nil)
     }
+
 }

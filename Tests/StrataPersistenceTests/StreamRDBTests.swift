@@ -29,6 +29,18 @@ import Testing
         return nil
     }
 
+    /// An RDB file holding `value` as the type 19 stream at `s`.
+    func encoded(_ value: StreamValue) -> [UInt8] {
+        var encoder = RDBEncoder()
+        encoder.header()
+        encoder.byte(RDB.typeStreamListpacks2)
+        encoder.string(Bytes("s"))
+        encoder.stream(value)
+        var checksum = CRC64()
+        encoder.end(checksum: &checksum, enabled: true)
+        return encoder.bytes
+    }
+
     @Test func ourEncodingReadsBack() throws {
         var value = StreamValue()
         for i in 0..<250 {
@@ -41,14 +53,7 @@ import Testing
         }
         value.delete([StreamID(ms: 1_700_000_000_000, seq: 1), StreamID(ms: 1_700_000_000_050, seq: 0)])
         value.lastID = StreamID(ms: .max, seq: 7)
-        var encoder = RDBEncoder()
-        encoder.header()
-        encoder.byte(RDB.typeStreamListpacks2)
-        encoder.string(Bytes("s"))
-        encoder.stream(value)
-        var checksum = CRC64()
-        encoder.end(checksum: &checksum, enabled: true)
-        let (key, decoded) = try #require(stream(in: try records(encoder.bytes)))
+        let (key, decoded) = try #require(stream(in: try records(encoded(value))))
         #expect(key == Bytes("s"))
         #expect(decoded == value)
     }
@@ -67,14 +72,7 @@ import Testing
         group.consumers[Bytes("idle")] = StreamConsumer(seenTime: 77)
         value.groups[Bytes("g")] = group
         value.groups[Bytes("unknown")] = StreamGroup(lastID: .max, entriesRead: StreamGroup.unknownEntriesRead)
-        var encoder = RDBEncoder()
-        encoder.header()
-        encoder.byte(RDB.typeStreamListpacks2)
-        encoder.string(Bytes("s"))
-        encoder.stream(value)
-        var checksum = CRC64()
-        encoder.end(checksum: &checksum, enabled: true)
-        let (_, decoded) = try #require(stream(in: try records(encoder.bytes)))
+        let (_, decoded) = try #require(stream(in: try records(encoded(value))))
         #expect(decoded == value)
         let read = try #require(decoded.groups[Bytes("g")])
         #expect(

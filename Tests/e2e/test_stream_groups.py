@@ -4,14 +4,13 @@ a dead consumer's entries claimed with XAUTOCLAIM, a restart from the AOF in the
 and groups carried through snapshots, AOF rewrites, strata-dump and Redis itself."""
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
 
 import redis
 
-from test_streams import run
+from test_streams import run, through_redis_and_back
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DUMP = os.environ.get("STRATA_DUMP", os.path.join(ROOT, ".build", "release", "strata-dump"))
@@ -140,6 +139,7 @@ def test_resp3_reads_reply_with_maps(server, redis_server):
 
 WATCH_CASES = [
     ["XGROUP", "CREATE", "s", "g3", "0"], ["XGROUP", "CREATE", "new", "g", "0", "MKSTREAM"],
+    ["XGROUP", "CREATE", "s", "g4", "0", "MKSTREAM"],
     ["XGROUP", "SETID", "s", "g", "0"], ["XGROUP", "CREATECONSUMER", "s", "g", "q"],
     ["XGROUP", "DELCONSUMER", "s", "g", "c"], ["XGROUP", "DESTROY", "s", "g2"],
     ["XREADGROUP", "GROUP", "g2", "c", "STREAMS", "s", ">"], ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"],
@@ -432,26 +432,8 @@ def test_groups_survive_snapshots_and_aof_rewrites(start_server, tmp_path):
 
 
 def test_groups_move_between_redis_and_strata(start_server, tmp_path):
-    strata = start_server("--save", "")
-    fill_groups(strata.client())
-    expected = group_state(strata.client(), "q")
-    strata.client().save()
-    target = tmp_path / "redis"
-    target.mkdir()
-    with open(target / "dump.rdb", "wb") as out:
-        subprocess.run(["lz4", "-dc", os.path.join(strata.workdir, "dump.sdb")], stdout=out, check=True)
-    redis_server = start_server("--save", "", "--appendonly", "no", binary=shutil.which("redis-server"),
-                                workdir=str(target))
-    assert group_state(redis_server.client(), "q") == expected
-    redis_server.client().xreadgroup("a", "from-redis", {"q": ">"}, count=2)
-    expected = group_state(redis_server.client(), "q")
-    redis_server.client().save()
-    redis_server.stop()
-    back = tmp_path / "back"
-    back.mkdir()
-    shutil.copy(target / "dump.rdb", back / "dump.rdb")
-    again = start_server("--save", "", "--dbfilename", "dump.rdb", workdir=str(back))
-    assert group_state(again.client(), "q") == expected
+    through_redis_and_back(start_server, tmp_path, fill_groups, lambda r: group_state(r, "q"),
+                           lambda r: r.xreadgroup("a", "from-redis", {"q": ">"}, count=2))
 
 
 def test_strata_dump_inspects_and_restores_streams(start_server, tmp_path):

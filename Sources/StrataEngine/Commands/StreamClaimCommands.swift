@@ -6,14 +6,24 @@
 
 /// The claiming commands.
 public enum StreamClaimCommands {
-    /// The `XCLAIM` that reproduces a pending entry's state (Redis's `streamPropagateXCLAIM`).
-    static func claimEffect(
+    /// The `XCLAIM` that reproduces a pending entry's state (Redis's `streamPropagateXCLAIM`);
+    /// AOF rewrites use it too.
+    public static func claimEffect(
         _ key: Bytes, group: Bytes, id: StreamID, _ entry: StreamPendingEntry, lastID: StreamID
     ) -> [Bytes] {
         [
             Bytes("XCLAIM"), key, group, entry.consumer, Bytes("0"), id.bytes, Bytes("TIME"),
             Bytes(String(entry.deliveryTime)), Bytes("RETRYCOUNT"), Bytes(String(entry.deliveryCount)), Bytes("FORCE"),
             Bytes("JUSTID"), Bytes("LASTID"), lastID.bytes,
+        ]
+    }
+
+    /// The `XGROUP SETID ... ENTRIESREAD` that reproduces a group's position (Redis's
+    /// `streamPropagateGroupID`).
+    static func positionEffect(_ key: Bytes, group name: Bytes, _ group: StreamGroup) -> [Bytes] {
+        [
+            Bytes("XGROUP"), Bytes("SETID"), key, name, group.lastID.bytes, Bytes("ENTRIESREAD"),
+            Bytes(String(group.entriesRead)),
         ]
     }
 
@@ -76,10 +86,7 @@ public enum StreamClaimCommands {
                     }
                 }
                 if effects.isEmpty && movedLastID {
-                    effects.append([
-                        Bytes("XGROUP"), Bytes("SETID"), key, name, group.lastID.bytes, Bytes("ENTRIESREAD"),
-                        Bytes(String(group.entriesRead)),
-                    ])
+                    effects.append(positionEffect(key, group: name, group))
                 }
             }
         }
@@ -114,6 +121,7 @@ public enum StreamClaimCommands {
     }
 
     static func xclaim(_ c: inout CommandContext) -> Reply {
+        c.leavesWatchesAlone = true  // group state only (Redis signals no key)
         let args = c.args
         if let error = checkGroup(c) { return error }
         guard let minIdleGiven = args[4].strictInteger else {
@@ -190,6 +198,7 @@ public enum StreamClaimCommands {
     }
 
     static func xautoclaim(_ c: inout CommandContext) -> Reply {
+        c.leavesWatchesAlone = true  // group state only (Redis signals no key)
         let args = c.args
         guard let minIdleGiven = args[4].strictInteger else {
             return .error("ERR Invalid min-idle-time argument for XAUTOCLAIM")

@@ -312,6 +312,7 @@ public enum StreamCommands {
     }
 
     static func xsetid(_ c: inout CommandContext) -> Reply {
+        c.leavesWatchesAlone = true  // group state only (Redis signals no key)
         let args = c.args
         guard let id = StreamID.parse(args[2]) else { return StreamID.invalidError }
         var entriesAdded: UInt64?

@@ -133,12 +133,14 @@ public enum StreamGroupCommands {
         _ = StreamCommands.modify(&c, key, create: true) { stream in
             stream.groups[name] = StreamGroup(lastID: id, entriesRead: entriesRead)
         }
+        c.leavesWatchesAlone = existing != nil  // MKSTREAM making the stream is a change of the key
         c.engine.stats.dirty += 1
         c.notify(.stream, "xgroup-create", key)
         return .ok
     }
 
     static func setID(_ c: inout CommandContext) -> Reply {
+        c.leavesWatchesAlone = true  // group state only (Redis signals no key)
         let (key, name) = (c.args[2], c.args[3])
         let entriesRead: Int64
         switch groupOptions(c, allowMakeStream: false) {
@@ -171,6 +173,7 @@ public enum StreamGroupCommands {
     }
 
     static func destroy(_ c: inout CommandContext) -> Reply {
+        c.leavesWatchesAlone = true  // group state only (Redis signals no key)
         let (key, name) = (c.args[2], c.args[3])
         switch groupStream(c, needsGroup: false) {
         case .failure(let error): return error
@@ -183,6 +186,7 @@ public enum StreamGroupCommands {
     }
 
     static func createConsumer(_ c: inout CommandContext) -> Reply {
+        c.leavesWatchesAlone = true  // group state only (Redis signals no key)
         let (key, name, consumer) = (c.args[2], c.args[3], c.args[4])
         switch groupStream(c, needsGroup: true) {
         case .failure(let error): return error
@@ -198,6 +202,7 @@ public enum StreamGroupCommands {
     }
 
     static func deleteConsumer(_ c: inout CommandContext) -> Reply {
+        c.leavesWatchesAlone = true  // group state only (Redis signals no key)
         let (key, name, consumer) = (c.args[2], c.args[3], c.args[4])
         switch groupStream(c, needsGroup: true) {
         case .failure(let error): return error
@@ -238,6 +243,7 @@ public enum StreamGroupCommands {
     // MARK: XACK, XPENDING
 
     static func xack(_ c: inout CommandContext) -> Reply {
+        c.leavesWatchesAlone = true  // group state only (Redis signals no key)
         let (key, name) = (c.args[1], c.args[2])
         // Ids are checked only when the group exists (a missing key or group acks nothing,
         // whatever the ids), and all before any is acknowledged; parsed again while acking

@@ -141,9 +141,11 @@ public enum StreamReadCommands {
     }
 
     static func read(_ c: inout CommandContext, grouped: Bool) -> Reply {
+        c.leavesWatchesAlone = grouped  // XREADGROUP changes group state only
         let request: Request
         switch parse(c, grouped: grouped) {
-        case .failure(let error): return error
+        case .failure(let error):
+            return grouped && c.engine.retryingBlockedCommand ? goneWhileBlocked(c) : error
         case .success(let parsed): request = parsed
         }
         var served: [(Reply, Reply)] = []
@@ -169,6 +171,15 @@ public enum StreamReadCommands {
             c.engine.blockedArguments = again
         }
         return .blockedOn(keys: request.keys, timeoutMilliseconds: timeout)
+    }
+
+    /// What a parked XREADGROUP hears when its stream or group went away while it waited
+    /// (Redis 7.0.15's texts).
+    static func goneWhileBlocked(_ c: CommandContext) -> Reply {
+        for key in keyArguments(c.args) {
+            guard case .stream? = c.lookup(key) else { return .error("UNBLOCKED the stream key no longer exists") }
+        }
+        return .error("NOGROUP the consumer group this client was blocked on no longer exists")
     }
 
     /// XREAD's entries of the stream at `key` after `position`; nil when there are none.
@@ -236,10 +247,7 @@ public enum StreamReadCommands {
                         }
                     }
                     if logs {
-                        effects.append([
-                            Bytes("XGROUP"), Bytes("SETID"), key, group.name, state.lastID.bytes,
-                            Bytes("ENTRIESREAD"), Bytes(String(state.entriesRead)),
-                        ])
+                        effects.append(StreamClaimCommands.positionEffect(key, group: group.name, state))
                     }
                 }
                 return entries.map(StreamCommands.entryReply)
@@ -264,7 +272,7 @@ public enum StreamReadCommands {
                     pending.deliveryTime = now
                     pending.deliveryCount &+= 1
                     state.pending[id] = pending
-                    effects.append(claimEffect(id, pending, lastID: state.lastID))
+                    if logs { effects.append(claimEffect(id, pending, lastID: state.lastID)) }
                 }
                 replies.append(StreamCommands.entryReply(entry))
             }

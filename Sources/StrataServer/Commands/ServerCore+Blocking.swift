@@ -78,7 +78,9 @@ extension ServerCore {
                     continue
                 }
                 var db = key.db
-                var reply = engine.run(handler, args: next.args, db: &db, now: now)
+                engine.retryingBlockedCommand = true
+                let reply = engine.run(handler, args: next.args, db: &db, now: now)
+                engine.retryingBlockedCommand = false
                 engine.blockedArguments = nil
                 if case .blockedOn = reply {
                     guard spec.group == "stream" else { break }  // nothing left for this waiter: stop here
@@ -89,14 +91,6 @@ extension ServerCore {
                 if engine.hasEffects {
                     feedAppendOnlyFile(now: now)
                     next.connection.durableOffsetNeeded = aof.appendedOffset
-                }
-                if spec.name == "xreadgroup", case .error = reply {
-                    // As Redis 7.0 tells a reader whose stream or group went away.
-                    if case .stream? = engine.lookup(key.key, db: key.db, now: now) {
-                        reply = .error("NOGROUP the consumer group this client was blocked on no longer exists")
-                    } else {
-                        reply = .error("UNBLOCKED the stream key no longer exists")
-                    }
                 }
                 next.connection.unblock(with: reply)
                 // A move may have made its destination ready for someone else.

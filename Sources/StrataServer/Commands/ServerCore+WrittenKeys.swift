@@ -32,22 +32,3 @@ extension ServerCore {
         return .keys(keys)
     }
 }
-
-extension ServerCore {
-    /// Stream commands that change only consumer group state (or XSETID's counters): as in
-    /// Redis 7.0 they do not invalidate a WATCH on the stream (only XADD, XDEL, XTRIM and a
-    /// stream made by `XGROUP CREATE ... MKSTREAM` do), though they still wake blocked
-    /// readers (XGROUP DESTROY releases XREADGROUP clients).
-    static let groupStateCommands: Set<String> = [
-        "xgroup|create", "xgroup|setid", "xgroup|createconsumer", "xgroup|delconsumer", "xgroup|destroy", "xack",
-        "xclaim", "xautoclaim", "xsetid", "xreadgroup",
-    ]
-
-    /// Whether a successful write invalidates WATCHes on its keys.
-    static func touchesWatchedKeys(_ spec: CommandSpec, args: [Bytes]) -> Bool {
-        guard groupStateCommands.contains(spec.name) else { return true }
-        // XGROUP CREATE ... MKSTREAM may have made the stream (counted as a change even
-        // when the key existed).
-        return spec.name == "xgroup|create" && args.dropFirst(5).contains { $0.equalsIgnoringCase("mkstream") }
-    }
-}
