@@ -7,11 +7,24 @@ SHELL := /bin/bash
 PORT ?= 6379
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV := .venv
+# The newest redis-py line, in a virtualenv of its own, for Tests/e2e/test_newest_redis_py.py.
+VENV_NEWEST := .venv-newest-redis-py
+NEWEST_CLIENT_TESTS := Tests/e2e/test_newest_redis_py.py
 # Release builds turn off Swift's run-time exclusivity checks in every module, SwiftNIO's
 # included (Package.swift can only set flags for our own targets): they cost about 10% of
 # the server's user-space CPU per request. Debug builds (`swift test`) keep them.
 RELEASE := swift build -c release -Xswiftc -enforce-exclusivity=unchecked
 PYTHON := $(VENV)/bin/python
+
+# $(call pinned-venv,DIR,REQUIREMENTS): make DIR a virtualenv holding exactly the pinned,
+# hash-checked packages of REQUIREMENTS; reinstalls whenever the pins change.
+define pinned-venv
+	@[ -x $(1)/bin/python ] || python3 -m venv $(1)
+	@cmp -s $(2) $(1)/installed-requirements.txt || { \
+	  echo "Installing pinned test packages from $(2)"; \
+	  $(1)/bin/python -m pip install -q --disable-pip-version-check --require-hashes --only-binary :all: -r $(2) && \
+	  cp $(2) $(1)/installed-requirements.txt; }
+endef
 
 .PHONY: run build release deps test-deps test unit-test e2e-test bench lint clean
 
@@ -45,8 +58,8 @@ test-deps: deps
 	  echo "Installing test packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
-	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
-	@$(PYTHON) -c "import redis, pytest" 2>/dev/null || $(PYTHON) -m pip install -q "redis>=5" pytest
+	$(call pinned-venv,$(VENV),Tests/e2e/requirements.txt)
+	$(call pinned-venv,$(VENV_NEWEST),Tests/e2e/requirements-newest-redis-py.txt)
 
 unit-test: test-deps
 	swift test
@@ -55,7 +68,9 @@ e2e-test: test-deps
 	$(RELEASE) --product strata-server
 	$(RELEASE) --product strata-dump
 	STRATA_SERVER=$(CURDIR)/.build/release/strata-server STRATA_DUMP=$(CURDIR)/.build/release/strata-dump \
-	  $(PYTHON) -m pytest -q Tests/e2e
+	  $(PYTHON) -m pytest -q Tests/e2e --ignore=$(NEWEST_CLIENT_TESTS)
+	STRATA_SERVER=$(CURDIR)/.build/release/strata-server STRATA_DUMP=$(CURDIR)/.build/release/strata-dump \
+	  $(VENV_NEWEST)/bin/python -m pytest -q $(NEWEST_CLIENT_TESTS)
 
 test: unit-test e2e-test
 
@@ -64,7 +79,7 @@ bench: test-deps
 	Tools/bench-vs-redis.sh
 
 lint:
-	swift format lint -r Sources Tests
+	swift format lint --strict -r Sources Tests
 
 clean:
-	rm -rf .build data
+	rm -rf .build data $(VENV) $(VENV_NEWEST)

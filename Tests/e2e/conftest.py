@@ -64,6 +64,81 @@ class Server:
         return self.proc.returncode
 
 
+def wait_until(condition, timeout=30.0, message="condition", interval=0.01):
+    """Polls `condition()` until it returns a truthy value, which is returned; fails the
+    test with `message` after `timeout` seconds. Tests wait on something they can observe
+    (a key, INFO, CLIENT LIST, a file) this way instead of sleeping a fixed time, so a
+    loaded machine makes them slower, never wrong. The deadline is generous on purpose:
+    it only bounds a test that would otherwise hang."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {message}")
+        time.sleep(interval)
+
+
+def info_field(client, section, field):
+    """One field of `INFO section`, as redis-py parses it (None when absent)."""
+    return client.info(section).get(field)
+
+
+def clients_blocked(client):
+    """How many clients the server has parked in a blocking command."""
+    return int(client.info("clients")["blocked_clients"])
+
+
+def wait_blocked(client, count=1, timeout=30.0):
+    """Waits until at least `count` clients are parked in a blocking command."""
+    return wait_until(lambda: clients_blocked(client) >= count, timeout, f"{count} blocked client(s)")
+
+
+def wait_subscribers(client, channel, count=1, timeout=30.0):
+    """Waits until `channel` has at least `count` subscribers (PUBSUB NUMSUB)."""
+    name = channel.encode() if isinstance(channel, str) else channel
+
+    def subscribed():
+        return dict(client.pubsub_numsub(name)).get(name, 0) >= count
+
+    return wait_until(subscribed, timeout, f"{count} subscriber(s) of {channel!r}")
+
+
+def wait_pattern_subscribers(client, count=1, timeout=30.0):
+    """Waits until at least `count` pattern subscriptions exist (PUBSUB NUMPAT)."""
+    return wait_until(lambda: client.pubsub_numpat() >= count, timeout, f"{count} pattern subscription(s)")
+
+
+def client_count(client):
+    """How many connections the server has (CLIENT LIST lines)."""
+    return len(client.client_list())
+
+
+def raw_connection(port, host="127.0.0.1"):
+    """A plain socket to the server: tests that mean "the client went away" close it
+    themselves (`hang_up`) rather than trusting a client library's pool semantics."""
+    return socket.create_connection((host, port), timeout=30)
+
+
+def send_command(sock, *args):
+    """Writes one command as a RESP array of bulk strings on a raw socket."""
+    parts = [f"*{len(args)}\r\n".encode()]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    sock.sendall(b"".join(parts))
+
+
+def hang_up(sock):
+    """Closes a raw connection at once: shutdown both ways, then close."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
 def fill(r, count, prefix="k", value=None):
     """SETs `prefix<i>` for i below `count` through pipelines of 100,000; the value is
     `value`, or i itself when None."""
