@@ -249,7 +249,9 @@ final class ServerCore {
         }
     }
 
-    private func flushPending() {
+    /// Writes the AOF buffer, then flushes every connection's replies that wait for the end
+    /// of the pass; also run by a busy script's checkpoint.
+    func flushPending() {
         flushScheduled = false
         // As Redis's beforeSleep: the AOF is written before any reply leaves.
         if aof.buffer.readableBytes > 0 { writeAppendOnlyBuffer() }

@@ -130,6 +130,45 @@ def send_command(sock, *args):
     sock.sendall(b"".join(parts))
 
 
+class RawReplies:
+    """Reads RESP2 replies from a raw socket: bytes for bulk and status replies, int for
+    integers, list for arrays, None for nil, and `RawError(text)` for errors. A reply that
+    does not come within the socket's timeout raises `socket.timeout`, which is how a test
+    tells a wedged server from a slow one."""
+
+    def __init__(self, sock):
+        self.stream = sock.makefile("rb")
+
+    def read(self):
+        line = self.stream.readline()
+        if not line:
+            raise ConnectionError("the server closed the connection")
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest
+        if kind == b"-":
+            return RawError(rest.decode(errors="replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            length = int(rest)
+            if length < 0:
+                return None
+            data = self.stream.read(length + 2)
+            return data[:-2]
+        if kind == b"*":
+            count = int(rest)
+            return None if count < 0 else [self.read() for _ in range(count)]
+        raise ValueError(f"unexpected reply line {line!r}")
+
+
+class RawError(str):
+    """An error reply read by `RawReplies` (compares by its text)."""
+
+    def __repr__(self):
+        return f"RawError({str(self)!r})"
+
+
 def hang_up(sock):
     """Closes a raw connection at once: shutdown both ways, then close."""
     try:

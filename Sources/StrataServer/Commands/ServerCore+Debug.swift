@@ -6,7 +6,11 @@
 //!                     [PATH <substring>] [SKIP <n>] [TIMES <n>]
 //!     DEBUG FAULT CLEAR
 //!     DEBUG FAULT LIST
+//!
+//! and, as in Redis, `DEBUG SLEEP <seconds>`, which stops the whole server (the event loop
+//! sleeps) for that long: tests use it to make several clients' input arrive in one pass.
 
+import Foundation
 import StrataEngine
 import StrataPersistence
 
@@ -24,6 +28,9 @@ extension ServerCore {
         switch words.first?.lowercased() {
         case "fault":
             return debugFault(Array(words.dropFirst()))
+        case "sleep" where words.count == 2:
+            ServerCore.sleep(seconds: words[1])
+            return .ok
         case "help":
             return .array(
                 [
@@ -32,10 +39,24 @@ extension ServerCore {
                     "    Make that file operation fail (SHORT: writes of half the bytes) on matching paths,",
                     "    after SKIP matching operations passed, TIMES times (default: until cleared).",
                     "FAULT CLEAR", "    Remove every armed fault.", "FAULT LIST", "    The armed faults.",
+                    "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
                 ].map { .status($0) })
         default:
             return .error(
                 "ERR unknown subcommand '\(words.first ?? "")'. Try DEBUG HELP.")
+        }
+    }
+
+    /// Sleeps the calling thread as Redis's `DEBUG SLEEP` does: the text is read as a
+    /// number leniently (anything unreadable, negative or NaN sleeps 0), capped at a day.
+    static func sleep(seconds text: String) {
+        let seconds = Double(text.trimmingCharacters(in: .whitespaces)) ?? 0
+        guard seconds > 0 else { return }  // NaN too
+        var remaining = UInt64(min(seconds, 86_400) * 1_000_000)
+        while remaining > 0 {
+            let step = min(remaining, 1_000_000)
+            usleep(UInt32(step))
+            remaining -= step
         }
     }
 

@@ -139,8 +139,8 @@ extension ServerCore {
             )
         }
         if run.isFunction != function { return ServerCore.busyError(function: run.isFunction) }
-        run.killMessage =
-            function ? "Script killed by user with FUNCTION KILL..." : "Script killed by user with SCRIPT KILL..."
+        // Redis 7.0's Lua hook says SCRIPT KILL for functions too; clients match the text.
+        run.killMessage = "Script killed by user with SCRIPT KILL..."
         logger.warning("Lua script killed by user with \(function ? "FUNCTION" : "SCRIPT") KILL.")
         return .ok
     }
@@ -209,6 +209,10 @@ extension ServerCore: ScriptHost {
         }
         if now - run.lastBusyService >= 10_000_000 {
             run.lastBusyService = now
+            // As Redis's beforeSleep while blocked: replies finished before the script (in the
+            // same pass of the event loop) leave now, or their clients would wait for the
+            // script without a way to send SCRIPT KILL.
+            flushPending()
             serveClientsWhileBusy(run)
         }
         return run.killMessage
