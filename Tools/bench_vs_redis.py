@@ -116,7 +116,7 @@ RATE_SCRIPT = "redis.call('INCR', KEYS[1]) return redis.call('EXPIRE', KEYS[1], 
 
 
 def evalsha(rport, sport):
-    """EVALSHA of a small script doing INCR + EXPIRE on a random key (issue 9's bar)."""
+    """EVALSHA of a small script doing INCR + EXPIRE on a random key (the scripting bar)."""
     shas = {port: cli(port, "script", "load", RATE_SCRIPT).strip() for port in (rport, sport)}
     assert shas[rport] == shas[sport], shas
     command = ["evalsha", shas[rport], "1", "rate:__rand_int__", "100"]
@@ -128,7 +128,7 @@ def evalsha(rport, sport):
 
 
 def streams(rport, sport):
-    """Issue 10's bars: XADD of 3 small fields into one stream (-P 1, -P 16), and a consumer
+    """The stream bars: XADD of 3 small fields into one stream (-P 1, -P 16), and a consumer
     group loop: XREADGROUP COUNT 1 of new entries from a stream filled beforehand, then
     XACK of random delivered ids."""
     rows = []

@@ -91,7 +91,7 @@ import Testing
                     fields: [Bytes("a"), Bytes("1"), Bytes("b"), Bytes("2"), Bytes("c"), Bytes("3")]))
         }
         // redis-server 7.0.15 used 16 bytes an entry for this shape (200,000 XADDs,
-        // `used_memory` before and after); issue 10's bar is 1.5 times that.
+        // `used_memory` before and after); the bar is 1.5 times that.
         #expect(stream.footprint / 10_000 <= 24, "\(stream.footprint / 10_000) bytes an entry")
         #expect(stream.length == 10_000)
         #expect(stream.lastEntry?.id == StreamID(ms: 1_700_000_000_000 + 9_999, seq: 0))

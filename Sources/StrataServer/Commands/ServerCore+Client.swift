@@ -65,7 +65,8 @@ extension ServerCore {
         var ids: Set<UInt64>?
         var index = 2
         while index < args.count {
-            if args[index].equalsIgnoringCase("type") && index + 1 < args.count {
+            // As Redis: TYPE takes exactly one value and nothing follows it.
+            if args[index].equalsIgnoringCase("type") && index == 2 && args.count == 4 {
                 let type = args[index + 1].lowercased.string
                 guard ["normal", "master", "replica", "slave", "pubsub"].contains(type) else {
                     return .error("ERR Unknown client type '\(args[index + 1].string)'")
@@ -76,10 +77,9 @@ extension ServerCore {
                 var wanted = ids ?? []
                 index += 1
                 while index < args.count {
-                    guard let id = args[index].strictInteger, id > 0 else {
-                        return .error("ERR Invalid client ID")
-                    }
-                    wanted.insert(UInt64(id))
+                    // Any integer is accepted, as Redis: ids below 1 match no client.
+                    guard let id = args[index].strictInteger else { return .error("ERR Invalid client ID") }
+                    if id > 0 { wanted.insert(UInt64(id)) }
                     index += 1
                 }
                 ids = wanted
@@ -133,7 +133,7 @@ extension ServerCore {
             let option = args[index]
             let value = args[index + 1].string
             if option.equalsIgnoringCase("id") {
-                guard let id = Int(value), id > 0 else {
+                guard let id = args[index + 1].strictInteger, id > 0 else {
                     return .reply(.error("ERR client-id should be greater than 0"))
                 }
                 candidates = candidates.filter { $0.session.id == UInt64(id) }

@@ -17,7 +17,7 @@ extension ServerCore {
             return .integer(sortedSpecs().count)
         case "info":
             if args.count == 2 { return .array(sortedSpecs().map(commandInfo)) }
-            return .array(args.dropFirst(2).map { name in lookup(name).map(commandInfo) ?? .nullArray })
+            return .array(args.dropFirst(2).map { name in lookup(name).map(commandInfo) ?? .null })  // Redis: $-1
         case "docs":
             let specs = args.count == 2 ? sortedSpecs() : args.dropFirst(2).compactMap { lookup($0) }
             return .map(specs.map { (.text($0.name), commandDocs($0)) })
@@ -39,6 +39,7 @@ extension ServerCore {
                 return .array(keys.map { .bulk($0) })
             }
         case "help":
+            guard args.count == 2 else { return Errors.arity("command|help") }
             return .array(
                 [
                     "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

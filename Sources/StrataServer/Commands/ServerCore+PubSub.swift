@@ -34,6 +34,10 @@ extension ServerCore {
         case "publish":
             return .integer(publish(channel: args[1], message: args[2]))
         case "pubsub|channels":
+            guard args.count <= 3 else {
+                return .error(
+                    "ERR unknown subcommand or wrong number of arguments for '\(args[1].string)'. Try PUBSUB HELP.")
+            }
             let pattern = args.count > 2 ? args[2] : nil
             let names = channelSubscribers.keys.filter { name in pattern.map { GlobPattern.matches($0, name) } ?? true }
             return .array(names.sorted().map { .bulk($0) })

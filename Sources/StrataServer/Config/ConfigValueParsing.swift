@@ -1,3 +1,5 @@
+import StrataEngine
+
 /// Value syntax of configuration directives, as redis.conf accepts them.
 enum ConfigValueParsing {
     /// `yes`/`no`, case-insensitively.
@@ -11,7 +13,8 @@ enum ConfigValueParsing {
 
     /// An integer within `range`.
     static func integer(_ text: String, _ range: ClosedRange<Int>) throws -> Int {
-        guard let value = Int(text) else {
+        // As Redis's string2ll: no sign but `-`, no spaces, no leading zeros.
+        guard let value = Bytes(text).strictInteger else {
             throw ConfigError.invalidValue("argument couldn't be parsed into an integer")
         }
         guard range.contains(value) else {
@@ -36,16 +39,17 @@ enum ConfigValueParsing {
             multiplier = factor
             break
         }
-        guard let number = Int(digits), number >= 0 else {
+        // As Redis's memtoull: digits only (no sign, no spaces); none at all reads as 0.
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw ConfigError.invalidValue("argument must be a memory value")
         }
-        let (value, overflow) = number.multipliedReportingOverflow(by: multiplier)
-        guard !overflow else { throw ConfigError.invalidValue("argument must be a memory value") }
-        guard range.contains(value) else {
+        let number = digits.isEmpty ? 0 : Int(digits)
+        let product = number.map { $0.multipliedReportingOverflow(by: multiplier) }
+        guard let product, !product.overflow, range.contains(product.partialValue) else {
             throw ConfigError.invalidValue(
                 "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
         }
-        return value
+        return product.partialValue
     }
 }
 

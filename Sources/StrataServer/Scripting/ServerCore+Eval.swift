@@ -22,6 +22,9 @@ extension ServerCore {
     func evalCommand(_ name: String, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64)
         -> CommandOutcome
     {
+        let isSha = name == "evalsha" || name == "evalsha_ro"
+        // As Redis: a digest that is not 40 characters long cannot match, before numkeys.
+        if isSha && args[1].count != 40 { return .reply(ServerCore.noScriptError) }
         let split: (keys: ArraySlice<Bytes>, args: ArraySlice<Bytes>)
         switch ServerCore.scriptArguments(args) {
         case .success(let value): split = value
@@ -30,7 +33,7 @@ extension ServerCore {
         let cache = scripting.cache
         let sha: String
         let script: CachedScript
-        if name == "evalsha" || name == "evalsha_ro" {
+        if isSha {
             guard let found = cache.script(sha: args[1]) else { return .reply(ServerCore.noScriptError) }
             (sha, script) = (found.sha, found)
         } else {
