@@ -367,6 +367,13 @@ def count_values(arguments):
     return total
 
 
+def huge_negative(arg):
+    try:
+        return int(arg) < -10_000_000
+    except ValueError:
+        return False
+
+
 def looks_numeric(arg):
     text = arg if isinstance(arg, str) else arg.decode("latin-1")
     try:
@@ -494,6 +501,16 @@ class Campaign:
 
     def step(self, args, script_mode=False):
         name = command_name(args, self.generator.specs)
+        if name in ("srandmember", "zrandmember", "hrandfield") and len(args) > 2 and huge_negative(args[2]):
+            # Redis 7.0 builds such a reply until the kernel kills it; Strata refuses it
+            # (docs/DECISIONS.md). Only Strata is asked.
+            self.history.append(args)
+            self.commands += 1
+            reply = self.exchange(self.ours, args, self.strata_port)
+            if reply[0] != "error":
+                self.record(name, "reply", {"command": printable(args), "strata": describe(reply),
+                                            "redis": "(dies for want of memory; Strata must refuse)"})
+            return
         sent = args
         if script_mode:
             call = "pcall" if self.rng.random() < 0.7 else "call"

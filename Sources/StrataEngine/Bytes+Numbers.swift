@@ -43,18 +43,19 @@ extension Bytes {
     /// The bytes as a float with Redis's rules (`getDoubleFromObject`): no surrounding
     /// spaces, not NaN, no overflow to infinity or underflow to zero.
     public var strictDouble: Double? {
-        parseFloat { text, end in strtod(text, end) }
+        parseFloat(maxLength: .max) { text, end in strtod(text, end) }
     }
 
-    /// The bytes as an extended-precision float (`strtold`), as INCRBYFLOAT reads them.
+    /// The bytes as an extended-precision float (`strtold`), as INCRBYFLOAT reads them:
+    /// shorter than Redis's `MAX_LONG_DOUBLE_CHARS` (5 KiB).
     public var strictLongDouble: Float80? {
-        parseFloat { text, end in strtold(text, end) }
+        parseFloat(maxLength: 5 * 1024 - 1) { text, end in strtold(text, end) }
     }
 
     private func parseFloat<F: BinaryFloatingPoint>(
-        _ convert: (UnsafePointer<CChar>, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> F
+        maxLength: Int, _ convert: (UnsafePointer<CChar>, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> F
     ) -> F? {
-        guard count > 0, count < 5000 else { return nil }
+        guard count > 0, count <= maxLength else { return nil }
         return withUnsafeBytes { raw -> F? in
             if isSpaceByte(raw[0]) || isSpaceByte(raw[raw.count - 1]) { return nil }
             var text = [CChar](repeating: 0, count: raw.count + 1)

@@ -69,4 +69,16 @@ public struct CommandContext {
     public func integer(_ index: Int) -> Int? {
         args[index].strictInteger
     }
+
+    /// Parses argument `index` as a C `int`, as Redis's `getIntFromObjectOrReply` does (DB
+    /// indexes).
+    ///
+    /// - Returns: the value, or Redis's error: not an integer, or outside the 32-bit range.
+    public func int32(_ index: Int) -> Result<Int, Reply> {
+        guard let value = args[index].strictInteger else { return .failure(Errors.notInteger) }
+        guard let narrow = Int32(exactly: value) else {
+            return .failure(.error("ERR value is out of range, value must between -2147483648 and 2147483647"))
+        }
+        return .success(Int(narrow))
+    }
 }

@@ -40,6 +40,9 @@ public final class StrataServer: @unchecked Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 511)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            // Nothing is accepted until loading has begun (below): a command served before
+            // would see an empty keyspace, and a write would be lost or miss the AOF.
+            .serverChannelOption(ChannelOptions.autoRead, value: false)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: config.tcpKeepalive > 0 ? 1 : 0)
             .childChannelOption(
@@ -114,6 +117,9 @@ public final class StrataServer: @unchecked Sendable {
                 core.beginLoading(failed: fail)
             }
         }.wait()
+        for channel in serverChannels {
+            try channel.setOption(ChannelOptions.autoRead, value: true).wait()
+        }
         logger.notice("Ready to accept connections tcp on port \(port)")
     }
 

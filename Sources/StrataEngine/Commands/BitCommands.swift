@@ -87,6 +87,9 @@ public enum BitCommands {
 
     static func bitcount(_ c: inout CommandContext) -> Reply {
         let args = c.args
+        // As Redis: the key first (a missing key counts 0 whatever the arguments), then the range.
+        guard let value = c.read(args[1]) else { return .integer(0) }
+        guard let bytes = value.stringBytes else { return Errors.wrongType }
         var range: (Int, Int, Bool)?
         if args.count == 4 || args.count == 5 {
             guard let s = c.integer(2), let e = c.integer(3) else { return Errors.notInteger }
@@ -98,12 +101,12 @@ public enum BitCommands {
                     return Errors.syntax
                 }
             }
+            // Redis 7.0 counts nothing for two negative indexes in the wrong order, before clamping.
+            if s < 0 && e < 0 && s > e { return .integer(0) }
             range = (s, e, bits)
         } else if args.count != 2 {
             return Errors.syntax
         }
-        guard let value = c.read(args[1]) else { return .integer(0) }
-        guard let bytes = value.stringBytes else { return Errors.wrongType }
         return bytes.withUnsafeBytes { raw -> Reply in
             var first = 0
             var last = raw.count * 8 - 1
@@ -136,30 +139,30 @@ public enum BitCommands {
         let args = c.args
         guard let target = c.integer(2) else { return Errors.notInteger }
         guard target == 0 || target == 1 else { return .error("ERR The bit argument must be 1 or 0.") }
+        // As Redis: a missing key is all clear bits whatever the range arguments.
+        guard let value = c.read(args[1]) else { return .integer(target == 1 ? -1 : 0) }
+        guard let bytes = value.stringBytes else { return Errors.wrongType }
         var start = 0
         var end = -1
         var endGiven = false
         var bits = false
+        guard args.count <= 6 else { return Errors.syntax }
         if args.count >= 4 {
             guard let s = c.integer(3) else { return Errors.notInteger }
             start = s
+        }
+        if args.count == 6 {  // checked before the end, as Redis does
+            if args[5].equalsIgnoringCase("bit") {
+                bits = true
+            } else if !args[5].equalsIgnoringCase("byte") {
+                return Errors.syntax
+            }
         }
         if args.count >= 5 {
             guard let e = c.integer(4) else { return Errors.notInteger }
             end = e
             endGiven = true
         }
-        if args.count == 6 {
-            if args[5].equalsIgnoringCase("bit") {
-                bits = true
-            } else if !args[5].equalsIgnoringCase("byte") {
-                return Errors.syntax
-            }
-        } else if args.count > 6 {
-            return Errors.syntax
-        }
-        guard let value = c.read(args[1]) else { return .integer(target == 1 ? -1 : 0) }
-        guard let bytes = value.stringBytes else { return Errors.wrongType }
         return bytes.withUnsafeBytes { raw -> Reply in
             guard let (a, b) = resolveRange(start: start, end: end, length: raw.count, bits: bits) else {
                 return .integer(-1)

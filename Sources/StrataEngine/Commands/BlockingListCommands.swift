@@ -33,12 +33,20 @@ public enum BlockingListCommands {
     ]
 
     /// Parses a timeout in seconds (fractions allowed) into milliseconds, 0 for ever.
+    ///
+    /// As Redis 7.0: the seconds are read as a long double and rounded up to milliseconds; a
+    /// value whose milliseconds do not fit 64 bits (infinity, 1e300) converts to the most
+    /// negative integer (x86's conversion), so it is "negative", and a tiny negative value
+    /// rounds up to 0, blocking for ever.
     static func timeout(_ c: CommandContext, _ index: Int) -> Result<Int64, Reply> {
-        guard let seconds = c.args[index].strictDouble, seconds.isFinite, seconds < 1e15 else {
+        guard let seconds = c.args[index].strictLongDouble else {
             return .failure(.error("ERR timeout is not a float or out of range"))
         }
-        guard seconds >= 0 else { return .failure(.error("ERR timeout is negative")) }
-        return .success(seconds > 0 ? Swift.max(1, Int64((seconds * 1000).rounded(.up))) : 0)
+        let milliseconds = (seconds * 1000).rounded(.up)
+        guard milliseconds >= 0, milliseconds < 0x1p63 else {
+            return .failure(.error("ERR timeout is negative"))
+        }
+        return .success(Int64(milliseconds))
     }
 
     static func pop(_ c: inout CommandContext, head: Bool) -> Reply {

@@ -31,7 +31,11 @@ public enum DatabaseCommands {
     ]
 
     static func select(_ c: inout CommandContext) -> Reply {
-        guard let index = c.integer(1) else { return Errors.notInteger }
+        let index: Int
+        switch c.int32(1) {
+        case .failure(let error): return error
+        case .success(let n): index = n
+        }
         guard index >= 0 && index < c.engine.databases.count else { return Errors.dbIndexOutOfRange }
         c.db = index
         return .ok
@@ -57,8 +61,9 @@ public enum DatabaseCommands {
     }
 
     static func swapdb(_ c: inout CommandContext) -> Reply {
-        guard let a = c.integer(1) else { return .error("ERR invalid first DB index") }
-        guard let b = c.integer(2) else { return .error("ERR invalid second DB index") }
+        // Redis reads C ints here: a number outside 32 bits is as invalid as a non-number.
+        guard case .success(let a) = c.int32(1) else { return .error("ERR invalid first DB index") }
+        guard case .success(let b) = c.int32(2) else { return .error("ERR invalid second DB index") }
         let range = 0..<c.engine.databases.count
         guard range.contains(a) && range.contains(b) else { return Errors.dbIndexOutOfRange }
         c.engine.databases.swapAt(a, b)

@@ -110,9 +110,16 @@ public enum ExpireCommands {
         let key = c.args[1]
         guard c.lookup(key) != nil else { return .integer(-2) }
         guard let deadline = c.engine.databases[c.db].deadline(key) else { return .integer(-1) }
-        if absolute { return .integer(Int(milliseconds ? deadline : deadline / 1000)) }
-        let remaining = max(0, deadline - c.now)
-        return .integer(Int(milliseconds ? remaining : (remaining + 500) / 1000))
+        let remaining: Int64
+        if absolute {
+            remaining = max(0, deadline)
+        } else {
+            // A past deadline only survives while expiry is suspended; it may be far negative.
+            let (difference, overflow) = deadline.subtractingReportingOverflow(c.now)
+            remaining = overflow ? (deadline < 0 ? 0 : Int64.max) : max(0, difference)
+        }
+        // Seconds round to nearest as Redis's `(ttl+500)/1000`, without overflowing near the limit.
+        return .integer(Int(milliseconds ? remaining : remaining / 1000 + (remaining % 1000 + 500) / 1000))
     }
 
     static func persist(_ c: inout CommandContext) -> Reply {

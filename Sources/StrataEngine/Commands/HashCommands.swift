@@ -213,21 +213,17 @@ public enum HashCommands {
         let args = c.args
         var count: Int?
         var withValues = false
+        // Redis's order: the count's range, the syntax, then WITHVALUES's halved range.
         if args.count >= 3 {
             guard let n = c.integer(2) else { return Errors.notInteger }
+            if n == Int.min {
+                return .error(
+                    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+            }
             count = n
-        }
-        if args.count == 4 {
-            guard args[3].equalsIgnoringCase("withvalues") else { return Errors.syntax }
-            withValues = true
-        } else if args.count > 4 {
-            return Errors.syntax
-        }
-        if count == Int.min {
-            return .error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-        }
-        if let n = count, n < 0, withValues && -n > Int.max / 2 {
-            return .error("ERR value is out of range")
+            if args.count > 4 || (args.count == 4 && !args[3].equalsIgnoringCase("withvalues")) { return Errors.syntax }
+            withValues = args.count == 4
+            if withValues && (n < -Int.max / 2 || n > Int.max / 2) { return .error("ERR value is out of range") }
         }
         let hash: HashValue?
         switch read(c, args[1]) {
@@ -239,6 +235,7 @@ public enum HashCommands {
             return .optional(hash.entries.randomElement(using: &c.engine.random)?.field)
         }
         guard let hash, count != 0 else { return .array([]) }
+        if RandomReplyLimit.exceeds(count) { return RandomReplyLimit.tooLarge }
         let entries = hash.entries
         var picked: [HashEntry]
         if count < 0 {

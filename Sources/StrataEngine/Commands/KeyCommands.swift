@@ -236,7 +236,11 @@ public enum KeyCommands {
             if c.args[i].equalsIgnoringCase("replace") {
                 replace = true
             } else if c.args[i].equalsIgnoringCase("db") && i + 1 < c.args.count {
-                guard let n = c.integer(i + 1) else { return Errors.notInteger }
+                let n: Int
+                switch c.int32(i + 1) {
+                case .failure(let error): return error
+                case .success(let parsed): n = parsed
+                }
                 guard n >= 0 && n < c.engine.databases.count else { return Errors.dbIndexOutOfRange }
                 targetDB = n
                 i += 1
@@ -263,7 +267,11 @@ public enum KeyCommands {
 
     static func move(_ c: inout CommandContext) -> Reply {
         let key = c.args[1]
-        guard let targetDB = c.integer(2) else { return Errors.notInteger }
+        let targetDB: Int
+        switch c.int32(2) {
+        case .failure(let error): return error
+        case .success(let n): targetDB = n
+        }
         guard targetDB >= 0 && targetDB < c.engine.databases.count else { return Errors.dbIndexOutOfRange }
         if targetDB == c.db { return .error("ERR source and destination objects are the same") }
         guard let value = c.lookup(key) else { return .integer(0) }

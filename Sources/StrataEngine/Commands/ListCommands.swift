@@ -248,8 +248,11 @@ public enum ListCommands {
         var i = 3
         while i < c.args.count {
             guard i + 1 < c.args.count else { return Errors.syntax }
-            guard let n = c.integer(i + 1) else { return Errors.notInteger }
+            // As Redis: the option name first, then its number; COUNT and MAXLEN reply with
+            // their own message for a non-integer too.
+            let n = c.integer(i + 1)
             if c.args[i].equalsIgnoringCase("rank") {
+                guard let n else { return Errors.notInteger }
                 guard n != 0 else {
                     return .error(
                         "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
@@ -259,10 +262,10 @@ public enum ListCommands {
                 // the tail: the same as RANK -1.
                 rank = n == Int.min ? -1 : n
             } else if c.args[i].equalsIgnoringCase("count") {
-                guard n >= 0 else { return .error("ERR COUNT can't be negative") }
+                guard let n, n >= 0 else { return .error("ERR COUNT can't be negative") }
                 count = n
             } else if c.args[i].equalsIgnoringCase("maxlen") {
-                guard n >= 0 else { return .error("ERR MAXLEN can't be negative") }
+                guard let n, n >= 0 else { return .error("ERR MAXLEN can't be negative") }
                 maxLength = n
             } else {
                 return Errors.syntax

@@ -35,12 +35,13 @@ public enum MemoryCommands {
 
     static func usage(_ c: inout CommandContext) -> Reply {
         let args = c.args
-        if args.count == 5 {
-            guard args[3].equalsIgnoringCase("samples") else { return Errors.syntax }
-            guard let samples = c.integer(4), samples >= 0 else { return Errors.notInteger }
-            _ = samples
-        } else if args.count != 3 {
-            return Errors.syntax
+        // `[SAMPLES count]`, repeatable as in Redis; a negative count is a syntax error.
+        var index = 3
+        while index < args.count {
+            guard args[index].equalsIgnoringCase("samples"), index + 1 < args.count else { return Errors.syntax }
+            guard let samples = c.integer(index + 1) else { return Errors.notInteger }
+            guard samples >= 0 else { return Errors.syntax }
+            index += 2
         }
         let key = args[2]
         guard let value = c.lookup(key) else { return .null }

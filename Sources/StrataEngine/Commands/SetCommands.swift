@@ -158,6 +158,7 @@ public enum SetCommands {
         let members = set?.members ?? []
         guard let count else { return .optional(members.randomElement(using: &c.engine.random)) }
         if members.isEmpty || count == 0 { return .array([]) }
+        if RandomReplyLimit.exceeds(count) { return RandomReplyLimit.tooLarge }
         if count < 0 {
             return .array(
                 (0..<(-count)).compactMap { _ in members.randomElement(using: &c.engine.random) }.map { .bulk($0) })
@@ -252,8 +253,8 @@ public enum SetCommands {
         var i = 2 + numkeys
         while i < c.args.count {
             guard c.args[i].equalsIgnoringCase("limit"), i + 1 < c.args.count else { return Errors.syntax }
-            guard let n = c.integer(i + 1) else { return Errors.notInteger }
-            guard n >= 0 else { return .error("ERR LIMIT can't be negative") }
+            // As Redis: a non-integer LIMIT gets the same message as a negative one.
+            guard let n = c.integer(i + 1), n >= 0 else { return .error("ERR LIMIT can't be negative") }
             limit = n
             i += 2
         }

@@ -142,8 +142,10 @@ public enum SortCommands {
         } else if case .sortedSet? = c.lookup(c.args[1]), options.descending {
             elements.reverse()  // unsorted sorted sets keep their order, highest first for DESC
         }
-        let start = Swift.max(0, options.offset)
-        let end = options.count < 0 ? elements.count : Swift.min(elements.count, start + options.count)
+        // Both ends are clamped to the element count first, so huge LIMIT values cannot overflow.
+        let start = Swift.min(Swift.max(0, options.offset), elements.count)
+        let taken = options.count < 0 ? elements.count : Swift.min(options.count, elements.count)
+        let end = Swift.min(elements.count, start + taken)
         let window = start < end ? Array(elements[start..<end]) : []
         var output: [Bytes?] = []
         if options.gets.isEmpty {

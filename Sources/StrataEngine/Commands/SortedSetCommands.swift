@@ -434,6 +434,7 @@ public enum SortedSetCommands {
             return .optional(zset.member(atRank: Int.random(in: 0..<zset.count, using: &c.engine.random))?.member)
         }
         guard let zset, count != 0 else { return .array([]) }
+        if RandomReplyLimit.exceeds(count) { return RandomReplyLimit.tooLarge }
         var picked: [ScoredMember]
         if count < 0 {
             picked = (0..<(-count)).compactMap { _ in
