@@ -86,6 +86,9 @@ public final class Engine {
     /// Set by the server while it runs a parked client's command again, so a command can
     /// answer as Redis does when what it waited on went away.
     public var retryingBlockedCommand = false
+    /// Set by the server while a Lua script or function runs: commands that Redis refuses
+    /// from scripts (XREAD/XREADGROUP with BLOCK) read it.
+    public var runningScript = false
     /// Whether the last command run changed nothing a WATCH covers
     /// (``CommandContext/leavesWatchesAlone``).
     public var lastCommandLeftWatchesAlone = false

@@ -241,4 +241,20 @@ struct ClientNumberBoundaryTests {
         }
         #expect(h.run("SRANDMEMBER", "missing", "-" + max) == .array([]))
     }
+
+    @Test func streamIdsAreReadAsRedisReadsThem() {
+        // Redis's string2ull: strict integers, or else C's strtoull (spaces, `+`, zeros, wrap).
+        #expect(StreamID.parse(Bytes(" 1")) == StreamID(ms: 1, seq: 0))
+        #expect(StreamID.parse(Bytes("+2-007")) == StreamID(ms: 2, seq: 7))
+        #expect(StreamID.parse(Bytes("1--05")) == StreamID(ms: 1, seq: UInt64.max - 4))
+        #expect(StreamID.parse(Bytes("-0")) == nil)  // the first `-` splits: an empty ms
+        #expect(StreamID.parse(Bytes("1--5")) == nil)  // a strict negative is refused
+        #expect(StreamID.parse(Bytes("18446744073709551615-18446744073709551615")) == .max)
+        #expect(StreamID.parse(Bytes("18446744073709551616")) == nil)
+        #expect(StreamID.parse(Bytes("3\u{0}junk")) == StreamID(ms: 3, seq: 0))  // C strings end at NUL
+        #expect(StreamID.parse(Bytes(String(repeating: "0", count: 128))) == nil)
+        let h = Harness()
+        #expect(h.run("XADD", "s", " 1", "f", "v") == .b("1-0"))
+        #expect(h.run("XDEL", "nosuch", "bad") == .integer(0))
+    }
 }

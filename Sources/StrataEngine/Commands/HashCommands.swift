@@ -250,16 +250,11 @@ public enum HashCommands {
     }
 
     static func scan(_ c: inout CommandContext) -> Reply {
-        let (cursor, pattern, count): (UInt64, Bytes?, Int)
-        switch KeyCommands.collectionScanRequest(c) {
-        case .failure(let error): return error
-        case .success(let (start, options)): (cursor, pattern, count) = (start, options.pattern, options.count)
-        }
-        let hash: HashValue
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(nil): return .array([.bulk(Bytes("0")), .array([])])
-        case .success(let h?): hash = h
+        let context = c
+        let (hash, cursor, pattern, count): (HashValue, UInt64, Bytes?, Int)
+        switch KeyCommands.collectionScanRequest(c, read: { read(context, $0) }) {
+        case .failure(let reply): return reply
+        case .success(let (value, start, options)): (hash, cursor, pattern, count) = (value, start, options.pattern, options.count)
         }
         let (next, entries) = hash.scan(cursor: cursor, count: count)
         var items: [Reply] = []

@@ -178,10 +178,20 @@ public enum KeyCommands {
         return .success(options)
     }
 
-    /// Parses the cursor at `index` and the options after it, for HSCAN and SSCAN.
-    static func collectionScanRequest(_ c: CommandContext) -> Result<(UInt64, ScanOptions), Reply> {
+    /// HSCAN, SSCAN and ZSCAN's arguments in Redis's order: the cursor, then the key (a
+    /// missing key answers an empty scan, another type WRONGTYPE), then the options. The
+    /// failure is the reply to send at once.
+    static func collectionScanRequest<Value>(
+        _ c: CommandContext, read: (Bytes) -> Result<Value?, Reply>
+    ) -> Result<(Value, UInt64, ScanOptions), Reply> {
         guard let cursor = parseCursor(c.args[2]) else { return .failure(.error("ERR invalid cursor")) }
-        return scanOptions(c, from: 3, allowType: false).map { (cursor, $0) }
+        let value: Value
+        switch read(c.args[1]) {
+        case .failure(let error): return .failure(error)
+        case .success(nil): return .failure(.array([.bulk(Bytes("0")), .array([])]))
+        case .success(let found?): value = found
+        }
+        return scanOptions(c, from: 3, allowType: false).map { (value, cursor, $0) }
     }
 
     /// A SCAN cursor with C `strtoul` rules, as Redis: optional sign (a negative value

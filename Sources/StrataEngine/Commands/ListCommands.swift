@@ -148,26 +148,34 @@ public enum ListCommands {
     }
 
     static func lindex(_ c: inout CommandContext) -> Reply {
-        guard let index = c.integer(2) else { return Errors.notInteger }
+        // As Redis: the key (missing: nil, another type: WRONGTYPE) before the index.
+        let index = c.integer(2)
         return c.replyReading(c.args[1], .list) { list in
-            guard let list, let offset = list.offset(index) else { return .null }
+            guard let list else { return .null }
+            guard let index else { return Errors.notInteger }
+            guard let offset = list.offset(index) else { return .null }
             return .bulk(list.elements[offset])
         }
     }
 
+    private enum ListSetOutcome { case notInteger, outOfRange, set }
+
     static func lset(_ c: inout CommandContext) -> Reply {
-        guard let index = c.integer(2) else { return Errors.notInteger }
+        // As Redis: the key (missing: no such key, another type: WRONGTYPE) before the index.
+        let index = c.integer(2)
         let element = c.args[3]
-        let outcome = c.modifyCollection(c.args[1], .list, create: false) { list -> Bool in
-            guard let offset = list.offset(index) else { return false }
+        let outcome = c.modifyCollection(c.args[1], .list, create: false) { list -> ListSetOutcome in
+            guard let index else { return .notInteger }
+            guard let offset = list.offset(index) else { return .outOfRange }
             list.elements[offset] = element
-            return true
+            return .set
         }
         switch outcome {
         case .failure(let error): return error
         case .success(nil): return Errors.noSuchKey
-        case .success(false?): return .error("ERR index out of range")
-        case .success(true?):
+        case .success(.notInteger?): return Errors.notInteger
+        case .success(.outOfRange?): return .error("ERR index out of range")
+        case .success(.set?):
             c.engine.stats.dirty += 1
             c.notify(.list, "lset", c.args[1])
             return .ok

@@ -169,16 +169,18 @@ public enum SetCommands {
 
     static func move(_ c: inout CommandContext) -> Reply {
         let (source, destination, member) = (c.args[1], c.args[2], c.args[3])
-        let from: SetValue?
+        // As Redis: a missing source answers 0 before either type is checked.
+        let from: SetValue
         switch read(c, source) {
         case .failure(let error): return error
-        case .success(let s): from = s
+        case .success(nil): return .integer(0)
+        case .success(let s?): from = s
         }
         switch read(c, destination) {
         case .failure(let error): return error
         case .success: break
         }
-        guard let from, from.contains(member) else { return .integer(0) }
+        guard from.contains(member) else { return .integer(0) }
         if source == destination { return .integer(1) }
         let limits = c.engine.settings.setLimits
         _ = c.modifyCollection(source, .set, create: false) { $0.remove(member) }
@@ -267,18 +269,14 @@ public enum SetCommands {
     }
 
     static func scan(_ c: inout CommandContext) -> Reply {
-        let (cursor, pattern, count): (UInt64, Bytes?, Int)
-        switch KeyCommands.collectionScanRequest(c) {
-        case .failure(let error): return error
-        case .success(let (start, options)): (cursor, pattern, count) = (start, options.pattern, options.count)
+        let context = c
+        let (set, cursor, pattern, count): (SetValue, UInt64, Bytes?, Int)
+        switch KeyCommands.collectionScanRequest(c, read: { read(context, $0) }) {
+        case .failure(let reply): return reply
+        case .success(let (value, start, options)): (set, cursor, pattern, count) = (value, start, options.pattern, options.count)
         }
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(nil): return .array([.bulk(Bytes("0")), .array([])])
-        case .success(let set?):
-            let (next, members) = set.scan(cursor: cursor, count: count)
-            let matching = members.filter { member in pattern.map { GlobPattern.matches($0, member) } ?? true }
-            return .array([.bulk(Bytes(String(next))), .array(matching.map { .bulk($0) })])
-        }
+        let (next, members) = set.scan(cursor: cursor, count: count)
+        let matching = members.filter { member in pattern.map { GlobPattern.matches($0, member) } ?? true }
+        return .array([.bulk(Bytes(String(next))), .array(matching.map { .bulk($0) })])
     }
 }

@@ -139,8 +139,8 @@ public enum SortCommands {
             elements = keyed.map { $0.element }
         } else if case .set? = c.lookup(c.args[1]), options.store != nil {
             elements.sort { $0 < $1 }  // deterministic order for STORE, as Redis
-        } else if case .sortedSet? = c.lookup(c.args[1]), options.descending {
-            elements.reverse()  // unsorted sorted sets keep their order, highest first for DESC
+        } else if options.descending, c.lookup(c.args[1]).map({ $0.isListOrSortedSet }) == true {
+            elements.reverse()  // unsorted lists and sorted sets keep their order, reversed for DESC
         }
         // Both ends are clamped to the element count first, so huge LIMIT values cannot overflow.
         let start = Swift.min(Swift.max(0, options.offset), elements.count)
@@ -167,5 +167,15 @@ public enum SortCommands {
             return .integer(output.count)
         }
         return .array(output.map { .optional($0) })
+    }
+}
+
+extension Value {
+    /// Lists and sorted sets have an order of their own that an unsorted SORT keeps.
+    fileprivate var isListOrSortedSet: Bool {
+        switch self {
+        case .list, .sortedSet: return true
+        default: return false
+        }
     }
 }

@@ -452,16 +452,11 @@ public enum SortedSetCommands {
     }
 
     static func scan(_ c: inout CommandContext) -> Reply {
-        let (cursor, pattern, count): (UInt64, Bytes?, Int)
-        switch KeyCommands.collectionScanRequest(c) {
-        case .failure(let error): return error
-        case .success(let (start, options)): (cursor, pattern, count) = (start, options.pattern, options.count)
-        }
-        let zset: SortedSetValue
-        switch read(c, c.args[1]) {
-        case .failure(let error): return error
-        case .success(nil): return .array([.bulk(Bytes("0")), .array([])])
-        case .success(let z?): zset = z
+        let context = c
+        let (zset, cursor, pattern, count): (SortedSetValue, UInt64, Bytes?, Int)
+        switch KeyCommands.collectionScanRequest(c, read: { read(context, $0) }) {
+        case .failure(let reply): return reply
+        case .success(let (value, start, options)): (zset, cursor, pattern, count) = (value, start, options.pattern, options.count)
         }
         let (next, members) = zset.scan(cursor: cursor, count: count)
         var items: [Reply] = []

@@ -251,13 +251,13 @@ public enum StreamCommands {
             guard args.count == 6, args[4].equalsIgnoringCase("count") else { return Errors.syntax }
             guard let given = args[5].strictInteger else { return Errors.notInteger }
             count = max(0, given)
-            if count == 0 { return .nullArray }  // as Redis 7.0, before looking at the key
         }
         let stream: StreamValue?
         switch read(c, args[1]) {
         case .failure(let error): return error
         case .success(let found): stream = found
         }
+        if count == 0 && stream != nil { return .nullArray }  // as Redis 7.0: after a missing key's []
         guard let stream, case .success(let start) = startBound, case .success(let end) = endBound else {
             if case .failure(let error) = startBound { return error }
             if case .failure(let error) = endBound { return error }
@@ -267,6 +267,12 @@ public enum StreamCommands {
     }
 
     static func xdel(_ c: inout CommandContext) -> Reply {
+        // As Redis: the key (missing: 0, another type: WRONGTYPE) before the ids.
+        switch read(c, c.args[1]) {
+        case .failure(let error): return error
+        case .success(nil): return .integer(0)
+        case .success: break
+        }
         var ids: [StreamID] = []
         for argument in c.args.dropFirst(2) {
             guard let id = StreamID.parse(argument) else { return StreamID.invalidError }

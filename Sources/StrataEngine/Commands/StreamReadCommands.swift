@@ -65,6 +65,10 @@ public enum StreamReadCommands {
             let option = args[index]
             let more = args.count - index - 1
             if option.equalsIgnoringCase("block") && more > 0 {
+                if c.engine.runningScript {  // Redis names the command as it was sent
+                    return .failure(
+                        .error("ERR \(args[0].string) command is not allowed with BLOCK option from scripts"))
+                }
                 guard let ms = args[index + 1].strictInteger else {
                     return .failure(.error("ERR timeout is not an integer or out of range"))
                 }

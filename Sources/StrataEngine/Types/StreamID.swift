@@ -65,11 +65,15 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static let invalidError = Reply.error("ERR Invalid stream ID specified as stream command argument")
 
     /// Parses `ms-seq` or `ms` (the sequence then `missingSequence`); nil when invalid.
+    /// Each part is read as Redis's `string2ull` reads it, quirks included (see `number`);
+    /// as in Redis, the text ends at a NUL byte and may not be longer than 127 bytes.
     public static func parse(_ text: Bytes, missingSequence: UInt64 = 0) -> StreamID? {
-        text.withUnsafeBytes { bytes in
-            guard !bytes.isEmpty, bytes.count <= 41 else { return nil }
+        text.withUnsafeBytes { whole in
+            guard whole.count <= 127 else { return nil }
+            let bytes = whole[..<(whole.firstIndex(of: 0) ?? whole.endIndex)]
+            guard !bytes.isEmpty else { return nil }
             guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")) else {
-                return number(bytes[...]).map { StreamID(ms: $0, seq: missingSequence) }
+                return number(bytes).map { StreamID(ms: $0, seq: missingSequence) }
             }
             guard let ms = number(bytes[..<dash]), let seq = number(bytes[(dash + 1)...]) else { return nil }
             return StreamID(ms: ms, seq: seq)
@@ -96,16 +100,32 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
         return .success(moved)
     }
 
-    private static func number(_ digits: Slice<UnsafeRawBufferPointer>) -> UInt64? {
-        guard !digits.isEmpty, digits.count <= 20 else { return nil }
+    /// Redis's `string2ull`: a strict integer (`string2ll`) when it is one, refused when it is
+    /// negative; otherwise C's `strtoull`, which also takes leading white space, a `+`,
+    /// leading zeros, values past Int64.max, and a `-` before a number it then wraps
+    /// (`-05` is 2^64 - 5). Nothing may follow the digits; an overflow is refused.
+    static func number(_ text: Slice<UnsafeRawBufferPointer>) -> UInt64? {
+        if let strict = Bytes(UnsafeRawBufferPointer(rebasing: text)).strictInteger {
+            return strict < 0 ? nil : UInt64(strict)
+        }
+        var index = text.startIndex
+        while index < text.endIndex, text[index] == 32 || (9...13).contains(text[index]) { index += 1 }
+        var negative = false
+        if index < text.endIndex, text[index] == UInt8(ascii: "-") || text[index] == UInt8(ascii: "+") {
+            negative = text[index] == UInt8(ascii: "-")
+            index += 1
+        }
+        guard index < text.endIndex else { return nil }
         var value: UInt64 = 0
-        for digit in digits {
+        while index < text.endIndex {
+            let digit = text[index]
             guard digit >= 48 && digit <= 57 else { return nil }
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times.addingReportingOverflow(UInt64(digit - 48))
             guard !overflow1 && !overflow2 else { return nil }
             value = sum
+            index += 1
         }
-        return value
+        return negative ? 0 &- value : value
     }
 }

@@ -73,7 +73,9 @@ extension ServerCore {
         scripting.run = run
         scripting.session.db = session.db
         executingTransaction = true
+        engine.runningScript = true
         let reply = body()
+        engine.runningScript = false
         executingTransaction = insideTransaction
         scripting.run = nil
         if !busyClients.isEmpty { adoptBusyClients() }
