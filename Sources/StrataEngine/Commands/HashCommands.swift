@@ -254,7 +254,8 @@ public enum HashCommands {
         let (hash, cursor, pattern, count): (HashValue, UInt64, Bytes?, Int)
         switch KeyCommands.collectionScanRequest(c, read: { read(context, $0) }) {
         case .failure(let reply): return reply
-        case .success(let (value, start, options)): (hash, cursor, pattern, count) = (value, start, options.pattern, options.count)
+        case .success(let (value, start, options)):
+            (hash, cursor, pattern, count) = (value, start, options.pattern, options.count)
         }
         let (next, entries) = hash.scan(cursor: cursor, count: count)
         var items: [Reply] = []

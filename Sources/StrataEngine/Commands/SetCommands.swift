@@ -273,7 +273,8 @@ public enum SetCommands {
         let (set, cursor, pattern, count): (SetValue, UInt64, Bytes?, Int)
         switch KeyCommands.collectionScanRequest(c, read: { read(context, $0) }) {
         case .failure(let reply): return reply
-        case .success(let (value, start, options)): (set, cursor, pattern, count) = (value, start, options.pattern, options.count)
+        case .success(let (value, start, options)):
+            (set, cursor, pattern, count) = (value, start, options.pattern, options.count)
         }
         let (next, members) = set.scan(cursor: cursor, count: count)
         let matching = members.filter { member in pattern.map { GlobPattern.matches($0, member) } ?? true }

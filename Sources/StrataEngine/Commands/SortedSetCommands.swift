@@ -456,7 +456,8 @@ public enum SortedSetCommands {
         let (zset, cursor, pattern, count): (SortedSetValue, UInt64, Bytes?, Int)
         switch KeyCommands.collectionScanRequest(c, read: { read(context, $0) }) {
         case .failure(let reply): return reply
-        case .success(let (value, start, options)): (zset, cursor, pattern, count) = (value, start, options.pattern, options.count)
+        case .success(let (value, start, options)):
+            (zset, cursor, pattern, count) = (value, start, options.pattern, options.count)
         }
         let (next, members) = zset.scan(cursor: cursor, count: count)
         var items: [Reply] = []
