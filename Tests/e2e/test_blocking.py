@@ -1,21 +1,23 @@
 """Blocking list commands with real clients: timeouts, wake-ups by pushes (also inside
 MULTI/EXEC), first-come-first-served, non-blocking inside MULTI, release on disconnect,
 and a queue with several producers and consumers that loses and duplicates nothing."""
-import socket
 import threading
 import time
 
 import pytest
 import redis
 
+from conftest import clients_blocked, hang_up, raw_connection, send_command, wait_blocked, wait_until
 
-def blocked_call(call):
-    """Starts `call` on its own thread and waits until it is parked; returns a function
-    that joins the thread and gives the call's result."""
+
+def blocked_call(server, call, count=1):
+    """Starts `call` on its own thread and waits until the server has it parked (INFO
+    blocked_clients reaches `count`, the clients blocked so far included); returns a
+    function that joins the thread and gives the call's result."""
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("value", call()))
     thread.start()
-    time.sleep(0.2)
+    wait_blocked(server.client(), count)
 
     def finish():
         thread.join()
@@ -32,7 +34,7 @@ def test_timeout_returns_nil_after_the_fractional_timeout(server):
 
 
 def test_push_wakes_a_blocked_client(server):
-    finish = blocked_call(lambda: server.client().brpop(["jobs"], timeout=5))
+    finish = blocked_call(server, lambda: server.client().brpop(["jobs"], timeout=30))
     assert server.client().info("clients")["blocked_clients"] == 1
     server.client().lpush("jobs", "job-1")
     assert finish() == (b"jobs", b"job-1")
@@ -42,14 +44,15 @@ def test_push_wakes_a_blocked_client(server):
 def test_first_come_first_served(server):
     order = []
     threads = []
-    for name in ("first", "second"):
+    observer = server.client()
+    for count, name in enumerate(("first", "second"), start=1):
         def consumer(name=name):
-            value = server.client().blpop(["q"], timeout=5)
+            value = server.client().blpop(["q"], timeout=30)
             order.append((name, value[1]))
         t = threading.Thread(target=consumer)
         t.start()
         threads.append(t)
-        time.sleep(0.2)
+        wait_blocked(observer, count)  # parked in this order before the next one starts
     server.client().rpush("q", "a", "b")
     for t in threads:
         t.join()
@@ -57,7 +60,7 @@ def test_first_come_first_served(server):
 
 
 def test_wake_up_after_exec_and_rename(server):
-    finish = blocked_call(lambda: server.client().blpop(["dest"], timeout=5))
+    finish = blocked_call(server, lambda: server.client().blpop(["dest"], timeout=30))
     r = server.client()
     pipe = r.pipeline(transaction=True)
     pipe.rpush("tmp", "x").rename("tmp", "dest")
@@ -83,13 +86,13 @@ def test_blmove_and_errors(server):
 
 
 def test_disconnect_releases_the_blocked_client(server):
-    s = socket.create_connection(("127.0.0.1", server.port))
-    s.sendall(b"BLPOP gone 0\r\n")
-    time.sleep(0.2)
-    assert server.client().info("clients")["blocked_clients"] == 1
-    s.close()
-    time.sleep(0.2)
-    assert server.client().info("clients")["blocked_clients"] == 0
+    r = server.client()
+    s = raw_connection(server.port)
+    send_command(s, "BLPOP", "gone", 0)
+    wait_blocked(r, 1)
+    assert r.info("clients")["blocked_clients"] == 1
+    hang_up(s)
+    wait_until(lambda: clients_blocked(r) == 0, message="the hung-up client to be released")
     server.client().rpush("gone", "v")
     assert server.client().lrange("gone", 0, -1) == [b"v"]
 
@@ -107,23 +110,33 @@ def test_queue_with_producers_and_consumers_loses_and_duplicates_nothing(server)
     def consumer():
         c = server.client()
         while True:
+            # Stop on a timeout only if every push had completed before this BRPOP began:
+            # then the queue stayed empty for a whole second and nothing is left. (A
+            # producer stalled on a loaded machine must not end the consumers early.)
+            done = producers_done.is_set()
             item = c.brpop(["work"], timeout=1)
             if item is None:
-                return
+                if done:
+                    return
+                continue
             with lock:
                 consumed.append(item[1].decode())
 
+    producers_done = threading.Event()
     consumers = [threading.Thread(target=consumer) for _ in range(4)]
     producers = [threading.Thread(target=producer, args=(p,)) for p in range(3)]
     for t in consumers + producers:
         t.start()
-    for t in producers + consumers:
+    for t in producers:
+        t.join()
+    producers_done.set()
+    for t in consumers:
         t.join()
     assert sorted(consumed) == sorted(produced)
 
 
 def test_move_into_another_database_wakes_a_client_blocked_there(server):
-    finish = blocked_call(lambda: server.client(db=1).blpop(["moved"], timeout=5))
+    finish = blocked_call(server, lambda: server.client(db=1).blpop(["moved"], timeout=30))
     r = server.client()
     r.rpush("moved", "x")
     assert r.move("moved", 1)

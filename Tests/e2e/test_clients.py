@@ -6,6 +6,8 @@ import time
 import pytest
 import redis
 
+from conftest import wait_until
+
 
 def raw(port, payload, read_until=None, timeout=5):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
@@ -99,7 +101,7 @@ def test_frames_split_at_every_byte(server):
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for i in range(len(frame)):
             s.sendall(frame[i:i + 1])
-            time.sleep(0.001)
+            time.sleep(0.001)  # time passing, not a wait for the server: the bytes go out one by one
         data = b""
         while not data.endswith(b"0123456789\r\n"):
             data += s.recv(1024)
@@ -181,9 +183,8 @@ def test_client_commands(server):
     other_id = b.client_id()
     assert my_id != other_id
     assert a.client_kill_filter(_id=other_id) == 1
-    time.sleep(0.1)
-    ids = [int(c["id"]) for c in a.client_list()]
-    assert other_id not in ids
+    wait_until(lambda: other_id not in [int(c["id"]) for c in a.client_list()],
+               message="the killed client to leave CLIENT LIST")
 
 
 def test_command_introspection(server):

@@ -15,7 +15,7 @@ from conftest import ROOT
 sys.path.insert(0, os.path.join(ROOT, "Tools"))
 import command_fuzz  # noqa: E402
 
-COMMANDS_PER_SEED = int(os.environ.get("STRATA_FUZZ_COMMANDS", "2500"))
+COMMANDS_PER_SEED = int(os.environ.get("STRATA_FUZZ_COMMANDS", "2000"))
 
 
 @pytest.mark.parametrize("seed", [101, 202])

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import fill
+from conftest import fill, send_command, wait_blocked, wait_subscribers, wait_until
 from test_expiry_and_lifecycle import rss
 
 
@@ -111,6 +111,33 @@ def test_a_gigabyte_without_newline_is_cut_off_without_growing_memory(start_serv
     assert server.client().ping()
 
 
+def read_bulk(sock):
+    """Reads one bulk string reply from a raw socket."""
+    data = b""
+    while b"\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        data += chunk
+    header, rest = data.split(b"\r\n", 1)
+    assert header.startswith(b"$"), data
+    length = int(header[1:])
+    while len(rest) < length + 2:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        rest += chunk
+    return rest[:length]
+
+
+def connected_clients_via(sock):
+    """INFO clients' connected_clients, asked on an open raw connection (opening another
+    one would take a slot of maxclients)."""
+    send_command(sock, "INFO", "clients")
+    for line in read_bulk(sock).decode().splitlines():
+        if line.startswith("connected_clients:"):
+            return int(line.split(":")[1])
+    raise AssertionError("no connected_clients in INFO clients")
+
+
 def test_maxclients_refuses_one_more_like_redis(start_server, redis_server):
     server = start_server("--maxclients", "10")
     redis_server.client().config_set("maxclients", "10")
@@ -122,7 +149,8 @@ def test_maxclients_refuses_one_more_like_redis(start_server, redis_server):
         reply, closed = exchange(port, b"PING\r\n")
         assert (reply, closed) == (b"-ERR max number of clients reached\r\n", True)
         held.pop().close()
-        time.sleep(0.2)
+        held[0].settimeout(30)
+        wait_until(lambda: connected_clients_via(held[0]) == 9, message="the closed connection to free its slot")
         assert exchange(port, b"PING\r\n")[0] == b"+PONG\r\n"
         for s in held:
             s.close()
@@ -141,9 +169,8 @@ def test_ten_thousand_idle_connections_are_held(start_server):
         for _ in range(10_000):
             held.append(socket.create_connection(("127.0.0.1", server.port)))
         control = server.client()
-        deadline = time.time() + 20
-        while int(control.info("clients")["connected_clients"]) < 10_001 and time.time() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: int(control.info("clients")["connected_clients"]) >= 10_001, 60,
+                   "10,000 connections to be accepted", interval=0.1)
         assert int(control.info("clients")["connected_clients"]) == 10_001
         # Every one of them is still served.
         for s in held[::500]:
@@ -169,15 +196,23 @@ def test_timeout_closes_idle_clients_but_not_subscribers_or_blocked(start_server
     subscriber.sendall(b"SUBSCRIBE news\r\n")
     blocked = socket.create_connection(("127.0.0.1", server.port))
     blocked.sendall(b"BLPOP queue 0\r\n")
-    time.sleep(0.2)
+    observer = server.client()
+    wait_subscribers(observer, "news", 1)
+    wait_blocked(observer, 1)
+    observer.close()  # it would be closed for idleness too
+    subscriber.settimeout(30)
     assert subscriber.recv(100).startswith(b"*3\r\n$9\r\nsubscribe")
-    time.sleep(3.5)
-    idle.settimeout(2)
+    # The idle client is closed once it has been idle past `timeout` (1 s).
+    idle.settimeout(30)
     assert idle.recv(100) == b""
+    # Time passing, not a wait for the server: the subscriber and the blocked client,
+    # silent as long as the idle one, stay silent past another check of idle clients
+    # (once a second), so they would have been closed by now were they treated as idle.
+    time.sleep(1.5)
     client = server.client()
     assert client.publish("news", "hello") == 1
     client.rpush("queue", "job")
-    blocked.settimeout(2)
+    blocked.settimeout(30)
     assert blocked.recv(100) == b"*2\r\n$5\r\nqueue\r\n$3\r\njob\r\n"
     for s in (idle, subscriber, blocked):
         s.close()
@@ -219,7 +254,7 @@ def test_normal_output_buffer_limit_disconnects_a_client_that_never_reads(start_
             pipe.rpush("big", *[f"element-{j}" for j in range(i, i + 10_000)])
         pipe.execute()
         slow = never_reading(server.port, b"CLIENT SETNAME slow\r\n" + request_bytes * 3)
-        deadline = time.time() + 10
+        deadline = time.time() + 30  # polled: a deadline that only bounds a hang
         while "slow" in client_names(r) and time.time() < deadline:
             time.sleep(0.05)
         results.append("slow" in client_names(r))
@@ -235,6 +270,10 @@ def test_default_normal_limit_keeps_a_slow_reader_and_bounds_memory(server):
     # Default `normal 0 0 0`: never disconnected, and a client that does not read gets no
     # more requests read (back-pressure), so 50 pipelined KEYS hold about one reply.
     slow = never_reading(server.port, b"CLIENT SETNAME slow\r\n" + b"KEYS *\r\n" * 50)
+    wait_until(lambda: any(c["name"] == "slow" and c["cmd"] == "keys" for c in r.client_list()),
+               message="the slow client's KEYS to be executed")
+    # Time passing, not a wait for the server: the server keeps running while the client
+    # reads nothing, and must neither disconnect it nor buffer its 50 replies.
     time.sleep(2)
     assert "slow" in client_names(r)
     grown = int(r.info("memory")["used_memory"]) - before
@@ -257,8 +296,8 @@ def test_pubsub_flood_to_a_stalled_subscriber_leaves_others_responsive(server):
     stalled = never_reading(server.port, b"SUBSCRIBE flood\r\n")
     healthy = server.client().pubsub()
     healthy.subscribe("flood")
-    time.sleep(0.2)
     publisher = server.client()
+    wait_subscribers(publisher, "flood", 2)
     control = server.client()
     latencies = []
     stop = threading.Event()

@@ -7,8 +7,10 @@ import time
 import pytest
 import redis
 
+from conftest import wait_pattern_subscribers, wait_subscribers, wait_until
 
-def wait_message(pubsub, timeout=5):
+
+def wait_message(pubsub, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
         message = pubsub.get_message(timeout=0.1)
@@ -23,7 +25,8 @@ def test_channel_and_pattern_subscribers(server):
     sub.subscribe("news")
     psub = server.client().pubsub()
     psub.psubscribe("news.*")
-    time.sleep(0.1)
+    wait_subscribers(publisher, "news", 1)
+    wait_pattern_subscribers(publisher, 1)
     assert publisher.publish("news", "hello") == 1
     assert publisher.publish("news.sport", "goal") == 1
     assert publisher.publish("nobody", "x") == 0
@@ -36,11 +39,12 @@ def test_channel_and_pattern_subscribers(server):
     assert publisher.pubsub_numpat() == 1
     sub.unsubscribe("news")
     psub.punsubscribe()
-    time.sleep(0.1)
+    wait_until(lambda: publisher.pubsub_numsub("news") == [(b"news", 0)] and publisher.pubsub_numpat() == 0,
+               message="the unsubscriptions to take effect")
     assert publisher.publish("news", "again") == 0
 
 
-def raw_session(port, payload, until, timeout=5):
+def raw_session(port, payload, until, timeout=30):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(payload)
         data = b""
@@ -60,7 +64,7 @@ def test_resp2_subscribed_mode_restrictions(server):
 
 
 def test_resp3_push_frames_and_commands_while_subscribed(server):
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
         s.sendall(b"HELLO 3\r\nSUBSCRIBE ch\r\nSET k v\r\n")
         data = b""
         while b"+OK\r\n" not in data:
@@ -77,14 +81,13 @@ def test_a_subscriber_that_stops_reading_is_disconnected(server):
     sock = socket.create_connection(("127.0.0.1", server.port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.sendall(b"SUBSCRIBE firehose\r\n")
-    time.sleep(0.2)
     publisher = server.client()
+    wait_subscribers(publisher, "firehose", 1)
     payload = b"x" * (1024 * 1024)
     for _ in range(60):
         publisher.publish("firehose", payload)
-    deadline = time.time() + 10
-    while publisher.pubsub_numsub("firehose") != [(b"firehose", 0)] and time.time() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: publisher.pubsub_numsub("firehose") == [(b"firehose", 0)],
+               message="the subscriber over the output buffer limit to be disconnected")
     assert publisher.pubsub_numsub("firehose") == [(b"firehose", 0)]
     assert int(publisher.info("memory")["used_memory"]) < 200 * 1024 * 1024
     assert "closed for overcoming of output buffer limits" in server.output()
@@ -105,14 +108,38 @@ def test_configured_pubsub_limit_applies_and_reads_back_like_redis(server, redis
     sock = socket.create_connection(("127.0.0.1", server.port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.sendall(b"SUBSCRIBE trickle\r\n")
-    time.sleep(0.2)
     publisher = server.client()
+    wait_subscribers(publisher, "trickle", 1)
     for _ in range(40):  # 10 MB: past the 2 MB hard limit plus what the kernel buffers, below the default 32 MB
         publisher.publish("trickle", b"y" * (256 * 1024))
-    deadline = time.time() + 10
-    while publisher.pubsub_numsub("trickle") != [(b"trickle", 0)] and time.time() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: publisher.pubsub_numsub("trickle") == [(b"trickle", 0)],
+               message="the subscriber over the configured hard limit to be disconnected")
     assert publisher.pubsub_numsub("trickle") == [(b"trickle", 0)]
     sock.close()
     for client in (server.client(), redis_server.client()):
         client.config_set("client-output-buffer-limit", "pubsub 32mb 8mb 60")
+
+
+def test_info_counts_channels_and_patterns_as_redis(server, redis_server):
+    def counts(target):
+        p = target.client().pubsub()
+        p.subscribe("a", "b")
+        p.psubscribe("x.*")
+        other = target.client().pubsub()
+        other.subscribe("a")
+        other.psubscribe("x.*", "y.*")
+        observer = target.client()
+        wait_subscribers(observer, "a", 2)
+        wait_pattern_subscribers(observer, 2)  # distinct patterns
+        stats = observer.info("stats")
+        during = (stats["pubsub_channels"], stats["pubsub_patterns"])
+        other.close()
+        p.unsubscribe("b")
+        wait_until(lambda: observer.pubsub_numsub("a", "b") == [(b"a", 1), (b"b", 0)], message="the unsubscriptions")
+        wait_until(lambda: observer.pubsub_numpat() == 1, message="the other client's patterns gone")
+        stats = observer.info("stats")
+        return during, (stats["pubsub_channels"], stats["pubsub_patterns"])
+
+    ours = counts(server)
+    assert ours == counts(redis_server)
+    assert ours[0] == (2, 2)

@@ -9,10 +9,12 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 
 import pytest
 import redis
+
+from conftest import wait_until
+from test_streams import rewrite_aof, started
 
 # (script, keys, args): replies and error texts must equal redis-server's.
 CORPUS = [
@@ -114,12 +116,22 @@ redis.register_function{function_name='getter', callback=read, flags={'no-writes
     assert replies[0] == replies[1]
 
 
+def function_name(item):
+    """The name of a function entry of FUNCTION LIST, parsed to a dict or left a flat
+    list (`name <name> description ...`); None for anything else."""
+    if isinstance(item, dict):
+        return item.get(b"name")
+    if isinstance(item, list) and len(item) >= 2 and item[0] == b"name":
+        return item[1]
+    return None
+
+
 def normalize(reply):
     """FUNCTION LIST's functions in name order (Redis lists them in hash order)."""
     if isinstance(reply, list):
         items = [normalize(item) for item in reply]
-        if all(isinstance(item, dict) and b"name" in item for item in items) and items:
-            return sorted(items, key=lambda item: item[b"name"])
+        if items and all(function_name(item) is not None for item in items):
+            return sorted(items, key=function_name)
         return items
     if isinstance(reply, dict):
         return {key: normalize(value) for key, value in reply.items()}
@@ -153,7 +165,7 @@ def test_resp3_conversions(server, redis_server):
 
 
 def test_scripts_are_logged_as_their_effects(start_server):
-    server = start_server("--appendonly", "yes", "--appendfsync", "always")
+    server = started(start_server("--appendonly", "yes", "--appendfsync", "always"))
     r = server.client()
     r.eval("redis.call('set', 'a', '1') redis.call('incr', 'a') return redis.call('expire', 'a', 100)", 0)
     r.eval("return redis.call('get', 'a')", 0)
@@ -196,11 +208,14 @@ return 1
 def test_sliding_window_rate_limiter(server):
     r = server.client()
     limiter = r.register_script(RATE_LIMITER)
-    allowed = [limiter(keys=["rate:user"], args=[1000 + i, 100, 5, f"req{i}"]) for i in range(10)]
+    # The times passed in are made up (in ms); the window is also the key's real PEXPIRE, so
+    # it is long (100 s) for the key not to expire between calls on a loaded machine.
+    allowed = [limiter(keys=["rate:user"], args=[1_000_000 + 1000 * i, 100_000, 5, f"req{i}"]) for i in range(10)]
     assert allowed == [1] * 5 + [0] * 5
-    assert limiter(keys=["rate:user"], args=[1101, 100, 5, "late"]) == 1  # the window slid past the first ones
+    # the window slid past the first ones
+    assert limiter(keys=["rate:user"], args=[1_101_000, 100_000, 5, "late"]) == 1
     assert r.zcard("rate:user") <= 5
-    assert 0 < r.pttl("rate:user") <= 100
+    assert 0 < r.pttl("rate:user") <= 100_000
 
 
 def test_noscript_fallback_of_clients(server):
@@ -214,11 +229,25 @@ def test_noscript_fallback_of_clients(server):
         r.evalsha("0" * 40, 0)
 
 
+def replies_busy(client):
+    """Whether a command on `client` gets the BUSY reply of a running script (before the
+    script starts, or while under busy-reply-threshold, it does not)."""
+    try:
+        client.exists("probe")
+    except redis.ResponseError as error:
+        if str(error).startswith("BUSY"):
+            return True
+        raise
+    return False
+
+
 def test_script_kill_of_a_busy_script(start_server):
     server = start_server("--busy-reply-threshold", "200")
     caller = server.client(socket_timeout=30)
     existing = server.client()
     existing.ping()
+    probe = server.client()
+    probe.ping()
     outcome = {}
 
     def busy():
@@ -229,14 +258,14 @@ def test_script_kill_of_a_busy_script(start_server):
 
     thread = threading.Thread(target=busy)
     thread.start()
-    time.sleep(0.5)
+    wait_until(lambda: replies_busy(probe), message="the script to be reported busy")
     with pytest.raises(redis.ResponseError, match="^BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.$"):
         existing.get("k")
     fresh = server.client()  # a connection made while the script runs
     with pytest.raises(redis.ResponseError, match="^BUSY"):
         fresh.ping()
     assert fresh.script_kill()
-    thread.join(10)
+    thread.join(30)
     assert outcome["error"].startswith("Script killed by user with SCRIPT KILL...")
     assert existing.ping() and fresh.ping()
     with pytest.raises(redis.ResponseError, match="NOTBUSY"):
@@ -245,18 +274,20 @@ def test_script_kill_of_a_busy_script(start_server):
 
 
 def test_a_script_that_wrote_cannot_be_killed_and_shutdown_nosave_stops_it(start_server):
-    server = start_server("--busy-reply-threshold", "200", "--appendonly", "yes")
+    server = started(start_server("--busy-reply-threshold", "200", "--appendonly", "yes"))
     caller = server.client(socket_timeout=30)
+    probe = server.client()
+    probe.ping()
     threading.Thread(target=lambda: _swallow(lambda: caller.eval("redis.call('set', 'w', '1') while true do end", 0)),
                      daemon=True).start()
-    time.sleep(0.5)
+    wait_until(lambda: replies_busy(probe), message="the script to be reported busy")
     other = server.client()
     with pytest.raises(redis.ResponseError, match="^UNKILLABLE"):
         other.script_kill()
     with pytest.raises(redis.ResponseError, match="Errors trying to SHUTDOWN"):
         other.shutdown()
     _swallow(lambda: other.shutdown(nosave=True))
-    assert server.proc.wait(10) == 0
+    assert server.proc.wait(30) == 0
     log = b"".join(open(os.path.join(server.workdir, "appendonlydir", n), "rb").read()
                    for n in os.listdir(os.path.join(server.workdir, "appendonlydir")))
     assert b"\r\nw\r\n" not in log  # the unfinished script's write is not logged
@@ -298,22 +329,21 @@ def test_function_library_survives_restart_through_snapshot_and_aof(start_server
     first.client().fcall("bump", 1, "c")
     first.client().save()
     first.stop()
-    second = start_server("--save", "", workdir=snapshot_dir)
+    second = started(start_server("--save", "", workdir=snapshot_dir))
     assert second.client().fcall("bump", 1, "c") == 2
     second.stop()
 
-    first = start_server("--appendonly", "yes", workdir=aof_dir)
+    first = started(start_server("--appendonly", "yes", workdir=aof_dir))
     first.client().function_load(LIBRARY)
     first.client().fcall("bump", 1, "c")
     first.proc.kill()  # no shutdown: the incremental log must carry it
     first.proc.wait()
-    second = start_server("--appendonly", "yes", workdir=aof_dir)
+    second = started(start_server("--appendonly", "yes", workdir=aof_dir))
     assert second.client().fcall("bump", 1, "c") == 2
-    second.client().bgrewriteaof()
-    time.sleep(1.5)
+    rewrite_aof(second.client())
     second.client().function_load(LIBRARY.replace("counters", "other").replace("bump", "other"))
     second.stop()
-    third = start_server("--appendonly", "yes", workdir=aof_dir)
+    third = started(start_server("--appendonly", "yes", workdir=aof_dir))
     assert third.client().fcall("bump", 1, "c") == 3  # from the rewritten base
     assert third.client().fcall("other", 1, "c") == 4  # from the new incremental file
 

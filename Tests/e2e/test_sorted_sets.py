@@ -41,7 +41,7 @@ def test_leaderboard_matches_a_model(server):
 
 
 def test_bzpopmin_is_woken_by_zadd(server):
-    finish = blocked_call(lambda: server.client().bzpopmin(["tasks"], timeout=5))
+    finish = blocked_call(server, lambda: server.client().bzpopmin(["tasks"], timeout=30))
     assert server.client().info("clients")["blocked_clients"] == 1
     server.client().zadd("tasks", {"low": 1, "high": 9})
     assert finish() == (b"tasks", b"low", 1.0)
@@ -49,7 +49,7 @@ def test_bzpopmin_is_woken_by_zadd(server):
 
 
 def test_bzmpop_is_woken_by_exec_and_times_out(server):
-    finish = blocked_call(lambda: server.client().execute_command("BZMPOP", 5, 2, "a", "b", "MAX", "COUNT", 2))
+    finish = blocked_call(server, lambda: server.client().execute_command("BZMPOP", 30, 2, "a", "b", "MAX", "COUNT", 2))
     pipe = server.client().pipeline(transaction=True)
     pipe.zadd("b", {"x": 1, "y": 2, "z": 3})
     pipe.execute()

@@ -6,11 +6,11 @@ import json
 import os
 import subprocess
 import threading
-import time
 
 import redis
 
-from test_streams import run, through_redis_and_back
+from conftest import clients_blocked, hang_up, raw_connection, send_command, wait_blocked, wait_until
+from test_streams import rewrite_aof, run, started, through_redis_and_back
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DUMP = os.environ.get("STRATA_DUMP", os.path.join(ROOT, ".build", "release", "strata-dump"))
@@ -190,17 +190,19 @@ def blocking_scenario(target):
     def reader(name, read):
         results[name] = read(target.client())
 
+    # The BLOCK times only bound a hang: every reader here is woken by a write.
     threads = [
-        threading.Thread(target=reader, args=("x1", lambda c: c.xread({"s": "$"}, block=3000))),
-        threading.Thread(target=reader, args=("g1", lambda c: c.xreadgroup("g", "c1", {"s": ">"}, block=3000))),
-        threading.Thread(target=reader, args=("g2", lambda c: c.xreadgroup("g", "c2", {"s": ">"}, block=3000))),
-        threading.Thread(target=reader, args=("x2", lambda c: c.xread({"s": "$", "t": "$"}, block=3000))),
+        threading.Thread(target=reader, args=("x1", lambda c: c.xread({"s": "$"}, block=30_000))),
+        threading.Thread(target=reader, args=("g1", lambda c: c.xreadgroup("g", "c1", {"s": ">"}, block=30_000))),
+        threading.Thread(target=reader, args=("g2", lambda c: c.xreadgroup("g", "c2", {"s": ">"}, block=30_000))),
+        threading.Thread(target=reader, args=("x2", lambda c: c.xread({"s": "$", "t": "$"}, block=30_000))),
     ]
-    for thread in threads:
+    for count, thread in enumerate(threads, start=1):
         thread.start()
-        time.sleep(0.1)
+        wait_blocked(r, count)  # parked in this order: g1 is served before g2
     r.xadd("s", {"b": 2}, id="2-1")
-    time.sleep(0.3)
+    # 2-1 is served to x1, g1 and x2; g2 finds nothing new in the group and stays parked.
+    wait_until(lambda: len(results) == 3 and clients_blocked(r) == 1, message="the readers of 2-1 to be served")
     r.xadd("s", {"b": 3}, id="3-1")
     for thread in threads:
         thread.join()
@@ -215,15 +217,28 @@ def blocking_scenario(target):
             outcomes.append(str(error))
 
     def later(action):
-        threading.Timer(0.2, action).start()
+        """Runs `action` on another thread once the read that follows is parked."""
+        observer = target.client()
 
-    later(lambda: r.xgroup_destroy("s", "g"))
-    expect_error(lambda: target.client().xreadgroup("g", "c1", {"s": ">"}, block=2000))
+        def act():
+            wait_blocked(observer, 1)
+            action()
+
+        thread = threading.Thread(target=act)
+        thread.start()
+        return thread
+
+    # The BLOCK times only bound a hang: `later` acts on each read while it is parked.
+    acting = later(lambda: r.xgroup_destroy("s", "g"))
+    expect_error(lambda: target.client().xreadgroup("g", "c1", {"s": ">"}, block=30_000))
+    acting.join()
     r.xgroup_create("s", "g", "$")
-    later(lambda: r.delete("s"))
-    expect_error(lambda: target.client().xreadgroup("g", "c1", {"s": ">"}, block=2000))
-    later(lambda: r.xadd("n", {"z": 1}, id="5-5"))
-    expect_error(lambda: target.client().xread({"n": "$"}, block=2000))
+    acting = later(lambda: r.delete("s"))
+    expect_error(lambda: target.client().xreadgroup("g", "c1", {"s": ">"}, block=30_000))
+    acting.join()
+    acting = later(lambda: r.xadd("n", {"z": 1}, id="5-5"))
+    expect_error(lambda: target.client().xread({"n": "$"}, block=30_000))
+    acting.join()
     out.append(outcomes)
     return out
 
@@ -233,27 +248,22 @@ def test_blocking_reads_behave_as_redis(server, redis_server):
 
 
 def test_a_blocked_reader_is_released_on_disconnect(server):
-    blocked = server.client()
-    blocked.xgroup_create("s", "g", "$", mkstream=True)
-    thread = threading.Thread(target=lambda: _swallow(lambda: blocked.xreadgroup("g", "gone", {"s": ">"}, block=0)))
-    thread.start()
-    time.sleep(0.2)
-    assert any(b"xreadgroup" in line for line in server.client().execute_command("CLIENT", "LIST").split(b"\n"))
-    blocked.connection_pool.disconnect()
-    time.sleep(0.2)
     r = server.client()
+    r.xgroup_create("s", "g", "$", mkstream=True)
+    # A raw socket, closed by the test itself: "the client went away" must not depend on
+    # a client library's pool semantics.
+    blocked = raw_connection(server.port)
+    send_command(blocked, "XREADGROUP", "GROUP", "g", "gone", "BLOCK", 0, "STREAMS", "s", ">")
+    wait_blocked(r, 1)
+    assert any(b"xreadgroup" in line for line in r.execute_command("CLIENT", "LIST").split(b"\n"))
+    hang_up(blocked)
+    wait_until(lambda: clients_blocked(r) == 0 and not any(
+        b"xreadgroup" in line for line in r.execute_command("CLIENT", "LIST").split(b"\n")),
+        message="the hung-up reader to be released")
     r.xadd("s", {"f": "v"}, id="1-1")
     # Nobody took the entry: the disconnected reader was released, not served.
     assert r.xpending("s", "g")["pending"] == 0
     assert r.xreadgroup("g", "alive", {"s": ">"}) == [[b"s", [(b"1-1", {b"f": b"v"})]]]
-    thread.join(timeout=5)
-
-
-def _swallow(action):
-    try:
-        action()
-    except (redis.ConnectionError, redis.TimeoutError, ValueError, OSError):
-        pass
 
 
 ENTRIES = 20_000
@@ -335,7 +345,7 @@ def test_consumers_share_the_work_exactly_once(server):
 
 def test_a_restart_from_the_aof_in_the_middle_loses_no_work(start_server, tmp_path):
     workdir = str(tmp_path)
-    first = start_server("--appendonly", "yes", "--save", "", workdir=workdir)
+    first = started(start_server("--appendonly", "yes", "--save", "", workdir=workdir))
     r = first.client()
     r.xgroup_create("jobs", "workers", "0", mkstream=True)
     produce(r, 0, ENTRIES)
@@ -349,7 +359,7 @@ def test_a_restart_from_the_aof_in_the_middle_loses_no_work(start_server, tmp_pa
     before = (r.xpending("jobs", "workers"), r.xinfo_groups("jobs"))
     first.proc.kill()
     first.proc.wait()
-    second = start_server("--appendonly", "yes", "--save", "", workdir=workdir)
+    second = started(start_server("--appendonly", "yes", "--save", "", workdir=workdir))
     r = second.client()
     assert (r.xpending("jobs", "workers"), r.xinfo_groups("jobs")) == before
     workers = [threading.Thread(target=consume, args=(second.port, f"w{i}", acked)) for i in range(3)]
@@ -413,21 +423,20 @@ def test_groups_survive_snapshots_and_aof_rewrites(start_server, tmp_path):
     before = group_state(first.client(), "q")
     first.client().save()
     first.stop()
-    second = start_server("--save", "", workdir=str(snapshot_dir))
+    second = started(start_server("--save", "", workdir=str(snapshot_dir)))
     assert group_state(second.client(), "q") == before
 
     for preamble in ("yes", "no"):  # a snapshot base, or a base of commands
         workdir = aof_dir / preamble
         workdir.mkdir()
         args = ("--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
-        first = start_server(*args, workdir=str(workdir))
+        first = started(start_server(*args, workdir=str(workdir)))
         fill_groups(first.client())
-        first.client().bgrewriteaof()
-        time.sleep(1.5)
+        rewrite_aof(first.client())
         first.client().xreadgroup("a", "late", {"q": ">"}, count=3)
         before = group_state(first.client(), "q", seen_times=False)
         first.stop()
-        second = start_server(*args, workdir=str(workdir))
+        second = started(start_server(*args, workdir=str(workdir)))
         assert group_state(second.client(), "q", seen_times=False) == before, preamble
 
 
@@ -471,9 +480,9 @@ def unblock_outcomes(target):
 
         thread = threading.Thread(target=read)
         thread.start()
-        time.sleep(0.2)
+        wait_until(lambda: clients_blocked(r) == 1, message="the XREAD to be parked")
         outcomes.append(r.execute_command("CLIENT", "UNBLOCK", client_id, *([mode] if mode else [])))
-        thread.join(timeout=5)
+        thread.join(timeout=30)
         outcomes.append(result.get("reply", "still blocked"))
     outcomes.append(r.execute_command("CLIENT", "UNBLOCK", 99999))
     for bad in (["CLIENT", "UNBLOCK", "x"], ["CLIENT", "UNBLOCK", "1", "FOO"]):
@@ -486,9 +495,9 @@ def unblock_outcomes(target):
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("reply", blocked.blpop("l", 0)))
     thread.start()
-    time.sleep(0.2)
+    wait_until(lambda: clients_blocked(r) == 1, message="the BLPOP to be parked")
     outcomes.append(r.execute_command("CLIENT", "UNBLOCK", client_id))
-    thread.join(timeout=5)
+    thread.join(timeout=30)
     outcomes.append(result.get("reply", "still blocked"))
     return outcomes
 

@@ -4,9 +4,11 @@ AOF, in both directions between Strata and Redis."""
 import os
 import shutil
 import subprocess
-import time
 
+import pytest
 import redis
+
+from conftest import wait_until
 
 CORPUS = [
     "XADD st 1-1 f v", "XADD st 1-1 f v", "XADD st 1-0 f v", "XADD st 0-0 f v", "XADD st 2-* a b", "XADD st 2-* a b",
@@ -38,9 +40,14 @@ CORPUS = [
 
 def run(client, line):
     try:
-        return client.execute_command(*line.split())
+        reply = client.execute_command(*line.split())
     except redis.ResponseError as error:
         return ("error", str(error))
+    if line.upper().startswith("CONFIG GET") and isinstance(reply, list):
+        # A pattern's parameters come in the order of Redis's hash table, which changes from
+        # one process to the next: compare them as a mapping.
+        return dict(zip(reply[::2], reply[1::2]))
+    return reply
 
 
 def test_stream_commands_reply_as_redis(server, redis_server):
@@ -60,6 +67,23 @@ def fill(r):
     r.xtrim("other", minid="10")
 
 
+def started(server, timeout=60.0):
+    """Returns `server` once it has loaded its data set (INFO `loading:0`; commands sent
+    before get -LOADING). The server accepts no connection before loading has begun, so
+    nothing can run on the empty data set that the loaded one replaces
+    (Tests/e2e/test_startup.py)."""
+    r = server.client()
+
+    def loaded():
+        try:
+            return r.info("persistence")["loading"] == 0
+        except redis.exceptions.BusyLoadingError:
+            return False
+
+    wait_until(loaded, timeout, "the data set to be loaded")
+    return server
+
+
 def snapshot_of(r):
     return {key: r.xrange(key) for key in ("events", "other")}
 
@@ -73,24 +97,41 @@ def test_streams_survive_snapshots_and_the_aof(start_server, tmp_path):
     before = snapshot_of(first.client())
     first.client().save()
     first.stop()
-    second = start_server("--save", "", workdir=snapshot_dir)
+    second = started(start_server("--save", "", workdir=snapshot_dir))
     assert snapshot_of(second.client()) == before
     second.stop()
 
-    first = start_server("--appendonly", "yes", workdir=aof_dir)
+    first = started(start_server("--appendonly", "yes", workdir=aof_dir))
     fill(first.client())
     before = snapshot_of(first.client())
     first.proc.kill()
     first.proc.wait()
-    second = start_server("--appendonly", "yes", workdir=aof_dir)
+    second = started(start_server("--appendonly", "yes", workdir=aof_dir))
     assert snapshot_of(second.client()) == before
-    second.client().bgrewriteaof()
-    time.sleep(1.5)
+    rewrite_aof(second.client())
     second.client().xadd("events", {"after": "rewrite"}, id="*")
     before = snapshot_of(second.client())
     second.stop()
-    third = start_server("--appendonly", "yes", workdir=aof_dir)
+    third = started(start_server("--appendonly", "yes", workdir=aof_dir))
     assert snapshot_of(third.client()) == before
+
+
+def rewrite_aof(r, timeout=60.0):
+    """BGREWRITEAOF, then waits until that rewrite has completed: INFO persistence counts
+    one more successful rewrite and none is running or scheduled (a failed one fails the
+    test at once)."""
+    before = r.info("persistence")["aof_rewrites"]
+    r.bgrewriteaof()
+
+    def finished():
+        info = r.info("persistence")
+        if info["aof_rewrite_in_progress"] or info["aof_rewrite_scheduled"]:
+            return None
+        if info["aof_last_bgrewrite_status"] != "ok":
+            pytest.fail(f"the AOF rewrite failed: {info}")
+        return info["aof_rewrites"] > before and info
+
+    return wait_until(finished, timeout, "the AOF rewrite to finish")
 
 
 def through_redis_and_back(start_server, tmp_path, fill_data, state, change):
@@ -115,7 +156,7 @@ def through_redis_and_back(start_server, tmp_path, fill_data, state, change):
     back = tmp_path / "back"
     back.mkdir()
     shutil.copy(target / "dump.rdb", back / "dump.rdb")
-    again = start_server("--save", "", "--dbfilename", "dump.rdb", workdir=str(back))
+    again = started(start_server("--save", "", "--dbfilename", "dump.rdb", workdir=str(back)))
     assert state(again.client()) == expected
 
 

@@ -5,6 +5,8 @@ import time
 
 import redis
 
+from conftest import wait_until
+
 
 def assert_exec_aborts(pipe, key, value):
     """Queues SET key value after WATCH and expects EXEC to fail with a null reply."""
@@ -45,9 +47,18 @@ def test_watch_aborts_when_another_client_writes(server):
 
 def test_watch_aborts_when_the_key_expires(server):
     r = server.client()
-    r.set("session", "x", px=100)
     pipe = r.pipeline(transaction=True)
-    pipe.watch("session")
+
+    def watched_while_alive():
+        # The key must still exist after WATCH: a loaded machine may take longer than its
+        # 100 ms between SET and WATCH, and then WATCH saw no key; set the case up again.
+        pipe.reset()
+        r.set("session", "x", px=100)
+        pipe.watch("session")
+        return pipe.pttl("session") > 0
+
+    wait_until(watched_while_alive, message="WATCH to see the key before it expires")
+    # Time passing, not a wait for the server: the 100 ms TTL runs out while watched.
     time.sleep(0.3)
     assert_exec_aborts(pipe, "other", 1)
 

@@ -135,7 +135,8 @@ extension ServerCore {
                     ("evicted_keys", String(engine.stats.evictedKeys)),
                     ("keyspace_hits", String(engine.stats.keyspaceHits)),
                     ("keyspace_misses", String(engine.stats.keyspaceMisses)),
-                    ("pubsub_channels", "0"), ("pubsub_patterns", "0"),
+                    ("pubsub_channels", String(channelSubscribers.count)),
+                    ("pubsub_patterns", String(patternSubscribers.count)),
                     ("total_error_replies", String(stats.errorReplies)),
                     ("unexpected_error_replies", "0"),
                 ])
