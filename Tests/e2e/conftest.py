@@ -80,6 +80,19 @@ def wait_until(condition, timeout=30.0, message="condition", interval=0.01):
         time.sleep(interval)
 
 
+def wait_loaded(r, timeout=60):
+    """Waits until the server has loaded its data set (INFO `loading:0`; commands sent before
+    get -LOADING). The server accepts no connection before loading has begun, so this cannot
+    return early on the empty keyspace the loaded one replaces."""
+    def loaded():
+        try:
+            return r.info("persistence")["loading"] == 0
+        except redis.exceptions.BusyLoadingError:
+            return False
+
+    wait_until(loaded, timeout, "the data set to be loaded")
+
+
 def info_field(client, section, field):
     """One field of `INFO section`, as redis-py parses it (None when absent)."""
     return client.info(section).get(field)

@@ -17,9 +17,11 @@ import time
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from conftest import ROOT, SERVER, fill
-from test_snapshots import contents, populate, same_contents, wait_loaded
+from conftest import ROOT, SERVER, fill, wait_blocked, wait_until
+from test_snapshots import contents, populate, same_contents, wait_loaded, wait_next_second
 
 DUMP = os.environ.get("STRATA_DUMP", os.path.join(ROOT, ".build", "release", "strata-dump"))
 AOF = ("--appendonly", "yes", "--save", "")
@@ -45,13 +47,13 @@ def kill9(server):
 
 
 def wait_rewrite(r, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    """Waits until no AOF rewrite runs or is scheduled; returns `INFO persistence` then."""
+    def finished():
         info = r.info("persistence")
-        if info["aof_rewrite_in_progress"] == 0 and info["aof_rewrite_scheduled"] == 0:
-            return info
-        time.sleep(0.05)
-    raise AssertionError("the AOF rewrite did not finish")
+        done = info["aof_rewrite_in_progress"] == 0 and info["aof_rewrite_scheduled"] == 0
+        return info if done else None
+
+    return wait_until(finished, timeout, "the AOF rewrite to finish")
 
 
 def redis_binary():
@@ -67,13 +69,18 @@ def redis_binary():
 def test_kill_9_under_appendfsync_always_loses_no_acknowledged_write(start_server):
     workdir = tempfile.mkdtemp(prefix="strata-aof-crash-")
     try:
+        carried = [0] * 4  # the counters as the previous run left them on disk
         for run in range(20):
             strata = start_server(*AOF, "--appendfsync", "always", workdir=workdir)
+            wait_loaded(strata.client())  # the writers would get -LOADING while it replays the log
             stop = threading.Event()
-            acked = [dict(counter=0, keys=[], pairs=[]) for _ in range(4)]
+            acked = [dict(counter=carried[t], keys=[], pairs=[]) for t in range(4)]
 
             def writer(t):
-                r = strata.client(socket_timeout=10)
+                # No retries: a command is sent once, so at most one INCR is in flight, and
+                # a writer ends as soon as the server is killed (redis-py's default retries
+                # with back-off took ~10 s each time).
+                r = strata.client(socket_timeout=10, retry=Retry(NoBackoff(), 0))
                 i = 0
                 try:
                     while not stop.is_set():
@@ -93,6 +100,9 @@ def test_kill_9_under_appendfsync_always_loses_no_acknowledged_write(start_serve
             threads = [threading.Thread(target=writer, args=(t,)) for t in range(4)]
             for thread in threads:
                 thread.start()
+            wait_until(lambda: all(a["pairs"] for a in acked), 30, "every writer to have its writes acknowledged")
+            # Deliberate chaos, not a wait for the server: kill -9 at an arbitrary moment
+            # of the writers' traffic.
             time.sleep(random.uniform(0.1, 0.6))
             kill9(strata)
             stop.set()
@@ -105,6 +115,7 @@ def test_kill_9_under_appendfsync_always_loses_no_acknowledged_write(start_serve
                 counter = int(r.get(f"counter:{t}") or 0)
                 # Every acknowledged INCR is there; at most the one in flight besides.
                 assert acked[t]["counter"] <= counter <= acked[t]["counter"] + 1, (run, t)
+                carried[t] = counter
                 if acked[t]["keys"]:
                     assert r.exists(*acked[t]["keys"]) == len(acked[t]["keys"]), (run, t)
                 last = (acked[t]["pairs"] or [0])[-1]
@@ -126,6 +137,8 @@ def test_kill_9_during_a_rewrite_keeps_every_acknowledged_write(start_server):
     written = 0
     for delay in (0.0, 0.1, 0.3):
         r.bgrewriteaof()
+        # Deliberate: kill -9 at a few points of the rewrite (at once, early, later), not a
+        # wait for the server; the assertion at the end needs one of them mid-rewrite.
         time.sleep(delay)
         for _ in range(200):
             written += 1
@@ -182,10 +195,7 @@ def test_full_disk_refuses_writes_and_recovers(start_server):
         assert "No space left on device" in strata.output()
         assert r.get("fill:0") is not None  # reads are served
         os.unlink(filler)
-        deadline = time.time() + 5
-        while r.info("persistence")["aof_last_write_status"] != "ok":
-            assert time.time() < deadline, "writes did not resume"
-            time.sleep(0.1)
+        wait_until(lambda: r.info("persistence")["aof_last_write_status"] == "ok", 30, "AOF writes to resume")
         assert r.set("after", "space") is True
         r.execute_command("BGREWRITEAOF")
         assert wait_rewrite(r)["aof_last_bgrewrite_status"] == "ok"
@@ -217,17 +227,20 @@ def test_full_disk_under_always_holds_the_reply_until_the_write_is_on_disk(start
 
         thread = threading.Thread(target=held_write)
         thread.start()
-        thread.join(1.0)
+        # The held write reached the disk and failed there: from then on it is refused.
+        wait_until(lambda: r.info("persistence")["aof_last_write_status"] == "err", 30,
+                   "the held write to fail on the full disk")
         assert thread.is_alive(), "a write that is not on disk must not be acknowledged"
         with pytest.raises(redis.ResponseError, match="^MISCONF Errors writing to the AOF file"):
             r.set("other", "x")
         assert r.info("persistence")["aof_last_write_status"] == "err"
         os.unlink(filler)
-        thread.join(10)
+        thread.join(30)
         assert result.get("reply") is True
         assert r.set("other", "x") is True
         kill9(strata)
         again = start_server(*AOF, workdir=workdir)
+        wait_loaded(again.client())
         assert again.client().get("held") == b"x" * 100_000
         again.stop()
     finally:
@@ -259,6 +272,7 @@ def test_redis_starts_from_a_strata_aof_directory(start_server, preamble):
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     redis_server = start_server("--appendonly", "yes", "--save", "", binary=redis_binary(), workdir=strata.workdir)
+    wait_loaded(redis_server.client())
     same_contents(expected, contents(redis_server))
 
 
@@ -318,7 +332,6 @@ def test_random_commands_replay_identically_in_strata_and_redis(start_server):
         if step == 2000:
             r.execute_command("BGREWRITEAOF")
             wait_rewrite(r)
-    time.sleep(0.01)
     expected = contents(strata)
     assert len(expected) > 5
     assert strata.stop() == 0
@@ -327,6 +340,7 @@ def test_random_commands_replay_identically_in_strata_and_redis(start_server):
     same_contents(expected, contents(again))
     assert again.stop() == 0
     redis_server = start_server("--appendonly", "yes", "--save", "", binary=redis_binary(), workdir=strata.workdir)
+    wait_loaded(redis_server.client())
     same_contents(expected, contents(redis_server))
 
 
@@ -363,6 +377,7 @@ def test_a_truncated_tail_is_cut_and_reported(start_server):
     assert r.set("after", "cut") is True
     again.stop()
     third = start_server(*AOF, workdir=strata.workdir)
+    wait_loaded(third.client())
     assert third.client().get("after") == b"cut"
 
 
@@ -408,6 +423,7 @@ def test_an_old_single_file_aof_is_upgraded_into_the_directory(start_server):
         r.set("new", "1")
         strata.stop()
         again = start_server(*AOF, workdir=workdir)
+        wait_loaded(again.client())
         assert again.client().get("new") == b"1" and again.client().get("old") == b"style"
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -431,7 +447,8 @@ def test_config_set_appendonly_at_run_time_starts_with_a_rewrite(start_server):
     r.config_set("appendonly", "no")
     size = os.path.getsize(incr_path(again))
     r.set("not-logged", "1")
-    time.sleep(0.2)
+    # No wait: the server writes the AOF buffer before it flushes the replies of an
+    # event-loop pass, so a SET that was logged would be in the file by its reply.
     assert os.path.getsize(incr_path(again)) == size
     assert r.info("persistence")["aof_enabled"] == 0
 
@@ -468,10 +485,7 @@ def test_the_aof_is_rewritten_automatically_when_it_grows(start_server):
     r = strata.client()
     for i in range(2000):
         r.set("same-key", "x" * 200)
-    deadline = time.time() + 10
-    while r.info("persistence")["aof_rewrites"] == 0:
-        assert time.time() < deadline, "no automatic rewrite"
-        time.sleep(0.1)
+    wait_until(lambda: r.info("persistence")["aof_rewrites"] > 0, 30, "an automatic rewrite")
     assert "Starting automatic rewriting of AOF" in strata.output()
     info = wait_rewrite(r)
     # 2,000 logged SETs of 200 bytes; after the rewrite the base holds one key.
@@ -483,7 +497,9 @@ def test_timestamp_annotations_are_written_and_skipped_when_loading(start_server
     strata = start_server(*AOF, "--aof-timestamp-enabled", "yes", "--snapshot-compression", "none")
     r = strata.client()
     r.set("a", "1")
-    time.sleep(1.1)
+    # Time passing, not a wait for the server: `#TS:` annotations have a resolution of one
+    # second, so "b" is sent in a later second than "a" to get an annotation of its own.
+    wait_next_second(time.time())
     r.set("b", "2")
     strata.stop()
     text = open(incr_path(strata), "rb").read()
@@ -492,6 +508,7 @@ def test_timestamp_annotations_are_written_and_skipped_when_loading(start_server
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
     again = start_server(*AOF, workdir=strata.workdir)
+    wait_loaded(again.client())
     assert again.client().mget("a", "b") == [b"1", b"2"]
 
 
@@ -505,14 +522,16 @@ def test_writes_are_logged_in_their_deterministic_form(start_server):
     r.sadd("s", "only")
     r.spop("s")
     r.set("short", "v", px=1)
-    time.sleep(0.05)
-    assert r.get("short") is None
+    # The 1 ms TTL passes; the GET that finds the key expired deletes it (logged as DEL).
+    wait_until(lambda: r.get("short") is None, 30, "the 1 ms TTL of 'short' to pass")
     waiter = strata.client()
-    thread = threading.Thread(target=lambda: waiter.blpop("q", timeout=5))
+    popped = {}
+    thread = threading.Thread(target=lambda: popped.update(reply=waiter.blpop("q", timeout=30)))
     thread.start()
-    time.sleep(0.2)
+    wait_blocked(r)
     r.rpush("q", "item")
-    thread.join()
+    thread.join(30)
+    assert popped.get("reply") == (b"q", b"item")
     pipe = r.pipeline(transaction=True)
     pipe.set("t1", "1")
     pipe.set("t2", "2")

@@ -5,11 +5,11 @@ disk loads, and service resumes once the fault clears."""
 import os
 import subprocess
 import threading
-import time
 
 import pytest
 import redis
 
+from conftest import wait_until
 from test_aof import AOF, DUMP, kill9, wait_rewrite
 from test_snapshots import wait_loaded
 
@@ -17,11 +17,8 @@ DEBUG = ("--enable-debug-command", "yes")
 STRERROR = {"ENOSPC": "No space left on device", "EIO": "Input/output error", "EROFS": "Read-only file system"}
 
 
-def wait_for(condition, timeout=15, message="condition"):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {message}"
-        time.sleep(0.05)
+def wait_for(condition, timeout=30, message="condition"):
+    return wait_until(condition, timeout, message)
 
 
 def write_until_refused(r, prefix, limit=200):
@@ -75,7 +72,7 @@ def test_snapshot_failure_refuses_writes_keeps_the_old_file_and_retries(start_se
     # The fault clears: the save is retried after its back-off and writes resume.
     r.execute_command("DEBUG", "FAULT", "CLEAR")
     r.execute_command("CONFIG", "SET", "save", "1 1")
-    wait_for(lambda: r.info("persistence")["rdb_last_bgsave_status"] == "ok", timeout=20, message="retry")
+    wait_for(lambda: r.info("persistence")["rdb_last_bgsave_status"] == "ok", message="retry")
     r.set("after", "ok")
     r.save()
     server.stop()
@@ -151,7 +148,15 @@ def test_aof_failure_refuses_writes_loses_nothing_acknowledged_and_resumes(
         assert "made the data durable again" in server.output()
     r.set("after", "ok")
     acked.append("after")
-    time.sleep(1.2 if fsync_policy == "everysec" else 0)  # everysec: the next second's fsync
+    if fsync_policy == "everysec":
+        # "after" is written, maybe not yet synced: wait for an everysec fsync that started
+        # after it. One running at this INFO may have started before it, hence the +1; the
+        # write after the INFO leaves something to sync, so fsyncs go on until one covers
+        # "after". (Under `always` its reply was held until it was synced.)
+        persistence = r.info("persistence")
+        r.set("unsynced-marker", "x")
+        target = persistence["strata_aof_fsyncs"] + 1 + persistence["aof_pending_bio_fsync"]
+        wait_for(lambda: r.info("persistence")["strata_aof_fsyncs"] >= target, message="the everysec fsync")
     kill9(server)
     again = start_server(*AOF, workdir=server.workdir)
     a = again.client()

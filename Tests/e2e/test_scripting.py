@@ -6,7 +6,6 @@ libraries surviving restarts through snapshots and the AOF."""
 import multiprocessing
 import os
 import shutil
-import socket
 import subprocess
 import threading
 

@@ -14,7 +14,7 @@ import time
 import pytest
 import redis
 
-from conftest import ROOT, SERVER, fill
+from conftest import ROOT, SERVER, fill, wait_loaded, wait_until
 
 FIXTURES = os.path.join(ROOT, "Fixtures")
 
@@ -77,25 +77,21 @@ def populate(r):
 
 
 def wait_bgsave(r, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    """Waits until no background save runs; returns `INFO persistence` then."""
+    def finished():
         info = r.info("persistence")
-        if info["rdb_bgsave_in_progress"] == 0:
-            return info
-        time.sleep(0.05)
-    raise AssertionError("BGSAVE did not finish")
+        return info if info["rdb_bgsave_in_progress"] == 0 else None
+
+    return wait_until(finished, timeout, "the background save to finish")
 
 
-def wait_loaded(r, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if r.info("persistence")["loading"] == 0:
-                return
-        except redis.exceptions.BusyLoadingError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("loading did not finish")
+def wait_next_second(since):
+    """Waits until the wall clock reads a later whole second than `since` (Unix seconds).
+    Time passing, not a wait for the server: LASTSAVE and `#TS:` annotations have a
+    resolution of one second, and the server reads the same clock (CLOCK_REALTIME) once it
+    has received a command, so a command sent after this returns is stamped later than
+    `since`. At most one second, whatever the load."""
+    return wait_until(lambda: int(time.time()) > int(since), 5, f"the wall clock to pass second {since}")
 
 
 @pytest.mark.parametrize("codec,decompress", [("lz4", ["lz4", "-dc"]), ("zlib", ["zcat"])])
@@ -116,6 +112,7 @@ def test_strata_snapshot_is_a_redis_dump_after_decompression(start_server, codec
         assert check.returncode == 0 and "RDB looks OK" in check.stdout, check.stdout
         theirs = start_server("--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb",
                               binary=shutil.which("redis-server"), workdir=workdir)
+        wait_loaded(theirs.client())
         same_contents(contents(strata), contents(theirs))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -131,6 +128,7 @@ def test_a_redis_written_dump_loads_into_strata(start_server, fixture):
         theirs = start_server("--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb",
                               binary=shutil.which("redis-server"), workdir=dirs[1])
         wait_loaded(ours.client())
+        wait_loaded(theirs.client())
         expected = contents(theirs)
         assert len(expected) == 21
         same_contents(contents(ours), expected)
@@ -155,7 +153,7 @@ def test_save_bgsave_lastsave_and_info(server):
     r = server.client()
     r.set("k", "v")
     first = r.lastsave()
-    time.sleep(1.1)
+    wait_next_second(r.info("persistence")["rdb_last_save_time"])  # LASTSAVE counts whole seconds
     assert r.info("persistence")["rdb_changes_since_last_save"] >= 1
     assert r.save() is True
     assert r.lastsave() > first
@@ -178,10 +176,7 @@ def test_save_points_trigger_a_background_save(start_server):
     assert r.config_get("save") == {"save": "1 2"}
     r.set("a", 1)
     r.set("b", 2)
-    deadline = time.time() + 10
-    while r.info("persistence")["rdb_saves"] == 0 and time.time() < deadline:
-        time.sleep(0.1)
-    assert r.info("persistence")["rdb_saves"] >= 1
+    wait_until(lambda: r.info("persistence")["rdb_saves"] >= 1, 30, "the save point's background save")
     assert os.path.exists(os.path.join(strata.workdir, "dump.sdb"))
     r.config_set("save", "")
     assert r.config_get("save") == {"save": ""}
@@ -259,6 +254,8 @@ def test_kill_9_during_bgsave_leaves_the_previous_snapshot(start_server):
     for delay in (0.0, 0.05, 0.2):
         r.set("new", "value")
         r.bgsave()
+        # Deliberate: kill -9 at a few points of the save (at once, early, later), not a
+        # wait for the server; the assertion below needs one of them to land mid-save.
         time.sleep(delay)
         in_progress = r.info("persistence")["rdb_bgsave_in_progress"] == 1
         strata.proc.send_signal(signal.SIGKILL)

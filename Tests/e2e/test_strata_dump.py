@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from conftest import ROOT
-from test_snapshots import contents, populate, same_contents
+from conftest import ROOT, wait_until
+from test_aof import wait_rewrite
+from test_snapshots import contents, populate, same_contents, wait_loaded, wait_next_second
 
 DUMP = os.environ.get("STRATA_DUMP", os.path.join(ROOT, ".build", "release", "strata-dump"))
 FIXTURE = os.path.join(ROOT, "Fixtures", "redis-7.0-types.rdb")
@@ -28,10 +29,16 @@ def workdir():
     shutil.rmtree(d, ignore_errors=True)
 
 
+def loaded(server):
+    """`server` once it has loaded the files in its directory."""
+    wait_loaded(server.client())
+    return server
+
+
 def fixture_in_redis(start_server, path=FIXTURE):
     d = tempfile.mkdtemp(prefix="strata-dump-redis-")
     shutil.copy(path, os.path.join(d, "dump.rdb"))
-    return start_server("--save", "", binary=shutil.which("redis-server"), workdir=d)
+    return loaded(start_server("--save", "", binary=shutil.which("redis-server"), workdir=d))
 
 
 def test_inspect_a_redis_dump_reads_it_through(workdir):
@@ -150,7 +157,8 @@ def test_expired_filters_on_a_dump_with_past_deadlines(start_server, workdir):
     r.set("later", "y", ex=3600)
     r.set("never", "z")
     r.save()
-    time.sleep(0.5)
+    # The 300 ms TTL of "soon" passes: Redis, on the clock strata-dump reads, has dropped it.
+    wait_until(lambda: r.exists("soon") == 0, 30, "the 300 ms TTL of 'soon' to pass")
     path = os.path.join(redis.workdir, "dump.rdb")
     expired = [json.loads(line)["key"] for line in run("inspect", path, "--keys", "--expired", "--json").stdout.splitlines()]
     assert expired == ["soon"]
@@ -174,7 +182,7 @@ def test_memory_report_matches_memory_usage_in_strata(start_server, workdir):
     assert prefixes["list:*"]["keys"] == 3 and prefixes["db5:*"]["keys"] == 2
     d = tempfile.mkdtemp(prefix="strata-dump-mem-")
     shutil.copy(FIXTURE, os.path.join(d, "dump.rdb"))
-    strata = start_server("--dbfilename", "dump.rdb", workdir=d)
+    strata = loaded(start_server("--dbfilename", "dump.rdb", workdir=d))
     r = strata.client()
     for b in biggest:
         assert r.memory_usage(b["key"]) == b["memory"], b
@@ -224,10 +232,7 @@ def test_aof_directory_inspect_verify_and_convert(start_server, workdir):
     r = strata.client()
     populate(r)
     r.bgrewriteaof()
-    for _ in range(200):
-        if r.info("persistence")["aof_rewrite_in_progress"] == 0 and r.info("persistence")["aof_rewrite_scheduled"] == 0:
-            break
-        time.sleep(0.05)
+    wait_rewrite(r)
     r.set("after-rewrite", "1")
     live = contents(strata)
     aofdir = os.path.join(strata.workdir, "appendonlydir")
@@ -244,7 +249,7 @@ def test_aof_directory_inspect_verify_and_convert(start_server, workdir):
     assert converted.returncode == 0, converted.stderr
     d = tempfile.mkdtemp(prefix="strata-dump-aof-")
     shutil.copy(one, os.path.join(d, "dump.sdb"))
-    same_contents(live, contents(start_server(workdir=d)))
+    same_contents(live, contents(loaded(start_server(workdir=d))))
     manifest = os.path.join(aofdir, "appendonly.aof.manifest")
     open(manifest, "a").write("this is not a manifest line\n")
     bad = run("verify", aofdir)
@@ -318,7 +323,9 @@ def test_restore_with_a_password_and_a_database_filter(start_server):
     assert refused.returncode == 1 and "127.0.0.1:1: Connection refused" in refused.stderr
 
 
-def test_restore_into_a_directory_is_atomic_and_refuses_a_non_empty_one(start_server, workdir):
+def test_restore_into_a_directory_is_atomic_and_refuses_a_non_empty_one(workdir, start_server):
+    # workdir first: its servers (whose directories are in it) are stopped before it is
+    # removed; a server whose final save fails on SIGTERM does not exit (as Redis).
     reference = contents(fixture_in_redis(start_server))
     target = os.path.join(workdir, "data")
     out = run("restore", FIXTURE, "--into", target)
@@ -328,21 +335,26 @@ def test_restore_into_a_directory_is_atomic_and_refuses_a_non_empty_one(start_se
     assert refused.returncode == 1 and "is not empty (dump.sdb); give --force" in refused.stderr
     forced = run("restore", FIXTURE, "--into", target, "--force", "--dbfilename", "dump.rdb")
     assert forced.returncode == 0 and sorted(os.listdir(target)) == ["dump.rdb", "dump.sdb"]
-    same_contents(reference, contents(start_server(workdir=target)))
+    same_contents(reference, contents(loaded(start_server(workdir=target))))
     redis_dir = tempfile.mkdtemp(prefix="strata-dump-into-")
     shutil.copy(os.path.join(target, "dump.rdb"), redis_dir)
-    same_contents(reference, contents(start_server("--save", "", binary=shutil.which("redis-server"),
-                                                   workdir=redis_dir)))
+    same_contents(reference, contents(loaded(start_server("--save", "", binary=shutil.which("redis-server"),
+                                                          workdir=redis_dir))))
 
 
-def test_point_in_time_restore_from_an_aof_with_timestamps(start_server, workdir):
+def test_point_in_time_restore_from_an_aof_with_timestamps(workdir, start_server):
+    # workdir first: its servers (whose directories are in it) are stopped before it is
+    # removed; a server whose final save fails on SIGTERM does not exit (as Redis).
     strata = start_server("--appendonly", "yes", "--aof-timestamp-enabled", "yes")
     r = strata.client()
     r.set("first", "1")
     r.rpush("queue", "a", "b")
-    time.sleep(1.2)
+    # Time passing, not a wait for the server: `#TS:` annotations count whole seconds, so
+    # `middle` is a later second than the first writes' and the later writes are sent in a
+    # second after `middle` (the server stamps commands with the clock read here too).
+    wait_next_second(time.time())
     middle = int(time.time())
-    time.sleep(1.2)
+    wait_next_second(middle)
     r.set("second", "2")
     r.lpop("queue")
     r.delete("first")
@@ -353,11 +365,11 @@ def test_point_in_time_restore_from_an_aof_with_timestamps(start_server, workdir
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(f"installed {past}/dump.sdb: 2 keys")
     assert "stopped before the log of " in out.stdout
-    old = start_server(workdir=past).client()
+    old = loaded(start_server(workdir=past)).client()
     assert sorted(old.keys()) == [b"first", b"queue"] and old.lrange("queue", 0, -1) == [b"a", b"b"]
     now = os.path.join(workdir, "now")
     assert run("restore", aofdir, "--into", now).returncode == 0
-    new = start_server(workdir=now).client()
+    new = loaded(start_server(workdir=now)).client()
     assert sorted(new.keys()) == [b"queue", b"second"] and new.lrange("queue", 0, -1) == [b"b"]
     after = {name: open(os.path.join(aofdir, name), "rb").read() for name in os.listdir(aofdir)}
     assert before == after  # the source is only read
@@ -383,7 +395,7 @@ def test_redis_cli_rdb_works_against_strata_and_redis_loads_the_file(start_serve
     assert r.ping() is True  # the server goes on serving
     d = tempfile.mkdtemp(prefix="strata-dump-rdb-")
     shutil.copy(path, os.path.join(d, "dump.rdb"))
-    same_contents(live, contents(start_server("--save", "", binary=shutil.which("redis-server"), workdir=d)))
+    same_contents(live, contents(loaded(start_server("--save", "", binary=shutil.which("redis-server"), workdir=d))))
     assert strata.cli("replconf", "bogus", "1").strip() == b"ERR Unrecognized REPLCONF option: bogus"
 
 
@@ -496,11 +508,7 @@ def test_an_aof_converts_in_partitions_to_the_servers_keyspace(start_server, wor
     r = strata.client()
     populate(r)
     r.bgrewriteaof()
-    for _ in range(200):
-        info = r.info("persistence")
-        if info["aof_rewrite_in_progress"] == 0 and info["aof_rewrite_scheduled"] == 0:
-            break
-        time.sleep(0.05)
+    wait_rewrite(r)
     for i in range(300):
         r.set(f"s{i}", i)
         r.sadd(f"set{i % 7}", i)
@@ -522,7 +530,7 @@ def test_an_aof_converts_in_partitions_to_the_servers_keyspace(start_server, wor
     assert out.returncode == 0, out.stderr
     d = tempfile.mkdtemp(prefix="strata-dump-parts-")
     shutil.copy(out_path, os.path.join(d, "dump.sdb"))
-    same_contents(live, contents(start_server(workdir=d)))
+    same_contents(live, contents(loaded(start_server(workdir=d))))
     target = start_server()
     restored = subprocess.run([DUMP, "restore", aofdir, "--to", f"127.0.0.1:{target.port}"], capture_output=True,
                               text=True, env=env)
@@ -542,4 +550,4 @@ def test_a_single_aof_file_is_a_source_too(start_server, workdir):
     assert run("convert", single, out).returncode == 0
     d = tempfile.mkdtemp(prefix="strata-dump-single-")
     shutil.copy(out, os.path.join(d, "dump.sdb"))
-    same_contents(reference, contents(start_server(workdir=d)))
+    same_contents(reference, contents(loaded(start_server(workdir=d))))

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import redis
 
-from conftest import wait_until
+from conftest import wait_loaded, wait_until
 
 CORPUS = [
     "XADD st 1-1 f v", "XADD st 1-1 f v", "XADD st 1-0 f v", "XADD st 0-0 f v", "XADD st 2-* a b", "XADD st 2-* a b",
@@ -68,19 +68,8 @@ def fill(r):
 
 
 def started(server, timeout=60.0):
-    """Returns `server` once it has loaded its data set (INFO `loading:0`; commands sent
-    before get -LOADING). The server accepts no connection before loading has begun, so
-    nothing can run on the empty data set that the loaded one replaces
-    (Tests/e2e/test_startup.py)."""
-    r = server.client()
-
-    def loaded():
-        try:
-            return r.info("persistence")["loading"] == 0
-        except redis.exceptions.BusyLoadingError:
-            return False
-
-    wait_until(loaded, timeout, "the data set to be loaded")
+    """Returns `server` once it has loaded its data set (conftest `wait_loaded`)."""
+    wait_loaded(server.client(), timeout)
     return server
 
 
