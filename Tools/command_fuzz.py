@@ -403,7 +403,7 @@ def command_name(args, specs):
 class Campaign:
     """One fuzzing run against two live servers."""
 
-    def __init__(self, strata_port, redis_port, seed, strata_alive, log=print, reply_timeout=1.5):
+    def __init__(self, strata_port, redis_port, seed, strata_alive, log=print, reply_timeout=2.5):
         self.rng = random.Random(seed)
         self.seed = seed
         self.strata_port, self.redis_port = strata_port, redis_port
@@ -670,7 +670,7 @@ def main():
                                    tempfile.mkdtemp(prefix="redis-fuzz-"))
         try:
             campaign = Campaign(our_port, their_port, seed, lambda: ours.poll() is None,
-                                reply_timeout=1.5)
+                                reply_timeout=2.5)
             report = campaign.run(commands=options.commands, seconds=options.seconds / len(seeds),
                                   script_share=options.script_share)
             reports.append(report)

@@ -110,4 +110,23 @@ struct CommandSynopsisTests {
         #expect(!ServerCore.constantTimeEquals("secret", "secret2"))
         #expect(!ServerCore.constantTimeEquals("", "x"))
     }
+
+    @Test func numbersAreReadAsRedisReadsThem() throws {
+        // Integers as string2ll: no `+`, no spaces, no leading zeros.
+        for text in ["+1", " 1", "1 ", "01", "-0", ""] {
+            #expect(throws: ConfigError.self) { try ConfigValueParsing.integer(text, 0...100) }
+        }
+        #expect(try ConfigValueParsing.integer("-5", -10...10) == -5)
+        // Memory values as memtoull: digits and a unit, no sign; nothing at all is 0.
+        for text in ["+1", "-1", " 1", "1 k", "1.5mb"] {
+            #expect(throws: ConfigError.self) { try ConfigValueParsing.memory(text) }
+        }
+        #expect(try ConfigValueParsing.memory("") == 0)
+        #expect(try ConfigValueParsing.memory("2kb") == 2048)
+        #expect(throws: ConfigError.self) { try ConfigValueParsing.memory("18446744073709551615") }
+        // maxmemory is unsigned in Redis: up to and past 2^64 - 1, meaning no limit.
+        #expect(try ConfigValueParsing.memory("18446744073709551615", unsigned: true) == Int.max)
+        #expect(try ConfigValueParsing.memory("18446744073709551616", unsigned: true) == Int.max)
+        #expect(try ConfigValueParsing.memory("9223372036854775807gb", unsigned: true) == Int.max)
+    }
 }

@@ -105,7 +105,6 @@ public enum SortedSetRangeCommands {
         var reverse = form.reverse
         var offset = 0
         var limit = -1
-        var limited = false
         var withScores = false
         var j = first + 2
         while j < args.count {
@@ -114,7 +113,7 @@ public enum SortedSetRangeCommands {
                 withScores = true
             } else if word.equalsIgnoringCase("limit") && args.count - j - 1 >= 2 {
                 guard let o = c.integer(j + 1), let l = c.integer(j + 2) else { return .failure(Errors.notInteger) }
-                (offset, limit, limited) = (o, l, true)
+                (offset, limit) = (o, l)
                 j += 2
             } else if reverse == nil && word.equalsIgnoringCase("rev") {
                 reverse = true
@@ -129,7 +128,8 @@ public enum SortedSetRangeCommands {
         }
         let resolvedKind = kind ?? .rank
         let isReverse = reverse ?? false
-        if limited && resolvedKind == .rank {
+        // As Redis: a LIMIT whose count is -1 (all) is accepted with ranks, and ignored.
+        if limit != -1 && resolvedKind == .rank {
             return .failure(
                 .error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"))
         }

@@ -100,7 +100,7 @@ public struct ConfigDirective: Sendable {
         bool("aof-timestamp-enabled", \.aofTimestampEnabled),
         bool("no-appendfsync-on-rewrite", \.noAppendFsyncOnRewrite),
         bool("aof-rewrite-incremental-fsync", \.aofRewriteIncrementalFsync),
-        memory("maxmemory", 0...Int(Int64.max), \.maxMemory),
+        memory("maxmemory", 0...Int(Int64.max), \.maxMemory, unsigned: true),
         choice("maxmemory-policy", \.maxMemoryPolicy),
         int("maxmemory-samples", 1...Int(Int32.max), \.maxMemorySamples),
         int("maxmemory-eviction-tenacity", 0...100, \.maxMemoryEvictionTenacity),
@@ -162,13 +162,14 @@ public struct ConfigDirective: Sendable {
     }
 
     static func memory(
-        _ name: String, _ range: ClosedRange<Int>, _ path: WritableKeyPath<ServerConfig, Int> & Sendable
+        _ name: String, _ range: ClosedRange<Int>, _ path: WritableKeyPath<ServerConfig, Int> & Sendable,
+        unsigned: Bool = false
     ) -> ConfigDirective {
         ConfigDirective(
             name: name, mutable: true, get: { String($0[keyPath: path]) },
             set: { config, args in
                 guard args.count == 1 else { throw ConfigError.badDirective }
-                config[keyPath: path] = try ConfigValueParsing.memory(args[0], range)
+                config[keyPath: path] = try ConfigValueParsing.memory(args[0], range, unsigned: unsigned)
             })
     }
 

@@ -26,7 +26,9 @@ enum ConfigValueParsing {
 
     /// A memory size: a number with an optional unit (`k`, `kb`, `m`, `mb`, `g`, `gb`;
     /// `k` is 1000, `kb` is 1024, as redis.conf).
-    static func memory(_ text: String, _ range: ClosedRange<Int> = 0...Int.max) throws -> Int {
+    /// `unsigned` parameters (Redis's `maxmemory`) take up to 2^64 - 1, which saturates at
+    /// Int.max ("no limit").
+    static func memory(_ text: String, _ range: ClosedRange<Int> = 0...Int.max, unsigned: Bool = false) throws -> Int {
         let lower = text.lowercased()
         let units: [(String, Int)] = [
             ("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024 * 1024 * 1024),
@@ -43,13 +45,18 @@ enum ConfigValueParsing {
         guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw ConfigError.invalidValue("argument must be a memory value")
         }
-        let number = digits.isEmpty ? 0 : Int(digits)
-        let product = number.map { $0.multipliedReportingOverflow(by: multiplier) }
-        guard let product, !product.overflow, range.contains(product.partialValue) else {
+        let product = (digits.isEmpty ? 0 : UInt64(digits))?.multipliedReportingOverflow(by: UInt64(multiplier))
+        let value: Int?
+        if let product, !product.overflow {
+            value = unsigned ? Int(clamping: product.partialValue) : Int(exactly: product.partialValue)
+        } else {
+            value = unsigned ? Int.max : nil  // Redis's strtoull saturates; the limit is then none
+        }
+        guard let value, range.contains(value) else {
             throw ConfigError.invalidValue(
                 "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
         }
-        return product.partialValue
+        return value
     }
 }
 
