@@ -284,8 +284,9 @@ def flatten(value):
 class Generator:
     """Commands from COMMAND DOCS argument specs, and mutations of valid commands."""
 
-    def __init__(self, docs, rng):
+    def __init__(self, docs, rng, config_numeric):
         self.rng = rng
+        self.config_numeric = config_numeric
         self.specs = {}
         for name, doc in docs.items():
             subs = doc.get("subcommands") or {}
@@ -319,7 +320,7 @@ class Generator:
             return
         repeat = rng.randint(1, 3) if "multiple" in flags else 1
         for _ in range(repeat):
-            if arg.get("token") and (arg.get("type") != "pure-token" or True):
+            if arg.get("token"):
                 out.append(arg["token"] if rng.random() < 0.95 else arg["token"].lower())
             kind = arg.get("type")
             if kind == "pure-token":
@@ -403,26 +404,23 @@ def command_name(args, specs):
 class Campaign:
     """One fuzzing run against two live servers."""
 
-    def __init__(self, strata_port, redis_port, seed, strata_alive, log=print, reply_timeout=2.5):
+    def __init__(self, strata_port, redis_port, seed, strata_alive, reply_timeout=2.5):
         self.rng = random.Random(seed)
         self.seed = seed
         self.strata_port, self.redis_port = strata_port, redis_port
         self.strata_alive = strata_alive
-        self.log = log
         self.reply_timeout = reply_timeout
         self.ours = Peer(strata_port, reply_timeout)
         self.theirs = Peer(redis_port, reply_timeout)
         self.ours_digest = Peer(strata_port, 30)
         self.theirs_digest = Peer(redis_port, 30)
         docs = self.docs(self.ours_digest)
-        self.generator = Generator(docs, self.rng)
-        self.generator.config_numeric = CONFIG_NUMERIC
         self.flags = self.command_flags(self.ours_digest)
         self.config_defaults = {
             p: (self.config_get(self.ours_digest, p), self.config_get(self.theirs_digest, p)) for p in CONFIG_NUMERIC}
         # Parameters Strata does not serve yet are left out (their absence is not a crash).
-        self.config_numeric = [p for p in CONFIG_NUMERIC if self.config_defaults[p][0] is not None]
-        self.generator.config_numeric = self.config_numeric
+        config_numeric = [p for p in CONFIG_NUMERIC if self.config_defaults[p][0] is not None]
+        self.generator = Generator(docs, self.rng, config_numeric)
         self.history = []
         self.commands = 0
         self.covered = set()

@@ -5,12 +5,12 @@ pipelining, and new ones. Each gets `-BUSY` (or has its allow_busy command run, 
 operator's open session can send SCRIPT KILL / FUNCTION KILL), for EVAL and FCALL, with and
 without commands pipelined behind the script on the script's own connection. The whole
 transcript is compared with redis-server 7.0's."""
+import select
 import shutil
-import time
 
 import pytest
 
-from conftest import RawReplies, hang_up, raw_connection, send_command
+from conftest import RawReplies, hang_up, raw_connection, send_command, wait_until
 
 SPIN_SCRIPT = "while 1 do redis.call('ping') end"
 SPIN_LIBRARY = "#!lua name=spin\nredis.register_function('spin', function() while 1 do redis.call('ping') end end)"
@@ -34,6 +34,15 @@ class Connection:
         self.send(*args)
         return self.read()
 
+    def answers_within(self, seconds):
+        """Sends PING; True when its reply came within `seconds` (and was read), False when
+        it is still due (it is read later with `read`)."""
+        self.send("PING")
+        if select.select([self.sock], [], [], seconds)[0]:
+            assert self.read() == b"PONG"
+            return True
+        return False
+
     def read(self, count=None):
         if count is None:
             return self.replies.read()
@@ -55,15 +64,20 @@ def busy_transcript(server, function, pipelined_behind):
     sleeper = Connection(server)
 
     # DEBUG SLEEP stops the server so that the next two commands arrive in one pass of
-    # its event loop, a reply finished just before the script starts.
-    sleeper.send("DEBUG", "SLEEP", "0.3")
-    time.sleep(0.05)  # time for DEBUG SLEEP to reach the server: not a wait for a result
+    # its event loop, a reply finished just before the script starts. The probe tells when
+    # the server sleeps: its PING goes unanswered (it is answered in that same pass).
+    sleeper.send("DEBUG", "SLEEP", "1")
+    probe = Connection(server)
+    wait_until(lambda: not probe.answers_within(0.05), message="the server to be inside DEBUG SLEEP")
     same_pass.send("PING")
     script = ["FCALL", "spin", "0"] if function else ["EVAL", SPIN_SCRIPT, "0"]
     behind = [["PING"], ["GET", "k"]] if pipelined_behind else []
     caller.send_raw(b"".join(encode(*command) for command in [script, *behind]))
 
     out = {"sleeper": sleeper.read(), "same pass": same_pass.read()}
+    # The probe's PING arrived around the script's start: PONG before it, BUSY after.
+    probed = probe.read()
+    assert probed == b"PONG" or probed.startswith("BUSY"), probed
     out["same pass, during"] = same_pass.call("PING")
     out["idle"] = idle.call("GET", "k")
     partial.send_raw(b"lo\r\n")
@@ -76,7 +90,7 @@ def busy_transcript(server, function, pipelined_behind):
     out["caller"] = caller.read(1 + len(behind))
     out["after"] = [c.call("PING") for c in (idle, same_pass, partial, pipeliner, newcomer, caller)]
     out["n"] = admin.call("GET", "n")
-    for connection in (admin, idle, same_pass, partial, pipeliner, caller, sleeper, newcomer):
+    for connection in (admin, idle, same_pass, partial, pipeliner, caller, sleeper, newcomer, probe):
         hang_up(connection.sock)
     return out
 

@@ -55,17 +55,23 @@ def test_a_write_acknowledged_straight_after_start_is_in_the_aof():
             assert f"v{attempt}".encode() in aof_bytes(workdir), f"start {attempt}: acknowledged, not logged"
 
 
-def test_the_first_read_after_a_restart_sees_the_loaded_data():
+@pytest.mark.parametrize("persistence", [[], ["--appendonly", "yes"]], ids=["snapshot", "aof"])
+def test_the_first_read_after_a_restart_sees_the_loaded_data(persistence):
     with tempfile.TemporaryDirectory(prefix="strata-startup-") as workdir:
-        proc, sock = start_raw([], workdir)
-        send_command(sock, "SET", "kept", "yes")
-        assert RawReplies(sock).read() == b"OK"
+        proc, sock = start_raw(persistence, workdir)
+        replies = RawReplies(sock)
+        while True:  # a fresh server may still be opening its files
+            send_command(sock, "SET", "kept", "yes")
+            reply = replies.read()
+            if not (isinstance(reply, str) and reply.startswith("LOADING")):
+                break
+        assert reply == b"OK"
         send_command(sock, "SAVE")
-        assert RawReplies(sock).read() == b"OK"
+        assert replies.read() == b"OK"
         sock.close()
-        stop(proc, signal.SIGTERM)
+        stop(proc)  # the snapshot, or the AOF, holds the key
         for attempt in range(STARTS):
-            proc, sock = start_raw([], workdir)
+            proc, sock = start_raw(persistence, workdir)
             replies = RawReplies(sock)
             while True:
                 send_command(sock, "GET", "kept")

@@ -250,20 +250,9 @@ public enum HashCommands {
     }
 
     static func scan(_ c: inout CommandContext) -> Reply {
-        let context = c
-        let (hash, cursor, pattern, count): (HashValue, UInt64, Bytes?, Int)
-        switch KeyCommands.collectionScanRequest(c, read: { read(context, $0) }) {
-        case .failure(let reply): return reply
-        case .success(let (value, start, options)):
-            (hash, cursor, pattern, count) = (value, start, options.pattern, options.count)
+        KeyCommands.collectionScan(c, read: { read(c, $0) }) { hash, cursor, count, matches in
+            let (next, entries) = hash.scan(cursor: cursor, count: count)
+            return (next, entries.filter { matches($0.field) }.flatMap { [.bulk($0.field), .bulk($0.value)] })
         }
-        let (next, entries) = hash.scan(cursor: cursor, count: count)
-        var items: [Reply] = []
-        for entry in entries {
-            if let pattern, !GlobPattern.matches(pattern, entry.field) { continue }
-            items.append(.bulk(entry.field))
-            items.append(.bulk(entry.value))
-        }
-        return .array([.bulk(Bytes(String(next))), .array(items)])
     }
 }

@@ -178,20 +178,29 @@ public enum KeyCommands {
         return .success(options)
     }
 
-    /// HSCAN, SSCAN and ZSCAN's arguments in Redis's order: the cursor, then the key (a
-    /// missing key answers an empty scan, another type WRONGTYPE), then the options. The
-    /// failure is the reply to send at once.
-    static func collectionScanRequest<Value>(
-        _ c: CommandContext, read: (Bytes) -> Result<Value?, Reply>
-    ) -> Result<(Value, UInt64, ScanOptions), Reply> {
-        guard let cursor = parseCursor(c.args[2]) else { return .failure(.error("ERR invalid cursor")) }
+    /// HSCAN, SSCAN and ZSCAN, in Redis's order of checks: the cursor, then the key (a
+    /// missing key answers an empty scan, another type WRONGTYPE), then the options. `page`
+    /// returns the next cursor and the reply items of the elements `matches` accepts.
+    static func collectionScan<Value>(
+        _ c: CommandContext, read: (Bytes) -> Result<Value?, Reply>,
+        page: (Value, _ cursor: UInt64, _ count: Int, _ matches: (Bytes) -> Bool) -> (UInt64, [Reply])
+    ) -> Reply {
+        guard let cursor = parseCursor(c.args[2]) else { return .error("ERR invalid cursor") }
         let value: Value
         switch read(c.args[1]) {
-        case .failure(let error): return .failure(error)
-        case .success(nil): return .failure(.array([.bulk(Bytes("0")), .array([])]))
+        case .failure(let error): return error
+        case .success(nil): return .array([.bulk(Bytes("0")), .array([])])
         case .success(let found?): value = found
         }
-        return scanOptions(c, from: 3, allowType: false).map { (value, cursor, $0) }
+        let options: ScanOptions
+        switch scanOptions(c, from: 3, allowType: false) {
+        case .failure(let error): return error
+        case .success(let parsed): options = parsed
+        }
+        let (next, items) = page(value, cursor, options.count) { element in
+            options.pattern.map { GlobPattern.matches($0, element) } ?? true
+        }
+        return .array([.bulk(Bytes(String(next))), .array(items)])
     }
 
     /// A SCAN cursor with C `strtoul` rules, as Redis: optional sign (a negative value

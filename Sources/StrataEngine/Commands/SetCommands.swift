@@ -269,15 +269,9 @@ public enum SetCommands {
     }
 
     static func scan(_ c: inout CommandContext) -> Reply {
-        let context = c
-        let (set, cursor, pattern, count): (SetValue, UInt64, Bytes?, Int)
-        switch KeyCommands.collectionScanRequest(c, read: { read(context, $0) }) {
-        case .failure(let reply): return reply
-        case .success(let (value, start, options)):
-            (set, cursor, pattern, count) = (value, start, options.pattern, options.count)
+        KeyCommands.collectionScan(c, read: { read(c, $0) }) { set, cursor, count, matches in
+            let (next, members) = set.scan(cursor: cursor, count: count)
+            return (next, members.filter(matches).map { .bulk($0) })
         }
-        let (next, members) = set.scan(cursor: cursor, count: count)
-        let matching = members.filter { member in pattern.map { GlobPattern.matches($0, member) } ?? true }
-        return .array([.bulk(Bytes(String(next))), .array(matching.map { .bulk($0) })])
     }
 }

@@ -99,11 +99,15 @@ public enum SortCommands {
         case .success(let o): options = o
         }
         var elements: [Bytes]
+        // Unsorted, lists and sorted sets keep their own order (reversed for DESC); a set's
+        // is arbitrary, so STORE sorts it to be deterministic, as Redis does.
+        var hasOrder = false
+        var isSet = false
         switch c.lookup(c.args[1]) {
         case nil: elements = []
-        case .list(let list)?: elements = Array(list.elements)
-        case .set(let set)?: elements = set.members
-        case .sortedSet(let zset)?: elements = zset.all.map { $0.member }
+        case .list(let list)?: (elements, hasOrder) = (Array(list.elements), true)
+        case .set(let set)?: (elements, isSet) = (set.members, true)
+        case .sortedSet(let zset)?: (elements, hasOrder) = (zset.all.map { $0.member }, true)
         default: return Errors.wrongType
         }
         let sorting = options.by.map { $0.array.contains(UInt8(ascii: "*")) } ?? true
@@ -137,10 +141,10 @@ public enum SortCommands {
                 return options.descending ? order > 0 : order < 0
             }
             elements = keyed.map { $0.element }
-        } else if case .set? = c.lookup(c.args[1]), options.store != nil {
-            elements.sort { $0 < $1 }  // deterministic order for STORE, as Redis
-        } else if options.descending, c.lookup(c.args[1]).map({ $0.isListOrSortedSet }) == true {
-            elements.reverse()  // unsorted lists and sorted sets keep their order, reversed for DESC
+        } else if isSet && options.store != nil {
+            elements.sort { $0 < $1 }
+        } else if hasOrder && options.descending {
+            elements.reverse()
         }
         // Both ends are clamped to the element count first, so huge LIMIT values cannot overflow.
         let start = Swift.min(Swift.max(0, options.offset), elements.count)
@@ -167,15 +171,5 @@ public enum SortCommands {
             return .integer(output.count)
         }
         return .array(output.map { .optional($0) })
-    }
-}
-
-extension Value {
-    /// Lists and sorted sets have an order of their own that an unsorted SORT keeps.
-    fileprivate var isListOrSortedSet: Bool {
-        switch self {
-        case .list, .sortedSet: return true
-        default: return false
-        }
     }
 }

@@ -452,20 +452,14 @@ public enum SortedSetCommands {
     }
 
     static func scan(_ c: inout CommandContext) -> Reply {
-        let context = c
-        let (zset, cursor, pattern, count): (SortedSetValue, UInt64, Bytes?, Int)
-        switch KeyCommands.collectionScanRequest(c, read: { read(context, $0) }) {
-        case .failure(let reply): return reply
-        case .success(let (value, start, options)):
-            (zset, cursor, pattern, count) = (value, start, options.pattern, options.count)
+        KeyCommands.collectionScan(c, read: { read(c, $0) }) { zset, cursor, count, matches in
+            let (next, members) = zset.scan(cursor: cursor, count: count)
+            return (
+                next,
+                members.filter { matches($0.member) }.flatMap {
+                    [.bulk($0.member), .text(NumberFormat.double($0.score))]
+                }
+            )
         }
-        let (next, members) = zset.scan(cursor: cursor, count: count)
-        var items: [Reply] = []
-        for item in members {
-            if let pattern, !GlobPattern.matches(pattern, item.member) { continue }
-            items.append(.bulk(item.member))
-            items.append(.text(NumberFormat.double(item.score)))
-        }
-        return .array([.bulk(Bytes(String(next))), .array(items)])
     }
 }

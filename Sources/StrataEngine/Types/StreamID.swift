@@ -103,11 +103,10 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Redis's `string2ull`: a strict integer (`string2ll`) when it is one, refused when it is
     /// negative; otherwise C's `strtoull`, which also takes leading white space, a `+`,
     /// leading zeros, values past Int64.max, and a `-` before a number it then wraps
-    /// (`-05` is 2^64 - 5). Nothing may follow the digits; an overflow is refused.
+    /// (`-05` is 2^64 - 5). Nothing may follow the digits; an overflow is refused. Plain
+    /// digits, the common case, take the first loop only and allocate nothing.
     static func number(_ text: Slice<UnsafeRawBufferPointer>) -> UInt64? {
-        if let strict = Bytes(UnsafeRawBufferPointer(rebasing: text)).strictInteger {
-            return strict < 0 ? nil : UInt64(strict)
-        }
+        if let plain = digits(text) { return plain }
         var index = text.startIndex
         while index < text.endIndex, text[index] == 32 || (9...13).contains(text[index]) { index += 1 }
         var negative = false
@@ -115,17 +114,25 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
             negative = text[index] == UInt8(ascii: "-")
             index += 1
         }
-        guard index < text.endIndex else { return nil }
+        guard let magnitude = digits(text[index...]) else { return nil }
+        guard negative else { return magnitude }
+        // `-` then a digit 1-9 at the very start is a strict negative for string2ll (when it
+        // fits Int64), which string2ull refuses; anything else wraps as strtoull does.
+        let strict = index == text.startIndex + 1 && text[index] != UInt8(ascii: "0") && magnitude <= 1 << 63
+        return strict ? nil : 0 &- magnitude
+    }
+
+    /// One or more ASCII digits and nothing else, without overflow.
+    private static func digits(_ text: Slice<UnsafeRawBufferPointer>) -> UInt64? {
+        guard !text.isEmpty else { return nil }
         var value: UInt64 = 0
-        while index < text.endIndex {
-            let digit = text[index]
+        for digit in text {
             guard digit >= 48 && digit <= 57 else { return nil }
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times.addingReportingOverflow(UInt64(digit - 48))
             guard !overflow1 && !overflow2 else { return nil }
             value = sum
-            index += 1
         }
-        return negative ? 0 &- value : value
+        return value
     }
 }
