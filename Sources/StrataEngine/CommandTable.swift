@@ -11,6 +11,14 @@ public struct CommandTable: Sendable {
         for spec in specs { uppercase[Bytes(spec.name.uppercased())] = spec }
     }
 
+    /// Every command and subcommand (containers excluded), in no particular order.
+    public var allSpecs: [CommandSpec] {
+        specs.values.flatMap { spec -> [CommandSpec] in
+            if case .container = spec.handler { return Array(spec.subcommands.values) }
+            return [spec]
+        }
+    }
+
     /// Every command of Strata.
     public static let standard = CommandTable(
         KeyCommands.specs + StringCommands.specs + BitCommands.specs + ExpireCommands.specs

@@ -1,7 +1,7 @@
-//! Effect logging for the append-only file. After a write command runs, the engine records
-//! the command in its deterministic effect form: what replaying it must do to rebuild the
+//! Effect logging, part of the write record (WriteRecord.swift). After a write command runs,
+//! the engine records the command in its deterministic effect form: what replaying it must do to rebuild the
 //! same keyspace, whatever the clock or random source says at replay time. By default a
-//! command that changed the keyspace (the `dirty` counter moved) is recorded as it was
+//! command that changed the keyspace (it counted a change or wrote a key) is recorded as it was
 //! sent; commands whose outcome depends on time, randomness or floating-point formatting
 //! replace that with `propagate(_:)`. Keys that expire or are evicted are recorded as
 //! `DEL`, at the moment they go.
@@ -26,40 +26,12 @@ extension Engine {
     @inlinable
     public func recordEffect(_ args: @autoclosure () -> [Bytes], db: Int) {
         guard recordsEffects else { return }
-        pendingEffects.append(Effect(db: db, args: args()))
+        record.effects.append(Effect(db: db, args: args()))
     }
 
-    /// Hands over the effects recorded so far.
-    public func takeEffects() -> [Effect] {
-        settleEffects()
-        defer { pendingEffects.removeAll(keepingCapacity: true) }
-        return pendingEffects
-    }
-
-    /// Moves the last command's as-sent effect into ``pendingEffects``.
+    /// Whether any effect is waiting to be logged.
     @inlinable
-    public func settleEffects() {
-        if let effect = commandAsSent {
-            pendingEffects.append(effect)
-            commandAsSent = nil
-        }
-    }
-
-    /// Whether any effect is waiting to be taken.
-    @inlinable
-    public var hasEffects: Bool { commandAsSent != nil || !pendingEffects.isEmpty }
-
-    /// Records what a finished command did: its replacement effects if it gave any,
-    /// otherwise the command itself when it changed the keyspace.
-    @inlinable
-    func recordEffects(of context: CommandContext, db: Int, dirtyBefore: Int) {
-        if let replacement = context.effectReplacement {
-            for args in replacement { pendingEffects.append(Effect(db: db, args: args)) }
-        } else if stats.dirty != dirtyBefore {
-            // The common case, kept out of the array (the server encodes it straight away).
-            commandAsSent = Effect(db: db, args: context.args)
-        }
-    }
+    public var hasEffects: Bool { !record.effects.isEmpty }
 }
 
 extension CommandContext {

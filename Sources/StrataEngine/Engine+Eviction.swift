@@ -38,6 +38,8 @@ extension Engine {
         }
         guard let victim else { return nil }
         stats.evictedKeys += 1
+        countChanges(1)
+        noteRemoved(victim.key, db: victim.db, .evicted)
         notify(.evicted, "evicted", key: victim.key, db: victim.db)
         recordEffect([Bytes("DEL"), victim.key], db: victim.db)
         return victim

@@ -68,15 +68,11 @@ public final class Engine {
     /// While an append-only file or snapshot is replayed, nothing expires: the log records
     /// each expiry as the `DEL` that happened, so commands must see keys as they were.
     public var suspendsExpiry = false
-    /// Whether commands record their effects for the append-only file.
+    /// Whether commands record their effects (for the append-only file, and any other
+    /// consumer of the log of writes).
     public var recordsEffects = false
-    /// Effects recorded and not yet taken; the server drains them after each command.
-    public var pendingEffects: [Effect] = []
-    /// The last command, when it is logged as sent and comes after ``pendingEffects``
-    /// (see ``settleEffects()``).
-    public var commandAsSent: Effect?
-    /// Events recorded and not yet published; the server drains them after each command.
-    public var pendingEvents: [KeyspaceEvent] = []
+    /// What the commands run since the server last consumed it did (``WriteRecord``).
+    public var record = WriteRecord()
     /// The best eviction candidates seen so far (Redis's eviction pool), lowest score first.
     var evictionPool: [EvictionCandidate] = []
     /// Set by a blocking command that returns `Reply.blockedOn` when the command to run
@@ -89,9 +85,6 @@ public final class Engine {
     /// Set by the server while a Lua script or function runs: commands that Redis refuses
     /// from scripts (XREAD/XREADGROUP with BLOCK) read it.
     public var runningScript = false
-    /// Whether the last command run changed nothing a WATCH covers
-    /// (``CommandContext/leavesWatchesAlone``).
-    public var lastCommandLeftWatchesAlone = false
     /// Random source for RANDOMKEY and sampling; replaceable for tests.
     public var random = FastRandom()
 
@@ -143,6 +136,7 @@ public final class Engine {
     public func store(_ key: Bytes, _ value: Value, db: Int, now: Int64, keepDeadline: Bool = false) {
         let created = databases[db].set(
             key, value, keepDeadline: keepDeadline, accessClock: accessBits(now: now))
+        noteWritten(key, db: db)
         if created { notify(.newKey, "new", key: key, db: db) }
     }
 
@@ -154,6 +148,7 @@ public final class Engine {
         if expired { noteExpired(key, db: db) }
         guard entry != nil else { return false }
         databases[db].remove(key)
+        noteWritten(key, db: db)
         return true
     }
 
@@ -186,20 +181,86 @@ public final class Engine {
         }
     }
 
-    /// Runs a resolved handler and counts it.
+    /// Runs a resolved handler and counts it; what it did is added to ``record``.
     @inlinable
     public func run(
         _ handler: (inout CommandContext) -> Reply, args: [Bytes], db: inout Int, now: Int64
     ) -> Reply {
-        let (startDb, dirtyBefore) = (db, stats.dirty)
-        if commandAsSent != nil { settleEffects() }
+        let startDb = db
+        let before = (record.changes, record.certainWrites, record.writtenKeys.count)
         var context = CommandContext(engine: self, args: args, db: db, now: now)
         let reply = handler(&context)
-        if recordsEffects { recordEffects(of: context, db: startDb, dirtyBefore: dirtyBefore) }
+        if record.writtenKeys.count > before.2, record.changes == before.0, record.certainWrites == before.1,
+            case .error = reply
+        {
+            // Refused after opening a value for writing (WRONGTYPE, not an integer): nothing
+            // was written.
+            record.writtenKeys.removeSubrange(before.2...)
+        }
+        if context.leavesWatchesAlone && record.writtenKeys.count > before.2 {
+            record.stateOnlyKeys.append(contentsOf: record.writtenKeys[before.2...])
+            record.writtenKeys.removeSubrange(before.2...)
+        }
+        if recordsEffects {
+            if let replacement = context.effectReplacement {
+                for args in replacement { record.effects.append(Effect(db: startDb, args: args)) }
+            } else if record.changes != before.0 || record.certainWrites != before.1 {
+                record.effects.append(Effect(db: startDb, args: args))
+            }
+        }
         for key in context.emptiedKeys { notify(.generic, "del", key: key, db: context.db) }
-        lastCommandLeftWatchesAlone = context.leavesWatchesAlone
         db = context.db
         stats.commandsProcessed += 1
         return reply
+    }
+
+    /// Forgets what was recorded, for callers that replay commands without consuming the
+    /// record (loading an append-only file).
+    public func discardRecord() {
+        record.clear(keepingEffects: false)
+    }
+
+    // MARK: Recorded mutations
+
+    /// Runs `body` on the value at `key` in place (see ``Database/modify(_:now:_:)``),
+    /// noting the key as opened for writing when it exists.
+    @inlinable
+    public func modify<R>(_ key: Bytes, db: Int, now: Int64, _ body: (inout Value) -> R) -> R? {
+        let (outcome, expired) = databases[db].modify(key, now: expiryTime(now), body)
+        if expired { noteExpired(key, db: db) }
+        if outcome != nil { noteOpenedForWriting(key, db: db) }
+        return outcome
+    }
+
+    /// Replaces the value of a live `key` keeping its deadline; returns whether it existed.
+    @inlinable
+    @discardableResult
+    public func update(_ key: Bytes, db: Int, _ body: (inout Value) -> Void) -> Bool {
+        guard databases[db].update(key, body) else { return false }
+        noteWritten(key, db: db)
+        return true
+    }
+
+    /// Sets the deadline of `key`.
+    @inlinable
+    public func setDeadline(_ key: Bytes, _ deadline: Int64, db: Int) {
+        databases[db].setDeadline(key, deadline)
+        noteWritten(key, db: db)
+    }
+
+    /// Removes the deadline of `key`; returns whether it had one.
+    @inlinable
+    @discardableResult
+    public func removeDeadline(_ key: Bytes, db: Int) -> Bool {
+        guard databases[db].removeDeadline(key) else { return false }
+        noteWritten(key, db: db)
+        return true
+    }
+
+    /// Removes `key` unconditionally (a collection left empty).
+    @inlinable
+    public func remove(_ key: Bytes, db: Int) {
+        databases[db].remove(key)
+        noteWritten(key, db: db)
     }
 }

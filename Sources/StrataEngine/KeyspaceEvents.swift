@@ -96,21 +96,16 @@ extension Engine {
     @inlinable
     public func notify(_ type: KeyspaceEventTypes, _ name: String, key: Bytes, db: Int) {
         guard keyspaceEvents.rawValue != 0, keyspaceEvents.contains(type) else { return }
-        pendingEvents.append(KeyspaceEvent(type: type, name: name, key: key, db: db))
+        record.events.append(KeyspaceEvent(type: type, name: name, key: key, db: db))
     }
 
     /// Counts a key removed because its deadline passed, and records `expired`.
     @inlinable
     public func noteExpired(_ key: Bytes, db: Int) {
         stats.expiredKeys += 1
+        noteRemoved(key, db: db, .expired)
         notify(.expired, "expired", key: key, db: db)
         recordEffect([Bytes("DEL"), key], db: db)
-    }
-
-    /// Hands over the events recorded so far.
-    public func takeEvents() -> [KeyspaceEvent] {
-        defer { pendingEvents.removeAll() }
-        return pendingEvents
     }
 }
 

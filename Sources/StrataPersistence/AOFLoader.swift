@@ -179,6 +179,7 @@ public enum AOFLoader {
                     throw AOFCommandRejected("'\(spec.name)' cannot be replayed from an append-only file")
                 }
                 _ = engine.run(handler, args: args, db: &db, now: now)
+                engine.discardRecord()
             }
         }
     }

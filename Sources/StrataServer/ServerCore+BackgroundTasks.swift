@@ -44,8 +44,7 @@ extension ServerCore {
             total.checked += result.checked
             total.expired += result.expired
             total.budgetExhausted = result.budgetExhausted
-            if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
-            if engine.hasEffects { feedAppendOnlyFile(now: WallClock.nowMilliseconds()) }
+            commitWrites(now: WallClock.nowMilliseconds())
             if !result.wantsFastFollowUp { break }
         } while WallClock.monotonicNanoseconds() - start < ServerCore.expirySliceNanoseconds
         expiredSinceTrim += total.expired

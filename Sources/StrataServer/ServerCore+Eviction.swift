@@ -66,12 +66,10 @@ extension ServerCore {
         guard memoryGauge.exceeds(config.maxMemory) else { return true }
         let start = WallClock.monotonicNanoseconds()
         var evicted = 0
-        var watchedEvicted: [WatchedKey] = []
         var underLimit = false
         while !underLimit {
             guard let victim = engine.evictOne(now: now) else { break }
             evicted += 1
-            if !watchers.isEmpty { watchedEvicted.append(WatchedKey(db: victim.db, key: victim.key)) }
             underLimit = memoryGauge.estimate <= config.maxMemory
             if evicted % 16 == 0 && WallClock.monotonicNanoseconds() - start > evictionTimeLimitNanoseconds {
                 // Time is up: the command runs, and eviction goes on between passes.
@@ -79,9 +77,7 @@ extension ServerCore {
                 underLimit = true
             }
         }
-        engine.stats.dirty += evicted
-        if !watchedEvicted.isEmpty { touchWatchedKeys(.keys(watchedEvicted)) }
-        if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
+        if evicted > 0 { commitWrites(now: now) }
         return underLimit
     }
 }

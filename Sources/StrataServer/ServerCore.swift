@@ -200,7 +200,7 @@ final class ServerCore {
         case .engine(let handler):
             var db = session.db
             let reply = engine.run(handler, args: args, db: &db, now: now)
-            if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
+            commitWrites(now: now)
             if case .blockedOn(let keys, let timeout) = reply {
                 let again = engine.blockedArguments ?? args
                 engine.blockedArguments = nil
@@ -208,26 +208,14 @@ final class ServerCore {
                 block(connection, args: again, keys: keys, timeoutMilliseconds: timeout)
                 return .none
             }
-            if case .error = reply {
-                stats.errorReplies += 1
-            } else if spec.flags.contains(.write) {
-                if !watchers.isEmpty || !blockedByKey.isEmpty {
-                    let written = writtenKeys(spec, args: args, db: session.db)
-                    if !watchers.isEmpty && !engine.lastCommandLeftWatchesAlone { touchWatchedKeys(written) }
-                    if !blockedByKey.isEmpty {
-                        noteReadyKeys(written)
-                        if !executingTransaction { serveBlockedClients(now: now) }
-                    }
-                }
-            }
+            if case .error = reply { stats.errorReplies += 1 }
             session.db = db
-            if engine.hasEffects && !executingTransaction { feedAppendOnlyFile(now: now) }
+            if !readyKeys.isEmpty && !executingTransaction { serveBlockedClients(now: now) }
             return .reply(reply)
         case .server, .container:
             engine.stats.commandsProcessed += 1
             let outcome = runServerCommand(spec, args: args, session: session, connection: connection, now: now)
-            if !engine.pendingEvents.isEmpty { publishKeyspaceEvents() }
-            if engine.hasEffects && !executingTransaction { feedAppendOnlyFile(now: now) }
+            commitWrites(now: now)
             if case .reply(.error) = outcome { stats.errorReplies += 1 }
             return outcome
         }

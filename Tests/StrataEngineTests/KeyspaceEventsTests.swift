@@ -32,7 +32,7 @@ struct KeyspaceEventsTests {
         let h = Harness()
         h.engine.keyspaceEvents = KeyspaceEventTypes(flags: "A") ?? []
         h.run("SET", "s", "v")
-        #expect(h.engine.pendingEvents.isEmpty)
+        #expect(h.engine.record.events.isEmpty)
     }
 
     @Test func lazyExpiryIsRecorded() {

@@ -42,7 +42,7 @@ public enum BitCommands {
         if let existing {
             guard let b = existing.stringBytes else { return Errors.wrongType }
             bytes = b
-            c.engine.databases[c.db].update(key) { $0 = .integer(0) }
+            c.engine.update(key, db: c.db) { $0 = .integer(0) }
         }
         let byteIndex = offset >> 3
         let mask = UInt8(0x80) >> UInt8(offset & 7)
@@ -52,11 +52,11 @@ public enum BitCommands {
             if bit == 1 { raw[byteIndex] |= mask } else { raw[byteIndex] &= ~mask }
         }
         if existing != nil {
-            c.engine.databases[c.db].update(key) { $0 = .raw(bytes) }
+            c.engine.update(key, db: c.db) { $0 = .raw(bytes) }
         } else {
             c.store(key, .raw(bytes))
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.string, "setbit", key)
         return .integer(old)
     }

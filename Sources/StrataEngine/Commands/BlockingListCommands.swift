@@ -61,7 +61,7 @@ public enum BlockingListCommands {
             case .failure(let error): return error
             case .success(let popped?):
                 guard let element = popped.first else { continue }
-                c.engine.stats.dirty += 1
+                c.changed()
                 c.propagate([Bytes(head ? "LPOP" : "RPOP"), key])
                 return .array([.bulk(key), .bulk(element)])
             case .success(nil): continue

@@ -36,7 +36,7 @@ public enum BlockingSortedSetCommands {
             case .failure(let error): return error
             case .success(let popped?):
                 guard let item = popped.first else { continue }
-                c.engine.stats.dirty += 1
+                c.changed()
                 c.propagate([Bytes(max ? "ZPOPMAX" : "ZPOPMIN"), key])
                 return .array([.bulk(key), .bulk(item.member), .double(item.score)])
             case .success(nil): continue

@@ -36,7 +36,7 @@ extension CommandContext {
     ) -> Result<R?, Reply> {
         var wrongType = false
         var emptied = false
-        let (outcome, expired) = engine.databases[db].modify(key, now: engine.expiryTime(now)) { value -> R? in
+        let outcome = engine.modify(key, db: db, now: now) { value -> R? in
             guard var collection = T.extract(value) else {
                 wrongType = true
                 return nil
@@ -47,11 +47,10 @@ extension CommandContext {
             value = collection.wrapped
             return result
         }
-        if expired { engine.noteExpired(key, db: db) }
         if wrongType { return .failure(Errors.wrongType) }
-        if let outcome {
+        if let outcome, let outcome {
             if emptied {
-                engine.databases[db].remove(key)
+                engine.remove(key, db: db)
                 if engine.keyspaceEvents.contains(.generic) { emptiedKeys.append(key) }
             }
             return .success(outcome)
@@ -88,10 +87,10 @@ extension CommandContext {
         switch outcome {
         case .failure(let error):
             return error
-        case .success(let changed):
-            engine.stats.dirty += changed ?? 0
-            if let changed, changed > 0 { notify(type, name, args[1]) }
-            return .integer(changed ?? 0)
+        case .success(let count):
+            changed(count ?? 0)
+            if let count, count > 0 { notify(type, name, args[1]) }
+            return .integer(count ?? 0)
         }
     }
 }

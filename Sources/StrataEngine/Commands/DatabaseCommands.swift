@@ -49,11 +49,12 @@ public enum DatabaseCommands {
         let async = c.args.count == 2 && c.args[1].equalsIgnoringCase("async")
         var dropped: [Database] = []
         for i in (all ? Array(c.engine.databases.indices) : [c.db]) {
-            c.engine.stats.dirty += c.engine.databases[i].count
+            c.changed(c.engine.databases[i].count)
             dropped.append(c.engine.databases[i])
             c.engine.databases[i].removeAll()
+            c.engine.noteWholeDatabase(i)
         }
-        if all { c.engine.stats.dirty += 1 }
+        if all { c.changed() }
         if async, let release = c.engine.releaseInBackground {
             release(dropped)
         }
@@ -67,7 +68,9 @@ public enum DatabaseCommands {
         let range = 0..<c.engine.databases.count
         guard range.contains(a) && range.contains(b) else { return Errors.dbIndexOutOfRange }
         c.engine.databases.swapAt(a, b)
-        c.engine.stats.dirty += 1
+        c.engine.noteWholeDatabase(a)
+        c.engine.noteWholeDatabase(b)
+        c.changed()
         return .ok
     }
 }

@@ -99,10 +99,10 @@ public enum ExpireCommands {
             c.delete(key)
             c.notify(.generic, "del", key)
         } else {
-            c.engine.databases[c.db].setDeadline(key, when)
+            c.engine.setDeadline(key, when, db: c.db)
             c.notify(.generic, "expire", key)
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         return .integer(1)
     }
 
@@ -124,8 +124,8 @@ public enum ExpireCommands {
 
     static func persist(_ c: inout CommandContext) -> Reply {
         guard c.lookup(c.args[1]) != nil else { return .integer(0) }
-        guard c.engine.databases[c.db].removeDeadline(c.args[1]) else { return .integer(0) }
-        c.engine.stats.dirty += 1
+        guard c.engine.removeDeadline(c.args[1], db: c.db) else { return .integer(0) }
+        c.changed()
         c.notify(.generic, "persist", c.args[1])
         return .integer(1)
     }

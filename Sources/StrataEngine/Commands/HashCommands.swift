@@ -85,7 +85,7 @@ public enum HashCommands {
         switch outcome {
         case .failure(let error): return error
         case .success(let added):
-            c.engine.stats.dirty += (args.count - 2) / 2
+            c.changed((args.count - 2) / 2)
             c.notify(.hash, "hset", args[1])
             return replyOK ? .ok : .integer(added ?? 0)
         }
@@ -103,7 +103,7 @@ public enum HashCommands {
         case .failure(let error): return error
         case .success(let inserted):
             if inserted == true {
-                c.engine.stats.dirty += 1
+                c.changed()
                 c.notify(.hash, "hset", args[1])
             }
             return .integer(inserted == true ? 1 : 0)
@@ -170,7 +170,7 @@ public enum HashCommands {
         switch outcome {
         case .failure(let error), .success(.some(.failure(let error))): return error
         case .success(.some(.success(let result))):
-            c.engine.stats.dirty += 1
+            c.changed()
             c.notify(.hash, "hincrby", c.args[1])
             return .integer(result)
         case .success(.none): return Errors.wrongType
@@ -201,7 +201,7 @@ public enum HashCommands {
         switch outcome {
         case .failure(let error), .success(.some(.failure(let error))): return error
         case .success(.some(.success(let text))):
-            c.engine.stats.dirty += 1
+            c.changed()
             c.notify(.hash, "hincrbyfloat", c.args[1])
             c.propagate([Bytes("HSET"), c.args[1], c.args[2], text])
             return .bulk(text)

@@ -90,7 +90,7 @@ public enum KeyCommands {
             removed += 1
             c.notify(.generic, "del", key)
         }
-        c.engine.stats.dirty += removed
+        c.changed(removed)
         return .integer(removed)
     }
 
@@ -238,8 +238,8 @@ public enum KeyCommands {
         }
         c.delete(source)
         c.store(target, value)
-        if let deadline { c.engine.databases[c.db].setDeadline(target, deadline) }
-        c.engine.stats.dirty += 1
+        if let deadline { c.engine.setDeadline(target, deadline, db: c.db) }
+        c.changed()
         c.notify(.generic, "rename_from", source)
         c.notify(.generic, "rename_to", target)
         return onlyIfAbsent ? .integer(1) : .ok
@@ -278,8 +278,8 @@ public enum KeyCommands {
             c.engine.delete(target, db: targetDB, now: c.now)
         }
         c.engine.store(target, value, db: targetDB, now: c.now)
-        if let deadline { c.engine.databases[targetDB].setDeadline(target, deadline) }
-        c.engine.stats.dirty += 1
+        if let deadline { c.engine.setDeadline(target, deadline, db: targetDB) }
+        c.changed()
         c.engine.notify(.generic, "copy_to", key: target, db: targetDB)
         return .integer(1)
     }
@@ -297,9 +297,9 @@ public enum KeyCommands {
         if c.engine.lookup(key, db: targetDB, now: c.now) != nil { return .integer(0) }
         let deadline = c.engine.databases[c.db].deadline(key)
         c.engine.store(key, value, db: targetDB, now: c.now)
-        if let deadline { c.engine.databases[targetDB].setDeadline(key, deadline) }
+        if let deadline { c.engine.setDeadline(key, deadline, db: targetDB) }
         c.delete(key)
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.generic, "move_from", key)
         c.engine.notify(.generic, "move_to", key: key, db: targetDB)
         return .integer(1)

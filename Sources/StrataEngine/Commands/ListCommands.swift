@@ -93,7 +93,7 @@ public enum ListCommands {
         case .failure(let error): return error
         case .success(let length):
             if length != nil {
-                c.engine.stats.dirty += elements.count
+                c.changed(elements.count)
                 c.notify(.list, head ? "lpush" : "rpush", c.args[1])
             }
             return .integer(length ?? 0)
@@ -129,7 +129,7 @@ public enum ListCommands {
         case .failure(let error): return error
         case .success(nil): return count == nil ? .null : .nullArray
         case .success(let popped?):
-            c.engine.stats.dirty += popped.count
+            c.changed(popped.count)
             if count == nil { return .optional(popped.first) }
             return .array(popped.map { .bulk($0) })
         }
@@ -176,7 +176,7 @@ public enum ListCommands {
         case .success(.notInteger?): return Errors.notInteger
         case .success(.outOfRange?): return .error("ERR index out of range")
         case .success(.set?):
-            c.engine.stats.dirty += 1
+            c.changed()
             c.notify(.list, "lset", c.args[1])
             return .ok
         }
@@ -218,7 +218,7 @@ public enum ListCommands {
             }
         }
         if case .failure(let error) = outcome { return error }
-        c.engine.stats.dirty += 1
+        c.changed()
         if case .success(.some) = outcome { c.notify(.list, "ltrim", c.args[1]) }
         return .ok
     }
@@ -242,7 +242,7 @@ public enum ListCommands {
         case .failure(let error): return error
         case .success(let length):
             if let length, length > 0 {
-                c.engine.stats.dirty += 1
+                c.changed()
                 c.notify(.list, "linsert", c.args[1])
             }
             return .integer(length ?? 0)
@@ -331,7 +331,7 @@ public enum ListCommands {
         }
         c.notify(.list, toHead ? "lpush" : "rpush", destination)
         c.notify(.list, fromHead ? "lpop" : "rpop", source)
-        c.engine.stats.dirty += 1
+        c.changed()
         return .bulk(element)
     }
 
@@ -353,7 +353,7 @@ public enum ListCommands {
             case .failure(let error): return error
             case .success(nil): continue
             case .success(let popped?):
-                c.engine.stats.dirty += popped.count
+                c.changed(popped.count)
                 return .array([.bulk(key), .array(popped.map { .bulk($0) })])
             }
         }

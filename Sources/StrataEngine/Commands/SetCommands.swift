@@ -126,7 +126,7 @@ public enum SetCommands {
         switch outcome {
         case .failure(let error): return error
         case .success(let popped):
-            c.engine.stats.dirty += popped?.count ?? 0
+            c.changed(popped?.count ?? 0)
             if let popped, !popped.isEmpty {
                 c.notify(.set, "spop", c.args[1])
                 // The members chosen at random, as SREMs of at most 1,024 members each.
@@ -188,7 +188,7 @@ public enum SetCommands {
         c.announceEmptied()
         _ = c.modifyCollection(destination, .set, create: true) { $0.insert(member, limits: limits) }
         c.notify(.set, "sadd", destination)
-        c.engine.stats.dirty += 1
+        c.changed()
         return .integer(1)
     }
 
@@ -242,7 +242,7 @@ public enum SetCommands {
         } else if existed {
             c.notify(.generic, "del", destination)
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         return .integer(result.count)
     }
 

@@ -167,7 +167,7 @@ public enum SortCommands {
             } else if existed {
                 c.notify(.generic, "del", destination)
             }
-            c.engine.stats.dirty += 1
+            c.changed()
             return .integer(output.count)
         }
         return .array(output.map { .optional($0) })

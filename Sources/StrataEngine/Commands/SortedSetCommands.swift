@@ -162,7 +162,7 @@ public enum SortedSetCommands {
             if zset.count > 0 { c.store(args[1], .sortedSet(zset)) }
         }
         if tally.failed { return nanResult }
-        c.engine.stats.dirty += tally.added + tally.updated
+        c.changed(tally.added + tally.updated)
         if tally.added + tally.updated > 0 { c.notify(.zset, options.incr ? "zincr" : "zadd", args[1]) }
         if options.incr { return tally.processed > 0 ? .double(tally.lastScore) : .null }
         return .integer(options.ch ? tally.added + tally.updated : tally.added)
@@ -341,7 +341,7 @@ public enum SortedSetCommands {
         case .failure(let error): return error
         case .success(let popped):
             let items = popped ?? []
-            c.engine.stats.dirty += items.count
+            c.changed(items.count)
             if count == nil, let first = items.first { return .array([.bulk(first.member), .double(first.score)]) }
             return .pairs(items.map { (.bulk($0.member), .double($0.score)) })
         }
@@ -388,7 +388,7 @@ public enum SortedSetCommands {
             case .failure(let error): return .failure(error)
             case .success(nil): continue
             case .success(let popped?):
-                c.engine.stats.dirty += popped.count
+                c.changed(popped.count)
                 return .success(
                     .array([.bulk(key), .array(popped.map { .array([.bulk($0.member), .double($0.score)]) })]))
             }

@@ -189,13 +189,13 @@ public enum SortedSetRangeCommands {
     static func store(_ c: inout CommandContext, _ destination: Bytes, _ members: [ScoredMember]) -> Reply {
         if members.isEmpty {
             if c.delete(destination) {
-                c.engine.stats.dirty += 1
+                c.changed()
                 c.notify(.generic, "del", destination)
             }
             return .integer(0)
         }
         c.store(destination, .sortedSet(SortedSetValue(members, limits: c.engine.settings.sortedSetLimits)))
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.zset, c.commandName, destination)
         return .integer(members.count)
     }

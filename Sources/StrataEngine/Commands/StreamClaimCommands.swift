@@ -91,7 +91,7 @@ public enum StreamClaimCommands {
             }
         }
         if createdConsumer { c.notify(.stream, "xgroup-createconsumer", key) }
-        c.engine.stats.dirty += effects.count
+        c.changed(effects.count)
         for effect in effects { c.propagate(effect) }
         if effects.isEmpty { c.propagateNothing() }
         return replies

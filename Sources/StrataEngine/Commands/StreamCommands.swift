@@ -56,8 +56,7 @@ public enum StreamCommands {
         -> Result<R?, Reply>
     {
         var wrongType = false
-        let (outcome, expired) = c.engine.databases[c.db].modify(key, now: c.engine.expiryTime(c.now)) {
-            value -> R? in
+        let outcome = c.engine.modify(key, db: c.db, now: c.now) { value -> R? in
             guard case .stream(var storage) = value else {
                 wrongType = true
                 return nil
@@ -75,9 +74,8 @@ public enum StreamCommands {
             value = .stream(StreamStorage(stream))
             return result
         }
-        if expired { c.engine.noteExpired(key, db: c.db) }
         if wrongType { return .failure(Errors.wrongType) }
-        if let outcome { return .success(outcome) }
+        if let outcome, let outcome { return .success(outcome) }
         guard create else { return .success(nil) }
         var stream = StreamValue()
         let result = body(&stream)
@@ -211,7 +209,7 @@ public enum StreamCommands {
             return stream.trim(trim.strategy, approximate: trim.approximate, limit: trim.limit)
         }
         guard case .success(let trimmed?) = outcome else { return Errors.wrongType }
-        c.engine.stats.dirty += 1
+        c.changed()
         let idBytes = id.bytes
         if c.engine.recordsEffects { c.propagate([Bytes("XADD"), args[1], idBytes] + fields) }
         c.notify(.stream, "xadd", args[1])
@@ -284,7 +282,7 @@ public enum StreamCommands {
         case .success(let count): deleted = count ?? 0
         }
         if deleted > 0 {
-            c.engine.stats.dirty += deleted
+            c.changed(deleted)
             c.notify(.stream, "xdel", c.args[1])
         }
         return .integer(deleted)
@@ -308,7 +306,7 @@ public enum StreamCommands {
         case .success(let count): removed = count ?? 0
         }
         if removed > 0 {
-            c.engine.stats.dirty += removed
+            c.changed(removed)
             propagateTrim(&c, c.args[1])
             c.notify(.stream, "xtrim", c.args[1])
         } else {
@@ -358,7 +356,7 @@ public enum StreamCommands {
             if let entriesAdded { stream.entriesAdded = entriesAdded }
             if let maxDeleted { stream.maxDeletedID = maxDeleted }
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.stream, "xsetid", args[1])
         return .ok
     }

@@ -134,7 +134,7 @@ public enum StreamGroupCommands {
             stream.groups[name] = StreamGroup(lastID: id, entriesRead: entriesRead)
         }
         c.leavesWatchesAlone = existing != nil  // MKSTREAM making the stream is a change of the key
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.stream, "xgroup-create", key)
         return .ok
     }
@@ -167,7 +167,7 @@ public enum StreamGroupCommands {
                 group.entriesRead = entriesRead
             }
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.stream, "xgroup-setid", key)
         return .ok
     }
@@ -180,7 +180,7 @@ public enum StreamGroupCommands {
         case .success(let stream): if stream.groups[name] == nil { return .integer(0) }
         }
         _ = StreamCommands.modify(&c, key, create: false) { stream in stream.groups[name] = nil }
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.stream, "xgroup-destroy", key)
         return .integer(1)
     }
@@ -196,7 +196,7 @@ public enum StreamGroupCommands {
         _ = StreamCommands.modify(&c, key, create: false) { stream in
             stream.withGroup(name) { $0.consumers[consumer] = StreamConsumer(seenTime: now) }
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.stream, "xgroup-createconsumer", key)
         return .integer(1)
     }
@@ -211,7 +211,7 @@ public enum StreamGroupCommands {
         let outcome = StreamCommands.modify(&c, key, create: false) { stream in
             stream.withGroup(name) { $0.deleteConsumer(consumer) } ?? 0
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.stream, "xgroup-delconsumer", key)
         guard case .success(let pending?) = outcome else { return .integer(0) }
         return .integer(pending)
@@ -264,7 +264,7 @@ public enum StreamGroupCommands {
         case .failure(let error): return error
         case .success(nil): return .integer(0)
         case .success(let reply?):
-            if case .integer(let acknowledged) = reply { c.engine.stats.dirty += acknowledged }
+            if case .integer(let acknowledged) = reply { c.changed(acknowledged) }
             return reply
         }
     }

@@ -283,7 +283,7 @@ public enum StreamReadCommands {
             return replies
         }
         guard case .success(let entries?) = replies else { return nil }
-        c.engine.stats.dirty += 1
+        c.changed()
         if isNewConsumer {
             c.propagate([Bytes("XGROUP"), Bytes("CREATECONSUMER"), key, group.name, group.consumer])
             c.notify(.stream, "xgroup-createconsumer", key)

@@ -184,7 +184,7 @@ public enum StringCommands {
         let value = c.args[2]
         if c.args.count == 3 {
             c.store(key, .fromString(value))
-            c.engine.stats.dirty += 1
+            c.changed()
             c.notify(.string, "set", key)
             return .ok
         }
@@ -212,10 +212,10 @@ public enum StringCommands {
         }
         c.store(key, .fromString(value), keepDeadline: options.keepTTL)
         if let deadline {
-            c.engine.databases[c.db].setDeadline(key, deadline)
+            c.engine.setDeadline(key, deadline, db: c.db)
             c.propagateSet(key, value, deadline: deadline)
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.string, "set", key)
         if deadline != nil { c.notify(.generic, "expire", key) }
         return options.get ? .optional(previous) : .ok
@@ -224,7 +224,7 @@ public enum StringCommands {
     static func setnx(_ c: inout CommandContext) -> Reply {
         if c.lookup(c.args[1]) != nil { return .integer(0) }
         c.store(c.args[1], .fromString(c.args[2]))
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.string, "set", c.args[1])
         return .integer(1)
     }
@@ -234,8 +234,8 @@ public enum StringCommands {
         case .failure(let e): return e
         case .success(let deadline):
             c.store(c.args[1], .fromString(c.args[3]))
-            c.engine.databases[c.db].setDeadline(c.args[1], deadline)
-            c.engine.stats.dirty += 1
+            c.engine.setDeadline(c.args[1], deadline, db: c.db)
+            c.changed()
             c.propagateSet(c.args[1], c.args[3], deadline: deadline)
             c.notify(.string, "set", c.args[1])
             c.notify(.generic, "expire", c.args[1])
@@ -250,7 +250,7 @@ public enum StringCommands {
         case .failure(let e): return e
         }
         c.store(c.args[1], .fromString(c.args[2]))
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.string, "set", c.args[1])
         return .optional(previous)
     }
@@ -261,7 +261,7 @@ public enum StringCommands {
         case .success(nil): return .null
         case .success(let bytes?):
             c.delete(c.args[1])
-            c.engine.stats.dirty += 1
+            c.changed()
             c.notify(.generic, "del", c.args[1])
             return .bulk(bytes)
         }
@@ -294,13 +294,13 @@ public enum StringCommands {
                 c.delete(key)
                 c.notify(.generic, "del", key)
             } else {
-                c.engine.databases[c.db].setDeadline(key, deadline)
+                c.engine.setDeadline(key, deadline, db: c.db)
                 c.notify(.generic, "expire", key)
             }
-            c.engine.stats.dirty += 1
+            c.changed()
         } else if options.persist {
-            if c.engine.databases[c.db].removeDeadline(key) {
-                c.engine.stats.dirty += 1
+            if c.engine.removeDeadline(key, db: c.db) {
+                c.changed()
                 c.propagate([Bytes("PERSIST"), key])
                 c.notify(.generic, "persist", key)
             }
@@ -332,7 +332,7 @@ public enum StringCommands {
             c.store(c.args[i], .fromString(c.args[i + 1]))
             c.notify(.string, "set", c.args[i])
         }
-        c.engine.stats.dirty += (c.args.count - 1) / 2
+        c.changed((c.args.count - 1) / 2)
         return onlyIfNoneExist ? .integer(1) : .ok
     }
 
@@ -341,8 +341,7 @@ public enum StringCommands {
     static func incr(_ c: inout CommandContext, by delta: Int) -> Reply {
         let key = c.args[1]
         // One lookup: the counter is read and replaced in place.
-        let (outcome, expired) = c.engine.databases[c.db].modify(key, now: c.engine.expiryTime(c.now)) {
-            value -> Result<Int, Reply> in
+        let outcome = c.engine.modify(key, db: c.db, now: c.now) { value -> Result<Int, Reply> in
             let current: Int
             switch value {
             case .integer(let n):
@@ -357,17 +356,16 @@ public enum StringCommands {
             value = .integer(result)
             return .success(result)
         }
-        if expired { c.engine.noteExpired(key, db: c.db) }
         switch outcome {
         case .some(.success(let result)):
-            c.engine.stats.dirty += 1
+            c.changed()
             c.notify(.string, "incrby", key)
             return .integer(result)
         case .some(.failure(let error)):
             return error
         case .none:
             c.store(key, .integer(delta))
-            c.engine.stats.dirty += 1
+            c.changed()
             c.notify(.string, "incrby", key)
             return .integer(delta)
         }
@@ -396,10 +394,10 @@ public enum StringCommands {
         let result = current + delta
         if result.isNaN || result.isInfinite { return .error("ERR increment would produce NaN or Infinity") }
         let text = NumberFormat.humanFloat(result)
-        if !c.engine.databases[c.db].update(key, { $0 = .string(text) }) {
+        if !c.engine.update(key, db: c.db, { $0 = .string(text) }) {
             c.store(key, .string(text))
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.string, "incrbyfloat", key)
         c.propagateSet(key, text, deadline: nil, keepTTL: true)
         return .bulk(text)
@@ -412,21 +410,21 @@ public enum StringCommands {
         let suffix = c.args[2]
         guard let value = c.lookup(key) else {
             c.store(key, .fromString(suffix))
-            c.engine.stats.dirty += 1
+            c.changed()
             c.notify(.string, "append", key)
             return .integer(suffix.count)
         }
         guard let bytes = value.stringBytes else { return Errors.wrongType }
         if bytes.count + suffix.count > c.engine.settings.maxStringLength { return Errors.stringTooLong }
         var length = 0
-        c.engine.databases[c.db].update(key) { stored in
+        c.engine.update(key, db: c.db) { stored in
             var b = stored.stringBytes ?? bytes
             stored = .integer(0)  // drop the table's reference so the append is in place
             b.append(suffix)
             length = b.count
             stored = .raw(b)
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.string, "append", key)
         return .integer(length)
     }
@@ -473,7 +471,7 @@ public enum StringCommands {
         }
         if offset > c.engine.settings.maxStringLength - patch.count { return Errors.stringTooLong }
         if existing != nil {
-            c.engine.databases[c.db].update(key) { $0 = .integer(0) }  // release for in-place mutation
+            c.engine.update(key, db: c.db) { $0 = .integer(0) }  // release for in-place mutation
         }
         bytes.withUnsafeMutableBytes(count: Swift.max(bytes.count, offset + patch.count)) { raw in
             patch.withUnsafeBytes { source in
@@ -484,11 +482,11 @@ public enum StringCommands {
         }
         let length = bytes.count
         if existing != nil {
-            c.engine.databases[c.db].update(key) { $0 = .raw(bytes) }
+            c.engine.update(key, db: c.db) { $0 = .raw(bytes) }
         } else {
             c.store(key, .raw(bytes))
         }
-        c.engine.stats.dirty += 1
+        c.changed()
         c.notify(.string, "setrange", key)
         return .integer(length)
     }

@@ -89,15 +89,13 @@ extension ServerCore {
         }
         // One access to `aof` at a time: the selected database goes through a local.
         var selectedDb = aof.selectedDb
-        if engine.pendingEffects.isEmpty, let single = engine.commandAsSent {
-            // The common case: one command logged as sent, no array involved.
-            AOFEncoding.append(single, selectedDb: &selectedDb, to: &aof.buffer)
-            engine.commandAsSent = nil
+        if engine.record.effects.count == 1 {
+            // The common case: one command, no MULTI/EXEC around it.
+            AOFEncoding.append(engine.record.effects[0], selectedDb: &selectedDb, to: &aof.buffer)
         } else {
-            engine.settleEffects()
-            AOFEncoding.append(engine.pendingEffects, selectedDb: &selectedDb, to: &aof.buffer)
-            engine.pendingEffects.removeAll(keepingCapacity: true)
+            AOFEncoding.append(engine.record.effects, selectedDb: &selectedDb, to: &aof.buffer)
         }
+        engine.record.effects.removeAll(keepingCapacity: true)
         aof.selectedDb = selectedDb
         aof.appendedOffset += UInt64(aof.buffer.writerIndex - before)
         ensurePassEndTask()

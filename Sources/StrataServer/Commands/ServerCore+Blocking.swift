@@ -47,16 +47,17 @@ extension ServerCore {
         }
     }
 
-    /// Notes the keys a successful write touched that parked clients wait on.
-    func noteReadyKeys(_ written: WrittenKeys) {
-        let candidates: [WatchedKey]
-        switch written {
-        case .keys(let keys): candidates = keys
-        case .databases(let databases): candidates = blockedByKey.keys.filter { databases.contains($0.db) }
+    /// Notes the keys of a write record that parked clients wait on.
+    func noteReadyKeys(_ record: WriteRecord) {
+        for key in record.writtenKeys { noteReady(key) }
+        for key in record.stateOnlyKeys { noteReady(key) }
+        if !record.wholeDatabases.isEmpty {
+            for key in blockedByKey.keys where record.wholeDatabases.contains(key.db) { noteReady(key) }
         }
-        for key in candidates where blockedByKey[key] != nil && !readyKeys.contains(key) {
-            readyKeys.append(key)
-        }
+    }
+
+    private func noteReady(_ key: WatchedKey) {
+        if blockedByKey[key] != nil && !readyKeys.contains(key) { readyKeys.append(key) }
     }
 
     /// Serves parked clients whose keys became ready, in the order they blocked. A list
@@ -83,18 +84,17 @@ extension ServerCore {
                 engine.retryingBlockedCommand = false
                 engine.blockedArguments = nil
                 if case .blockedOn = reply {
+                    engine.discardRecord()  // found nothing: it wrote nothing
                     guard spec.group == "stream" else { break }  // nothing left for this waiter: stop here
                     skipped.insert(ObjectIdentifier(next))
                     continue
                 }
                 release(next)
-                if engine.hasEffects {
-                    feedAppendOnlyFile(now: now)
-                    next.connection.durableOffsetNeeded = aof.appendedOffset
-                }
-                next.connection.unblock(with: reply)
+                let logged = aof.appendedOffset
                 // A move may have made its destination ready for someone else.
-                noteReadyKeys(writtenKeys(spec, args: next.args, db: key.db))
+                commitWrites(now: now)
+                if aof.appendedOffset != logged { next.connection.durableOffsetNeeded = aof.appendedOffset }
+                next.connection.unblock(with: reply)
             }
         }
     }

@@ -115,9 +115,9 @@ extension ServerCore {
 
     /// Publishes the keyspace events the engine recorded: `__keyspace@<db>__:<key>` with
     /// the event name (K) and `__keyevent@<db>__:<event>` with the key (E).
-    func publishKeyspaceEvents() {
+    func publishKeyspaceEvents(_ events: [KeyspaceEvent]) {
         let types = engine.keyspaceEvents
-        for event in engine.takeEvents() {
+        for event in events {
             if types.contains(.keyspace) {
                 publish(
                     channel: Bytes(Array("__keyspace@\(event.db)__:".utf8) + event.key.array),

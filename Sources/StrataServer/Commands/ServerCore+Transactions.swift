@@ -80,7 +80,7 @@ extension ServerCore {
             }
         }
         executingTransaction = false
-        if engine.hasEffects { feedAppendOnlyFile(now: now) }
+        commitWrites(now: now)
         // Pushes inside the transaction wake parked clients only once it has completed.
         serveBlockedClients(now: now)
         return .array(replies)
@@ -114,15 +114,17 @@ extension ServerCore {
         session.watchDirty = false
     }
 
-    /// Marks the watchers of the keys a write command touched.
-    func touchWatchedKeys(_ written: WrittenKeys) {
-        switch written {
-        case .databases(let databases):
-            for (watched, ids) in watchers where databases.contains(watched.db) { markDirty(ids) }
-        case .keys(let keys):
-            for key in keys {
-                if let ids = watchers[key] { markDirty(ids) }
-            }
+    /// Marks the watchers of the keys a write record changed: written keys, whole
+    /// databases and evicted keys (an expired key is found gone by EXEC itself).
+    func touchWatchedKeys(_ record: WriteRecord) {
+        for key in record.writtenKeys {
+            if let ids = watchers[key] { markDirty(ids) }
+        }
+        for removed in record.removedKeys where removed.reason == .evicted {
+            if let ids = watchers[removed.key] { markDirty(ids) }
+        }
+        if !record.wholeDatabases.isEmpty {
+            for (watched, ids) in watchers where record.wholeDatabases.contains(watched.db) { markDirty(ids) }
         }
     }
 

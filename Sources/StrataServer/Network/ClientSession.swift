@@ -75,8 +75,5 @@ struct Transaction {
     var aborted = false
 }
 
-/// A key in a database, as WATCH tracks it.
-struct WatchedKey: Hashable {
-    let db: Int
-    let key: Bytes
-}
+/// A key in a database, as WATCH and parked clients track it.
+typealias WatchedKey = KeyRef

@@ -90,7 +90,7 @@ extension ServerCore {
             shutdownRequested?()
             return .none
         }
-        if engine.hasEffects && !insideTransaction { feedAppendOnlyFile(now: now) }
+        if !insideTransaction { commitWrites(now: now) }
         if !insideTransaction { serveBlockedClients(now: now) }
         return .reply(reply)
     }
@@ -191,15 +191,9 @@ extension ServerCore: ScriptHost {
         }
     }
 
-    private func effectCount() -> Int {
-        engine.settleEffects()
-        return engine.pendingEffects.count
-    }
+    private func effectCount() -> Int { engine.record.effects.count }
 
-    private func dropEffects(after count: Int) {
-        engine.settleEffects()
-        if engine.pendingEffects.count > count { engine.pendingEffects.removeSubrange(count...) }
-    }
+    private func dropEffects(after count: Int) { engine.dropEffects(after: count) }
 
     func scriptCheckpoint() -> String? {
         guard let run = scripting.run else { return nil }

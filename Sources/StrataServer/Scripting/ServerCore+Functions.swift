@@ -81,7 +81,7 @@ extension ServerCore {
                     "    Restore the libraries represented by the given payload.", "HELP", "    Print this help.",
                 ].map { .status($0) })
         }
-        engine.stats.dirty += 1
+        engine.countChanges(1)
         if log { engine.recordEffect(args, db: 0) }
         return reply
     }

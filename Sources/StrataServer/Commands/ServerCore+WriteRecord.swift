@@ -1,0 +1,33 @@
+//! The one consumer of the engine's write record (`WriteRecord` in the engine). After every
+//! command, EXEC, script, expiry slice or eviction, `commitWrites` turns what the record
+//! says into everything that follows from a write: the `dirty` counter for save points,
+//! keyspace notifications, WATCH invalidation, the keys that wake parked clients, and the
+//! effects appended to the AOF. Nothing else in the server reads what a command wrote, so
+//! a new write command needs no server code, and a new consumer (a replication stream,
+//! client-tracking invalidation) is one more step here.
+
+import StrataEngine
+
+extension ServerCore {
+    /// Applies and empties the engine's write record. Inside a transaction or script the
+    /// effects stay in the record, to be logged together when it completes.
+    @inline(__always)
+    func commitWrites(now: Int64) {
+        if engine.record.isEmpty { return }
+        commitRecord(now: now)
+    }
+
+    private func commitRecord(now: Int64) {
+        // The effects stay in the record until the AOF takes them (at once, or when the
+        // transaction or script completes).
+        engine.consumeRecord(keepingEffects: true) { record in
+            engine.stats.dirty &+= record.changes
+            if !record.events.isEmpty { publishKeyspaceEvents(record.events) }
+            if record.touchesKeys {
+                if !watchers.isEmpty { touchWatchedKeys(record) }
+                if !blockedByKey.isEmpty { noteReadyKeys(record) }
+            }
+        }
+        if !executingTransaction && engine.hasEffects { feedAppendOnlyFile(now: now) }
+    }
+}
