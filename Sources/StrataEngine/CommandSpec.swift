@@ -17,6 +17,18 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let allowBusy = CommandFlags(rawValue: 1 << 11)
     public static let noMulti = CommandFlags(rawValue: 1 << 12)
 
+    // Strata's dispatch flags, which `COMMAND` does not print: the decisions Redis makes by
+    // comparing command procedures, made from the table instead.
+
+    /// Allowed to a RESP2 client in subscribed mode (the (P)SUBSCRIBE family, PING, QUIT,
+    /// RESET).
+    public static let subscribedContext = CommandFlags(rawValue: 1 << 16)
+    /// Executed at once inside MULTI rather than queued (MULTI, EXEC, DISCARD, WATCH, QUIT,
+    /// RESET).
+    public static let transactionControl = CommandFlags(rawValue: 1 << 17)
+    /// Refused like a write while the disk refuses writes (PING: health checks then see it).
+    public static let refusedOnDiskError = CommandFlags(rawValue: 1 << 18)
+
     /// The names `COMMAND` prints, in Redis's order.
     public var names: [String] {
         let all: [(CommandFlags, String)] = [
@@ -29,13 +41,18 @@ public struct CommandFlags: OptionSet, Sendable {
     }
 }
 
+/// Finds the keys of an invocation (the whole argument list, name first); nil when they
+/// cannot be told from the arguments.
+public typealias KeyFinder = @Sendable ([Bytes]) -> [Bytes]?
+
 /// How a command is executed.
 /// Handlers are pure static functions of their context, so sharing them is safe.
 public enum CommandHandler: @unchecked Sendable {
     /// Executed by the engine on the keyspace.
     case engine((inout CommandContext) -> Reply)
-    /// Executed by the server (connection state, configuration, introspection).
-    case server
+    /// Executed by the server (connection state, configuration, introspection), which
+    /// switches on the command's ``ServerCommand``.
+    case server(ServerCommand)
     /// A container whose subcommand (the second argument) selects the spec.
     case container
 }
@@ -69,6 +86,8 @@ public final class CommandSpec: Sendable {
     public let handler: CommandHandler
     /// Subcommands of a container, keyed by lowercase subcommand name.
     public let subcommands: [String: CommandSpec]
+    /// Finds the keys of an invocation when positions cannot (see ``keys(in:)``).
+    public let keyFinder: KeyFinder?
 
     /// A command description.
     public init(
@@ -91,6 +110,38 @@ public final class CommandSpec: Sendable {
         var subs: [String: CommandSpec] = [:]
         for sub in subcommands { subs[String(sub.name.split(separator: "|").last ?? "")] = sub }
         self.subcommands = subs
+        self.keyFinder = nil
+    }
+
+    private init(_ other: CommandSpec, keyFinder: @escaping KeyFinder) {
+        (name, arity, flags, firstKey, lastKey, keyStep) =
+            (other.name, other.arity, other.flags, other.firstKey, other.lastKey, other.keyStep)
+        (group, summary, since, synopsis, categories, handler, subcommands) =
+            (
+                other.group, other.summary, other.since, other.synopsis, other.categories, other.handler,
+                other.subcommands
+            )
+        self.keyFinder = keyFinder
+    }
+
+    /// The server command this spec runs, if the server executes it.
+    public var serverCommand: ServerCommand? {
+        if case .server(let command) = handler { return command }
+        return nil
+    }
+
+    /// This spec with `finder` telling its keys: for commands whose keys follow a
+    /// `numkeys` argument or a keyword (`STREAMS`, `STORE`).
+    public func findingKeys(_ finder: @escaping KeyFinder) -> CommandSpec {
+        CommandSpec(self, keyFinder: finder)
+    }
+
+    /// Every key an invocation reads or writes: from the key finder when there is one,
+    /// else from the key positions; nil when they cannot be told from the arguments (SORT
+    /// with BY or GET patterns).
+    public func keys(in args: [Bytes]) -> [Bytes]? {
+        if let keyFinder { return keyFinder(args) }
+        return keyPositions(argumentCount: args.count).map { args[$0] }
     }
 
     /// Whether `count` arguments (including the name) satisfy the arity.

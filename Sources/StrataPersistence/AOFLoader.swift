@@ -171,7 +171,7 @@ public enum AOFLoader {
                 if case .error(let text) = error { throw AOFCommandRejected(text) }
                 throw AOFCommandRejected("cannot replay \(args[0].string)")
             case .success(let spec):
-                if spec.name.hasPrefix("function|") {
+                if case .server(let command) = spec.handler, command.changesFunctionLibraries {
                     functionCommands.append(args)
                     return
                 }

@@ -49,26 +49,7 @@ public struct AOFPartition: Sendable {
     /// Every key a command reads or writes; nil when they cannot be told from the
     /// arguments (the command then links every partition).
     public static func keys(_ spec: CommandSpec, _ args: [Bytes]) -> [Bytes]? {
-        switch spec.name {
-        case "zunionstore", "zinterstore", "zdiffstore":
-            // destination numkeys key [key ...] [options]
-            guard args.count >= 4, let count = args[2].strictInteger, count >= 0, 3 + count <= args.count else {
-                return [args[1]]
-            }
-            return [args[1]] + args[3..<(3 + count)]
-        case "sort", "sort_ro":
-            var keys = [args[1]]
-            var index = 2
-            while index < args.count {
-                let option = args[index]
-                if option.equalsIgnoringCase("by") || option.equalsIgnoringCase("get") { return nil }
-                if option.equalsIgnoringCase("store"), index + 1 < args.count { keys.append(args[index + 1]) }
-                index += option.equalsIgnoringCase("limit") ? 3 : option.equalsIgnoringCase("store") ? 2 : 1
-            }
-            return keys
-        default:
-            return spec.keyPositions(argumentCount: args.count).map { args[$0] }
-        }
+        spec.keys(in: args)
     }
 }
 

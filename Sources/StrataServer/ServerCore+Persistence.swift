@@ -59,14 +59,14 @@ extension ServerCore {
     // MARK: Commands
 
     /// SAVE, BGSAVE, LASTSAVE.
-    func persistenceCommand(_ spec: CommandSpec, args: [Bytes]) -> Reply {
-        switch spec.name {
-        case "save":
+    func persistenceCommand(_ command: ServerCommand, args: [Bytes]) -> Reply {
+        switch command {
+        case .save:
             if persistence.backgroundSaveInProgress || aof.rewriteInProgress {
                 return .error("ERR Background save already in progress")
             }
             return saveNow() ? .ok : .error("ERR")
-        case "bgsave":
+        case .bgSave:
             var schedule = false
             if args.count == 2 {
                 guard args[1].equalsIgnoringCase("schedule") else { return Errors.syntax }

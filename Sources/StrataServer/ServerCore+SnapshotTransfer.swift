@@ -31,9 +31,10 @@ extension ServerCore {
     }
 
     /// SYNC and PSYNC: starts writing a snapshot for `connection`, which waits for it.
-    func snapshotTransfer(_ name: String, connection: ConnectionHandler) -> CommandOutcome {
+    func snapshotTransfer(_ command: ServerCommand, connection: ConnectionHandler) -> CommandOutcome {
         connection.transferringSnapshot = true
-        let prefix = name == "psync" ? "+FULLRESYNC \(runID) 0\r\n" : ""
+        let name = command.rawValue
+        let prefix = command == .psync ? "+FULLRESYNC \(runID) 0\r\n" : ""
         let path = nextTempPath()
         var options = snapshotOptions
         options.codec = .none  // a plain RDB: what replicas and redis-cli --rdb read

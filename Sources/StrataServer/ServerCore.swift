@@ -27,18 +27,14 @@ final class ServerCore {
     var boundPort = 0
     /// Keys expired by the active cycle since memory was last trimmed.
     var expiredSinceTrim = 0
-    /// Channel → ids of its subscribers.
-    var channelSubscribers: [Bytes: Set<UInt64>] = [:]
-    /// Pattern → ids of its subscribers.
-    var patternSubscribers: [Bytes: Set<UInt64>] = [:]
-    /// Parked clients by key, in the order they blocked.
-    var blockedByKey: [WatchedKey: [BlockedClient]] = [:]
-    /// Keys written since the last serving of parked clients.
-    var readyKeys: [WatchedKey] = []
+    /// Who listens to which channel and pattern.
+    var pubsub = PubSubHub()
+    /// Clients parked by blocking commands, and the keys made ready for them.
+    var waitQueues = WaitQueues<BlockedClient>()
     /// True while EXEC runs its queued commands (blocking commands then do not block).
     var executingTransaction = false
-    /// WATCHed keys → ids of the clients watching them.
-    var watchers: [WatchedKey: Set<UInt64>] = [:]
+    /// Who WATCHes which key.
+    var watches = WatchRegistry()
     /// Connections with replies to flush after the current poll batch.
     private var pendingFlushes: [ConnectionHandler] = []
     private var flushScheduled = false
@@ -152,17 +148,17 @@ final class ServerCore {
         case .failure(let error):
             stats.errorReplies += 1
             session.transaction?.aborted = true
-            return .reply(args[0].equalsIgnoringCase("exec") ? abortExec(error, session: session) : error)
+            return .reply(isExec(engine.commands.spec(named: args[0])) ? abortExec(error, session: session) : error)
         }
         session.lastCommand = spec.name
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             stats.errorReplies += 1
             session.transaction?.aborted = true
             let error = Reply.error("NOAUTH Authentication required.")
-            return .reply(spec.name == "exec" ? abortExec(error, session: session) : error)
+            return .reply(isExec(spec) ? abortExec(error, session: session) : error)
         }
         if session.resp == .resp2 && session.subscriptionCount > 0
-            && !ServerCore.subscribedModeCommands.contains(spec.name)
+            && !spec.flags.contains(.subscribedContext)
         {
             stats.errorReplies += 1
             return .reply(
@@ -174,8 +170,9 @@ final class ServerCore {
             stats.errorReplies += 1
             return .reply(ServerCore.loadingError)
         }
-        // The cheap flags first: the name comparison only runs while the disk is failing.
-        if writesDeniedByDiskError || aof.writeError != nil, spec.flags.contains(.write) || spec.name == "ping" {
+        if writesDeniedByDiskError || aof.writeError != nil,
+            spec.flags.contains(.write) || spec.flags.contains(.refusedOnDiskError)
+        {
             stats.errorReplies += 1
             session.transaction?.aborted = true
             return .reply(aofWriteErrorReply ?? ServerCore.misconfError)
@@ -185,7 +182,7 @@ final class ServerCore {
             session.transaction?.aborted = true
             return .reply(ServerCore.oomError)
         }
-        if session.transaction != nil && !ServerCore.transactionControl.contains(spec.name) {
+        if session.transaction != nil && !spec.flags.contains(.transactionControl) {
             return .reply(queue(args, spec: spec, session: session))
         }
         return runResolved(spec, args: args, session: session, connection: connection, now: now)
@@ -210,15 +207,24 @@ final class ServerCore {
             }
             if case .error = reply { stats.errorReplies += 1 }
             session.db = db
-            if !readyKeys.isEmpty && !executingTransaction { serveBlockedClients(now: now) }
+            if !waitQueues.ready.isEmpty && !executingTransaction { serveBlockedClients(now: now) }
             return .reply(reply)
-        case .server, .container:
+        case .server(let command):
             engine.stats.commandsProcessed += 1
-            let outcome = runServerCommand(spec, args: args, session: session, connection: connection, now: now)
+            let outcome = runServerCommand(command, args: args, session: session, connection: connection, now: now)
             commitWrites(now: now)
             if case .reply(.error) = outcome { stats.errorReplies += 1 }
             return outcome
+        case .container:
+            // The table resolves a container to one of its subcommands.
+            return .reply(.error("ERR unknown command '\(spec.name)'"))
         }
+    }
+
+    /// Whether `spec` is EXEC (whose own refusal discards the transaction).
+    private func isExec(_ spec: CommandSpec?) -> Bool {
+        guard case .server(.exec) = spec?.handler else { return false }
+        return true
     }
 
     // MARK: Deferred flushing

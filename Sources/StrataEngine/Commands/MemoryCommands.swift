@@ -15,7 +15,8 @@ public enum MemoryCommands {
                     categories: ["read", "slow"], handler: .engine(usage)),
                 CommandSpec(
                     "memory|stats", arity: 2, flags: [], group: "server", since: "4.0.0",
-                    summary: "Returns details about memory usage.", categories: ["slow"], handler: .server),
+                    summary: "Returns details about memory usage.", categories: ["slow"], handler: .server(.memoryStats)
+                ),
                 CommandSpec(
                     "memory|help", arity: 2, flags: [.loading, .stale], group: "server", since: "4.0.0",
                     summary: "Returns helpful text about the different subcommands.", categories: ["slow"],

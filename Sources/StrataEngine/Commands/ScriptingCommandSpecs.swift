@@ -5,65 +5,68 @@
 /// Specs of the scripting commands.
 public enum ScriptingCommandSpecs {
     private static func command(
-        _ name: String, arity: Int, flags: CommandFlags, summary: String, synopsis: String, since: String = "2.6.0"
+        _ id: ServerCommand, arity: Int, flags: CommandFlags, summary: String, synopsis: String, since: String = "2.6.0"
     ) -> CommandSpec {
         CommandSpec(
-            name, arity: arity, flags: flags, group: "scripting", since: since, summary: summary, synopsis: synopsis,
-            categories: ["slow", "scripting"], handler: .server)
+            id.rawValue, arity: arity, flags: flags, group: "scripting", since: since, summary: summary,
+            synopsis: synopsis,
+            categories: ["slow", "scripting"], handler: .server(id))
     }
 
     private static func sub(
-        _ name: String, arity: Int, flags: CommandFlags, summary: String, synopsis: String = "", since: String = "7.0.0"
+        _ id: ServerCommand, arity: Int, flags: CommandFlags, summary: String, synopsis: String = "",
+        since: String = "7.0.0"
     ) -> CommandSpec {
         let categories = flags.contains(.write) ? ["write", "slow", "scripting"] : ["slow", "scripting"]
         return CommandSpec(
-            name, arity: arity, flags: flags, group: "scripting", since: since, summary: summary, synopsis: synopsis,
-            categories: categories, handler: .server)
+            id.rawValue, arity: arity, flags: flags, group: "scripting", since: since, summary: summary,
+            synopsis: synopsis,
+            categories: categories, handler: .server(id))
     }
 
     /// The table entries.
     public static let specs: [CommandSpec] = [
         command(
-            "eval", arity: -3, flags: [.noscript, .stale], summary: "Executes a server-side Lua script.",
+            .eval, arity: -3, flags: [.noscript, .stale], summary: "Executes a server-side Lua script.",
             synopsis: "script numkeys [key [key ...]] [arg [arg ...]]"),
         command(
-            "evalsha", arity: -3, flags: [.noscript, .stale],
+            .evalsha, arity: -3, flags: [.noscript, .stale],
             summary: "Executes a server-side Lua script by SHA1 digest.",
             synopsis: "sha1 numkeys [key [key ...]] [arg [arg ...]]"),
         command(
-            "eval_ro", arity: -3, flags: [.readonly, .noscript, .stale],
+            .evalReadOnly, arity: -3, flags: [.readonly, .noscript, .stale],
             summary: "Executes a read-only server-side Lua script.",
             synopsis: "script numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         command(
-            "evalsha_ro", arity: -3, flags: [.readonly, .noscript, .stale],
+            .evalshaReadOnly, arity: -3, flags: [.readonly, .noscript, .stale],
             summary: "Executes a read-only server-side Lua script by SHA1 digest.",
             synopsis: "sha1 numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         command(
-            "fcall", arity: -3, flags: [.noscript, .stale], summary: "Invokes a function.",
+            .fcall, arity: -3, flags: [.noscript, .stale], summary: "Invokes a function.",
             synopsis: "function numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         command(
-            "fcall_ro", arity: -3, flags: [.readonly, .noscript, .stale], summary: "Invokes a read-only function.",
+            .fcallReadOnly, arity: -3, flags: [.readonly, .noscript, .stale], summary: "Invokes a read-only function.",
             synopsis: "function numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         CommandSpec(
             "script", arity: -2, flags: [], group: "scripting", since: "2.6.0",
             summary: "A container for Lua scripts management commands.", categories: ["slow"], handler: .container,
             subcommands: [
                 sub(
-                    "script|load", arity: 3, flags: [.noscript, .stale],
+                    .scriptLoad, arity: 3, flags: [.noscript, .stale],
                     summary: "Loads a server-side Lua script to the script cache.", synopsis: "script", since: "2.6.0"),
                 sub(
-                    "script|exists", arity: -3, flags: [.noscript],
+                    .scriptExists, arity: -3, flags: [.noscript],
                     summary: "Determines whether server-side Lua scripts exist in the script cache.",
                     synopsis: "sha1 [sha1 ...]", since: "2.6.0"),
                 sub(
-                    "script|flush", arity: -2, flags: [.noscript],
+                    .scriptFlush, arity: -2, flags: [.noscript],
                     summary: "Removes all server-side Lua scripts from the script cache.", synopsis: "[ASYNC|SYNC]",
                     since: "2.6.0"),
                 sub(
-                    "script|kill", arity: 2, flags: [.noscript, .allowBusy],
+                    .scriptKill, arity: 2, flags: [.noscript, .allowBusy],
                     summary: "Terminates a server-side Lua script during execution.", since: "2.6.0"),
                 sub(
-                    "script|help", arity: 2, flags: [.loading, .stale],
+                    .scriptHelp, arity: 2, flags: [.loading, .stale],
                     summary: "Returns helpful text about the different subcommands.",
                     since: "5.0.0"),
             ]),
@@ -72,32 +75,32 @@ public enum ScriptingCommandSpecs {
             summary: "A container for function commands.", categories: ["slow"], handler: .container,
             subcommands: [
                 sub(
-                    "function|load", arity: -3, flags: [.write, .denyOOM, .noscript],
+                    .functionLoad, arity: -3, flags: [.write, .denyOOM, .noscript],
                     summary: "Creates a library.", synopsis: "[REPLACE] function-code"),
                 sub(
-                    "function|delete", arity: 3, flags: [.write, .noscript],
+                    .functionDelete, arity: 3, flags: [.write, .noscript],
                     summary: "Deletes a library and its functions.", synopsis: "library-name"),
                 sub(
-                    "function|flush", arity: -2, flags: [.write, .noscript],
+                    .functionFlush, arity: -2, flags: [.write, .noscript],
                     summary: "Deletes all libraries and functions.", synopsis: "[ASYNC|SYNC]"),
                 sub(
-                    "function|dump", arity: 2, flags: [.noscript],
+                    .functionDump, arity: 2, flags: [.noscript],
                     summary: "Dumps all libraries into a serialized binary payload."),
                 sub(
-                    "function|restore", arity: -3, flags: [.write, .denyOOM, .noscript],
+                    .functionRestore, arity: -3, flags: [.write, .denyOOM, .noscript],
                     summary: "Restores all libraries from a payload.",
                     synopsis: "serialized-value [FLUSH|APPEND|REPLACE]"),
                 sub(
-                    "function|list", arity: -2, flags: [.noscript], summary: "Returns information about all libraries.",
+                    .functionList, arity: -2, flags: [.noscript], summary: "Returns information about all libraries.",
                     synopsis: "[LIBRARYNAME library-name-pattern] [WITHCODE]"),
                 sub(
-                    "function|stats", arity: 2, flags: [.noscript, .allowBusy],
+                    .functionStats, arity: 2, flags: [.noscript, .allowBusy],
                     summary: "Returns information about a function during execution."),
                 sub(
-                    "function|kill", arity: 2, flags: [.noscript, .allowBusy],
+                    .functionKill, arity: 2, flags: [.noscript, .allowBusy],
                     summary: "Terminates a function during execution."),
                 sub(
-                    "function|help", arity: 2, flags: [.loading, .stale],
+                    .functionHelp, arity: 2, flags: [.loading, .stale],
                     summary: "Returns helpful text about the different subcommands."),
             ]),
     ]

@@ -5,228 +5,253 @@
 /// Specs of server-executed commands.
 public enum ServerCommandSpecs {
     static func sub(
-        _ name: String, arity: Int, flags: CommandFlags = [.admin, .noscript, .loading, .stale],
+        _ id: ServerCommand, name: String? = nil, arity: Int,
+        flags: CommandFlags = [.admin, .noscript, .loading, .stale],
         group: String, since: String, summary: String, synopsis: String = "", categories: [String] = ["slow"]
     ) -> CommandSpec {
         CommandSpec(
-            name, arity: arity, flags: flags, group: group, since: since, summary: summary, synopsis: synopsis,
-            categories: categories, handler: .server)
+            name ?? id.rawValue, arity: arity, flags: flags, group: group, since: since, summary: summary,
+            synopsis: synopsis,
+            categories: categories, handler: .server(id))
     }
 
     /// The table entries.
     public static let specs: [CommandSpec] = [
         CommandSpec(
-            "ping", arity: -1, flags: [.fast], group: "connection",
+            "ping", arity: -1, flags: [.fast, .subscribedContext, .refusedOnDiskError], group: "connection",
             summary: "Returns the server's liveliness response.",
-            synopsis: "[message]", categories: ["fast", "connection"], handler: .server),
+            synopsis: "[message]", categories: ["fast", "connection"], handler: .server(.ping)),
         CommandSpec(
-            "quit", arity: -1, flags: [.allowBusy, .noAuth, .loading, .stale, .fast, .noscript], group: "connection",
-            summary: "Closes the connection.", categories: ["fast", "connection"], handler: .server),
+            "quit", arity: -1,
+            flags: [.allowBusy, .noAuth, .loading, .stale, .fast, .noscript, .subscribedContext, .transactionControl],
+            group: "connection",
+            summary: "Closes the connection.", categories: ["fast", "connection"], handler: .server(.quit)),
         CommandSpec(
             "hello", arity: -1, flags: [.noAuth, .noscript, .loading, .stale, .fast, .allowBusy], group: "connection",
             since: "6.0.0", summary: "Handshakes with the Redis server.",
             synopsis: "[protover [AUTH username password] [SETNAME clientname]]",
-            categories: ["fast", "connection"], handler: .server),
+            categories: ["fast", "connection"], handler: .server(.hello)),
         CommandSpec(
             "auth", arity: -2, flags: [.noAuth, .noscript, .loading, .stale, .fast, .allowBusy], group: "connection",
             summary: "Authenticates the connection.", synopsis: "[username] password",
-            categories: ["fast", "connection"], handler: .server),
+            categories: ["fast", "connection"], handler: .server(.auth)),
         CommandSpec(
-            "reset", arity: 1, flags: [.noAuth, .noscript, .loading, .stale, .fast, .allowBusy], group: "connection",
-            since: "6.2.0", summary: "Resets the connection.", categories: ["fast", "connection"], handler: .server),
+            "reset", arity: 1,
+            flags: [.noAuth, .noscript, .loading, .stale, .fast, .allowBusy, .subscribedContext, .transactionControl],
+            group: "connection",
+            since: "6.2.0", summary: "Resets the connection.", categories: ["fast", "connection"],
+            handler: .server(.reset)),
         CommandSpec(
             "client", arity: -2, flags: [], group: "connection", since: "2.4.0",
             summary: "A container for client connection commands.", categories: ["slow"], handler: .container,
             subcommands: [
                 sub(
-                    "client|id", arity: 2, group: "connection", since: "5.0.0",
+                    .clientID, arity: 2, group: "connection", since: "5.0.0",
                     summary: "Returns the unique client ID of the connection.", categories: ["slow", "connection"]),
                 sub(
-                    "client|setname", arity: 3, group: "connection", since: "2.6.9",
+                    .clientSetName, arity: 3, group: "connection", since: "2.6.9",
                     summary: "Sets the connection name.", synopsis: "connection-name",
                     categories: ["slow", "connection"]),
                 sub(
-                    "client|getname", arity: 2, group: "connection", since: "2.6.9",
+                    .clientGetName, arity: 2, group: "connection", since: "2.6.9",
                     summary: "Returns the name of the connection.", categories: ["slow", "connection"]),
                 sub(
-                    "client|list", arity: -2, group: "connection", since: "2.4.0", summary: "Lists open connections.",
+                    .clientList, arity: -2, group: "connection", since: "2.4.0", summary: "Lists open connections.",
                     synopsis: "[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]",
                     categories: ["admin", "slow", "dangerous", "connection"]),
                 sub(
-                    "client|info", arity: 2, group: "connection", since: "6.2.0",
+                    .clientInfo, arity: 2, group: "connection", since: "6.2.0",
                     summary: "Returns information about the connection.", categories: ["slow", "connection"]),
                 sub(
-                    "client|kill", arity: -3, group: "connection", since: "2.4.0",
+                    .clientKill, arity: -3, group: "connection", since: "2.4.0",
                     summary: "Terminates open connections.",
                     synopsis:
                         "ip:port | [ID client-id] [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]",
                     categories: ["admin", "slow", "dangerous", "connection"]),
                 sub(
-                    "client|unblock", arity: -3, flags: [.admin, .noscript, .loading, .stale], group: "connection",
+                    .clientUnblock, arity: -3, flags: [.admin, .noscript, .loading, .stale], group: "connection",
                     since: "5.0.0",
                     summary: "Unblocks a client blocked by a blocking command from a different connection.",
                     synopsis: "client-id [TIMEOUT|ERROR]", categories: ["admin", "slow", "dangerous", "connection"]),
                 sub(
-                    "client|help", arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0",
+                    .clientHelp, arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0",
                     summary: "Returns helpful text about the different subcommands.",
                     categories: ["slow", "connection"]),
             ]),
         CommandSpec(
             "command", arity: -1, flags: [.loading, .stale], group: "server", since: "2.8.13",
             summary: "Returns detailed information about all commands.", categories: ["slow", "connection"],
-            handler: .server,
+            handler: .server(.command),
             subcommands: [
                 sub(
-                    "command|count", arity: 2, flags: [.loading, .stale], group: "server", since: "2.8.13",
+                    .command, name: "command|count", arity: 2, flags: [.loading, .stale], group: "server",
+                    since: "2.8.13",
                     summary: "Returns a count of commands.", categories: ["slow", "connection"]),
                 sub(
-                    "command|info", arity: -2, flags: [.loading, .stale], group: "server", since: "2.8.13",
+                    .command, name: "command|info", arity: -2, flags: [.loading, .stale], group: "server",
+                    since: "2.8.13",
                     summary: "Returns information about one, multiple or all commands.",
                     synopsis: "[command-name [command-name ...]]", categories: ["slow", "connection"]),
                 sub(
-                    "command|docs", arity: -2, flags: [.loading, .stale], group: "server", since: "7.0.0",
+                    .command, name: "command|docs", arity: -2, flags: [.loading, .stale], group: "server",
+                    since: "7.0.0",
                     summary: "Returns documentary information about one, multiple or all commands.",
                     synopsis: "[command-name [command-name ...]]", categories: ["slow", "connection"]),
                 sub(
-                    "command|list", arity: -2, flags: [.loading, .stale], group: "server", since: "7.0.0",
+                    .command, name: "command|list", arity: -2, flags: [.loading, .stale], group: "server",
+                    since: "7.0.0",
                     summary: "Returns a list of command names.",
                     synopsis: "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",
                     categories: ["slow", "connection"]),
                 sub(
-                    "command|getkeys", arity: -4, flags: [.loading, .stale], group: "server", since: "2.8.13",
+                    .command, name: "command|getkeys", arity: -4, flags: [.loading, .stale], group: "server",
+                    since: "2.8.13",
                     summary: "Extracts the key names from an arbitrary command.", synopsis: "command [arg [arg ...]]",
                     categories: ["slow", "connection"]),
                 sub(
-                    "command|help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0",
+                    .command, name: "command|help", arity: 2, flags: [.loading, .stale], group: "server",
+                    since: "5.0.0",
                     summary: "Returns helpful text about the different subcommands.",
                     categories: ["slow", "connection"]),
             ]),
         CommandSpec(
             "info", arity: -1, flags: [.loading, .stale], group: "server",
             summary: "Returns information and statistics about the server.",
-            synopsis: "[section [section ...]]", categories: ["slow", "dangerous"], handler: .server),
+            synopsis: "[section [section ...]]", categories: ["slow", "dangerous"], handler: .server(.info)),
         CommandSpec(
             "config", arity: -2, flags: [], group: "server", since: "2.0.0",
             summary: "A container for server configuration commands.", categories: ["slow"], handler: .container,
             subcommands: [
                 sub(
-                    "config|get", arity: -3, group: "server", since: "2.0.0",
+                    .configGet, arity: -3, group: "server", since: "2.0.0",
                     summary: "Returns the effective values of configuration parameters.",
                     synopsis: "parameter [parameter ...]", categories: ["admin", "slow", "dangerous"]),
                 sub(
-                    "config|set", arity: -4, group: "server", since: "2.0.0",
+                    .configSet, arity: -4, group: "server", since: "2.0.0",
                     summary: "Sets configuration parameters in-flight.",
                     synopsis: "parameter value [parameter value ...]", categories: ["admin", "slow", "dangerous"]),
                 sub(
-                    "config|resetstat", arity: 2, group: "server", since: "2.0.0",
+                    .configResetStat, arity: 2, group: "server", since: "2.0.0",
                     summary: "Resets the server's statistics.", categories: ["admin", "slow", "dangerous"]),
                 sub(
-                    "config|rewrite", arity: 2, group: "server", since: "2.8.0",
+                    .configRewrite, arity: 2, group: "server", since: "2.8.0",
                     summary: "Persists the effective configuration to file.",
                     categories: ["admin", "slow", "dangerous"]),
                 sub(
-                    "config|help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0",
+                    .configHelp, arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0",
                     summary: "Returns helpful text about the different subcommands.", categories: ["slow"]),
             ]),
         CommandSpec(
-            "subscribe", arity: -2, flags: [.pubsub, .noscript, .loading, .stale], group: "pubsub", since: "2.0.0",
+            "subscribe", arity: -2, flags: [.pubsub, .noscript, .loading, .stale, .subscribedContext], group: "pubsub",
+            since: "2.0.0",
             summary: "Listens for messages published to channels.", synopsis: "channel [channel ...]",
-            categories: ["pubsub", "slow"], handler: .server),
+            categories: ["pubsub", "slow"], handler: .server(.subscribe)),
         CommandSpec(
-            "unsubscribe", arity: -1, flags: [.pubsub, .noscript, .loading, .stale], group: "pubsub", since: "2.0.0",
+            "unsubscribe", arity: -1, flags: [.pubsub, .noscript, .loading, .stale, .subscribedContext],
+            group: "pubsub", since: "2.0.0",
             summary: "Stops listening to messages posted to channels.", synopsis: "[channel [channel ...]]",
-            categories: ["pubsub", "slow"], handler: .server),
+            categories: ["pubsub", "slow"], handler: .server(.unsubscribe)),
         CommandSpec(
-            "psubscribe", arity: -2, flags: [.pubsub, .noscript, .loading, .stale], group: "pubsub", since: "2.0.0",
+            "psubscribe", arity: -2, flags: [.pubsub, .noscript, .loading, .stale, .subscribedContext], group: "pubsub",
+            since: "2.0.0",
             summary: "Listens for messages published to channels that match one or more patterns.",
-            synopsis: "pattern [pattern ...]", categories: ["pubsub", "slow"], handler: .server),
+            synopsis: "pattern [pattern ...]", categories: ["pubsub", "slow"], handler: .server(.patternSubscribe)),
         CommandSpec(
-            "punsubscribe", arity: -1, flags: [.pubsub, .noscript, .loading, .stale], group: "pubsub",
+            "punsubscribe", arity: -1, flags: [.pubsub, .noscript, .loading, .stale, .subscribedContext],
+            group: "pubsub",
             since: "2.0.0",
             summary: "Stops listening to messages published to channels that match one or more patterns.",
-            synopsis: "[pattern [pattern ...]]", categories: ["pubsub", "slow"], handler: .server),
+            synopsis: "[pattern [pattern ...]]", categories: ["pubsub", "slow"], handler: .server(.patternUnsubscribe)),
         CommandSpec(
             "publish", arity: 3, flags: [.pubsub, .loading, .stale, .fast], group: "pubsub", since: "2.0.0",
             summary: "Posts a message to a channel.", synopsis: "channel message", categories: ["pubsub", "fast"],
-            handler: .server),
+            handler: .server(.publish)),
         CommandSpec(
             "pubsub", arity: -2, flags: [], group: "pubsub", since: "2.8.0",
             summary: "A container for Pub/Sub commands.", categories: ["slow"], handler: .container,
             subcommands: [
                 sub(
-                    "pubsub|channels", arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0",
+                    .pubsubChannels, arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0",
                     summary: "Returns the active channels.", synopsis: "[pattern]", categories: ["pubsub", "slow"]),
                 sub(
-                    "pubsub|numsub", arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0",
+                    .pubsubNumSub, arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0",
                     summary: "Returns a count of subscribers to channels.", synopsis: "[channel [channel ...]]",
                     categories: ["pubsub", "slow"]),
                 sub(
-                    "pubsub|numpat", arity: 2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0",
+                    .pubsubNumPat, arity: 2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0",
                     summary: "Returns a count of unique pattern subscriptions.", categories: ["pubsub", "slow"]),
                 sub(
-                    "pubsub|help", arity: 2, flags: [.loading, .stale], group: "pubsub", since: "6.2.0",
+                    .pubsubHelp, arity: 2, flags: [.loading, .stale], group: "pubsub", since: "6.2.0",
                     summary: "Returns helpful text about the different subcommands.", categories: ["slow"]),
             ]),
         CommandSpec(
-            "multi", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], group: "transactions",
-            since: "1.2.0", summary: "Starts a transaction.", categories: ["fast", "transaction"], handler: .server),
+            "multi", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy, .transactionControl],
+            group: "transactions",
+            since: "1.2.0", summary: "Starts a transaction.", categories: ["fast", "transaction"],
+            handler: .server(.multi)),
         CommandSpec(
-            "exec", arity: 1, flags: [.noscript, .loading, .stale], group: "transactions", since: "1.2.0",
-            summary: "Executes all commands in a transaction.", categories: ["slow", "transaction"], handler: .server),
+            "exec", arity: 1, flags: [.noscript, .loading, .stale, .transactionControl], group: "transactions",
+            since: "1.2.0",
+            summary: "Executes all commands in a transaction.", categories: ["slow", "transaction"],
+            handler: .server(.exec)),
         CommandSpec(
-            "discard", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], group: "transactions",
-            since: "2.0.0", summary: "Discards a transaction.", categories: ["fast", "transaction"], handler: .server),
+            "discard", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy, .transactionControl],
+            group: "transactions",
+            since: "2.0.0", summary: "Discards a transaction.", categories: ["fast", "transaction"],
+            handler: .server(.discard)),
         CommandSpec(
-            "watch", arity: -2, flags: [.noscript, .loading, .stale, .fast, .allowBusy], keys: (1, -1, 1),
+            "watch", arity: -2, flags: [.noscript, .loading, .stale, .fast, .allowBusy, .transactionControl],
+            keys: (1, -1, 1),
             group: "transactions", since: "2.2.0",
             summary: "Monitors changes to keys to determine the execution of a transaction.", synopsis: "key [key ...]",
-            categories: ["fast", "transaction"], handler: .server),
+            categories: ["fast", "transaction"], handler: .server(.watch)),
         CommandSpec(
             "unwatch", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], group: "transactions",
             since: "2.2.0", summary: "Forgets about watched keys of a transaction.",
-            categories: ["fast", "transaction"], handler: .server),
+            categories: ["fast", "transaction"], handler: .server(.unwatch)),
         CommandSpec(
             "role", arity: 1, flags: [.noscript, .loading, .stale, .fast], group: "server", since: "2.8.12",
-            summary: "Returns the replication role.", categories: ["admin", "fast", "dangerous"], handler: .server),
+            summary: "Returns the replication role.", categories: ["admin", "fast", "dangerous"],
+            handler: .server(.role)),
         CommandSpec(
             "time", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "2.6.0",
-            summary: "Returns the server time.", categories: ["fast"], handler: .server),
+            summary: "Returns the server time.", categories: ["fast"], handler: .server(.time)),
         CommandSpec(
             "shutdown", arity: -1, flags: [.admin, .noscript, .loading, .stale, .noMulti, .allowBusy], group: "server",
             summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
             synopsis: "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", categories: ["admin", "slow", "dangerous"],
-            handler: .server),
+            handler: .server(.shutdown)),
         CommandSpec(
             "save", arity: 1, flags: [.admin, .noscript, .noMulti], group: "server",
             summary: "Synchronously saves the database(s) to disk.", categories: ["admin", "slow", "dangerous"],
-            handler: .server),
+            handler: .server(.save)),
         CommandSpec(
             "bgsave", arity: -1, flags: [.admin, .noscript], group: "server",
             summary: "Asynchronously saves the database(s) to disk.", synopsis: "[SCHEDULE]",
-            categories: ["admin", "slow", "dangerous"], handler: .server),
+            categories: ["admin", "slow", "dangerous"], handler: .server(.bgSave)),
         CommandSpec(
             "bgrewriteaof", arity: 1, flags: [.admin, .noscript], group: "server",
             summary: "Asynchronously rewrites the append-only file to disk.",
-            categories: ["admin", "slow", "dangerous"], handler: .server),
+            categories: ["admin", "slow", "dangerous"], handler: .server(.bgRewriteAOF)),
         CommandSpec(
             "sync", arity: 1, flags: [.admin, .noscript, .noMulti], group: "server",
             summary: "An internal command used in replication.", categories: ["admin", "slow", "dangerous"],
-            handler: .server),
+            handler: .server(.sync)),
         CommandSpec(
             "psync", arity: -3, flags: [.admin, .noscript, .noMulti], group: "server",
             summary: "An internal command used in replication.", synopsis: "replicationid offset",
-            categories: ["admin", "slow", "dangerous"], handler: .server),
+            categories: ["admin", "slow", "dangerous"], handler: .server(.psync)),
         CommandSpec(
             "replconf", arity: -1, flags: [.admin, .noscript, .loading, .stale, .allowBusy], group: "server",
             summary: "An internal command for configuring the replication stream.",
-            categories: ["admin", "slow", "dangerous"], handler: .server),
+            categories: ["admin", "slow", "dangerous"], handler: .server(.replConf)),
         CommandSpec(
             "debug", arity: -2, flags: [.admin, .noscript, .loading, .stale], group: "server",
             summary: "A container for debugging commands.", synopsis: "subcommand [argument ...]",
-            categories: ["admin", "slow", "dangerous"], handler: .server),
+            categories: ["admin", "slow", "dangerous"], handler: .server(.debug)),
         CommandSpec(
             "lastsave", arity: 1, flags: [.loading, .stale, .fast], group: "server",
             summary: "Returns the Unix timestamp of the last successful save to disk.",
-            categories: ["admin", "fast", "dangerous"], handler: .server),
+            categories: ["admin", "fast", "dangerous"], handler: .server(.lastSave)),
     ]
 }

@@ -13,14 +13,30 @@ public enum SortCommands {
             synopsis:
                 "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA] [STORE destination]",
             categories: ["write", "set", "sortedset", "list", "slow", "dangerous"],
-            handler: .engine { sort(&$0, readOnly: false) }),
+            handler: .engine { sort(&$0, readOnly: false) }
+        ).findingKeys(keys),
         CommandSpec(
             "sort_ro", arity: -2, flags: [.readonly], keys: (1, 1, 1), group: "generic", since: "7.0.0",
             summary: "Returns the sorted elements of a list, a set, or a sorted set.",
             synopsis: "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA]",
             categories: ["read", "set", "sortedset", "list", "slow", "dangerous"],
-            handler: .engine { sort(&$0, readOnly: true) }),
+            handler: .engine { sort(&$0, readOnly: true) }
+        ).findingKeys(keys),
     ]
+
+    /// The keys of a SORT: the key and the STORE destination; nil with BY or GET patterns,
+    /// which name keys only the data can tell.
+    @Sendable static func keys(_ args: [Bytes]) -> [Bytes]? {
+        var keys = [args[1]]
+        var index = 2
+        while index < args.count {
+            let option = args[index]
+            if option.equalsIgnoringCase("by") || option.equalsIgnoringCase("get") { return nil }
+            if option.equalsIgnoringCase("store"), index + 1 < args.count { keys.append(args[index + 1]) }
+            index += option.equalsIgnoringCase("limit") ? 3 : option.equalsIgnoringCase("store") ? 2 : 1
+        }
+        return keys
+    }
 
     struct Options {
         var by: Bytes?

@@ -5,22 +5,30 @@
 
 /// The algebra commands of sorted sets.
 public enum SortedSetAlgebraCommands {
+    /// The keys of a `destination numkeys key [key ...] [options]` invocation.
+    @Sendable static func storeKeys(_ args: [Bytes]) -> [Bytes]? {
+        guard args.count >= 4, let count = args[2].strictInteger, count >= 0, count <= args.count - 3 else {
+            return [args[1]]
+        }
+        return [args[1]] + args[3..<(3 + count)]
+    }
+
     /// Their table entries.
     public static let specs: [CommandSpec] = [
         SortedSetCommands.spec(
             "zunionstore", -4, [.write, .denyOOM], keys: (1, 1, 1), since: "2.0.0",
             "Stores the union of multiple sorted sets in a key.",
             "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX]"
-        ) { combine(&$0, .union, store: true) },
+        ) { combine(&$0, .union, store: true) }.findingKeys(storeKeys),
         SortedSetCommands.spec(
             "zinterstore", -4, [.write, .denyOOM], keys: (1, 1, 1), since: "2.0.0",
             "Stores the intersect of multiple sorted sets in a key.",
             "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX]"
-        ) { combine(&$0, .intersection, store: true) },
+        ) { combine(&$0, .intersection, store: true) }.findingKeys(storeKeys),
         SortedSetCommands.spec(
             "zdiffstore", -4, [.write, .denyOOM], keys: (1, 1, 1), since: "6.2.0",
             "Stores the difference of multiple sorted sets in a key.", "destination numkeys key [key ...]"
-        ) { combine(&$0, .difference, store: true) },
+        ) { combine(&$0, .difference, store: true) }.findingKeys(storeKeys),
         SortedSetCommands.spec(
             "zunion", -3, [.readonly], keys: (0, 0, 0), since: "6.2.0", "Returns the union of multiple sorted sets.",
             "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]"

@@ -16,12 +16,12 @@ public enum StreamReadCommands {
             "xread", -4, [.readonly, .blocking], group: "stream", keys: (0, 0, 0), since: "5.0.0",
             "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.",
             "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]"
-        ) { read(&$0, grouped: false) },
+        ) { read(&$0, grouped: false) }.findingKeys(keyArguments),
         .dataType(
             "xreadgroup", -7, [.write, .blocking], group: "stream", keys: (0, 0, 0), since: "5.0.0",
             "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.",
             "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]"
-        ) { read(&$0, grouped: true) },
+        ) { read(&$0, grouped: true) }.findingKeys(keyArguments),
     ]
 
     /// Where a read starts in one stream.
@@ -47,7 +47,7 @@ public enum StreamReadCommands {
 
     /// The keys of an XREAD / XREADGROUP invocation (the first half of what follows
     /// `STREAMS`), for `COMMAND GETKEYS`.
-    public static func keyArguments(_ args: [Bytes]) -> [Bytes] {
+    @Sendable public static func keyArguments(_ args: [Bytes]) -> [Bytes]? {
         guard let streams = args.dropFirst().firstIndex(where: { $0.equalsIgnoringCase("streams") }) else { return [] }
         let rest = args.count - streams - 1
         guard rest > 0, rest % 2 == 0 else { return [] }
@@ -180,7 +180,7 @@ public enum StreamReadCommands {
     /// What a parked XREADGROUP hears when its stream or group went away while it waited
     /// (Redis 7.0.15's texts).
     static func goneWhileBlocked(_ c: CommandContext) -> Reply {
-        for key in keyArguments(c.args) {
+        for key in keyArguments(c.args) ?? [] {
             guard case .stream? = c.lookup(key) else { return .error("UNBLOCKED the stream key no longer exists") }
         }
         return .error("NOGROUP the consumer group this client was blocked on no longer exists")

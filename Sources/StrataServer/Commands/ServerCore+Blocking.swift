@@ -26,7 +26,7 @@ extension ServerCore {
         let db = connection.session.db
         let blocked = BlockedClient(
             connection: connection, args: args, keys: keys.map { WatchedKey(db: db, key: $0) })
-        for key in blocked.keys { blockedByKey[key, default: []].append(blocked) }
+        waitQueues.park(blocked, on: blocked.keys)
         connection.blocked = blocked
         if timeoutMilliseconds > 0 {
             blocked.timer = eventLoop.scheduleTask(in: .milliseconds(timeoutMilliseconds)) { [unowned(unsafe) self] in
@@ -41,23 +41,7 @@ extension ServerCore {
     func release(_ blocked: BlockedClient) {
         blocked.timer?.cancel()
         blocked.connection.blocked = nil
-        for key in blocked.keys {
-            blockedByKey[key]?.removeAll { $0 === blocked }
-            if blockedByKey[key]?.isEmpty == true { blockedByKey.removeValue(forKey: key) }
-        }
-    }
-
-    /// Notes the keys of a write record that parked clients wait on.
-    func noteReadyKeys(_ record: WriteRecord) {
-        for key in record.writtenKeys { noteReady(key) }
-        for key in record.stateOnlyKeys { noteReady(key) }
-        if !record.wholeDatabases.isEmpty {
-            for key in blockedByKey.keys where record.wholeDatabases.contains(key.db) { noteReady(key) }
-        }
-    }
-
-    private func noteReady(_ key: WatchedKey) {
-        if blockedByKey[key] != nil && !readyKeys.contains(key) { readyKeys.append(key) }
+        waitQueues.release(blocked, from: blocked.keys)
     }
 
     /// Serves parked clients whose keys became ready, in the order they blocked. A list
@@ -65,13 +49,10 @@ extension ServerCore {
     /// reader waits for ids of its own, so the others are still tried.
     func serveBlockedClients(now: Int64) {
         var rounds = 0
-        while !readyKeys.isEmpty && rounds < 10_000 {
+        while rounds < 10_000, let key = waitQueues.nextReady() {
             rounds += 1
-            let key = readyKeys.removeFirst()
             var skipped: Set<ObjectIdentifier> = []
-            while let waiting = blockedByKey[key],
-                let next = waiting.first(where: { !skipped.contains(ObjectIdentifier($0)) })
-            {
+            while let next = waitQueues.waiters(on: key).first(where: { !skipped.contains(ObjectIdentifier($0)) }) {
                 guard case .success(let spec) = engine.commands.resolve(next.args),
                     case .engine(let handler) = spec.handler
                 else {

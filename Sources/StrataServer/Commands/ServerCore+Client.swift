@@ -4,29 +4,29 @@ import StrataEngine
 
 extension ServerCore {
     func clientCommand(
-        _ spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
+        _ command: ServerCommand, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
     ) -> CommandOutcome {
-        switch spec.name {
-        case "client|id":
+        switch command {
+        case .clientID:
             return .reply(.integer(Int(session.id)))
-        case "client|setname":
+        case .clientSetName:
             let name = args[2]
             guard ClientNames.isValid(name) else {
                 return .reply(.error("ERR Client names cannot contain spaces, newlines or special characters."))
             }
             session.name = name.isEmpty ? nil : name.string
             return .reply(.ok)
-        case "client|getname":
+        case .clientGetName:
             return .reply(session.name.map { .text($0) } ?? .null)
-        case "client|info":
+        case .clientInfo:
             let line = session.infoLine(
                 now: now, queryBuffer: connection.queryBufferSize, outputBuffer: connection.outputBufferSize)
             return .reply(.verbatim(line + "\n"))
-        case "client|list":
+        case .clientList:
             return .reply(clientList(args, current: session, now: now))
-        case "client|kill":
+        case .clientKill:
             return clientKill(args, current: session)
-        case "client|unblock":
+        case .clientUnblock:
             return .reply(clientUnblock(args))
         default:
             return .reply(.array(ServerCore.clientHelp.map { .status($0) }))

@@ -32,9 +32,8 @@ extension ServerCore {
                 return .error("ERR Invalid number of arguments specified for command")
             case .success(let spec):
                 let keys =
-                    spec.name == "xread" || spec.name == "xreadgroup"
-                    ? StreamReadCommands.keyArguments(invocation)
-                    : spec.keyPositions(argumentCount: invocation.count).map { invocation[$0] }
+                    spec.keys(in: invocation)
+                    ?? spec.keyPositions(argumentCount: invocation.count).map { invocation[$0] }
                 guard !keys.isEmpty else { return .error("ERR The command has no key arguments") }
                 return .array(keys.map { .bulk($0) })
             }

@@ -5,9 +5,9 @@ import StrataEngine
 import StrataPersistence
 
 extension ServerCore {
-    func configCommand(_ spec: CommandSpec, args: [Bytes]) -> Reply {
-        switch spec.name {
-        case "config|get":
+    func configCommand(_ command: ServerCommand, args: [Bytes]) -> Reply {
+        switch command {
+        case .configGet:
             var pairs: [(Reply, Reply)] = []
             var seen = Set<String>()
             let names =
@@ -24,15 +24,15 @@ extension ServerCore {
                 }
             }
             return .map(pairs)
-        case "config|set":
+        case .configSet:
             return configSet(args)
-        case "config|resetstat":
+        case .configResetStat:
             let processed = 0
             engine.stats = EngineStats()
             engine.stats.commandsProcessed = processed
             stats = ServerStats()
             return .ok
-        case "config|rewrite":
+        case .configRewrite:
             return configRewrite()
         default:
             return .array(

@@ -1,76 +1,74 @@
 //! Server-executed commands: connection state (PING, QUIT, HELLO, AUTH, RESET), TIME and
-//! SHUTDOWN, and the routing to CLIENT, COMMAND, CONFIG and INFO.
+//! SHUTDOWN, and the routing of every ``ServerCommand`` of the command table to its
+//! handler (one exhaustive switch: a new server command does not compile until routed).
 
 import RESP
 import StrataEngine
 
 extension ServerCore {
+    /// Runs a command the server executes itself: the table's ``ServerCommand`` picks the
+    /// handler.
     func runServerCommand(
-        _ spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
+        _ command: ServerCommand, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
     ) -> CommandOutcome {
-        // Scripts first: the hot path of script-heavy clients skips the comparisons below.
-        if spec.group == "scripting" {
-            switch spec.name {
-            case "eval", "evalsha", "eval_ro", "evalsha_ro":
-                return evalCommand(spec.name, args: args, session: session, connection: connection, now: now)
-            case "fcall", "fcall_ro":
-                return fcallCommand(spec.name, args: args, session: session, connection: connection, now: now)
-            default:
-                break
-            }
-        }
-        switch spec.name {
-        case "ping":
+        switch command {
+        case .eval, .evalsha, .evalReadOnly, .evalshaReadOnly:
+            return evalCommand(command, args: args, session: session, connection: connection, now: now)
+        case .fcall, .fcallReadOnly:
+            return fcallCommand(command, args: args, session: session, connection: connection, now: now)
+        case .ping:
             if args.count > 2 { return .reply(Errors.arity("ping")) }
             if session.resp == .resp2 && session.subscriptionCount > 0 {
                 return .reply(.array([.text("pong"), .bulk(args.count == 2 ? args[1] : Bytes())]))
             }
             return .reply(args.count == 2 ? .bulk(args[1]) : .status("PONG"))
-        case "quit":
+        case .quit:
             return .replyThenClose(.ok)
-        case "hello":
+        case .hello:
             return hello(args, session: session)
-        case "auth":
+        case .auth:
             return .reply(auth(args, session: session))
-        case "multi", "exec", "discard", "watch", "unwatch":
-            return .reply(transactionCommand(spec.name, args: args, session: session, connection: connection, now: now))
-        case "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "publish", "pubsub|channels",
-            "pubsub|numsub", "pubsub|numpat", "pubsub|help":
-            return .reply(pubsubCommand(spec.name, args: args, session: session))
-        case "reset":
+        case .multi, .exec, .discard, .watch, .unwatch:
+            return .reply(transactionCommand(command, args: args, session: session, connection: connection, now: now))
+        case .subscribe, .patternSubscribe, .unsubscribe, .patternUnsubscribe, .publish, .pubsubChannels,
+            .pubsubNumSub, .pubsubNumPat, .pubsubHelp:
+            return .reply(pubsubCommand(command, args: args, session: session))
+        case .reset:
             resetSession(session)
             return .reply(.status("RESET"))
-        case "time":
+        case .time:
             let micros = WallClock.nowMicroseconds()
             return .reply(.array([.text(String(micros / 1_000_000)), .text(String(micros % 1_000_000))]))
-        case "shutdown":
+        case .shutdown:
             return shutdown(args)
-        case "save", "bgsave", "lastsave":
-            return .reply(persistenceCommand(spec, args: args))
-        case "bgrewriteaof":
+        case .save, .bgSave, .lastSave:
+            return .reply(persistenceCommand(command, args: args))
+        case .bgRewriteAOF:
             return .reply(bgrewriteaofCommand())
-        case "sync", "psync":
-            return snapshotTransfer(spec.name, connection: connection)
-        case "replconf":
+        case .sync, .psync:
+            return snapshotTransfer(command, connection: connection)
+        case .replConf:
             return .reply(replconf(args))
-        case "memory|stats":
+        case .memoryStats:
             return .reply(memoryStats())
-        case "debug":
+        case .debug:
             return .reply(debugCommand(args, session: session))
-        case "role":
+        case .role:
             return .reply(.array([.text("master"), .integer(0), .array([])]))
-        case "info":
+        case .info:
             return .reply(.verbatim(info(args, now: now)))
-        case "command":
+        case .command:
             return .reply(commandCommand(args))
-        default:
-            if spec.name.hasPrefix("script|") { return .reply(scriptCommand(spec, args: args)) }
-            if spec.name.hasPrefix("function|") { return .reply(functionCommand(spec, args: args, now: now)) }
-            if spec.name.hasPrefix("client|") {
-                return clientCommand(spec, args: args, session: session, connection: connection, now: now)
-            }
-            if spec.name.hasPrefix("config|") { return .reply(configCommand(spec, args: args)) }
-            return .reply(.error("ERR unknown command '\(spec.name)'"))
+        case .scriptLoad, .scriptExists, .scriptFlush, .scriptKill, .scriptHelp:
+            return .reply(scriptCommand(command, args: args))
+        case .functionLoad, .functionDelete, .functionFlush, .functionDump, .functionRestore, .functionList,
+            .functionStats, .functionKill, .functionHelp:
+            return .reply(functionCommand(command, args: args, now: now))
+        case .clientID, .clientSetName, .clientGetName, .clientList, .clientInfo, .clientKill, .clientUnblock,
+            .clientHelp:
+            return clientCommand(command, args: args, session: session, connection: connection, now: now)
+        case .configGet, .configSet, .configResetStat, .configRewrite, .configHelp:
+            return .reply(configCommand(command, args: args))
         }
     }
 

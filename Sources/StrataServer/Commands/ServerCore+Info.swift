@@ -135,8 +135,8 @@ extension ServerCore {
                     ("evicted_keys", String(engine.stats.evictedKeys)),
                     ("keyspace_hits", String(engine.stats.keyspaceHits)),
                     ("keyspace_misses", String(engine.stats.keyspaceMisses)),
-                    ("pubsub_channels", String(channelSubscribers.count)),
-                    ("pubsub_patterns", String(patternSubscribers.count)),
+                    ("pubsub_channels", String(pubsub.channels.count)),
+                    ("pubsub_patterns", String(pubsub.patterns.count)),
                     ("total_error_replies", String(stats.errorReplies)),
                     ("unexpected_error_replies", "0"),
                 ])

@@ -8,43 +8,36 @@
 import StrataEngine
 
 extension ServerCore {
-    /// Commands a RESP2 client may run while subscribed.
-    static let subscribedModeCommands: Set<String> = [
-        "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ping", "quit", "reset",
-    ]
-
-    func pubsubCommand(_ name: String, args: [Bytes], session: ClientSession) -> Reply {
-        switch name {
-        case "subscribe", "psubscribe":
-            let pattern = name == "psubscribe"
+    func pubsubCommand(_ command: ServerCommand, args: [Bytes], session: ClientSession) -> Reply {
+        switch command {
+        case .subscribe, .patternSubscribe:
+            let pattern = command == .patternSubscribe
             var replies: [Reply] = []
             for target in args.dropFirst() {
                 if pattern {
-                    if session.patterns.insert(target).inserted {
-                        patternSubscribers[target, default: []].insert(session.id)
-                    }
+                    if session.patterns.insert(target).inserted { pubsub.subscribe(session.id, to: target, .pattern) }
                 } else if session.channels.insert(target).inserted {
-                    channelSubscribers[target, default: []].insert(session.id)
+                    pubsub.subscribe(session.id, to: target, .channel)
                 }
-                replies.append(.push([.text(name), .bulk(target), .integer(session.subscriptionCount)]))
+                replies.append(.push([.text(command.rawValue), .bulk(target), .integer(session.subscriptionCount)]))
             }
             return .sequence(replies)
-        case "unsubscribe", "punsubscribe":
-            return .sequence(unsubscribe(session, patterns: name == "punsubscribe", from: Array(args.dropFirst())))
-        case "publish":
+        case .unsubscribe, .patternUnsubscribe:
+            return .sequence(
+                unsubscribe(session, patterns: command == .patternUnsubscribe, from: Array(args.dropFirst())))
+        case .publish:
             return .integer(publish(channel: args[1], message: args[2]))
-        case "pubsub|channels":
+        case .pubsubChannels:
             guard args.count <= 3 else {
                 return .error(
                     "ERR unknown subcommand or wrong number of arguments for '\(args[1].string)'. Try PUBSUB HELP.")
             }
             let pattern = args.count > 2 ? args[2] : nil
-            let names = channelSubscribers.keys.filter { name in pattern.map { GlobPattern.matches($0, name) } ?? true }
-            return .array(names.sorted().map { .bulk($0) })
-        case "pubsub|numsub":
-            return .array(args.dropFirst(2).flatMap { [.bulk($0), .integer(channelSubscribers[$0]?.count ?? 0)] })
-        case "pubsub|numpat":
-            return .integer(patternSubscribers.count)
+            return .array(pubsub.channelNames(matching: pattern).map { .bulk($0) })
+        case .pubsubNumSub:
+            return .array(args.dropFirst(2).flatMap { [.bulk($0), .integer(pubsub.subscriberCount(of: $0))] })
+        case .pubsubNumPat:
+            return .integer(pubsub.patterns.count)
         default:
             return .array(
                 [
@@ -70,20 +63,13 @@ extension ServerCore {
         var replies: [Reply] = []
         for target in chosen {
             if patterns {
-                if session.patterns.remove(target) != nil {
-                    removeSubscriber(session.id, target, from: &patternSubscribers)
-                }
+                if session.patterns.remove(target) != nil { pubsub.unsubscribe(session.id, from: target, .pattern) }
             } else if session.channels.remove(target) != nil {
-                removeSubscriber(session.id, target, from: &channelSubscribers)
+                pubsub.unsubscribe(session.id, from: target, .channel)
             }
             replies.append(.push([.text(kind), .bulk(target), .integer(session.subscriptionCount)]))
         }
         return replies
-    }
-
-    private func removeSubscriber(_ id: UInt64, _ target: Bytes, from table: inout [Bytes: Set<UInt64>]) {
-        table[target]?.remove(id)
-        if table[target]?.isEmpty == true { table.removeValue(forKey: target) }
     }
 
     /// Drops every subscription of a client that is closing or resetting.
@@ -98,17 +84,10 @@ extension ServerCore {
     @discardableResult
     func publish(channel: Bytes, message: Bytes) -> Int {
         var receivers = 0
-        for id in channelSubscribers[channel] ?? [] {
+        for (id, frame) in pubsub.deliveries(channel: channel, message: message) {
             guard let client = clients[id] else { continue }
-            client.deliver(.push([.text("message"), .bulk(channel), .bulk(message)]))
+            client.deliver(frame)
             receivers += 1
-        }
-        for (pattern, ids) in patternSubscribers where GlobPattern.matches(pattern, channel) {
-            for id in ids {
-                guard let client = clients[id] else { continue }
-                client.deliver(.push([.text("pmessage"), .bulk(pattern), .bulk(channel), .bulk(message)]))
-                receivers += 1
-            }
         }
         return receivers
     }

@@ -7,9 +7,6 @@
 import StrataEngine
 
 extension ServerCore {
-    /// Commands executed immediately even inside MULTI.
-    static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
-
     /// Queues a command inside MULTI; returns QUEUED or the error that aborts the
     /// transaction.
     func queue(_ args: [Bytes], spec: CommandSpec, session: ClientSession) -> Reply {
@@ -23,23 +20,23 @@ extension ServerCore {
     }
 
     func transactionCommand(
-        _ name: String, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
+        _ command: ServerCommand, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
     ) -> Reply {
-        switch name {
-        case "multi":
+        switch command {
+        case .multi:
             return multi(session)
-        case "discard":
+        case .discard:
             return discard(session)
-        case "watch":
+        case .watch:
             if session.transaction != nil { return .error("ERR WATCH inside MULTI is not allowed") }
             for key in args.dropFirst() {
                 let watched = WatchedKey(db: session.db, key: key)
                 guard session.watched[watched] == nil else { continue }
                 session.watched[watched] = engine.lookup(key, db: session.db, now: now) != nil
-                watchers[watched, default: []].insert(session.id)
+                watches.watch(watched, by: session.id)
             }
             return .ok
-        case "unwatch":
+        case .unwatch:
             unwatchAll(session)
             return .ok
         default:
@@ -106,29 +103,13 @@ extension ServerCore {
 
     /// Forgets every key `session` watches.
     func unwatchAll(_ session: ClientSession) {
-        for watched in session.watched.keys {
-            watchers[watched]?.remove(session.id)
-            if watchers[watched]?.isEmpty == true { watchers.removeValue(forKey: watched) }
-        }
+        watches.unwatch(session.watched.keys, by: session.id)
         session.watched.removeAll()
         session.watchDirty = false
     }
 
-    /// Marks the watchers of the keys a write record changed: written keys, whole
-    /// databases and evicted keys (an expired key is found gone by EXEC itself).
-    func touchWatchedKeys(_ record: WriteRecord) {
-        for key in record.writtenKeys {
-            if let ids = watchers[key] { markDirty(ids) }
-        }
-        for removed in record.removedKeys where removed.reason == .evicted {
-            if let ids = watchers[removed.key] { markDirty(ids) }
-        }
-        if !record.wholeDatabases.isEmpty {
-            for (watched, ids) in watchers where record.wholeDatabases.contains(watched.db) { markDirty(ids) }
-        }
-    }
-
-    private func markDirty(_ ids: Set<UInt64>) {
+    /// Fails the next EXEC of these clients.
+    func markWatchesDirty(_ ids: Set<UInt64>) {
         for id in ids { clients[id]?.session.watchDirty = true }
     }
 }

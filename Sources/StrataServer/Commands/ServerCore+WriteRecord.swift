@@ -24,8 +24,8 @@ extension ServerCore {
             engine.stats.dirty &+= record.changes
             if !record.events.isEmpty { publishKeyspaceEvents(record.events) }
             if record.touchesKeys {
-                if !watchers.isEmpty { touchWatchedKeys(record) }
-                if !blockedByKey.isEmpty { noteReadyKeys(record) }
+                if !watches.isEmpty { markWatchesDirty(watches.clientsInvalidated(by: record)) }
+                if !waitQueues.isEmpty { waitQueues.noteReady(record) }
             }
         }
         if !executingTransaction && engine.hasEffects { feedAppendOnlyFile(now: now) }

@@ -48,39 +48,39 @@ extension ServerCore {
             return .reply(.error("NOAUTH Authentication required."))
         }
         // Redis's `allow_busy` flag decides; WATCH, which reads the keyspace, waits.
-        guard spec.flags.contains(.allowBusy), spec.name != "watch" else {
+        guard spec.flags.contains(.allowBusy), spec.serverCommand != .watch else {
             session.transaction?.aborted = true
             return .reply(ServerCore.busyError(function: run.isFunction))
         }
-        switch spec.name {
-        case "quit":
+        switch spec.serverCommand {
+        case .quit:
             return .replyThenClose(.ok)
-        case "hello":
+        case .hello:
             return hello(args, session: session)
-        case "auth":
+        case .auth:
             return .reply(auth(args, session: session))
-        case "reset":
+        case .reset:
             resetSession(session)
             return .reply(.status("RESET"))
-        case "multi":
+        case .multi:
             return .reply(multi(session))
-        case "discard":
+        case .discard:
             return .reply(discard(session))
-        case "unwatch":
+        case .unwatch:
             unwatchAll(session)
             return .reply(.ok)
-        case "script|kill":
+        case .scriptKill:
             return .reply(killScript(function: false))
-        case "function|kill":
+        case .functionKill:
             return .reply(killScript(function: true))
-        case "function|stats":
+        case .functionStats:
             return .reply(functionStats())
-        case "shutdown" where args.dropFirst().contains { $0.equalsIgnoringCase("nosave") }:
+        case .shutdown where args.dropFirst().contains { $0.equalsIgnoringCase("nosave") }:
             logger.warning("SHUTDOWN NOSAVE while script \(run.name) runs: stopping it and exiting.")
             run.killMessage = "Script killed by SHUTDOWN NOSAVE"
             run.shutdownAfter = true
             return .none
-        case "shutdown":
+        case .shutdown:
             return .reply(.error("ERR Errors trying to SHUTDOWN. Check logs."))
         default:  // REPLCONF: nothing to do without replicas
             return .reply(.ok)

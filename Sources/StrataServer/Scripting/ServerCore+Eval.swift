@@ -19,10 +19,12 @@ extension ServerCore {
         return .success((args[3..<(3 + count)], args[(3 + count)...]))
     }
 
-    func evalCommand(_ name: String, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64)
+    func evalCommand(
+        _ command: ServerCommand, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
+    )
         -> CommandOutcome
     {
-        let isSha = name == "evalsha" || name == "evalsha_ro"
+        let isSha = command == .evalsha || command == .evalshaReadOnly
         // As Redis: a digest that is not 40 characters long cannot match, before numkeys.
         if isSha && args[1].count != 40 { return .reply(ServerCore.noScriptError) }
         let split: (keys: ArraySlice<Bytes>, args: ArraySlice<Bytes>)
@@ -44,7 +46,8 @@ extension ServerCore {
             }
         }
         return runScript(
-            name: sha, isFunction: false, flags: script.flags, readOnlyCommand: name.hasSuffix("_ro"),
+            name: sha, isFunction: false, flags: script.flags,
+            readOnlyCommand: command == .evalReadOnly || command == .evalshaReadOnly,
             session: session, connection: connection, now: now
         ) { cache.interpreter.runScript(script.ref, keys: split.keys, args: split.args, name: sha) }
     }
@@ -95,17 +98,17 @@ extension ServerCore {
         return .reply(reply)
     }
 
-    func scriptCommand(_ spec: CommandSpec, args: [Bytes]) -> Reply {
-        switch spec.name {
-        case "script|load":
+    func scriptCommand(_ command: ServerCommand, args: [Bytes]) -> Reply {
+        switch command {
+        case .scriptLoad:
             do {
                 return .text(try scripting.cache.load(args[2]).sha)
             } catch {
                 return .error(error.message)
             }
-        case "script|exists":
+        case .scriptExists:
             return .array(args.dropFirst(2).map { .integer(scripting.cache.script(sha: $0) == nil ? 0 : 1) })
-        case "script|flush":
+        case .scriptFlush:
             guard
                 args.count == 2
                     || (args.count == 3 && (args[2].equalsIgnoringCase("async") || args[2].equalsIgnoringCase("sync")))
@@ -116,7 +119,7 @@ extension ServerCore {
                 return .error(error.message)
             }
             return .ok
-        case "script|kill":
+        case .scriptKill:
             return killScript(function: false)
         default:
             return .array(

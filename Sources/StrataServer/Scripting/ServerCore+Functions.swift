@@ -7,7 +7,9 @@ import StrataPersistence
 import StrataScripting
 
 extension ServerCore {
-    func fcallCommand(_ name: String, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64)
+    func fcallCommand(
+        _ command: ServerCommand, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
+    )
         -> CommandOutcome
     {
         let libraries = scripting.libraries
@@ -22,15 +24,15 @@ extension ServerCore {
         }
         return runScript(
             name: function.name, isFunction: true, flags: function.flags.union(.declared),
-            readOnlyCommand: name == "fcall_ro", session: session, connection: connection, now: now
+            readOnlyCommand: command == .fcallReadOnly, session: session, connection: connection, now: now
         ) { libraries.interpreter.runFunction(function.ref, keys: split.keys, args: split.args, name: function.name) }
     }
 
-    func functionCommand(_ spec: CommandSpec, args: [Bytes], now: Int64, log: Bool = true) -> Reply {
+    func functionCommand(_ command: ServerCommand, args: [Bytes], now: Int64, log: Bool = true) -> Reply {
         let libraries = scripting.libraries
         let reply: Reply
-        switch spec.name {
-        case "function|load":
+        switch command {
+        case .functionLoad:
             let replace = args.count == 4 && args[2].equalsIgnoringCase("replace")
             guard args.count == 3 || replace else {
                 return args.count == 4
@@ -41,10 +43,10 @@ extension ServerCore {
             } catch {
                 return .error(error.message)
             }
-        case "function|delete":
+        case .functionDelete:
             guard libraries.delete(args[2].string) else { return .error("ERR Library not found") }
             reply = .ok
-        case "function|flush":
+        case .functionFlush:
             guard
                 args.count == 2
                     || (args.count == 3 && (args[2].equalsIgnoringCase("async") || args[2].equalsIgnoringCase("sync")))
@@ -55,16 +57,16 @@ extension ServerCore {
                 return .error(error.message)
             }
             reply = .ok
-        case "function|restore":
+        case .functionRestore:
             reply = restoreFunctions(args)
             guard reply == .ok else { return reply }
-        case "function|dump":
+        case .functionDump:
             return .bulk(FunctionPayload.encode(libraries.sortedLibraries.map(\.code)))
-        case "function|list":
+        case .functionList:
             return listFunctions(args)
-        case "function|stats":
+        case .functionStats:
             return functionStats()
-        case "function|kill":
+        case .functionKill:
             return killScript(function: true)
         default:
             return .array(
@@ -201,9 +203,11 @@ extension ServerCore {
     /// commands) without logging them again.
     func restoreFunctions(_ commands: [[Bytes]]) {
         for args in commands {
-            guard case .success(let spec) = engine.commands.resolve(args) else { continue }
+            guard case .success(let spec) = engine.commands.resolve(args), case .server(let command) = spec.handler,
+                command.changesFunctionLibraries
+            else { continue }
             if case .error(let message) = functionCommand(
-                spec, args: args, now: WallClock.nowMilliseconds(), log: false)
+                command, args: args, now: WallClock.nowMilliseconds(), log: false)
             {
                 logger.warning("Could not restore a function library: \(message)")
             }

@@ -1,0 +1,97 @@
+//! The commands the server executes itself rather than the engine (connection state,
+//! clients, transactions, pub/sub, scripts, persistence, introspection). Each such entry
+//! of the command table names its case here, and the server's dispatch switches on it:
+//! routing never compares command names.
+
+/// A server-executed command; the raw value is the table name (`container|sub` for
+/// subcommands).
+public enum ServerCommand: String, Sendable, CaseIterable {
+    // Connection
+    case ping
+    case quit
+    case hello
+    case auth
+    case reset
+    case time
+    case role
+
+    // Clients
+    case clientID = "client|id"
+    case clientSetName = "client|setname"
+    case clientGetName = "client|getname"
+    case clientList = "client|list"
+    case clientInfo = "client|info"
+    case clientKill = "client|kill"
+    case clientUnblock = "client|unblock"
+    case clientHelp = "client|help"
+
+    // Introspection and configuration
+    case command
+    case info
+    case memoryStats = "memory|stats"
+    case debug
+    case configGet = "config|get"
+    case configSet = "config|set"
+    case configResetStat = "config|resetstat"
+    case configRewrite = "config|rewrite"
+    case configHelp = "config|help"
+
+    // Pub/sub
+    case subscribe
+    case unsubscribe
+    case patternSubscribe = "psubscribe"
+    case patternUnsubscribe = "punsubscribe"
+    case publish
+    case pubsubChannels = "pubsub|channels"
+    case pubsubNumSub = "pubsub|numsub"
+    case pubsubNumPat = "pubsub|numpat"
+    case pubsubHelp = "pubsub|help"
+
+    // Transactions
+    case multi
+    case exec
+    case discard
+    case watch
+    case unwatch
+
+    // Persistence and snapshot transfer
+    case save
+    case bgSave = "bgsave"
+    case lastSave = "lastsave"
+    case bgRewriteAOF = "bgrewriteaof"
+    case sync
+    case psync
+    case replConf = "replconf"
+    case shutdown
+
+    // Scripts and functions
+    case eval
+    case evalsha
+    case evalReadOnly = "eval_ro"
+    case evalshaReadOnly = "evalsha_ro"
+    case fcall
+    case fcallReadOnly = "fcall_ro"
+    case scriptLoad = "script|load"
+    case scriptExists = "script|exists"
+    case scriptFlush = "script|flush"
+    case scriptKill = "script|kill"
+    case scriptHelp = "script|help"
+    case functionLoad = "function|load"
+    case functionDelete = "function|delete"
+    case functionFlush = "function|flush"
+    case functionDump = "function|dump"
+    case functionRestore = "function|restore"
+    case functionList = "function|list"
+    case functionStats = "function|stats"
+    case functionKill = "function|kill"
+    case functionHelp = "function|help"
+
+    /// Whether the command changes the function libraries (replayed from an AOF after the
+    /// keyspace commands, as libraries load first).
+    public var changesFunctionLibraries: Bool {
+        switch self {
+        case .functionLoad, .functionDelete, .functionFlush, .functionRestore: return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Testing
+
+@testable import StrataEngine
+@testable import StrataServer
+
+/// The parts the server coordinates, each tested alone.
+@Suite("Server parts")
+struct ServerPartsTests {
+    static func key(_ name: String, db: Int = 0) -> KeyRef { KeyRef(db: db, key: Bytes(name)) }
+
+    /// A write record made by running commands on an engine.
+    static func record(_ commands: [[String]], evicting: Bool = false) -> WriteRecord {
+        let engine = Engine()
+        var db = 0
+        for words in [["set", "a", "1"], ["rpush", "l", "x"], ["xadd", "x", "1-1", "f", "v"]] {
+            _ = engine.execute(words.map { Bytes($0) }, db: &db, now: 1_000)
+        }
+        _ = engine.execute(["xgroup", "create", "x", "g", "0"].map { Bytes($0) }, db: &db, now: 1_000)
+        _ = engine.execute(
+            ["xreadgroup", "group", "g", "c", "streams", "x", ">"].map { Bytes($0) }, db: &db, now: 1_000)
+        engine.discardRecord()
+        for words in commands { _ = engine.execute(words.map { Bytes($0) }, db: &db, now: 1_000) }
+        if evicting {
+            engine.settings.evictionPolicy = .allKeysRandom
+            _ = engine.evictOne(now: 1_000)
+        }
+        return engine.record
+    }
+
+    @Test func pubsubDeliversToChannelsAndMatchingPatterns() {
+        var hub = PubSubHub()
+        hub.subscribe(1, to: Bytes("news"), .channel)
+        hub.subscribe(2, to: Bytes("n*"), .pattern)
+        hub.subscribe(3, to: Bytes("other"), .channel)
+        hub.subscribe(1, to: Bytes("n*"), .pattern)
+        let deliveries = hub.deliveries(channel: Bytes("news"), message: Bytes("hi"))
+        #expect(deliveries.filter { $0.client == 1 }.count == 2)
+        #expect(
+            deliveries.filter { $0.client == 2 }.map(\.frame) == [
+                .push([.text("pmessage"), .bulk(Bytes("n*")), .bulk(Bytes("news")), .bulk(Bytes("hi"))])
+            ])
+        #expect(!deliveries.contains { $0.client == 3 })
+        #expect(hub.channelNames(matching: nil) == [Bytes("news"), Bytes("other")])
+        #expect(hub.channelNames(matching: Bytes("o*")) == [Bytes("other")])
+        hub.unsubscribe(1, from: Bytes("news"), .channel)
+        #expect(hub.subscriberCount(of: Bytes("news")) == 0)
+        #expect(hub.channels[Bytes("news")] == nil, "a channel nobody listens to is dropped")
+        hub.unsubscribe(2, from: Bytes("n*"), .pattern)
+        hub.unsubscribe(1, from: Bytes("n*"), .pattern)
+        #expect(hub.patterns.isEmpty)
+    }
+
+    @Test func watchesAreInvalidatedByWrittenEvictedAndFlushedKeysOnly() {
+        var watches = WatchRegistry()
+        watches.watch(Self.key("a"), by: 1)
+        watches.watch(Self.key("l"), by: 2)
+        watches.watch(Self.key("x"), by: 3)
+        watches.watch(Self.key("a", db: 5), by: 4)
+        #expect(watches.clientsInvalidated(by: Self.record([["set", "a", "2"]])) == [1])
+        #expect(watches.clientsInvalidated(by: Self.record([["get", "a"], ["llen", "l"]])).isEmpty)
+        #expect(watches.clientsInvalidated(by: Self.record([["xack", "x", "g", "1-1"]])).isEmpty, "group state")
+        #expect(watches.clientsInvalidated(by: Self.record([["xadd", "x", "*", "f", "v"]])) == [3])
+        #expect(watches.clientsInvalidated(by: Self.record([["swapdb", "5", "6"]])) == [4])
+        #expect(!watches.clientsInvalidated(by: Self.record([], evicting: true)).isEmpty)
+        watches.unwatch([Self.key("a")], by: 1)
+        #expect(watches.clientsInvalidated(by: Self.record([["set", "a", "2"]])).isEmpty)
+    }
+
+    final class Waiter {}
+
+    @Test func waitQueuesServeKeysInTheOrderTheyBecameReady() {
+        var queues = WaitQueues<Waiter>()
+        let (first, second) = (Waiter(), Waiter())
+        queues.park(first, on: [Self.key("l"), Self.key("a")])
+        queues.park(second, on: [Self.key("l")])
+        #expect(
+            queues.waiters(on: Self.key("l")).map(ObjectIdentifier.init) == [first, second].map(ObjectIdentifier.init))
+        queues.noteReady(Self.record([["set", "a", "2"], ["rpush", "l", "y"], ["set", "nobody", "1"]]))
+        #expect(queues.ready == [Self.key("a"), Self.key("l")])
+        queues.noteReady(Self.record([["rpush", "l", "z"]]))
+        #expect(queues.ready == [Self.key("a"), Self.key("l")], "a key is ready once")
+        #expect(queues.nextReady() == Self.key("a"))
+        queues.release(first, from: [Self.key("l"), Self.key("a")])
+        #expect(queues.waiters(on: Self.key("l")).count == 1)
+        #expect(queues.waiters(on: Self.key("a")).isEmpty)
+        queues.release(second, from: [Self.key("l")])
+        #expect(queues.isEmpty)
+    }
+
+    @Test func waitQueuesWakeGroupReadersAndWholeDatabases() {
+        var queues = WaitQueues<Waiter>()
+        queues.park(Waiter(), on: [Self.key("x")])
+        queues.park(Waiter(), on: [Self.key("q", db: 3)])
+        queues.noteReady(Self.record([["xgroup", "destroy", "x", "g"]]))
+        #expect(queues.ready == [Self.key("x")])
+        _ = queues.nextReady()
+        queues.noteReady(Self.record([["flushall"]]))
+        #expect(Set(queues.ready) == [Self.key("x"), Self.key("q", db: 3)])
+    }
+}
