@@ -28,3 +28,20 @@ enum WallClock {
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }
+
+/// The server's source of time, injected so that timeouts, output-buffer soft limits and
+/// eviction's time budget are tested by advancing a fake clock instead of sleeping.
+struct ServerClock {
+    /// Unix time in microseconds.
+    var wallMicroseconds: () -> Int64
+    /// Monotonic nanoseconds, for budgets and durations.
+    var monotonicNanoseconds: () -> UInt64
+
+    /// The system clocks.
+    static let system = ServerClock(
+        wallMicroseconds: WallClock.nowMicroseconds, monotonicNanoseconds: WallClock.monotonicNanoseconds)
+
+    /// Unix time in milliseconds.
+    @inline(__always)
+    func wallMilliseconds() -> Int64 { wallMicroseconds() / 1000 }
+}

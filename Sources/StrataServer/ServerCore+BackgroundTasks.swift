@@ -32,7 +32,7 @@ extension ServerCore {
 
     /// Runs expiry for up to one slice; returns whether to come back soon.
     func runExpirySlice() -> Bool {
-        let start = WallClock.monotonicNanoseconds()
+        let start = clock.monotonicNanoseconds()
         var total = ExpiryCycleResult()
         // Near the memory limit, loose keyspace tables are rebuilt denser on the way (not
         // while a snapshot or rewrite shares them: that would copy them).
@@ -40,13 +40,13 @@ extension ServerCore {
             config.maxMemory > 0 && memoryGauge.estimate > config.maxMemory / 10 * 9 && !engine.holdsAccessTimes
         repeat {
             let result = engine.activeExpireCycle(
-                now: WallClock.nowMilliseconds(), budget: ServerCore.expiryChecksPerCall, compactTables: compact)
+                now: clock.wallMilliseconds(), budget: ServerCore.expiryChecksPerCall, compactTables: compact)
             total.checked += result.checked
             total.expired += result.expired
             total.budgetExhausted = result.budgetExhausted
-            commitWrites(now: WallClock.nowMilliseconds())
+            commitWrites(now: clock.wallMilliseconds())
             if !result.wantsFastFollowUp { break }
-        } while WallClock.monotonicNanoseconds() - start < ServerCore.expirySliceNanoseconds
+        } while clock.monotonicNanoseconds() - start < ServerCore.expirySliceNanoseconds
         expiredSinceTrim += total.expired
         let again = total.wantsFastFollowUp
         if !again && total.expired == 0 && expiredSinceTrim > 10_000 {
@@ -58,7 +58,7 @@ extension ServerCore {
     }
 
     private func sampleStatistics() {
-        stats.sample(now: WallClock.nowMilliseconds(), commands: engine.stats.commandsProcessed)
+        stats.sample(now: clock.wallMilliseconds(), commands: engine.stats.commandsProcessed)
         if config.maxMemory > 0 { memoryGauge.refresh() }
         checkSavePoints()
         appendOnlyTick()
@@ -66,7 +66,7 @@ extension ServerCore {
 
     private func closeIdleClients() {
         guard config.timeout > 0 else { return }
-        let now = WallClock.nowMilliseconds()
+        let now = clock.wallMilliseconds()
         // As Redis: subscribers and clients parked by a blocking command are not idle.
         for client in clients.values
         where now - client.session.lastInteraction > Int64(config.timeout) * 1000

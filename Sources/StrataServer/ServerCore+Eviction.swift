@@ -64,14 +64,14 @@ extension ServerCore {
     /// - Returns: false when memory stays over the limit because nothing can be evicted.
     func performEvictions(now: Int64) -> Bool {
         guard memoryGauge.exceeds(config.maxMemory) else { return true }
-        let start = WallClock.monotonicNanoseconds()
+        let start = clock.monotonicNanoseconds()
         var evicted = 0
         var underLimit = false
         while !underLimit {
             guard let victim = engine.evictOne(now: now) else { break }
             evicted += 1
             underLimit = memoryGauge.estimate <= config.maxMemory
-            if evicted % 16 == 0 && WallClock.monotonicNanoseconds() - start > evictionTimeLimitNanoseconds {
+            if evicted % 16 == 0 && clock.monotonicNanoseconds() - start > evictionTimeLimitNanoseconds {
                 // Time is up: the command runs, and eviction goes on between passes.
                 scheduleBackgroundEviction()
                 underLimit = true
@@ -92,7 +92,7 @@ extension ServerCore {
         eventLoop.execute { [unowned(unsafe) self] in
             self.backgroundEvictionScheduled = false
             guard self.config.maxMemory > 0 else { return }
-            _ = self.performEvictions(now: WallClock.nowMilliseconds())
+            _ = self.performEvictions(now: clock.wallMilliseconds())
         }
     }
 }

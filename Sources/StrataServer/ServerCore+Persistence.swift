@@ -98,7 +98,7 @@ extension ServerCore {
     /// Saves on the event loop (SAVE, shutdown). Returns whether it succeeded.
     @discardableResult
     func saveNow() -> Bool {
-        let now = WallClock.nowMilliseconds()
+        let now = clock.wallMilliseconds()
         do {
             let summary = try SnapshotWriter.write(
                 engine.databases, to: config.dbFilename, tempPath: nextTempPath(), options: snapshotOptions, now: now)
@@ -118,7 +118,7 @@ extension ServerCore {
 
     /// Freezes the keyspace and serializes it on a background thread.
     func startBackgroundSave() {
-        let now = WallClock.nowMilliseconds()
+        let now = clock.wallMilliseconds()
         let dirtyAtStart = engine.stats.dirty
         let path = config.dbFilename
         let temp = nextTempPath()
@@ -167,7 +167,7 @@ extension ServerCore {
     }
 
     private func finishBackgroundSave(_ result: Result<SnapshotSummary, Error>, dirtyAtStart: Int) {
-        let now = WallClock.nowMilliseconds()
+        let now = clock.wallMilliseconds()
         persistence.backgroundSaveInProgress = false
         persistence.lastBackgroundSaveSeconds = Int((now - persistence.backgroundSaveStarted + 500) / 1000)
         switch result {
@@ -206,7 +206,7 @@ extension ServerCore {
         guard !persistence.backgroundSaveInProgress, !aof.rewriteInProgress, !persistence.loading,
             !config.savePoints.isEmpty
         else { return }
-        let now = WallClock.nowMilliseconds() / 1000
+        let now = clock.wallMilliseconds() / 1000
         let retryAllowed =
             persistence.lastBackgroundSaveOK || now - persistence.lastFailureAt > ServerCore.saveRetrySeconds
         guard retryAllowed else { return }
@@ -233,7 +233,7 @@ extension ServerCore {
     /// is called (on the event loop) with the message when the file cannot be read.
     func beginLoading(failed: @escaping (String) -> Void) {
         removeStaleTempFiles()
-        persistence.lastSaveTime = WallClock.nowMilliseconds() / 1000
+        persistence.lastSaveTime = clock.wallMilliseconds() / 1000
         let path = config.dbFilename
         guard FileManager.default.fileExists(atPath: path) else { return }
         persistence.loading = true

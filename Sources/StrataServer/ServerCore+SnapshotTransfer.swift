@@ -32,13 +32,13 @@ extension ServerCore {
 
     /// SYNC and PSYNC: starts writing a snapshot for `connection`, which waits for it.
     func snapshotTransfer(_ command: ServerCommand, connection: ConnectionHandler) -> CommandOutcome {
-        connection.transferringSnapshot = true
+        connection.startSnapshotTransfer()
         let name = command.rawValue
         let prefix = command == .psync ? "+FULLRESYNC \(runID) 0\r\n" : ""
         let path = nextTempPath()
         var options = snapshotOptions
         options.codec = .none  // a plain RDB: what replicas and redis-cli --rdb read
-        let now = WallClock.nowMilliseconds()
+        let now = clock.wallMilliseconds()
         logger.notice("Starting a snapshot for \(name.uppercased()) from \(connection.session.address)")
         writeFrozenKeyspace { frozen in
             try SnapshotWriter.write(frozen, to: path, tempPath: path + ".part", options: options, now: now)

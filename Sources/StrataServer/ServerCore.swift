@@ -17,6 +17,8 @@ final class ServerCore {
     var stats = ServerStats()
     var logger: Logger
     let eventLoop: EventLoop
+    /// Where the server reads the time.
+    let clock: ServerClock
     let startedAt: Int64
     let runID: String
     var clients: [UInt64: ConnectionHandler] = [:]
@@ -60,14 +62,15 @@ final class ServerCore {
     var socketDescriptors = SocketDescriptors()
     /// Lua scripts and functions.
     lazy var scripting: ScriptingState = {
-        let state = ScriptingState(heapLimit: config.luaHeapLimit)
+        let state = ScriptingState(heapLimit: config.luaHeapLimit, now: clock.wallMilliseconds())
         state.cache.interpreter.host = self
         state.libraries.interpreter.host = self
         return state
     }()
 
-    init(config: ServerConfig, logger: Logger, eventLoop: EventLoop) {
+    init(config: ServerConfig, logger: Logger, eventLoop: EventLoop, clock: ServerClock = .system) {
         self.config = config
+        self.clock = clock
         self.logger = logger
         self.eventLoop = eventLoop
         self.engine = Engine(databaseCount: config.databases)
@@ -78,7 +81,7 @@ final class ServerCore {
         self.engine.releaseInBackground = { dropped in
             lazyFree.async { withExtendedLifetime(dropped) {} }
         }
-        self.startedAt = WallClock.nowMilliseconds()
+        self.startedAt = clock.wallMilliseconds()
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
     }
@@ -97,7 +100,7 @@ final class ServerCore {
         nextClientID += 1
         return ClientSession(
             id: id, authenticated: !requiresPassword, address: address, localAddress: localAddress, fd: fd,
-            now: WallClock.nowMilliseconds())
+            now: clock.wallMilliseconds())
     }
 
     static func describe(_ address: SocketAddress?) -> String {

@@ -58,7 +58,7 @@ extension ServerCore {
     @discardableResult
     func startAppendOnlyRewrite() -> Bool {
         guard !aof.rewriteInProgress, !persistence.backgroundSaveInProgress, !persistence.loading else { return false }
-        let now = WallClock.nowMilliseconds()
+        let now = clock.wallMilliseconds()
         do {
             try ensureAOFDirectory()
             if aof.isLogging {
@@ -115,7 +115,7 @@ extension ServerCore {
     }
 
     private func finishAppendOnlyRewrite(_ result: Result<Int, Error>, temp: String, snapshot: Bool) {
-        let now = WallClock.nowMilliseconds()
+        let now = clock.wallMilliseconds()
         aof.rewriteInProgress = false
         aof.lastRewriteSeconds = Int((now - aof.rewriteStartedAt + 500) / 1000)
         do {
@@ -130,7 +130,7 @@ extension ServerCore {
             unlink(temp)
             aof.lastRewriteOK = false
             aof.consecutiveRewriteFailures += 1
-            aof.rewriteRetryAfter = WallClock.monotonicNanoseconds() + 5_000_000_000
+            aof.rewriteRetryAfter = clock.monotonicNanoseconds() + 5_000_000_000
             if aof.status == .waitingForRewrite || aof.suspectUpTo != nil { aof.rewriteScheduled = true }
             logger.warning("Background AOF rewrite failed: \(error)")
         }
@@ -224,7 +224,7 @@ extension ServerCore {
     /// Starts a rewrite or save that was scheduled while another was running.
     func startScheduledBackgroundWork() {
         if aof.rewriteScheduled && !persistence.backgroundSaveInProgress && !aof.rewriteInProgress
-            && WallClock.monotonicNanoseconds() >= aof.rewriteRetryAfter
+            && clock.monotonicNanoseconds() >= aof.rewriteRetryAfter
         {
             startAppendOnlyRewrite()
         } else if persistence.scheduled && !aof.rewriteInProgress && !persistence.backgroundSaveInProgress {
@@ -243,7 +243,7 @@ extension ServerCore {
             return
         }
         guard aof.status == .on, config.autoAOFRewritePercentage > 0,
-            WallClock.monotonicNanoseconds() >= aof.rewriteRetryAfter
+            clock.monotonicNanoseconds() >= aof.rewriteRetryAfter
         else { return }
         let size = aof.currentSize
         guard size > config.autoAOFRewriteMinSize else { return }
@@ -252,7 +252,7 @@ extension ServerCore {
         if growth >= config.autoAOFRewritePercentage {
             logger.notice("Starting automatic rewriting of AOF on \(growth)% growth")
             if !startAppendOnlyRewrite() {
-                aof.rewriteRetryAfter = WallClock.monotonicNanoseconds() + 5_000_000_000
+                aof.rewriteRetryAfter = clock.monotonicNanoseconds() + 5_000_000_000
             }
         }
     }

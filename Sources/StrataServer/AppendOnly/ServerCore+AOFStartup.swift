@@ -21,7 +21,7 @@ extension ServerCore {
     /// Loads the AOF directory (creating or upgrading it as needed), then starts logging.
     func beginAppendOnlyLoading(failed: @escaping (String) -> Void) {
         removeStaleTempFiles()
-        persistence.lastSaveTime = WallClock.nowMilliseconds() / 1000
+        persistence.lastSaveTime = clock.wallMilliseconds() / 1000
         let manifest: AOFManifest
         do {
             try ensureAOFDirectory()
@@ -127,7 +127,7 @@ extension ServerCore {
         let temp = aofDirectory + "/temp-rewriteaof-\(getpid()).aof"
         let bytes = try AOFBaseWriter.write(
             engine.databases, tempPath: temp, snapshot: snapshot, options: snapshotOptions,
-            now: WallClock.nowMilliseconds())
+            now: clock.wallMilliseconds())
         if FaultableIO.rename(temp, aofDirectory + "/" + baseName) != 0 {
             throw DurableFileError(path: temp, operation: "rename", code: errno)
         }

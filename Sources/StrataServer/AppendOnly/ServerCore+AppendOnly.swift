@@ -40,7 +40,7 @@ extension ServerCore {
 
     /// The `aof_*` fields of `INFO persistence`, in Redis 7.0's order.
     var appendOnlyInfoFields: [(String, String)] {
-        let now = WallClock.nowMilliseconds()
+        let now = clock.wallMilliseconds()
         var fields: [(String, String)] = [
             ("aof_enabled", aof.isLogging ? "1" : "0"),
             ("aof_rewrite_in_progress", aof.rewriteInProgress ? "1" : "0"),
@@ -107,7 +107,7 @@ extension ServerCore {
     /// flushed) and starts an fsync when the policy asks for one.
     func writeAppendOnlyBuffer() {
         guard aof.isLogging, aof.buffer.readableBytes > 0, let file = aof.file else { return }
-        if aof.writeError != nil && WallClock.monotonicNanoseconds() < aof.nextRetry { return }
+        if aof.writeError != nil && clock.monotonicNanoseconds() < aof.nextRetry { return }
         let (written, error) = aof.buffer.withUnsafeReadableBytes { file.append($0) }
         aof.buffer.moveReaderIndex(forwardBy: written)
         aof.writtenOffset += UInt64(written)
@@ -118,7 +118,7 @@ extension ServerCore {
                     "Error writing to the AOF file \(file.path): \(error). Writes are refused until it succeeds.")
             }
             aof.writeError = error
-            aof.nextRetry = WallClock.monotonicNanoseconds() + 100_000_000
+            aof.nextRetry = clock.monotonicNanoseconds() + 100_000_000
             return
         }
         if aof.writeError != nil && aof.suspectUpTo == nil {
@@ -151,7 +151,7 @@ extension ServerCore {
             return
         }
         aof.syncInFlight = true
-        aof.syncStartedAt = WallClock.monotonicNanoseconds()
+        aof.syncStartedAt = clock.monotonicNanoseconds()
         let target = aof.writtenOffset
         let files = aof.filesToSync + [file]
         aof.filesToSync.removeAll()
@@ -188,7 +188,7 @@ extension ServerCore {
         if let failure {
             logger.warning("Error syncing the AOF file: \(failure)")
             aof.writeError = failure
-            aof.nextRetry = WallClock.monotonicNanoseconds() + 100_000_000
+            aof.nextRetry = clock.monotonicNanoseconds() + 100_000_000
             if aof.suspectUpTo == nil {
                 logger.warning(
                     "What was written to the AOF since its last good fsync may not be on disk: writes are refused until a rewrite has made the data durable again."
@@ -197,7 +197,7 @@ extension ServerCore {
             aof.suspectUpTo = max(aof.suspectUpTo ?? 0, aof.writtenOffset)
             aof.rewriteScheduled = true
             // At most one such rewrite a second while the disk keeps failing.
-            aof.rewriteRetryAfter = max(aof.rewriteRetryAfter, WallClock.monotonicNanoseconds() + 1_000_000_000)
+            aof.rewriteRetryAfter = max(aof.rewriteRetryAfter, clock.monotonicNanoseconds() + 1_000_000_000)
             return false
         }
         if aof.suspectUpTo != nil { return false }  // proves nothing: see `suspectUpTo`
@@ -240,7 +240,7 @@ extension ServerCore {
     func appendOnlyTick() {
         guard aof.isLogging else { return }
         if aof.buffer.readableBytes > 0 { writeAppendOnlyBuffer() }
-        let now = WallClock.monotonicNanoseconds()
+        let now = clock.monotonicNanoseconds()
         if aof.writeError != nil, aof.buffer.readableBytes == 0,
             aof.writtenOffset > aof.syncedOffset || !aof.filesToSync.isEmpty
         {

@@ -27,7 +27,7 @@ extension ServerCore {
         let blocked = BlockedClient(
             connection: connection, args: args, keys: keys.map { WatchedKey(db: db, key: $0) })
         waitQueues.park(blocked, on: blocked.keys)
-        connection.blocked = blocked
+        connection.park(blocked)
         if timeoutMilliseconds > 0 {
             blocked.timer = eventLoop.scheduleTask(in: .milliseconds(timeoutMilliseconds)) { [unowned(unsafe) self] in
                 guard connection.blocked === blocked else { return }
@@ -40,7 +40,7 @@ extension ServerCore {
     /// Forgets a parked client (served, timed out or disconnected).
     func release(_ blocked: BlockedClient) {
         blocked.timer?.cancel()
-        blocked.connection.blocked = nil
+        if blocked.connection.blocked === blocked { blocked.connection.unpark() }
         waitQueues.release(blocked, from: blocked.keys)
     }
 

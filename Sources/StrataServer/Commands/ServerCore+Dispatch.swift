@@ -37,7 +37,7 @@ extension ServerCore {
             resetSession(session)
             return .reply(.status("RESET"))
         case .time:
-            let micros = WallClock.nowMicroseconds()
+            let micros = clock.wallMicroseconds()
             return .reply(.array([.text(String(micros / 1_000_000)), .text(String(micros % 1_000_000))]))
         case .shutdown:
             return shutdown(args)

@@ -50,7 +50,7 @@ extension ServerCore {
                     ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"),
                     ("process_id", String(ProcessInfo.processInfo.processIdentifier)),
                     ("process_supervised", "no"), ("run_id", runID), ("tcp_port", String(boundPort)),
-                    ("server_time_usec", String(WallClock.nowMicroseconds())),
+                    ("server_time_usec", String(clock.wallMicroseconds())),
                     ("uptime_in_seconds", String(uptime)), ("uptime_in_days", String(uptime / 86400)),
                     ("hz", String(config.hz)), ("configured_hz", String(config.hz)),
                     ("lru_clock", String((now / 1000) & 0xFFFFFF)),
@@ -116,7 +116,7 @@ extension ServerCore {
                     (
                         "rdb_current_bgsave_time_sec",
                         persistence.backgroundSaveInProgress
-                            ? String((WallClock.nowMilliseconds() - persistence.backgroundSaveStarted) / 1000) : "-1"
+                            ? String((clock.wallMilliseconds() - persistence.backgroundSaveStarted) / 1000) : "-1"
                     ),
                     ("rdb_saves", String(persistence.saves)),
                     ("rdb_last_cow_size", String(persistence.lastCopyOnWriteBytes)),

@@ -27,13 +27,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var inbound: ByteBuffer
     private var outbound: ByteBuffer
     private var context: ChannelHandlerContext?
-    private var closing = false
+    /// Whether input executes, waits (blocked, held, sending a snapshot) or the
+    /// connection is closing.
+    private(set) var state = ConnectionState.serving
+    /// Whether the connection is closing.
+    private var closing: Bool { state.isClosing }
     private var hasPendingWrite = false
     /// The AOF offset this client's last write ended at; with `appendfsync always` its
     /// replies are held until the AOF is synced that far.
     var durableOffsetNeeded: UInt64 = 0
-    /// Set while replies wait for an fsync: input waits unprocessed meanwhile.
-    private var heldForDurability = false
 
     init(core: ServerCore, session: ClientSession, allocator: ByteBufferAllocator) {
         self.core = core
@@ -98,7 +100,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard !closing, held > core.config.clientQueryBufferLimit else { return false }
         core.logger.warning(
             "Closing client that reached max query buffer length: id=\(session.id) addr=\(session.address)")
-        closing = true
+        enterClosing()
         context.close(promise: nil)
         return true
     }
@@ -107,8 +109,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         if hasPendingWrite || outbound.readableBytes > 0 { core.scheduleFlush(self) }
     }
 
-    /// Set from a SYNC until its snapshot is sent: input waits unprocessed.
-    var transferringSnapshot = false
+    /// Starts a SYNC's snapshot transfer: input waits unprocessed until it is sent.
+    func startSnapshotTransfer() { state.startSnapshotTransfer() }
 
     /// Sends `prefix`, then the file at `path` (`bytes` long, as a bulk payload without a
     /// trailing CRLF, as Redis sends a replica its RDB), then closes the connection and
@@ -118,7 +120,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             unlink(path)
             return
         }
-        closing = true
+        enterClosing()
         outbound.writeString(prefix + "$\(bytes)\r\n")
         core.stats.netOutputBytes += outbound.readableBytes + bytes
         let header = outbound
@@ -145,8 +147,20 @@ final class ConnectionHandler: ChannelInboundHandler {
         closeAfterFlush(context)
     }
 
-    /// Set while a blocking command has parked this client: input waits unprocessed.
-    var blocked: BlockedClient?
+    /// The blocking command that parked this client, if any: input waits unprocessed.
+    var blocked: BlockedClient? { state.blockedClient }
+
+    /// Parks this client on a blocking command.
+    func park(_ client: BlockedClient) { state.block(client) }
+
+    /// Unparks this client (served, timed out, released).
+    func unpark() { state.unblock() }
+
+    /// Moves to closing; a parked command is released first (its queues forget it).
+    private func enterClosing() {
+        if let blocked { core.release(blocked) }
+        state = .closing
+    }
 
     /// Ends a block: sends the blocking command's reply and resumes the pipeline.
     func unblock(with reply: Reply) {
@@ -182,7 +196,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         let limit = session.subscriptionCount > 0 ? limits.pubsub : limits.normal
         var over = limit.hardBytes > 0 && pending > limit.hardBytes
         if limit.softBytes > 0 && pending > limit.softBytes {
-            let now = WallClock.monotonicNanoseconds()
+            let now = core.clock.monotonicNanoseconds()
             if softLimitSince == 0 { softLimitSince = now }
             // Whole seconds, as Redis counts them: with 0 seconds, over from the next second.
             over = over || (now - softLimitSince) / 1_000_000_000 > UInt64(limit.softSeconds)
@@ -192,7 +206,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard over else { return false }
         core.logger.warning(
             "Client id=\(session.id) addr=\(session.address) closed for overcoming of output buffer limits.")
-        closing = true
+        enterClosing()
         outbound.clear()
         context.close(promise: nil)
         return true
@@ -219,7 +233,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        closing = true
+        enterClosing()
         context.close(promise: nil)
     }
 
@@ -232,9 +246,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     // MARK: Processing
 
     private func processInbound(_ context: ChannelHandlerContext) {
-        let now = WallClock.nowMilliseconds()
+        let now = core.clock.wallMilliseconds()
         parser.limits = core.parserLimits  // CONFIG SET applies to connected clients too
-        while !closing && blocked == nil && !heldForDurability && !transferringSnapshot {
+        while state.executesInput {
             guard let command = nextCommand(context) else { break }
             let logged = core.aof.appendedOffset
             let outcome = core.execute(command, session: session, connection: self, now: now)
@@ -261,8 +275,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Whether this client can be served while a script is busy: idle, readable, not
     /// parked, not closing.
     var canServeWhileBusy: Bool {
-        guard let context, !closing, blocked == nil, !heldForDurability, !transferringSnapshot, session.fd >= 0
-        else { return false }
+        guard let context, state.executesInput, session.fd >= 0 else { return false }
         return context.channel.isWritable
     }
 
@@ -341,10 +354,10 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// Sends the replies held for an fsync and resumes the client's pipeline.
     func releaseHeldReplies() {
-        heldForDurability = false
+        state.releaseReplies()
         guard let context, !closing else { return }
         flushOutbound(context)
-        if inbound.readableBytes > 0 && blocked == nil {
+        if inbound.readableBytes > 0 && state.executesInput {
             processInbound(context)
             core.scheduleFlush(self)
         }
@@ -353,8 +366,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func flushOutbound(_ context: ChannelHandlerContext) {
         if core.mustHoldReplies(until: durableOffsetNeeded) {
             writeOutbound(context)
-            if !heldForDurability {
-                heldForDurability = true
+            if !state.holdsReplies {
+                state.holdReplies()
                 core.holdUntilDurable(self)
             }
             return
@@ -367,7 +380,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     private func closeAfterFlush(_ context: ChannelHandlerContext) {
-        closing = true
+        enterClosing()
         core.stats.netOutputBytes += outbound.readableBytes
         let buffer = outbound
         outbound = context.channel.allocator.buffer(capacity: 0)

@@ -37,7 +37,7 @@ final class ScriptRun {
 
     init(
         name: String, isFunction: Bool, flags: ScriptFlags, readOnly: Bool, caller: ConnectionHandler, now: Int64,
-        outOfMemoryAtStart: Bool
+        startedAt: UInt64, outOfMemoryAtStart: Bool
     ) {
         self.name = name
         self.isFunction = isFunction
@@ -46,7 +46,7 @@ final class ScriptRun {
         self.caller = caller
         self.now = now
         self.outOfMemoryAtStart = outOfMemoryAtStart
-        self.startedAt = WallClock.monotonicNanoseconds()
+        self.startedAt = startedAt
     }
 }
 
@@ -61,14 +61,14 @@ struct ScriptingState {
     /// The script running now.
     var run: ScriptRun?
 
-    init(heapLimit: Int) {
+    init(heapLimit: Int, now: Int64) {
         guard let cache = try? ScriptCache(memoryLimit: heapLimit),
             let libraries = try? FunctionLibraries(memoryLimit: heapLimit)
         else { fatalError("could not create a Lua interpreter (out of memory)") }
         self.cache = cache
         self.libraries = libraries
         session = ClientSession(
-            id: 0, authenticated: true, address: "", localAddress: "", fd: -1, now: WallClock.nowMilliseconds())
+            id: 0, authenticated: true, address: "", localAddress: "", fd: -1, now: now)
         session.name = "lua"
     }
 }

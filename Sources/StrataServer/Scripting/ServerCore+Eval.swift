@@ -71,7 +71,7 @@ extension ServerCore {
         }
         let run = ScriptRun(
             name: name, isFunction: isFunction, flags: flags, readOnly: readOnlyCommand || !mayWrite,
-            caller: connection, now: now, outOfMemoryAtStart: outOfMemory)
+            caller: connection, now: now, startedAt: clock.monotonicNanoseconds(), outOfMemoryAtStart: outOfMemory)
         let insideTransaction = executingTransaction
         scripting.run = run
         scripting.session.db = session.db
@@ -84,7 +84,7 @@ extension ServerCore {
         if !busyClients.isEmpty { adoptBusyClients() }
         if run.timedOut {
             logger.notice(
-                "Slow script \(name) finished after \((WallClock.monotonicNanoseconds() - run.startedAt) / 1_000_000) ms."
+                "Slow script \(name) finished after \((clock.monotonicNanoseconds() - run.startedAt) / 1_000_000) ms."
             )
         }
         if run.shutdownAfter {
@@ -201,7 +201,7 @@ extension ServerCore: ScriptHost {
     func scriptCheckpoint() -> String? {
         guard let run = scripting.run else { return nil }
         if let message = run.killMessage { return message }
-        let now = WallClock.monotonicNanoseconds()
+        let now = clock.monotonicNanoseconds()
         if !run.timedOut {
             guard now - run.startedAt >= UInt64(config.busyReplyThresholdMilliseconds) * 1_000_000 else { return nil }
             run.timedOut = true

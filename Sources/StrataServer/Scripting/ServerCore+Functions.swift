@@ -178,7 +178,7 @@ extension ServerCore {
         if let run = scripting.run, run.isFunction {
             running = .map([
                 (.text("name"), .text(run.name)), (.text("command"), .array([])),
-                (.text("duration_ms"), .integer(Int((WallClock.monotonicNanoseconds() - run.startedAt) / 1_000_000))),
+                (.text("duration_ms"), .integer(Int((clock.monotonicNanoseconds() - run.startedAt) / 1_000_000))),
             ])
         }
         let libraries = scripting.libraries
@@ -207,7 +207,7 @@ extension ServerCore {
                 command.changesFunctionLibraries
             else { continue }
             if case .error(let message) = functionCommand(
-                command, args: args, now: WallClock.nowMilliseconds(), log: false)
+                command, args: args, now: clock.wallMilliseconds(), log: false)
             {
                 logger.warning("Could not restore a function library: \(message)")
             }
