@@ -12,7 +12,7 @@
 #endif
 
 /// Another file system, with faults injected.
-public final class FaultInjectingFileSystem: FileSystem, @unchecked Sendable {
+public final class FaultInjectingFileSystem: FileSystem {
     /// The file system operations go to when no fault stops them.
     public let base: any FileSystem
     /// The armed faults.
