@@ -70,25 +70,27 @@ public enum AOFBaseWriter {
     /// Items per rebuilding command, as Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
     static let itemsPerCommand = 64
 
-    /// Writes `databases` as a base file at `tempPath`, fsynced (not renamed).
+    /// Writes `databases` as a base file at `tempPath` on `fileSystem`, fsynced (not renamed).
     ///
     /// - Parameters:
     ///   - snapshot: a snapshot file (else RESP commands).
     ///   - now: keys whose deadline has passed are left out.
     /// - Returns: the file's size.
     public static func write(
-        _ databases: [Database], tempPath: String, snapshot: Bool, options: SnapshotOptions, now: Int64
+        _ databases: [Database], tempPath: String, fileSystem: any FileSystem = POSIXFileSystem.shared, snapshot: Bool,
+        options: SnapshotOptions, now: Int64
     ) throws -> Int {
         if snapshot {
             var options = options
             options.aofBase = true
             // Written to the temp name itself; the caller renames it.
             return try SnapshotWriter.write(
-                databases, to: tempPath, tempPath: tempPath + ".part", options: options, now: now
+                databases, to: tempPath, tempPath: tempPath + ".part", fileSystem: fileSystem, options: options,
+                now: now
             )
             .fileBytes
         }
-        let file = try DurableFileWriter(path: tempPath, tempPath: tempPath + ".part")
+        let file = try DurableFileWriter(path: tempPath, tempPath: tempPath + ".part", fileSystem: fileSystem)
         do {
             var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
             for (index, database) in databases.enumerated() where database.count > 0 {

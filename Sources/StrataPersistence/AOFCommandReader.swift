@@ -45,28 +45,31 @@ public struct AOFCommandRejected: Error {
 
 /// Streams the commands of an AOF file.
 public enum AOFCommandReader {
-    /// Reads `path` from `start`, calling `body` for each command in order.
+    /// Reads `path` on `fileSystem` from `start`, calling `body` for each command in order.
     ///
     /// - Parameters:
     ///   - start: where the commands begin (after an RDB preamble).
     ///   - until: Unix seconds: stop before the first `#TS:` annotation later than it (the
     ///     state as of that moment, for point-in-time restores).
     /// - Throws: ``FileDamageError`` for damage (not for a truncated tail, which is reported
-    ///   in the result), or what `body` throws.
+    ///   in the result) and for a file that cannot be read, or what `body` throws.
     public static func read(
-        path: String, from start: Int = 0, until: Int64? = nil, _ body: ([Bytes]) throws -> Void
+        path: String, fileSystem: any FileSystem = POSIXFileSystem.shared, from start: Int = 0, until: Int64? = nil,
+        _ body: ([Bytes]) throws -> Void
     ) throws -> AOFReadResult {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw FileDamageError(path: path, offset: 0, reason: String(cString: strerror(errno)))
+        let file: any ReadableFile
+        do {
+            file = try fileSystem.openForReading(path)
+        } catch {
+            throw FileDamageError(path: path, offset: 0, reason: String(cString: strerror(error.code)))
         }
-        defer { close(fd) }
+        do {
+            if start > 0 { try file.seek(to: start) }
+        } catch {
+            throw FileDamageError(path: path, offset: start, reason: String(cString: strerror(error.code)))
+        }
         var result = AOFReadResult()
-        var info = stat()
-        if fstat(fd, &info) == 0 { result.fileBytes = Int(info.st_size) }
-        if start > 0 && lseek(fd, off_t(start), SEEK_SET) < 0 {
-            throw FileDamageError(path: path, offset: start, reason: String(cString: strerror(errno)))
-        }
+        result.fileBytes = file.size
         var limits = RESPParserLimits()
         limits.maxBulkLength = Int(Int32.max) * 4
         var parser = RESPRequestParser<Bytes>(limits: limits)
@@ -83,10 +86,14 @@ public enum AOFCommandReader {
                 bufferBase += buffer.readerIndex
                 buffer.discardReadBytes()
             }
-            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 1 << 20) { raw in
-                var got: Int
-                repeat { got = Glibc.read(fd, raw.baseAddress, raw.count) } while got < 0 && errno == EINTR
-                return max(got, 0)
+            let offset = bufferBase + buffer.writerIndex
+            let n: Int
+            do {
+                n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 1 << 20) {
+                    (raw) throws(DurableFileError) -> Int in try file.read(into: raw)
+                }
+            } catch {
+                throw FileDamageError(path: path, offset: offset, reason: String(cString: strerror(error.code)))
             }
             if n == 0 { exhausted = true }
         }

@@ -47,17 +47,13 @@ public struct AOFLoadReport: Sendable {
 /// Loads AOF directories.
 public enum AOFLoader {
     /// Whether `path` starts like a snapshot file in any of its layouts.
-    static func startsWithSnapshot(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: 5)
-        let n = head.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 5) }
-        return SnapshotLayout(head: head.prefix(max(0, n))) != nil
+    static func startsWithSnapshot(_ path: String, fileSystem: any FileSystem = POSIXFileSystem.shared) -> Bool {
+        guard let head = try? fileSystem.openForReading(path).read(upTo: 5) else { return false }
+        return SnapshotLayout(head: head) != nil
     }
 
-    /// Replays the files `manifest` lists from `directory` into `engine` (its databases are
-    /// replaced).
+    /// Replays the files `manifest` lists from `directory` on `fileSystem` into `engine` (its
+    /// databases are replaced).
     ///
     /// - Parameters:
     ///   - allowTruncatedTail: `aof-load-truncated`: cut a last file that ends mid-command
@@ -68,8 +64,8 @@ public enum AOFLoader {
     ///     (and the keyless ones), for replays in bounded memory (`strata-dump`).
     /// - Throws: ``FileDamageError`` naming the damaged file and offset.
     public static func load(
-        directory: String, manifest: AOFManifest, into engine: Engine, now: Int64, allowTruncatedTail: Bool,
-        until: Int64? = nil, partition: AOFPartition? = nil
+        directory: String, fileSystem: any FileSystem = POSIXFileSystem.shared, manifest: AOFManifest,
+        into engine: Engine, now: Int64, allowTruncatedTail: Bool, until: Int64? = nil, partition: AOFPartition? = nil
     ) throws -> AOFLoadReport {
         var report = AOFLoadReport()
         let (savedEvents, savedRecording) = (engine.keyspaceEvents, engine.recordsEffects)
@@ -88,7 +84,7 @@ public enum AOFLoader {
             let isLast = position == files.count - 1
             var fileReport = AOFLoadReport.FileReport(name: file.name, commands: 0, snapshotKeys: 0, bytes: 0)
             var commandsStart = 0
-            if startsWithSnapshot(path) {
+            if startsWithSnapshot(path, fileSystem: fileSystem) {
                 guard file.type == .base else {
                     throw FileDamageError(path: path, offset: 0, reason: "a snapshot can only be the base file")
                 }
@@ -96,15 +92,17 @@ public enum AOFLoader {
                 if let partition {
                     var databases = engine.databases
                     let clock = Entry.clock(now: now)
-                    snapshot = try SnapshotReader.read(path: path, settings: engine.settings, now: .min) {
-                        db, key, value, deadline in
+                    snapshot = try SnapshotReader.read(
+                        path: path, fileSystem: fileSystem, settings: engine.settings, now: .min
+                    ) { db, key, value, deadline in
                         guard db < databases.count, partition.contains(key) else { return }
                         databases[db].set(key, value, deadline: deadline, accessClock: clock)
                     }
                     engine.databases = databases
                 } else {
                     let loaded = try SnapshotReader.load(
-                        path: path, databaseCount: engine.databases.count, settings: engine.settings, now: now,
+                        path: path, fileSystem: fileSystem, databaseCount: engine.databases.count,
+                        settings: engine.settings, now: now,
                         keepExpired: true)
                     engine.databases = loaded.databases
                     snapshot = loaded.report
@@ -114,12 +112,13 @@ public enum AOFLoader {
                     report.functionCommands.append([Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), code])
                 }
                 commandsStart = snapshot.layout == .plain ? snapshot.rdbBytes : -1
-            } else if access(path, F_OK) != 0 {
+            } else if !fileSystem.fileExists(path) {
                 throw FileDamageError(path: path, offset: 0, reason: "listed in the manifest but missing")
             }
             if commandsStart >= 0 {
                 let result = try replay(
-                    path: path, from: commandsStart, into: engine, now: now, until: until, partition: partition,
+                    path: path, fileSystem: fileSystem, from: commandsStart, into: engine, now: now, until: until,
+                    partition: partition,
                     functionCommands: &report.functionCommands)
                 fileReport.commands = result.commands
                 fileReport.bytes = result.fileBytes
@@ -135,16 +134,18 @@ public enum AOFLoader {
                             path: path, offset: result.validBytes,
                             reason: reason + (isLast ? " (aof-load-truncated is no)" : " and is not the last file"))
                     }
-                    if truncate(path, off_t(result.validBytes)) != 0 {
+                    do {
+                        try fileSystem.truncate(path, to: result.validBytes)
+                    } catch {
                         throw FileDamageError(
                             path: path, offset: result.validBytes,
-                            reason: "cannot cut off the partial command: \(String(cString: strerror(errno)))")
+                            reason: "cannot cut off the partial command: \(String(cString: strerror(error.code)))")
                     }
                     fileReport.bytes = result.validBytes
                     report.truncatedTail = cut
                 }
             } else {
-                fileReport.bytes = fileSize(path)
+                fileReport.bytes = fileSize(path, fileSystem: fileSystem)
             }
             report.totalBytes += fileReport.bytes
             report.files.append(fileReport)
@@ -156,11 +157,11 @@ public enum AOFLoader {
 
     /// Replays the commands of one file into `engine`.
     static func replay(
-        path: String, from start: Int, into engine: Engine, now: Int64, until: Int64? = nil,
+        path: String, fileSystem: any FileSystem, from start: Int, into engine: Engine, now: Int64, until: Int64? = nil,
         partition: AOFPartition? = nil, functionCommands: inout [[Bytes]]
     ) throws -> AOFReadResult {
         var db = 0
-        return try AOFCommandReader.read(path: path, from: start, until: until) { args in
+        return try AOFCommandReader.read(path: path, fileSystem: fileSystem, from: start, until: until) { args in
             if let partition, case .success(let spec) = engine.commands.resolve(args),
                 !partition.runs(spec, args)
             {
@@ -185,8 +186,7 @@ public enum AOFLoader {
     }
 
     /// The size of `path`, 0 when it cannot be read.
-    public static func fileSize(_ path: String) -> Int {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    public static func fileSize(_ path: String, fileSystem: any FileSystem = POSIXFileSystem.shared) -> Int {
+        fileSystem.size(of: path) ?? 0
     }
 }

@@ -5,6 +5,12 @@
 //! `<appendfilename>.<seq>.base.aof`, `<appendfilename>.<seq>.incr.aof`, and
 //! `<appendfilename>.manifest`.
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The manifest of an AOF directory.
 public struct AOFManifest: Equatable, Sendable {
     /// What a listed file is.
@@ -81,6 +87,28 @@ public struct AOFManifest: Equatable, Sendable {
             text += AOFManifest.line(for: file) + "\n"
         }
         return text
+    }
+
+    /// Reads and parses the manifest at `path` on `fileSystem`.
+    ///
+    /// - Throws: ``FileDamageError`` when it cannot be read or is not a valid manifest.
+    public static func read(path: String, fileSystem: any FileSystem = POSIXFileSystem.shared) throws -> AOFManifest {
+        let bytes: [UInt8]
+        do {
+            bytes = try fileSystem.contents(of: path)
+        } catch {
+            throw FileDamageError(path: path, offset: 0, reason: String(cString: strerror(error.code)))
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw FileDamageError(path: path, offset: 0, reason: "the manifest is not UTF-8 text")
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Replaces the manifest at `path` on `fileSystem` durably (temp file, fsync, rename,
+    /// directory fsync): a crash leaves the old manifest or this one.
+    public func write(to path: String, fileSystem: any FileSystem = POSIXFileSystem.shared) throws {
+        try DurableFile.write(Array(serialized().utf8), to: path, fileSystem: fileSystem)
     }
 
     /// Longest manifest line Redis reads.

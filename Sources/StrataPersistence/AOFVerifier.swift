@@ -27,15 +27,16 @@ public struct AOFFileCheck: Sendable {
 
 /// Checks and repairs AOF files.
 public enum AOFVerifier {
-    /// Checks one file: a snapshot part if it starts with one, then its commands.
-    public static func check(path: String) -> AOFFileCheck {
+    /// Checks one file on `fileSystem`: a snapshot part if it starts with one, then its commands.
+    public static func check(path: String, fileSystem: any FileSystem = POSIXFileSystem.shared) -> AOFFileCheck {
         var check = AOFFileCheck(path: path)
-        check.bytes = AOFLoader.fileSize(path)
+        check.bytes = AOFLoader.fileSize(path, fileSystem: fileSystem)
         var start = 0
-        if AOFLoader.startsWithSnapshot(path) {
+        if AOFLoader.startsWithSnapshot(path, fileSystem: fileSystem) {
             do {
-                let report = try SnapshotReader.read(path: path, settings: EngineSettings(), now: .min) { _, _, _, _ in
-                }
+                let report = try SnapshotReader.read(
+                    path: path, fileSystem: fileSystem, settings: EngineSettings(), now: .min
+                ) { _, _, _, _ in }
                 check.snapshotKeys = report.keys
                 guard report.layout == .plain else {
                     check.validBytes = check.bytes
@@ -53,7 +54,7 @@ public enum AOFVerifier {
         }
         let table = CommandTable.standard
         do {
-            let result = try AOFCommandReader.read(path: path, from: start) { args in
+            let result = try AOFCommandReader.read(path: path, fileSystem: fileSystem, from: start) { args in
                 if case .failure(let error) = table.resolve(args) {
                     if case .error(let text) = error { throw AOFCommandRejected(text) }
                     throw AOFCommandRejected("unknown command")
@@ -80,12 +81,13 @@ public enum AOFVerifier {
         return names.filter { $0.hasSuffix(".manifest") }.sorted().first.map { directory + "/" + $0 }
     }
 
-    /// Checks every file `manifestPath` lists, in replay order.
-    public static func checkDirectory(manifestPath: String) throws -> [AOFFileCheck] {
-        let text = try String(contentsOfFile: manifestPath, encoding: .utf8)
-        let manifest = try AOFManifest.parse(text, path: manifestPath)
-        let directory = (manifestPath as NSString).deletingLastPathComponent
-        return manifest.replayOrder.map { check(path: (directory.isEmpty ? "." : directory) + "/" + $0.name) }
+    /// Checks every file `manifestPath` lists on `fileSystem`, in replay order.
+    public static func checkDirectory(manifestPath: String, fileSystem: any FileSystem = POSIXFileSystem.shared) throws
+        -> [AOFFileCheck]
+    {
+        let manifest = try AOFManifest.read(path: manifestPath, fileSystem: fileSystem)
+        let directory = DurableFileWriter.directory(of: manifestPath)
+        return manifest.replayOrder.map { check(path: directory + "/" + $0.name, fileSystem: fileSystem) }
     }
 
     /// Keeps `path.broken` and cuts `path` at `offset`.

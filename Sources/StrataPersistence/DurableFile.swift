@@ -9,57 +9,43 @@
     import Darwin
 #endif
 
-/// A failed file operation, naming the file and the system error.
-public struct DurableFileError: Error, CustomStringConvertible {
-    public let path: String
-    public let operation: String
-    public let code: Int32
-
-    /// An error of `operation` on `path` with errno `code`.
-    public init(path: String, operation: String, code: Int32) {
-        self.path = path
-        self.operation = operation
-        self.code = code
-    }
-
-    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
-}
-
 /// A file being written to a temp name, published by ``commit()``.
 public final class DurableFileWriter {
     /// The file this writer replaces.
     public let path: String
     /// The temp file being written.
     public let tempPath: String
-    private var fd: Int32
+    private let fileSystem: any FileSystem
+    private var file: (any WritableFile)?
     /// Bytes written so far.
     public private(set) var bytesWritten = 0
 
-    /// Creates `tempPath` (truncating any leftover of that name).
-    public init(path: String, tempPath: String) throws {
+    /// Creates `tempPath` on `fileSystem` (truncating any leftover of that name).
+    public init(path: String, tempPath: String, fileSystem: any FileSystem = POSIXFileSystem.shared) throws {
         self.path = path
         self.tempPath = tempPath
-        fd = FaultableIO.open(tempPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw DurableFileError(path: tempPath, operation: "open", code: errno) }
+        self.fileSystem = fileSystem
+        file = try fileSystem.create(tempPath)
     }
 
     deinit {
-        if fd >= 0 { abandon() }
+        if file != nil { abandon() }
     }
 
     /// Appends `bytes`; on failure the temp file is removed.
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let base = bytes.baseAddress else { return }
+        guard let file else { throw DurableFileError(path: tempPath, operation: "write", code: EBADF) }
         var offset = 0
         while offset < bytes.count {
-            let n = FaultableIO.write(fd, base + offset, bytes.count - offset, path: tempPath)
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
+            do {
+                let n = try file.write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                // A write that moves nothing would loop forever: the disk is full.
+                guard n > 0 else { throw DurableFileError(path: tempPath, operation: "write", code: ENOSPC) }
+                offset += n
+            } catch {
                 abandon()
-                throw DurableFileError(path: tempPath, operation: "write", code: code)
+                throw error
             }
-            offset += n
         }
         bytesWritten += bytes.count
     }
@@ -71,33 +57,29 @@ public final class DurableFileWriter {
 
     /// fsyncs the temp file, renames it over ``path`` and fsyncs the directory.
     public func commit() throws {
-        if FaultableIO.fsync(fd, path: tempPath) != 0 {
-            let code = errno
+        guard let file else { throw DurableFileError(path: tempPath, operation: "fsync", code: EBADF) }
+        do {
+            try file.sync(dataOnly: false)
+        } catch {
             abandon()
-            throw DurableFileError(path: tempPath, operation: "fsync", code: code)
+            throw error
         }
-        close(fd)
-        fd = -1
-        if FaultableIO.rename(tempPath, path) != 0 {
-            let code = errno
-            unlink(tempPath)
-            throw DurableFileError(path: path, operation: "rename", code: code)
+        file.close()
+        self.file = nil
+        do {
+            try fileSystem.rename(tempPath, to: path)
+        } catch {
+            fileSystem.remove(tempPath)
+            throw DurableFileError(path: path, operation: "rename", code: error.code)
         }
-        let directory = DurableFileWriter.directory(of: path)
-        let dirfd = open(directory, O_RDONLY)
-        if dirfd >= 0 {
-            fsync(dirfd)
-            close(dirfd)
-        }
+        fileSystem.syncDirectory(DurableFileWriter.directory(of: path))
     }
 
     /// Closes and removes the temp file.
     public func abandon() {
-        if fd >= 0 {
-            close(fd)
-            fd = -1
-        }
-        unlink(tempPath)
+        file?.close()
+        file = nil
+        fileSystem.remove(tempPath)
     }
 
     /// The directory part of `path` (`.` when it has none).
@@ -110,9 +92,11 @@ public final class DurableFileWriter {
 
 /// One-call durable replacement of a small file.
 public enum DurableFile {
-    /// Replaces `path` with `bytes` durably.
-    public static func write(_ bytes: [UInt8], to path: String) throws {
-        let writer = try DurableFileWriter(path: path, tempPath: path + ".tmp-\(getpid())")
+    /// Replaces `path` with `bytes` durably on `fileSystem`.
+    public static func write(_ bytes: [UInt8], to path: String, fileSystem: any FileSystem = POSIXFileSystem.shared)
+        throws
+    {
+        let writer = try DurableFileWriter(path: path, tempPath: path + ".tmp-\(getpid())", fileSystem: fileSystem)
         try writer.append(bytes)
         try writer.commit()
     }

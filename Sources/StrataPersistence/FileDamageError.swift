@@ -1,6 +1,6 @@
 /// A damaged or unreadable file — a snapshot, an AOF file or a manifest — with the offset
 /// where the damage starts, so that people and tools can find and repair it.
-public struct FileDamageError: Error, CustomStringConvertible, Sendable {
+public struct FileDamageError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file.
     public var path: String
     /// Byte offset of the damage (for commands, the start of the bad command).

@@ -78,7 +78,7 @@ enum SnapshotFrame {
 final class SnapshotFrameReader {
     let path: String
     private(set) var layout = SnapshotLayout.plain
-    private let fd: Int32
+    private let file: any ReadableFile
     private var window: [UInt8] = []
     /// File offset of `window[0]`.
     private var windowStart = 0
@@ -86,21 +86,21 @@ final class SnapshotFrameReader {
     private var exhausted = false
     /// The file's size when opened: reads never ask for more than is left, so a damaged
     /// length field cannot make the reader allocate beyond the file.
-    private var fileSize = Int.max
+    private let fileSize: Int
     /// The largest frame output accepted (a damaged header cannot make us allocate more).
     private let outputLimit = 1 << 31
 
-    init(path: String) throws {
+    init(path: String, fileSystem: any FileSystem) throws {
         self.path = path
-        fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw FileDamageError(path: path, offset: 0, reason: String(cString: strerror(errno))) }
-        var info = stat()
-        if fstat(fd, &info) == 0 { fileSize = Int(info.st_size) }
+        do {
+            file = try fileSystem.openForReading(path)
+        } catch {
+            throw FileDamageError(path: path, offset: 0, reason: String(cString: strerror(error.code)))
+        }
+        fileSize = file.size
         // Anything that is not framed is read as plain RDB (whose header check names it).
         layout = SnapshotLayout(head: try peek(5)) ?? .plain
     }
-
-    deinit { close(fd) }
 
     /// File offset of the next unread byte.
     var offset: Int { windowStart + position }
@@ -122,10 +122,13 @@ final class SnapshotFrameReader {
             }
             let want = Swift.min(left, Swift.max(1 << 20, count - (window.count - position)))
             var block = [UInt8](repeating: 0, count: want)
-            let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileDamageError(path: path, offset: offset, reason: String(cString: strerror(errno)))
+            let n: Int
+            do {
+                n = try block.withUnsafeMutableBytes { raw in
+                    Result { () throws(DurableFileError) in try file.read(into: raw) }
+                }.get()
+            } catch {
+                throw FileDamageError(path: path, offset: offset, reason: String(cString: strerror(error.code)))
             }
             if n == 0 {
                 exhausted = true

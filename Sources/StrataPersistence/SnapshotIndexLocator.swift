@@ -23,18 +23,21 @@ public enum SnapshotIndexLocator {
     /// than any file seen).
     static let maximumTail = 16 << 20
 
-    /// Reads the head and the index of the file at `path`.
+    /// Reads the head and the index of the file at `path` on `fileSystem`.
     ///
     /// - Throws: `FileDamageError` when the file cannot be read or its first bytes are not
     ///   a snapshot's.
-    public static func head(path: String) throws -> SnapshotHead {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw FileDamageError(path: path, offset: 0, reason: "cannot open: \(String(cString: strerror(errno)))")
+    public static func head(path: String, fileSystem: any FileSystem = POSIXFileSystem.shared) throws -> SnapshotHead {
+        let file: any ReadableFile
+        let first: [UInt8]
+        do {
+            file = try fileSystem.openForReading(path)
+            first = try file.read(upTo: 5)
+        } catch {
+            throw FileDamageError(
+                path: path, offset: 0, reason: "cannot open: \(String(cString: strerror(error.code)))")
         }
-        defer { try? handle.close() }
-        let size = Int((try? handle.seekToEnd()) ?? 0)
-        try? handle.seek(toOffset: 0)
-        let first = [UInt8](handle.readData(ofLength: 5))
+        let size = file.size
         guard let layout = SnapshotLayout(head: first) else {
             throw FileDamageError(
                 path: path, offset: 0, reason: "not a snapshot (neither an LZ4 frame, a gzip member nor REDIS)")
@@ -43,8 +46,13 @@ public enum SnapshotIndexLocator {
         guard layout != .plain else { return head }
         var tailBytes = min(size, 64 << 10)
         while true {
-            try? handle.seek(toOffset: UInt64(size - tailBytes))
-            let tail = [UInt8](handle.readData(ofLength: tailBytes))
+            let tail: [UInt8]
+            do {
+                try file.seek(to: size - tailBytes)
+                tail = try file.read(upTo: tailBytes)
+            } catch {
+                return head
+            }
             if let index = findIndex(in: tail, layout: layout) {
                 head.index = index
                 return head

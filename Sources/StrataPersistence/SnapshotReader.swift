@@ -63,11 +63,14 @@ public enum SnapshotReader {
     ///   - salvage: skip damaged chunks instead of failing.
     ///   - body: receives database index, key, value and deadline.
     public static func read(
-        path: String, settings: EngineSettings, now: Int64, salvage: Bool = false,
-        sizeHint: (_ db: Int, _ keys: Int) -> Void = { _, _ in },
+        path: String, fileSystem: any FileSystem = POSIXFileSystem.shared, settings: EngineSettings, now: Int64,
+        salvage: Bool = false, sizeHint: (_ db: Int, _ keys: Int) -> Void = { _, _ in },
         _ body: (_ db: Int, _ key: Bytes, _ value: Value, _ deadline: Int64?) throws -> Void
     ) throws -> SnapshotReport {
-        try records(path: path, settings: settings, salvage: salvage, sizeHint: sizeHint, dropExpiredBy: now) {
+        try records(
+            path: path, fileSystem: fileSystem, settings: settings, salvage: salvage, sizeHint: sizeHint,
+            dropExpiredBy: now
+        ) {
             try body($0.db, $0.key, $0.value, $0.deadline)
         }
     }
@@ -80,11 +83,12 @@ public enum SnapshotReader {
     ///   - dropExpiredBy: keys whose deadline is not after it are counted in
     ///     `expiredKeys` and not passed to `body` (`.min`: none are dropped).
     public static func records(
-        path: String, settings: EngineSettings, salvage: Bool = false,
+        path: String, fileSystem: any FileSystem = POSIXFileSystem.shared, settings: EngineSettings,
+        salvage: Bool = false,
         sizeHint: (_ db: Int, _ keys: Int) -> Void = { _, _ in }, dropExpiredBy now: Int64 = .min,
         _ body: (SnapshotRecord) throws -> Void
     ) throws -> SnapshotReport {
-        let frames = try SnapshotFrameReader(path: path)
+        let frames = try SnapshotFrameReader(path: path, fileSystem: fileSystem)
         var report = SnapshotReport()
         report.layout = frames.layout
         var chunkStart = 0
@@ -151,8 +155,8 @@ public enum SnapshotReader {
     /// - Parameter keepExpired: keep keys whose deadline has passed (an AOF base: the log
     ///   that follows records their expiry).
     public static func load(
-        path: String, databaseCount: Int, settings: EngineSettings, now: Int64, salvage: Bool = false,
-        keepExpired: Bool = false
+        path: String, fileSystem: any FileSystem = POSIXFileSystem.shared, databaseCount: Int,
+        settings: EngineSettings, now: Int64, salvage: Bool = false, keepExpired: Bool = false
     ) throws -> (databases: [Database], report: SnapshotReport) {
         var databases = Array(repeating: Database(), count: databaseCount)
         let clock = Entry.clock(now: now)
@@ -162,7 +166,8 @@ public enum SnapshotReader {
             batch.reserveCapacity(LoadQueue.batchSize)
             do {
                 let report = try read(
-                    path: path, settings: settings, now: keepExpired ? .min : now, salvage: salvage,
+                    path: path, fileSystem: fileSystem, settings: settings, now: keepExpired ? .min : now,
+                    salvage: salvage,
                     sizeHint: { db, keys in queue.put(.sizeHint(db: db, keys: keys)) }
                 ) { db, key, value, deadline in
                     batch.append(LoadQueue.Key(db: db, key: key, value: value, deadline: deadline))

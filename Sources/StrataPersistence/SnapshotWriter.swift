@@ -48,10 +48,12 @@ public enum SnapshotWriter {
     /// - Parameters:
     ///   - now: the snapshot's time (Unix ms): keys whose deadline has passed are left out.
     ///   - tempPath: where to write before the rename.
+    ///   - fileSystem: where the files are.
     public static func write(
-        _ databases: [Database], to path: String, tempPath: String, options: SnapshotOptions, now: Int64
+        _ databases: [Database], to path: String, tempPath: String, fileSystem: any FileSystem = POSIXFileSystem.shared,
+        options: SnapshotOptions, now: Int64
     ) throws -> SnapshotSummary {
-        let file = try DurableFileWriter(path: path, tempPath: tempPath)
+        let file = try DurableFileWriter(path: path, tempPath: tempPath, fileSystem: fileSystem)
         var state = State(file: file, options: options, now: now)
         do {
             try state.writeAll(databases)
@@ -188,11 +190,14 @@ public final class SnapshotStreamWriter {
     private var state: SnapshotWriter.State
     private var finished = false
 
-    /// Starts writing `path` through `tempPath`.
+    /// Starts writing `path` through `tempPath` on `fileSystem`.
     ///
     /// - Parameter now: the snapshot's time (Unix ms) for its `ctime` and index.
-    public init(path: String, tempPath: String, options: SnapshotOptions, now: Int64) throws {
-        file = try DurableFileWriter(path: path, tempPath: tempPath)
+    public init(
+        path: String, tempPath: String, fileSystem: any FileSystem = POSIXFileSystem.shared, options: SnapshotOptions,
+        now: Int64
+    ) throws {
+        file = try DurableFileWriter(path: path, tempPath: tempPath, fileSystem: fileSystem)
         state = SnapshotWriter.State(file: file, options: options, now: now)
         state.begin()
     }

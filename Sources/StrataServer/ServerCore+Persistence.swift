@@ -26,6 +26,9 @@ struct PersistenceState {
     var lastCopyOnWriteBytes = 0
     var loading = false
     var tempFileCounter = 0
+    /// The file system every persistence file goes through: the disk, with the faults
+    /// `DEBUG FAULT` arms.
+    let fileSystem = FaultInjectingFileSystem(wrapping: POSIXFileSystem.shared)
 }
 
 extension ServerCore {
@@ -101,7 +104,8 @@ extension ServerCore {
         let now = clock.wallMilliseconds()
         do {
             let summary = try SnapshotWriter.write(
-                engine.databases, to: config.dbFilename, tempPath: nextTempPath(), options: snapshotOptions, now: now)
+                engine.databases, to: config.dbFilename, tempPath: nextTempPath(), fileSystem: persistence.fileSystem,
+                options: snapshotOptions, now: now)
             engine.stats.dirty = 0
             persistence.lastSaveTime = now / 1000
             persistence.lastBackgroundSaveOK = true
@@ -123,11 +127,13 @@ extension ServerCore {
         let path = config.dbFilename
         let temp = nextTempPath()
         let options = snapshotOptions
+        let fileSystem = persistence.fileSystem
         persistence.backgroundSaveInProgress = true
         persistence.backgroundSaveStarted = now
         logger.notice("Background saving started")
         writeFrozenKeyspace { frozen in
-            try SnapshotWriter.write(frozen, to: path, tempPath: temp, options: options, now: now)
+            try SnapshotWriter.write(
+                frozen, to: path, tempPath: temp, fileSystem: fileSystem, options: options, now: now)
         } finish: { core, result in
             core.finishBackgroundSave(result, dirtyAtStart: dirtyAtStart)
         }
@@ -239,13 +245,15 @@ extension ServerCore {
         persistence.loading = true
         let settings = engine.settings
         let count = engine.databases.count
+        let fileSystem = persistence.fileSystem
         let loop = eventLoop
         let core = NIOLoopBound(self, eventLoop: loop)
         let done = NIOLoopBound(failed, eventLoop: loop)
         ServerCore.snapshotQueue.async {
             let start = WallClock.nowMilliseconds()
             let result = Result {
-                try SnapshotReader.load(path: path, databaseCount: count, settings: settings, now: start)
+                try SnapshotReader.load(
+                    path: path, fileSystem: fileSystem, databaseCount: count, settings: settings, now: start)
             }
             loop.execute {
                 let `self` = core.value

@@ -39,9 +39,11 @@ extension ServerCore {
         var options = snapshotOptions
         options.codec = .none  // a plain RDB: what replicas and redis-cli --rdb read
         let now = clock.wallMilliseconds()
+        let fileSystem = persistence.fileSystem
         logger.notice("Starting a snapshot for \(name.uppercased()) from \(connection.session.address)")
         writeFrozenKeyspace { frozen in
-            try SnapshotWriter.write(frozen, to: path, tempPath: path + ".part", options: options, now: now)
+            try SnapshotWriter.write(
+                frozen, to: path, tempPath: path + ".part", fileSystem: fileSystem, options: options, now: now)
         } finish: { core, result in
             switch result {
             case .success(let summary):

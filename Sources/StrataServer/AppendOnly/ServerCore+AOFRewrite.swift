@@ -37,7 +37,7 @@ extension ServerCore {
 
     /// Writes `manifest` durably.
     func persistManifest(_ manifest: AOFManifest) throws {
-        try DurableFile.write(Array(manifest.serialized().utf8), to: aofManifestPath)
+        try manifest.write(to: aofManifestPath, fileSystem: persistence.fileSystem)
     }
 
     /// Creates the AOF directory if needed.
@@ -74,13 +74,13 @@ extension ServerCore {
                 // it afresh, or replay would apply those writes twice.
                 flushAppendOnlyFileNow()
                 unlink(aofTempIncrementalPath)
-                aof.file = try AOFAppendFile(path: aofTempIncrementalPath)
+                aof.file = try AOFAppendFile(path: aofTempIncrementalPath, fileSystem: persistence.fileSystem)
                 aof.selectedDb = -1
             } else if aof.status == .on {
                 // New writes go to a new incremental file from now on.
                 let sequence = aof.manifest.nextIncrementalSequence
                 let name = AOFManifest.incrementalName(config.appendFilename, sequence: sequence)
-                let file = try AOFAppendFile(path: aofDirectory + "/" + name)
+                let file = try AOFAppendFile(path: aofDirectory + "/" + name, fileSystem: persistence.fileSystem)
                 var updated = aof.manifest
                 updated.incrementals.append(.init(name: name, sequence: sequence, type: .incremental))
                 try persistManifest(updated)
@@ -101,13 +101,15 @@ extension ServerCore {
         let temp = aofDirectory + "/temp-rewriteaof-bg-\(getpid()).aof"
         let snapshot = config.aofUseRDBPreamble
         let options = snapshotOptions
+        let fileSystem = persistence.fileSystem
         aof.rewriteInProgress = true
         aof.rewriteScheduled = false
         aof.rewriteStartedAt = now
         aof.statusAtRewriteStart = aof.status
         logger.notice("Background append only file rewriting started")
         writeFrozenKeyspace { frozen in
-            try AOFBaseWriter.write(frozen, tempPath: temp, snapshot: snapshot, options: options, now: now)
+            try AOFBaseWriter.write(
+                frozen, tempPath: temp, fileSystem: fileSystem, snapshot: snapshot, options: options, now: now)
         } finish: { core, result in
             core.finishAppendOnlyRewrite(result, temp: temp, snapshot: snapshot)
         }
@@ -183,15 +185,16 @@ extension ServerCore {
             + old.incrementals.filter { !kept.contains($0.name) }.map {
                 .init(name: $0.name, sequence: $0.sequence, type: .history)
             }
-        if FaultableIO.rename(temp, aofDirectory + "/" + baseName) != 0 {
-            throw DurableFileError(path: temp, operation: "rename", code: errno)
+        try persistence.fileSystem.rename(temp, to: aofDirectory + "/" + baseName)
+        if let renamedIncremental {
+            do {
+                try persistence.fileSystem.rename(renamedIncremental.from, to: renamedIncremental.to)
+            } catch {
+                unlink(aofDirectory + "/" + baseName)
+                throw error
+            }
         }
-        if let renamedIncremental, FaultableIO.rename(renamedIncremental.from, renamedIncremental.to) != 0 {
-            let error = DurableFileError(path: renamedIncremental.from, operation: "rename", code: errno)
-            unlink(aofDirectory + "/" + baseName)
-            throw error
-        }
-        DirectorySync.sync(aofDirectory)
+        persistence.fileSystem.syncDirectory(aofDirectory)
         do {
             try persistManifest(updated)
         } catch {
@@ -266,7 +269,7 @@ extension ServerCore {
         do {
             try ensureAOFDirectory()
             unlink(aofTempIncrementalPath)
-            aof.file = try AOFAppendFile(path: aofTempIncrementalPath)
+            aof.file = try AOFAppendFile(path: aofTempIncrementalPath, fileSystem: persistence.fileSystem)
         } catch {
             logger.warning("Redis needs to enable the AOF but can't open the append only file: \(error)")
             return false

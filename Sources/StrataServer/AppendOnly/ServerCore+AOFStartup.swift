@@ -47,6 +47,7 @@ extension ServerCore {
         let settings = engine.settings
         let count = engine.databases.count
         let allowTruncated = config.aofLoadTruncated
+        let fileSystem = persistence.fileSystem
         let manifestPath = aofManifestPath
         let loop = eventLoop
         let core = NIOLoopBound(self, eventLoop: loop)
@@ -57,7 +58,7 @@ extension ServerCore {
             loader.settings = settings
             let result = Result {
                 try AOFLoader.load(
-                    directory: directory, manifest: manifest, into: loader, now: start,
+                    directory: directory, fileSystem: fileSystem, manifest: manifest, into: loader, now: start,
                     allowTruncatedTail: allowTruncated)
             }
             let loaded = LoadedEngine(loader)
@@ -105,12 +106,12 @@ extension ServerCore {
             let name = AOFManifest.incrementalName(config.appendFilename, sequence: sequence)
             var updated = aof.manifest
             updated.incrementals.append(.init(name: name, sequence: sequence, type: .incremental))
-            aof.file = try AOFAppendFile(path: aofDirectory + "/" + name)
+            aof.file = try AOFAppendFile(path: aofDirectory + "/" + name, fileSystem: persistence.fileSystem)
             try persistManifest(updated)
             aof.manifest = updated
             logger.notice("Creating AOF incr file \(name) on server start")
         } else if let last = aof.manifest.incrementals.last {
-            aof.file = try AOFAppendFile(path: aofDirectory + "/" + last.name)
+            aof.file = try AOFAppendFile(path: aofDirectory + "/" + last.name, fileSystem: persistence.fileSystem)
         }
         aof.otherFilesBytes = max(0, loadedBytes - (aof.file?.size ?? 0))
         aof.baseSize = aof.currentSize
@@ -126,11 +127,9 @@ extension ServerCore {
         let baseName = AOFManifest.baseName(prefix, sequence: 1, snapshot: snapshot)
         let temp = aofDirectory + "/temp-rewriteaof-\(getpid()).aof"
         let bytes = try AOFBaseWriter.write(
-            engine.databases, tempPath: temp, snapshot: snapshot, options: snapshotOptions,
-            now: clock.wallMilliseconds())
-        if FaultableIO.rename(temp, aofDirectory + "/" + baseName) != 0 {
-            throw DurableFileError(path: temp, operation: "rename", code: errno)
-        }
+            engine.databases, tempPath: temp, fileSystem: persistence.fileSystem, snapshot: snapshot,
+            options: snapshotOptions, now: clock.wallMilliseconds())
+        try persistence.fileSystem.rename(temp, to: aofDirectory + "/" + baseName)
         logger.notice("Creating AOF base file \(baseName) on server start")
         aof.manifest = AOFManifest(base: .init(name: baseName, sequence: 1, type: .base))
         try openIncrementalForAppend(loadedBytes: bytes)
@@ -140,11 +139,9 @@ extension ServerCore {
     private func upgradeSingleFileAOF() throws {
         let name = config.appendFilename
         let manifest = AOFManifest(base: .init(name: name, sequence: 1, type: .base))
-        if FaultableIO.rename(name, aofDirectory + "/" + name) != 0 {
-            throw DurableFileError(path: name, operation: "rename", code: errno)
-        }
-        DirectorySync.sync(aofDirectory)
-        DirectorySync.sync(".")
+        try persistence.fileSystem.rename(name, to: aofDirectory + "/" + name)
+        persistence.fileSystem.syncDirectory(aofDirectory)
+        persistence.fileSystem.syncDirectory(".")
         try persistManifest(manifest)
         logger.notice("Successfully migrated an old-style AOF into the AOF directory \(aofDirectory)")
     }

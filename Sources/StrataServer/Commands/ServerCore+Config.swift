@@ -123,7 +123,7 @@ extension ServerCore {
         var text = lines.joined(separator: "\n")
         if !text.hasSuffix("\n") { text += "\n" }
         do {
-            try DurableFile.write(Array(text.utf8), to: config.configFile)
+            try DurableFile.write(Array(text.utf8), to: config.configFile, fileSystem: persistence.fileSystem)
         } catch {
             logger.warning("CONFIG REWRITE failed: \(error)")
             return .error("ERR Rewriting config file: \(error)")

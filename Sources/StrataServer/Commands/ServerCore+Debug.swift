@@ -63,13 +63,13 @@ extension ServerCore {
     private func debugFault(_ words: [String]) -> Reply {
         switch words.first?.lowercased() {
         case "clear" where words.count == 1:
-            FileFaults.clear()
+            persistence.fileSystem.faults.clear()
             logger.notice("DEBUG FAULT: faults cleared")
             return .ok
         case "list" where words.count == 1:
-            return .array(FileFaults.current.map { .bulk(Bytes($0.description)) })
+            return .array(persistence.fileSystem.faults.current.map { .bulk(Bytes($0.description)) })
         case "set" where words.count >= 3:
-            guard let operation = FileOperation(rawValue: words[1].lowercased()),
+            guard let operation = FileOperation(rawValue: words[1].lowercased()), operation != .read,
                 let code = FileFault.codes[words[2].uppercased()]
             else { return .error("ERR unknown file operation or error for DEBUG FAULT SET") }
             var fault = FileFault(operation: operation, code: code)
@@ -89,7 +89,7 @@ extension ServerCore {
                 rest = rest.dropFirst(2)
             }
             guard rest.isEmpty else { return .error("ERR syntax error") }
-            FileFaults.arm(fault)
+            persistence.fileSystem.faults.arm(fault)
             logger.notice("DEBUG FAULT: armed \(fault)")
             return .ok
         default:

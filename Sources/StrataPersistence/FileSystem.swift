@@ -1,0 +1,127 @@
+//! The file system under the persistence layer. Snapshot and AOF readers and writers, the
+//! durable-file writer and the AOF loader open, write, sync and rename files only through
+//! these protocols, so that the same code runs on the disk (``POSIXFileSystem``), under
+//! injected faults (``FaultInjectingFileSystem``) and in memory with simulated crashes
+//! (``MemoryFileSystem``). Errors carry the errno the operation failed with, as the system
+//! calls report them.
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A failed file operation, naming the file and the system error.
+public struct DurableFileError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The file the operation was about.
+    public let path: String
+    /// The operation: `open`, `write`, `fsync`, `rename`, `read`, `truncate`...
+    public let operation: String
+    /// The errno it failed with.
+    public let code: Int32
+
+    /// An error of `operation` on `path` with errno `code`.
+    public init(path: String, operation: String, code: Int32) {
+        self.path = path
+        self.operation = operation
+        self.code = code
+    }
+
+    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
+}
+
+/// Files by path: what the persistence layer needs of a file system.
+public protocol FileSystem: AnyObject, Sendable {
+    /// Opens `path` for reading.
+    func openForReading(_ path: String) throws(DurableFileError) -> any ReadableFile
+
+    /// Creates `path` for writing, truncating any file of that name (`O_CREAT|O_TRUNC`).
+    func create(_ path: String) throws(DurableFileError) -> any WritableFile
+
+    /// Opens `path` for appending, creating it when missing (`O_APPEND|O_CREAT`).
+    func openForAppending(_ path: String) throws(DurableFileError) -> any WritableFile
+
+    /// Renames `source` to `destination`, replacing any file there (atomic on a disk).
+    func rename(_ source: String, to destination: String) throws(DurableFileError)
+
+    /// Removes `path`; a missing file is not an error.
+    func remove(_ path: String)
+
+    /// Cuts (or extends with zeros) `path` to `size` bytes.
+    func truncate(_ path: String, to size: Int) throws(DurableFileError)
+
+    /// Makes the renames and creations in directory `path` durable; errors are ignored, as
+    /// Redis ignores them.
+    func syncDirectory(_ path: String)
+
+    /// The size of `path`, nil when it does not exist or cannot be read.
+    func size(of path: String) -> Int?
+}
+
+/// A file open for reading, read front to back (with an optional seek first).
+public protocol ReadableFile: AnyObject {
+    /// The file's path.
+    var path: String { get }
+    /// Its size when it was opened.
+    var size: Int { get }
+
+    /// Reads up to `buffer.count` bytes at the current position; 0 at the end of the file.
+    /// May read fewer bytes than asked before the end (a short read).
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(DurableFileError) -> Int
+
+    /// Moves the current position to `offset`.
+    func seek(to offset: Int) throws(DurableFileError)
+}
+
+/// A file open for writing.
+public protocol WritableFile: AnyObject {
+    /// The file's path.
+    var path: String { get }
+
+    /// Writes up to `bytes.count` bytes at the current position (the end, for a file opened
+    /// for appending) and returns how many were written, which may be fewer (a short write).
+    func write(_ bytes: UnsafeRawBufferPointer) throws(DurableFileError) -> Int
+
+    /// Makes what was written durable (`fsync`, or `fdatasync` when `dataOnly`).
+    func sync(dataOnly: Bool) throws(DurableFileError)
+
+    /// Cuts the file to `size` bytes.
+    func truncate(to size: Int) throws(DurableFileError)
+
+    /// The file's current size.
+    func currentSize() throws(DurableFileError) -> Int
+
+    /// Closes the file; later operations fail with `EBADF`.
+    func close()
+}
+
+extension ReadableFile {
+    /// Reads until `count` bytes or the end of the file, whichever comes first (short reads
+    /// are completed).
+    public func read(upTo count: Int) throws(DurableFileError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: max(0, count))
+        var filled = 0
+        while filled < bytes.count {
+            let n = try bytes.withUnsafeMutableBytes { raw in
+                Result { () throws(DurableFileError) in
+                    try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+                }
+            }.get()
+            if n == 0 { break }
+            filled += n
+        }
+        bytes.removeLast(bytes.count - filled)
+        return bytes
+    }
+}
+
+extension FileSystem {
+    /// The whole contents of `path`.
+    public func contents(of path: String) throws(DurableFileError) -> [UInt8] {
+        let file = try openForReading(path)
+        return try file.read(upTo: file.size)
+    }
+
+    /// Whether `path` exists.
+    public func fileExists(_ path: String) -> Bool { size(of: path) != nil }
+}
