@@ -79,7 +79,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .target(
             name: "StrataFuzzTargets",
-            dependencies: ["RESP", "StrataEngine", "StrataPersistence", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "RESP", "StrataEngine", "StrataPersistence", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/FuzzTargets"
         ),
         .testTarget(name: "FuzzReplayTests", dependencies: ["StrataFuzzTargets"]),
@@ -92,7 +94,10 @@ let package = Package(
         .testTarget(name: "StrataScriptingTests", dependencies: ["StrataScripting", "StrataEngine"]),
         .testTarget(
             name: "StrataServerTests",
-            dependencies: ["StrataServer", "StrataEngine", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "StrataServer", "StrataEngine", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )
@@ -102,6 +107,7 @@ let package = Package(
 if ProcessInfo.processInfo.environment["STRATA_FUZZ"] != nil {
     package.products.append(.executable(name: "strata-fuzz", targets: ["strata-fuzz"]))
     package.targets.append(
-        .executableTarget(name: "strata-fuzz", dependencies: ["StrataFuzzTargets", "CLibFuzzer"], path: "Tools/FuzzDriver/Entry"))
+        .executableTarget(
+            name: "strata-fuzz", dependencies: ["StrataFuzzTargets", "CLibFuzzer"], path: "Tools/FuzzDriver/Entry"))
     package.targets.append(.target(name: "CLibFuzzer", path: "Tools/FuzzDriver/CLibFuzzer"))
 }

@@ -64,7 +64,7 @@ extension ServerCore {
         appendOnlyTick()
     }
 
-    private func closeIdleClients() {
+    func closeIdleClients() {
         guard config.timeout > 0 else { return }
         let now = clock.wallMilliseconds()
         // As Redis: subscribers and clients parked by a blocking command are not idle.
