@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", exact: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
     ],
     targets: [
         .target(
@@ -73,7 +74,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-dump",
-            dependencies: ["StrataPersistence", "StrataEngine"],
+            dependencies: ["RESP", "StrataPersistence", "StrataEngine"],
             swiftSettings: optimise
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

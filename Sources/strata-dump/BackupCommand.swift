@@ -45,7 +45,7 @@ enum BackupCommand {
             try connection.authenticate(user: options.values["--user"], password: options.values["--password"])
             _ = try connection.call(["REPLCONF", "capa", "eof"])
             _ = try connection.call(["REPLCONF", "rdb-only", "1"])
-            try connection.send(Array("SYNC\r\n".utf8))
+            try connection.send(.respCommand([Array("SYNC".utf8)]))
             bytes = try receive(from: connection, into: path, tempPath: directory + "/.\(name).part")
         } catch {
             fail("backup from \(address) failed: \(error)")

@@ -6,6 +6,7 @@
 //! under a temp name and renamed when complete.
 
 import Foundation
+import RESP
 import StrataEngine
 import StrataPersistence
 
@@ -115,7 +116,7 @@ final class KeySink {
             return
         case .resp:
             if db != selectedDb {
-                buffer += Array("*2\r\n$6\r\nSELECT\r\n$\(String(db).utf8.count)\r\n\(db)\r\n".utf8)
+                buffer.appendRESPCommand([Bytes("SELECT"), Bytes(db)])
                 selectedDb = db
             }
             buffer += AOFBaseWriter.commands(rebuilding: key, value, deadline: deadline)
