@@ -72,9 +72,17 @@ let package = Package(
             ],
             swiftSettings: optimise
         ),
+        .target(
+            name: "StrataDumpKit",
+            dependencies: [
+                "RESP", "StrataPersistence", "StrataEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimise
+        ),
         .executableTarget(
             name: "strata-dump",
-            dependencies: ["RESP", "StrataPersistence", "StrataEngine"],
+            dependencies: ["StrataDumpKit"],
             swiftSettings: optimise
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -90,6 +98,10 @@ let package = Package(
         ),
         .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine", "TestSupport"]),
         .testTarget(name: "StrataPersistenceTests", dependencies: ["StrataPersistence", "TestSupport"]),
+        .testTarget(
+            name: "StrataDumpTests",
+            dependencies: ["StrataDumpKit", "StrataPersistence", "StrataEngine", "TestSupport"]
+        ),
         .testTarget(name: "StrataScriptingTests", dependencies: ["StrataScripting", "StrataEngine"]),
         .testTarget(
             name: "StrataServerTests",
