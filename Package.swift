@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "StrataPersistenceTests", dependencies: ["StrataPersistence", "TestSupport"]),
         .testTarget(
             name: "StrataDumpTests",
-            dependencies: ["StrataDumpKit", "StrataPersistence", "StrataEngine", "TestSupport"]
+            dependencies: ["StrataDumpKit", "StrataPersistence", "StrataEngine", "RESP"]
         ),
         .testTarget(name: "StrataScriptingTests", dependencies: ["StrataScripting", "StrataEngine"]),
         .testTarget(

@@ -20,13 +20,17 @@ struct BackupCommand: DumpSubcommand {
     static let prefix = "backup-"
     static let suffix = ".rdb"
 
-    @Option(help: ArgumentHelp("The server to back up.", valueName: "HOST:PORT"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The server to back up.", valueName: "HOST:PORT"))
     var from: String?
 
-    @Option(help: ArgumentHelp("The directory of the backups (created when missing).", valueName: "DIR"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("The directory of the backups (created when missing).", valueName: "DIR"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Keep the newest N backups in DIR, deleting older ones.", valueName: "N"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Keep the newest N backups in DIR, deleting older ones.", valueName: "N"))
     var keep: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("The password for AUTH.", valueName: "P"))

@@ -29,10 +29,12 @@ struct ConvertCommand: DumpSubcommand {
     @Argument(help: ArgumentHelp("The file to write, or - for standard output (resp and jsonl).", valueName: "OUT"))
     var out: String?
 
-    @Option(help: ArgumentHelp("What to write; by default told from OUT's extension.", valueName: "FORMAT"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("What to write; by default told from OUT's extension.", valueName: "FORMAT"))
     var format: Target?
 
-    @Option(help: ArgumentHelp("The codec of sdb output (default lz4).", valueName: "CODEC"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The codec of sdb output (default lz4).", valueName: "CODEC"))
     var codec: CompressionCodec?
 
     init() {}

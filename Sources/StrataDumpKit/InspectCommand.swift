@@ -28,7 +28,9 @@ struct InspectCommand: DumpSubcommand {
     @Flag(help: "Report memory by type, database and key prefix, and the biggest keys.")
     var memory = false
 
-    @Option(help: ArgumentHelp("With --memory: how many prefixes and biggest keys to show.", valueName: "N"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("With --memory: how many prefixes and biggest keys to show.", valueName: "N"))
     var top = 10
 
     @Option(
@@ -36,7 +38,8 @@ struct InspectCommand: DumpSubcommand {
         help: ArgumentHelp("With --memory: what separates the parts of a key.", valueName: "S"))
     var separator = ":"
 
-    @Option(help: ArgumentHelp("With --memory: how many key parts make a prefix.", valueName: "N"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("With --memory: how many key parts make a prefix.", valueName: "N"))
     var depth = 1
 
     @OptionGroup var filterOptions: KeyFilterOptions

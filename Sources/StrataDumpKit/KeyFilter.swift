@@ -13,10 +13,10 @@ enum KeyType: String, CaseIterable, ExpressibleByArgument {
 
 /// The `--db`, `--type`, `--match` and `--expired`/`--no-expired` options of `inspect`.
 struct KeyFilterOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Only keys of database N.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only keys of database N.", valueName: "N"))
     var db: Int?
 
-    @Option(help: ArgumentHelp("Only keys of type T.", valueName: "T"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only keys of type T.", valueName: "T"))
     var type: KeyType?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Only keys matching the glob pattern.", valueName: "GLOB"))

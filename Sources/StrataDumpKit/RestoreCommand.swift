@@ -25,10 +25,10 @@ struct RestoreCommand: DumpSubcommand {
         help: ArgumentHelp("A snapshot, an RDB file, or an AOF directory, manifest or file.", valueName: "SOURCE"))
     var source: String?
 
-    @Option(help: ArgumentHelp("The server to load the keys into.", valueName: "HOST:PORT"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The server to load the keys into.", valueName: "HOST:PORT"))
     var to: String?
 
-    @Option(help: ArgumentHelp("The data directory to install the dump in.", valueName: "DIR"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The data directory to install the dump in.", valueName: "DIR"))
     var into: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("With --to: the password for AUTH.", valueName: "P"))
@@ -37,13 +37,14 @@ struct RestoreCommand: DumpSubcommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("With --to and --password: the user for AUTH.", valueName: "U"))
     var user: String?
 
-    @Option(help: ArgumentHelp("Only keys of database N.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only keys of database N.", valueName: "N"))
     var db: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Only keys matching the glob pattern.", valueName: "GLOB"))
     var match: String?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Replay an AOF directory only up to TIME: Unix seconds or ISO 8601 (2026-11-28T10:00:00Z).",
             valueName: "TIME"),
@@ -56,10 +57,14 @@ struct RestoreCommand: DumpSubcommand {
     @Flag(help: "With --into: install into a directory that is not empty.")
     var force = false
 
-    @Option(help: ArgumentHelp("With --into: the file name (default dump.sdb; .rdb for plain RDB).", valueName: "NAME"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("With --into: the file name (default dump.sdb; .rdb for plain RDB).", valueName: "NAME"))
     var dbfilename = "dump.sdb"
 
-    @Option(help: ArgumentHelp("With --into: the snapshot's codec (default lz4).", valueName: "CODEC"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("With --into: the snapshot's codec (default lz4).", valueName: "CODEC"))
     var codec: CompressionCodec?
 
     @Flag(help: .hidden)

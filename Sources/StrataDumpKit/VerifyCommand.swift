@@ -20,10 +20,13 @@ struct VerifyCommand: DumpSubcommand {
     @Argument(help: ArgumentHelp("A snapshot, an RDB file, or an AOF directory, manifest or file.", valueName: "FILE"))
     var path: String?
 
-    @Option(help: ArgumentHelp("Write every readable record of a snapshot to a new one at OUT.", valueName: "OUT"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Write every readable record of a snapshot to a new one at OUT.", valueName: "OUT"))
     var salvage: String?
 
-    @Option(help: ArgumentHelp("With --salvage: the new snapshot's codec.", valueName: "CODEC"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("With --salvage: the new snapshot's codec.", valueName: "CODEC"))
     var codec: CompressionCodec?
 
     @Flag(help: "Cut a damaged last AOF file at the damage, keeping the original as .broken.")
