@@ -25,7 +25,7 @@ public struct StrataDumpCommand: ParsableCommand {
         subcommands: subcommands)
 
     /// The subcommands' names.
-    static let subcommandNames = Set(subcommands.map { $0._commandName })
+    static let subcommandNames = Set(subcommands.compactMap { $0.configuration.commandName })
 
     /// The usage text written after a usage error: every form of every subcommand and the
     /// exit codes.
