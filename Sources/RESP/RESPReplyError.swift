@@ -1,3 +1,7 @@
+//! What the reply parser refuses and the bounds it enforces. Replies come from the network,
+//! so a wrong byte or a length past a bound is an error the caller can report, never a trap
+//! or an allocation the input chose.
+
 /// A reply that breaks the protocol or goes past ``RESPReplyLimits``; the connection it
 /// came from cannot be read any further.
 public struct RESPReplyError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,3 +1,6 @@
+//! How a subcommand fails: it throws instead of calling `exit()`, so that it can run
+//! in-process (in tests) and the entry point alone turns outcomes into exit codes.
+
 /// How a subcommand ends when it does not succeed: the exit code (1 damaged or failed,
 /// 2 usage error) and what to tell on standard error.
 public struct DumpFailure: Error, Equatable, CustomStringConvertible {

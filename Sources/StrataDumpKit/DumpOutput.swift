@@ -44,7 +44,7 @@ public final class StandardDumpOutput: DumpOutput {
     public func writeOutput(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         guard fwrite(base, 1, bytes.count, stdout) == bytes.count else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot write standard output"])
+            throw DumpFailure.failed("cannot write standard output: \(String(cString: strerror(errno)))")
         }
     }
 

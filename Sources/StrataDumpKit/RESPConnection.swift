@@ -112,7 +112,10 @@ final class RESPConnection {
         }
     }
 
-    /// One line without its CRLF.
+    /// The longest line ``readLine()`` accepts, in bytes.
+    static let maximumLineLength = 64 * 1024
+
+    /// One line without its CRLF; a line longer than ``maximumLineLength`` is an error.
     func readLine() throws -> [UInt8] {
         while true {
             if let end = buffer[position...].firstIndex(of: 10) {
@@ -121,16 +124,12 @@ final class RESPConnection {
                 position = end + 1
                 return line
             }
+            guard buffer.count - position <= RESPConnection.maximumLineLength else {
+                throw ConnectionError(
+                    description: "\(address): a line longer than \(RESPConnection.maximumLineLength) bytes")
+            }
             try fill()
         }
-    }
-
-    /// Exactly `count` bytes.
-    func readBytes(_ count: Int) throws -> [UInt8] {
-        while buffer.count - position < count { try fill() }
-        let out = Array(buffer[position..<(position + count)])
-        position += count
-        return out
     }
 
     /// Up to `limit` bytes that have arrived (at least one).

@@ -67,6 +67,7 @@ struct RestoreCommand: DumpSubcommand {
         help: ArgumentHelp("With --into: the snapshot's codec (default lz4).", valueName: "CODEC"))
     var codec: CompressionCodec?
 
+    /// Accepted as it always was, though the result is one line of text either way.
     @Flag(help: .hidden)
     var json = false
 
