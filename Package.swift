@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", exact: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
     ],
     targets: [
         .target(
@@ -71,9 +72,17 @@ let package = Package(
             ],
             swiftSettings: optimise
         ),
+        .target(
+            name: "StrataDumpKit",
+            dependencies: [
+                "RESP", "StrataPersistence", "StrataEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimise
+        ),
         .executableTarget(
             name: "strata-dump",
-            dependencies: ["StrataPersistence", "StrataEngine"],
+            dependencies: ["StrataDumpKit"],
             swiftSettings: optimise
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -91,6 +100,10 @@ let package = Package(
         ),
         .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine", "TestSupport"]),
         .testTarget(name: "StrataPersistenceTests", dependencies: ["StrataPersistence", "TestSupport"]),
+        .testTarget(
+            name: "StrataDumpTests",
+            dependencies: ["StrataDumpKit", "StrataPersistence", "StrataEngine", "RESP"]
+        ),
         .testTarget(name: "StrataScriptingTests", dependencies: ["StrataScripting", "StrataEngine"]),
         .testTarget(
             name: "StrataServerTests",

@@ -186,6 +186,18 @@ extension ByteBuffer {
 
 /// Decimal digits written straight to memory.
 public enum RESPDigits {
+    /// The number of bytes ``write(_:to:)`` writes for `value`.
+    @inlinable
+    public static func count(_ value: Int) -> Int {
+        var length = value < 0 ? 2 : 1
+        var magnitude = value.magnitude / 10
+        while magnitude > 0 {
+            length += 1
+            magnitude /= 10
+        }
+        return length
+    }
+
     /// Writes the decimal form of `value` at `destination` (room for 20 bytes needed).
     ///
     /// - Returns: the number of bytes written.

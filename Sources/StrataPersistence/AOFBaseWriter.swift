@@ -11,37 +11,11 @@ import StrataEngine
 
 /// RESP encoding of logged commands.
 public enum AOFEncoding {
-    /// Appends `args` as a RESP multibulk request.
-    ///
-    /// One reservation for the whole command (a uniqueness check and a capacity check per
-    /// command, not per argument): this runs for every write the server executes.
+    /// Appends `args` as a RESP multibulk request (the shared encoder of the RESP module,
+    /// specialised for ``Bytes``: this runs for every write the server executes).
     @inlinable
     public static func append(_ args: [Bytes], to buffer: inout ByteBuffer) {
-        var size = 24
-        for arg in args { size &+= arg.count &+ 24 }
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
-            guard let base = out.baseAddress else { return 0 }
-            base.storeBytes(of: UInt8(ascii: "*"), as: UInt8.self)
-            var index = 1 &+ RESPDigits.write(args.count, to: base + 1)
-            (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
-            index &+= 2
-            for arg in args {
-                (base + index).storeBytes(of: UInt8(ascii: "$"), as: UInt8.self)
-                index &+= 1
-                index &+= RESPDigits.write(arg.count, to: base + index)
-                (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
-                index &+= 2
-                arg.withUnsafeBytes { bytes in
-                    if let source = bytes.baseAddress, bytes.count > 0 {
-                        (base + index).copyMemory(from: source, byteCount: bytes.count)
-                    }
-                }
-                index &+= arg.count
-                (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
-                index &+= 2
-            }
-            return index
-        }
+        buffer.writeRESPCommand(args)
     }
 
     /// Appends the effects of one command (or one transaction): `SELECT` when the database
@@ -120,11 +94,11 @@ public enum AOFBaseWriter {
     /// RESP commands that rebuild `key` with `value` and its deadline (for `strata-dump
     /// convert --format resp`, whose output `redis-cli --pipe` can send).
     public static func commands(rebuilding key: Bytes, _ value: Value, deadline: Int64?) -> [UInt8] {
-        var buffer = ByteBufferAllocator().buffer(capacity: 256)
+        var bytes: [UInt8] = []
         for command in commandArguments(rebuilding: key, value, deadline: deadline) {
-            AOFEncoding.append(command, to: &buffer)
+            bytes.appendRESPCommand(command)
         }
-        return buffer.readBytes(length: buffer.readableBytes) ?? []
+        return bytes
     }
 
     /// The commands that rebuild `key` with `value` (`SET`, or `RPUSH`/`SADD`/`HSET`/`ZADD`

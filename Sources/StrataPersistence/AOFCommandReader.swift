@@ -185,8 +185,9 @@ public enum AOFCommandReader {
     }
 }
 
-/// Keys and arguments are parsed straight into ``Bytes``, for the network and the AOF alike.
-extension Bytes: RESPArgument {}
+/// Keys and arguments are parsed straight into ``Bytes``, for the network and the AOF alike,
+/// and logged commands are encoded from them.
+extension Bytes: RESPArgument, RESPEncodableArgument {}
 
 extension Substring {
     fileprivate func trimmingSuffix() -> Substring {

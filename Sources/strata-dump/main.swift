@@ -1,19 +1,13 @@
-// strata-dump: offline work on dumps — Strata snapshots, Redis RDB files and AOF
-// directories — without a running server. See Options.swift for the usage text.
+// strata-dump: offline work on dumps (Strata snapshots, Redis RDB files and AOF
+// directories) without a running server. The subcommands live in StrataDumpKit; this is
+// only the process around them.
 //
 // Exit codes: 0 good, 1 damaged or failed, 2 usage error.
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-guard let command = arguments.first else { usageError("no command given") }
-arguments.removeFirst()
+import Foundation
+import StrataDumpKit
 
-switch command {
-case "inspect": InspectCommand.run(arguments)
-case "verify": VerifyCommand.run(arguments)
-case "convert": ConvertCommand.run(arguments)
-case "restore": RestoreCommand.run(arguments)
-case "backup": BackupCommand.run(arguments)
-case "help", "--help", "-h":
-    print(usage)
-default: usageError("unknown command \(command)")
-}
+let output = StandardDumpOutput()
+let code = StrataDump.run(Array(CommandLine.arguments.dropFirst()), output: output)
+output.flush()
+exit(code)

@@ -21,6 +21,7 @@ final class FuzzCorpusReplayTests: XCTestCase {
     }
 
     func testRESPCorpus() throws { try replay("resp", minimumInputs: 10) }
+    func testRESPReplyCorpus() throws { try replay("resp-reply", minimumInputs: 10) }
     func testSnapshotCorpus() throws { try replay("snapshot", minimumInputs: 3) }
     func testRDBCorpus() throws { try replay("rdb", minimumInputs: 3) }
 

@@ -1,5 +1,5 @@
 //! The bodies of Strata's fuzz targets: each takes arbitrary bytes and drives one reader of
-//! untrusted input (the RESP request parser, the snapshot reader over Strata and plain RDB
+//! untrusted input (the RESP request and reply parsers, the snapshot reader over Strata and plain RDB
 //! files, the AOF loader, the manifest parser). A target returns normally for any input the
 //! reader rejects with an error; it traps (and the fuzzer reports a crash) only when the
 //! reader crashes, hangs, or breaks one of the properties checked here.
@@ -23,6 +23,7 @@ public struct FuzzTarget: Sendable {
     /// Every target, by name.
     public static let all: [FuzzTarget] = [
         FuzzTarget(name: "resp") { RESPFuzzing.run($0) },
+        FuzzTarget(name: "resp-reply") { RESPReplyFuzzing.run($0) },
         FuzzTarget(name: "snapshot") { SnapshotFuzzing.run($0) },
         FuzzTarget(name: "rdb") { SnapshotFuzzing.run($0) },
         FuzzTarget(name: "aof") { AOFFuzzing.run($0) },

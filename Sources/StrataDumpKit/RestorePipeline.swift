@@ -4,6 +4,7 @@
 //! checks travel with the rebuilding commands of the window before (whose survivors are
 //! known by then); with `--replace`, each is deleted and rebuilt.
 
+import RESP
 import StrataEngine
 import StrataPersistence
 
@@ -111,8 +112,8 @@ struct RestorePipeline {
             for _ in 0..<selects { try note(connection.readReply()) }
             let reply = try connection.readReply()
             switch reply {
-            case .bulk(nil): present += 1
-            case .status: restored += 1
+            case .null: present += 1
+            case .simpleString: restored += 1
             default: note(reply)
             }
         }
@@ -151,25 +152,6 @@ struct RestorePipeline {
     }
 
     private mutating func encode(_ args: [Bytes]) {
-        out.append(UInt8(ascii: "*"))
-        appendDecimal(args.count)
-        for arg in args {
-            out.append(UInt8(ascii: "$"))
-            appendDecimal(arg.count)
-            arg.withUnsafeBytes { out.append(contentsOf: $0) }
-            out.append(13)
-            out.append(10)
-        }
-    }
-
-    /// `value` in decimal, then CRLF.
-    private mutating func appendDecimal(_ value: Int) {
-        if value < 10 {
-            out.append(UInt8(ascii: "0") + UInt8(value))
-        } else {
-            out.append(contentsOf: String(value).utf8)
-        }
-        out.append(13)
-        out.append(10)
+        out.appendRESPCommand(args)
     }
 }

@@ -6,49 +6,81 @@
 //! verified, and only then are the oldest backups beyond `--keep` deleted. Exit code 0
 //! only when the new backup verified.
 
+import ArgumentParser
 import Foundation
 import StrataEngine
 import StrataPersistence
 
-enum BackupCommand {
+struct BackupCommand: DumpSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Takes a verified snapshot of a running server (Strata or Redis) over the network.",
+        usage: "strata-dump backup --from HOST:PORT --out DIR [--keep N] [--password P] [--user U] [--json]")
+
     static let prefix = "backup-"
     static let suffix = ".rdb"
 
-    static func run(_ arguments: [String]) -> Never {
-        let options = Options(
-            arguments, flags: ["--json"], values: ["--from", "--out", "--keep", "--password", "--user"])
-        guard options.positional.isEmpty else { usageError("backup takes no positional arguments") }
-        guard let address = options.values["--from"], let directory = options.values["--out"] else {
-            usageError("backup needs --from HOST:PORT and --out DIR")
+    @Option(parsing: .unconditional, help: ArgumentHelp("The server to back up.", valueName: "HOST:PORT"))
+    var from: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("The directory of the backups (created when missing).", valueName: "DIR"))
+    var out: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Keep the newest N backups in DIR, deleting older ones.", valueName: "N"))
+    var keep: Int?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("The password for AUTH.", valueName: "P"))
+    var password: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --password: the user for AUTH.", valueName: "U"))
+    var user: String?
+
+    @Flag(help: "Write the result as one JSON line.")
+    var json = false
+
+    init() {}
+
+    func validate() throws {
+        guard from != nil, out != nil else { throw ValidationError("backup needs --from HOST:PORT and --out DIR") }
+        try checkRange(keep, "--keep", in: 1...1_000_000)
+    }
+
+    func execute(output: DumpOutput) throws {
+        guard let address = from, let directory = out else {
+            throw DumpFailure.usage("backup needs --from HOST:PORT and --out DIR")
         }
-        let keep = options.values["--keep"] == nil ? nil : options.integer("--keep", default: 0, in: 1...1_000_000)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            fail("cannot create \(directory): \(error)")
+            throw DumpFailure.failed("cannot create \(directory): \(error)")
         }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss.SSS'Z'"
         let start = Date()
-        var name = prefix + formatter.string(from: start) + suffix
+        var name = Self.prefix + formatter.string(from: start) + Self.suffix
         var attempt = 1
         while FileManager.default.fileExists(atPath: directory + "/" + name) {
             attempt += 1
-            name = prefix + formatter.string(from: start) + "-\(attempt)" + suffix
+            name = Self.prefix + formatter.string(from: start) + "-\(attempt)" + Self.suffix
         }
         let path = directory + "/" + name
         let bytes: Int
         do {
             let connection = try RESPConnection(address, timeoutSeconds: 300)
-            try connection.authenticate(user: options.values["--user"], password: options.values["--password"])
+            try connection.authenticate(user: user, password: password)
             _ = try connection.call(["REPLCONF", "capa", "eof"])
             _ = try connection.call(["REPLCONF", "rdb-only", "1"])
-            try connection.send(Array("SYNC\r\n".utf8))
-            bytes = try receive(from: connection, into: path, tempPath: directory + "/.\(name).part")
+            try connection.send(.respCommand([Array("SYNC".utf8)]))
+            bytes = try Self.receive(
+                from: connection, into: path, tempPath: directory + "/.\(name).part", output: output)
         } catch {
-            fail("backup from \(address) failed: \(error)")
+            throw DumpFailure.failed("backup from \(address) failed: \(error)")
         }
         // Read it back: every record and the checksum.
         let keys: Int
@@ -60,18 +92,18 @@ enum BackupCommand {
             keys = report.keys
         } catch {
             try? FileManager.default.removeItem(atPath: path)
-            fail("the backup did not verify and was removed: \(error)")
+            throw DumpFailure.failed("the backup did not verify and was removed: \(error)")
         }
         var removed: [String] = []
         if let keep {
-            let backups = oldestFirst(in: directory)
+            let backups = Self.oldestFirst(in: directory)
             for old in backups.dropLast(keep) where old != name {
                 if (try? FileManager.default.removeItem(atPath: directory + "/" + old)) != nil { removed.append(old) }
             }
         }
         let seconds = Date().timeIntervalSince(start)
-        if options.has("--json") {
-            print(
+        if json {
+            output.print(
                 jsonLine([
                     "file": path, "keys": keys, "bytes": bytes, "seconds": seconds, "removed": removed,
                     "verified": true,
@@ -80,9 +112,8 @@ enum BackupCommand {
             var line =
                 "backup \(path): \(keys) keys, \(humanBytes(bytes)), verified, in \(String(format: "%.1f", seconds)) s"
             if !removed.isEmpty { line += "; removed \(removed.joined(separator: ", "))" }
-            print(line)
+            output.print(line)
         }
-        exit(0)
     }
 
     /// The backups in `directory`, oldest first (by modification time, then by name).
@@ -100,7 +131,9 @@ enum BackupCommand {
     }
 
     /// Reads the snapshot payload that follows SYNC into `path` (through `tempPath`).
-    static func receive(from connection: RESPConnection, into path: String, tempPath: String) throws -> Int {
+    static func receive(
+        from connection: RESPConnection, into path: String, tempPath: String, output: DumpOutput
+    ) throws -> Int {
         var line: [UInt8] = []
         // Newlines are keepalives sent while the server prepares the snapshot.
         repeat { line = try connection.readLine() } while line.isEmpty
@@ -119,7 +152,7 @@ enum BackupCommand {
                 let mark = Array(header.dropFirst(4).utf8)
                 guard mark.count == 40 else { throw ConnectionError(description: "bad EOF mark \(header)") }
                 var pending: [UInt8] = []
-                let progress = Progress(totalBytes: 0)
+                let progress = Progress(totalBytes: 0, output: output)
                 defer { progress.finish() }
                 while true {
                     progress.update(bytes: total, keys: 0)
@@ -141,7 +174,7 @@ enum BackupCommand {
                 guard let length = Int(header), length >= 0 else {
                     throw ConnectionError(description: "bad payload length \(header)")
                 }
-                let progress = Progress(totalBytes: length)
+                let progress = Progress(totalBytes: length, output: output)
                 defer { progress.finish() }
                 while total < length {
                     let piece = try connection.readSome(limit: min(1 << 20, length - total))

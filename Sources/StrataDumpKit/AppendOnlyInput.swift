@@ -18,39 +18,38 @@ enum AppendOnlyInput {
     }
 
     /// The manifest of the AOF at `path`: the directory's manifest, `path` itself when it
-    /// is one, nil for a single AOF file; exits with code 1 when a directory has none.
-    static func manifestPath(_ path: String) -> String? {
+    /// is one, nil for a single AOF file; a failure when a directory has none.
+    static func manifestPath(_ path: String) throws -> String? {
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue {
-            guard let manifest = AOFVerifier.manifestPath(in: path) else { fail("\(path): no manifest") }
+            guard let manifest = AOFVerifier.manifestPath(in: path) else {
+                throw DumpFailure.failed("\(path): no manifest")
+            }
             return manifest
         }
         return path.hasSuffix(".manifest") ? path : nil
     }
 
-    /// Checks every part of the AOF at `path`; exits with code 1 naming the problem when
-    /// the directory or manifest cannot be read.
-    static func check(_ path: String) -> [AOFFileCheck] {
-        do {
-            guard let manifest = manifestPath(path) else { return [AOFVerifier.check(path: path)] }
-            return try AOFVerifier.checkDirectory(manifestPath: manifest)
-        } catch {
-            fail("\(error)")
-        }
+    /// Checks every part of the AOF at `path`; throws naming the problem when the
+    /// directory or manifest cannot be read.
+    static func check(_ path: String) throws -> [AOFFileCheck] {
+        guard let manifest = try manifestPath(path) else { return [AOFVerifier.check(path: path)] }
+        return try AOFVerifier.checkDirectory(manifestPath: manifest)
     }
 
-    /// `inspect` of an AOF: its parts, their sizes and commands.
-    static func summarize(_ path: String, format: OutputFormat) -> Never {
-        let checks = check(path)
+    /// `inspect` of an AOF: its parts, their sizes and commands; a damaged part makes it a
+    /// failure (exit code 1) after the report.
+    static func summarize(_ path: String, format: OutputFormat, output: DumpOutput) throws {
+        let checks = try check(path)
         let damaged = checks.contains { $0.problem != nil }
         switch format {
         case .json:
-            print(jsonLine(["file": path, "format": "aof", "parts": checks.map(describe), "ok": !damaged]))
+            output.print(jsonLine(["file": path, "format": "aof", "parts": checks.map(describe), "ok": !damaged]))
         case .csv:
-            print(csvLine(["file", "bytes", "commands", "snapshot_keys", "valid_bytes", "problem"]))
+            output.print(csvLine(["file", "bytes", "commands", "snapshot_keys", "valid_bytes", "problem"]))
             for c in checks {
-                print(
+                output.print(
                     csvLine([
                         c.path, String(c.bytes), String(c.commands), String(c.snapshotKeys), String(c.validBytes),
                         c.problem ?? "",
@@ -63,9 +62,10 @@ enum AppendOnlyInput {
                     c.problem.map { "\(c.truncated ? "truncated" : "damaged") at \(c.validBytes): \($0)" } ?? "ok"
                 rows.append([c.path, humanBytes(c.bytes), String(c.commands), String(c.snapshotKeys), state])
             }
-            print("\(path): append-only file, \(checks.count) part\(checks.count == 1 ? "" : "s")\n" + table(rows))
+            output.print(
+                "\(path): append-only file, \(checks.count) part\(checks.count == 1 ? "" : "s")\n" + table(rows))
         }
-        exit(damaged ? 1 : 0)
+        if damaged { throw DumpFailure.damaged }
     }
 
     static func describe(_ check: AOFFileCheck) -> [String: Any] {
@@ -75,9 +75,10 @@ enum AppendOnlyInput {
         ]
     }
 
-    /// `verify` of an AOF: every part; `fix` cuts a damaged last file at the damage.
-    static func verify(_ path: String, fix: Bool, format: OutputFormat) -> Never {
-        let checks = check(path)
+    /// `verify` of an AOF: every part (`json`: as one JSON line); `fix` cuts a damaged last
+    /// file at the damage. Damage left is a failure (exit code 1) after the report.
+    static func verify(_ path: String, fix: Bool, json: Bool, output: DumpOutput) throws {
+        let checks = try check(path)
         var lines: [String] = []
         var damaged = false
         for (position, check) in checks.enumerated() {
@@ -104,11 +105,11 @@ enum AppendOnlyInput {
             }
             lines.append(line)
         }
-        if format == .json {
-            print(jsonLine(["files": checks.map(describe), "ok": !damaged]))
+        if json {
+            output.print(jsonLine(["files": checks.map(describe), "ok": !damaged]))
         } else {
-            print(lines.joined(separator: "\n"))
+            output.print(lines.joined(separator: "\n"))
         }
-        exit(damaged ? 1 : 0)
+        if damaged { throw DumpFailure.damaged }
     }
 }

@@ -5,82 +5,93 @@
 //! into memory first. Keys already expired are left out, as a save would. OUT is written
 //! under a temp name and renamed when complete.
 
+import ArgumentParser
 import Foundation
+import RESP
 import StrataEngine
 import StrataPersistence
 
-enum ConvertCommand {
-    enum Target: String {
+struct ConvertCommand: DumpSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Converts a snapshot, an RDB file or an AOF directory into a snapshot, RESP commands or JSON lines.",
+        usage: "strata-dump convert SOURCE OUT [--format sdb|rdb|resp|jsonl] [--codec lz4|zlib|none]")
+
+    /// What `convert` writes.
+    enum Target: String, CaseIterable, ExpressibleByArgument {
         case sdb, rdb, resp, jsonl
     }
 
-    static func run(_ arguments: [String]) -> Never {
-        let options = Options(arguments, flags: [], values: ["--format", "--codec"])
-        guard options.positional.count == 2 else { usageError("convert takes SOURCE and OUT") }
-        let (source, out) = (options.positional[0], options.positional[1])
-        let target = self.target(options, out: out)
-        var snapshotOptions = SnapshotOptions()
+    @Argument(
+        help: ArgumentHelp("A snapshot, an RDB file, or an AOF directory, manifest or file.", valueName: "SOURCE"))
+    var source: String?
+
+    @Argument(help: ArgumentHelp("The file to write, or - for standard output (resp and jsonl).", valueName: "OUT"))
+    var out: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("What to write; by default told from OUT's extension.", valueName: "FORMAT"))
+    var format: Target?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("The codec of sdb output (default lz4).", valueName: "CODEC"))
+    var codec: CompressionCodec?
+
+    init() {}
+
+    func validate() throws {
+        guard let out, source != nil else { throw ValidationError("convert takes SOURCE and OUT") }
+        let target = try Self.target(format, out: out)
         switch target {
         case .rdb:
-            if let codec = options.values["--codec"], codec != "none" { usageError("--format rdb is uncompressed") }
-            snapshotOptions.codec = .none
+            if let codec, codec != .none { throw ValidationError("--format rdb is uncompressed") }
         case .sdb:
-            snapshotOptions.codec = codec(options, default: .lz4, source: source) ?? .lz4
+            break
         case .resp, .jsonl:
-            if options.values["--codec"] != nil { usageError("--codec applies to sdb output") }
+            if codec != nil { throw ValidationError("--codec applies to sdb output") }
         }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        if out == "-" && (target == .sdb || target == .rdb) { usageError("snapshots are written to a file, not -") }
-        let sink: KeySink
-        do {
-            sink = try KeySink(target: target, path: out, options: snapshotOptions, now: now)
-        } catch {
-            fail("\(error)")
-        }
-        var expired = 0
-        do {
-            let outcome = try KeySource(path: source).forEachKey { db, key, value, deadline in
-                try sink.append(db: db, key: key, value: value, deadline: deadline)
-            }
-            expired = outcome.expired
-            let written = try sink.finish()
-            var line = "wrote \(out) (\(target.rawValue)): \(written.keys) keys, \(humanBytes(written.bytes))"
-            if expired > 0 { line += "; \(expired) expired keys left out" }
-            if out == "-" {
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            } else {
-                print(line)
-            }
-            exit(0)
-        } catch {
-            sink.abandon()
-            fail("\(error)")
+        if out == "-" && (target == .sdb || target == .rdb) {
+            throw ValidationError("snapshots are written to a file, not -")
         }
     }
 
-    /// The output format: `--format`, else from OUT's extension.
-    static func target(_ options: Options, out: String) -> Target {
-        if let name = options.values["--format"] {
-            guard let target = Target(rawValue: name) else { usageError("--format takes sdb, rdb, resp or jsonl") }
-            return target
+    func execute(output: DumpOutput) throws {
+        guard let source, let out else { throw DumpFailure.usage("convert takes SOURCE and OUT") }
+        let target = try Self.target(format, out: out)
+        var snapshotOptions = SnapshotOptions()
+        snapshotOptions.codec = target == .rdb ? .none : codec ?? .lz4
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let sink = try KeySink(target: target, path: out, options: snapshotOptions, now: now, output: output)
+        do {
+            let outcome = try KeySource(path: source, output: output).forEachKey { db, key, value, deadline in
+                try sink.append(db: db, key: key, value: value, deadline: deadline)
+            }
+            let written = try sink.finish()
+            var line = "wrote \(out) (\(target.rawValue)): \(written.keys) keys, \(humanBytes(written.bytes))"
+            if outcome.expired > 0 { line += "; \(outcome.expired) expired keys left out" }
+            if out == "-" {
+                output.printError(line)
+            } else {
+                output.print(line)
+            }
+        } catch {
+            sink.abandon()
+            throw error
         }
-        if out == "-" { usageError("writing to standard output needs --format resp or --format jsonl") }
+    }
+
+    /// The output format: `format`, else from OUT's extension.
+    static func target(_ format: Target?, out: String) throws -> Target {
+        if let format { return format }
+        if out == "-" { throw ValidationError("writing to standard output needs --format resp or --format jsonl") }
         switch (out as NSString).pathExtension.lowercased() {
         case "sdb": return .sdb
         case "rdb": return .rdb
         case "resp", "aof": return .resp
         case "jsonl", "ndjson", "json": return .jsonl
-        default: usageError("cannot tell the format from \(out)'s name; give --format sdb|rdb|resp|jsonl")
+        default: throw ValidationError("cannot tell the format from \(out)'s name; give --format sdb|rdb|resp|jsonl")
         }
     }
-
-    /// The `--codec` given, else `fallback`.
-    static func codec(_ options: Options, default fallback: CompressionCodec?, source: String) -> CompressionCodec? {
-        guard let name = options.values["--codec"] else { return fallback }
-        guard let codec = CompressionCodec(rawValue: name) else { usageError("--codec takes lz4, zlib or none") }
-        return codec
-    }
-
 }
 
 /// Where converted keys go: a snapshot stream, or a RESP or JSON-lines file.
@@ -88,13 +99,15 @@ final class KeySink {
     private let snapshot: SnapshotStreamWriter?
     private let file: DurableFileWriter?
     private let target: ConvertCommand.Target
+    private let output: DumpOutput
     private var buffer: [UInt8] = []
     private var selectedDb = -1
     private var keys = 0
     private var written = 0
 
-    init(target: ConvertCommand.Target, path: String, options: SnapshotOptions, now: Int64) throws {
+    init(target: ConvertCommand.Target, path: String, options: SnapshotOptions, now: Int64, output: DumpOutput) throws {
         self.target = target
+        self.output = output
         let temp = path + ".tmp-\(getpid())"
         switch target {
         case .sdb, .rdb:
@@ -115,7 +128,7 @@ final class KeySink {
             return
         case .resp:
             if db != selectedDb {
-                buffer += Array("*2\r\n$6\r\nSELECT\r\n$\(String(db).utf8.count)\r\n\(db)\r\n".utf8)
+                buffer.appendRESPCommand([Bytes("SELECT"), Bytes(db)])
                 selectedDb = db
             }
             buffer += AOFBaseWriter.commands(rebuilding: key, value, deadline: deadline)
@@ -133,7 +146,7 @@ final class KeySink {
         if let file {
             try file.append(buffer)
         } else {
-            try FileHandle.standardOutput.write(contentsOf: buffer)
+            try output.writeOutput(buffer)
         }
         written += buffer.count
         buffer.removeAll(keepingCapacity: true)

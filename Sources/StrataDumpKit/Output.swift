@@ -1,18 +1,8 @@
 //! Output helpers shared by the subcommands: JSON objects and lines, CSV fields, keys as
-//! text, byte sizes for people, and progress on a terminal.
+//! text, byte sizes for people, and tables.
 
 import Foundation
 import StrataEngine
-
-/// The output format chosen with `--json` or `--csv` (else a table for people).
-enum OutputFormat {
-    case table, json, csv
-
-    init(_ options: Options) {
-        if options.has("--json") && options.has("--csv") { usageError("--json and --csv exclude each other") }
-        self = options.has("--json") ? .json : options.has("--csv") ? .csv : .table
-    }
-}
 
 /// `object` as one line of JSON with sorted keys.
 func jsonLine(_ object: Any) -> String {
@@ -78,43 +68,4 @@ func table(_ rows: [[String]], left: Set<Int> = [0]) -> String {
             return left.contains(i) ? cell + pad : pad + cell
         }.joined(separator: "  ")
     }.joined(separator: "\n")
-}
-
-/// Progress on standard error while a long read runs: bytes, keys, rate and ETA, redrawn
-/// at most five times a second, only when both standard output and standard error are
-/// terminals and only once the work has taken more than a second.
-final class Progress {
-    private let total: Int
-    private let start = Date()
-    private var lastDraw = Date.distantPast
-    private var drawn = false
-    private let enabled = isatty(1) == 1 && isatty(2) == 1
-    /// Seconds before the first line (`STRATA_DUMP_PROGRESS_AFTER`, for tests; default 1).
-    private let after = Double(ProcessInfo.processInfo.environment["STRATA_DUMP_PROGRESS_AFTER"] ?? "") ?? 1
-
-    /// A reporter for work of `total` bytes (0 when unknown).
-    init(totalBytes: Int) { total = totalBytes }
-
-    /// Notes that `bytes` of the total are done and `keys` keys seen.
-    func update(bytes: Int, keys: Int) {
-        guard enabled, keys & 1023 == 0 else { return }
-        let now = Date()
-        let elapsed = now.timeIntervalSince(start)
-        guard elapsed > after, now.timeIntervalSince(lastDraw) > 0.2 else { return }
-        lastDraw = now
-        drawn = true
-        var line = "\(humanBytes(bytes))"
-        if total > 0 { line += " of \(humanBytes(total)) (\(min(100, bytes * 100 / total))%)" }
-        line += ", \(keys) keys, \(Int(Double(keys) / elapsed)) keys/s"
-        if total > 0 && bytes > 0 {
-            let remaining = elapsed * Double(total - bytes) / Double(bytes)
-            line += ", ETA \(Int(remaining.rounded())) s"
-        }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
-    }
-
-    /// Clears the progress line.
-    func finish() {
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    }
 }

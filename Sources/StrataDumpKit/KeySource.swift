@@ -8,6 +8,8 @@ import StrataPersistence
 
 struct KeySource {
     let path: String
+    /// Where progress lines go.
+    let output: DumpOutput
     /// Unix seconds: replay an AOF only up to then.
     var until: Int64?
     let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -30,9 +32,8 @@ struct KeySource {
             let (directory, manifest) = try appendOnlyManifest()
             let partitions = try plan(directory: directory, manifest: manifest)
             for (pass, partition) in partitions.enumerated() {
-                if partitions.count > 1 && isatty(1) == 1 && isatty(2) == 1 {
-                    FileHandle.standardError.write(
-                        Data("\r\u{1B}[Kreplaying the AOF: pass \(pass + 1) of \(partitions.count)".utf8))
+                if partitions.count > 1 && output.isTerminal {
+                    output.writeError("\r\u{1B}[Kreplaying the AOF: pass \(pass + 1) of \(partitions.count)")
                 }
                 let engine = Engine(databaseCount: 16)
                 let report = try AOFLoader.load(
@@ -47,16 +48,12 @@ struct KeySource {
                     }
                 }
             }
-            if partitions.count > 1 && isatty(1) == 1 && isatty(2) == 1 {
-                FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-            }
+            if partitions.count > 1 && output.isTerminal { output.writeError("\r\u{1B}[K") }
             return outcome
         }
-        if until != nil {
-            usageError("--until applies to an AOF directory with timestamps (aof-timestamp-enabled yes)")
-        }
+        if until != nil { throw DumpFailure.usage(KeySource.untilNeedsAnAOF) }
         let head = try SnapshotIndexLocator.head(path: path)
-        let report = try readRecords(path, head: head, dropExpiredBy: now) { record in
+        let report = try readRecords(path, head: head, dropExpiredBy: now, output: output) { record in
             outcome.keys += 1
             try body(record.db, record.key, record.value, record.deadline)
         }
@@ -67,7 +64,7 @@ struct KeySource {
     /// The directory and manifest of the AOF at `path` (a directory, a manifest, or a
     /// single file taken as a base).
     func appendOnlyManifest() throws -> (String, AOFManifest) {
-        guard let manifestPath = AppendOnlyInput.manifestPath(path) else {
+        guard let manifestPath = try AppendOnlyInput.manifestPath(path) else {
             let directory = (path as NSString).deletingLastPathComponent
             let name = (path as NSString).lastPathComponent
             let base = AOFManifest.File(name: name, sequence: 1, type: .base)
@@ -115,21 +112,18 @@ struct KeySource {
         return plan.groups()
     }
 
-    /// `--until` as Unix seconds: an integer, or an ISO 8601 time (`2026-11-28T10:00:00Z`).
-    static func parseTime(_ text: String) -> Int64 {
-        if let seconds = Int64(text) { return seconds }
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970) }
-        usageError("--until takes Unix seconds or an ISO 8601 time such as 2026-11-28T10:00:00Z, not \(text)")
-    }
+    /// Why `--until` cannot apply to a snapshot.
+    static let untilNeedsAnAOF = "--until applies to an AOF directory with timestamps (aof-timestamp-enabled yes)"
 }
 
 /// Streams the records of the snapshot at `path` (`head` from `SnapshotIndexLocator`), with
 /// progress (bytes of records read out of the index's total, keys, rate) on a terminal.
 func readRecords(
-    _ path: String, head: SnapshotHead, dropExpiredBy now: Int64 = .min, _ body: (SnapshotRecord) throws -> Void
+    _ path: String, head: SnapshotHead, dropExpiredBy now: Int64 = .min, output: DumpOutput,
+    _ body: (SnapshotRecord) throws -> Void
 ) throws -> SnapshotReport {
-    let progress = Progress(totalBytes: head.index?.rdbBytes ?? (head.layout == .plain ? head.fileBytes : 0))
+    let progress = Progress(
+        totalBytes: head.index?.rdbBytes ?? (head.layout == .plain ? head.fileBytes : 0), output: output)
     defer { progress.finish() }
     var bytes = 0
     var keys = 0

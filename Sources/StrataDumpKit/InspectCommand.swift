@@ -4,49 +4,76 @@
 //! size and element count; `--memory` is the memory report (MemoryReport.swift). An AOF
 //! directory, manifest or file gets a summary of its parts.
 
+import ArgumentParser
 import Foundation
 import StrataEngine
 import StrataPersistence
 
-enum InspectCommand {
-    static let typeNames: Set<String> = ["string", "list", "set", "zset", "hash", "stream"]
+struct InspectCommand: DumpSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "What a dump holds: a summary, its keys (--keys) or what fills it (--memory).",
+        usage: """
+            strata-dump inspect FILE|AOFDIR [--json|--csv]
+            strata-dump inspect FILE --keys [--db N] [--type T] [--match GLOB] [--expired|--no-expired] [--json|--csv]
+            strata-dump inspect FILE --memory [--top N] [--separator S] [--depth N] [--db N] [--type T] [--match GLOB] [--json|--csv]
+            """)
 
-    static func run(_ arguments: [String]) -> Never {
-        let options = Options(
-            arguments, flags: ["--json", "--csv", "--keys", "--memory", "--expired", "--no-expired"],
-            values: ["--db", "--type", "--match", "--top", "--separator", "--depth"])
-        guard options.positional.count == 1 else { usageError("inspect takes one FILE or directory") }
-        let path = options.positional[0]
-        let format = OutputFormat(options)
-        if options.has("--keys") && options.has("--memory") { usageError("--keys and --memory exclude each other") }
-        if options.has("--expired") && options.has("--no-expired") {
-            usageError("--expired and --no-expired exclude each other")
-        }
-        let filter = KeyFilter(options)
+    @Argument(help: ArgumentHelp("A snapshot, an RDB file, or an AOF directory, manifest or file.", valueName: "FILE"))
+    var path: String?
+
+    @Flag(help: "List the keys with their type, TTL, encoded size and element count.")
+    var keys = false
+
+    @Flag(help: "Report memory by type, database and key prefix, and the biggest keys.")
+    var memory = false
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("With --memory: how many prefixes and biggest keys to show.", valueName: "N"))
+    var top = 10
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("With --memory: what separates the parts of a key.", valueName: "S"))
+    var separator = ":"
+
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("With --memory: how many key parts make a prefix.", valueName: "N"))
+    var depth = 1
+
+    @OptionGroup var filterOptions: KeyFilterOptions
+    @OptionGroup var formatOptions: OutputFormatOptions
+
+    init() {}
+
+    func validate() throws {
+        guard path != nil else { throw ValidationError("inspect takes one FILE or directory") }
+        if keys && memory { throw ValidationError("--keys and --memory exclude each other") }
+        try checkRange(top, "--top", in: 1...100_000)
+        try checkRange(depth, "--depth", in: 1...64)
+    }
+
+    func execute(output: DumpOutput) throws {
+        guard let path else { throw DumpFailure.usage("inspect takes one FILE or directory") }
+        let format = formatOptions.format
+        let filter = filterOptions.filter
         if AppendOnlyInput.isAppendOnly(path) {
-            if options.has("--keys") || options.has("--memory") {
-                fail("\(path): --keys and --memory read snapshot files; convert the AOF directory to one first")
+            if keys || memory {
+                throw DumpFailure.failed(
+                    "\(path): --keys and --memory read snapshot files; convert the AOF directory to one first")
             }
-            AppendOnlyInput.summarize(path, format: format)
+            return try AppendOnlyInput.summarize(path, format: format, output: output)
         }
-        let head: SnapshotHead
-        do {
-            head = try SnapshotIndexLocator.head(path: path)
-        } catch {
-            fail("\(error)")
-        }
-        if options.has("--keys") {
-            listKeys(path, head: head, filter: filter, format: format)
-        } else if options.has("--memory") {
-            var report = MemoryReport(
-                top: options.integer("--top", default: 10, in: 1...100_000),
-                separator: options.values["--separator"] ?? ":",
-                depth: options.integer("--depth", default: 1, in: 1...64))
-            scanRecords(path, head: head, filter: filter) { report.add($0) }
-            print(report.render(format))
-            exit(0)
+        let head = try SnapshotIndexLocator.head(path: path)
+        if keys {
+            try Self.listKeys(path, head: head, filter: filter, format: format, output: output)
+        } else if memory {
+            var report = MemoryReport(top: top, separator: separator, depth: depth)
+            try Self.scanRecords(path, head: head, filter: filter, output: output) { report.add($0) }
+            output.print(report.render(format))
         } else {
-            summarize(path, head: head, format: format)
+            try Self.summarize(path, head: head, format: format, output: output)
         }
     }
 
@@ -59,7 +86,7 @@ enum InspectCommand {
         var types: [String: Int] = [:]
     }
 
-    static func summarize(_ path: String, head: SnapshotHead, format: OutputFormat) -> Never {
+    static func summarize(_ path: String, head: SnapshotHead, format: OutputFormat, output: DumpOutput) throws {
         var summary: [String: Any] = [
             "file": path, "fileBytes": head.fileBytes, "layout": "\(head.layout)",
         ]
@@ -87,7 +114,7 @@ enum InspectCommand {
             summary["source"] = "scan"
             summary["format"] = head.layout == .plain ? "rdb" : "strata-snapshot"
             summary["codec"] = head.layout == .plain ? "none" : head.layout == .lz4 ? "lz4" : "zlib"
-            let report = scanRecords(path, head: head, filter: KeyFilter()) { record in
+            let report = try scanRecords(path, head: head, filter: KeyFilter(), output: output) { record in
                 databases[record.db, default: DatabaseCounts()].keys += 1
                 databases[record.db, default: DatabaseCounts()].types[record.value.typeName, default: 0] += 1
                 if record.deadline != nil { databases[record.db, default: DatabaseCounts()].expires += 1 }
@@ -107,12 +134,12 @@ enum InspectCommand {
         let types = ["string", "list", "set", "zset", "hash", "stream"]
         switch format {
         case .json:
-            print(jsonLine(summary))
+            output.print(jsonLine(summary))
         case .csv:
-            print(csvLine(["db", "keys", "expires"] + types))
+            output.print(csvLine(["db", "keys", "expires"] + types))
             for db in databases.keys.sorted() {
                 let counts = databases[db] ?? DatabaseCounts()
-                print(
+                output.print(
                     csvLine(
                         [String(db), String(counts.keys), String(counts.expires)]
                             + types.map { String(counts.types[$0] ?? 0) }))
@@ -146,21 +173,22 @@ enum InspectCommand {
                 ["total", String(total), String(summary["expires"] as? Int ?? 0)]
                     + types.map { type in String(databases.values.reduce(0) { $0 + ($1.types[type] ?? 0) }) })
             lines.append(table(rows))
-            print(lines.joined(separator: "\n"))
+            output.print(lines.joined(separator: "\n"))
         }
-        exit(0)
     }
 
     // MARK: Keys
 
-    static func listKeys(_ path: String, head: SnapshotHead, filter: KeyFilter, format: OutputFormat) -> Never {
+    static func listKeys(
+        _ path: String, head: SnapshotHead, filter: KeyFilter, format: OutputFormat, output: DumpOutput
+    ) throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var rows: [[String]] = []
         if format == .csv {
-            print(csvLine(["db", "type", "key", "ttl_ms", "expires_at_ms", "encoded_bytes", "elements"]))
+            output.print(csvLine(["db", "type", "key", "ttl_ms", "expires_at_ms", "encoded_bytes", "elements"]))
         }
         if format == .table { rows.append(["db", "type", "key", "ttl", "size", "elements"]) }
-        scanRecords(path, head: head, filter: filter) { record in
+        try scanRecords(path, head: head, filter: filter, output: output) { record in
             let ttl = record.deadline.map { max(0, $0 - now) }
             switch format {
             case .json:
@@ -172,9 +200,9 @@ enum InspectCommand {
                     object["expiresAt"] = deadline
                     object["ttlMs"] = ttl ?? 0
                 }
-                print(jsonLine(object))
+                output.print(jsonLine(object))
             case .csv:
-                print(
+                output.print(
                     csvLine([
                         String(record.db), record.value.typeName, record.key.displayText,
                         ttl.map { String($0) } ?? "-1", record.deadline.map { String($0) } ?? "",
@@ -188,69 +216,25 @@ enum InspectCommand {
                 ])
                 // Print in blocks so that memory stays bounded on big files.
                 if rows.count == 10_001 {
-                    print(table(rows, left: [1, 2]))
+                    output.print(table(rows, left: [1, 2]))
                     rows = [rows[0]]
                 }
             }
         }
-        if format == .table && rows.count > 1 { print(table(rows, left: [1, 2])) }
-        exit(0)
+        if format == .table && rows.count > 1 { output.print(table(rows, left: [1, 2])) }
     }
 
     // MARK: Reading
 
-    /// Reads every record of the snapshot at `path` that `filter` accepts; exits with code
-    /// 1 naming file and offset when it is damaged.
+    /// Reads every record of the snapshot at `path` that `filter` accepts; a damaged file
+    /// is an error naming file and offset.
     @discardableResult
     static func scanRecords(
-        _ path: String, head: SnapshotHead, filter: KeyFilter, _ body: (SnapshotRecord) -> Void
-    ) -> SnapshotReport {
-        do {
-            return try readRecords(path, head: head) { record in
-                if filter.accepts(record) { body(record) }
-            }
-        } catch {
-            fail("\(error)")
+        _ path: String, head: SnapshotHead, filter: KeyFilter, output: DumpOutput,
+        _ body: (SnapshotRecord) -> Void
+    ) throws -> SnapshotReport {
+        try readRecords(path, head: head, output: output) { record in
+            if filter.accepts(record) { body(record) }
         }
-    }
-}
-
-/// The `--db`, `--type`, `--match` and `--expired`/`--no-expired` filters.
-struct KeyFilter {
-    var db: Int?
-    var type: String?
-    var pattern: Bytes?
-    /// true: only expired keys; false: only keys not expired; nil: all.
-    var expired: Bool?
-    let now = Int64(Date().timeIntervalSince1970 * 1000)
-
-    init() {}
-
-    init(_ options: Options) {
-        if options.values["--db"] != nil { db = options.integer("--db", default: 0, in: 0...1_000_000) }
-        if let type = options.values["--type"] {
-            guard InspectCommand.typeNames.contains(type) else {
-                usageError("--type takes one of \(InspectCommand.typeNames.sorted().joined(separator: ", "))")
-            }
-            self.type = type
-        }
-        pattern = options.values["--match"].map { Bytes($0) }
-        if options.has("--expired") { expired = true }
-        if options.has("--no-expired") { expired = false }
-    }
-
-    func accepts(_ record: SnapshotRecord) -> Bool {
-        accepts(db: record.db, key: record.key, value: record.value, deadline: record.deadline)
-    }
-
-    func accepts(db: Int, key: Bytes, value: Value, deadline: Int64?) -> Bool {
-        if let wanted = self.db, db != wanted { return false }
-        if let type, value.typeName != type { return false }
-        if let expired {
-            let isExpired = deadline.map { $0 <= now } ?? false
-            if isExpired != expired { return false }
-        }
-        if let pattern, !GlobPattern.matches(pattern, key) { return false }
-        return true
     }
 }

@@ -1,9 +1,10 @@
 //! A small blocking RESP client for `restore --to` and `backup --from`: connects to
 //! HOST:PORT (loopback or remote, IPv4 or IPv6), sends pipelined commands and reads replies
-//! (errors, status, integers, bulk strings, arrays), and reads a raw snapshot payload as a
-//! replica does. Timeouts make a silent server an error, never a hang.
+//! (framed and parsed by the RESP module's encoder and reply parser), and reads a raw
+//! snapshot payload as a replica does. Timeouts make a silent server an error, never a hang.
 
 import Foundation
+import RESP
 
 #if canImport(Glibc)
     import Glibc
@@ -16,19 +17,11 @@ struct ConnectionError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// One reply, reduced to what the tools need.
-enum RESPReply: Equatable {
-    case status(String)
-    case error(String)
-    case integer(Int)
-    case bulk([UInt8]?)
-    case array([RESPReply]?)
-}
-
 final class RESPConnection {
     private let fd: Int32
     private var buffer: [UInt8] = []
     private var position = 0
+    private let parser = RESPReplyParser()
     let address: String
 
     /// Connects to `address` (`HOST:PORT`, `[V6]:PORT`).
@@ -75,16 +68,6 @@ final class RESPConnection {
 
     deinit { close(fd) }
 
-    /// `args` as one RESP command.
-    static func encode(_ args: [String]) -> [UInt8] {
-        var out = Array("*\(args.count)\r\n".utf8)
-        for arg in args {
-            let bytes = Array(arg.utf8)
-            out += Array("$\(bytes.count)\r\n".utf8) + bytes + [13, 10]
-        }
-        return out
-    }
-
     /// Sends `bytes` whole.
     func send(_ bytes: [UInt8]) throws {
         var sent = 0
@@ -100,7 +83,7 @@ final class RESPConnection {
 
     /// Sends one command and reads its reply.
     func call(_ args: [String]) throws -> RESPReply {
-        try send(RESPConnection.encode(args))
+        try send(.respCommand(args.map { Array($0.utf8) }))
         return try readReply()
     }
 
@@ -129,7 +112,10 @@ final class RESPConnection {
         }
     }
 
-    /// One line without its CRLF.
+    /// The longest line ``readLine()`` accepts, in bytes.
+    static let maximumLineLength = 64 * 1024
+
+    /// One line without its CRLF; a line longer than ``maximumLineLength`` is an error.
     func readLine() throws -> [UInt8] {
         while true {
             if let end = buffer[position...].firstIndex(of: 10) {
@@ -138,16 +124,12 @@ final class RESPConnection {
                 position = end + 1
                 return line
             }
+            guard buffer.count - position <= RESPConnection.maximumLineLength else {
+                throw ConnectionError(
+                    description: "\(address): a line longer than \(RESPConnection.maximumLineLength) bytes")
+            }
             try fill()
         }
-    }
-
-    /// Exactly `count` bytes.
-    func readBytes(_ count: Int) throws -> [UInt8] {
-        while buffer.count - position < count { try fill() }
-        let out = Array(buffer[position..<(position + count)])
-        position += count
-        return out
     }
 
     /// Up to `limit` bytes that have arrived (at least one).
@@ -159,45 +141,22 @@ final class RESPConnection {
         return out
     }
 
-    /// One reply.
+    /// One reply; a reply that breaks the protocol is an error naming the server.
     func readReply() throws -> RESPReply {
-        // The common replies of a restore, without building a line.
-        if buffer.count - position >= 5, buffer[position] == UInt8(ascii: "+"),
-            buffer[position + 1] == UInt8(ascii: "O"),
-            buffer[position + 2] == UInt8(ascii: "K"), buffer[position + 3] == 13, buffer[position + 4] == 10
-        {
-            position += 5
-            return .status("OK")
-        }
-        if buffer.count - position >= 4, buffer[position] == UInt8(ascii: ":"), buffer[position + 2] == 13,
-            buffer[position + 3] == 10, buffer[position + 1] >= UInt8(ascii: "0"),
-            buffer[position + 1] <= UInt8(ascii: "9")
-        {
-            let value = Int(buffer[position + 1] - UInt8(ascii: "0"))
-            position += 4
-            return .integer(value)
-        }
-        let line = try readLine()
-        guard let kind = line.first else { throw ConnectionError(description: "\(address): empty reply line") }
-        let rest = String(decoding: line.dropFirst(), as: UTF8.self)
-        switch kind {
-        case UInt8(ascii: "+"): return .status(rest)
-        case UInt8(ascii: "-"): return .error(rest)
-        case UInt8(ascii: ":"):
-            guard let value = Int(rest) else { throw ConnectionError(description: "\(address): bad integer \(rest)") }
-            return .integer(value)
-        case UInt8(ascii: "$"):
-            guard let length = Int(rest) else { throw ConnectionError(description: "\(address): bad length \(rest)") }
-            if length < 0 { return .bulk(nil) }
-            let bytes = try readBytes(length + 2)
-            return .bulk(Array(bytes.prefix(length)))
-        case UInt8(ascii: "*"):
-            guard let count = Int(rest) else { throw ConnectionError(description: "\(address): bad count \(rest)") }
-            if count < 0 { return .array(nil) }
-            return .array(try (0..<count).map { _ in try readReply() })
-        default:
-            throw ConnectionError(
-                description: "\(address): unexpected reply \(String(decoding: line.prefix(40), as: UTF8.self))")
+        while true {
+            let parsed: (reply: RESPReply, length: Int)?
+            do {
+                parsed = try buffer.withUnsafeBytes { raw in
+                    try parser.parse(UnsafeRawBufferPointer(rebasing: raw[position...]))
+                }
+            } catch {
+                throw ConnectionError(description: "\(address): \(error)")
+            }
+            if let (reply, length) = parsed {
+                position += length
+                return reply
+            }
+            try fill()
         }
     }
 
