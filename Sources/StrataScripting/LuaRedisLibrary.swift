@@ -3,7 +3,11 @@
 //! the C trampoline to raise; none of them raises itself.
 
 import CLuaBridge
-import Glibc
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import StrataEngine
 
 extension LuaInterpreter {

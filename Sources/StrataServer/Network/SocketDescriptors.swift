@@ -4,7 +4,11 @@
 //! clients already known and asks each other descriptor for its peer's address: a few
 //! `getpeername` calls per connection.
 
-import Glibc
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import NIOCore
 
 /// Client socket descriptors, found by their addresses.

@@ -4,7 +4,11 @@
 //! the other commands allowed then). When the script ends, each is handed to SwiftNIO
 //! (`ClientBootstrap.withConnectedSocket`) with the input it has not answered yet.
 
-import Glibc
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import NIOCore
 import RESP
 import StrataEngine

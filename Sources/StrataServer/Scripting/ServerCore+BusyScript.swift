@@ -5,7 +5,11 @@
 //! except `SCRIPT KILL`, `FUNCTION KILL`, `FUNCTION STATS`, `SHUTDOWN NOSAVE` and `QUIT`.
 //! Partial input stays in the client's buffer for the event loop to complete afterwards.
 
-import Glibc
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import StrataEngine
 
 extension ServerCore {
