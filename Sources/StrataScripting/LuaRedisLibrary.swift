@@ -3,12 +3,13 @@
 //! the C trampoline to raise; none of them raises itself.
 
 import CLuaBridge
+import StrataEngine
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import StrataEngine
 
 extension LuaInterpreter {
     /// Pushes Redis's error table `{err="ERR <message>"}` and returns -1 (raise it).

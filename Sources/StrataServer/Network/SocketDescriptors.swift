@@ -4,12 +4,13 @@
 //! clients already known and asks each other descriptor for its peer's address: a few
 //! `getpeername` calls per connection.
 
+import NIOCore
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import NIOCore
 
 /// Client socket descriptors, found by their addresses.
 struct SocketDescriptors {

@@ -4,14 +4,15 @@
 //! the other commands allowed then). When the script ends, each is handed to SwiftNIO
 //! (`ClientBootstrap.withConnectedSocket`) with the input it has not answered yet.
 
+import NIOCore
+import RESP
+import StrataEngine
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import NIOCore
-import RESP
-import StrataEngine
 
 /// A client served over its raw socket while a script is busy.
 final class BusyClient {

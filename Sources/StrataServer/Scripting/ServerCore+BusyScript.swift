@@ -5,12 +5,13 @@
 //! except `SCRIPT KILL`, `FUNCTION KILL`, `FUNCTION STATS`, `SHUTDOWN NOSAVE` and `QUIT`.
 //! Partial input stays in the client's buffer for the event loop to complete afterwards.
 
+import StrataEngine
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import StrataEngine
 
 extension ServerCore {
     /// Polls every client but the script's caller and serves those with input.
