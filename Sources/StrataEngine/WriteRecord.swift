@@ -90,23 +90,21 @@ public struct WriteRecord {
     /// transaction or script logs them together once it completes).
     @inlinable
     mutating func clear(keepingEffects: Bool) {
-        writtenKeys.removeAll(keepingCapacity: true)
-        stateOnlyKeys.removeAll(keepingCapacity: true)
-        wholeDatabases.removeAll(keepingCapacity: true)
-        removedKeys.removeAll(keepingCapacity: true)
-        events.removeAll(keepingCapacity: true)
+        if !writtenKeys.isEmpty { writtenKeys.removeAll(keepingCapacity: true) }
+        if !stateOnlyKeys.isEmpty { stateOnlyKeys.removeAll(keepingCapacity: true) }
+        if !wholeDatabases.isEmpty { wholeDatabases.removeAll(keepingCapacity: true) }
+        if !removedKeys.isEmpty { removedKeys.removeAll(keepingCapacity: true) }
+        if !events.isEmpty { events.removeAll(keepingCapacity: true) }
         changes = 0
         certainWrites = 0
-        if !keepingEffects { effects.removeAll(keepingCapacity: true) }
+        if !keepingEffects && !effects.isEmpty { effects.removeAll(keepingCapacity: true) }
     }
 }
 
 extension Engine {
-    /// Hands the record to `body`, then empties it (keeping the effects when
-    /// `keepingEffects`). `body` must not run commands.
+    /// Empties the record, keeping its storage (and the effects when `keepingEffects`).
     @inlinable
-    public func consumeRecord(keepingEffects: Bool = false, _ body: (WriteRecord) -> Void) {
-        body(record)
+    public func clearRecord(keepingEffects: Bool) {
         record.clear(keepingEffects: keepingEffects)
     }
 

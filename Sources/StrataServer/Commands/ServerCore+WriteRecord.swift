@@ -18,16 +18,17 @@ extension ServerCore {
     }
 
     private func commitRecord(now: Int64) {
-        // The effects stay in the record until the AOF takes them (at once, or when the
-        // transaction or script completes).
-        engine.consumeRecord(keepingEffects: true) { record in
-            engine.stats.dirty &+= record.changes
-            if !record.events.isEmpty { publishKeyspaceEvents(record.events) }
-            if record.touchesKeys {
-                if !watches.isEmpty { markWatchesDirty(watches.clientsInvalidated(by: record)) }
-                if !waitQueues.isEmpty { waitQueues.noteReady(record) }
-            }
+        // Read in place, not copied: a copy of the record retains each of its arrays, which
+        // is measurable at a million commands a second.
+        engine.stats.dirty &+= engine.record.changes
+        if !engine.record.events.isEmpty { publishKeyspaceEvents(engine.record.events) }
+        if engine.record.touchesKeys {
+            if !watches.isEmpty { markWatchesDirty(watches.clientsInvalidated(by: engine.record)) }
+            if !waitQueues.isEmpty { waitQueues.noteReady(engine.record) }
         }
+        // The effects stay until the AOF takes them (at once, or when the transaction or
+        // script completes).
+        engine.clearRecord(keepingEffects: true)
         if !executingTransaction && engine.hasEffects { feedAppendOnlyFile(now: now) }
     }
 }
