@@ -53,6 +53,11 @@ public struct CommandTable: Sendable {
             guard sub.accepts(argumentCount: args.count) else { return .failure(Errors.arity(sub.name)) }
             return .success(sub)
         }
+        // A command that also runs alone (COMMAND) resolves a known subcommand.
+        if args.count >= 2, !spec.subcommands.isEmpty, let sub = spec.subcommands[args[1].lowercased.string] {
+            guard sub.accepts(argumentCount: args.count) else { return .failure(Errors.arity(sub.name)) }
+            return .success(sub)
+        }
         guard spec.accepts(argumentCount: args.count) else { return .failure(Errors.arity(spec.name)) }
         return .success(spec)
     }

@@ -27,6 +27,12 @@ public enum ServerCommand: String, Sendable, CaseIterable {
 
     // Introspection and configuration
     case command
+    case commandCount = "command|count"
+    case commandInfo = "command|info"
+    case commandDocs = "command|docs"
+    case commandList = "command|list"
+    case commandGetKeys = "command|getkeys"
+    case commandHelp = "command|help"
     case info
     case memoryStats = "memory|stats"
     case debug

@@ -21,8 +21,8 @@ final class ServerCore {
     let clock: ServerClock
     let startedAt: Int64
     let runID: String
-    var clients: [UInt64: ConnectionHandler] = [:]
-    private var nextClientID: UInt64 = 1
+    /// The connected clients.
+    var clients = ClientRegistry<ConnectionHandler>()
     /// Called on the event loop when SHUTDOWN is executed.
     var shutdownRequested: (() -> Void)?
     /// The port actually bound (differs from `config.port` when that is 0).
@@ -96,8 +96,7 @@ final class ServerCore {
 
     /// Creates the session for a new connection whose addresses are known as text.
     func makeSession(address: String, localAddress: String, fd: Int) -> ClientSession {
-        let id = nextClientID
-        nextClientID += 1
+        let id = clients.makeID()
         return ClientSession(
             id: id, authenticated: !requiresPassword, address: address, localAddress: localAddress, fd: fd,
             now: clock.wallMilliseconds())
@@ -111,27 +110,28 @@ final class ServerCore {
     /// Registers a connection, or returns the error to send before closing it.
     func admit(_ connection: ConnectionHandler) -> String? {
         stats.totalConnectionsReceived += 1
-        if clients.count >= config.maxClients {
-            stats.rejectedConnections += 1
-            return "ERR max number of clients reached"
-        }
-        if ProtectedMode.refuses(
+        let refusesProtected = ProtectedMode.refuses(
             protectedMode: config.protectedMode, hasPassword: requiresPassword,
             clientAddress: connection.session.address)
+        switch clients.admit(
+            connection, id: connection.session.id, maxClients: config.maxClients, protectedModeRefuses: refusesProtected
+        )
         {
+        case nil:
+            return nil
+        case .tooManyClients:
+            stats.rejectedConnections += 1
+            return "ERR max number of clients reached"
+        case .protectedMode:
             stats.rejectedConnections += 1
             logger.warning("Denied non-loopback client \(connection.session.address) in protected mode")
             return ProtectedMode.deniedMessage
         }
-        clients[connection.session.id] = connection
-        return nil
     }
 
     /// Removes a closed connection.
     func unregister(_ connection: ConnectionHandler) {
-        if clients[connection.session.id] === connection {
-            clients.removeValue(forKey: connection.session.id)
-        }
+        clients.remove(connection, id: connection.session.id)
         socketDescriptors.forget(connection.session.fd)
         unwatchAll(connection.session)
         unsubscribeAll(connection.session)

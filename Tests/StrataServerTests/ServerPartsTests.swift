@@ -98,3 +98,31 @@ struct ServerPartsTests {
         #expect(Set(queues.ready) == [Self.key("x"), Self.key("q", db: 3)])
     }
 }
+
+@Suite("Client registry")
+struct ClientRegistryTests {
+    final class Client {}
+
+    @Test func idsIncreaseAndAdmissionFollowsTheLimits() {
+        var registry = ClientRegistry<Client>()
+        let ids = (0..<3).map { _ in registry.makeID() }
+        #expect(ids == [1, 2, 3])
+        let (a, b, c) = (Client(), Client(), Client())
+        #expect(registry.admit(a, id: ids[0], maxClients: 2, protectedModeRefuses: false) == nil)
+        #expect(registry.admit(b, id: ids[1], maxClients: 2, protectedModeRefuses: true) == .protectedMode)
+        #expect(registry.admit(b, id: ids[1], maxClients: 2, protectedModeRefuses: false) == nil)
+        #expect(registry.admit(c, id: ids[2], maxClients: 2, protectedModeRefuses: false) == .tooManyClients)
+        #expect(registry.count == 2)
+        #expect(registry[ids[1]] === b)
+    }
+
+    @Test func removingForgetsOnlyTheSameClient() {
+        var registry = ClientRegistry<Client>()
+        let (old, new) = (Client(), Client())
+        _ = registry.admit(new, id: 7, maxClients: 10, protectedModeRefuses: false)
+        registry.remove(old, id: 7)
+        #expect(registry[7] === new, "a stale close leaves the registered client")
+        registry.remove(new, id: 7)
+        #expect(registry.isEmpty)
+    }
+}

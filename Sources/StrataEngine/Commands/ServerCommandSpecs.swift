@@ -5,12 +5,12 @@
 /// Specs of server-executed commands.
 public enum ServerCommandSpecs {
     static func sub(
-        _ id: ServerCommand, name: String? = nil, arity: Int,
+        _ id: ServerCommand, arity: Int,
         flags: CommandFlags = [.admin, .noscript, .loading, .stale],
         group: String, since: String, summary: String, synopsis: String = "", categories: [String] = ["slow"]
     ) -> CommandSpec {
         CommandSpec(
-            name ?? id.rawValue, arity: arity, flags: flags, group: group, since: since, summary: summary,
+            id.rawValue, arity: arity, flags: flags, group: group, since: since, summary: summary,
             synopsis: synopsis,
             categories: categories, handler: .server(id))
     }
@@ -84,32 +84,32 @@ public enum ServerCommandSpecs {
             handler: .server(.command),
             subcommands: [
                 sub(
-                    .command, name: "command|count", arity: 2, flags: [.loading, .stale], group: "server",
+                    .commandCount, arity: 2, flags: [.loading, .stale], group: "server",
                     since: "2.8.13",
                     summary: "Returns a count of commands.", categories: ["slow", "connection"]),
                 sub(
-                    .command, name: "command|info", arity: -2, flags: [.loading, .stale], group: "server",
+                    .commandInfo, arity: -2, flags: [.loading, .stale], group: "server",
                     since: "2.8.13",
                     summary: "Returns information about one, multiple or all commands.",
                     synopsis: "[command-name [command-name ...]]", categories: ["slow", "connection"]),
                 sub(
-                    .command, name: "command|docs", arity: -2, flags: [.loading, .stale], group: "server",
+                    .commandDocs, arity: -2, flags: [.loading, .stale], group: "server",
                     since: "7.0.0",
                     summary: "Returns documentary information about one, multiple or all commands.",
                     synopsis: "[command-name [command-name ...]]", categories: ["slow", "connection"]),
                 sub(
-                    .command, name: "command|list", arity: -2, flags: [.loading, .stale], group: "server",
+                    .commandList, arity: -2, flags: [.loading, .stale], group: "server",
                     since: "7.0.0",
                     summary: "Returns a list of command names.",
                     synopsis: "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",
                     categories: ["slow", "connection"]),
                 sub(
-                    .command, name: "command|getkeys", arity: -4, flags: [.loading, .stale], group: "server",
+                    .commandGetKeys, arity: -4, flags: [.loading, .stale], group: "server",
                     since: "2.8.13",
                     summary: "Extracts the key names from an arbitrary command.", synopsis: "command [arg [arg ...]]",
                     categories: ["slow", "connection"]),
                 sub(
-                    .command, name: "command|help", arity: 2, flags: [.loading, .stale], group: "server",
+                    .commandHelp, arity: 2, flags: [.loading, .stale], group: "server",
                     since: "5.0.0",
                     summary: "Returns helpful text about the different subcommands.",
                     categories: ["slow", "connection"]),

@@ -5,26 +5,20 @@
 import StrataEngine
 
 extension ServerCore {
-    func commandCommand(_ args: [Bytes]) -> Reply {
+    func commandCommand(_ command: ServerCommand, args: [Bytes]) -> Reply {
         let table = engine.commands
-        if args.count == 1 {
-            return .array(sortedSpecs().map(commandInfo))
-        }
-        let sub = args[1].lowercased.string
-        switch sub {
-        case "count":
-            guard args.count == 2 else { return Errors.arity("command|count") }
+        switch command {
+        case .commandCount:
             return .integer(sortedSpecs().count)
-        case "info":
+        case .commandInfo:
             if args.count == 2 { return .array(sortedSpecs().map(commandInfo)) }
             return .array(args.dropFirst(2).map { name in lookup(name).map(commandInfo) ?? .null })  // Redis: $-1
-        case "docs":
+        case .commandDocs:
             let specs = args.count == 2 ? sortedSpecs() : args.dropFirst(2).compactMap { lookup($0) }
             return .map(specs.map { (.text($0.name), commandDocs($0)) })
-        case "list":
+        case .commandList:
             return commandList(args)
-        case "getkeys":
-            guard args.count >= 4 else { return Errors.arity("command|getkeys") }
+        case .commandGetKeys:
             let invocation = Array(args.dropFirst(2))
             switch table.resolve(invocation) {
             case .failure:
@@ -37,8 +31,7 @@ extension ServerCore {
                 guard !keys.isEmpty else { return .error("ERR The command has no key arguments") }
                 return .array(keys.map { .bulk($0) })
             }
-        case "help":
-            guard args.count == 2 else { return Errors.arity("command|help") }
+        case .commandHelp:
             return .array(
                 [
                     "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -57,6 +50,8 @@ extension ServerCore {
                     "HELP", "    Print this help.",
                 ].map { .status($0) })
         default:
+            // COMMAND alone, or with a word that names no subcommand.
+            if args.count == 1 { return .array(sortedSpecs().map(commandInfo)) }
             return .error("ERR unknown subcommand '\(args[1].string)'. Try COMMAND HELP.")
         }
     }

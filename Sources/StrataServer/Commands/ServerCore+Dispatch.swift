@@ -57,8 +57,8 @@ extension ServerCore {
             return .reply(.array([.text("master"), .integer(0), .array([])]))
         case .info:
             return .reply(.verbatim(info(args, now: now)))
-        case .command:
-            return .reply(commandCommand(args))
+        case .command, .commandCount, .commandInfo, .commandDocs, .commandList, .commandGetKeys, .commandHelp:
+            return .reply(commandCommand(command, args: args))
         case .scriptLoad, .scriptExists, .scriptFlush, .scriptKill, .scriptHelp:
             return .reply(scriptCommand(command, args: args))
         case .functionLoad, .functionDelete, .functionFlush, .functionDump, .functionRestore, .functionList,
