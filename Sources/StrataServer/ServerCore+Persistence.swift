@@ -26,6 +26,18 @@ struct PersistenceState {
     var lastCopyOnWriteBytes = 0
     var loading = false
     var tempFileCounter = 0
+
+    /// Seconds a failed background save waits before a save point may start another.
+    static let retrySeconds: Int64 = 5
+
+    /// The save point due now (Unix seconds) with `dirty` changes since the last save, if
+    /// any: its changes are reached and its seconds have passed since the last save, and a
+    /// failed save was not tried in the last ``retrySeconds``.
+    func duePoint(of points: [SavePoint], dirty: Int, now: Int64) -> SavePoint? {
+        guard !backgroundSaveInProgress, !loading else { return nil }
+        guard lastBackgroundSaveOK || now - lastFailureAt > PersistenceState.retrySeconds else { return nil }
+        return points.first { dirty >= $0.changes && now - lastSaveTime > Int64($0.seconds) }
+    }
     /// The file system every persistence file goes through: the disk, with the faults
     /// `DEBUG FAULT` arms.
     let fileSystem = FaultInjectingFileSystem(wrapping: POSIXFileSystem.shared)
@@ -36,8 +48,6 @@ extension ServerCore {
         "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
     )
     static let loadingError = Reply.error("LOADING Redis is loading the dataset in memory")
-    /// Seconds before a failed save point is retried (Redis's `CONFIG_BGSAVE_RETRY_DELAY`).
-    static let saveRetrySeconds: Int64 = 5
 
     /// Writes are refused after a failed save while save points are configured.
     var writesDeniedByDiskError: Bool {
@@ -209,19 +219,12 @@ extension ServerCore {
 
     /// Starts a background save when a save point is due (called from the 100 ms task).
     func checkSavePoints() {
-        guard !persistence.backgroundSaveInProgress, !aof.rewriteInProgress, !persistence.loading,
-            !config.savePoints.isEmpty
+        guard !aof.rewriteInProgress, !config.savePoints.isEmpty,
+            let point = persistence.duePoint(
+                of: config.savePoints, dirty: engine.stats.dirty, now: clock.wallMilliseconds() / 1000)
         else { return }
-        let now = clock.wallMilliseconds() / 1000
-        let retryAllowed =
-            persistence.lastBackgroundSaveOK || now - persistence.lastFailureAt > ServerCore.saveRetrySeconds
-        guard retryAllowed else { return }
-        for point in config.savePoints
-        where engine.stats.dirty >= point.changes && now - persistence.lastSaveTime > Int64(point.seconds) {
-            logger.notice("\(point.changes) changes in \(point.seconds) seconds. Saving...")
-            startBackgroundSave()
-            return
-        }
+        logger.notice("\(point.changes) changes in \(point.seconds) seconds. Saving...")
+        startBackgroundSave()
     }
 
     // MARK: Start-up

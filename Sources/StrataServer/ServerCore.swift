@@ -251,7 +251,7 @@ final class ServerCore {
     func flushPending() {
         flushScheduled = false
         // As Redis's beforeSleep: the AOF is written before any reply leaves.
-        if aof.buffer.readableBytes > 0 { writeAppendOnlyBuffer() }
+        if aof.feed.pendingBytes > 0 { writeAppendOnlyBuffer() }
         let connections = pendingFlushes
         pendingFlushes.removeAll(keepingCapacity: true)
         for connection in connections { connection.flushNow() }

@@ -126,3 +126,90 @@ struct ClientRegistryTests {
         #expect(registry.isEmpty)
     }
 }
+
+@Suite("AOF feed")
+struct AOFFeedTests {
+    static func effect(_ db: Int, _ words: String...) -> Effect {
+        Effect(db: db, args: words.map { Bytes($0) })
+    }
+
+    static func text(_ feed: AOFFeed) -> String { String(buffer: feed.buffer) }
+
+    @Test func selectsOnlyWhenTheDatabaseChangesAndWrapsTransactions() {
+        var feed = AOFFeed()
+        let first = feed.append([Self.effect(0, "SET", "k", "v")], timestampSecond: nil)
+        #expect(Self.text(feed) == "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+        #expect(first == Self.text(feed).utf8.count)
+        feed.append([Self.effect(0, "DEL", "k")], timestampSecond: nil)
+        #expect(Self.text(feed).hasSuffix("v\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n"), "same database: no SELECT")
+        feed.append([Self.effect(0, "INCR", "a"), Self.effect(2, "INCR", "b")], timestampSecond: nil)
+        #expect(
+            Self.text(feed).hasSuffix(
+                "*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$1\r\na\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n"
+                    + "*2\r\n$4\r\nINCR\r\n$1\r\nb\r\n*1\r\n$4\r\nEXEC\r\n"))
+        #expect(feed.appendedOffset == UInt64(Self.text(feed).utf8.count))
+        feed.startNewFile()
+        feed.append([Self.effect(2, "DEL", "b")], timestampSecond: nil)
+        #expect(
+            Self.text(feed).hasSuffix("EXEC\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*2\r\n$3\r\nDEL\r\n$1\r\nb\r\n"),
+            "a new file selects even the same database")
+    }
+
+    @Test func annotatesEachSecondOnce() {
+        var feed = AOFFeed()
+        feed.append([Self.effect(0, "DEL", "a")], timestampSecond: 100)
+        feed.append([Self.effect(0, "DEL", "b")], timestampSecond: 100)
+        feed.append([Self.effect(0, "DEL", "c")], timestampSecond: 101)
+        let lines = Self.text(feed).components(separatedBy: "\r\n").filter { $0.hasPrefix("#TS:") }
+        #expect(lines == ["#TS:100", "#TS:101"])
+    }
+
+    struct Full: Error {}
+
+    @Test func aShortWriteKeepsTheRestForTheNextTry() {
+        var feed = AOFFeed()
+        feed.append([Self.effect(0, "SET", "k", "v")], timestampSecond: nil)
+        let total = feed.pendingBytes
+        var written: [UInt8] = []
+        let (first, error) = feed.write { bytes -> (Int, Full?) in
+            written += bytes.prefix(10)
+            return (10, Full())
+        }
+        #expect(first == 10 && error != nil)
+        #expect(feed.pendingBytes == total - 10)
+        let (second, noError) = feed.write { bytes -> (Int, Full?) in
+            written += bytes
+            return (bytes.count, nil)
+        }
+        #expect(second == total - 10 && noError == nil)
+        #expect(feed.pendingBytes == 0)
+        #expect(String(decoding: written, as: UTF8.self).hasSuffix("$1\r\nv\r\n"))
+        #expect(feed.appendedOffset == UInt64(total), "the offset counts what was taken, not what was written")
+    }
+}
+
+@Suite("Save points")
+struct SavePointTests {
+    static let points = [SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 60, changes: 100)]
+
+    @Test func aPointIsDueWhenItsChangesAndSecondsAreReached() {
+        var state = PersistenceState()
+        state.lastSaveTime = 1_000
+        #expect(state.duePoint(of: Self.points, dirty: 0, now: 10_000) == nil, "no changes, nothing to save")
+        #expect(state.duePoint(of: Self.points, dirty: 100, now: 1_060) == nil, "60 s is not more than 60 s")
+        #expect(state.duePoint(of: Self.points, dirty: 100, now: 1_061) == Self.points[1])
+        #expect(state.duePoint(of: Self.points, dirty: 5, now: 1_061) == nil)
+        #expect(state.duePoint(of: Self.points, dirty: 5, now: 4_601) == Self.points[0])
+        state.backgroundSaveInProgress = true
+        #expect(state.duePoint(of: Self.points, dirty: 100, now: 9_999) == nil, "one save at a time")
+    }
+
+    @Test func aFailedSaveWaitsBeforeTheNextTry() {
+        var state = PersistenceState()
+        state.lastSaveTime = 1_000
+        state.lastBackgroundSaveOK = false
+        state.lastFailureAt = 2_000
+        #expect(state.duePoint(of: Self.points, dirty: 100, now: 2_005) == nil)
+        #expect(state.duePoint(of: Self.points, dirty: 100, now: 2_006) == Self.points[1])
+    }
+}

@@ -17,18 +17,16 @@ enum AOFStatus {
 /// Event-loop-confined AOF bookkeeping.
 struct AOFState {
     var status = AOFStatus.off
-    /// Encoded commands not yet handed to the file.
-    var buffer = ByteBufferAllocator().buffer(capacity: 64 * 1024)
-    /// The database the last logged command applied to (-1 after opening a file).
-    var selectedDb = -1
+    /// Effects encoded and not yet written.
+    var feed = AOFFeed()
     /// The file commands are appended to.
     var file: AOFAppendFile?
     /// Files switched away from whose written data is not yet known to be synced.
     var filesToSync: [AOFAppendFile] = []
     /// The manifest on disk.
     var manifest = AOFManifest()
-    /// Bytes ever put into `buffer` (a logical offset across files).
-    var appendedOffset: UInt64 = 0
+    /// Bytes ever put into the feed's buffer (a logical offset across files).
+    var appendedOffset: UInt64 { feed.appendedOffset }
     /// Bytes ever written to files.
     var writtenOffset: UInt64 = 0
     /// Bytes ever known durable.
@@ -41,8 +39,6 @@ struct AOFState {
     var lastEverysecSync: UInt64 = 0
     /// Connections whose replies wait for an fsync (`appendfsync always`).
     var waiting: [ConnectionHandler] = []
-    /// Second of the last `#TS:` annotation.
-    var lastTimestamp: Int64 = 0
     /// The last write or fsync error (`aof_last_write_status:err`), cleared by a success.
     var writeError: DurableFileError?
     /// When the last failed write is retried next (monotonic ns).

@@ -63,7 +63,7 @@ extension ServerCore {
             try ensureAOFDirectory()
             if aof.isLogging {
                 writeAppendOnlyBuffer()
-                guard aof.buffer.readableBytes == 0 else {
+                guard aof.feed.pendingBytes == 0 else {
                     logger.warning("Can't rewrite the AOF: the pending writes cannot be written to the current file.")
                     aof.lastRewriteOK = false
                     return false
@@ -75,7 +75,7 @@ extension ServerCore {
                 flushAppendOnlyFileNow()
                 unlink(aofTempIncrementalPath)
                 aof.file = try AOFAppendFile(path: aofTempIncrementalPath, fileSystem: persistence.fileSystem)
-                aof.selectedDb = -1
+                aof.feed.startNewFile()
             } else if aof.status == .on {
                 // New writes go to a new incremental file from now on.
                 let sequence = aof.manifest.nextIncrementalSequence
@@ -90,7 +90,7 @@ extension ServerCore {
                     aof.otherFilesBytes += old.size
                 }
                 aof.file = file
-                aof.selectedDb = -1
+                aof.feed.startNewFile()
             }
         } catch {
             logger.warning("Can't rewrite the AOF: \(error)")
@@ -283,7 +283,7 @@ extension ServerCore {
             aof.manifest = AOFManifest()
         }
         aof.status = .waitingForRewrite
-        aof.selectedDb = -1
+        aof.feed.startNewFile()
         aof.otherFilesBytes = 0
         aof.writeError = nil
         aof.suspectUpTo = nil  // the rewrite that starts the AOF writes everything anew

@@ -116,7 +116,7 @@ extension ServerCore {
         aof.otherFilesBytes = max(0, loadedBytes - (aof.file?.size ?? 0))
         aof.baseSize = aof.currentSize
         aof.status = .on
-        aof.selectedDb = -1
+        aof.feed.startNewFile()
         engine.recordsEffects = true
     }
 

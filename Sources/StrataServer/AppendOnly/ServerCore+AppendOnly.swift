@@ -62,7 +62,7 @@ extension ServerCore {
                 ("aof_current_size", String(aof.currentSize)),
                 ("aof_base_size", String(aof.baseSize)),
                 ("aof_pending_rewrite", aof.rewriteScheduled ? "1" : "0"),
-                ("aof_buffer_length", String(aof.buffer.readableBytes)),
+                ("aof_buffer_length", String(aof.feed.pendingBytes)),
                 ("aof_pending_bio_fsync", aof.syncInFlight ? "1" : "0"),
                 ("aof_delayed_fsync", String(aof.delayedFsyncs)),
                 ("strata_aof_fsyncs", String(aof.fsyncs)),
@@ -79,25 +79,8 @@ extension ServerCore {
             _ = engine.takeEffects()
             return
         }
-        let before = aof.buffer.writerIndex
-        if config.aofTimestampEnabled {
-            let second = now / 1000
-            if second != aof.lastTimestamp {
-                aof.lastTimestamp = second
-                aof.buffer.writeString("#TS:\(second)\r\n")
-            }
-        }
-        // One access to `aof` at a time: the selected database goes through a local.
-        var selectedDb = aof.selectedDb
-        if engine.record.effects.count == 1 {
-            // The common case: one command, no MULTI/EXEC around it.
-            AOFEncoding.append(engine.record.effects[0], selectedDb: &selectedDb, to: &aof.buffer)
-        } else {
-            AOFEncoding.append(engine.record.effects, selectedDb: &selectedDb, to: &aof.buffer)
-        }
+        aof.feed.append(engine.record.effects, timestampSecond: config.aofTimestampEnabled ? now / 1000 : nil)
         engine.record.effects.removeAll(keepingCapacity: true)
-        aof.selectedDb = selectedDb
-        aof.appendedOffset += UInt64(aof.buffer.writerIndex - before)
         ensurePassEndTask()
     }
 
@@ -106,12 +89,10 @@ extension ServerCore {
     /// Writes the buffer to the file (once per event-loop pass, before replies are
     /// flushed) and starts an fsync when the policy asks for one.
     func writeAppendOnlyBuffer() {
-        guard aof.isLogging, aof.buffer.readableBytes > 0, let file = aof.file else { return }
+        guard aof.isLogging, aof.feed.pendingBytes > 0, let file = aof.file else { return }
         if aof.writeError != nil && clock.monotonicNanoseconds() < aof.nextRetry { return }
-        let (written, error) = aof.buffer.withUnsafeReadableBytes { file.append($0) }
-        aof.buffer.moveReaderIndex(forwardBy: written)
+        let (written, error) = aof.feed.write { file.append($0) }
         aof.writtenOffset += UInt64(written)
-        if aof.buffer.readableBytes == 0 { aof.buffer.clear() }
         if let error {
             if aof.writeError == nil {
                 logger.warning(
@@ -215,7 +196,7 @@ extension ServerCore {
     /// Parks `connection` until its writes are durable.
     func holdUntilDurable(_ connection: ConnectionHandler) {
         aof.waiting.append(connection)
-        if aof.buffer.readableBytes > 0 { ensurePassEndTask() } else { requestAppendOnlySync() }
+        if aof.feed.pendingBytes > 0 { ensurePassEndTask() } else { requestAppendOnlySync() }
     }
 
     /// Sends the replies whose writes are now durable.
@@ -239,9 +220,9 @@ extension ServerCore {
     /// rewrites. Called from the 100 ms task.
     func appendOnlyTick() {
         guard aof.isLogging else { return }
-        if aof.buffer.readableBytes > 0 { writeAppendOnlyBuffer() }
+        if aof.feed.pendingBytes > 0 { writeAppendOnlyBuffer() }
         let now = clock.monotonicNanoseconds()
-        if aof.writeError != nil, aof.buffer.readableBytes == 0,
+        if aof.writeError != nil, aof.feed.pendingBytes == 0,
             aof.writtenOffset > aof.syncedOffset || !aof.filesToSync.isEmpty
         {
             requestAppendOnlySync()

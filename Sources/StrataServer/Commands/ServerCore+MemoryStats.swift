@@ -11,7 +11,7 @@ extension ServerCore {
         let rss = ProcessMemory.residentBytes()
         peakMemory = max(peakMemory, allocated)
         let clientBuffers = clients.values.reduce(0) { $0 + $1.queryBufferSize + $1.outputBufferSize }
-        let aofBuffer = aof.buffer.readableBytes
+        let aofBuffer = aof.feed.pendingBytes
         var fields: [(Reply, Reply)] = [
             (.text("peak.allocated"), .integer(peakMemory)),
             (.text("total.allocated"), .integer(allocated)),
