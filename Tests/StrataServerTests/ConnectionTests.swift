@@ -224,4 +224,25 @@ struct ConnectionTests {
         state.unblock()
         #expect(state.isClosing)
     }
+
+    @Test func aScriptCheckpointGoesBusyAtTheThresholdThenServesEveryTenMilliseconds() throws {
+        let server = EmbeddedServer()
+        let caller = try server.connect()
+        let run = ScriptRun(
+            name: "spin", isFunction: false, flags: [], readOnly: false, caller: caller.handler, now: 0,
+            startedAt: 1_000_000_000, outOfMemoryAtStart: false)
+        let threshold: UInt64 = 5_000_000_000
+        #expect(run.checkpoint(now: 1_000_000_000 + threshold - 1, busyThresholdNanoseconds: threshold) == .carryOn)
+        #expect(
+            run.checkpoint(now: 1_000_000_000 + threshold, busyThresholdNanoseconds: threshold)
+                == .becameBusy(elapsedMilliseconds: 5_000))
+        let busySince = 1_000_000_000 + threshold
+        #expect(run.checkpoint(now: busySince + 9_999_999, busyThresholdNanoseconds: threshold) == .carryOn)
+        #expect(run.checkpoint(now: busySince + 10_000_000, busyThresholdNanoseconds: threshold) == .serveClients)
+        #expect(run.checkpoint(now: busySince + 10_000_001, busyThresholdNanoseconds: threshold) == .carryOn)
+        run.killMessage = "Script killed by user with SCRIPT KILL..."
+        #expect(
+            run.checkpoint(now: busySince + 10_000_002, busyThresholdNanoseconds: threshold)
+                == .stop("Script killed by user with SCRIPT KILL..."))
+    }
 }

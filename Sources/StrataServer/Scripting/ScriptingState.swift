@@ -50,6 +50,42 @@ final class ScriptRun {
     }
 }
 
+extension ScriptRun {
+    /// What the interpreter's periodic checkpoint must do.
+    enum CheckpointAction: Equatable {
+        /// Keep running; nothing to do.
+        case carryOn
+        /// The script just ran past `busy-reply-threshold`: say so in the log, then serve
+        /// the other clients.
+        case becameBusy(elapsedMilliseconds: UInt64)
+        /// Serve the other clients (every 10 ms while busy, as Redis's
+        /// processEventsWhileBlocked).
+        case serveClients
+        /// Stop the script with this error (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE).
+        case stop(String)
+    }
+
+    /// How often clients are served while a script is busy, in nanoseconds.
+    static let busyServiceIntervalNanoseconds: UInt64 = 10_000_000
+
+    /// Decides the checkpoint at monotonic time `now` with `busyThresholdNanoseconds`.
+    func checkpoint(now: UInt64, busyThresholdNanoseconds: UInt64) -> CheckpointAction {
+        if let killMessage { return .stop(killMessage) }
+        let elapsed = now &- startedAt
+        var action = CheckpointAction.carryOn
+        if !timedOut {
+            guard elapsed >= busyThresholdNanoseconds else { return .carryOn }
+            timedOut = true
+            action = .becameBusy(elapsedMilliseconds: elapsed / 1_000_000)
+        }
+        if now &- lastBusyService >= ScriptRun.busyServiceIntervalNanoseconds {
+            lastBusyService = now
+            if action == .carryOn { action = .serveClients }
+        }
+        return action
+    }
+}
+
 /// Scripts, functions and what runs now.
 struct ScriptingState {
     /// Compiled `EVAL` scripts.

@@ -200,24 +200,31 @@ extension ServerCore: ScriptHost {
 
     func scriptCheckpoint() -> String? {
         guard let run = scripting.run else { return nil }
-        if let message = run.killMessage { return message }
-        let now = clock.monotonicNanoseconds()
-        if !run.timedOut {
-            guard now - run.startedAt >= UInt64(config.busyReplyThresholdMilliseconds) * 1_000_000 else { return nil }
-            run.timedOut = true
+        let action = run.checkpoint(
+            now: clock.monotonicNanoseconds(),
+            busyThresholdNanoseconds: UInt64(config.busyReplyThresholdMilliseconds) * 1_000_000)
+        switch action {
+        case .carryOn:
+            return nil
+        case .stop(let message):
+            return message
+        case .becameBusy(let elapsed):
             logger.warning(
-                "Slow script detected: still in execution after \((now - run.startedAt) / 1_000_000) milliseconds. You can try killing the script using the \(run.isFunction ? "FUNCTION" : "SCRIPT") KILL command. Script name is: \(run.name)."
+                "Slow script detected: still in execution after \(elapsed) milliseconds. You can try killing the script using the \(run.isFunction ? "FUNCTION" : "SCRIPT") KILL command. Script name is: \(run.name)."
             )
-        }
-        if now - run.lastBusyService >= 10_000_000 {
-            run.lastBusyService = now
-            // As Redis's beforeSleep while blocked: replies finished before the script (in the
-            // same pass of the event loop) leave now, or their clients would wait for the
-            // script without a way to send SCRIPT KILL.
-            flushPending()
-            serveClientsWhileBusy(run)
+            serveWhileBusy(run)
+        case .serveClients:
+            serveWhileBusy(run)
         }
         return run.killMessage
+    }
+
+    /// As Redis's beforeSleep while blocked: replies finished before the script (in the
+    /// same pass of the event loop) leave now, or their clients would wait for the script
+    /// without a way to send SCRIPT KILL; then the other clients are answered.
+    private func serveWhileBusy(_ run: ScriptRun) {
+        flushPending()
+        serveClientsWhileBusy(run)
     }
 
     func scriptLog(level: Int, message: String) {
