@@ -56,6 +56,9 @@ final class ServerCore {
     var listeningDescriptors: [Int32] = []
     /// Connections accepted while a script is busy.
     var busyClients: [BusyClient] = []
+    /// Connections SwiftNIO accepted whose channel is not active yet (it activates them in
+    /// a task after the pass that accepted them).
+    var awaitingActivation: [ConnectionHandler] = []
     /// Hands an accepted socket, and input it sent, to SwiftNIO.
     var adoptSocket: ((Int32, [UInt8], ClientSession) -> Void)?
     /// Client socket descriptors.

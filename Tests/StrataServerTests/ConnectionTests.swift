@@ -6,6 +6,10 @@ import Testing
 @testable import StrataEngine
 @testable import StrataServer
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A clock the tests move by hand.
 final class FakeClock: @unchecked Sendable {
     var wallMicroseconds: Int64 = 1_800_000_000_000_000
@@ -244,5 +248,35 @@ struct ConnectionTests {
         #expect(
             run.checkpoint(now: busySince + 10_000_002, busyThresholdNanoseconds: threshold)
                 == .stop("Script killed by user with SCRIPT KILL..."))
+    }
+
+    @Test func aConnectionNotYetActiveWhenAScriptTurnsBusyIsAnsweredAndKeepsItsInput() throws {
+        // SwiftNIO activates an accepted channel in a task after the pass that accepted it;
+        // a script started in that pass must still answer it (here over a socket pair).
+        let server = EmbeddedServer()
+        let caller = try server.connect()
+        var ends: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+        defer { for end in ends { close(end) } }
+        let channel = EmbeddedChannel(loop: server.loop)
+        let session = server.core.makeSession(
+            address: "127.0.0.1:40001", localAddress: "127.0.0.1:6379", fd: Int(ends[0]))
+        let handler = ConnectionHandler(core: server.core, session: session, allocator: channel.allocator)
+        try channel.pipeline.syncOperations.addHandler(handler)
+        #expect(server.core.awaitingActivation.count == 1)
+        let request = Array("*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhe".utf8)
+        #expect(send(ends[1], request, request.count, 0) == request.count)
+        let run = ScriptRun(
+            name: "spin", isFunction: false, flags: [], readOnly: false, caller: caller.handler, now: 0,
+            startedAt: 0, outOfMemoryAtStart: false)
+        server.core.scripting.run = run
+        server.core.serveClientsWhileBusy(run)
+        var reply = [UInt8](repeating: 0, count: 256)
+        let count = recv(ends[1], &reply, reply.count, Int32(MSG_DONTWAIT))
+        #expect(count > 0 && String(decoding: reply[0..<max(count, 0)], as: UTF8.self).hasPrefix("-BUSY"))
+        server.core.scripting.run = nil
+        server.core.adoptBusyClients()
+        #expect(handler.pendingInput == Array("*2\r\n$4\r\nECHO\r\n$2\r\nhe".utf8), "the partial command waits")
+        #expect(server.core.busyClients.isEmpty)
     }
 }

@@ -52,13 +52,25 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if !context.channel.isActive { core.awaitingActivation.append(self) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        core.awaitingActivation.removeAll { $0 === self }
     }
 
     /// Input received before the channel existed (a connection accepted while a script was
     /// busy); processed once it is active.
     var pendingInput: [UInt8] = []
+    /// Set when the client sent QUIT before the channel was active: it closes at once then.
+    var closesWhenActive = false
 
     func channelActive(context: ChannelHandlerContext) {
+        core.awaitingActivation.removeAll { $0 === self }
+        if closesWhenActive {
+            closeAfterFlush(context)
+            return
+        }
         if let refusal = core.admit(self) {
             outbound.writeRESPError(refusal)
             closeAfterFlush(context)
@@ -74,6 +86,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        core.awaitingActivation.removeAll { $0 === self }
         core.unregister(self)
         self.context = nil
         context.fireChannelInactive()

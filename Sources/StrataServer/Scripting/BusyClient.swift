@@ -24,10 +24,15 @@ final class BusyClient {
     private(set) var closed = false
     /// Its session, kept when it is handed over.
     let session: ClientSession
+    /// The SwiftNIO handler already made for this socket, when SwiftNIO accepted it in the
+    /// pass that started the script but had not activated it yet: the socket belongs to
+    /// SwiftNIO, so it is never closed here and never adopted again.
+    let pendingHandler: ConnectionHandler?
 
-    init(fd: Int32, session: ClientSession) {
+    init(fd: Int32, session: ClientSession, pendingHandler: ConnectionHandler? = nil) {
         self.fd = fd
         self.session = session
+        self.pendingHandler = pendingHandler
     }
 
     /// Reads what the client sent and answers every whole command.
@@ -79,7 +84,7 @@ final class BusyClient {
 
     private func finish() {
         closed = true
-        close(fd)
+        if pendingHandler == nil { close(fd) }
     }
 }
 
@@ -101,12 +106,19 @@ extension ServerCore {
         }
     }
 
-    /// Hands the connections accepted during a busy script to SwiftNIO.
+    /// Hands the connections accepted during a busy script to SwiftNIO; those SwiftNIO had
+    /// accepted but not activated get what they sent and was not answered as input, and
+    /// close once active if they asked to (QUIT).
     func adoptBusyClients() {
         let accepted = busyClients
         busyClients.removeAll()
-        for client in accepted where !client.closed {
-            adoptSocket?(client.fd, client.unanswered, client.session)
+        for client in accepted {
+            if let handler = client.pendingHandler {
+                handler.pendingInput = client.unanswered
+                handler.closesWhenActive = client.closed
+            } else if !client.closed {
+                adoptSocket?(client.fd, client.unanswered, client.session)
+            }
         }
     }
 }

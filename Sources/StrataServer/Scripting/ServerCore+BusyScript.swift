@@ -22,6 +22,13 @@ extension ServerCore {
             candidates.append(connection)
             descriptors.append(pollfd(fd: Int32(connection.session.fd), events: Int16(POLLIN), revents: 0))
         }
+        // SwiftNIO activates the connections it accepts with a task after the pass: those it
+        // accepted in the pass that started this script are served like ones accepted here.
+        for handler in awaitingActivation
+        where handler.session.fd >= 0 && !busyClients.contains(where: { $0.pendingHandler === handler }) {
+            busyClients.append(
+                BusyClient(fd: Int32(handler.session.fd), session: handler.session, pendingHandler: handler))
+        }
         let accepted = busyClients
         for client in accepted { descriptors.append(pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)) }
         for listener in listeningDescriptors {
