@@ -33,7 +33,7 @@ public enum StrataDump {
                 output.print(StrataDumpCommand.fullMessage(for: error))
                 return 0
             }
-            return report(.usage(StrataDumpCommand.message(for: error)), to: output)
+            return report(.usage(UsageWording.reword(StrataDumpCommand.message(for: error))), to: output)
         }
         do {
             try subcommand.execute(output: output)
