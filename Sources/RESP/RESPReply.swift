@@ -46,9 +46,4 @@ public indirect enum RESPReply: Hashable, Sendable {
         }
     }
 
-    /// The message of an error reply, nil for any other reply.
-    public var errorMessage: String? {
-        if case .error(let message) = self { return message }
-        return nil
-    }
 }

@@ -192,38 +192,12 @@ struct RESPReplyCursor {
 
     // MARK: Numbers and text
 
-    /// The line as a signed 64-bit integer: an optional sign and 1 to 19 digits, checked
-    /// for overflow.
+    /// The line as a signed 64-bit integer, with Redis's strict syntax (``RESPInteger``).
     func integer(_ line: Range<Int>) throws -> Int64 {
-        var index = line.lowerBound
-        var negative = false
-        if index < line.upperBound && (bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+")) {
-            negative = bytes[index] == UInt8(ascii: "-")
-            index += 1
+        guard let value = RESPInteger.parse(UnsafeRawBufferPointer(rebasing: bytes[line])) else {
+            throw RESPReplyError("not an integer in the 64-bit range", at: line.lowerBound)
         }
-        guard index < line.upperBound else { throw RESPReplyError("a number without digits", at: index) }
-        var magnitude: UInt64 = 0
-        while index < line.upperBound {
-            let byte = bytes[index]
-            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else {
-                throw RESPReplyError("\(describe(byte)) in a number", at: index)
-            }
-            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
-            guard !o1 && !o2 else { throw RESPReplyError("a number out of the 64-bit range", at: line.lowerBound) }
-            magnitude = sum
-            index += 1
-        }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else {
-                throw RESPReplyError("a number out of the 64-bit range", at: line.lowerBound)
-            }
-            return magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
-        }
-        guard magnitude <= UInt64(Int64.max) else {
-            throw RESPReplyError("a number out of the 64-bit range", at: line.lowerBound)
-        }
-        return Int64(magnitude)
+        return Int64(value)
     }
 
     /// The line as a length or count in `0...limit`, or -1 (a null) when `nullable`.

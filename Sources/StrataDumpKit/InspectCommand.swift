@@ -189,7 +189,8 @@ struct InspectCommand: DumpSubcommand {
         }
         if format == .table { rows.append(["db", "type", "key", "ttl", "size", "elements"]) }
         try scanRecords(path, head: head, filter: filter, output: output) { record in
-            let ttl = record.deadline.map { max(0, $0 - now) }
+            // The deadline is any Int64 the file holds: no subtraction that could overflow.
+            let ttl = record.deadline.map { $0 > now ? $0 - now : 0 }
             switch format {
             case .json:
                 var object: [String: Any] = [

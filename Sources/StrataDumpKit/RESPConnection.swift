@@ -141,6 +141,11 @@ final class RESPConnection {
         return out
     }
 
+    /// The largest reply ``readReply()`` waits for. strata-dump's commands get short
+    /// replies (`+OK`, errors, counts); a server that sends more is refused rather than
+    /// buffered without bound (and re-parsed on every read).
+    static let maximumReplyBytes = 16 * 1024 * 1024
+
     /// One reply; a reply that breaks the protocol is an error naming the server.
     func readReply() throws -> RESPReply {
         while true {
@@ -155,6 +160,10 @@ final class RESPConnection {
             if let (reply, length) = parsed {
                 position += length
                 return reply
+            }
+            guard buffer.count - position <= RESPConnection.maximumReplyBytes else {
+                throw ConnectionError(
+                    description: "\(address): a reply longer than \(RESPConnection.maximumReplyBytes) bytes")
             }
             try fill()
         }

@@ -28,6 +28,9 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let transactionControl = CommandFlags(rawValue: 1 << 17)
     /// Refused like a write while the disk refuses writes (PING: health checks then see it).
     public static let refusedOnDiskError = CommandFlags(rawValue: 1 << 18)
+    /// A blocked client that waits for entries after its own position (XREAD, XREADGROUP):
+    /// one such waiter finding nothing does not mean the next one will not.
+    public static let waitsForItsOwnEntries = CommandFlags(rawValue: 1 << 19)
 
     /// The names `COMMAND` prints, in Redis's order.
     public var names: [String] {

@@ -22,7 +22,8 @@ public final class AOFAppendFile: @unchecked Sendable {
     public init(path: String, fileSystem: any FileSystem = POSIXFileSystem.shared) throws {
         self.path = path
         file = try fileSystem.openForAppending(path)
-        size = (try? file.currentSize()) ?? 0
+        // Not 0 on failure: a failed append cuts the file back to this size.
+        size = try file.currentSize()
     }
 
     /// Appends all of `bytes`.
@@ -31,21 +32,10 @@ public final class AOFAppendFile: @unchecked Sendable {
     ///   file kept (0 when a partial write could be cut back, as it normally can).
     public func append(_ bytes: UnsafeRawBufferPointer) -> (written: Int, error: DurableFileError?) {
         guard bytes.count > 0 else { return (0, nil) }
-        var offset = 0
-        while offset < bytes.count {
-            let n: Int
-            do {
-                n = try file.write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-            } catch {
-                return cutBack(written: offset, error: error)
-            }
-            if n == 0 {
-                return cutBack(written: offset, error: DurableFileError(path: path, operation: "write", code: ENOSPC))
-            }
-            offset += n
-        }
-        size += offset
-        return (offset, nil)
+        let (written, error) = file.writeAll(bytes)
+        if let error { return cutBack(written: written, error: error) }
+        size += written
+        return (written, nil)
     }
 
     /// After a failed write: cuts the `written` bytes of the half-written command off; if
@@ -71,13 +61,5 @@ public final class AOFAppendFile: @unchecked Sendable {
         } catch {
             return error
         }
-    }
-}
-
-/// Directory fsync after renames and creations, so that they survive a crash.
-public enum DirectorySync {
-    /// fsyncs `path` (a directory) on `fileSystem`; errors are ignored, as Redis does.
-    public static func sync(_ path: String, fileSystem: any FileSystem = POSIXFileSystem.shared) {
-        fileSystem.syncDirectory(path)
     }
 }

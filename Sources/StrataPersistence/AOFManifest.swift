@@ -89,13 +89,16 @@ public struct AOFManifest: Equatable, Sendable {
         return text
     }
 
+    /// The largest manifest read: a real one lists a few files on short lines.
+    public static let maxBytes = 1 << 20
+
     /// Reads and parses the manifest at `path` on `fileSystem`.
     ///
     /// - Throws: ``FileDamageError`` when it cannot be read or is not a valid manifest.
     public static func read(path: String, fileSystem: any FileSystem = POSIXFileSystem.shared) throws -> AOFManifest {
         let bytes: [UInt8]
         do {
-            bytes = try fileSystem.contents(of: path)
+            bytes = try fileSystem.contents(of: path, limit: AOFManifest.maxBytes)
         } catch {
             throw FileDamageError(path: path, offset: 0, reason: String(cString: strerror(error.code)))
         }
@@ -142,7 +145,7 @@ public struct AOFManifest: Equatable, Sendable {
             var fields: [String: String] = [:]
             for i in stride(from: 0, to: words.count, by: 2) { fields[words[i]] = words[i + 1] }
             guard let name = fields["file"], !name.isEmpty, !name.contains("/"),
-                let seqText = fields["seq"], let sequence = Int(seqText), sequence > 0,
+                let seqText = fields["seq"], let sequence = Int(seqText), sequence > 0, sequence < Int(Int32.max),
                 let typeText = fields["type"], let type = FileType(rawValue: typeText)
             else {
                 throw FileDamageError(

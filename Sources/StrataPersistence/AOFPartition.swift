@@ -41,16 +41,11 @@ public struct AOFPartition: Sendable {
     /// Whether this replay runs the command: keyless commands always, others when their
     /// (first) key is in it (the plan put all of a command's keys in one group).
     func runs(_ spec: CommandSpec, _ args: [Bytes]) -> Bool {
-        guard let keys = AOFPartition.keys(spec, args) else { return true }
+        guard let keys = spec.keys(in: args) else { return true }
         guard let first = keys.first else { return true }
         return contains(first)
     }
 
-    /// Every key a command reads or writes; nil when they cannot be told from the
-    /// arguments (the command then links every partition).
-    public static func keys(_ spec: CommandSpec, _ args: [Bytes]) -> [Bytes]? {
-        spec.keys(in: args)
-    }
 }
 
 /// The groups of partitions an AOF must be replayed in: built from the commands of the
@@ -84,7 +79,7 @@ public struct AOFPartitionPlan {
     /// Notes one command of the log.
     public mutating func note(_ args: [Bytes]) {
         guard case .success(let spec) = table.resolve(args) else { return }
-        guard let keys = AOFPartition.keys(spec, args) else {
+        guard let keys = spec.keys(in: args) else {
             for index in 1..<max(count, 1) { link(0, index) }
             return
         }

@@ -35,17 +35,9 @@ public final class DurableFileWriter {
     /// Appends `bytes`; on failure the temp file is removed.
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         guard let file else { throw DurableFileError(path: tempPath, operation: "write", code: EBADF) }
-        var offset = 0
-        while offset < bytes.count {
-            do {
-                let n = try file.write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                // A write that moves nothing would loop forever: the disk is full.
-                guard n > 0 else { throw DurableFileError(path: tempPath, operation: "write", code: ENOSPC) }
-                offset += n
-            } catch {
-                abandon()
-                throw error
-            }
+        if let error = file.writeAll(bytes).error {
+            abandon()
+            throw error
         }
         bytesWritten += bytes.count
     }

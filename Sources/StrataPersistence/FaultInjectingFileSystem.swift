@@ -125,11 +125,8 @@ private final class FaultInjectingWritableFile: WritableFile, @unchecked Sendabl
             return try file.write(
                 UnsafeRawBufferPointer(rebasing: bytes[0..<min(bytes.count, max(1, bytes.count / 2))]))
         case .tear(let keeping):
-            var written = 0
             let kept = UnsafeRawBufferPointer(rebasing: bytes[0..<min(max(0, keeping), bytes.count)])
-            while written < kept.count {
-                written += try file.write(UnsafeRawBufferPointer(rebasing: kept[written...]))
-            }
+            if let error = file.writeAll(kept).error { throw error }
             try file.sync(dataOnly: true)
             system.faults.cutPower()
             throw DurableFileError(path: path, operation: "write", code: EIO)

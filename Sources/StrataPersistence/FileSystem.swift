@@ -115,10 +115,32 @@ extension ReadableFile {
     }
 }
 
+extension WritableFile {
+    /// Writes all of `bytes`, going on after short writes; a write that moves nothing is a
+    /// full disk (ENOSPC) rather than a loop forever.
+    ///
+    /// - Returns: the bytes written, and the error that stopped it early.
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) -> (written: Int, error: DurableFileError?) {
+        var offset = 0
+        while offset < bytes.count {
+            do {
+                let n = try write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                guard n > 0 else { return (offset, DurableFileError(path: path, operation: "write", code: ENOSPC)) }
+                offset += n
+            } catch {
+                return (offset, error)
+            }
+        }
+        return (offset, nil)
+    }
+}
+
 extension FileSystem {
-    /// The whole contents of `path`.
-    public func contents(of path: String) throws(DurableFileError) -> [UInt8] {
+    /// The whole contents of `path`, refused past `limit` bytes (a file that should be
+    /// small, such as a manifest, is not allocated whole when it is not).
+    public func contents(of path: String, limit: Int = .max) throws(DurableFileError) -> [UInt8] {
         let file = try openForReading(path)
+        guard file.size <= limit else { throw DurableFileError(path: path, operation: "read", code: EFBIG) }
         return try file.read(upTo: file.size)
     }
 

@@ -154,14 +154,16 @@ final class ServerCore {
         case .failure(let error):
             stats.errorReplies += 1
             session.transaction?.aborted = true
-            return .reply(isExec(engine.commands.spec(named: args[0])) ? abortExec(error, session: session) : error)
+            return .reply(
+                engine.commands.spec(named: args[0])?.serverCommand == .exec
+                    ? abortExec(error, session: session) : error)
         }
         session.lastCommand = spec.name
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             stats.errorReplies += 1
             session.transaction?.aborted = true
             let error = Reply.error("NOAUTH Authentication required.")
-            return .reply(isExec(spec) ? abortExec(error, session: session) : error)
+            return .reply(spec.serverCommand == .exec ? abortExec(error, session: session) : error)
         }
         if session.resp == .resp2 && session.subscriptionCount > 0
             && !spec.flags.contains(.subscribedContext)
@@ -225,12 +227,6 @@ final class ServerCore {
             // The table resolves a container to one of its subcommands.
             return .reply(.error("ERR unknown command '\(spec.name)'"))
         }
-    }
-
-    /// Whether `spec` is EXEC (whose own refusal discards the transaction).
-    private func isExec(_ spec: CommandSpec?) -> Bool {
-        guard case .server(.exec) = spec?.handler else { return false }
-        return true
     }
 
     // MARK: Deferred flushing

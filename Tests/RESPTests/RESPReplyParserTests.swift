@@ -34,7 +34,6 @@ struct RESPReplyParserTests {
         ("-WRONGTYPE Operation against a key\r\n", .error("WRONGTYPE Operation against a key")),
         (":0\r\n", .integer(0)),
         (":-42\r\n", .integer(-42)),
-        (":+7\r\n", .integer(7)),
         (":9223372036854775807\r\n", .integer(.max)),
         (":-9223372036854775808\r\n", .integer(.min)),
         ("$5\r\nhello\r\n", .bulkString(bytes("hello"))),

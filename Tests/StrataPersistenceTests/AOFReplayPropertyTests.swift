@@ -182,7 +182,7 @@ struct AOFPartitionedReplayTests {
             var args = commands.next().map { Bytes($0) }
             // Mostly single-key commands, so that partitions stay apart; a few link them.
             while case .success(let spec) = table.resolve(args),
-                Set(AOFPartition.keys(spec, args)?.map(\.string) ?? ["", "*"]).count > 1,
+                Set(spec.keys(in: args)?.map(\.string) ?? ["", "*"]).count > 1,
                 Int.random(in: 0..<100, using: &commands.random) < 97
             {
                 args = commands.next().map { Bytes($0) }
@@ -221,7 +221,7 @@ struct AOFPartitionedReplayTests {
         func keys(_ words: [String]) throws -> [String]? {
             let args = words.map { Bytes($0) }
             guard case .success(let spec) = table.resolve(args) else { throw CancellationError() }
-            return AOFPartition.keys(spec, args)?.map(\.string)
+            return spec.keys(in: args)?.map(\.string)
         }
         #expect(try keys(["ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"]) == ["d", "a", "b"])
         #expect(try keys(["SORT", "s", "ALPHA", "LIMIT", "0", "5", "STORE", "d"]) == ["s", "d"])

@@ -9,10 +9,7 @@ import Testing
 struct FileSystemTests {
     /// Writes `bytes` to `path` through `file` until all are written.
     static func writeAll(_ bytes: [UInt8], to file: any WritableFile) throws {
-        var offset = 0
-        while offset < bytes.count {
-            offset += try bytes.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
-        }
+        if let error = bytes.withUnsafeBytes({ file.writeAll($0) }).error { throw error }
     }
 
     /// The same sequence of operations on `fileSystem` inside `directory`.

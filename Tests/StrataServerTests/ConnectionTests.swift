@@ -279,4 +279,22 @@ struct ConnectionTests {
         #expect(handler.pendingInput == Array("*2\r\n$4\r\nECHO\r\n$2\r\nhe".utf8), "the partial command waits")
         #expect(server.core.busyClients.isEmpty)
     }
+
+    @Test func aWaiterThatStillFindsNothingCommitsTheExpiriesItMet() throws {
+        let server = EmbeddedServer { $0.notifyKeyspaceEvents = KeyspaceEventTypes(flags: "Ex") ?? [] }
+        let watcher = try server.connect()
+        let reader = try server.connect()
+        let writer = try server.connect()
+        try watcher.send("SUBSCRIBE", "__keyevent@0__:expired")
+        try writer.send("XADD", "s1", "1-1", "f", "v")
+        try writer.send("XADD", "s2", "1-1", "f", "v")
+        try writer.send("PEXPIRE", "s2", "1000")
+        try reader.send("XREAD", "BLOCK", "0", "STREAMS", "s1", "s2", "$", "$")
+        _ = try watcher.received()
+        server.clock.advance(milliseconds: 2_000)
+        // A write to s1 wakes the reader; it finds no new entry, but meets s2 expired.
+        try writer.send("XDEL", "s1", "1-1")
+        #expect(reader.state.blockedClient != nil)
+        #expect(try watcher.received().contains("$2\r\ns2\r\n"), "the expiry is published")
+    }
 }

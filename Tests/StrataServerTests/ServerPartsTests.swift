@@ -33,7 +33,8 @@ struct ServerPartsTests {
         hub.subscribe(2, to: Bytes("n*"), .pattern)
         hub.subscribe(3, to: Bytes("other"), .channel)
         hub.subscribe(1, to: Bytes("n*"), .pattern)
-        let deliveries = hub.deliveries(channel: Bytes("news"), message: Bytes("hi"))
+        var deliveries: [(client: UInt64, frame: Reply)] = []
+        hub.forEachDelivery(channel: Bytes("news"), message: Bytes("hi")) { deliveries.append(($0, $1)) }
         #expect(deliveries.filter { $0.client == 1 }.count == 2)
         #expect(
             deliveries.filter { $0.client == 2 }.map(\.frame) == [

@@ -13,12 +13,14 @@ public enum StreamReadCommands {
     /// Their table entries.
     public static let specs: [CommandSpec] = [
         .dataType(
-            "xread", -4, [.readonly, .blocking], group: "stream", keys: (0, 0, 0), since: "5.0.0",
+            "xread", -4, [.readonly, .blocking, .waitsForItsOwnEntries], group: "stream", keys: (0, 0, 0),
+            since: "5.0.0",
             "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.",
             "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]"
         ) { read(&$0, grouped: false) }.findingKeys(keyArguments),
         .dataType(
-            "xreadgroup", -7, [.write, .blocking], group: "stream", keys: (0, 0, 0), since: "5.0.0",
+            "xreadgroup", -7, [.write, .blocking, .waitsForItsOwnEntries], group: "stream", keys: (0, 0, 0),
+            since: "5.0.0",
             "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.",
             "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]"
         ) { read(&$0, grouped: true) }.findingKeys(keyArguments),

@@ -37,12 +37,7 @@ struct AOFFeed {
             buffer.writeString("#TS:\(second)\r\n")
         }
         var selected = selectedDb
-        if effects.count == 1 {
-            // The common case: one command, no MULTI/EXEC around it.
-            AOFEncoding.append(effects[0], selectedDb: &selected, to: &buffer)
-        } else {
-            AOFEncoding.append(effects, selectedDb: &selected, to: &buffer)
-        }
+        AOFEncoding.append(effects, selectedDb: &selected, to: &buffer)
         selectedDb = selected
         let appended = buffer.writerIndex - before
         appendedOffset &+= UInt64(appended)

@@ -274,9 +274,8 @@ extension ServerCore {
             logger.warning("Redis needs to enable the AOF but can't open the append only file: \(error)")
             return false
         }
-        if FileManager.default.fileExists(atPath: aofManifestPath),
-            let text = try? String(contentsOfFile: aofManifestPath, encoding: .utf8),
-            let manifest = try? AOFManifest.parse(text, path: aofManifestPath)
+        if persistence.fileSystem.fileExists(aofManifestPath),
+            let manifest = try? AOFManifest.read(path: aofManifestPath, fileSystem: persistence.fileSystem)
         {
             aof.manifest = manifest
         } else {

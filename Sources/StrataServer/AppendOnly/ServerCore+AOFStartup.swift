@@ -34,8 +34,7 @@ extension ServerCore {
                     return
                 }
             }
-            let text = try String(contentsOfFile: aofManifestPath, encoding: .utf8)
-            manifest = try AOFManifest.parse(text, path: aofManifestPath)
+            manifest = try AOFManifest.read(path: aofManifestPath, fileSystem: persistence.fileSystem)
         } catch {
             failed("Can't open the AOF directory \(aofDirectory): \(error)")
             return

@@ -10,10 +10,10 @@ import StrataEngine
 final class BlockedClient {
     let connection: ConnectionHandler
     let args: [Bytes]
-    let keys: [WatchedKey]
+    let keys: [KeyRef]
     var timer: Scheduled<Void>?
 
-    init(connection: ConnectionHandler, args: [Bytes], keys: [WatchedKey]) {
+    init(connection: ConnectionHandler, args: [Bytes], keys: [KeyRef]) {
         self.connection = connection
         self.args = args
         self.keys = keys
@@ -25,7 +25,7 @@ extension ServerCore {
     func block(_ connection: ConnectionHandler, args: [Bytes], keys: [Bytes], timeoutMilliseconds: Int64) {
         let db = connection.session.db
         let blocked = BlockedClient(
-            connection: connection, args: args, keys: keys.map { WatchedKey(db: db, key: $0) })
+            connection: connection, args: args, keys: keys.map { KeyRef(db: db, key: $0) })
         waitQueues.park(blocked, on: blocked.keys)
         connection.park(blocked)
         if timeoutMilliseconds > 0 {
@@ -65,8 +65,11 @@ extension ServerCore {
                 engine.retryingBlockedCommand = false
                 engine.blockedArguments = nil
                 if case .blockedOn = reply {
-                    engine.discardRecord()  // found nothing: it wrote nothing
-                    guard spec.group == "stream" else { break }  // nothing left for this waiter: stop here
+                    // Found nothing, so it wrote nothing; but a key it looked at may have expired
+                    // on the way (its DEL and event are in the record).
+                    commitWrites(now: now)
+                    // A list waiter that finds nothing leaves nothing for those behind it.
+                    guard spec.flags.contains(.waitsForItsOwnEntries) else { break }
                     skipped.insert(ObjectIdentifier(next))
                     continue
                 }

@@ -84,8 +84,8 @@ extension ServerCore {
     @discardableResult
     func publish(channel: Bytes, message: Bytes) -> Int {
         var receivers = 0
-        for (id, frame) in pubsub.deliveries(channel: channel, message: message) {
-            guard let client = clients[id] else { continue }
+        pubsub.forEachDelivery(channel: channel, message: message) { id, frame in
+            guard let client = clients[id] else { return }
             client.deliver(frame)
             receivers += 1
         }

@@ -30,7 +30,7 @@ extension ServerCore {
         case .watch:
             if session.transaction != nil { return .error("ERR WATCH inside MULTI is not allowed") }
             for key in args.dropFirst() {
-                let watched = WatchedKey(db: session.db, key: key)
+                let watched = KeyRef(db: session.db, key: key)
                 guard session.watched[watched] == nil else { continue }
                 session.watched[watched] = engine.lookup(key, db: session.db, now: now) != nil
                 watches.watch(watched, by: session.id)

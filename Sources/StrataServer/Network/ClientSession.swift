@@ -29,7 +29,7 @@ public final class ClientSession {
     /// The open transaction (between MULTI and EXEC/DISCARD), if any.
     var transaction: Transaction?
     /// Keys this client WATCHes, and whether each existed when watched.
-    var watched: [WatchedKey: Bool] = [:]
+    var watched: [KeyRef: Bool] = [:]
     /// Set when a watched key was modified: the next EXEC fails.
     var watchDirty = false
     /// Channels this client is subscribed to.
@@ -74,6 +74,3 @@ struct Transaction {
     /// Set by a queueing error: EXEC then replies EXECABORT.
     var aborted = false
 }
-
-/// A key in a database, as WATCH and parked clients track it.
-typealias WatchedKey = KeyRef

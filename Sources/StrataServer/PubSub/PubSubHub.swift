@@ -41,19 +41,20 @@ struct PubSubHub {
         if table[target]?.isEmpty == true { table.removeValue(forKey: target) }
     }
 
-    /// The frames PUBLISH sends: `message` to each subscriber of `channel`, then `pmessage`
-    /// to each subscriber of a matching pattern (a client subscribed both ways gets both).
-    func deliveries(channel: Bytes, message: Bytes) -> [(client: UInt64, frame: Reply)] {
-        var out: [(client: UInt64, frame: Reply)] = []
+    /// Calls `deliver` with each frame PUBLISH sends: `message` to each subscriber of
+    /// `channel`, then `pmessage` to each subscriber of a matching pattern (a client
+    /// subscribed both ways gets both). A callback, not an array: PUBLISH and every keyspace
+    /// event go through here.
+    func forEachDelivery(channel: Bytes, message: Bytes, _ deliver: (_ client: UInt64, _ frame: Reply) -> Void) {
         if let ids = channels[channel] {
             let frame = Reply.push([.text("message"), .bulk(channel), .bulk(message)])
-            for id in ids { out.append((id, frame)) }
+            for id in ids { deliver(id, frame) }
         }
+        guard !patterns.isEmpty else { return }
         for (pattern, ids) in patterns where GlobPattern.matches(pattern, channel) {
             let frame = Reply.push([.text("pmessage"), .bulk(pattern), .bulk(channel), .bulk(message)])
-            for id in ids { out.append((id, frame)) }
+            for id in ids { deliver(id, frame) }
         }
-        return out
     }
 
     /// Channels with subscribers, matching `pattern` when given, sorted (PUBSUB CHANNELS).
