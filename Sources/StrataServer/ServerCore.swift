@@ -49,7 +49,7 @@ final class ServerCore {
     /// Snapshot state.
     var persistence = PersistenceState()
     /// Append-only file state.
-    var aof = AOFState()
+    var aof = AppendOnlyLog<ConnectionHandler>()
     /// `used_memory` when the server started serving.
     var startupMemory = 0
     /// The listening sockets (a busy script accepts from them itself).

@@ -65,7 +65,7 @@ extension ServerCore {
                 writeAppendOnlyBuffer()
                 guard aof.feed.pendingBytes == 0 else {
                     logger.warning("Can't rewrite the AOF: the pending writes cannot be written to the current file.")
-                    aof.lastRewriteOK = false
+                    aof.rewriteRefused()
                     return false
                 }
             }
@@ -74,8 +74,7 @@ extension ServerCore {
                 // it afresh, or replay would apply those writes twice.
                 flushAppendOnlyFileNow()
                 unlink(aofTempIncrementalPath)
-                aof.file = try AOFAppendFile(path: aofTempIncrementalPath, fileSystem: persistence.fileSystem)
-                aof.feed.startNewFile()
+                aof.restartFile(try AOFAppendFile(path: aofTempIncrementalPath, fileSystem: persistence.fileSystem))
             } else if aof.status == .on {
                 // New writes go to a new incremental file from now on.
                 let sequence = aof.manifest.nextIncrementalSequence
@@ -85,27 +84,18 @@ extension ServerCore {
                 updated.incrementals.append(.init(name: name, sequence: sequence, type: .incremental))
                 try persistManifest(updated)
                 aof.manifest = updated
-                if let old = aof.file {
-                    aof.filesToSync.append(old)
-                    aof.otherFilesBytes += old.size
-                }
-                aof.file = file
-                aof.feed.startNewFile()
+                aof.switchFile(to: file)
             }
         } catch {
             logger.warning("Can't rewrite the AOF: \(error)")
-            aof.lastRewriteOK = false
+            aof.rewriteRefused()
             return false
         }
-        aof.rewriteFreezeOffset = aof.appendedOffset
         let temp = aofDirectory + "/temp-rewriteaof-bg-\(getpid()).aof"
         let snapshot = config.aofUseRDBPreamble
         let options = snapshotOptions
         let fileSystem = persistence.fileSystem
-        aof.rewriteInProgress = true
-        aof.rewriteScheduled = false
-        aof.rewriteStartedAt = now
-        aof.statusAtRewriteStart = aof.status
+        aof.rewriteStarted(wallNow: now)
         logger.notice("Background append only file rewriting started")
         writeFrozenKeyspace { frozen in
             try AOFBaseWriter.write(
@@ -117,99 +107,46 @@ extension ServerCore {
     }
 
     private func finishAppendOnlyRewrite(_ result: Result<Int, Error>, temp: String, snapshot: Bool) {
-        let now = clock.wallMilliseconds()
-        aof.rewriteInProgress = false
-        aof.lastRewriteSeconds = Int((now - aof.rewriteStartedAt + 500) / 1000)
+        aof.rewriteEnded(wallNow: clock.wallMilliseconds())
         do {
             let baseBytes = try result.get()
             try installRewrittenBase(temp: temp, snapshot: snapshot, baseBytes: baseBytes)
-            aof.lastRewriteOK = true
-            aof.rewrites += 1
-            aof.consecutiveRewriteFailures = 0
-            logger.notice("Background AOF rewrite finished successfully")
-            recoverDurabilityAfterRewrite()
+            perform(aof.rewriteSucceeded(now: clock.monotonicNanoseconds(), policy: aofPolicy))
         } catch {
             unlink(temp)
-            aof.lastRewriteOK = false
-            aof.consecutiveRewriteFailures += 1
-            aof.rewriteRetryAfter = clock.monotonicNanoseconds() + 5_000_000_000
-            if aof.status == .waitingForRewrite || aof.suspectUpTo != nil { aof.rewriteScheduled = true }
-            logger.warning("Background AOF rewrite failed: \(error)")
+            perform(aof.rewriteFailed(error, now: clock.monotonicNanoseconds()))
         }
         startScheduledBackgroundWork()
     }
 
-    /// After a failed fsync (see `AOFState.suspectUpTo`): a rewrite that froze the keyspace
-    /// after the suspect data has made it durable, so the replies held for it go out and
-    /// writes are accepted again; an earlier freeze needs another rewrite.
-    private func recoverDurabilityAfterRewrite() {
-        guard let suspect = aof.suspectUpTo else { return }
-        guard aof.rewriteFreezeOffset >= suspect else {
-            aof.rewriteScheduled = true
-            return
-        }
-        aof.suspectUpTo = nil
-        aof.writeError = nil
-        aof.syncedOffset = max(aof.syncedOffset, aof.rewriteFreezeOffset)
-        logger.notice("The AOF rewrite made the data durable again after the fsync error: writes are accepted.")
-        releaseDurableWaiters()
-        requestAppendOnlySync()  // what was logged after the freeze, in the new incremental file
-    }
-
     /// Renames the new base into place and installs the manifest that lists it.
     private func installRewrittenBase(temp: String, snapshot: Bool, baseBytes: Int) throws {
-        let prefix = config.appendFilename
-        let old = aof.manifest
-        let baseSequence = old.nextBaseSequence
-        let baseName = AOFManifest.baseName(prefix, sequence: baseSequence, snapshot: snapshot)
-        var updated = AOFManifest(base: .init(name: baseName, sequence: baseSequence, type: .base))
-        var renamedIncremental: (from: String, to: String)?
-        // `appendonly` changed during the rewrite: the base stands alone (a base-only
-        // manifest), and the rewrite scheduled by the change pairs a new base with the
-        // file now being logged to.
-        let status = aof.statusAtRewriteStart == aof.status ? aof.status : .off
-        switch status {
-        case .on:
-            if let current = old.incrementals.last { updated.incrementals = [current] }
-        case .waitingForRewrite:
-            let sequence = old.nextIncrementalSequence
-            let name = AOFManifest.incrementalName(prefix, sequence: sequence)
-            updated.incrementals = [.init(name: name, sequence: sequence, type: .incremental)]
-            renamedIncremental = (aofTempIncrementalPath, aofDirectory + "/" + name)
-        case .off:
-            break
+        let installation = aof.installation(prefix: config.appendFilename, snapshot: snapshot)
+        let basePath = aofDirectory + "/" + installation.baseName
+        let renamedIncremental = installation.renamedIncremental.map {
+            (from: aofTempIncrementalPath, to: aofDirectory + "/" + $0)
         }
-        let kept = Set(updated.incrementals.map(\.name))
-        updated.history =
-            old.history + (old.base.map { [$0] } ?? [])
-            + old.incrementals.filter { !kept.contains($0.name) }.map {
-                .init(name: $0.name, sequence: $0.sequence, type: .history)
-            }
-        try persistence.fileSystem.rename(temp, to: aofDirectory + "/" + baseName)
+        try persistence.fileSystem.rename(temp, to: basePath)
         if let renamedIncremental {
             do {
                 try persistence.fileSystem.rename(renamedIncremental.from, to: renamedIncremental.to)
             } catch {
-                unlink(aofDirectory + "/" + baseName)
+                unlink(basePath)
                 throw error
             }
         }
         persistence.fileSystem.syncDirectory(aofDirectory)
         do {
-            try persistManifest(updated)
+            try persistManifest(installation.manifest)
         } catch {
             if let renamedIncremental { rename(renamedIncremental.to, renamedIncremental.from) }
-            unlink(aofDirectory + "/" + baseName)
+            unlink(basePath)
             throw error
         }
-        aof.manifest = updated
-        if status == .waitingForRewrite {
-            aof.status = .on
-            logger.notice("Background AOF rewrite: the AOF is now on")
-        }
+        let wasWaiting = aof.status == .waitingForRewrite
+        aof.installed(installation, baseBytes: baseBytes)
+        if wasWaiting && aof.status == .on { logger.notice("Background AOF rewrite: the AOF is now on") }
         deleteHistoryFiles()
-        aof.otherFilesBytes = baseBytes
-        aof.baseSize = aof.currentSize
     }
 
     /// Deletes the files the manifest lists as history, then lists them no more.
@@ -226,8 +163,8 @@ extension ServerCore {
 
     /// Starts a rewrite or save that was scheduled while another was running.
     func startScheduledBackgroundWork() {
-        if aof.rewriteScheduled && !persistence.backgroundSaveInProgress && !aof.rewriteInProgress
-            && clock.monotonicNanoseconds() >= aof.rewriteRetryAfter
+        if aof.scheduledRewriteMayStart(
+            now: clock.monotonicNanoseconds(), backgroundSaveInProgress: persistence.backgroundSaveInProgress)
         {
             startAppendOnlyRewrite()
         } else if persistence.scheduled && !aof.rewriteInProgress && !persistence.backgroundSaveInProgress {
@@ -245,18 +182,14 @@ extension ServerCore {
             startScheduledBackgroundWork()
             return
         }
-        guard aof.status == .on, config.autoAOFRewritePercentage > 0,
-            clock.monotonicNanoseconds() >= aof.rewriteRetryAfter
+        let now = clock.monotonicNanoseconds()
+        guard
+            let growth = aof.automaticRewriteGrowth(
+                now: now, percentage: config.autoAOFRewritePercentage, minSize: config.autoAOFRewriteMinSize)
         else { return }
-        let size = aof.currentSize
-        guard size > config.autoAOFRewriteMinSize else { return }
-        let base = max(aof.baseSize, 1)
-        let growth = (size - base) * 100 / base
-        if growth >= config.autoAOFRewritePercentage {
-            logger.notice("Starting automatic rewriting of AOF on \(growth)% growth")
-            if !startAppendOnlyRewrite() {
-                aof.rewriteRetryAfter = clock.monotonicNanoseconds() + 5_000_000_000
-            }
+        logger.notice("Starting automatic rewriting of AOF on \(growth)% growth")
+        if !startAppendOnlyRewrite() {
+            aof.rewriteRetryAfter = clock.monotonicNanoseconds() + AppendOnlyLog<ConnectionHandler>.rewriteRetryDelay
         }
     }
 
@@ -266,26 +199,22 @@ extension ServerCore {
     /// that writes the base; both are installed when it completes.
     func startAppendOnly() -> Bool {
         guard aof.status == .off else { return true }
+        let file: AOFAppendFile
         do {
             try ensureAOFDirectory()
             unlink(aofTempIncrementalPath)
-            aof.file = try AOFAppendFile(path: aofTempIncrementalPath, fileSystem: persistence.fileSystem)
+            file = try AOFAppendFile(path: aofTempIncrementalPath, fileSystem: persistence.fileSystem)
         } catch {
             logger.warning("Redis needs to enable the AOF but can't open the append only file: \(error)")
             return false
         }
+        var manifest = AOFManifest()
         if persistence.fileSystem.fileExists(aofManifestPath),
-            let manifest = try? AOFManifest.read(path: aofManifestPath, fileSystem: persistence.fileSystem)
+            let existing = try? AOFManifest.read(path: aofManifestPath, fileSystem: persistence.fileSystem)
         {
-            aof.manifest = manifest
-        } else {
-            aof.manifest = AOFManifest()
+            manifest = existing
         }
-        aof.status = .waitingForRewrite
-        aof.feed.startNewFile()
-        aof.otherFilesBytes = 0
-        aof.writeError = nil
-        aof.suspectUpTo = nil  // the rewrite that starts the AOF writes everything anew
+        aof.beginLogging(to: file, manifest: manifest)
         engine.recordsEffects = true
         _ = engine.takeEffects()
         if aof.rewriteInProgress || persistence.backgroundSaveInProgress || !startAppendOnlyRewrite() {
@@ -299,15 +228,10 @@ extension ServerCore {
         guard aof.status != .off else { return }
         flushAppendOnlyFileNow()
         if aof.status == .waitingForRewrite { unlink(aofTempIncrementalPath) }
-        aof.status = .off
-        aof.file = nil
-        aof.filesToSync = []
-        aof.writeError = nil
-        aof.suspectUpTo = nil
-        aof.rewriteScheduled = false
+        let released = aof.stopLogging(policy: aofPolicy)
         engine.recordsEffects = false
         _ = engine.takeEffects()
-        releaseDurableWaiters()
+        perform(released)
         logger.notice("Background append only file is off")
     }
 }

@@ -100,22 +100,20 @@ extension ServerCore {
     /// Opens the last incremental file for appending (creating one when the manifest has
     /// none) and starts logging.
     private func openIncrementalForAppend(loadedBytes: Int) throws {
+        var file: AOFAppendFile?
         if aof.manifest.incrementals.isEmpty {
             let sequence = aof.manifest.nextIncrementalSequence
             let name = AOFManifest.incrementalName(config.appendFilename, sequence: sequence)
             var updated = aof.manifest
             updated.incrementals.append(.init(name: name, sequence: sequence, type: .incremental))
-            aof.file = try AOFAppendFile(path: aofDirectory + "/" + name, fileSystem: persistence.fileSystem)
+            file = try AOFAppendFile(path: aofDirectory + "/" + name, fileSystem: persistence.fileSystem)
             try persistManifest(updated)
             aof.manifest = updated
             logger.notice("Creating AOF incr file \(name) on server start")
         } else if let last = aof.manifest.incrementals.last {
-            aof.file = try AOFAppendFile(path: aofDirectory + "/" + last.name, fileSystem: persistence.fileSystem)
+            file = try AOFAppendFile(path: aofDirectory + "/" + last.name, fileSystem: persistence.fileSystem)
         }
-        aof.otherFilesBytes = max(0, loadedBytes - (aof.file?.size ?? 0))
-        aof.baseSize = aof.currentSize
-        aof.status = .on
-        aof.feed.startNewFile()
+        aof.resumeLogging(to: file, loadedBytes: loadedBytes)
         engine.recordsEffects = true
     }
 

@@ -14,7 +14,7 @@ import StrataEngine
 import StrataPersistence
 
 /// Handles one client connection.
-final class ConnectionHandler: ChannelInboundHandler {
+final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
