@@ -47,7 +47,7 @@ final class ServerCore {
     /// Whether a background eviction task is queued (`scheduleBackgroundEviction`).
     var backgroundEvictionScheduled = false
     /// Snapshot state.
-    var persistence = PersistenceState()
+    var persistence = SnapshotScheduler()
     /// Append-only file state.
     var aof = AppendOnlyLog<ConnectionHandler>()
     /// `used_memory` when the server started serving.

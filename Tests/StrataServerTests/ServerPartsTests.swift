@@ -188,29 +188,3 @@ struct AOFFeedTests {
         #expect(feed.appendedOffset == UInt64(total), "the offset counts what was taken, not what was written")
     }
 }
-
-@Suite("Save points")
-struct SavePointTests {
-    static let points = [SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 60, changes: 100)]
-
-    @Test func aPointIsDueWhenItsChangesAndSecondsAreReached() {
-        var state = PersistenceState()
-        state.lastSaveTime = 1_000
-        #expect(state.duePoint(of: Self.points, dirty: 0, now: 10_000) == nil, "no changes, nothing to save")
-        #expect(state.duePoint(of: Self.points, dirty: 100, now: 1_060) == nil, "60 s is not more than 60 s")
-        #expect(state.duePoint(of: Self.points, dirty: 100, now: 1_061) == Self.points[1])
-        #expect(state.duePoint(of: Self.points, dirty: 5, now: 1_061) == nil)
-        #expect(state.duePoint(of: Self.points, dirty: 5, now: 4_601) == Self.points[0])
-        state.backgroundSaveInProgress = true
-        #expect(state.duePoint(of: Self.points, dirty: 100, now: 9_999) == nil, "one save at a time")
-    }
-
-    @Test func aFailedSaveWaitsBeforeTheNextTry() {
-        var state = PersistenceState()
-        state.lastSaveTime = 1_000
-        state.lastBackgroundSaveOK = false
-        state.lastFailureAt = 2_000
-        #expect(state.duePoint(of: Self.points, dirty: 100, now: 2_005) == nil)
-        #expect(state.duePoint(of: Self.points, dirty: 100, now: 2_006) == Self.points[1])
-    }
-}

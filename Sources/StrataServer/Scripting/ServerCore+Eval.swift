@@ -52,26 +52,29 @@ extension ServerCore {
         ) { cache.interpreter.runScript(script.ref, keys: split.keys, args: split.args, name: sha) }
     }
 
-    /// Runs a script or function with Redis's checks before it starts.
+    /// The reply refusing writes after a failed save or AOF write, nil while writes may run.
+    var diskWriteRefusal: Reply? {
+        writesDeniedByDiskError || aof.writeError != nil ? (aofWriteErrorReply ?? ServerCore.misconfError) : nil
+    }
+
+    /// Runs a script or function with Redis's checks before it starts (`ScriptRunner`
+    /// decides them), then performs what its end calls for.
     func runScript(
         name: String, isFunction: Bool, flags: ScriptFlags, readOnlyCommand: Bool, session: ClientSession,
         connection: ConnectionHandler, now: Int64, body: () -> Reply
     ) -> CommandOutcome {
-        let declared = flags.contains(.declared) || isFunction
-        let mayWrite = !(declared && flags.contains(.noWrites))
-        if readOnlyCommand && declared && mayWrite {
-            return .reply(.error("ERR Can not execute a script with write flag using *_ro command."))
+        let admission = ScriptRunner.admit(
+            flags: flags, isFunction: isFunction, readOnlyCommand: readOnlyCommand, writeRefusal: diskWriteRefusal
+        ) { config.maxMemory > 0 && !performEvictions(now: now) }
+        let run: ScriptRun
+        switch admission {
+        case .refused(let reply):
+            return .reply(reply)
+        case .run(let readOnly, let outOfMemoryAtStart):
+            run = ScriptRun(
+                name: name, isFunction: isFunction, flags: flags, readOnly: readOnly, caller: connection, now: now,
+                startedAt: clock.monotonicNanoseconds(), outOfMemoryAtStart: outOfMemoryAtStart)
         }
-        let outOfMemory = config.maxMemory > 0 && !performEvictions(now: now)
-        if declared && mayWrite {
-            if writesDeniedByDiskError || aof.writeError != nil {
-                return .reply(aofWriteErrorReply ?? ServerCore.misconfError)
-            }
-            if outOfMemory && !flags.contains(.allowOOM) { return .reply(ServerCore.oomError) }
-        }
-        let run = ScriptRun(
-            name: name, isFunction: isFunction, flags: flags, readOnly: readOnlyCommand || !mayWrite,
-            caller: connection, now: now, startedAt: clock.monotonicNanoseconds(), outOfMemoryAtStart: outOfMemory)
         let insideTransaction = executingTransaction
         scripting.run = run
         scripting.session.db = session.db
@@ -82,19 +85,22 @@ extension ServerCore {
         executingTransaction = insideTransaction
         scripting.run = nil
         if !busyClients.isEmpty { adoptBusyClients() }
-        if run.timedOut {
-            logger.notice(
-                "Slow script \(name) finished after \((clock.monotonicNanoseconds() - run.startedAt) / 1_000_000) ms."
-            )
+        let end = run.end(insideTransaction: insideTransaction) { clock.monotonicNanoseconds() }
+        if let elapsed = end.slowMilliseconds {
+            logger.notice("Slow script \(name) finished after \(elapsed) ms.")
         }
-        if run.shutdownAfter {
+        switch end.next {
+        case .shutdown:
             _ = engine.takeEffects()  // the script never completed: none of it is logged
             _ = prepareShutdown(noSave: true)
             shutdownRequested?()
             return .none
+        case .commit:
+            commitWrites(now: now)
+            serveBlockedClients(now: now)
+        case .leaveToTransaction:
+            break
         }
-        if !insideTransaction { commitWrites(now: now) }
-        if !insideTransaction { serveBlockedClients(now: now) }
         return .reply(reply)
     }
 
@@ -138,26 +144,18 @@ extension ServerCore {
         }
     }
 
-    /// `SCRIPT KILL` / `FUNCTION KILL`.
+    /// `SCRIPT KILL` / `FUNCTION KILL`, as `ScriptingState.kill` decides.
     func killScript(function: Bool) -> Reply {
-        guard let run = scripting.run else { return .error("NOTBUSY No scripts in execution right now.") }
-        if run.wrote {
-            return .error(
-                "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
-            )
+        let decision = scripting.kill(function: function)
+        if decision == .kill {
+            logger.warning("Lua script killed by user with \(function ? "FUNCTION" : "SCRIPT") KILL.")
         }
-        if run.isFunction != function { return ServerCore.busyError(function: run.isFunction) }
-        // Redis 7.0's Lua hook says SCRIPT KILL for functions too; clients match the text.
-        run.killMessage = "Script killed by user with SCRIPT KILL..."
-        logger.warning("Lua script killed by user with \(function ? "FUNCTION" : "SCRIPT") KILL.")
-        return .ok
+        return decision.reply
     }
 
     /// The reply to commands while a script runs past `busy-reply-threshold`.
     static func busyError(function: Bool) -> Reply {
-        .error(
-            "BUSY Redis is busy running a script. You can only call \(function ? "FUNCTION" : "SCRIPT") KILL or SHUTDOWN NOSAVE."
-        )
+        ScriptRunner.busyError(function: function)
     }
 }
 
@@ -169,21 +167,9 @@ extension ServerCore: ScriptHost {
         let spec: CommandSpec
         switch engine.commands.resolve(args) {
         case .success(let found): spec = found
-        case .failure(let error):
-            if case .error(let text) = error, text.hasPrefix("ERR wrong number of arguments") {
-                return .error("ERR Wrong number of args calling Redis command from script")
-            }
-            return .error("ERR Unknown Redis command called from script")
+        case .failure(let error): return ScriptRunner.callResolutionError(error)
         }
-        if spec.flags.contains(.noscript) { return .error("ERR This Redis command is not allowed from script") }
-        if spec.flags.contains(.write) {
-            if run.readOnly { return .error("ERR Write commands are not allowed from read-only scripts.") }
-            if writesDeniedByDiskError || aof.writeError != nil { return aofWriteErrorReply ?? ServerCore.misconfError }
-            if run.outOfMemoryAtStart && !run.wrote && spec.flags.contains(.denyOOM) && !run.flags.contains(.allowOOM) {
-                return ServerCore.oomError
-            }
-            run.wrote = true
-        }
+        if case .refused(let reply) = run.admitCall(spec.flags, writeRefusal: diskWriteRefusal) { return reply }
         let session = scripting.session
         let logged = run.propagates ? 0 : effectCount()
         let outcome = runResolved(spec, args: args, session: session, connection: run.caller, now: run.now)
