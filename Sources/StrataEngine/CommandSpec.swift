@@ -31,6 +31,8 @@ public struct CommandFlags: OptionSet, Sendable {
     /// A blocked client that waits for entries after its own position (XREAD, XREADGROUP):
     /// one such waiter finding nothing does not mean the next one will not.
     public static let waitsForItsOwnEntries = CommandFlags(rawValue: 1 << 19)
+    /// Not logged in the slow log (EXEC: the commands it runs are).
+    public static let skipsSlowLog = CommandFlags(rawValue: 1 << 20)
 
     /// The names `COMMAND` prints, in Redis's order.
     public var names: [String] {

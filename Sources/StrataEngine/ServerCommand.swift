@@ -42,6 +42,19 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case configRewrite = "config|rewrite"
     case configHelp = "config|help"
 
+    // Slow log and latency monitor
+    case slowlogGet = "slowlog|get"
+    case slowlogLen = "slowlog|len"
+    case slowlogReset = "slowlog|reset"
+    case slowlogHelp = "slowlog|help"
+    case latencyLatest = "latency|latest"
+    case latencyHistory = "latency|history"
+    case latencyReset = "latency|reset"
+    case latencyGraph = "latency|graph"
+    case latencyDoctor = "latency|doctor"
+    case latencyHistogram = "latency|histogram"
+    case latencyHelp = "latency|help"
+
     // Pub/sub
     case subscribe
     case unsubscribe

@@ -50,6 +50,12 @@ final class ServerCore {
     var persistence = SnapshotScheduler()
     /// Append-only file state.
     var aof = AppendOnlyLog<ConnectionHandler>()
+    /// Calls, rejections, failures and latency per command; error replies per code.
+    var commandStats = CommandStatistics()
+    /// The slowest recent calls.
+    var slowLog = SlowLog()
+    /// Latency spikes per event.
+    var latencyMonitor = LatencyMonitor()
     /// `used_memory` when the server started serving.
     var startupMemory = 0
     /// The listening sockets (a busy script accepts from them itself).
@@ -152,43 +158,43 @@ final class ServerCore {
         switch engine.commands.resolve(args) {
         case .success(let s): spec = s
         case .failure(let error):
-            stats.errorReplies += 1
+            let known = engine.commands.spec(named: args[0])
+            if let known, case .container = known.handler {
+            } else if let known {
+                commandStats.recordRejection(known)
+            }
+            noteErrorReply(error)
             session.transaction?.aborted = true
-            return .reply(
-                engine.commands.spec(named: args[0])?.serverCommand == .exec
-                    ? abortExec(error, session: session) : error)
+            return .reply(known?.serverCommand == .exec ? abortExec(error, session: session) : error)
         }
         session.lastCommand = spec.name
         if !session.authenticated && !spec.flags.contains(.noAuth) {
-            stats.errorReplies += 1
             session.transaction?.aborted = true
-            let error = Reply.error("NOAUTH Authentication required.")
+            let error = rejected(spec, Reply.error("NOAUTH Authentication required."))
             return .reply(spec.serverCommand == .exec ? abortExec(error, session: session) : error)
         }
         if session.resp == .resp2 && session.subscriptionCount > 0
             && !spec.flags.contains(.subscribedContext)
         {
-            stats.errorReplies += 1
             return .reply(
-                .error(
-                    "ERR Can't execute '\(spec.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
-                ))
+                rejected(
+                    spec,
+                    .error(
+                        "ERR Can't execute '\(spec.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+                    )))
         }
         if persistence.loading && !spec.flags.contains(.loading) {
-            stats.errorReplies += 1
-            return .reply(ServerCore.loadingError)
+            return .reply(rejected(spec, ServerCore.loadingError))
         }
         if writesDeniedByDiskError || aof.writeError != nil,
             spec.flags.contains(.write) || spec.flags.contains(.refusedOnDiskError)
         {
-            stats.errorReplies += 1
             session.transaction?.aborted = true
-            return .reply(aofWriteErrorReply ?? ServerCore.misconfError)
+            return .reply(rejected(spec, aofWriteErrorReply ?? ServerCore.misconfError))
         }
         if config.maxMemory > 0 && !performEvictions(now: now) && spec.flags.contains(.denyOOM) {
-            stats.errorReplies += 1
             session.transaction?.aborted = true
-            return .reply(ServerCore.oomError)
+            return .reply(rejected(spec, ServerCore.oomError))
         }
         if session.transaction != nil && !spec.flags.contains(.transactionControl) {
             return .reply(queue(args, spec: spec, session: session))
@@ -197,10 +203,11 @@ final class ServerCore {
     }
 
     /// Runs a resolved command that passed the checks of ``execute(_:session:connection:now:)``
-    /// (or of a script's `redis.call`).
+    /// (or of a script's `redis.call`), and counts it (commandstats, latency, slow log).
     func runResolved(
         _ spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
     ) -> CommandOutcome {
+        let started = clock.monotonicNanoseconds()
         switch spec.handler {
         case .engine(let handler):
             var db = session.db
@@ -209,19 +216,34 @@ final class ServerCore {
             if case .blockedOn(let keys, let timeout) = reply {
                 let again = engine.blockedArguments ?? args
                 engine.blockedArguments = nil
-                if executingTransaction { return .reply(.nullArray) }
+                if executingTransaction {
+                    noteCall(spec, args: args, session: session, since: started, failed: false, now: now)
+                    return .reply(.nullArray)
+                }
                 block(connection, args: again, keys: keys, timeoutMilliseconds: timeout)
                 return .none
             }
-            if case .error = reply { stats.errorReplies += 1 }
+            let failed: Bool
+            if case .error = reply {
+                noteErrorReply(reply)
+                failed = true
+            } else {
+                failed = false
+            }
             session.db = db
+            noteCall(spec, args: args, session: session, since: started, failed: failed, now: now)
             if !waitQueues.ready.isEmpty && !executingTransaction { serveBlockedClients(now: now) }
             return .reply(reply)
         case .server(let command):
             engine.stats.commandsProcessed += 1
             let outcome = runServerCommand(command, args: args, session: session, connection: connection, now: now)
             commitWrites(now: now)
-            if case .reply(.error) = outcome { stats.errorReplies += 1 }
+            var failed = false
+            if case .reply(let reply) = outcome, case .error = reply {
+                noteErrorReply(reply)
+                failed = true
+            }
+            noteCall(spec, args: args, session: session, since: started, failed: failed, now: now)
             return outcome
         case .container:
             // The table resolves a container to one of its subcommands.

@@ -18,6 +18,57 @@ public enum ServerCommandSpecs {
     /// The table entries.
     public static let specs: [CommandSpec] = [
         CommandSpec(
+            "slowlog", arity: -2, flags: [], group: "server", since: "2.2.12",
+            summary: "A container for slow log commands.", categories: ["slow"], handler: .container,
+            subcommands: [
+                sub(
+                    .slowlogGet, arity: -2, flags: [.admin, .loading, .stale], group: "server", since: "2.2.12",
+                    summary: "Returns the slow log's entries.", synopsis: "[count]",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .slowlogLen, arity: 2, flags: [.admin, .loading, .stale], group: "server", since: "2.2.12",
+                    summary: "Returns the number of entries in the slow log.",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .slowlogReset, arity: 2, flags: [.admin, .loading, .stale], group: "server", since: "2.2.12",
+                    summary: "Clears all entries from the slow log.", categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .slowlogHelp, arity: 2, flags: [.loading, .stale], group: "server", since: "6.2.0",
+                    summary: "Show helpful text about the different subcommands"),
+            ]),
+        CommandSpec(
+            "latency", arity: -2, flags: [], group: "server", since: "2.8.13",
+            summary: "A container for latency diagnostics commands.", categories: ["slow"], handler: .container,
+            subcommands: [
+                sub(
+                    .latencyLatest, arity: 2, group: "server", since: "2.8.13",
+                    summary: "Returns the latest latency samples for all events.",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .latencyHistory, arity: 3, group: "server", since: "2.8.13",
+                    summary: "Returns timestamp-latency samples for an event.", synopsis: "event",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .latencyReset, arity: -2, group: "server", since: "2.8.13",
+                    summary: "Resets the latency data for one or more events.", synopsis: "[event [event ...]]",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .latencyGraph, arity: 3, group: "server", since: "2.8.13",
+                    summary: "Returns a latency graph for an event.", synopsis: "event",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .latencyDoctor, arity: 2, group: "server", since: "2.8.13",
+                    summary: "Returns a human-readable latency analysis report.",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .latencyHistogram, arity: -2, group: "server", since: "7.0.0",
+                    summary: "Returns the cumulative distribution of latencies of a subset or all commands.",
+                    synopsis: "[command [command ...]]", categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .latencyHelp, arity: 2, flags: [.loading, .stale], group: "server", since: "2.8.13",
+                    summary: "Returns helpful text about the different subcommands."),
+            ]),
+        CommandSpec(
             "ping", arity: -1, flags: [.fast, .subscribedContext, .refusedOnDiskError], group: "connection",
             summary: "Returns the server's liveliness response.",
             synopsis: "[message]", categories: ["fast", "connection"], handler: .server(.ping)),
@@ -190,7 +241,8 @@ public enum ServerCommandSpecs {
             since: "1.2.0", summary: "Starts a transaction.", categories: ["fast", "transaction"],
             handler: .server(.multi)),
         CommandSpec(
-            "exec", arity: 1, flags: [.noscript, .loading, .stale, .transactionControl], group: "transactions",
+            "exec", arity: 1, flags: [.noscript, .loading, .stale, .transactionControl, .skipsSlowLog],
+            group: "transactions",
             since: "1.2.0",
             summary: "Executes all commands in a transaction.", categories: ["slow", "transaction"],
             handler: .server(.exec)),

@@ -32,6 +32,12 @@ extension ServerCore {
             blocked.timer = eventLoop.scheduleTask(in: .milliseconds(timeoutMilliseconds)) { [unowned(unsafe) self] in
                 guard connection.blocked === blocked else { return }
                 self.release(blocked)
+                // As Redis: a blocked call counts once, when it is answered.
+                if case .success(let spec) = self.engine.commands.resolve(args) {
+                    self.noteCall(
+                        spec, args: args, session: connection.session, since: self.clock.monotonicNanoseconds(),
+                        failed: false, now: self.clock.wallMilliseconds())
+                }
                 connection.unblock(with: .nullArray)
             }
         }
@@ -60,6 +66,7 @@ extension ServerCore {
                     continue
                 }
                 var db = key.db
+                let started = clock.monotonicNanoseconds()
                 engine.retryingBlockedCommand = true
                 let reply = engine.run(handler, args: next.args, db: &db, now: now)
                 engine.retryingBlockedCommand = false
@@ -74,6 +81,13 @@ extension ServerCore {
                     continue
                 }
                 release(next)
+                var failed = false
+                if case .error = reply {
+                    noteErrorReply(reply)
+                    failed = true
+                }
+                noteCall(
+                    spec, args: next.args, session: next.connection.session, since: started, failed: failed, now: now)
                 let logged = aof.appendedOffset
                 // A move may have made its destination ready for someone else.
                 commitWrites(now: now)

@@ -31,6 +31,7 @@ extension ServerCore {
             engine.stats = EngineStats()
             engine.stats.commandsProcessed = processed
             stats = ServerStats()
+            commandStats.reset()
             return .ok
         case .configRewrite:
             return configRewrite()

@@ -69,6 +69,11 @@ extension ServerCore {
             return clientCommand(command, args: args, session: session, connection: connection, now: now)
         case .configGet, .configSet, .configResetStat, .configRewrite, .configHelp:
             return .reply(configCommand(command, args: args))
+        case .slowlogGet, .slowlogLen, .slowlogReset, .slowlogHelp:
+            return .reply(slowLogCommand(command, args: args))
+        case .latencyLatest, .latencyHistory, .latencyReset, .latencyGraph, .latencyDoctor, .latencyHistogram,
+            .latencyHelp:
+            return .reply(latencyCommand(command, args: args, now: now))
         }
     }
 

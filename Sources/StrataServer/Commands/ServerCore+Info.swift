@@ -6,7 +6,13 @@ import StrataEngine
 
 extension ServerCore {
     static let defaultSections = [
-        "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace",
+        "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats",
+        "cluster", "keyspace",
+    ]
+    /// `INFO all` (and `everything`): the default sections and the per-command ones.
+    static let allSections = [
+        "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats",
+        "errorstats", "latencystats", "cluster", "keyspace",
     ]
 
     func info(_ args: [Bytes], now: Int64) -> String {
@@ -18,7 +24,7 @@ extension ServerCore {
                 let name = arg.lowercased.string
                 switch name {
                 case "default": wanted += ServerCore.defaultSections
-                case "all", "everything": wanted += ServerCore.defaultSections
+                case "all", "everything": wanted += ServerCore.allSections
                 default: wanted.append(name)
                 }
             }
@@ -155,6 +161,14 @@ extension ServerCore {
                 "CPU", [("used_cpu_sys", seconds(usage.ru_stime)), ("used_cpu_user", seconds(usage.ru_utime))])
         case "cluster":
             return fields("Cluster", [("cluster_enabled", "0")])
+        case "modules":
+            return fields("Modules", [])
+        case "commandstats":
+            return fields("Commandstats", commandStatsFields)
+        case "errorstats":
+            return fields("Errorstats", errorStatsFields)
+        case "latencystats":
+            return fields("Latencystats", latencyStatsFields)
         case "keyspace":
             var pairs: [(String, String)] = []
             for (index, db) in engine.databases.enumerated() where db.count > 0 {

@@ -12,8 +12,7 @@ extension ServerCore {
     func queue(_ args: [Bytes], spec: CommandSpec, session: ClientSession) -> Reply {
         if spec.flags.contains(.noMulti) {
             session.transaction?.aborted = true
-            stats.errorReplies += 1
-            return .error("ERR Command not allowed inside a transaction")
+            return rejected(spec, .error("ERR Command not allowed inside a transaction"))
         }
         session.transaction?.queued.append(args)
         return .status("QUEUED")

@@ -28,6 +28,28 @@ public struct ConfigDirective: Sendable {
         int("maxclients", 1...Int(Int32.max), \.maxClients),
         int("timeout", 0...Int(Int32.max), \.timeout),
         int("busy-reply-threshold", 0...Int(Int64.max), \.busyReplyThresholdMilliseconds),
+        int("slowlog-log-slower-than", -1...Int(Int64.max), \.slowlogLogSlowerThan),
+        int("slowlog-max-len", 0...Int(Int64.max), \.slowlogMaxLen),
+        int("latency-monitor-threshold", 0...Int(Int64.max), \.latencyMonitorThreshold),
+        bool("latency-tracking", \.latencyTracking),
+        ConfigDirective(
+            name: "latency-tracking-info-percentiles", mutable: true,
+            get: { $0.latencyTrackingPercentiles.map(ServerConfig.percentileText).joined(separator: " ") },
+            set: { config, args in
+                let words = args.flatMap { $0.split(separator: " ").map(String.init) }
+                var values: [Double] = []
+                for word in words {
+                    guard let value = Double(word), value.isFinite else {
+                        throw ConfigError.invalidValue("Invalid latency-tracking-info-percentiles parameters")
+                    }
+                    guard (0...100).contains(value) else {
+                        throw ConfigError.invalidValue(
+                            "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+                    }
+                    values.append(value)
+                }
+                config.latencyTrackingPercentiles = values
+            }),
         memory("lua-heap-limit", 0...Int(Int64.max), \.luaHeapLimit),
         int("tcp-keepalive", 0...Int(Int32.max), \.tcpKeepalive),
         ConfigDirective(

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import StrataEngine
 import StrataPersistence
@@ -27,6 +28,16 @@ public struct ServerConfig: Sendable {
     /// `busy-reply-threshold` (alias `lua-time-limit`): milliseconds a script runs before
     /// other clients are answered `-BUSY` and `SCRIPT KILL` can stop it; default 5000.
     public var busyReplyThresholdMilliseconds = 5000
+    /// Calls at least this slow (µs) go to the slow log; negative turns it off.
+    public var slowlogLogSlowerThan = 10000
+    /// Entries the slow log keeps.
+    public var slowlogMaxLen = 128
+    /// Latency spikes at least this long (ms) are recorded; 0 turns the monitor off.
+    public var latencyMonitorThreshold = 0
+    /// Whether per-command latency histograms are kept (`INFO latencystats`).
+    public var latencyTracking = true
+    /// The percentiles `INFO latencystats` prints.
+    public var latencyTrackingPercentiles: [Double] = [50, 99, 99.9]
     /// `lua-heap-limit` (Strata's own): bytes each Lua interpreter (scripts, functions) may
     /// hold while code runs; a script that needs more fails with an error. 0: no cap.
     /// Default 256 MB.
@@ -185,4 +196,15 @@ public enum AppendFsyncPolicy: String, Sendable, CaseIterable {
 /// Who may run `DEBUG` (Redis 7's `enable-debug-command`).
 public enum DebugCommandAccess: String, CaseIterable, Sendable {
     case no, yes, local
+}
+
+extension ServerConfig {
+    /// A percentile as Redis prints it in configuration and INFO: `50`, `99.9` (`%f`
+    /// without trailing zeros).
+    static func percentileText(_ value: Double) -> String {
+        var text = String(format: "%f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
 }

@@ -324,7 +324,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
         do {
             return try parser.next(&inbound)
         } catch let error as RESPProtocolError {
-            core.stats.errorReplies += 1
+            core.noteErrorReply(.error("ERR " + error.message))
             core.logger.debug("Protocol error from client id=\(session.id) addr=\(session.address): \(error.message)")
             outbound.writeRESPError("ERR " + error.message)
         } catch {}

@@ -1,0 +1,171 @@
+import Testing
+
+@testable import StrataEngine
+@testable import StrataServer
+
+/// The counting parts: latency histograms read as Redis 7.0 prints them (figures taken
+/// from redis-server 7.0.15 for the same durations), the slow log's bounds and redaction,
+/// the latency monitor's series and graph, the error-code cap.
+struct LatencyHistogramTests {
+    @Test func percentilesAreTheHighestEquivalentValueOfTheirSubBucket() {
+        // Redis printed p50=8.031 for 8 µs, 4.015 for 4 µs, 9.023 for 9 µs, 31.103 for 31 µs.
+        for (microseconds, expected) in [(8, 8031), (4, 4015), (9, 9023), (31, 31103), (11, 11007)] {
+            var histogram = LatencyHistogram()
+            histogram.record(nanoseconds: UInt64(microseconds) * 1000)
+            #expect(histogram.value(atPercentile: 50) == UInt64(expected))
+        }
+        var histogram = LatencyHistogram()
+        histogram.record(nanoseconds: 11000)
+        // The 0th percentile is the lowest value of the range (Redis printed p0=10.944).
+        #expect(histogram.value(atPercentile: 0) == 10944)
+    }
+
+    @Test func percentilesCountFromTheBottomAndClampToTheTrackedRange() {
+        var histogram = LatencyHistogram()
+        for _ in 0..<98 { histogram.record(nanoseconds: 5000) }
+        histogram.record(nanoseconds: 200_000)
+        histogram.record(nanoseconds: 5_000_000_000)  // over a second: counted as one second
+        #expect(histogram.total == 100)
+        #expect(histogram.value(atPercentile: 50) == 5023)
+        #expect(histogram.value(atPercentile: 99) == 200_703)
+        #expect(histogram.value(atPercentile: 100) >= LatencyHistogram.maximum)
+        var short = LatencyHistogram()
+        short.record(nanoseconds: 1)  // under a microsecond: counted as one
+        #expect(short.value(atPercentile: 50) == 1003)
+        #expect(LatencyHistogram().value(atPercentile: 50) == 0)
+    }
+
+    @Test func cumulativeBucketsArePowersOfTwoFrom1024Nanoseconds() {
+        var histogram = LatencyHistogram()
+        histogram.record(nanoseconds: 8000)  // Redis: {8: 1}
+        #expect(histogram.cumulativeBuckets().map(\.microseconds) == [8])
+        histogram.record(nanoseconds: 4000)
+        histogram.record(nanoseconds: 4000)
+        histogram.record(nanoseconds: 70_000)
+        let buckets = histogram.cumulativeBuckets()
+        #expect(buckets.map(\.microseconds) == [4, 8, 131])
+        #expect(buckets.map(\.count) == [2, 3, 4])
+    }
+}
+
+struct SlowLogTests {
+    static func words(_ text: String) -> [Bytes] { text.split(separator: " ").map { Bytes(String($0)) } }
+
+    @Test func logsCallsAtTheThresholdNewestFirstAndKeepsMaxLen() {
+        var log = SlowLog()
+        log.record(
+            Self.words("GET a"), command: nil, microseconds: 9, threshold: 10, maxLength: 2, now: 5000, peer: "p",
+            clientName: "")
+        #expect(log.entries.isEmpty)
+        for key in ["a", "b", "c"] {
+            log.record(
+                Self.words("GET \(key)"), command: nil, microseconds: 10, threshold: 10, maxLength: 2, now: 5000,
+                peer: "1.2.3.4:5", clientName: "n")
+        }
+        #expect(log.entries.map(\.id) == [2, 1])
+        #expect(log.entries.first?.arguments == Self.words("GET c") && log.entries.first?.timestamp == 5)
+        log.record(
+            Self.words("GET d"), command: nil, microseconds: 1_000_000, threshold: -1, maxLength: 2, now: 0, peer: "",
+            clientName: "")
+        #expect(log.entries.count == 2)
+        log.reset()
+        log.record(
+            Self.words("GET e"), command: nil, microseconds: 0, threshold: 0, maxLength: 2, now: 0, peer: "",
+            clientName: "")
+        #expect(log.entries.map(\.id) == [3])
+    }
+
+    @Test func boundsArgumentsAsRedisDoes() {
+        let many = [Bytes("RPUSH"), Bytes("l")] + (1...32).map { Bytes(String($0)) }
+        let kept = SlowLog.bounded(many)
+        #expect(kept.count == 32)
+        #expect(kept.last == Bytes("... (3 more arguments)"))
+        let long = SlowLog.bounded([Bytes("SET"), Bytes("k"), Bytes(String(repeating: "x", count: 200))])
+        #expect(long[2] == Bytes(String(repeating: "x", count: 128) + "... (72 more bytes)"))
+    }
+
+    @Test func redactsSecrets() {
+        #expect(
+            SlowLog.redacted(Self.words("AUTH user pass"), command: .auth) == Self.words("AUTH (redacted) (redacted)"))
+        #expect(
+            SlowLog.redacted(Self.words("HELLO 3 AUTH default pw SETNAME x"), command: .hello)
+                == Self.words("HELLO 3 AUTH (redacted) (redacted) SETNAME x"))
+        #expect(SlowLog.redacted(Self.words("SET auth x"), command: nil) == Self.words("SET auth x"))
+    }
+}
+
+struct LatencyMonitorTests {
+    @Test func keepsOneSamplePerSecondWithItsMaximumAndAnAllTimeMaximum() {
+        var monitor = LatencyMonitor()
+        monitor.record("command", milliseconds: 5, threshold: 0, now: 1000)
+        #expect(monitor.events.isEmpty)  // threshold 0: off
+        monitor.record("command", milliseconds: 4, threshold: 5, now: 1000)
+        #expect(monitor.events.isEmpty)
+        monitor.record("command", milliseconds: 30, threshold: 5, now: 1000)
+        monitor.record("command", milliseconds: 10, threshold: 5, now: 1999)
+        monitor.record("command", milliseconds: 7, threshold: 5, now: 2000)
+        let series = monitor.events["command"]
+        #expect(series?.samples.map(\.milliseconds) == [30, 7] && series?.maximum == 30)
+        for second in 0..<200 {
+            monitor.record("fast-command", milliseconds: 6, threshold: 5, now: Int64(second) * 1000)
+        }
+        #expect(monitor.events["fast-command"]?.samples.count == LatencySeries.capacity)
+        #expect(monitor.reset(["command", "nosuch"]) == 1)
+        #expect(monitor.reset([]) == 1 && monitor.events.isEmpty)
+    }
+
+    @Test func graphsASampleAsRedisDoes() {
+        var monitor = LatencyMonitor()
+        monitor.record("command", milliseconds: 30, threshold: 1, now: 100_000)
+        // redis-server 7.0.15's LATENCY GRAPH command right after one 30 ms spike.
+        let expected =
+            "command - high 30 ms, low 30 ms (all time high 30 ms)\n" + String(repeating: "-", count: 80) + "\n"
+            + " \n \n \n_\n \n0\ns\n"
+        #expect(monitor.graph("command", now: 100) == expected)
+        #expect(monitor.graph("nosuch", now: 100) == nil)
+        #expect(LatencyMonitor.age(59) == "59s" && LatencyMonitor.age(61) == "1m" && LatencyMonitor.age(7200) == "2h")
+    }
+
+    @Test func graphsRisingSamplesOnFourRows() {
+        let text = Sparkline.render(values: [1, 2, 3, 12], labels: ["3s", "2s", "1s", "0s"], columns: 80, rows: 4)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Four graph rows, a blank row, two label rows.
+        #expect(lines.count == 8 && lines.last == "")
+        #expect(lines[0] == "   _" || lines[0] == "   #" || lines[0] == "   o")
+        #expect(lines[3].hasPrefix("_"))
+        #expect(lines[5] == "3210" && lines[6] == "ssss")
+    }
+}
+
+struct CommandStatisticsTests {
+    @Test func countsErrorsByCodeUpToTheLimit() {
+        var stats = CommandStatistics()
+        let first = [stats.recordError("ERR wrong"), stats.recordError("ERR other"), stats.recordError("WRONGTYPE x")]
+        #expect(first == [false, false, false])
+        #expect(stats.errorCodes == ["ERR": 2, "WRONGTYPE": 1])
+        var turnedAway = 0
+        for code in 0..<200 where stats.recordError("CODE\(code) x") { turnedAway += 1 }
+        #expect(turnedAway == 1)  // logged once
+        #expect(stats.errorCodes.count == CommandStatistics.errorCodeLimit)
+        #expect(stats.errorCodesFull)
+        _ = stats.recordError("ERR again")
+        #expect(stats.errorCodes["ERR"] == 3)
+    }
+
+    @Test func countsCallsRejectionsAndFailuresPerCommand() {
+        var stats = CommandStatistics()
+        let table = CommandTable.standard
+        guard case .success(let get) = table.resolve([Bytes("GET"), Bytes("k")]) else {
+            Issue.record("GET did not resolve")
+            return
+        }
+        stats.recordCall(get, nanoseconds: 12_345, failed: false, tracking: true)
+        stats.recordCall(get, nanoseconds: 2_000, failed: true, tracking: false)
+        stats.recordRejection(get)
+        let counters = stats.counters(get)
+        #expect(counters.calls == 2 && counters.microseconds == 14 && counters.failed == 1 && counters.rejected == 1)
+        #expect(counters.histogram.total == 1)
+        stats.reset()
+        #expect(stats.commands.isEmpty)
+    }
+}
