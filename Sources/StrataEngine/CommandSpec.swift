@@ -33,6 +33,8 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let waitsForItsOwnEntries = CommandFlags(rawValue: 1 << 19)
     /// Not logged in the slow log (EXEC: the commands it runs are).
     public static let skipsSlowLog = CommandFlags(rawValue: 1 << 20)
+    /// Shown to MONITOR before it runs rather than after (scripts: before their own calls).
+    public static let showsMonitorFirst = CommandFlags(rawValue: 1 << 21)
 
     /// The names `COMMAND` prints, in Redis's order.
     public var names: [String] {

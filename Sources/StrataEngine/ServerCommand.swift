@@ -42,6 +42,8 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case configRewrite = "config|rewrite"
     case configHelp = "config|help"
 
+    case monitor
+
     // Slow log and latency monitor
     case slowlogGet = "slowlog|get"
     case slowlogLen = "slowlog|len"

@@ -54,6 +54,8 @@ final class ServerCore {
     var commandStats = CommandStatistics()
     /// The slowest recent calls.
     var slowLog = SlowLog()
+    /// Clients in MONITOR mode.
+    var monitors = MonitorFeed()
     /// Latency spikes per event.
     var latencyMonitor = LatencyMonitor()
     /// `used_memory` when the server started serving.
@@ -144,6 +146,7 @@ final class ServerCore {
         socketDescriptors.forget(connection.session.fd)
         unwatchAll(connection.session)
         unsubscribeAll(connection.session)
+        monitors.remove(connection.session.id)
         if let blocked = connection.blocked { release(blocked) }
     }
 
@@ -208,6 +211,14 @@ final class ServerCore {
         _ spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
     ) -> CommandOutcome {
         let started = clock.monotonicNanoseconds()
+        if !monitors.isEmpty && spec.flags.contains(.showsMonitorFirst) {
+            feedMonitors(spec, args: args, session: session)
+        }
+        defer {
+            if !monitors.isEmpty && !spec.flags.contains(.showsMonitorFirst) {
+                feedMonitors(spec, args: args, session: session)
+            }
+        }
         switch spec.handler {
         case .engine(let handler):
             var db = session.db
@@ -271,6 +282,7 @@ final class ServerCore {
     /// of the pass; also run by a busy script's checkpoint.
     func flushPending() {
         flushScheduled = false
+        deliverMonitorLines()
         // As Redis's beforeSleep: the AOF is written before any reply leaves.
         if aof.feed.pendingBytes > 0 { writeAppendOnlyBuffer() }
         let connections = pendingFlushes

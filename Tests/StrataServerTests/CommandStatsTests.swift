@@ -169,3 +169,25 @@ struct CommandStatisticsTests {
         #expect(stats.commands.isEmpty)
     }
 }
+
+struct MonitorFeedTests {
+    @Test func formatsLinesAsRedisDoes() {
+        let line = MonitorFeed.line(
+            [Bytes("SET"), Bytes("q"), Bytes([0x61, 0x20, 0x01, 0x22, 0x5c, 0x0a, 0x09, 0xff, 0x07, 0x08, 0x0d])],
+            command: nil, db: 2, peer: "127.0.0.1:5000", microseconds: 1_796_434_179_000_101)
+        #expect(line == #"1796434179.000101 [2 127.0.0.1:5000] "SET" "q" "a \x01\"\\\n\t\xff\a\b\r""#)
+        let auth = MonitorFeed.line(
+            [Bytes("AUTH"), Bytes("secret")], command: .auth, db: 0, peer: "lua", microseconds: 5)
+        #expect(auth == #"0.000005 [0 lua] "AUTH" "(redacted)""#)
+    }
+
+    @Test func keepsEachWatcherOnceAndQueuesLines() {
+        var feed = MonitorFeed()
+        #expect(feed.add(7) && !feed.add(7) && feed.add(9))
+        feed.queue("a")
+        feed.queue("b")
+        #expect(feed.takeBacklog() == ["a", "b"] && feed.backlog.isEmpty)
+        feed.remove(7)
+        #expect(feed.watchers == [9])
+    }
+}

@@ -27,25 +27,27 @@ public enum ScriptingCommandSpecs {
     /// The table entries.
     public static let specs: [CommandSpec] = [
         command(
-            .eval, arity: -3, flags: [.noscript, .stale], summary: "Executes a server-side Lua script.",
+            .eval, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst],
+            summary: "Executes a server-side Lua script.",
             synopsis: "script numkeys [key [key ...]] [arg [arg ...]]"),
         command(
-            .evalsha, arity: -3, flags: [.noscript, .stale],
+            .evalsha, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst],
             summary: "Executes a server-side Lua script by SHA1 digest.",
             synopsis: "sha1 numkeys [key [key ...]] [arg [arg ...]]"),
         command(
-            .evalReadOnly, arity: -3, flags: [.readonly, .noscript, .stale],
+            .evalReadOnly, arity: -3, flags: [.readonly, .noscript, .stale, .showsMonitorFirst],
             summary: "Executes a read-only server-side Lua script.",
             synopsis: "script numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         command(
-            .evalshaReadOnly, arity: -3, flags: [.readonly, .noscript, .stale],
+            .evalshaReadOnly, arity: -3, flags: [.readonly, .noscript, .stale, .showsMonitorFirst],
             summary: "Executes a read-only server-side Lua script by SHA1 digest.",
             synopsis: "sha1 numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         command(
-            .fcall, arity: -3, flags: [.noscript, .stale], summary: "Invokes a function.",
+            .fcall, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst], summary: "Invokes a function.",
             synopsis: "function numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         command(
-            .fcallReadOnly, arity: -3, flags: [.readonly, .noscript, .stale], summary: "Invokes a read-only function.",
+            .fcallReadOnly, arity: -3, flags: [.readonly, .noscript, .stale, .showsMonitorFirst],
+            summary: "Invokes a read-only function.",
             synopsis: "function numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         CommandSpec(
             "script", arity: -2, flags: [], group: "scripting", since: "2.6.0",

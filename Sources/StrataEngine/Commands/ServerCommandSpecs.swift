@@ -18,6 +18,10 @@ public enum ServerCommandSpecs {
     /// The table entries.
     public static let specs: [CommandSpec] = [
         CommandSpec(
+            "monitor", arity: 1, flags: [.admin, .noscript, .loading, .stale], group: "server", since: "1.0.0",
+            summary: "Listens for all requests received by the server in real-time.",
+            categories: ["admin", "slow", "dangerous"], handler: .server(.monitor)),
+        CommandSpec(
             "slowlog", arity: -2, flags: [], group: "server", since: "2.2.12",
             summary: "A container for slow log commands.", categories: ["slow"], handler: .container,
             subcommands: [
@@ -97,21 +101,21 @@ public enum ServerCommandSpecs {
             summary: "A container for client connection commands.", categories: ["slow"], handler: .container,
             subcommands: [
                 sub(
-                    .clientID, arity: 2, group: "connection", since: "5.0.0",
+                    .clientID, arity: 2, flags: [.noscript, .loading, .stale], group: "connection", since: "5.0.0",
                     summary: "Returns the unique client ID of the connection.", categories: ["slow", "connection"]),
                 sub(
-                    .clientSetName, arity: 3, group: "connection", since: "2.6.9",
+                    .clientSetName, arity: 3, flags: [.noscript, .loading, .stale], group: "connection", since: "2.6.9",
                     summary: "Sets the connection name.", synopsis: "connection-name",
                     categories: ["slow", "connection"]),
                 sub(
-                    .clientGetName, arity: 2, group: "connection", since: "2.6.9",
+                    .clientGetName, arity: 2, flags: [.noscript, .loading, .stale], group: "connection", since: "2.6.9",
                     summary: "Returns the name of the connection.", categories: ["slow", "connection"]),
                 sub(
                     .clientList, arity: -2, group: "connection", since: "2.4.0", summary: "Lists open connections.",
                     synopsis: "[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]",
                     categories: ["admin", "slow", "dangerous", "connection"]),
                 sub(
-                    .clientInfo, arity: 2, group: "connection", since: "6.2.0",
+                    .clientInfo, arity: 2, flags: [.noscript, .loading, .stale], group: "connection", since: "6.2.0",
                     summary: "Returns information about the connection.", categories: ["slow", "connection"]),
                 sub(
                     .clientKill, arity: -3, group: "connection", since: "2.4.0",

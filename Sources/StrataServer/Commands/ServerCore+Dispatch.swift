@@ -69,6 +69,8 @@ extension ServerCore {
             return clientCommand(command, args: args, session: session, connection: connection, now: now)
         case .configGet, .configSet, .configResetStat, .configRewrite, .configHelp:
             return .reply(configCommand(command, args: args))
+        case .monitor:
+            return monitorCommand(session: session)
         case .slowlogGet, .slowlogLen, .slowlogReset, .slowlogHelp:
             return .reply(slowLogCommand(command, args: args))
         case .latencyLatest, .latencyHistory, .latencyReset, .latencyGraph, .latencyDoctor, .latencyHistogram,
@@ -82,6 +84,7 @@ extension ServerCore {
         session.transaction = nil
         unwatchAll(session)
         unsubscribeAll(session)
+        monitors.remove(session.id)
         session.db = 0
         session.resp = .resp2
         session.name = nil

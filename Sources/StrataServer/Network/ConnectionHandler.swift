@@ -267,6 +267,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
             let outcome = core.execute(command, session: session, connection: self, now: now)
             if core.aof.appendedOffset != logged { durableOffsetNeeded = core.aof.appendedOffset }
             guard deliver(outcome, context) else { return }
+            core.deliverMonitorLines()
             parser.authenticated = session.authenticated
             if outbound.readableBytes > 64 * 1024 {
                 writeOutbound(context)
