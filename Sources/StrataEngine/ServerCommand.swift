@@ -67,6 +67,11 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case pubsubNumSub = "pubsub|numsub"
     case pubsubNumPat = "pubsub|numpat"
     case pubsubHelp = "pubsub|help"
+    case shardSubscribe = "ssubscribe"
+    case shardUnsubscribe = "sunsubscribe"
+    case shardPublish = "spublish"
+    case pubsubShardChannels = "pubsub|shardchannels"
+    case pubsubShardNumSub = "pubsub|shardnumsub"
 
     // Transactions
     case multi

@@ -70,7 +70,7 @@ extension ServerCore {
         // As Redis: subscribers and clients parked by a blocking command are not idle.
         for client in clients.values
         where now - client.session.lastInteraction > Int64(config.timeout) * 1000
-            && client.session.subscriptionCount == 0 && client.blocked == nil
+            && !client.session.isSubscriber && client.blocked == nil
         {
             logger.info("Closing idle client id=\(client.session.id)")
             client.terminate()

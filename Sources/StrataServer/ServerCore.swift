@@ -176,7 +176,7 @@ final class ServerCore {
             let error = rejected(spec, Reply.error("NOAUTH Authentication required."))
             return .reply(spec.serverCommand == .exec ? abortExec(error, session: session) : error)
         }
-        if session.resp == .resp2 && session.subscriptionCount > 0
+        if session.resp == .resp2 && session.isSubscriber
             && !spec.flags.contains(.subscribedContext)
         {
             return .reply(

@@ -188,3 +188,23 @@ struct AOFFeedTests {
         #expect(feed.appendedOffset == UInt64(total), "the offset counts what was taken, not what was written")
     }
 }
+
+struct ShardPubSubTests {
+    @Test func shardChannelsAreANamespaceOfTheirOwn() {
+        var hub = PubSubHub()
+        hub.subscribe(1, to: "news", .shard)
+        hub.subscribe(2, to: "news", .channel)
+        hub.subscribe(3, to: "n*", .pattern)
+        var shard: [(UInt64, Reply)] = []
+        hub.forEachShardDelivery(channel: "news", message: "m") { shard.append(($0, $1)) }
+        #expect(shard.map(\.0) == [1])
+        #expect(shard.first?.1 == .push([.text("smessage"), .bulk("news"), .bulk("m")]))
+        var plain: [UInt64] = []
+        hub.forEachDelivery(channel: "news", message: "m") { id, _ in plain.append(id) }
+        #expect(plain.sorted() == [2, 3])
+        #expect(hub.channelNames(matching: nil, shard: true) == ["news"])
+        #expect(hub.subscriberCount(of: "news", shard: true) == 1)
+        hub.unsubscribe(1, from: "news", .shard)
+        #expect(hub.shardChannels.isEmpty && hub.subscriberCount(of: "news") == 1)
+    }
+}

@@ -222,6 +222,20 @@ public enum ServerCommandSpecs {
             summary: "Posts a message to a channel.", synopsis: "channel message", categories: ["pubsub", "fast"],
             handler: .server(.publish)),
         CommandSpec(
+            "ssubscribe", arity: -2, flags: [.pubsub, .noscript, .loading, .stale, .subscribedContext],
+            group: "pubsub", since: "7.0.0", summary: "Listens for messages published to shard channels.",
+            synopsis: "shardchannel [shardchannel ...]", categories: ["pubsub", "slow"],
+            handler: .server(.shardSubscribe)),
+        CommandSpec(
+            "sunsubscribe", arity: -1, flags: [.pubsub, .noscript, .loading, .stale, .subscribedContext],
+            group: "pubsub", since: "7.0.0", summary: "Stops listening to messages posted to shard channels.",
+            synopsis: "[shardchannel [shardchannel ...]]", categories: ["pubsub", "slow"],
+            handler: .server(.shardUnsubscribe)),
+        CommandSpec(
+            "spublish", arity: 3, flags: [.pubsub, .loading, .stale, .fast], group: "pubsub", since: "7.0.0",
+            summary: "Post a message to a shard channel", synopsis: "shardchannel message",
+            categories: ["pubsub", "fast"], handler: .server(.shardPublish)),
+        CommandSpec(
             "pubsub", arity: -2, flags: [], group: "pubsub", since: "2.8.0",
             summary: "A container for Pub/Sub commands.", categories: ["slow"], handler: .container,
             subcommands: [
@@ -235,6 +249,14 @@ public enum ServerCommandSpecs {
                 sub(
                     .pubsubNumPat, arity: 2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0",
                     summary: "Returns a count of unique pattern subscriptions.", categories: ["pubsub", "slow"]),
+                sub(
+                    .pubsubShardChannels, arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub",
+                    since: "7.0.0", summary: "Returns the active shard channels.", synopsis: "[pattern]",
+                    categories: ["pubsub", "slow"]),
+                sub(
+                    .pubsubShardNumSub, arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub",
+                    since: "7.0.0", summary: "Returns the count of subscribers of shard channels.",
+                    synopsis: "[shardchannel [shardchannel ...]]", categories: ["pubsub", "slow"]),
                 sub(
                     .pubsubHelp, arity: 2, flags: [.loading, .stale], group: "pubsub", since: "6.2.0",
                     summary: "Returns helpful text about the different subcommands.", categories: ["slow"]),

@@ -18,7 +18,7 @@ extension ServerCore {
             return fcallCommand(command, args: args, session: session, connection: connection, now: now)
         case .ping:
             if args.count > 2 { return .reply(Errors.arity("ping")) }
-            if session.resp == .resp2 && session.subscriptionCount > 0 {
+            if session.resp == .resp2 && session.isSubscriber {
                 return .reply(.array([.text("pong"), .bulk(args.count == 2 ? args[1] : Bytes())]))
             }
             return .reply(args.count == 2 ? .bulk(args[1]) : .status("PONG"))
@@ -31,7 +31,8 @@ extension ServerCore {
         case .multi, .exec, .discard, .watch, .unwatch:
             return .reply(transactionCommand(command, args: args, session: session, connection: connection, now: now))
         case .subscribe, .patternSubscribe, .unsubscribe, .patternUnsubscribe, .publish, .pubsubChannels,
-            .pubsubNumSub, .pubsubNumPat, .pubsubHelp:
+            .pubsubNumSub, .pubsubNumPat, .pubsubHelp, .shardSubscribe, .shardUnsubscribe, .shardPublish,
+            .pubsubShardChannels, .pubsubShardNumSub:
             return .reply(pubsubCommand(command, args: args, session: session))
         case .reset:
             resetSession(session)

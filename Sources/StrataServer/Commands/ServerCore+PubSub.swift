@@ -1,5 +1,6 @@
-//! Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB
-//! introspection. Messages are written straight into each subscriber's outgoing buffer and
+//! Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, the sharded
+//! SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH (a namespace of their own; on a single node every
+//! shard channel is local), and PUBSUB introspection. Messages are written straight into each subscriber's outgoing buffer and
 //! flushed with the poll batch. RESP2 subscribers are in "subscribed mode" (only the
 //! subscription commands, PING, QUIT and RESET); RESP3 subscribers get push frames and
 //! may run anything. A subscriber that stops reading is disconnected past Redis's
@@ -27,6 +28,34 @@ extension ServerCore {
                 unsubscribe(session, patterns: command == .patternUnsubscribe, from: Array(args.dropFirst())))
         case .publish:
             return .integer(publish(channel: args[1], message: args[2]))
+        case .shardSubscribe:
+            // As Redis: unlike SUBSCRIBE, not even inside MULTI.
+            if executingTransaction { return .error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client") }
+            var replies: [Reply] = []
+            for target in args.dropFirst() {
+                if session.shardChannels.insert(target).inserted { pubsub.subscribe(session.id, to: target, .shard) }
+                replies.append(.push([.text("ssubscribe"), .bulk(target), .integer(session.shardChannels.count)]))
+            }
+            return .sequence(replies)
+        case .shardUnsubscribe:
+            return .sequence(shardUnsubscribe(session, from: Array(args.dropFirst())))
+        case .shardPublish:
+            var receivers = 0
+            pubsub.forEachShardDelivery(channel: args[1], message: args[2]) { id, frame in
+                guard let client = clients[id] else { return }
+                client.deliver(frame)
+                receivers += 1
+            }
+            return .integer(receivers)
+        case .pubsubShardChannels:
+            guard args.count <= 3 else {
+                return .error(
+                    "ERR unknown subcommand or wrong number of arguments for '\(args[1].string)'. Try PUBSUB HELP.")
+            }
+            return .array(pubsub.channelNames(matching: args.count > 2 ? args[2] : nil, shard: true).map { .bulk($0) })
+        case .pubsubShardNumSub:
+            return .array(
+                args.dropFirst(2).flatMap { [.bulk($0), .integer(pubsub.subscriberCount(of: $0, shard: true))] })
         case .pubsubChannels:
             guard args.count <= 3 else {
                 return .error(
@@ -48,7 +77,11 @@ extension ServerCore {
                     "NUMSUB [<channel> ...]",
                     "    Return the number of subscribers for the specified channels, excluding",
                     "    pattern subscriptions(default: no channels).",
-                    "HELP", "    Print this help.",
+                    "SHARDCHANNELS [<pattern>]",
+                    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+                    "SHARDNUMSUB [<shardchannel> ...]",
+                    "    Return the number of subscribers for the specified shard level channel(s)",
+                    "HELP", "    Prints this help.",
                 ].map { .status($0) })
         }
     }
@@ -72,10 +105,22 @@ extension ServerCore {
         return replies
     }
 
+    /// SUNSUBSCRIBE: removes shard subscriptions (all when `targets` is empty); one
+    /// confirmation per name, as Redis sends them (a name not subscribed is confirmed too).
+    func shardUnsubscribe(_ session: ClientSession, from targets: [Bytes]) -> [Reply] {
+        let chosen = targets.isEmpty ? session.shardChannels.sorted() : targets
+        if chosen.isEmpty { return [.push([.text("sunsubscribe"), .null, .integer(0)])] }
+        return chosen.map { target in
+            if session.shardChannels.remove(target) != nil { pubsub.unsubscribe(session.id, from: target, .shard) }
+            return .push([.text("sunsubscribe"), .bulk(target), .integer(session.shardChannels.count)])
+        }
+    }
+
     /// Drops every subscription of a client that is closing or resetting.
     func unsubscribeAll(_ session: ClientSession) {
         _ = unsubscribe(session, patterns: false, from: [])
         _ = unsubscribe(session, patterns: true, from: [])
+        _ = shardUnsubscribe(session, from: [])
     }
 
     /// Delivers `message` to the channel's and matching patterns' subscribers.

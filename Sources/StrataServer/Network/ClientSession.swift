@@ -37,8 +37,14 @@ public final class ClientSession {
     /// Patterns this client is subscribed to.
     var patterns: Set<Bytes> = []
 
-    /// Subscriptions in effect (RESP2 clients are then in subscribed mode).
+    /// Shard channels this client is subscribed to (SSUBSCRIBE).
+    var shardChannels: Set<Bytes> = []
+
+    /// Channel and pattern subscriptions (the count SUBSCRIBE and PSUBSCRIBE report).
     var subscriptionCount: Int { channels.count + patterns.count }
+    /// Whether it has any subscription, shard ones included (a RESP2 client is then in
+    /// subscribed mode).
+    var isSubscriber: Bool { subscriptionCount > 0 || !shardChannels.isEmpty }
 
     /// A new session.
     public init(id: UInt64, authenticated: Bool, address: String, localAddress: String, fd: Int, now: Int64) {

@@ -206,7 +206,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     /// - Returns: whether the client was closed.
     private func closesOverOutputLimit(_ context: ChannelHandlerContext, pending: Int) -> Bool {
         let limits = core.config.clientOutputBufferLimits
-        let limit = session.subscriptionCount > 0 ? limits.pubsub : limits.normal
+        let limit = session.isSubscriber ? limits.pubsub : limits.normal
         var over = limit.hardBytes > 0 && pending > limit.hardBytes
         if limit.softBytes > 0 && pending > limit.softBytes {
             let now = core.clock.monotonicNanoseconds()

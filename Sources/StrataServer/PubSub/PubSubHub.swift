@@ -13,18 +13,23 @@ struct PubSubHub {
         case channel
         /// A glob pattern (PSUBSCRIBE).
         case pattern
+        /// A shard channel (SSUBSCRIBE): its own namespace, reached only by SPUBLISH.
+        case shard
     }
 
     /// Channel → ids of its subscribers.
     private(set) var channels: [Bytes: Set<UInt64>] = [:]
     /// Pattern → ids of its subscribers.
     private(set) var patterns: [Bytes: Set<UInt64>] = [:]
+    /// Shard channel → ids of its subscribers.
+    private(set) var shardChannels: [Bytes: Set<UInt64>] = [:]
 
     /// Subscribes client `id` to `target`.
     mutating func subscribe(_ id: UInt64, to target: Bytes, _ kind: Kind) {
         switch kind {
         case .channel: channels[target, default: []].insert(id)
         case .pattern: patterns[target, default: []].insert(id)
+        case .shard: shardChannels[target, default: []].insert(id)
         }
     }
 
@@ -33,6 +38,7 @@ struct PubSubHub {
         switch kind {
         case .channel: PubSubHub.remove(id, target, from: &channels)
         case .pattern: PubSubHub.remove(id, target, from: &patterns)
+        case .shard: PubSubHub.remove(id, target, from: &shardChannels)
         }
     }
 
@@ -57,11 +63,25 @@ struct PubSubHub {
         }
     }
 
-    /// Channels with subscribers, matching `pattern` when given, sorted (PUBSUB CHANNELS).
-    func channelNames(matching pattern: Bytes?) -> [Bytes] {
-        channels.keys.filter { name in pattern.map { GlobPattern.matches($0, name) } ?? true }.sorted()
+    /// Calls `deliver` with the `smessage` frame for each subscriber of shard channel
+    /// `channel` (SPUBLISH; patterns never match shard channels).
+    func forEachShardDelivery(channel: Bytes, message: Bytes, _ deliver: (_ client: UInt64, _ frame: Reply) -> Void) {
+        guard let ids = shardChannels[channel] else { return }
+        let frame = Reply.push([.text("smessage"), .bulk(channel), .bulk(message)])
+        for id in ids { deliver(id, frame) }
     }
 
-    /// Subscribers of `channel`, patterns excluded (PUBSUB NUMSUB).
-    func subscriberCount(of channel: Bytes) -> Int { channels[channel]?.count ?? 0 }
+    /// Channels (or shard channels) with subscribers, matching `pattern` when given,
+    /// sorted (PUBSUB CHANNELS, SHARDCHANNELS).
+    func channelNames(matching pattern: Bytes?, shard: Bool = false) -> [Bytes] {
+        (shard ? shardChannels : channels).keys.filter { name in
+            pattern.map { GlobPattern.matches($0, name) } ?? true
+        }.sorted()
+    }
+
+    /// Subscribers of `channel` (or of shard channel `channel`), patterns excluded (PUBSUB
+    /// NUMSUB, SHARDNUMSUB).
+    func subscriberCount(of channel: Bytes, shard: Bool = false) -> Int {
+        (shard ? shardChannels : channels)[channel]?.count ?? 0
+    }
 }
