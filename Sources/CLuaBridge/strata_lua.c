@@ -1,6 +1,7 @@
 // See strata_lua.h. The allocator counts the heap and refuses growth past the cap while
 // Lua code runs; the hooks and closures call into Swift and raise from here.
 #include "strata_lua.h"
+#include "strata_lua_libraries.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -139,6 +140,8 @@ strata_lua *strata_lua_open(size_t memory_limit, void *context, strata_lua_callb
     open_library(L, LUA_DBLIBNAME, luaopen_debug);
     open_library(L, "cjson", luaopen_cjson);
     open_library(L, "bit", luaopen_bit);
+    open_library(L, "cmsgpack", strata_luaopen_cmsgpack);
+    open_library(L, "struct", strata_luaopen_struct);
     lua_getglobal(L, "math");
     lua_pushcfunction(L, strata_math_random);
     lua_setfield(L, -2, "random");

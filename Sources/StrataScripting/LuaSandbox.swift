@@ -34,7 +34,7 @@ enum LuaSandbox {
           real[name] = nil
         end
         local string_meta = getmetatable('')
-        for _, name in ipairs({'string', 'table', 'math', 'cjson', 'bit', 'coroutine'}) do
+        for _, name in ipairs({'string', 'table', 'math', 'cjson', 'bit', 'cmsgpack', 'struct', 'coroutine'}) do
           real[name] = readonly_proxy(real[name])
         end
         string_meta.__index = real.string

@@ -21,8 +21,8 @@ typedef int (*strata_lua_hook)(lua_State *L, void *context);
 typedef struct strata_lua strata_lua;
 
 /// A new Lua state with the libraries Redis exposes (base, table, string, math, cjson,
-/// bit; debug for the error handler only). The heap is capped at `memory_limit` bytes while
-/// Lua code runs (0: no cap).
+/// bit, cmsgpack, struct; debug for the error handler only). The heap is capped at
+/// `memory_limit` bytes while Lua code runs (0: no cap).
 strata_lua *strata_lua_open(size_t memory_limit, void *context, strata_lua_callback callback,
                             strata_lua_hook hook);
 void strata_lua_close(strata_lua *vm);
