@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -61,4 +63,33 @@ int strata_set_thread_nice(int nice) {
 int strata_malloc_enable_background_thread(void) {
     bool enable = true;
     return mallctl("background_thread", NULL, NULL, &enable, sizeof(enable));
+}
+
+// MEMORY MALLOC-STATS: jemalloc's statistics report, collected into one heap string.
+struct stats_buffer {
+    char *text;
+    size_t length;
+    size_t capacity;
+};
+
+static void stats_append(void *opaque, const char *part) {
+    struct stats_buffer *buffer = opaque;
+    size_t add = strlen(part);
+    if (buffer->length + add + 1 > buffer->capacity) {
+        size_t capacity = buffer->capacity ? buffer->capacity : 4096;
+        while (buffer->length + add + 1 > capacity) capacity *= 2;
+        char *grown = realloc(buffer->text, capacity);
+        if (grown == NULL) return;
+        buffer->text = grown;
+        buffer->capacity = capacity;
+    }
+    memcpy(buffer->text + buffer->length, part, add);
+    buffer->length += add;
+    buffer->text[buffer->length] = 0;
+}
+
+char *strata_malloc_stats_text(void) {
+    struct stats_buffer buffer = {NULL, 0, 0};
+    malloc_stats_print(stats_append, &buffer, NULL);
+    return buffer.text;
 }

@@ -33,6 +33,8 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let waitsForItsOwnEntries = CommandFlags(rawValue: 1 << 19)
     /// Not logged in the slow log (EXEC: the commands it runs are).
     public static let skipsSlowLog = CommandFlags(rawValue: 1 << 20)
+    /// Refused while a dataset loads in the background (`COMMAND` prints `no_async_loading`).
+    public static let noAsyncLoading = CommandFlags(rawValue: 1 << 22)
     /// Shown to MONITOR before it runs rather than after (scripts: before their own calls).
     public static let showsMonitorFirst = CommandFlags(rawValue: 1 << 21)
 

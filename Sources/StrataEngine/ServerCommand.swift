@@ -35,6 +35,15 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case commandHelp = "command|help"
     case info
     case memoryStats = "memory|stats"
+    case memoryDoctor = "memory|doctor"
+    case memoryMallocStats = "memory|malloc-stats"
+    case memoryPurge = "memory|purge"
+    case moduleList = "module|list"
+    case moduleLoad = "module|load"
+    case moduleLoadEx = "module|loadex"
+    case moduleUnload = "module|unload"
+    case moduleHelp = "module|help"
+    case lolwut
     case debug
     case configGet = "config|get"
     case configSet = "config|set"

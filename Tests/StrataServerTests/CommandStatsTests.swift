@@ -191,3 +191,20 @@ struct MonitorFeedTests {
         #expect(feed.watchers == [9])
     }
 }
+
+struct SchotterTests {
+    @Test func drawsTheUndisplacedRowsAsRedisDoes() {
+        // redis-server 7.0.15's `LOLWUT VERSION 5 1 1 1`.
+        #expect(Schotter(columns: 1, squaresPerRow: 1, squaresPerColumn: 1).render { 0 } == "\u{280B}\n")
+        let grid = Schotter(columns: 20, squaresPerRow: 3, squaresPerColumn: 2).render { 0.9 }
+        let lines = grid.split(separator: "\n")
+        #expect(lines.count == 7 && lines.allSatisfy { $0.unicodeScalars.count == 20 })
+        #expect(lines.first == "⠀⡤⠤⠤⠤⠤⠤⡤⠤⠤⠤⠤⠤⡤⠤⠤⠤⠤⠤⡄")
+    }
+
+    @Test func displacesLowerRowsWithTheRandomSource() {
+        let art = Schotter(columns: 30, squaresPerRow: 3, squaresPerColumn: 6)
+        #expect(art.render { 0 } != art.render { 0.8 })
+        #expect(art.render { 0.3 } == art.render { 0.3 })
+    }
+}

@@ -20,4 +20,8 @@ const char *strata_malloc_version(void);
 /// Sets the calling thread's nice value (Linux: per thread); returns the previous one.
 int strata_set_thread_nice(int nice);
 
+/// jemalloc's statistics report (`malloc_stats_print`) as a heap string the caller
+/// frees; NULL when it could not be collected.
+char *strata_malloc_stats_text(void);
+
 #endif

@@ -18,17 +18,33 @@ public enum MemoryCommands {
                     summary: "Returns details about memory usage.", categories: ["slow"], handler: .server(.memoryStats)
                 ),
                 CommandSpec(
+                    "memory|doctor", arity: 2, flags: [], group: "server", since: "4.0.0",
+                    summary: "Outputs a memory problems report.", categories: ["slow"],
+                    handler: .server(.memoryDoctor)),
+                CommandSpec(
+                    "memory|malloc-stats", arity: 2, flags: [], group: "server", since: "4.0.0",
+                    summary: "Returns the allocator statistics.", categories: ["slow"],
+                    handler: .server(.memoryMallocStats)),
+                CommandSpec(
+                    "memory|purge", arity: 2, flags: [], group: "server", since: "4.0.0",
+                    summary: "Asks the allocator to release memory.", categories: ["slow"],
+                    handler: .server(.memoryPurge)),
+                CommandSpec(
                     "memory|help", arity: 2, flags: [.loading, .stale], group: "server", since: "4.0.0",
                     summary: "Returns helpful text about the different subcommands.", categories: ["slow"],
                     handler: .engine { _ in
                         .array(
                             [
                                 "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                "DOCTOR", "    Return memory problems reports.",
+                                "MALLOC-STATS",
+                                "    Return internal statistics report from the memory allocator.",
+                                "PURGE", "    Attempt to purge dirty pages for reclamation by the allocator.",
+                                "STATS", "    Return information about the memory usage of the server.",
                                 "USAGE <key> [SAMPLES <count>]",
                                 "    Return memory in bytes used by <key> and its value. Nested values are",
                                 "    sampled up to <count> times (default: 5, 0 means sample all).",
-                                "STATS", "    Return information about the memory usage of the server.",
-                                "HELP", "    Print this help.",
+                                "HELP", "    Prints this help.",
                             ].map { .status($0) })
                     }),
             ])

@@ -18,6 +18,34 @@ public enum ServerCommandSpecs {
     /// The table entries.
     public static let specs: [CommandSpec] = [
         CommandSpec(
+            "module", arity: -2, flags: [], group: "server", since: "4.0.0",
+            summary: "A container for module commands.", categories: ["slow"], handler: .container,
+            subcommands: [
+                sub(
+                    .moduleList, arity: 2, flags: [.admin, .noscript], group: "server", since: "4.0.0",
+                    summary: "Returns all loaded modules.", categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .moduleLoad, arity: -3, flags: [.admin, .noscript, .noAsyncLoading], group: "server",
+                    since: "4.0.0", summary: "Loads a module.", synopsis: "path [arg [arg ...]]",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .moduleLoadEx, arity: -3, flags: [.admin, .noscript, .noAsyncLoading], group: "server",
+                    since: "7.0.0", summary: "Loads a module using extended parameters.",
+                    synopsis: "path [CONFIG name value [CONFIG name value ...]] [ARGS args [args ...]]",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .moduleUnload, arity: 3, flags: [.admin, .noscript, .noAsyncLoading], group: "server",
+                    since: "4.0.0", summary: "Unloads a module.", synopsis: "name",
+                    categories: ["admin", "slow", "dangerous"]),
+                sub(
+                    .moduleHelp, arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0",
+                    summary: "Returns helpful text about the different subcommands."),
+            ]),
+        CommandSpec(
+            "lolwut", arity: -1, flags: [.readonly, .fast], group: "server", since: "5.0.0",
+            summary: "Displays computer art and the Redis version", synopsis: "[VERSION version]",
+            categories: ["read", "fast"], handler: .server(.lolwut)),
+        CommandSpec(
             "monitor", arity: 1, flags: [.admin, .noscript, .loading, .stale], group: "server", since: "1.0.0",
             summary: "Listens for all requests received by the server in real-time.",
             categories: ["admin", "slow", "dangerous"], handler: .server(.monitor)),

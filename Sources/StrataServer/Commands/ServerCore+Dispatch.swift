@@ -2,6 +2,7 @@
 //! SHUTDOWN, and the routing of every ``ServerCommand`` of the command table to its
 //! handler (one exhaustive switch: a new server command does not compile until routed).
 
+import CMallocInfo
 import RESP
 import StrataEngine
 
@@ -52,6 +53,17 @@ extension ServerCore {
             return .reply(replconf(args))
         case .memoryStats:
             return .reply(memoryStats())
+        case .memoryDoctor:
+            return .reply(.verbatim(memoryDoctor()))
+        case .memoryMallocStats:
+            return .reply(mallocStats())
+        case .memoryPurge:
+            strata_malloc_trim()
+            return .reply(.ok)
+        case .moduleList, .moduleLoad, .moduleLoadEx, .moduleUnload, .moduleHelp:
+            return .reply(moduleCommand(command))
+        case .lolwut:
+            return .reply(lolwut(args))
         case .debug:
             return .reply(debugCommand(args, session: session))
         case .role:
