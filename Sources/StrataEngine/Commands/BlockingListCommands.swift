@@ -58,7 +58,11 @@ public enum BlockingListCommands {
         let keys = Array(c.args[1..<(c.args.count - 1)])
         for key in keys {
             switch ListCommands.popElements(&c, key, head: head, count: 1) {
-            case .failure(let error): return error
+            case .failure(let error):
+                // A key that stopped being a list while the client waited is skipped, as
+                // Redis serves only keys that hold a list; at the first call it is an error.
+                if c.engine.retryingBlockedCommand { continue }
+                return error
             case .success(let popped?):
                 guard let element = popped.first else { continue }
                 c.changed()
@@ -88,7 +92,9 @@ public enum BlockingListCommands {
         case .success(let ms): wait = ms
         }
         let reply = ListCommands.move(&c, fromHead: fromHead, toHead: toHead)
-        if reply == .null { return .blockedOn(keys: [c.args[1]], timeoutMilliseconds: wait) }
+        if reply == .null || (c.engine.retryingBlockedCommand && reply == Errors.wrongType) {
+            return .blockedOn(keys: [c.args[1]], timeoutMilliseconds: wait)
+        }
         if case .error = reply { return reply }
         c.propagate([
             Bytes("LMOVE"), c.args[1], c.args[2], Bytes(fromHead ? "LEFT" : "RIGHT"), Bytes(toHead ? "LEFT" : "RIGHT"),
@@ -106,7 +112,8 @@ public enum BlockingListCommands {
         var inner = CommandContext(engine: c.engine, args: [Bytes("lmpop")] + c.args.dropFirst(2), db: c.db, now: c.now)
         let reply = ListCommands.lmpop(&inner)
         if case .array = reply { c.propagate(inner.args) }
-        guard reply == .nullArray, let numkeys = c.integer(2) else { return reply }
+        let waits = reply == .nullArray || (c.engine.retryingBlockedCommand && reply == Errors.wrongType)
+        guard waits, let numkeys = c.integer(2) else { return reply }
         return .blockedOn(keys: Array(c.args[3..<(3 + numkeys)]), timeoutMilliseconds: wait)
     }
 }

@@ -33,7 +33,10 @@ public enum BlockingSortedSetCommands {
         let keys = Array(c.args[1..<(c.args.count - 1)])
         for key in keys {
             switch SortedSetCommands.popExtremes(&c, key, max: max, count: 1) {
-            case .failure(let error): return error
+            case .failure(let error):
+                // A key that stopped being a sorted set while the client waited is skipped.
+                if c.engine.retryingBlockedCommand { continue }
+                return error
             case .success(let popped?):
                 guard let item = popped.first else { continue }
                 c.changed()
@@ -57,7 +60,9 @@ public enum BlockingSortedSetCommands {
         case .success(let ms): wait = ms
         }
         switch SortedSetCommands.popFirstNonEmpty(&c, keys: request.keys, max: request.max, count: request.count) {
-        case .failure(let error): return error
+        case .failure(let error):
+            if c.engine.retryingBlockedCommand { return .blockedOn(keys: request.keys, timeoutMilliseconds: wait) }
+            return error
         case .success(let reply?):
             if case .array = reply { c.propagate([Bytes("ZMPOP")] + c.args.dropFirst(2)) }
             return reply
