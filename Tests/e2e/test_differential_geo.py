@@ -4,8 +4,9 @@ distances, coordinates printed as Redis prints them, error texts), the sorted se
 behind compared with ZRANGE WITHSCORES, and a randomized corpus of points and searches."""
 import random
 import shlex
+import threading
 
-from conftest import raw_connection, send_command
+from conftest import raw_connection, send_command, wait_blocked
 from test_differential import raw_client, run
 
 
@@ -281,3 +282,24 @@ def test_random_points_and_searches_match_redis_7(server, redis_server):
     ours.close()
     assert not found, "\n".join(found[:20])
     assert keyspace(server) == keyspace(redis_server)
+
+
+def test_stores_wake_sorted_set_waiters_as_in_redis_7(server, redis_server):
+    """GEORADIUS STORE and GEOSEARCHSTORE write a sorted set: a client parked in BZPOPMIN
+    on the destination gets the nearest result, in both servers."""
+    outcomes = []
+    for target in (redis_server, server):
+        r = target.client()
+        r.execute_command(*shlex.split(SICILY))
+        popped = []
+        for store in ("GEORADIUS Sicily 15 37 200 km STOREDIST d1", "GEOSEARCHSTORE d2 Sicily FROMMEMBER Palermo "
+                      "BYRADIUS 300 km"):
+            key = "d1" if "d1" in store else "d2"
+            waiter = threading.Thread(target=lambda k=key: popped.append(target.client().bzpopmin([k], timeout=30)))
+            waiter.start()
+            wait_blocked(r)
+            r.execute_command(*shlex.split(store))
+            waiter.join()
+        outcomes.append((popped, keyspace(target)))
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[0][0][0] is not None

@@ -151,11 +151,16 @@ public enum Geohash {
         latitudeRange lat: GeohashRange = Geohash.latitudeRange
     ) -> GeohashCell? {
         guard step >= 1, step <= 26, isValid(longitude: longitude, latitude: latitude) else { return nil }
-        guard latitude >= lat.min, latitude <= lat.max, longitude >= lon.min, longitude <= lon.max else { return nil }
+        guard lat.max > lat.min, lon.max > lon.min, latitude >= lat.min, latitude <= lat.max, longitude >= lon.min,
+            longitude <= lon.max
+        else { return nil }
         let slices = Double(UInt64(1) << UInt64(step))
         let latitudeOffset = (latitude - lat.min) / (lat.max - lat.min) * slices
         let longitudeOffset = (longitude - lon.min) / (lon.max - lon.min) * slices
-        // Both offsets are in 0...2^step here: the conversions cannot trap.
+        // In 0...2^step for finite ranges; checked so that no range can make them trap.
+        guard latitudeOffset >= 0, latitudeOffset < 4_294_967_296, longitudeOffset >= 0,
+            longitudeOffset < 4_294_967_296
+        else { return nil }
         return GeohashCell(
             bits: interleave(latitude: UInt32(latitudeOffset), longitude: UInt32(longitudeOffset)), step: step)
     }
