@@ -25,7 +25,8 @@ public struct CommandTable: Sendable {
             + DatabaseCommands.specs + ServerCommandSpecs.specs + MemoryCommands.specs
             + HashCommands.specs + SetCommands.specs + ListCommands.specs + SortCommands.specs
             + BlockingListCommands.specs + SortedSetCommands.specs + SortedSetRangeCommands.specs
-            + SortedSetAlgebraCommands.specs + BlockingSortedSetCommands.specs + ScriptingCommandSpecs.specs
+            + SortedSetAlgebraCommands.specs + BlockingSortedSetCommands.specs + GeoCommands.specs
+            + GeoSearchCommands.specs + ScriptingCommandSpecs.specs
             + StreamCommands.specs + StreamReadCommands.specs + StreamGroupCommands.specs
             + StreamInfoCommands.specs)
 

@@ -37,6 +37,9 @@ public enum Reply: Sendable, Equatable {
     case set([Reply])
     /// A double: RESP3 `,`, a bulk string in RESP2.
     case double(Double)
+    /// A double the command has already printed (GEOPOS's coordinates, with more digits
+    /// than `%.17g`): RESP3 `,` with this text, a bulk string in RESP2.
+    case formattedDouble(String)
     /// A boolean: RESP3 `#`, an integer in RESP2.
     case bool(Bool)
     /// Verbatim text: RESP3 `=`, a bulk string in RESP2.
@@ -60,7 +63,7 @@ public enum Reply: Sendable, Equatable {
         case (.set(let a), .set(let b)): return a == b
         case (.double(let a), .double(let b)): return a == b || (a.isNaN && b.isNaN)
         case (.bool(let a), .bool(let b)): return a == b
-        case (.verbatim(let a), .verbatim(let b)): return a == b
+        case (.verbatim(let a), .verbatim(let b)), (.formattedDouble(let a), .formattedDouble(let b)): return a == b
         case (.blockedOn(let keysA, let timeoutA), .blockedOn(let keysB, let timeoutB)):
             return keysA == keysB && timeoutA == timeoutB
         case (.map(let a), .map(let b)), (.pairs(let a), .pairs(let b)), (.keyed(let a), .keyed(let b)):

@@ -110,6 +110,12 @@ extension LuaInterpreter {
             } else {
                 lua_pushstring(L, NumberFormat.double(value))
             }
+        case .formattedDouble(let text):
+            if resp3 {
+                pushTable(field: "double") { lua_pushnumber(L, Double(text) ?? 0) }
+            } else {
+                lua_pushstring(L, text)
+            }
         case .bool(let value):
             if resp3 { lua_pushboolean(L, value ? 1 : 0) } else { lua_pushnumber(L, value ? 1 : 0) }
         case .verbatim(let text):

@@ -77,6 +77,8 @@ enum ReplyEncoder {
             } else {
                 buffer.writeRESPDouble(formatted: NumberFormat.double(value), version)
             }
+        case .formattedDouble(let text):
+            buffer.writeRESPDouble(formatted: text, version)
         case .bool(let value):
             buffer.writeRESPBool(value, version)
         case .verbatim(let text):
