@@ -93,6 +93,9 @@ public enum BitCommands {
         var range: (Int, Int, Bool)?
         if args.count == 4 || args.count == 5 {
             guard let s = c.integer(2), let e = c.integer(3) else { return Errors.notInteger }
+            // Redis 7.0 counts nothing for two negative indexes in the wrong order, before
+            // clamping and before the unit is even read (`-1 -2 FOO` answers 0).
+            if s < 0 && e < 0 && s > e { return .integer(0) }
             var bits = false
             if args.count == 5 {
                 if args[4].equalsIgnoringCase("bit") {
@@ -101,8 +104,6 @@ public enum BitCommands {
                     return Errors.syntax
                 }
             }
-            // Redis 7.0 counts nothing for two negative indexes in the wrong order, before clamping.
-            if s < 0 && e < 0 && s > e { return .integer(0) }
             range = (s, e, bits)
         } else if args.count != 2 {
             return Errors.syntax

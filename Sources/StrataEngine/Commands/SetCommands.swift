@@ -169,26 +169,29 @@ public enum SetCommands {
 
     static func move(_ c: inout CommandContext) -> Reply {
         let (source, destination, member) = (c.args[1], c.args[2], c.args[3])
-        // As Redis: a missing source answers 0 before either type is checked.
-        let from: SetValue
-        switch read(c, source) {
-        case .failure(let error): return error
-        case .success(nil): return .integer(0)
-        case .success(let s?): from = s
+        // As Redis: both keys are looked up for writing (no hit or miss counted), and a
+        // missing source answers 0 before either type is checked.
+        guard let sourceValue = c.lookup(source) else { return .integer(0) }
+        guard let from = SetValue.extract(sourceValue) else { return Errors.wrongType }
+        let target = c.lookup(destination)
+        var destinationHasMember = false
+        if let target {
+            guard let to = SetValue.extract(target) else { return Errors.wrongType }
+            destinationHasMember = to.contains(member)
         }
-        switch read(c, destination) {
-        case .failure(let error): return error
-        case .success: break
-        }
+        if source == destination { return .integer(from.contains(member) ? 1 : 0) }
         guard from.contains(member) else { return .integer(0) }
-        if source == destination { return .integer(1) }
         let limits = c.engine.settings.setLimits
         _ = c.modifyCollection(source, .set, create: false) { $0.remove(member) }
+        c.changed()
         c.notify(.set, "srem", source)
         c.announceEmptied()
-        _ = c.modifyCollection(destination, .set, create: true) { $0.insert(member, limits: limits) }
-        c.notify(.set, "sadd", destination)
-        c.changed()
+        // The destination is written (and gets its event) only when the member is new to it.
+        if !destinationHasMember {
+            _ = c.modifyCollection(destination, .set, create: true) { $0.insert(member, limits: limits) }
+            c.changed()
+            c.notify(.set, "sadd", destination)
+        }
         return .integer(1)
     }
 
