@@ -81,6 +81,30 @@ struct BitFieldTests {
         #expect(h.run("OBJECT", "ENCODING", "k") == .b("raw"))
     }
 
+    @Test func unchangedValuesWriteNothing() {
+        // As Redis 7.0: no change counted, no event, nothing logged; only the encoding turns raw.
+        let h = Harness()
+        h.run("SET", "k", "12345")
+        h.engine.recordsEffects = true
+        h.engine.discardRecord()
+        #expect(h.run("SETBIT", "k", "2", "1") == .integer(1))  // "1" is 0b0011_0001
+        #expect(h.run("BITFIELD", "k", "SET", "u8", "0", "49", "INCRBY", "u4", "4", "16") == ints(49, 1))
+        #expect(h.run("BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1000") == ints(nil))
+        #expect(!h.engine.record.touchesKeys)
+        #expect(h.engine.record.changes == 0)
+        #expect(h.engine.record.effects.isEmpty)
+        #expect(h.run("OBJECT", "ENCODING", "k") == .b("raw"))
+        #expect(h.run("GET", "k") == .b("12345"))
+        h.engine.discardRecord()
+        #expect(h.run("BITFIELD", "k", "SET", "u8", "0", "50", "SET", "u8", "0", "50") == ints(49, 50))
+        #expect(h.engine.record.changes == 1)
+        h.engine.discardRecord()
+        // A string grown by a write that failed is stored and counts one change (Redis: none).
+        #expect(h.run("BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "40", "1000") == ints(nil))
+        #expect(h.engine.record.changes == 1)
+        #expect(h.run("STRLEN", "k") == .integer(6))
+    }
+
     @Test func readsDoNotCreate() {
         let h = Harness()
         #expect(h.run("BITFIELD", "k", "GET", "i8", "0") == ints(0))

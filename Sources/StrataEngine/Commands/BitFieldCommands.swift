@@ -1,8 +1,10 @@
 //! BITFIELD and BITFIELD_RO: integers of any width at any bit offset of a string, as
 //! Redis 7.0's `bitops.c` runs them. Every operation is parsed before the key is touched
-//! (so a bad argument leaves the keyspace alone); a command with a SET or INCRBY grows the
-//! string once to the farthest bit it writes, as SETBIT would, then runs the operations in
-//! order, each GET seeing the writes before it.
+//! (so a bad argument leaves the keyspace alone). The operations then run in order, each
+//! GET seeing the writes before it, over the stored string and the bytes written so far;
+//! only then is the string written, in place, if a SET or INCRBY changed a value or the
+//! string must grow to the farthest bit written (as SETBIT grows it). Redis 7.0 counts a
+//! change, and announces `setbit`, only for such writes.
 
 /// The BITFIELD commands.
 public enum BitFieldCommands {
@@ -119,9 +121,8 @@ public enum BitFieldCommands {
                 guard let b = value.stringBytes else { return Errors.wrongType }
                 bytes = b
             }
-            return bytes.withUnsafeBytes { raw -> Reply in
-                .array(plan.operations.map { read($0, raw) })
-            }
+            var overlay = Overlay(base: bytes)
+            return .array(plan.operations.map { overlay.run($0, grown: false).reply })
         }
         if readOnly { return .error("ERR BITFIELD_RO only supports the GET subcommand") }
         let existing = c.lookup(key)
@@ -129,28 +130,78 @@ public enum BitFieldCommands {
         if let existing {
             guard let b = existing.stringBytes else { return Errors.wrongType }
             bytes = b
-            c.engine.update(key, db: c.db) { $0 = .integer(0) }  // release for in-place mutation
         }
+        // As SETBIT: the string grows to hold the farthest bit written, and a write counts
+        // as a change when it grew the string or changed the value.
+        let length = Swift.max(bytes.count, (highestBit >> 3) + 1)
+        let grown = existing == nil || length > bytes.count
+        var overlay = Overlay(base: bytes)
         var replies: [Reply] = []
         var changes = 0
-        bytes.withUnsafeMutableBytes(count: Swift.max(bytes.count, (highestBit >> 3) + 1)) { raw in
-            for operation in plan.operations {
-                if operation.kind == .get {
-                    replies.append(read(operation, UnsafeRawBufferPointer(raw)))
-                } else {
-                    replies.append(write(operation, raw))
-                    changes += 1
-                }
-            }
+        for operation in plan.operations {
+            let (reply, changed) = overlay.run(operation, grown: grown)
+            replies.append(reply)
+            if changed { changes += 1 }
+        }
+        // Nothing changed in a string that did not grow: as in Redis, nothing is written.
+        guard changes > 0 || grown else {
+            if let existing { BitCommands.makeRaw(c, key, existing, bytes) }
+            return .array(replies)
+        }
+        if existing != nil {
+            c.engine.update(key, db: c.db) { $0 = .integer(0) }  // release for in-place mutation
+        }
+        bytes.withUnsafeMutableBytes(count: length) { raw in
+            for (index, byte) in overlay.written where index < raw.count { raw[index] = byte }
         }
         if existing != nil {
             c.engine.update(key, db: c.db) { $0 = .raw(bytes) }
         } else {
             c.store(key, .raw(bytes))
         }
-        c.changed(changes)
-        c.notify(.string, "setbit", key)
+        // A string grown by writes that all failed gets no event, as in Redis; Redis counts
+        // no change for it either, but the keyspace did change, so it counts one here (for
+        // save points, as every change of the keyspace does).
+        c.changed(Swift.max(changes, 1))
+        if changes > 0 { c.notify(.string, "setbit", key) }
         return .array(replies)
+    }
+
+    /// The string as the operations see it: the stored bytes (zeros past their end) under
+    /// the bytes written so far. The operations run here first, so that an invocation that
+    /// changes nothing writes nothing, and then only the written bytes are copied into the
+    /// string, in place.
+    struct Overlay {
+        let base: Bytes
+        /// The bytes written, by index.
+        var written: [Int: UInt8] = [:]
+
+        func byte(_ index: Int) -> UInt8 {
+            if let byte = written[index] { return byte }
+            return index < base.count ? base[index] : 0
+        }
+
+        /// Runs one operation on the nine bytes that hold any field at its offset (64 bits
+        /// from any bit of the first byte). Returns its reply and whether it counts as a
+        /// change (it wrote, and either `grown` or the value differs).
+        mutating func run(_ operation: Operation, grown: Bool) -> (reply: Reply, changed: Bool) {
+            let first = operation.offset >> 3
+            let shift = operation.offset & 7
+            let bits = operation.type.bits
+            var window = [UInt8](repeating: 0, count: 9)
+            for index in 0..<window.count { window[index] = byte(first + index) }
+            let outcome = window.withUnsafeMutableBytes { raw -> (Reply, Bool) in
+                let field = Operation(
+                    kind: operation.kind, type: operation.type, offset: shift, value: operation.value,
+                    overflow: operation.overflow)
+                if operation.kind == .get { return (read(field, UnsafeRawBufferPointer(raw)), false) }
+                return write(field, raw, grown: grown)
+            }
+            if operation.kind != .get {
+                for index in 0..<((shift + bits + 7) >> 3) { written[first + index] = window[index] }
+            }
+            return outcome
+        }
     }
 
     /// A GET.
@@ -163,8 +214,8 @@ public enum BitFieldCommands {
     }
 
     /// A SET or INCRBY: its reply (the old value for SET, the new one for INCRBY, nil when
-    /// FAIL refuses an overflow), writing unless refused.
-    static func write(_ operation: Operation, _ raw: UnsafeMutableRawBufferPointer) -> Reply {
+    /// FAIL refuses an overflow), writing unless refused, and whether it counts as a change.
+    static func write(_ operation: Operation, _ raw: UnsafeMutableRawBufferPointer, grown: Bool) -> (Reply, Bool) {
         let (offset, bits, mode) = (operation.offset, operation.type.bits, operation.overflow)
         let readable = UnsafeRawBufferPointer(raw)
         let isSet = operation.kind == .set
@@ -173,19 +224,19 @@ public enum BitFieldCommands {
             let base = isSet ? operation.value : old
             let increment = isSet ? 0 : operation.value
             let limited = BitFieldArithmetic.signedOverflow(base, increment, bits: bits, mode)
-            if limited != nil && mode == .fail { return .null }
+            if limited != nil && mode == .fail { return (.null, false) }
             let new = limited ?? (base &+ increment)
             BitFieldArithmetic.store(UInt64(bitPattern: new), into: raw, offset: offset, bits: bits)
-            return .integer(Int(isSet ? old : new))
+            return (.integer(Int(isSet ? old : new)), grown || old != new)
         }
         let old = BitFieldArithmetic.unsignedValue(readable, offset: offset, bits: bits)
         let base = isSet ? UInt64(bitPattern: operation.value) : old
         let increment = isSet ? 0 : operation.value
         let limited = BitFieldArithmetic.unsignedOverflow(base, increment, bits: bits, mode)
-        if limited != nil && mode == .fail { return .null }
+        if limited != nil && mode == .fail { return (.null, false) }
         let new = limited ?? (base &+ UInt64(bitPattern: increment))
         BitFieldArithmetic.store(new, into: raw, offset: offset, bits: bits)
         // At most 63 bits wide: the value fits an Int.
-        return .integer(Int(truncatingIfNeeded: isSet ? old : new))
+        return (.integer(Int(truncatingIfNeeded: isSet ? old : new)), grown || old != new)
     }
 }
