@@ -45,7 +45,8 @@ public enum SetCommands {
         spec(
             "sintercard", -3, [.readonly], keys: (2, -1, 1), since: "7.0.0",
             "Returns the number of members of the intersect of multiple sets.",
-            "numkeys key [key ...] [LIMIT limit]", intercard),
+            "numkeys key [key ...] [LIMIT limit]", intercard
+        ).findingKeys(intercardKeys),
         spec(
             "sinterstore", -3, [.write, .denyOOM], keys: (1, -1, 1), "Stores the intersect of multiple sets in a key.",
             "destination key [key ...]"
@@ -68,6 +69,13 @@ public enum SetCommands {
             "sscan", -3, [.readonly], since: "2.8.0", "Iterates over members of a set.",
             "key cursor [MATCH pattern] [COUNT count]", scan),
     ]
+
+    /// The keys of a `numkeys key [key ...] [LIMIT limit]` invocation (SINTERCARD): the
+    /// LIMIT words are not keys.
+    @Sendable static func intercardKeys(_ args: [Bytes]) -> [Bytes]? {
+        guard args.count >= 3, let count = args[1].strictInteger, count > 0, count <= args.count - 2 else { return [] }
+        return Array(args[2..<(2 + count)])
+    }
 
     static func read(_ c: CommandContext, _ key: Bytes) -> Result<SetValue?, Reply> {
         c.readCollection(key, .set)
