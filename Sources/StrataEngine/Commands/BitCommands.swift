@@ -42,10 +42,17 @@ public enum BitCommands {
         if let existing {
             guard let b = existing.stringBytes else { return Errors.wrongType }
             bytes = b
-            c.engine.update(key, db: c.db) { $0 = .integer(0) }
         }
         let byteIndex = offset >> 3
         let mask = UInt8(0x80) >> UInt8(offset & 7)
+        // As Redis 7.0: a bit already at the value, in a string long enough, is no write.
+        if let existing, byteIndex < bytes.count, (bytes[byteIndex] & mask != 0) == (bit == 1) {
+            makeRaw(c, key, existing, bytes)
+            return .integer(bit)
+        }
+        if existing != nil {
+            c.engine.update(key, db: c.db) { $0 = .integer(0) }  // release for in-place mutation
+        }
         var old = 0
         bytes.withUnsafeMutableBytes(count: Swift.max(bytes.count, byteIndex + 1)) { raw in
             old = raw[byteIndex] & mask != 0 ? 1 : 0
@@ -59,6 +66,15 @@ public enum BitCommands {
         c.changed()
         c.notify(.string, "setbit", key)
         return .integer(old)
+    }
+
+    /// Gives the string `value` at `key` the `raw` encoding without recording a write.
+    /// Redis unshares a string before any bit write, even one that changes nothing, and
+    /// OBJECT ENCODING shows it; the bytes stay the same, so there is nothing to log,
+    /// announce or count.
+    static func makeRaw(_ c: CommandContext, _ key: Bytes, _ value: Value, _ bytes: Bytes) {
+        if case .rawString = value { return }
+        c.engine.databases[c.db].update(key) { $0 = .raw(bytes) }
     }
 
     static func getbit(_ c: inout CommandContext) -> Reply {
@@ -93,6 +109,9 @@ public enum BitCommands {
         var range: (Int, Int, Bool)?
         if args.count == 4 || args.count == 5 {
             guard let s = c.integer(2), let e = c.integer(3) else { return Errors.notInteger }
+            // Redis 7.0 counts nothing for two negative indexes in the wrong order, before
+            // clamping and before the unit is even read (`-1 -2 FOO` answers 0).
+            if s < 0 && e < 0 && s > e { return .integer(0) }
             var bits = false
             if args.count == 5 {
                 if args[4].equalsIgnoringCase("bit") {
@@ -101,8 +120,6 @@ public enum BitCommands {
                     return Errors.syntax
                 }
             }
-            // Redis 7.0 counts nothing for two negative indexes in the wrong order, before clamping.
-            if s < 0 && e < 0 && s > e { return .integer(0) }
             range = (s, e, bits)
         } else if args.count != 2 {
             return Errors.syntax

@@ -45,7 +45,8 @@ public enum SetCommands {
         spec(
             "sintercard", -3, [.readonly], keys: (2, -1, 1), since: "7.0.0",
             "Returns the number of members of the intersect of multiple sets.",
-            "numkeys key [key ...] [LIMIT limit]", intercard),
+            "numkeys key [key ...] [LIMIT limit]", intercard
+        ).findingKeys(intercardKeys),
         spec(
             "sinterstore", -3, [.write, .denyOOM], keys: (1, -1, 1), "Stores the intersect of multiple sets in a key.",
             "destination key [key ...]"
@@ -68,6 +69,13 @@ public enum SetCommands {
             "sscan", -3, [.readonly], since: "2.8.0", "Iterates over members of a set.",
             "key cursor [MATCH pattern] [COUNT count]", scan),
     ]
+
+    /// The keys of a `numkeys key [key ...] [LIMIT limit]` invocation (SINTERCARD): the
+    /// LIMIT words are not keys.
+    @Sendable static func intercardKeys(_ args: [Bytes]) -> [Bytes]? {
+        guard args.count >= 3, let count = args[1].strictInteger, count > 0, count <= args.count - 2 else { return [] }
+        return Array(args[2..<(2 + count)])
+    }
 
     static func read(_ c: CommandContext, _ key: Bytes) -> Result<SetValue?, Reply> {
         c.readCollection(key, .set)
@@ -169,26 +177,29 @@ public enum SetCommands {
 
     static func move(_ c: inout CommandContext) -> Reply {
         let (source, destination, member) = (c.args[1], c.args[2], c.args[3])
-        // As Redis: a missing source answers 0 before either type is checked.
-        let from: SetValue
-        switch read(c, source) {
-        case .failure(let error): return error
-        case .success(nil): return .integer(0)
-        case .success(let s?): from = s
+        // As Redis: both keys are looked up for writing (no hit or miss counted), and a
+        // missing source answers 0 before either type is checked.
+        guard let sourceValue = c.lookup(source) else { return .integer(0) }
+        guard let from = SetValue.extract(sourceValue) else { return Errors.wrongType }
+        let target = c.lookup(destination)
+        var destinationHasMember = false
+        if let target {
+            guard let to = SetValue.extract(target) else { return Errors.wrongType }
+            destinationHasMember = to.contains(member)
         }
-        switch read(c, destination) {
-        case .failure(let error): return error
-        case .success: break
-        }
+        if source == destination { return .integer(from.contains(member) ? 1 : 0) }
         guard from.contains(member) else { return .integer(0) }
-        if source == destination { return .integer(1) }
         let limits = c.engine.settings.setLimits
         _ = c.modifyCollection(source, .set, create: false) { $0.remove(member) }
+        c.changed()
         c.notify(.set, "srem", source)
         c.announceEmptied()
-        _ = c.modifyCollection(destination, .set, create: true) { $0.insert(member, limits: limits) }
-        c.notify(.set, "sadd", destination)
-        c.changed()
+        // The destination is written (and gets its event) only when the member is new to it.
+        if !destinationHasMember {
+            _ = c.modifyCollection(destination, .set, create: true) { $0.insert(member, limits: limits) }
+            c.changed()
+            c.notify(.set, "sadd", destination)
+        }
         return .integer(1)
     }
 
