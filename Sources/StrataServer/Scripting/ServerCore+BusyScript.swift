@@ -62,7 +62,12 @@ extension ServerCore {
         // Redis's `allow_busy` flag decides; WATCH, which reads the keyspace, waits.
         guard spec.flags.contains(.allowBusy), spec.serverCommand != .watch else {
             session.transaction?.aborted = true
-            return .reply(ServerCore.busyError(function: run.isFunction))
+            let busy = ServerCore.busyError(function: run.isFunction)
+            // As Redis: EXEC refused while busy discards the transaction, never runs half of it.
+            if spec.serverCommand == .exec && session.transaction != nil {
+                return .reply(abortExec(busy, session: session))
+            }
+            return .reply(busy)
         }
         switch spec.serverCommand {
         case .quit:
