@@ -29,6 +29,7 @@ COMMANDS = [
     "XREADGROUP GROUP g c1 STREAMS x >", "XREADGROUP GROUP g c1 STREAMS x 0", "XACK x g 10-1",
     "XCLAIM x g c2 0 11-1", "XAUTOCLAIM x g c3 0 0", "XGROUP DELCONSUMER x g c1", "XGROUP SETID x g 0",
     "XGROUP DESTROY x g", "XGROUP DESTROY x g",
+    "PFADD hl a b c", "PFADD hl a", "PFADD hl2", "PFMERGE hm hl nosuch", "PFCOUNT hl", "PFCOUNT hl hm",
     "MULTI", "SET tx 1", "LPUSH tl a", "EXEC", "FLUSHALL",
 ]
 
