@@ -3,6 +3,8 @@ against Redis 7 and Strata, replies compared exactly (errors included, RESP2 and
 and the raw values (GET) compared byte for byte, sparse and dense, small and 100k-element
 sets, corrupted values set by a client. Values cross between the servers both ways, and a
 HyperLogLog survives SAVE and an append-only restart."""
+import glob
+import os
 import random
 
 import pytest
@@ -150,6 +152,17 @@ def test_hostile_values_give_redis_errors(server, redis_server, protocol):
             same_value(ours, theirs, "dst")
 
 
+def ends_in_a_cut_xzero(payload):
+    """Whether the last opcode is an XZERO missing its second byte. Splitting such an
+    opcode makes Redis write one byte past the end of its string and read it back in later
+    commands (out of bounds); Strata reads zero there, as Redis does on a freshly set value.
+    The random values below avoid that one case (the HOSTILE set covers cut XZEROs)."""
+    p = 0
+    while p < len(payload):
+        p += 2 if payload[p] & 0xc0 == 0x40 else 1
+    return p > len(payload)
+
+
 def test_random_garbage_never_crashes_and_matches_redis(server, redis_server):
     ours, theirs = raw_client(server), raw_client(redis_server)
     rng = random.Random(11)
@@ -157,6 +170,8 @@ def test_random_garbage_never_crashes_and_matches_redis(server, redis_server):
         payload = bytes(rng.randrange(256) for _ in range(rng.randrange(40)))
         if round % 2:
             payload = b"\x7f" + bytes([rng.randrange(256)]) + bytes(b | 0x80 for b in payload)
+        if ends_in_a_cut_xzero(payload):
+            payload += bytes([rng.randrange(256)])
         value = header(1 if round % 7 else 0) + payload
         for client in (ours, theirs):
             client.set("g", value)
@@ -202,6 +217,7 @@ def populate(client):
     client.execute_command("PFCOUNT", "small")  # caches the cardinality in the value
     client.execute_command("PFDEBUG", "TODENSE", "small")
     client.execute_command("PFADD", "small", "late")
+    client.execute_command("PFCOUNT", "both")  # a read that writes: must reach the AOF
     return {key: client.get(key) for key in ("small", "big", "both")}
 
 
@@ -215,7 +231,7 @@ def test_survives_save_and_restart(start_server):
     assert strata.stop() == 0
     again = start_server(workdir=strata.workdir)
     r2 = raw_client(again)
-    wait_loaded(r2)
+    wait_loaded(again.client())
     assert {key: r2.get(key) for key in before} == before
     assert [r2.execute_command("PFCOUNT", key) for key in ("small", "big", "both")] == counts
 
@@ -227,7 +243,10 @@ def test_survives_an_append_only_restart(start_server, redis_server):
     expected = populate(raw_client(redis_server))
     assert before == expected
     assert strata.stop() == 0
+    logged = b"".join(open(path, "rb").read()
+                      for path in glob.glob(os.path.join(strata.workdir, "appendonlydir", "*.incr.aof")))
+    assert b"PFCOUNT" in logged and b"PFDEBUG" in logged
     again = start_server("--appendonly", "yes", "--save", "", workdir=strata.workdir)
     r2 = raw_client(again)
-    wait_loaded(r2)
+    wait_loaded(again.client())
     assert {key: r2.get(key) for key in before} == before
