@@ -217,6 +217,14 @@ struct HyperLogLogTests {
         #expect(h.run("PFCOUNT", "under") == corrupted)
         #expect(h.run("PFDEBUG", "DECODE", "under") == .b("Z:17"))
         #expect(h.run("PFDEBUG", "GETREG", "under") == corrupted)
+        // Half the registers: the elements added before the refused one stay added.
+        h.engine.recordsEffects = true
+        h.run(bytes: [Bytes("SET"), Bytes("half"), Self.hll(encoding: 1, [0x5f, 0xff])])
+        h.engine.discardRecord()
+        #expect(h.run(bytes: [Bytes("PFADD"), Bytes("half")] + (0..<10).map { Bytes("p0-\($0)") }) == corrupted)
+        // Written (so logged and replayed alike), but not counted as a change, as in Redis.
+        #expect(h.engine.record.changes == 0 && !h.engine.record.writtenKeys.isEmpty)
+        #expect(h.run("PFDEBUG", "DECODE", "half") == .b("Z:1134 v:1,1 Z:2080 v:2,1 Z:4976"))
         // No runs at all.
         h.run(bytes: [Bytes("SET"), Bytes("none"), Self.hll(encoding: 1, [])])
         #expect(h.run("PFCOUNT", "none") == corrupted)

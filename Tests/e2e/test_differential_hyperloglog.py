@@ -78,6 +78,8 @@ HOSTILE = {
     "dense63": header(0) + b"\xff" * 12288, "dense0": header(0) + b"\x00" * 12288,
     "cached": header(1, b"\x05" + b"\x00" * 7) + b"\x7f\xff",
     "xzero1": header(1) + b"\x40\x00" + b"\x7f\xfe",
+    # Half the registers: elements in them are added before one outside is refused.
+    "half": header(1) + b"\x5f\xff",
 }
 
 
@@ -145,6 +147,7 @@ def test_hostile_values_give_redis_errors(server, redis_server, protocol):
             client.set(name, value)
         for args in (["PFCOUNT", name], ["PFCOUNT", name, "nosuch"], ["PFDEBUG", "DECODE", name],
                      ["PFDEBUG", "ENCODING", name], ["PFADD", name, "a", "b", "c", "d"], ["PFADD", name],
+                     ["PFADD", name, *[f"p0-{i}" for i in range(10)]],  # "half": two added, then refused
                      ["PFMERGE", "dst", name], ["PFCOUNT", name], ["PFDEBUG", "TODENSE", name],
                      ["PFDEBUG", "GETREG", name], ["PFMERGE", name, name]):
             same(ours, theirs, *args)
@@ -161,6 +164,30 @@ def ends_in_a_cut_xzero(payload):
     while p < len(payload):
         p += 2 if payload[p] & 0xc0 == 0x40 else 1
     return p > len(payload)
+
+
+def test_watch_sees_what_redis_signals(server, redis_server):
+    """PFCOUNT caching a cardinality signals the key (a WATCH fails), PFDEBUG's conversion
+    does not (the transaction runs), as in Redis."""
+    outcomes = []
+    for target in (server, redis_server):
+        r = raw_client(target)
+        r.execute_command("PFADD", "w", "a", "b")
+        results = []
+        for command in (["PFCOUNT", "w"], ["PFCOUNT", "w"], ["PFDEBUG", "TODENSE", "w"], ["PFADD", "w", "a"],
+                        ["PFADD", "w", "zz", "yy"]):
+            pipe = r.pipeline(transaction=True)
+            pipe.watch("w")
+            r.execute_command(*command)
+            pipe.multi()
+            pipe.execute_command("GET", "w")
+            try:
+                results.append(pipe.execute())
+            except redis.WatchError:
+                results.append("aborted")
+        outcomes.append(results)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == "aborted" and outcomes[0][1] != "aborted"
 
 
 def test_random_garbage_never_crashes_and_matches_redis(server, redis_server):
