@@ -51,6 +51,7 @@ EXCLUDED = {
     "memory|doctor": "free text", "lolwut": "free text", "readonly": "cluster only", "readwrite": "cluster only",
     "asking": "cluster only", "function|restore": "covered by unit tests with real payloads",
     "swapdb": "swaps the database our digest connection reads; covered by the differential corpus",
+    "pfselftest": "ten million additions a call; run by test_differential_hyperloglog.py",
 }
 # CONFIG SET parameters fuzzed with numbers (others could lock the fuzzer out or touch files).
 CONFIG_NUMERIC = [

@@ -28,7 +28,8 @@ public struct CommandTable: Sendable {
             + SortedSetAlgebraCommands.specs + BlockingSortedSetCommands.specs + GeoCommands.specs
             + GeoSearchCommands.specs + ScriptingCommandSpecs.specs
             + StreamCommands.specs + StreamReadCommands.specs + StreamGroupCommands.specs
-            + StreamInfoCommands.specs + BitOpCommands.specs + BitFieldCommands.specs + LCSCommand.specs)
+            + StreamInfoCommands.specs + BitOpCommands.specs + BitFieldCommands.specs + LCSCommand.specs
+            + HyperLogLogCommands.specs)
 
     /// The spec for a command name, case-insensitively.
     public func spec(named name: Bytes) -> CommandSpec? {

@@ -35,6 +35,9 @@ public struct EngineSettings: Sendable {
     public var lfuLogFactor = 10
     /// `lfu-decay-time`: minutes for an LFU counter to lose one step (0: never).
     public var lfuDecayMinutes = 1
+    /// `hll-sparse-max-bytes`: largest sparse HyperLogLog (header included) before it
+    /// turns dense.
+    public var hllSparseMaxBytes = 3000
 
     public init() {}
 }

@@ -114,6 +114,9 @@ struct WriteRecordTests {
         "xgroup|createconsumer": [["xgroup", "createconsumer", "x", "g", "dave"]],
         "xgroup|delconsumer": [["xgroup", "delconsumer", "x", "g", "alice"]],
         "xgroup|destroy": [["xgroup", "destroy", "x", "g"]],
+        "pfadd": [["pfadd", "hll", "a", "b"], ["pfadd", "hll2", "z"]],
+        "pfmerge": [["pfmerge", "hll3", "hll", "hll9"]],
+        "pfdebug": [["pfdebug", "todense", "hll"]],
     ]
 
     /// A key's value and deadline.
@@ -146,7 +149,7 @@ struct WriteRecordTests {
             ["sadd", "set", "m1", "m2", "m3"], ["zadd", "z", "1", "a", "2", "b", "3", "c"],
             ["zadd", "lex", "0", "a", "0", "b", "0", "c"], ["xadd", "x", "1-1", "f", "v"],
             ["xadd", "x", "2-1", "f", "w"], ["xgroup", "create", "x", "g", "0"],
-            ["xreadgroup", "group", "g", "alice", "count", "1", "streams", "x", ">"],
+            ["xreadgroup", "group", "g", "alice", "count", "1", "streams", "x", ">"], ["pfadd", "hll", "x", "y"],
         ] {
             _ = engine.execute(words.map { Bytes($0) }, db: &db, now: now)
         }

@@ -128,6 +128,7 @@ public struct ConfigDirective: Sendable {
         int("maxmemory-eviction-tenacity", 0...100, \.maxMemoryEvictionTenacity),
         int("lfu-log-factor", 0...Int(Int32.max), \.lfuLogFactor),
         int("lfu-decay-time", 0...Int(Int32.max), \.lfuDecayTime),
+        memory("hll-sparse-max-bytes", 0...Int(Int64.max), \.hllSparseMaxBytes),
         ConfigDirective(
             name: "client-output-buffer-limit", mutable: true, get: { $0.clientOutputBufferLimits.text },
             set: { config, args in

@@ -88,6 +88,8 @@ public struct ServerConfig: Sendable {
     public var lfuLogFactor = 10
     /// `lfu-decay-time` in minutes, default 1.
     public var lfuDecayTime = 1
+    /// `hll-sparse-max-bytes`: largest sparse HyperLogLog before it turns dense, default 3000.
+    public var hllSparseMaxBytes = 3000
     /// `save`: snapshot after `seconds` when at least `changes` writes happened; empty: off.
     public var savePoints: [SavePoint] = [
         SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 300, changes: 100),
@@ -157,6 +159,7 @@ public struct ServerConfig: Sendable {
         settings.evictionSamples = maxMemorySamples
         settings.lfuLogFactor = lfuLogFactor
         settings.lfuDecayMinutes = lfuDecayTime
+        settings.hllSparseMaxBytes = hllSparseMaxBytes
         return settings
     }
 
