@@ -27,7 +27,7 @@ public struct CommandTable: Sendable {
             + BlockingListCommands.specs + SortedSetCommands.specs + SortedSetRangeCommands.specs
             + SortedSetAlgebraCommands.specs + BlockingSortedSetCommands.specs + ScriptingCommandSpecs.specs
             + StreamCommands.specs + StreamReadCommands.specs + StreamGroupCommands.specs
-            + StreamInfoCommands.specs)
+            + StreamInfoCommands.specs + KeyTransferCommandSpecs.specs)
 
     /// The spec for a command name, case-insensitively.
     public func spec(named name: Bytes) -> CommandSpec? {

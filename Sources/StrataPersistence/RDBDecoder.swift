@@ -90,6 +90,18 @@ final class RDBDecoder {
         }
     }
 
+    /// One value as a `DUMP` payload holds it: its type byte then its encoding (no key).
+    func dumpValue() throws -> Value {
+        let start = stream.offset
+        let type = try stream.byte()
+        switch type {
+        case RDB.typeStreamListpacks, RDB.typeStreamListpacks2, RDB.typeStreamListpacks3:
+            return .stream(StreamStorage(try streamValue(type: type, at: start)))
+        default:
+            return try value(type: type, at: start)
+        }
+    }
+
     // MARK: Primitives
 
     /// A length that may use all 64 bits (stream ids).
@@ -224,7 +236,10 @@ final class RDBDecoder {
         case RDB.encodingLZF:
             let compressed = try length()
             let expected = try length()
-            guard expected <= 1 << 32 else { throw stream.error("LZF string of \(expected) bytes") }
+            // A back reference of at most 264 bytes takes 3 bytes: nothing expands further.
+            guard expected <= 1 << 32, expected / 88 <= compressed else {
+                throw stream.error("LZF string of \(expected) bytes")
+            }
             return try stream.withBytes(compressed) { raw in
                 guard let bytes = LZF.decompress(raw, expected: expected) else {
                     throw stream.error("damaged LZF-compressed string")
