@@ -21,6 +21,8 @@ def start_pair(start_server, *args):
 
 def reply(client, *args):
     try:
+        if args[0] == "GETKEYS":
+            return client.command_getkeys(*args[1:])
         return client.execute_command(*args)
     except redis.ResponseError as error:
         return ("error", str(error))
@@ -40,7 +42,7 @@ def build_all_types(r, prefix=""):
     r.sadd(p + "set", "a", "b", "c")
     r.sadd(p + "bigintset", *range(600))
     r.hset(p + "hash", mapping={"f": "v", "n": "7"})
-    r.hset(p + "bighash", mapping={f"f{i}": f"v{i}" for i in range(300)})
+    r.hset(p + "bighash", mapping={f"f{i}": f"v{i}" for i in range(600)})
     r.hset(p + "longhash", "f", "v" * 100)
     r.zadd(p + "zset", {"m": 1.5, "k": 2, "z": -0.25})
     r.zadd(p + "bigzset", {f"m{i}": i / 7 for i in range(300)})
@@ -75,19 +77,17 @@ def content(r, key):
     if kind == b"zset":
         return kind, r.zrange(key, 0, -1, withscores=True)
     if kind == b"stream":
-        info = r.execute_command("XINFO", "STREAM", key)
-        info = dict(zip(info[::2], info[1::2]))
+        info = r.xinfo_stream(key)
         groups = []
-        for group in r.execute_command("XINFO", "GROUPS", key):
-            group = dict(zip(group[::2], group[1::2]))
-            name = group[b"name"]
-            pending = [entry[:2] + entry[3:] for entry in r.execute_command("XPENDING", key, name, "-", "+", 100)]
-            consumers = sorted(dict(zip(c[::2], c[1::2]))[b"name"]
-                               for c in r.execute_command("XINFO", "CONSUMERS", key, name))
-            groups.append((name, group[b"last-delivered-id"], group[b"entries-read"], group[b"lag"], pending,
+        for group in r.xinfo_groups(key):
+            name = group["name"]
+            pending = [(p["message_id"], p["consumer"], p["times_delivered"])
+                       for p in r.xpending_range(key, name, "-", "+", 100)]
+            consumers = sorted(c["name"] for c in r.xinfo_consumers(key, name))
+            groups.append((name, group["last-delivered-id"], group["entries-read"], group["lag"], pending,
                            consumers))
-        return (kind, r.xrange(key), info[b"last-generated-id"], info[b"max-deleted-entry-id"],
-                info[b"entries-added"], info[b"recorded-first-entry-id"], groups)
+        return (kind, r.xrange(key), info["last-generated-id"], info["max-deleted-entry-id"],
+                info["entries-added"], info["recorded-first-entry-id"], groups)
     return kind, None
 
 
@@ -291,10 +291,14 @@ def test_migrate(start_server, direction):
     denied = reply(s, "MIGRATE", "127.0.0.1", port, "d", "3", "5000", "AUTH", "wrong")
     assert denied[0] == "error" and denied[1].startswith("Target instance replied with error: WRONGPASS")
     assert s.exists("d") == 1
-    noauth = reply(s, "MIGRATE", "127.0.0.1", port, "d", "3", "5000")
-    assert noauth == ("error", "Target instance replied with error: NOAUTH Authentication required.")
+    if source is strata:
+        # Redis keeps its connection to the target (authenticated above) for ten seconds;
+        # Strata connects each time, so a MIGRATE without AUTH is refused.
+        noauth = reply(s, "MIGRATE", "127.0.0.1", port, "d", "3", "5000")
+        assert noauth == ("error", "Target instance replied with error: NOAUTH Authentication required.")
+    # As Redis: a refused connection shows when writing to it.
     assert reply(s, "MIGRATE", "127.0.0.1", str(free_port()), "d", "0", "1000") == (
-        "error", "IOERR error or timeout connecting to the client")
+        "error", "IOERR error or timeout writing to target instance")
 
 
 def test_migrate_errors_match_redis(start_server):
@@ -311,8 +315,11 @@ def test_migrate_errors_match_redis(start_server):
         ["MIGRATE", "127.0.0.1", "1", "nosuch", "0", "1000"],
         ["MIGRATE", "127.0.0.1", "1", "", "0", "1000", "KEYS", "nosuch", "other"],
         ["MIGRATE", "127.0.0.1", "1", "k", "0"],
-        ["COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "1000", "AUTH", "KEYS", "KEYS", "a", "b"],
-        ["COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "1000", "COPY"],
+        ["MIGRATE", "127.0.0.1", "1", "k", "0", "1000"],
+        ["MIGRATE", "127.0.0.1", "1x", "k", "0", "1000", "COPY"],
+        ["MIGRATE", "no-such-host.invalid", "6379", "k", "0", "1000", "COPY"],
+        ["GETKEYS", "MIGRATE", "h", "1", "", "0", "1000", "AUTH", "KEYS", "KEYS", "a", "b"],
+        ["GETKEYS", "MIGRATE", "h", "1", "k", "0", "1000", "COPY"],
     ]
     for protocol in (2, 3):
         for words in cases:

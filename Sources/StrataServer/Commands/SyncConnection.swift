@@ -23,8 +23,9 @@ final class SyncConnection {
         close(fd)
     }
 
-    /// Connects to `host` (a name or an address) and `port` within `timeoutMilliseconds`;
-    /// nil when no address answers in time.
+    /// Connects to `host` (a name or an address) and `port` within `timeoutMilliseconds`:
+    /// the first address whose connection starts, once it is writable; nil when none
+    /// starts or it is not writable in time.
     static func connect(host: String, port: Int, timeoutMilliseconds: Int) -> SyncConnection? {
         guard port > 0 && port <= 65535 else { return nil }
         var hints = addrinfo()
@@ -46,11 +47,10 @@ final class SyncConnection {
             let connection = SyncConnection(fd: fd)
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             if posixConnect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return connection }
-            guard errno == EINPROGRESS, connection.wait(for: Int16(POLLOUT), until: deadline) else { continue }
-            var error: Int32 = 0
-            var size = socklen_t(MemoryLayout<Int32>.size)
-            guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0, error == 0 else { continue }
-            return connection
+            guard errno == EINPROGRESS else { continue }
+            // As Redis: a socket that becomes writable counts as connected, even when it is
+            // refused; the first write then fails ("error writing", not "connecting").
+            return connection.wait(for: Int16(POLLOUT), until: deadline) ? connection : nil
         }
         return nil
     }
