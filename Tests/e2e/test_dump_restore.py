@@ -375,3 +375,42 @@ def test_digest_of_identical_keyspaces(start_server):
     before = s.execute_command("DEBUG", "DIGEST")
     s.persist("scores")
     assert s.execute_command("DEBUG", "DIGEST") != before
+
+
+def events_of(server, target_port, flags="KEAn"):
+    """The keyspace events a pattern subscriber sees while RESTORE and MIGRATE run."""
+    subscriber = server.client().pubsub()
+    subscriber.psubscribe("__key*__:*")
+    subscriber.subscribe("done")
+    for _ in range(2):
+        assert subscriber.get_message(timeout=30)["type"] in ("psubscribe", "subscribe")
+    r = server.client()
+    r.set("src", "hello")
+    payload = r.dump("src")
+    r.config_set("notify-keyspace-events", flags)
+    commands = [
+        ["RESTORE", "k", "0", payload], ["RESTORE", "k", "0", payload], ["RESTORE", "k", "0", payload, "REPLACE"],
+        ["RESTORE", "k", "1", payload, "ABSTTL", "REPLACE"], ["RESTORE", "k2", "100000", payload],
+        ["RESTORE", "k3", "1", payload, "ABSTTL"],
+        ["MIGRATE", "127.0.0.1", str(target_port), "k2", "0", "5000", "REPLACE"],
+        ["MIGRATE", "127.0.0.1", str(target_port), "", "0", "5000", "COPY", "REPLACE", "KEYS", "src", "nosuch"],
+    ]
+    replies = [reply(r, *command) for command in commands]
+    r.publish("done", "x")
+    events = []
+    deadline = time.time() + 30  # polled until "done" arrives: the deadline only bounds a hang
+    while time.time() < deadline:
+        message = subscriber.get_message(timeout=1)
+        if message is None:
+            continue
+        if message["channel"] == b"done":
+            break
+        events.append((message["channel"], message["data"]))
+    subscriber.close()
+    return replies, events
+
+
+def test_restore_and_migrate_keyspace_events(start_server):
+    strata, real = start_pair(start_server)
+    target = start_server()
+    assert events_of(strata, target.port) == events_of(real, target.port)
