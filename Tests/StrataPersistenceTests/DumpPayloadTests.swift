@@ -121,8 +121,25 @@ import Testing
         #expect(
             try DumpPayload.decode(Self.sealed([0, 5, 0x61]), settings: EngineSettings())
                 == .string(Bytes([0x61, 10, 0] + Self.sealed([0, 5, 0x61]).array.suffix(8).prefix(2))))
-        // An unknown type, an empty list, a body longer than the payload: bad format.
-        for body: [UInt8] in [[0x63, 1, 0x61], [1, 0], [0x12, 0], [0, 0x20, 0x61], []] {
+        // Repeats merged while Redis keeps the value compact: a hash of short fields and
+        // values.
+        #expect(
+            try DumpPayload.decode(Self.sealed([4, 2, 1, 0x61, 1, 0x62, 1, 0x61, 1, 0x63]), settings: EngineSettings())
+                == .hash(
+                    {
+                        var hash = HashValue()
+                        hash.set(Bytes("a"), Bytes("c"), limits: HashLimits())
+                        return hash
+                    }()))
+        // An unknown type, an empty list, a body longer than the payload, repeated members
+        // of a hash table: bad format.
+        let duplicates: [[UInt8]] = [
+            [2, 2, 1, 0x61, 1, 0x61],  // set {a, a}
+            [2, 3, 1, 0x31, 1, 0x31, 1, 0x61],  // set {1, 1, a}
+            [4, 2, 1, 0x61, 1, 0x62, 1, 0x61, 0x41, 0x00] + [UInt8](repeating: 0x63, count: 65),  // a repeated, then long
+            [5, 2, 1, 0x61] + [UInt8](repeating: 0, count: 8) + [1, 0x61] + [UInt8](repeating: 0, count: 8),
+        ]
+        for body: [UInt8] in [[0x63, 1, 0x61], [1, 0], [0x12, 0], [0, 0x20, 0x61], []] + duplicates {
             #expect(throws: DumpPayload.Failure.badFormat) {
                 try DumpPayload.decode(Self.sealed(body), settings: EngineSettings())
             }

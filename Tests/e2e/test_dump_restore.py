@@ -150,6 +150,14 @@ RESTORE_ERRORS = [
     ["RESTORE", "k5", "0", "EMPTYLIST"],
     ["RESTORE", "k5", "0", "TRUNCATED"],
     ["RESTORE", "k9", "0", "INTOFOOTER"],
+    ["RESTORE", "k10", "0", "DUPSET"],
+    ["RESTORE", "k10", "0", "DUPHASH"],
+    ["RESTORE", "k10", "0", "DUPZSET"],
+    ["RESTORE", "k10", "0", "DUPINTSET"],
+    ["SMEMBERS", "k10"],
+    ["EVAL", "return redis.call('RESTORE', KEYS[1], 0, ARGV[1])", "1", "k11", "GOOD"],
+    ["EVAL", "return redis.call('DUMP', KEYS[1])", "1", "k11"],
+    ["EVAL", "return redis.call('WAIT', 0, 0)", "0"],
     ["GET", "k9"],
     ["RESTORE", "k6", "1", "GOOD", "ABSTTL"],
     ["EXISTS", "k6"],
@@ -190,8 +198,12 @@ def test_restore_errors_and_replies(start_server, protocol):
     payloads["EMPTYLIST"] = crc_sealed(b"\x12\x00")
     payloads["TRUNCATED"] = crc_sealed(b"\x00\x20a")
     payloads["INTOFOOTER"] = crc_sealed(b"\x00\x05a")
+    payloads["DUPSET"] = crc_sealed(b"\x02\x02\x01a\x01a")
+    payloads["DUPINTSET"] = crc_sealed(b"\x02\x03\x011\x011\x01a")
+    payloads["DUPHASH"] = crc_sealed(b"\x04\x02\x01a\x01b\x01a" + b"\x41\x00" + b"c" * 65)
+    payloads["DUPZSET"] = crc_sealed(b"\x05\x02\x01a" + bytes(8) + b"\x01a" + bytes(8))
     for words in RESTORE_ERRORS:
-        args = [payloads.get(word, word) if i == 3 else word for i, word in enumerate(words)]
+        args = [payloads.get(word, word) if i >= 3 else word for i, word in enumerate(words)]
         got = reply(strata.client(protocol=protocol), *args)
         want = reply(real.client(protocol=protocol), *args)
         assert got == want, words
