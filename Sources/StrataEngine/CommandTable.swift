@@ -29,7 +29,7 @@ public struct CommandTable: Sendable {
             + GeoSearchCommands.specs + ScriptingCommandSpecs.specs
             + StreamCommands.specs + StreamReadCommands.specs + StreamGroupCommands.specs
             + StreamInfoCommands.specs + BitOpCommands.specs + BitFieldCommands.specs + LCSCommand.specs
-            + HyperLogLogCommands.specs)
+            + HyperLogLogCommands.specs + KeyTransferCommandSpecs.specs)
 
     /// The spec for a command name, case-insensitively.
     public func spec(named name: Bytes) -> CommandSpec? {

@@ -99,6 +99,12 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case replConf = "replconf"
     case shutdown
 
+    // Moving keys between servers, and replication
+    case dump
+    case restore
+    case migrate
+    case wait
+
     // Scripts and functions
     case eval
     case evalsha

@@ -90,6 +90,18 @@ final class RDBDecoder {
         }
     }
 
+    /// One value as a `DUMP` payload holds it: its type byte then its encoding (no key).
+    func dumpValue() throws -> Value {
+        let start = stream.offset
+        let type = try stream.byte()
+        switch type {
+        case RDB.typeStreamListpacks, RDB.typeStreamListpacks2, RDB.typeStreamListpacks3:
+            return .stream(StreamStorage(try streamValue(type: type, at: start)))
+        default:
+            return try value(type: type, at: start)
+        }
+    }
+
     // MARK: Primitives
 
     /// A length that may use all 64 bits (stream ids).
@@ -224,7 +236,10 @@ final class RDBDecoder {
         case RDB.encodingLZF:
             let compressed = try length()
             let expected = try length()
-            guard expected <= 1 << 32 else { throw stream.error("LZF string of \(expected) bytes") }
+            // A back reference of at most 264 bytes takes 3 bytes: nothing expands further.
+            guard expected <= 1 << 32, expected / 88 <= compressed else {
+                throw stream.error("LZF string of \(expected) bytes")
+            }
             return try stream.withBytes(compressed) { raw in
                 guard let bytes = LZF.decompress(raw, expected: expected) else {
                     throw stream.error("damaged LZF-compressed string")
@@ -294,7 +309,12 @@ final class RDBDecoder {
         case RDB.typeSet:
             let n = try length()
             var set = SetValue()
-            for _ in 0..<n { set.insert(try string(), limits: settings.setLimits) }
+            // As Redis 7.0, a repeated member is damage (in an intset too).
+            for _ in 0..<n {
+                guard set.insert(try string(), limits: settings.setLimits) else {
+                    throw RDBError(offset: start, reason: "duplicate set members")
+                }
+            }
             return .set(set)
         case RDB.typeSetIntset:
             return .set(SetValue(try blob(CompactEncodings.intset), limits: settings.setLimits))
@@ -303,7 +323,19 @@ final class RDBDecoder {
         case RDB.typeHash:
             let n = try length()
             var hash = HashValue()
-            for _ in 0..<n { hash.set(try string(), try string(), limits: settings.hashLimits) }
+            // As Redis 7.0: a repeated field is damage once the hash is a hash table (from the
+            // start when it is large, or from a long field or value on); before that, repeats
+            // are merged (Redis keeps both in its listpack and fails when converting it).
+            let limits = settings.hashLimits
+            var compact = n <= limits.maxListpackEntries
+            var repeated = false
+            for _ in 0..<n {
+                let (field, value) = (try string(), try string())
+                compact = compact && field.count <= limits.maxListpackValue && value.count <= limits.maxListpackValue
+                let isNew = hash.set(field, value, limits: limits)
+                repeated = repeated || !isNew
+                if !compact && repeated { throw RDBError(offset: start, reason: "duplicate hash fields") }
+            }
             return .hash(hash)
         case RDB.typeHashZiplist, RDB.typeHashListpack, RDB.typeHashZipmap:
             let decode =
@@ -329,7 +361,9 @@ final class RDBDecoder {
                 guard !score.isNaN else { throw RDBError(offset: start, reason: "sorted set score is NaN") }
                 members.append(ScoredMember(score: score, member: member))
             }
-            return .sortedSet(SortedSetValue(deduplicating: members, limits: settings.sortedSetLimits))
+            let zset = SortedSetValue(deduplicating: members, limits: settings.sortedSetLimits)
+            guard zset.count == n else { throw RDBError(offset: start, reason: "duplicate sorted set members") }
+            return .sortedSet(zset)
         case RDB.typeZSetZiplist, RDB.typeZSetListpack:
             let flat = try blob(type == RDB.typeZSetZiplist ? CompactEncodings.ziplist : CompactEncodings.listpack)
             guard flat.count % 2 == 0 else {

@@ -75,7 +75,7 @@ final class RDBStream {
     /// `count` bytes handed to `body` without copying when they lie in one piece.
     func withBytes<R>(_ count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard count >= 0 else { throw error("negative length") }
-        if position + count <= piece.count {
+        if count <= piece.count - position {
             defer { position += count }
             return try piece.withUnsafeBytes {
                 try body(UnsafeRawBufferPointer(rebasing: $0[position..<(position + count)]))

@@ -156,7 +156,7 @@ enum StreamRDB {
         let live = try number()
         let dead = try number()
         let fieldCount = try number()
-        guard live >= 0, dead >= 0, fieldCount >= 0, fieldCount < 1 << 20 else {
+        guard live >= 0, dead >= 0, live < 1 << 32, dead < 1 << 32, fieldCount >= 0, fieldCount < 1 << 20 else {
             throw CompactEncodings.Damaged(reason: "bad stream master entry")
         }
         var masterFields: [Bytes] = []

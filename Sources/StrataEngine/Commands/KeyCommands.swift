@@ -359,7 +359,7 @@ public enum KeyCommands {
             "    Return the number of references of the value associated with the specified",
             "    <key>.",
             "HELP",
-            "    Print this help.",
+            "    Prints this help.",
         ]
         return .array(lines.map { .status($0) })
     }

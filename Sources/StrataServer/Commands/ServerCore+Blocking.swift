@@ -11,21 +11,28 @@ final class BlockedClient {
     let connection: ConnectionHandler
     let args: [Bytes]
     let keys: [KeyRef]
+    /// The reply when the timeout passes or CLIENT UNBLOCK releases it.
+    let timeoutReply: Reply
     var timer: Scheduled<Void>?
 
-    init(connection: ConnectionHandler, args: [Bytes], keys: [KeyRef]) {
+    init(connection: ConnectionHandler, args: [Bytes], keys: [KeyRef], timeoutReply: Reply = .nullArray) {
         self.connection = connection
         self.args = args
         self.keys = keys
+        self.timeoutReply = timeoutReply
     }
 }
 
 extension ServerCore {
     /// Parks `connection` on `keys`; the command in `args` runs again when one is ready.
-    func block(_ connection: ConnectionHandler, args: [Bytes], keys: [Bytes], timeoutMilliseconds: Int64) {
+    func block(
+        _ connection: ConnectionHandler, args: [Bytes], keys: [Bytes], timeoutMilliseconds: Int64,
+        timeoutReply: Reply = .nullArray
+    ) {
         let db = connection.session.db
         let blocked = BlockedClient(
-            connection: connection, args: args, keys: keys.map { KeyRef(db: db, key: $0) })
+            connection: connection, args: args, keys: keys.map { KeyRef(db: db, key: $0) },
+            timeoutReply: timeoutReply)
         waitQueues.park(blocked, on: blocked.keys)
         connection.park(blocked)
         if timeoutMilliseconds > 0 {
@@ -38,7 +45,7 @@ extension ServerCore {
                         spec, args: args, session: connection.session, since: self.clock.monotonicNanoseconds(),
                         failed: false, now: self.clock.wallMilliseconds())
                 }
-                connection.unblock(with: .nullArray)
+                connection.unblock(with: blocked.timeoutReply)
             }
         }
     }

@@ -113,7 +113,7 @@ extension ServerCore {
             let blocked = target.blocked
         else { return .integer(0) }
         release(blocked)
-        target.unblock(with: asError ? .error("UNBLOCKED client unblocked via CLIENT UNBLOCK") : .nullArray)
+        target.unblock(with: asError ? .error("UNBLOCKED client unblocked via CLIENT UNBLOCK") : blocked.timeoutReply)
         return .integer(1)
     }
 

@@ -8,7 +8,9 @@
 //!     DEBUG FAULT LIST
 //!
 //! and, as in Redis, `DEBUG SLEEP <seconds>`, which stops the whole server (the event loop
-//! sleeps) for that long: tests use it to make several clients' input arrive in one pass.
+//! sleeps) for that long: tests use it to make several clients' input arrive in one pass;
+//! `DEBUG DIGEST` and `DEBUG DIGEST-VALUE key...`, Redis's keyspace digests
+//! (``DatasetDigest``).
 
 import Foundation
 import StrataEngine
@@ -28,6 +30,17 @@ extension ServerCore {
         switch words.first?.lowercased() {
         case "fault":
             return debugFault(Array(words.dropFirst()))
+        case "digest" where words.count == 1:
+            return .status(DatasetDigest.hex(DatasetDigest.dataset(engine.databases)))
+        case "digest-value":
+            // Past deadlines included, as Redis's DEBUG reads its tables without expiring.
+            let database = engine.databases[session.db]
+            return .array(
+                args.dropFirst(2).map { key in
+                    guard let entry = database.rawEntry(key) else { return .status(String(repeating: "0", count: 40)) }
+                    let digest = DatasetDigest.value(entry.value, hasDeadline: database.deadline(key) != nil)
+                    return .status(DatasetDigest.hex(digest))
+                })
         case "sleep" where words.count == 2:
             ServerCore.sleep(seconds: words[1])
             return .ok
@@ -40,6 +53,9 @@ extension ServerCore {
                     "    after SKIP matching operations passed, TIMES times (default: until cleared).",
                     "FAULT CLEAR", "    Remove every armed fault.", "FAULT LIST", "    The armed faults.",
                     "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+                    "DIGEST", "    Output a hex signature representing the current DB content.",
+                    "DIGEST-VALUE <key> [<key> ...]",
+                    "    Output a hex signature of the values of all the specified keys.",
                 ].map { .status($0) })
         default:
             return .error(

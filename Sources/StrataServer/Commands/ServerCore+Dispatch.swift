@@ -64,6 +64,14 @@ extension ServerCore {
             return .reply(moduleCommand(command))
         case .lolwut:
             return .reply(lolwut(args))
+        case .dump:
+            return .reply(dumpCommand(args, session: session, now: now))
+        case .restore:
+            return .reply(restoreCommand(args, session: session, now: now))
+        case .migrate:
+            return .reply(migrateCommand(args, session: session, now: now))
+        case .wait:
+            return waitCommand(args, connection: connection)
         case .debug:
             return .reply(debugCommand(args, session: session))
         case .role:
