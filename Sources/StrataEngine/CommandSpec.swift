@@ -33,6 +33,9 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let waitsForItsOwnEntries = CommandFlags(rawValue: 1 << 19)
     /// Not logged in the slow log (EXEC: the commands it runs are).
     public static let skipsSlowLog = CommandFlags(rawValue: 1 << 20)
+    /// May propagate something though it is not a write (Redis's `may_replicate`: EVAL,
+    /// EVALSHA, FCALL, PUBLISH, PFCOUNT): held back by CLIENT PAUSE WRITE.
+    public static let mayReplicate = CommandFlags(rawValue: 1 << 21)
 
     /// The names `COMMAND` prints, in Redis's order.
     public var names: [String] {

@@ -65,7 +65,8 @@ extension ServerCore {
             .functionStats, .functionKill, .functionHelp:
             return .reply(functionCommand(command, args: args, now: now))
         case .clientID, .clientSetName, .clientGetName, .clientList, .clientInfo, .clientKill, .clientUnblock,
-            .clientHelp:
+            .clientHelp, .clientTracking, .clientCaching, .clientGetRedir, .clientTrackingInfo, .clientReply,
+            .clientPause, .clientUnpause, .clientNoEvict:
             return clientCommand(command, args: args, session: session, connection: connection, now: now)
         case .configGet, .configSet, .configResetStat, .configRewrite, .configHelp:
             return .reply(configCommand(command, args: args))
@@ -82,6 +83,11 @@ extension ServerCore {
         session.transaction = nil
         unwatchAll(session)
         unsubscribeAll(session)
+        tracking.disable(session.id)
+        session.repliesOff = false
+        session.skipsNextReply = false
+        session.skipsThisReply = false
+        session.noEvict = false
         session.db = 0
         session.resp = .resp2
         session.name = nil
