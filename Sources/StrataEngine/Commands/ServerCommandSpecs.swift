@@ -127,7 +127,8 @@ public enum ServerCommandSpecs {
                 sub(
                     .clientTracking, arity: -3, flags: [.noscript, .loading, .stale], group: "connection",
                     since: "6.0.0", summary: "Enable or disable server assisted client side caching support",
-                    synopsis: "ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
+                    synopsis:
+                        "ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
                     categories: ["slow", "connection"]),
                 sub(
                     .clientCaching, arity: 3, flags: [.noscript, .loading, .stale], group: "connection",
@@ -249,7 +250,8 @@ public enum ServerCommandSpecs {
             summary: "Stops listening to messages published to channels that match one or more patterns.",
             synopsis: "[pattern [pattern ...]]", categories: ["pubsub", "slow"], handler: .server(.patternUnsubscribe)),
         CommandSpec(
-            "publish", arity: 3, flags: [.pubsub, .loading, .stale, .fast, .mayReplicate], group: "pubsub", since: "2.0.0",
+            "publish", arity: 3, flags: [.pubsub, .loading, .stale, .fast, .mayReplicate], group: "pubsub",
+            since: "2.0.0",
             summary: "Posts a message to a channel.", synopsis: "channel message", categories: ["pubsub", "fast"],
             handler: .server(.publish)),
         CommandSpec(
