@@ -36,7 +36,10 @@ public struct CommandFlags: OptionSet, Sendable {
     /// Refused while a dataset loads in the background (`COMMAND` prints `no_async_loading`).
     public static let noAsyncLoading = CommandFlags(rawValue: 1 << 22)
     /// Shown to MONITOR before it runs rather than after (scripts: before their own calls).
-    public static let showsMonitorFirst = CommandFlags(rawValue: 1 << 21)
+    public static let showsMonitorFirst = CommandFlags(rawValue: 1 << 23)
+    /// May propagate something though it is not a write (Redis's `may_replicate`: EVAL,
+    /// EVALSHA, FCALL, PUBLISH, PFCOUNT): held back by CLIENT PAUSE WRITE.
+    public static let mayReplicate = CommandFlags(rawValue: 1 << 21)
 
     /// The names `COMMAND` prints, in Redis's order.
     public var names: [String] {

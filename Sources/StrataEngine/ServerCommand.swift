@@ -24,6 +24,14 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case clientKill = "client|kill"
     case clientUnblock = "client|unblock"
     case clientHelp = "client|help"
+    case clientTracking = "client|tracking"
+    case clientCaching = "client|caching"
+    case clientGetRedir = "client|getredir"
+    case clientTrackingInfo = "client|trackinginfo"
+    case clientReply = "client|reply"
+    case clientPause = "client|pause"
+    case clientUnpause = "client|unpause"
+    case clientNoEvict = "client|no-evict"
 
     // Introspection and configuration
     case command
@@ -126,6 +134,9 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case functionStats = "function|stats"
     case functionKill = "function|kill"
     case functionHelp = "function|help"
+
+    /// Whether this is a CLIENT subcommand (CLIENT CACHING's effect lasts through them).
+    public var isClientSubcommand: Bool { rawValue.hasPrefix("client|") }
 
     /// Whether the command changes the function libraries (replayed from an AOF after the
     /// keyspace commands, as libraries load first).

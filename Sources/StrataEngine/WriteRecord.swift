@@ -58,6 +58,9 @@ public struct WriteRecord {
     public var wholeDatabases: [Int] = []
     /// Keys that expired or were evicted.
     public var removedKeys: [RemovedKey] = []
+    /// Whether FLUSHDB or FLUSHALL ran (client-side caches then drop every key; SWAPDB,
+    /// also in ``wholeDatabases``, does not set it, as Redis sends no invalidation for it).
+    public var flushed = false
     /// Changes counted for save points (`rdb_changes_since_last_save`).
     public var changes = 0
     /// Keys and databases that a primitive certainly changed (a store, a delete, a deadline,
@@ -97,6 +100,7 @@ public struct WriteRecord {
         if !events.isEmpty { events.removeAll(keepingCapacity: true) }
         changes = 0
         certainWrites = 0
+        flushed = false
         if !keepingEffects && !effects.isEmpty { effects.removeAll(keepingCapacity: true) }
     }
 }
@@ -145,6 +149,13 @@ extension Engine {
     public func noteWholeDatabase(_ db: Int) {
         record.wholeDatabases.append(db)
         record.certainWrites &+= 1
+    }
+
+    /// Notes that FLUSHDB or FLUSHALL emptied databases (noted one by one with
+    /// ``noteWholeDatabase(_:)``).
+    @inlinable
+    public func noteFlush() {
+        record.flushed = true
     }
 
     /// Notes a key gone without a command deleting it.

@@ -32,6 +32,8 @@ extension ServerCore {
 
     /// Runs expiry for up to one slice; returns whether to come back soon.
     func runExpirySlice() -> Bool {
+        // As Redis: while clients are paused the dataset stays as it is.
+        if pause.holdsWrites(now: pauseClockMilliseconds) { return false }
         let start = clock.monotonicNanoseconds()
         var total = ExpiryCycleResult()
         // Near the memory limit, loose keyspace tables are rebuilt denser on the way (not

@@ -64,6 +64,8 @@ extension ServerCore {
     /// - Returns: false when memory stays over the limit because nothing can be evicted.
     func performEvictions(now: Int64) -> Bool {
         guard memoryGauge.exceeds(config.maxMemory) else { return true }
+        // As Redis: nothing is evicted while clients are paused.
+        if pause.mode != nil && pause.holdsWrites(now: pauseClockMilliseconds) { return true }
         let start = clock.monotonicNanoseconds()
         var evicted = 0
         var underLimit = false

@@ -37,6 +37,16 @@ final class ServerCore {
     var executingTransaction = false
     /// Who WATCHes which key.
     var watches = WatchRegistry()
+    /// Client-side caching: keys read by tracking clients, BCAST prefixes.
+    var tracking = TrackingTable()
+    /// Invalidations of the running client's own writes, sent after its reply.
+    var pendingSelfInvalidations: [TrackingTable.Invalidation] = []
+    /// The client whose command runs (0 outside commands: expiry, eviction).
+    var currentClientID: UInt64 = 0
+    /// CLIENT PAUSE.
+    var pause = ClientPause()
+    /// Connections holding a command back until the pause ends.
+    var postponedClients: [ConnectionHandler] = []
     /// Connections with replies to flush after the current poll batch.
     private var pendingFlushes: [ConnectionHandler] = []
     private var flushScheduled = false
@@ -92,6 +102,7 @@ final class ServerCore {
         self.engine.releaseInBackground = { dropped in
             lazyFree.async { withExtendedLifetime(dropped) {} }
         }
+        self.tracking.maxKeys = config.trackingTableMaxKeys
         self.startedAt = clock.wallMilliseconds()
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
@@ -147,6 +158,8 @@ final class ServerCore {
         unwatchAll(connection.session)
         unsubscribeAll(connection.session)
         monitors.remove(connection.session.id)
+        tracking.disable(connection.session.id)
+        postponedClients.removeAll { $0 === connection }
         if let blocked = connection.blocked { release(blocked) }
     }
 
@@ -199,10 +212,20 @@ final class ServerCore {
             session.transaction?.aborted = true
             return .reply(rejected(spec, ServerCore.oomError))
         }
+        if pause.mode != nil && !executingTransaction && postpones(spec, session: session) { return .postponed }
         if session.transaction != nil && !spec.flags.contains(.transactionControl) {
             return .reply(queue(args, spec: spec, session: session))
         }
-        return runResolved(spec, args: args, session: session, connection: connection, now: now)
+        let caller = currentClientID
+        currentClientID = session.id
+        defer { currentClientID = caller }
+        let outcome = runResolved(spec, args: args, session: session, connection: connection, now: now)
+        // CLIENT CACHING lasts for the next command (a CLIENT command or a whole transaction
+        // keeps it).
+        if !tracking.isEmpty && session.transaction == nil && spec.serverCommand?.isClientSubcommand != true {
+            tracking.clearCaching(session.id)
+        }
+        return outcome
     }
 
     /// Runs a resolved command that passed the checks of ``execute(_:session:connection:now:)``
@@ -242,6 +265,9 @@ final class ServerCore {
                 failed = false
             }
             session.db = db
+            if !tracking.isEmpty && spec.flags.contains(.readonly) {
+                rememberTrackedKeys(spec, args: args, reader: connection.session.id)
+            }
             noteCall(spec, args: args, session: session, since: started, failed: failed, now: now)
             if !waitQueues.ready.isEmpty && !executingTransaction { serveBlockedClients(now: now) }
             return .reply(reply)
@@ -285,6 +311,7 @@ final class ServerCore {
         deliverMonitorLines()
         // As Redis's beforeSleep: the AOF is written before any reply leaves.
         if aof.feed.pendingBytes > 0 { writeAppendOnlyBuffer() }
+        if tracking.hasPendingBroadcasts || hasPendingSelfInvalidations { deliverTrackingBroadcasts() }
         let connections = pendingFlushes
         pendingFlushes.removeAll(keepingCapacity: true)
         for connection in connections { connection.flushNow() }
@@ -296,6 +323,7 @@ final class ServerCore {
         engine.settings = config.engineSettings
         engine.keyspaceEvents = config.notifyKeyspaceEvents
         engine.clearEvictionPool()
+        tracking.maxKeys = config.trackingTableMaxKeys
         logger.logLevel = config.loggerLevel
         if scripting.cache.memoryLimit != config.luaHeapLimit {
             scripting.cache.memoryLimit = config.luaHeapLimit

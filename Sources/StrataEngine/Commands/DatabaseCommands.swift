@@ -55,6 +55,7 @@ public enum DatabaseCommands {
             c.engine.noteWholeDatabase(i)
         }
         if all { c.changed() }
+        c.engine.noteFlush()
         if async, let release = c.engine.releaseInBackground {
             release(dropped)
         }

@@ -27,11 +27,11 @@ public enum ScriptingCommandSpecs {
     /// The table entries.
     public static let specs: [CommandSpec] = [
         command(
-            .eval, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst],
+            .eval, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst, .mayReplicate],
             summary: "Executes a server-side Lua script.",
             synopsis: "script numkeys [key [key ...]] [arg [arg ...]]"),
         command(
-            .evalsha, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst],
+            .evalsha, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst, .mayReplicate],
             summary: "Executes a server-side Lua script by SHA1 digest.",
             synopsis: "sha1 numkeys [key [key ...]] [arg [arg ...]]"),
         command(
@@ -43,7 +43,7 @@ public enum ScriptingCommandSpecs {
             summary: "Executes a read-only server-side Lua script by SHA1 digest.",
             synopsis: "sha1 numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         command(
-            .fcall, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst], summary: "Invokes a function.",
+            .fcall, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst, .mayReplicate], summary: "Invokes a function.",
             synopsis: "function numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         command(
             .fcallReadOnly, arity: -3, flags: [.readonly, .noscript, .stale, .showsMonitorFirst],

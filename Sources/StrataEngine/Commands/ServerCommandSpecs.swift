@@ -157,6 +157,42 @@ public enum ServerCommandSpecs {
                     summary: "Unblocks a client blocked by a blocking command from a different connection.",
                     synopsis: "client-id [TIMEOUT|ERROR]", categories: ["admin", "slow", "dangerous", "connection"]),
                 sub(
+                    .clientTracking, arity: -3, flags: [.noscript, .loading, .stale], group: "connection",
+                    since: "6.0.0", summary: "Enable or disable server assisted client side caching support",
+                    synopsis:
+                        "ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
+                    categories: ["slow", "connection"]),
+                sub(
+                    .clientCaching, arity: 3, flags: [.noscript, .loading, .stale], group: "connection",
+                    since: "6.0.0", summary: "Instruct the server about tracking or not keys in the next request",
+                    synopsis: "YES|NO", categories: ["slow", "connection"]),
+                sub(
+                    .clientGetRedir, arity: 2, flags: [.noscript, .loading, .stale], group: "connection",
+                    since: "6.0.0", summary: "Get tracking notifications redirection client ID if any",
+                    categories: ["slow", "connection"]),
+                sub(
+                    .clientTrackingInfo, arity: 2, flags: [.noscript, .loading, .stale], group: "connection",
+                    since: "6.2.0",
+                    summary:
+                        "Return information about server assisted client side caching for the current connection",
+                    categories: ["slow", "connection"]),
+                sub(
+                    .clientReply, arity: 3, flags: [.noscript, .loading, .stale], group: "connection",
+                    since: "3.2.0", summary: "Instruct the server whether to reply to commands",
+                    synopsis: "ON|OFF|SKIP", categories: ["slow", "connection"]),
+                sub(
+                    .clientPause, arity: -3, group: "connection", since: "2.9.50",
+                    summary: "Stop processing commands from clients for some time", synopsis: "timeout [WRITE|ALL]",
+                    categories: ["admin", "slow", "dangerous", "connection"]),
+                sub(
+                    .clientUnpause, arity: 2, group: "connection", since: "6.2.0",
+                    summary: "Resume processing of clients that were paused",
+                    categories: ["admin", "slow", "dangerous", "connection"]),
+                sub(
+                    .clientNoEvict, arity: 3, group: "connection", since: "7.0.0",
+                    summary: "Set client eviction mode for the current connection", synopsis: "ON|OFF",
+                    categories: ["admin", "slow", "dangerous", "connection"]),
+                sub(
                     .clientHelp, arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0",
                     summary: "Returns helpful text about the different subcommands.",
                     categories: ["slow", "connection"]),
@@ -246,7 +282,8 @@ public enum ServerCommandSpecs {
             summary: "Stops listening to messages published to channels that match one or more patterns.",
             synopsis: "[pattern [pattern ...]]", categories: ["pubsub", "slow"], handler: .server(.patternUnsubscribe)),
         CommandSpec(
-            "publish", arity: 3, flags: [.pubsub, .loading, .stale, .fast], group: "pubsub", since: "2.0.0",
+            "publish", arity: 3, flags: [.pubsub, .loading, .stale, .fast, .mayReplicate], group: "pubsub",
+            since: "2.0.0",
             summary: "Posts a message to a channel.", synopsis: "channel message", categories: ["pubsub", "fast"],
             handler: .server(.publish)),
         CommandSpec(

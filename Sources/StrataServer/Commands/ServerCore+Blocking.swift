@@ -75,6 +75,9 @@ extension ServerCore {
                 var db = key.db
                 let started = clock.monotonicNanoseconds()
                 engine.retryingBlockedCommand = true
+                let caller = currentClientID
+                currentClientID = next.connection.session.id
+                defer { currentClientID = caller }
                 let reply = engine.run(handler, args: next.args, db: &db, now: now)
                 engine.retryingBlockedCommand = false
                 engine.blockedArguments = nil

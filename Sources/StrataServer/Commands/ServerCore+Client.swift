@@ -1,4 +1,6 @@
-//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, UNBLOCK, HELP.
+//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, UNBLOCK, REPLY, NO-EVICT,
+//! HELP; TRACKING and its family are in `ServerCore+Tracking.swift`, PAUSE and UNPAUSE in
+//! `ServerCore+ClientPause.swift`.
 
 import StrataEngine
 
@@ -19,22 +21,56 @@ extension ServerCore {
         case .clientGetName:
             return .reply(session.name.map { .text($0) } ?? .null)
         case .clientInfo:
-            let line = session.infoLine(
-                now: now, queryBuffer: connection.queryBufferSize, outputBuffer: connection.outputBufferSize)
-            return .reply(.verbatim(line + "\n"))
+            return .reply(.verbatim(line(connection, current: session, now: now) + "\n"))
         case .clientList:
             return .reply(clientList(args, current: session, now: now))
         case .clientKill:
             return clientKill(args, current: session)
         case .clientUnblock:
             return .reply(clientUnblock(args))
+        case .clientTracking, .clientCaching, .clientGetRedir, .clientTrackingInfo:
+            return .reply(trackingCommand(command, args: args, session: session))
+        case .clientPause, .clientUnpause:
+            return .reply(pauseCommand(command, args: args))
+        case .clientReply:
+            return clientReply(args[2], session: session)
+        case .clientNoEvict:
+            if args[2].equalsIgnoringCase("on") {
+                session.noEvict = true
+            } else if args[2].equalsIgnoringCase("off") {
+                session.noEvict = false
+            } else {
+                return .reply(Errors.syntax)
+            }
+            return .reply(.ok)
         default:
             return .reply(.array(ServerCore.clientHelp.map { .status($0) }))
         }
     }
 
+    /// CLIENT REPLY ON|OFF|SKIP: OFF and SKIP send no reply themselves.
+    private func clientReply(_ mode: Bytes, session: ClientSession) -> CommandOutcome {
+        if mode.equalsIgnoringCase("on") {
+            session.repliesOff = false
+            session.skipsNextReply = false
+            session.skipsThisReply = false
+            return .reply(.ok)
+        }
+        if mode.equalsIgnoringCase("off") {
+            session.repliesOff = true
+            return .none
+        }
+        if mode.equalsIgnoringCase("skip") {
+            if !session.repliesOff { session.skipsNextReply = true }
+            return .none
+        }
+        return .reply(Errors.syntax)
+    }
+
     static let clientHelp = [
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME", "    Return the name of the current connection.",
         "ID", "    Return the ID of the current connection.",
         "INFO", "    Return information about the current client connection.",
@@ -46,19 +82,26 @@ extension ServerCore {
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
         "    * USER <username>", "      Kill connections authenticated by <username>.",
         "    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
-        "    * ID <client-id>", "      Kill connections by client id.",
         "LIST [options ...]", "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
-        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
-        "    Unblock the specified blocked client.",
+        "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
         "SETNAME <name>", "    Assign the name <name> to the current connection.",
-        "HELP", "    Print this help.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]", "    Control server assisted client side caching.",
+        "TRACKINGINFO", "    Report tracking status for the current connection.",
+        "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
+        "HELP", "    Prints this help.",
     ]
 
     /// The info line of a registered client, using its live session.
     private func line(_ handler: ConnectionHandler, current: ClientSession, now: Int64) -> String {
         let session = handler.session.id == current.id ? current : handler.session
-        return session.infoLine(now: now, queryBuffer: handler.queryBufferSize, outputBuffer: handler.outputBufferSize)
+        return session.infoLine(
+            now: now, queryBuffer: handler.queryBufferSize, outputBuffer: handler.outputBufferSize,
+            blocked: handler.blocked != nil || handler.isPostponed, tracking: tracking[session.id])
     }
 
     func clientList(_ args: [Bytes], current: ClientSession, now: Int64) -> Reply {
@@ -148,7 +191,8 @@ extension ServerCore {
                 }
                 if type != "normal" { candidates = [] }
             } else if option.equalsIgnoringCase("user") {
-                if value != "default" { candidates = [] }
+                // Only the default user exists; every client is authenticated as it.
+                guard value == "default" else { return .reply(.error("ERR No such user '\(value)'")) }
             } else if option.equalsIgnoringCase("skipme") {
                 switch value.lowercased() {
                 case "yes": skipMe = true

@@ -86,7 +86,8 @@ extension ServerCore {
             .functionStats, .functionKill, .functionHelp:
             return .reply(functionCommand(command, args: args, now: now))
         case .clientID, .clientSetName, .clientGetName, .clientList, .clientInfo, .clientKill, .clientUnblock,
-            .clientHelp:
+            .clientHelp, .clientTracking, .clientCaching, .clientGetRedir, .clientTrackingInfo, .clientReply,
+            .clientPause, .clientUnpause, .clientNoEvict:
             return clientCommand(command, args: args, session: session, connection: connection, now: now)
         case .configGet, .configSet, .configResetStat, .configRewrite, .configHelp:
             return .reply(configCommand(command, args: args))
@@ -106,6 +107,11 @@ extension ServerCore {
         unwatchAll(session)
         unsubscribeAll(session)
         monitors.remove(session.id)
+        tracking.disable(session.id)
+        session.repliesOff = false
+        session.skipsNextReply = false
+        session.skipsThisReply = false
+        session.noEvict = false
         session.db = 0
         session.resp = .resp2
         session.name = nil

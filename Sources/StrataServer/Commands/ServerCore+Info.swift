@@ -77,8 +77,8 @@ extension ServerCore {
                     ("maxclients", String(config.maxClients)),
                     ("client_recent_max_input_buffer", String(maxInput)),
                     ("client_recent_max_output_buffer", String(maxOutput)),
-                    ("blocked_clients", String(clients.values.filter { $0.blocked != nil }.count)),
-                    ("tracking_clients", "0"), ("clients_in_timeout_table", "0"),
+                    ("blocked_clients", String(clients.values.filter { $0.blocked != nil || $0.isPostponed }.count)),
+                    ("tracking_clients", String(tracking.clients.count)), ("clients_in_timeout_table", "0"),
                 ])
         case "memory":
             let used = ProcessMemory.allocatedBytes()

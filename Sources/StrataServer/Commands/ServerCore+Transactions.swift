@@ -72,7 +72,7 @@ extension ServerCore {
         for command in transaction.queued {
             switch execute(command, session: session, connection: connection, now: now) {
             case .reply(let reply), .replyThenClose(let reply): replies.append(reply)
-            case .none: replies.append(.null)
+            case .none, .postponed: replies.append(.null)
             }
         }
         executingTransaction = false

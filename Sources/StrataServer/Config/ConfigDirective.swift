@@ -27,6 +27,7 @@ public struct ConfigDirective: Sendable {
         int("databases", 1...Int(Int32.max), \.databases, mutable: false),
         int("maxclients", 1...Int(Int32.max), \.maxClients),
         int("timeout", 0...Int(Int32.max), \.timeout),
+        int("tracking-table-max-keys", 0...Int(Int64.max), \.trackingTableMaxKeys),
         int("busy-reply-threshold", 0...Int(Int64.max), \.busyReplyThresholdMilliseconds),
         int("slowlog-log-slower-than", -1...Int(Int64.max), \.slowlogLogSlowerThan),
         int("slowlog-max-len", 0...Int(Int64.max), \.slowlogMaxLen),

@@ -23,6 +23,9 @@ public struct ServerConfig: Sendable {
     public var databases = 16
     /// `maxclients`: connection limit, default 10000.
     public var maxClients = 10000
+    /// `tracking-table-max-keys`: most keys the client-side caching table remembers
+    /// (0: no limit); default 1000000.
+    public var trackingTableMaxKeys = 1_000_000
     /// `timeout`: close clients idle this many seconds; 0 never.
     public var timeout = 0
     /// `busy-reply-threshold` (alias `lua-time-limit`): milliseconds a script runs before

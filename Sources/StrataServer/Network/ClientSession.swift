@@ -37,6 +37,15 @@ public final class ClientSession {
     /// Patterns this client is subscribed to.
     var patterns: Set<Bytes> = []
 
+    /// CLIENT REPLY OFF: no replies until CLIENT REPLY ON.
+    var repliesOff = false
+    /// CLIENT REPLY SKIP ran: the next command's reply is dropped.
+    var skipsNextReply = false
+    /// The reply of the command running now is dropped (the command after CLIENT REPLY SKIP).
+    var skipsThisReply = false
+    /// CLIENT NO-EVICT ON (shown as flag `e`).
+    var noEvict = false
+
     /// Shard channels this client is subscribed to (SSUBSCRIBE).
     var shardChannels: Set<Bytes> = []
 
@@ -57,19 +66,40 @@ public final class ClientSession {
         self.lastInteraction = now
     }
 
-    /// The `CLIENT LIST` / `CLIENT INFO` line (without the trailing newline).
+    /// The `CLIENT LIST` / `CLIENT INFO` line (without the trailing newline), with Redis
+    /// 7.0's fields in its order.
     ///
     /// - Parameters:
     ///   - now: Unix ms.
     ///   - queryBuffer: bytes of unparsed input held.
     ///   - outputBuffer: bytes of replies not yet written.
-    public func infoLine(now: Int64, queryBuffer: Int, outputBuffer: Int) -> String {
+    ///   - blocked: whether a blocking command or a pause holds the client.
+    ///   - tracking: its CLIENT TRACKING state, nil when it does not track.
+    func infoLine(
+        now: Int64, queryBuffer: Int, outputBuffer: Int, blocked: Bool = false,
+        tracking: TrackingTable.ClientState? = nil
+    ) -> String {
         let age = (now - createdAt) / 1000
         let idle = (now - lastInteraction) / 1000
+        var flags = ""
+        if isSubscriber { flags += "P" }
+        if transaction != nil { flags += "x" }
+        if blocked { flags += "b" }
+        if let tracking {
+            flags += "t"
+            if tracking.brokenRedirect { flags += "R" }
+            if tracking.options.contains(.broadcast) { flags += "B" }
+        }
+        if watchDirty { flags += "d" }
+        if noEvict { flags += "e" }
+        if flags.isEmpty { flags = "N" }
+        let multi = transaction.map { $0.queued.count } ?? -1
+        let redirect = tracking.map { Int64(clamping: $0.redirect) } ?? -1
         return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fd) name=\(name ?? "") age=\(age) idle=\(idle) "
-            + "flags=\(subscriptionCount > 0 ? "P" : "N") db=\(db) sub=\(channels.count) psub=\(patterns.count) ssub=0 multi=-1 qbuf=\(queryBuffer) qbuf-free=0 argv-mem=0 "
-            + "multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=\(outputBuffer) tot-mem=\(1024 + queryBuffer + outputBuffer) "
-            + "events=r cmd=\(lastCommand) user=default redir=-1 resp=\(resp.rawValue)"
+            + "flags=\(flags) db=\(db) sub=\(channels.count) psub=\(patterns.count) ssub=\(shardChannels.count) multi=\(multi) "
+            + "qbuf=\(queryBuffer) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=\(outputBuffer) "
+            + "tot-mem=\(1024 + queryBuffer + outputBuffer) events=r\(outputBuffer > 0 ? "w" : "") cmd=\(lastCommand) "
+            + "user=default redir=\(redirect) resp=\(resp.rawValue)"
     }
 }
 

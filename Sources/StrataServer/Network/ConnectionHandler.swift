@@ -258,16 +258,46 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
 
     // MARK: Processing
 
+    /// The command held back by CLIENT PAUSE; it runs first when the pause ends.
+    private var postponedCommand: [Bytes]?
+
+    /// Whether a command waits for a pause to end.
+    var isPostponed: Bool { state.isPostponed }
+
+    /// Runs the command held back by a pause that has ended, then the rest of the input.
+    func resumePostponed() {
+        guard state.isPostponed, let context else { return }
+        state.resume()
+        processInbound(context)
+        core.scheduleFlush(self)
+    }
+
     private func processInbound(_ context: ChannelHandlerContext) {
         let now = core.clock.wallMilliseconds()
         parser.limits = core.parserLimits  // CONFIG SET applies to connected clients too
         while state.executesInput {
-            guard let command = nextCommand(context) else { break }
+            let held = postponedCommand
+            postponedCommand = nil
+            guard let command = held ?? nextCommand(context) else { break }
             let logged = core.aof.appendedOffset
             let outcome = core.execute(command, session: session, connection: self, now: now)
             if core.aof.appendedOffset != logged { durableOffsetNeeded = core.aof.appendedOffset }
-            guard deliver(outcome, context) else { return }
+            if case .postponed = outcome {
+                postponedCommand = command
+                state.postpone()
+                core.notePostponed(self)
+                break
+            }
+            // CLIENT REPLY OFF or SKIP: the reply is dropped (pushes still go out).
+            let silenced = session.repliesOff || session.skipsThisReply
+            session.skipsThisReply = false
+            if session.skipsNextReply {
+                session.skipsNextReply = false
+                session.skipsThisReply = true
+            }
+            guard deliver(silenced ? outcome.silenced : outcome, context) else { return }
             core.deliverMonitorLines()
+            if core.hasPendingSelfInvalidations { core.deliverSelfInvalidations() }
             parser.authenticated = session.authenticated
             if outbound.readableBytes > 64 * 1024 {
                 writeOutbound(context)
@@ -412,6 +442,17 @@ enum CommandOutcome {
     case replyThenClose(Reply)
     /// Send nothing (the connection is being closed by other means).
     case none
+    /// Nothing yet: CLIENT PAUSE holds the command back until the pause ends.
+    case postponed
+
+    /// The same outcome without its reply (CLIENT REPLY OFF or SKIP).
+    var silenced: CommandOutcome {
+        switch self {
+        case .reply: return .none
+        case .replyThenClose: return .replyThenClose(.sequence([]))
+        case .none, .postponed: return self
+        }
+    }
 
     /// Encodes the reply, if any, into `buffer`; false when the connection closes after it.
     func write(into buffer: inout ByteBuffer, version: RESPVersion) -> Bool {
@@ -422,7 +463,7 @@ enum CommandOutcome {
         case .replyThenClose(let reply):
             ReplyEncoder.write(reply, into: &buffer, version: version)
             return false
-        case .none:
+        case .none, .postponed:
             return true
         }
     }

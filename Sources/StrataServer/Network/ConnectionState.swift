@@ -15,6 +15,9 @@ enum ConnectionState {
     /// Replies wait until the AOF is synced as far as this client's writes
     /// (`appendfsync always`); input waits meanwhile.
     case heldForDurability
+    /// Holding a command back while CLIENT PAUSE is in effect; it runs when the pause ends
+    /// (the connection keeps the command).
+    case postponed
     /// Sending a snapshot (SYNC/PSYNC); the connection closes after it.
     case sendingSnapshot
     /// Closing: nothing more is read, executed or queued.
@@ -75,6 +78,24 @@ enum ConnectionState {
         case .blocked(let client, _): self = .blocked(client, repliesHeld: false)
         default: break
         }
+    }
+
+    /// Holds the next command back for a pause (from serving only).
+    mutating func postpone() {
+        guard case .serving = self else { return }
+        self = .postponed
+    }
+
+    /// Ends a postponement: input executes again.
+    mutating func resume() {
+        guard case .postponed = self else { return }
+        self = .serving
+    }
+
+    /// Whether a command waits for a pause to end.
+    var isPostponed: Bool {
+        if case .postponed = self { return true }
+        return false
     }
 
     /// Starts a snapshot transfer (from serving only).

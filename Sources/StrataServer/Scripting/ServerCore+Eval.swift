@@ -176,7 +176,7 @@ extension ServerCore: ScriptHost {
         if !run.propagates { dropEffects(after: logged) }
         switch outcome {
         case .reply(let reply), .replyThenClose(let reply): return reply
-        case .none: return .null
+        case .none, .postponed: return .null
         }
     }
 
