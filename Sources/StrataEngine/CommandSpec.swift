@@ -92,7 +92,8 @@ public final class CommandSpec: Sendable {
     public let since: String
     /// Argument synopsis for `COMMAND DOCS` and hints, e.g. `key value [NX|XX]`.
     public let synopsis: String
-    /// ACL categories without the `@`.
+    /// ACL categories without the `@`; `COMMAND` prints Redis's published ones instead when
+    /// Redis has the command (``printedCategories``).
     public let categories: [String]
     /// How it executes.
     public let handler: CommandHandler

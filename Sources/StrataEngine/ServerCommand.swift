@@ -40,6 +40,7 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case commandDocs = "command|docs"
     case commandList = "command|list"
     case commandGetKeys = "command|getkeys"
+    case commandGetKeysAndFlags = "command|getkeysandflags"
     case commandHelp = "command|help"
     case info
     case memoryStats = "memory|stats"

@@ -228,6 +228,11 @@ public enum ServerCommandSpecs {
                     summary: "Extracts the key names from an arbitrary command.", synopsis: "command [arg [arg ...]]",
                     categories: ["slow", "connection"]),
                 sub(
+                    .commandGetKeysAndFlags, arity: -4, flags: [.loading, .stale], group: "server",
+                    since: "7.0.0",
+                    summary: "Extracts the key names and access flags for an arbitrary command.",
+                    synopsis: "command [arg [arg ...]]", categories: ["slow", "connection"]),
+                sub(
                     .commandHelp, arity: 2, flags: [.loading, .stale], group: "server",
                     since: "5.0.0",
                     summary: "Returns helpful text about the different subcommands.",

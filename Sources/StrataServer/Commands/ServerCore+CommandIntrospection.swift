@@ -1,36 +1,27 @@
-//! COMMAND and its subcommands: COUNT, INFO, DOCS, LIST, GETKEYS, HELP — generated from the
-//! one command table, in Redis 7's reply shapes, so client libraries' command discovery
-//! and redis-cli's hints work.
+//! COMMAND and its subcommands: COUNT, INFO, DOCS, LIST, GETKEYS, GETKEYSANDFLAGS, HELP —
+//! generated from the one command table joined with Redis 7.0's published metadata
+//! (`CommandMetadata`), in Redis 7's reply shapes, so client libraries' command discovery,
+//! cluster routing and redis-cli's hints see what Redis would tell them.
 
 import StrataEngine
 
 extension ServerCore {
     func commandCommand(_ command: ServerCommand, args: [Bytes]) -> Reply {
-        let table = engine.commands
         switch command {
         case .commandCount:
             return .integer(sortedSpecs().count)
         case .commandInfo:
-            if args.count == 2 { return .array(sortedSpecs().map(commandInfo)) }
-            return .array(args.dropFirst(2).map { name in lookup(name).map(commandInfo) ?? .null })  // Redis: $-1
+            if args.count == 2 { return .array(sortedSpecs().map(\.infoReply)) }
+            return .array(args.dropFirst(2).map { name in lookup(name)?.infoReply ?? .null })  // Redis: $-1
         case .commandDocs:
             let specs = args.count == 2 ? sortedSpecs() : args.dropFirst(2).compactMap { lookup($0) }
             return .map(specs.map { (.text($0.name), commandDocs($0)) })
         case .commandList:
             return commandList(args)
         case .commandGetKeys:
-            let invocation = Array(args.dropFirst(2))
-            switch table.resolve(invocation) {
-            case .failure:
-                if table.spec(named: invocation[0]) == nil { return .error("ERR Invalid command specified") }
-                return .error("ERR Invalid number of arguments specified for command")
-            case .success(let spec):
-                let keys =
-                    spec.keys(in: invocation)
-                    ?? spec.keyPositions(argumentCount: invocation.count).map { invocation[$0] }
-                guard !keys.isEmpty else { return .error("ERR The command has no key arguments") }
-                return .array(keys.map { .bulk($0) })
-            }
+            return commandGetKeys(Array(args.dropFirst(2)), withFlags: false)
+        case .commandGetKeysAndFlags:
+            return commandGetKeys(Array(args.dropFirst(2)), withFlags: true)
         case .commandHelp:
             return .array(
                 [
@@ -47,11 +38,13 @@ extension ServerCore {
                     "    If no command names are given, documentation details for all",
                     "    commands are returned.",
                     "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
-                    "HELP", "    Print this help.",
+                    "GETKEYSANDFLAGS <full-command>",
+                    "    Return the keys and the access flags from a full Redis command.",
+                    "HELP", "    Prints this help.",
                 ].map { .status($0) })
         default:
             // COMMAND alone, or with a word that names no subcommand.
-            if args.count == 1 { return .array(sortedSpecs().map(commandInfo)) }
+            if args.count == 1 { return .array(sortedSpecs().map(\.infoReply)) }
             return .error("ERR unknown subcommand '\(args[1].string)'. Try COMMAND HELP.")
         }
     }
@@ -67,69 +60,58 @@ extension ServerCore {
         return parts.count == 1 ? spec : nil
     }
 
+    /// COMMAND LIST: every command and subcommand (containers too), optionally filtered by
+    /// module (Strata has none), ACL category or name pattern (subcommands' full names).
     private func commandList(_ args: [Bytes]) -> Reply {
-        var specs = sortedSpecs()
-        if args.count > 2 {
-            guard args.count == 5, args[2].equalsIgnoringCase("filterby") else { return Errors.syntax }
-            let value = args[4]
-            if args[3].equalsIgnoringCase("aclcat") {
-                let category = value.lowercased.string
-                specs = specs.filter { $0.categories.contains(category) }
-            } else if args[3].equalsIgnoringCase("pattern") {
-                specs = specs.filter { GlobPattern.matches(value.lowercased, Bytes($0.name)) }
-            } else if args[3].equalsIgnoringCase("module") {
-                specs = []
-            } else {
-                return Errors.syntax
-            }
+        let all = sortedSpecs().flatMap { spec in [spec] + spec.subcommands.values.sorted { $0.name < $1.name } }
+        guard args.count > 2 else { return .array(all.map { .text($0.name) }) }
+        guard args.count == 5, args[2].equalsIgnoringCase("filterby") else { return Errors.syntax }
+        let value = args[4]
+        let kept: [CommandSpec]
+        if args[3].equalsIgnoringCase("module") {
+            kept = []
+        } else if args[3].equalsIgnoringCase("aclcat") {
+            let category = value.lowercased.string
+            kept = all.filter { $0.printedCategories.contains(category) }
+        } else if args[3].equalsIgnoringCase("pattern") {
+            let pattern = value.lowercased
+            kept = all.filter { GlobPattern.matches(pattern, Bytes($0.name)) }
+        } else {
+            return Errors.syntax
         }
-        return .array(specs.map { .text($0.name) })
+        return .array(kept.map { .text($0.name) })
     }
 
-    func commandInfo(_ spec: CommandSpec) -> Reply {
-        var keySpecs: [Reply] = []
-        if spec.firstKey > 0 {
-            let last = spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey
-            let access: [Reply] =
-                spec.flags.contains(.write)
-                ? [.status("RW"), .status("access"), .status("update")] : [.status("RO"), .status("access")]
-            keySpecs.append(
-                .map([
-                    (.text("flags"), .set(access)),
-                    (
-                        .text("begin_search"),
-                        .map([
-                            (.text("type"), .text("index")),
-                            (.text("spec"), .map([(.text("index"), .integer(spec.firstKey))])),
-                        ])
-                    ),
-                    (
-                        .text("find_keys"),
-                        .map([
-                            (.text("type"), .text("range")),
-                            (
-                                .text("spec"),
-                                .map([
-                                    (.text("lastkey"), .integer(last)), (.text("keystep"), .integer(spec.keyStep)),
-                                    (.text("limit"), .integer(0)),
-                                ])
-                            ),
-                        ])
-                    ),
-                ]))
+    /// COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of a full invocation as Redis finds
+    /// them, with Redis's errors in its order (unknown command, no keys, arity, none found).
+    private func commandGetKeys(_ invocation: [Bytes], withFlags: Bool) -> Reply {
+        guard let name = invocation.first, let base = engine.commands.spec(named: name) else {
+            return .error("ERR Invalid command specified")
         }
-        return .array([
-            .text(spec.name),
-            .integer(spec.arity),
-            .set(spec.flags.names.map { .status($0) }),
-            .integer(spec.firstKey),
-            .integer(spec.lastKey),
-            .integer(spec.keyStep),
-            .set(spec.categories.map { .status("@" + $0) }),
-            .array([]),
-            .array(keySpecs),
-            .array(spec.subcommands.values.sorted { $0.name < $1.name }.map(commandInfo)),
-        ])
+        var spec = base
+        if invocation.count >= 2, !base.subcommands.isEmpty {
+            guard let sub = base.subcommands[invocation[1].lowercased.string] else {
+                return .error("ERR Invalid command specified")
+            }
+            spec = sub
+        }
+        let metadata = spec.redisMetadata
+        let hasKeys = metadata?.hasKeys ?? (spec.firstKey > 0 || spec.keyFinder != nil)
+        guard hasKeys else { return .error("ERR The command has no key arguments") }
+        guard spec.accepts(argumentCount: invocation.count) else {
+            return .error("ERR Invalid number of arguments specified for command")
+        }
+        let keys: [(Bytes, KeySpecFlags)]
+        if let metadata {
+            keys = metadata.keyReferences(in: invocation).map { (invocation[$0.position], $0.flags) }
+        } else {
+            keys = (spec.keys(in: invocation) ?? []).map { ($0, []) }
+        }
+        guard !keys.isEmpty else {
+            if spec.printedFlags.contains("no_mandatory_keys") { return .array([]) }
+            return .error("ERR Invalid arguments specified for command")
+        }
+        return .array(keys.map { key, flags in withFlags ? .array([.bulk(key), flags.reply]) : .bulk(key) })
     }
 
     func commandDocs(_ spec: CommandSpec) -> Reply {

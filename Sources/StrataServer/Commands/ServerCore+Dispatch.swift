@@ -78,7 +78,9 @@ extension ServerCore {
             return .reply(.array([.text("master"), .integer(0), .array([])]))
         case .info:
             return .reply(.verbatim(info(args, now: now)))
-        case .command, .commandCount, .commandInfo, .commandDocs, .commandList, .commandGetKeys, .commandHelp:
+        case .command, .commandCount, .commandInfo, .commandDocs, .commandList, .commandGetKeys,
+            .commandGetKeysAndFlags,
+            .commandHelp:
             return .reply(commandCommand(command, args: args))
         case .scriptLoad, .scriptExists, .scriptFlush, .scriptKill, .scriptHelp:
             return .reply(scriptCommand(command, args: args))
