@@ -49,6 +49,10 @@ extension ServerCore {
         switch command {
         case .slowlogGet:
             var count = 10
+            guard args.count <= 3 else {
+                return .error(
+                    "ERR unknown subcommand or wrong number of arguments for '\(args[1].string)'. Try SLOWLOG HELP.")
+            }
             if args.count == 3 {
                 guard let wanted = args[2].strictInteger, wanted >= -1 else {
                     return .error("ERR count should be greater than or equal to -1")
