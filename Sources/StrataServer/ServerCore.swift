@@ -64,6 +64,8 @@ final class ServerCore {
     var commandStats = CommandStatistics()
     /// The slowest recent calls.
     var slowLog = SlowLog()
+    /// How far loading at start-up has come (`loading_*` in INFO).
+    var loadingProgress: LoadingProgress?
     /// Clients in MONITOR mode.
     var monitors = MonitorFeed()
     /// Latency spikes per event.

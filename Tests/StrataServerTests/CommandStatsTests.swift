@@ -1,3 +1,4 @@
+import StrataPersistence
 import Testing
 
 @testable import StrataEngine
@@ -206,5 +207,24 @@ struct SchotterTests {
         let art = Schotter(columns: 30, squaresPerRow: 3, squaresPerColumn: 6)
         #expect(art.render { 0 } != art.render { 0.8 })
         #expect(art.render { 0.3 } == art.render { 0.3 })
+    }
+}
+
+struct LoadingProgressTests {
+    @Test func countsTheBytesReadThroughTheWrappedFileSystem() throws {
+        let disk = MemoryFileSystem()
+        disk.install(Array(repeating: 7, count: 1000), at: "dump.sdb")
+        let progress = LoadingProgress(startedAt: 100, totalBytes: 1000)
+        let files = ProgressCountingFileSystem(disk, progress: progress)
+        let file = try files.openForReading("dump.sdb")
+        var buffer = [UInt8](repeating: 0, count: 250)
+        let read = try buffer.withUnsafeMutableBytes { try file.read(into: $0) }
+        #expect(read == 250 && progress.loadedBytes == 250)
+        let fields = Dictionary(uniqueKeysWithValues: progress.infoFields(now: 102))
+        #expect(fields["loading_total_bytes"] == "1000" && fields["loading_loaded_bytes"] == "250")
+        #expect(fields["loading_loaded_perc"] == "25.00")
+        // As Redis: elapsed * remaining / (loaded + 1).
+        #expect(fields["loading_eta_seconds"] == String(2 * 750 / 251))
+        #expect(Dictionary(uniqueKeysWithValues: progress.infoFields(now: 100))["loading_eta_seconds"] == "1")
     }
 }

@@ -46,7 +46,12 @@ extension ServerCore {
         let settings = engine.settings
         let count = engine.databases.count
         let allowTruncated = config.aofLoadTruncated
-        let fileSystem = persistence.fileSystem
+        let total = ([manifest.base].compactMap { $0 } + manifest.incrementals).reduce(0) {
+            $0 + (persistence.fileSystem.size(of: directory + "/" + $1.name) ?? 0)
+        }
+        let progress = LoadingProgress(startedAt: clock.wallMilliseconds() / 1000, totalBytes: total)
+        loadingProgress = progress
+        let fileSystem = ProgressCountingFileSystem(persistence.fileSystem, progress: progress)
         let manifestPath = aofManifestPath
         let loop = eventLoop
         let core = NIOLoopBound(self, eventLoop: loop)

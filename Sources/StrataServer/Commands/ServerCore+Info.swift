@@ -126,7 +126,7 @@ extension ServerCore {
                     ),
                     ("rdb_saves", String(persistence.saves)),
                     ("rdb_last_cow_size", String(persistence.lastCopyOnWriteBytes)),
-                ] + appendOnlyInfoFields)
+                ] + appendOnlyInfoFields + loadingInfoFields)
         case "stats":
             return fields(
                 "Stats",

@@ -27,7 +27,10 @@ extension ServerCore {
         persistence.loadingStarted()
         let settings = engine.settings
         let count = engine.databases.count
-        let fileSystem = persistence.fileSystem
+        let progress = LoadingProgress(
+            startedAt: clock.wallMilliseconds() / 1000, totalBytes: persistence.fileSystem.size(of: path) ?? 0)
+        loadingProgress = progress
+        let fileSystem = ProgressCountingFileSystem(persistence.fileSystem, progress: progress)
         let loop = eventLoop
         let core = NIOLoopBound(self, eventLoop: loop)
         let done = NIOLoopBound(failed, eventLoop: loop)
