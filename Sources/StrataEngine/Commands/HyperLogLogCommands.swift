@@ -14,7 +14,8 @@ public enum HyperLogLogCommands {
             synopsis: "key [element [element ...]]", categories: ["write", "hyperloglog", "fast"],
             handler: .engine(pfadd)),
         CommandSpec(
-            "pfcount", arity: -2, flags: [.readonly, .mayReplicate], keys: (1, -1, 1), group: "hyperloglog", since: "2.8.9",
+            "pfcount", arity: -2, flags: [.readonly, .mayReplicate], keys: (1, -1, 1), group: "hyperloglog",
+            since: "2.8.9",
             summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
             synopsis: "key [key ...]", categories: ["read", "hyperloglog", "slow"], handler: .engine(pfcount)),
         CommandSpec(

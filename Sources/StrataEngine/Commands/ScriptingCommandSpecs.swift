@@ -43,7 +43,8 @@ public enum ScriptingCommandSpecs {
             summary: "Executes a read-only server-side Lua script by SHA1 digest.",
             synopsis: "sha1 numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         command(
-            .fcall, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst, .mayReplicate], summary: "Invokes a function.",
+            .fcall, arity: -3, flags: [.noscript, .stale, .showsMonitorFirst, .mayReplicate],
+            summary: "Invokes a function.",
             synopsis: "function numkeys [key [key ...]] [arg [arg ...]]", since: "7.0.0"),
         command(
             .fcallReadOnly, arity: -3, flags: [.readonly, .noscript, .stale, .showsMonitorFirst],
