@@ -7,7 +7,7 @@
 #
 # Environment: BENCH_REQUESTS_P1 (default 200000), BENCH_REQUESTS_P16 (default 1000000),
 # BENCH_ROUNDS (default 2; the best round of each server is reported), BENCH_WORKLOADS
-# (comma list of set,get,incr,mset,lpush,rpop,sadd,hset,zadd,leaderboard,evalsha,streams,memory,
+# (comma list of set,get,incr,mset,lpush,rpop,sadd,hset,zadd,leaderboard,evalsha,streams,newtypes,tracking,memory,
 # stream-memory; default all but stream-memory, whose scenario `memory` includes),
 # BENCH_LEADERBOARD_MEMBERS (default 1000000), BENCH_MEMORY_KEYS (default 1000000),
 # BENCH_STREAM_ENTRIES (default 1000000, the stream memory scenario).

@@ -18,7 +18,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 KEYS = int(os.environ.get("BENCH_MEMORY_KEYS", "1000000"))
 BUILTIN = ["set", "get", "incr", "mset", "lpush", "rpop", "sadd", "hset", "zadd"]
 WORKLOADS = os.environ.get("BENCH_WORKLOADS",
-                           ",".join(BUILTIN + ["leaderboard", "evalsha", "streams", "memory"])).split(",")
+                           ",".join(BUILTIN + ["leaderboard", "evalsha", "streams", "newtypes", "tracking", "memory"])).split(",")
 STREAM_ENTRIES = int(os.environ.get("BENCH_STREAM_ENTRIES", "1000000"))
 MEMBERS = int(os.environ.get("BENCH_LEADERBOARD_MEMBERS", "1000000"))
 
@@ -173,6 +173,68 @@ def start(rport, sport, workdir):
     return redis, strata
 
 
+GEO_SCRIPT = ("math.randomseed(7) for i = 1, 20000 do redis.call('GEOADD', KEYS[1], "
+              "12 + math.random() * 4, 36.5 + math.random() * 2, 'p' .. i) end return 1")
+
+
+def newtypes(rport, sport):
+    """HyperLogLog, geo and BITFIELD: PFADD of random elements into one HLL, PFCOUNT of one
+    key and of three, GEOADD of random members, GEOSEARCH 50 km around a point of a 20,000
+    member set, BITFIELD INCRBY + GET at random offsets."""
+    for port in (rport, sport):
+        cli(port, "eval", GEO_SCRIPT, "1", "geo")
+        for key in ("hll", "hll2", "hll3"):
+            pipe_load(port, (["PFADD", key] + [f"e{key}{i}" for i in range(j, j + 100)] for j in range(0, 20000, 100)))
+    workloads = [
+        ("PFADD", ["pfadd", "hll", "el:__rand_int__"]),
+        ("PFCOUNT 1 key", ["pfcount", "hll"]),
+        ("PFCOUNT 3 keys", ["pfcount", "hll", "hll2", "hll3"]),
+        ("GEOADD", ["geoadd", "geo2", "13.361389", "38.115556", "m:__rand_int__"]),
+        ("GEOSEARCH 50 km", ["geosearch", "geo", "fromlonlat", "14", "37.5", "byradius", "50", "km", "count", "10",
+                             "asc"]),
+        ("BITFIELD INCRBY+GET", ["bitfield", "bf", "incrby", "u8", "#__rand_int__", "1", "get", "u8", "0"]),
+    ]
+    rows = []
+    for label, command in workloads:
+        for pipeline, requests in [(1, N_P1 // 2), (16, N_P16 // 4)]:
+            redis_best, strata_best = best_of(rport, sport, lambda port: bench(port, "", pipeline, requests, command))
+            rows.append((f"{label} -P {pipeline}", redis_best, strata_best))
+    return rows
+
+
+TRACKING_CLIENTS = int(os.environ.get("BENCH_TRACKING_CLIENTS", "1000"))
+
+
+def tracking(rport, sport):
+    """GET and SET with TRACKING_CLIENTS idle RESP3 clients that track 20 keys each of the
+    benchmark's key space (a SET of one of them sends them an invalidation), beside the
+    same runs without them."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * TRACKING_CLIENTS + 256)), hard))
+    rows = []
+    for label, test in [("GET", "get"), ("SET", "set")]:
+        redis_best, strata_best = best_of(rport, sport, lambda port: bench(port, test, 16, N_P16 // 2))
+        rows.append((f"{label} -P 16 (no tracking clients)", redis_best, strata_best))
+    sockets = []
+    for port in (rport, sport):
+        for n in range(TRACKING_CLIENTS):
+            sock = socket.create_connection(("127.0.0.1", port))
+            keys = "".join(f"*2\r\n$3\r\nGET\r\n$16\r\nkey:{(n * 20 + k) * 37 % 1000000:012d}\r\n"
+                           for k in range(20))
+            sock.sendall(b"HELLO 3\r\n*3\r\n$6\r\nCLIENT\r\n$8\r\nTRACKING\r\n$2\r\nON\r\n" + keys.encode())
+            sockets.append(sock)
+    time.sleep(1)
+    try:
+        for label, test in [("GET", "get"), ("SET", "set")]:
+            redis_best, strata_best = best_of(rport, sport, lambda port: bench(port, test, 16, N_P16 // 2))
+            rows.append((f"{label} -P 16 ({TRACKING_CLIENTS} tracking clients)", redis_best, strata_best))
+    finally:
+        for sock in sockets:
+            sock.close()
+    return rows
+
+
 def main():
     workdir = tempfile.mkdtemp(prefix="strata-bench-")
     rport, sport = free_port(), free_port()
@@ -191,6 +253,10 @@ def main():
             results += evalsha(rport, sport)
         if "streams" in WORKLOADS:
             results += streams(rport, sport)
+        if "newtypes" in WORKLOADS:
+            results += newtypes(rport, sport)
+        if "tracking" in WORKLOADS:
+            results += tracking(rport, sport)
         memory = []
         if "memory" in WORKLOADS or "stream-memory" in WORKLOADS:
             value = "x" * 32
