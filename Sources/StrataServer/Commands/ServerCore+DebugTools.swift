@@ -120,8 +120,9 @@ extension ServerCore {
 
     /// `DEBUG STRINGMATCH-TEST`: Redis's fuzzer of its glob matcher — random patterns
     /// against random strings, both of bytes below 128 and shorter than 32 — run against
-    /// Strata's. It passes by not crashing or hanging.
-    func stringMatchFuzz(cycles: Int = 1_000_000) -> Reply {
+    /// Strata's. It passes by not crashing or hanging. A fiftieth of Redis's ten million
+    /// cycles: the server is stopped meanwhile, and a debug build is slow.
+    func stringMatchFuzz(cycles: Int = 200_000) -> Reply {
         var generator = SystemRandomNumberGenerator()
         var matches = 0
         var pattern: [UInt8] = []
