@@ -44,6 +44,10 @@ public enum Reply: Sendable, Equatable {
     case bool(Bool)
     /// Verbatim text: RESP3 `=`, a bulk string in RESP2.
     case verbatim(String)
+    /// A big number, in decimal: RESP3 `(`, a bulk string in RESP2.
+    case bigNumber(String)
+    /// RESP3 attributes (`|`) before a reply; in RESP2 the reply alone.
+    indirect case attribute([(Reply, Reply)], Reply)
 
     /// A bulk string from text.
     public static func text(_ string: String) -> Reply { .bulk(Bytes(string)) }
@@ -63,7 +67,11 @@ public enum Reply: Sendable, Equatable {
         case (.set(let a), .set(let b)): return a == b
         case (.double(let a), .double(let b)): return a == b || (a.isNaN && b.isNaN)
         case (.bool(let a), .bool(let b)): return a == b
-        case (.verbatim(let a), .verbatim(let b)), (.formattedDouble(let a), .formattedDouble(let b)): return a == b
+        case (.verbatim(let a), .verbatim(let b)), (.formattedDouble(let a), .formattedDouble(let b)),
+            (.bigNumber(let a), .bigNumber(let b)):
+            return a == b
+        case (.attribute(let a, let x), .attribute(let b, let y)):
+            return x == y && a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         case (.blockedOn(let keysA, let timeoutA), .blockedOn(let keysB, let timeoutB)):
             return keysA == keysB && timeoutA == timeoutB
         case (.map(let a), .map(let b)), (.pairs(let a), .pairs(let b)), (.keyed(let a), .keyed(let b)):

@@ -130,6 +130,14 @@ extension LuaInterpreter {
             } else {
                 lua_pushstring(L, text)
             }
+        case .bigNumber(let digits):
+            if resp3 {
+                pushTable(field: "big_number") { lua_pushstring(L, digits) }
+            } else {
+                lua_pushstring(L, digits)
+            }
+        case .attribute(_, let reply):
+            push(reply)  // as Redis: scripts do not see attributes
         }
     }
 

@@ -25,7 +25,7 @@ extension ServerCore {
 
     private func scheduleExpiry(in delay: TimeAmount) {
         eventLoop.scheduleTask(in: delay) { [unowned(unsafe) self] in
-            let fast = self.runExpirySlice()
+            let fast = self.activeExpireEnabled && self.runExpirySlice()
             self.scheduleExpiry(in: fast ? .milliseconds(1) : .milliseconds(Int64(1000 / max(1, self.config.hz))))
         }
     }

@@ -21,6 +21,10 @@ final class ServerCore {
     let clock: ServerClock
     let startedAt: Int64
     let runID: String
+    /// `master_replid` in `INFO replication`: the run id until `DEBUG CHANGE-REPL-ID`.
+    var replicationID: String
+    /// Whether expired keys are also removed in the background (`DEBUG SET-ACTIVE-EXPIRE`).
+    var activeExpireEnabled = true
     /// The connected clients.
     var clients = ClientRegistry<ConnectionHandler>()
     /// Called on the event loop when SHUTDOWN is executed.
@@ -108,6 +112,7 @@ final class ServerCore {
         self.startedAt = clock.wallMilliseconds()
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+        self.replicationID = runID
     }
 
     /// Whether a password is required.

@@ -5,27 +5,12 @@ import StrataEngine
 import StrataPersistence
 
 extension ServerCore {
-    func configCommand(_ command: ServerCommand, args: [Bytes]) -> Reply {
+    func configCommand(_ command: ServerCommand, args: [Bytes], session: ClientSession) -> Reply {
         switch command {
         case .configGet:
-            var pairs: [(Reply, Reply)] = []
-            var seen = Set<String>()
-            let names =
-                ConfigDirective.all.map { ($0.name, $0) }
-                + ConfigDirective.aliases.sorted { $0.key < $1.key }.compactMap { alias, canonical in
-                    ConfigDirective.named(canonical).map { (alias, $0) }
-                }
-            for pattern in args.dropFirst(2) {
-                for (name, directive) in names where !seen.contains(name) {
-                    if GlobPattern.matches(pattern.lowercased, Bytes(name)) {
-                        seen.insert(name)
-                        pairs.append((.text(name), .text(directive.get(config))))
-                    }
-                }
-            }
-            return .map(pairs)
+            return .map(configGet(args.dropFirst(2).map(\.string)))
         case .configSet:
-            return configSet(args)
+            return configSet(args, session: session)
         case .configResetStat:
             let processed = 0
             engine.stats = EngineStats()
@@ -48,54 +33,94 @@ extension ServerCore {
         }
     }
 
-    private func configSet(_ args: [Bytes]) -> Reply {
-        guard args.count % 2 == 0 else { return Errors.arity("config|set") }
-        var updated = config
+    /// `CONFIG GET pattern...`: a name without glob characters is looked up directly (hidden
+    /// parameters too, answered under the name as given); a pattern matches every listed
+    /// name and alias. Each parameter is answered once, whichever pattern found it first.
+    func configGet(_ patterns: [String]) -> [(Reply, Reply)] {
+        var pairs: [(Reply, Reply)] = []
         var seen = Set<String>()
-        for index in stride(from: 2, to: args.count, by: 2) {
-            let name = args[index].string
-            guard let directive = ConfigDirective.named(name) else {
-                return .error("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
-            }
-            guard seen.insert(directive.name).inserted else {
-                return .error("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
-            }
-            guard directive.mutable else {
-                return .error(
-                    "ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
-            }
-            do {
-                let value = args[index + 1].string
-                let splits = ["bind", "client-output-buffer-limit"].contains(directive.name)
-                let words = splits ? value.split(separator: " ").map(String.init) : [value]
-                try directive.set(&updated, words)
-            } catch {
-                return .error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(error)")
-            }
-        }
-        if updated.maxClients > config.maxClients {
-            // As Redis: raise the open-files limit for the new number, or refuse it.
-            let allowed = OpenFilesLimit.adjust(maxClients: updated.maxClients, logger: logger)
-            if allowed < updated.maxClients {
-                return .error(
-                    "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with \(allowed)"
-                )
-            }
-        }
-        if updated.appendOnly != config.appendOnly && !persistence.loading {
-            if updated.appendOnly {
-                guard startAppendOnly() else {
-                    return .error(
-                        "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs."
-                    )
+        for pattern in patterns {
+            if !pattern.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) {
+                let lower = pattern.lowercased()
+                if let directive = ConfigDirective.named(lower), seen.insert(lower).inserted {
+                    pairs.append((.text(pattern), .text(directive.get(config))))
                 }
-            } else {
-                stopAppendOnly()
+                continue
             }
+            for (name, directive) in ServerCore.configNames where !directive.hidden && !seen.contains(name) {
+                if GlobPattern.matches(Bytes(pattern.lowercased()), Bytes(name)) {
+                    seen.insert(name)
+                    pairs.append((.text(name), .text(directive.get(config))))
+                }
+            }
+        }
+        return pairs
+    }
+
+    /// Every name `CONFIG GET` patterns match: the parameters, then the aliases.
+    static let configNames: [(String, ConfigDirective)] =
+        ConfigDirective.table.map { ($0.name, $0) }
+        + ConfigDirective.aliases.sorted { $0.key < $1.key }.compactMap { alias, canonical in
+            ConfigDirective.named(canonical).map { (alias, $0) }
+        }
+
+    private func configSet(_ args: [Bytes], session: ClientSession) -> Reply {
+        guard args.count >= 4 else { return Errors.arity("config|set") }
+        guard args.count % 2 == 0 else { return Errors.syntax }
+        let pairs = stride(from: 2, to: args.count, by: 2).map { (name: args[$0].string, value: args[$0 + 1].string) }
+        let caller = ConfigSetTransaction.Caller(isLocal: ProtectedMode.isLoopback(session.address))
+        let updated: ServerConfig
+        switch ConfigSetTransaction.stage(pairs, on: config, caller: caller) {
+        case .success(let staged): updated = staged
+        case .failure(let failure): return .error("ERR " + failure.message)
+        }
+        if let failure = ConfigSetTransaction.apply(configApplySteps(from: config, to: updated)) {
+            return .error("ERR " + failure.message)
         }
         config = updated
         configurationChanged()
         return .ok
+    }
+
+    /// The side effects of going from `old` to `new`, in the order Redis meets them.
+    private func configApplySteps(from old: ServerConfig, to new: ServerConfig) -> [ConfigSetTransaction.Step] {
+        var steps: [ConfigSetTransaction.Step] = []
+        if new.dir != old.dir {
+            let previous = FileManager.default.currentDirectoryPath
+            steps.append(
+                .init(
+                    name: "dir",
+                    apply: { chdir(new.dir) == 0 ? nil : String(cString: strerror(errno)) },
+                    undo: { _ = chdir(previous) }))
+        }
+        if new.maxClients > old.maxClients {
+            steps.append(
+                .init(
+                    name: "maxclients",
+                    apply: { [logger] in
+                        // As Redis: raise the open-files limit for the new number, or refuse it.
+                        let allowed = OpenFilesLimit.adjust(maxClients: new.maxClients, logger: logger)
+                        return allowed < new.maxClients
+                            ? "The operating system is not able to handle the specified number of clients, try with \(allowed)"
+                            : nil
+                    }, undo: {}))
+        }
+        if new.appendOnly != old.appendOnly && !persistence.loading {
+            steps.append(
+                .init(
+                    name: "appendonly",
+                    apply: { [self] in
+                        if !new.appendOnly {
+                            stopAppendOnly()
+                            return nil
+                        }
+                        return startAppendOnly() ? nil : "Unable to turn on AOF. Check server logs."
+                    },
+                    undo: { [self] in
+                        if new.appendOnly { stopAppendOnly() } else { _ = startAppendOnly() }
+                    }))
+        }
+        return steps
     }
 
     private func configRewrite() -> Reply {
@@ -116,7 +141,7 @@ extension ServerCore {
                 }
             }
         }
-        for directive in ConfigDirective.all where !written.contains(directive.name) {
+        for directive in ConfigDirective.table where !written.contains(directive.name) {
             if directive.get(config) != directive.get(defaults) {
                 lines.append("\(directive.name) \(ConfigLoader.quote(directive.get(config)))")
             }

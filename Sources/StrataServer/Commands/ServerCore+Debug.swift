@@ -44,22 +44,29 @@ extension ServerCore {
         case "sleep" where words.count == 2:
             ServerCore.sleep(seconds: words[1])
             return .ok
-        case "help":
-            return .array(
-                [
-                    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                    "FAULT SET <open|write|fsync|rename> <ENOSPC|EIO|EROFS|EACCES|EDQUOT|SHORT> [PATH <substring>] [SKIP <n>] [TIMES <n>]",
-                    "    Make that file operation fail (SHORT: writes of half the bytes) on matching paths,",
-                    "    after SKIP matching operations passed, TIMES times (default: until cleared).",
-                    "FAULT CLEAR", "    Remove every armed fault.", "FAULT LIST", "    The armed faults.",
-                    "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
-                    "DIGEST", "    Output a hex signature representing the current DB content.",
-                    "DIGEST-VALUE <key> [<key> ...]",
-                    "    Output a hex signature of the values of all the specified keys.",
-                ].map { .status($0) })
+        case "reload":
+            return debugReload(words.dropFirst())
+        case "object" where words.count == 2:
+            return debugObject(words[1], db: session.db)
+        case "set-active-expire" where words.count == 2:
+            // As Redis's atoi: anything not starting with a non-zero number turns it off.
+            let text = words[1].drop { $0 == " " }
+            let unsigned = text.first == "-" || text.first == "+" ? text.dropFirst() : text
+            activeExpireEnabled = unsigned.prefix { $0.isASCII && $0.isNumber }.contains { $0 != "0" }
+            return .ok
+        case "quicklist-packed-threshold" where words.count == 2:
+            return ServerCore.debugPackedThreshold(words[1])
+        case "change-repl-id" where words.count == 1:
+            return changeReplicationID()
+        case "stringmatch-test" where words.count == 1:
+            return stringMatchFuzz()
+        case "protocol" where words.count == 2:
+            return ServerCore.debugProtocol(words[1], resp3: session.resp == .resp3)
+        case "help" where words.count == 1:
+            return .array(ServerCore.debugHelpLines.map { .status($0) })
         default:
             return .error(
-                "ERR unknown subcommand '\(words.first ?? "")'. Try DEBUG HELP.")
+                "ERR unknown subcommand or wrong number of arguments for '\(words.first ?? "")'. Try DEBUG HELP.")
         }
     }
 

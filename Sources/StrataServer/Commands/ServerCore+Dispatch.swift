@@ -92,7 +92,7 @@ extension ServerCore {
             .clientPause, .clientUnpause, .clientNoEvict:
             return clientCommand(command, args: args, session: session, connection: connection, now: now)
         case .configGet, .configSet, .configResetStat, .configRewrite, .configHelp:
-            return .reply(configCommand(command, args: args))
+            return .reply(configCommand(command, args: args, session: session))
         case .monitor:
             return monitorCommand(session: session)
         case .slowlogGet, .slowlogLen, .slowlogReset, .slowlogHelp:

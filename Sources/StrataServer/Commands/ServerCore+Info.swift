@@ -151,7 +151,7 @@ extension ServerCore {
                 "Replication",
                 [
                     ("role", "master"), ("connected_slaves", "0"), ("master_failover_state", "no-failover"),
-                    ("master_replid", runID), ("master_repl_offset", "0"),
+                    ("master_replid", replicationID), ("master_repl_offset", "0"),
                 ])
         case "cpu":
             var usage = rusage()

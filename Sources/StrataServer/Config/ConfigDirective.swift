@@ -1,3 +1,4 @@
+import Foundation
 import StrataEngine
 import StrataPersistence
 
@@ -11,6 +12,12 @@ public struct ConfigDirective: Sendable {
     let get: @Sendable (ServerConfig) -> String
     /// Parses arguments into the configuration.
     let set: @Sendable (inout ServerConfig, [String]) throws -> Void
+    /// Answered only when asked for by its exact name, never matched by a `CONFIG GET`
+    /// pattern (Redis's hidden debugging parameters such as `key-load-delay`).
+    var hidden = false
+    /// Settable at run time only where `enable-protected-configs` allows it (`dir`,
+    /// `dbfilename`), as in Redis.
+    var protected = false
 
     /// Every directive Strata implements.
     public static let all: [ConfigDirective] = [
@@ -18,14 +25,20 @@ public struct ConfigDirective: Sendable {
         ConfigDirective(
             name: "bind", mutable: false, get: { $0.bind.joined(separator: " ") },
             set: { config, args in
-                guard !args.isEmpty else { throw ConfigError.badDirective }
-                config.bind = args.flatMap { $0.split(separator: " ").map(String.init) }
+                let words = multipleArguments(args)
+                guard !words.isEmpty else { throw ConfigError.badDirective }
+                config.bind = words
             }),
         bool("protected-mode", \.protectedMode),
         string("requirepass", \.requirePass),
-        string("dir", \.dir, mutable: false),
+        ConfigDirective(
+            name: "dir", mutable: true, get: { _ in FileManager.default.currentDirectoryPath },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                config.dir = args[0]
+            }, protected: true),
         int("databases", 1...Int(Int32.max), \.databases, mutable: false),
-        int("maxclients", 1...Int(Int32.max), \.maxClients),
+        int("maxclients", 1...Int(UInt32.max), \.maxClients),
         int("timeout", 0...Int(Int32.max), \.timeout),
         int("tracking-table-max-keys", 0...Int(Int64.max), \.trackingTableMaxKeys),
         int("busy-reply-threshold", 0...Int(Int64.max), \.busyReplyThresholdMilliseconds),
@@ -37,7 +50,7 @@ public struct ConfigDirective: Sendable {
             name: "latency-tracking-info-percentiles", mutable: true,
             get: { $0.latencyTrackingPercentiles.map(ServerConfig.percentileText).joined(separator: " ") },
             set: { config, args in
-                let words = args.flatMap { $0.split(separator: " ").map(String.init) }
+                let words = multipleArguments(args)
                 var values: [Double] = []
                 for word in words {
                     guard let value = Double(word), value.isFinite else {
@@ -80,8 +93,8 @@ public struct ConfigDirective: Sendable {
             name: "save", mutable: true,
             get: { $0.savePoints.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ") },
             set: { config, args in
-                let words = args.flatMap { $0.split(separator: " ").map(String.init) }
-                if words.isEmpty || (words.count == 1 && words[0].isEmpty) {
+                let words = multipleArguments(args)
+                if words.isEmpty {
                     config.savePoints = []
                     return
                 }
@@ -106,10 +119,19 @@ public struct ConfigDirective: Sendable {
                     config.savePoints = points
                 }
             }),
-        string("dbfilename", \.dbFilename),
+        ConfigDirective(
+            name: "dbfilename", mutable: true, get: { $0.dbFilename },
+            set: { config, args in
+                guard args.count == 1 else { throw ConfigError.badDirective }
+                guard !args[0].contains("/") else {
+                    throw ConfigError.invalidValue("dbfilename can't be a path, just a filename")
+                }
+                config.dbFilename = args[0]
+            }, protected: true),
         choice("snapshot-compression", \.snapshotCompression),
         choice("enable-debug-command", \.enableDebugCommand, mutable: false),
-        bool("rdbchecksum", \.rdbChecksum),
+        choice("enable-protected-configs", \.enableProtectedConfigs, mutable: false),
+        bool("rdbchecksum", \.rdbChecksum, mutable: false),
         bool("rdbcompression", \.rdbCompression),
         bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError),
         bool("appendonly", \.appendOnly),
@@ -133,14 +155,14 @@ public struct ConfigDirective: Sendable {
         ConfigDirective(
             name: "client-output-buffer-limit", mutable: true, get: { $0.clientOutputBufferLimits.text },
             set: { config, args in
-                try config.clientOutputBufferLimits.apply(args.flatMap { $0.split(separator: " ").map(String.init) })
+                try config.clientOutputBufferLimits.apply(multipleArguments(args))
             }),
         ConfigDirective(
             name: "notify-keyspace-events", mutable: true, get: { $0.notifyKeyspaceEvents.flags },
             set: { config, args in
                 guard args.count == 1 else { throw ConfigError.badDirective }
                 guard let types = KeyspaceEventTypes(flags: args[0]) else {
-                    throw ConfigError.invalidValue("Invalid event class character. Use 'Ag$lshzxeKEtm'.")
+                    throw ConfigError.invalidValue("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
                 }
                 config.notifyKeyspaceEvents = types
             }),
@@ -157,18 +179,43 @@ public struct ConfigDirective: Sendable {
             }),
     ]
 
-    /// Old names Redis 7 still accepts, mapped to the current ones.
+    /// Every parameter `CONFIG GET` and `CONFIG SET` know: the ones Strata uses, then the
+    /// ones it accepts for compatibility (``inert``).
+    public static let table: [ConfigDirective] = all + inert
+
+    /// Old names Redis 7 still accepts, mapped to the current ones. `CONFIG GET` lists
+    /// both, as Redis does.
     static let aliases = [
         "hash-max-ziplist-entries": "hash-max-listpack-entries", "hash-max-ziplist-value": "hash-max-listpack-value",
         "zset-max-ziplist-entries": "zset-max-listpack-entries", "zset-max-ziplist-value": "zset-max-listpack-value",
         "list-max-ziplist-size": "list-max-listpack-size", "lua-time-limit": "busy-reply-threshold",
+        "slaveof": "replicaof", "slave-announce-ip": "replica-announce-ip",
+        "slave-announce-port": "replica-announce-port", "slave-ignore-maxmemory": "replica-ignore-maxmemory",
+        "slave-lazy-flush": "replica-lazy-flush", "slave-priority": "replica-priority",
+        "slave-read-only": "replica-read-only", "slave-serve-stale-data": "replica-serve-stale-data",
+        "min-slaves-max-lag": "min-replicas-max-lag", "min-slaves-to-write": "min-replicas-to-write",
+        "repl-ping-slave-period": "repl-ping-replica-period",
+        "cluster-slave-no-failover": "cluster-replica-no-failover",
+        "cluster-slave-validity-factor": "cluster-replica-validity-factor",
     ]
+
+    private static let byName: [String: ConfigDirective] = Dictionary(
+        table.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
     /// Looks a directive up by name (or Redis alias), case-insensitively.
     public static func named(_ name: String) -> ConfigDirective? {
         let lower = name.lowercased()
-        let canonical = aliases[lower] ?? lower
-        return all.first { $0.name == canonical }
+        return byName[aliases[lower] ?? lower]
+    }
+
+    /// The arguments of a parameter taking several (`save`, `bind`...): as given on a
+    /// config line, or, when one value holds them all (`CONFIG SET`, a quoted config
+    /// argument), that value cut at every single space as Redis cuts it — so doubled or
+    /// leading spaces make empty arguments, and an empty value none at all.
+    static func multipleArguments(_ args: [String]) -> [String] {
+        guard args.count == 1 else { return args }
+        if args[0].isEmpty { return [] }
+        return args[0].split(separator: " ", omittingEmptySubsequences: false).map(String.init)
     }
 
     static func int(
@@ -197,9 +244,11 @@ public struct ConfigDirective: Sendable {
             })
     }
 
-    static func bool(_ name: String, _ path: WritableKeyPath<ServerConfig, Bool> & Sendable) -> ConfigDirective {
+    static func bool(
+        _ name: String, _ path: WritableKeyPath<ServerConfig, Bool> & Sendable, mutable: Bool = true
+    ) -> ConfigDirective {
         ConfigDirective(
-            name: name, mutable: true, get: { $0[keyPath: path] ? "yes" : "no" },
+            name: name, mutable: mutable, get: { $0[keyPath: path] ? "yes" : "no" },
             set: { config, args in
                 guard args.count == 1 else { throw ConfigError.badDirective }
                 config[keyPath: path] = try ConfigValueParsing.bool(args[0])

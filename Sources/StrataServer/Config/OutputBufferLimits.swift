@@ -27,8 +27,10 @@ public struct OutputBufferLimits: Sendable, Equatable {
     }
 
     /// Applies `class hard soft seconds` groups; every group is checked before any applies.
+    /// No groups at all (`CONFIG SET client-output-buffer-limit ""`) change nothing, as in
+    /// Redis.
     mutating func apply(_ words: [String]) throws {
-        guard !words.isEmpty, words.count % 4 == 0 else {
+        guard words.count % 4 == 0 else {
             throw ConfigError.invalidValue("Wrong number of arguments in buffer limit configuration.")
         }
         var updated = self

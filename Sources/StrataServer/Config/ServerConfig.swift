@@ -15,6 +15,9 @@ public struct ServerConfig: Sendable {
     public var protectedMode = true
     /// `enable-debug-command`: whether `DEBUG` may run (`local`: from loopback clients).
     public var enableDebugCommand = DebugCommandAccess.no
+    /// `enable-protected-configs`: whether `CONFIG SET` may change `dir` and `dbfilename`
+    /// (`local`: from loopback clients).
+    public var enableProtectedConfigs = DebugCommandAccess.no
     /// `requirepass`: the default user's password; empty means none.
     public var requirePass = ""
     /// `dir`: working directory for data files, default `.`.
@@ -59,8 +62,9 @@ public struct ServerConfig: Sendable {
     public var protoMaxBulkLen = 512 * 1024 * 1024
     /// `client-query-buffer-limit`: largest unparsed input per client, default 1 GiB.
     public var clientQueryBufferLimit = 1024 * 1024 * 1024
-    /// `hash-max-listpack-entries`: most fields in a compact hash, default 128.
-    public var hashMaxListpackEntries = 128
+    /// `hash-max-listpack-entries`: most fields in a compact hash, default 512 (Redis 7.0's
+    /// built-in default; its sample redis.conf sets 128).
+    public var hashMaxListpackEntries = 512
     /// `hash-max-listpack-value`: longest field or value in a compact hash, default 64.
     public var hashMaxListpackValue = 64
     /// `set-max-intset-entries`: most integer members in an intset, default 512.
@@ -142,6 +146,9 @@ public struct ServerConfig: Sendable {
     public var notifyKeyspaceEvents: KeyspaceEventTypes = []
     /// `daemonize`: Strata never forks; only `no` is accepted.
     public var daemonize = false
+    /// The values of the parameters Strata accepts without acting on them
+    /// (``ConfigDirective/inert``), by canonical name; absent ones have Redis's default.
+    public var inertValues: [String: String] = [:]
     /// The config file the server was started with, for `CONFIG REWRITE` and `INFO`.
     public var configFile = ""
 
@@ -199,7 +206,8 @@ public enum AppendFsyncPolicy: String, Sendable, CaseIterable {
     case no
 }
 
-/// Who may run `DEBUG` (Redis 7's `enable-debug-command`).
+/// Who may run `DEBUG` (Redis 7's `enable-debug-command`), or change protected
+/// parameters (`enable-protected-configs`).
 public enum DebugCommandAccess: String, CaseIterable, Sendable {
     case no, yes, local
 }

@@ -83,6 +83,23 @@ enum ReplyEncoder {
             buffer.writeRESPBool(value, version)
         case .verbatim(let text):
             buffer.writeRESPVerbatim(text, version)
+        case .bigNumber(let digits):
+            if version == .resp3 {
+                buffer.writeInteger(UInt8(ascii: "("))
+                buffer.writeString(digits)
+                buffer.writeStaticString("\r\n")
+            } else {
+                write(.bulk(Bytes(digits)), into: &buffer, version: version)
+            }
+        case .attribute(let attributes, let reply):
+            if version == .resp3 {
+                buffer.writeRESPHeader(UInt8(ascii: "|"), count: attributes.count)
+                for (key, value) in attributes {
+                    write(key, into: &buffer, version: version)
+                    write(value, into: &buffer, version: version)
+                }
+            }
+            write(reply, into: &buffer, version: version)
         }
     }
 }
