@@ -63,7 +63,6 @@ extension ConfigDirective {
         keptBool("disable-thp", true, mutable: false),
         keptBool("dynamic-hz", true),
         keptEnum("enable-module-command", ["no", "yes", "local"], "no", mutable: false),
-        keptInt("hll-sparse-max-bytes", 0...longMax, 3000, memory: true),
         keptString("ignore-warnings", ""),
         keptInt("io-threads", 1...128, 1, mutable: false),
         keptBool("io-threads-do-reads", false, mutable: false),
@@ -168,7 +167,6 @@ extension ConfigDirective {
         keptInt("tls-session-cache-size", 0...intMax, 20480),
         keptInt("tls-session-cache-timeout", 0...intMax, 300),
         keptBool("tls-session-caching", true),
-        keptInt("tracking-table-max-keys", 0...longMax, 1_000_000),
         keptString("unixsocket", "", mutable: false),
         keptInt("unixsocketperm", 0...0o777, 0, mutable: false),
         // Hidden debugging parameters: answered by exact name only, as Redis does.
