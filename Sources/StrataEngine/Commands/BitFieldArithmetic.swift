@@ -32,13 +32,17 @@ public struct BitFieldType: Sendable, Equatable {
     /// Parses `i16`, `u8`...: a lowercase `i` or `u` and a width in Redis's strict integer
     /// form. As Redis reads the width as a C string, it ends at the first NUL byte.
     public init?(parsing argument: Bytes) {
-        guard argument.count >= 1 else { return nil }
-        let head = argument[0]
-        guard head == UInt8(ascii: "i") || head == UInt8(ascii: "u") else { return nil }
-        var end = 1
-        while end < argument.count && argument[end] != 0 { end += 1 }
-        guard let width = argument.slice(1..<end).strictInteger else { return nil }
-        self.init(signed: head == UInt8(ascii: "i"), bits: width)
+        // One pass over the raw bytes. Reading them through `Bytes`'s subscript here was
+        // miscompiled by the whole-module optimizer of Swift 6.3 (every type refused in
+        // release builds only; the differential e2e test caught it).
+        let parsed = argument.withUnsafeBytes { raw -> (signed: Bool, bits: Int)? in
+            guard let head = raw.first, head == UInt8(ascii: "i") || head == UInt8(ascii: "u") else { return nil }
+            let digits = raw.dropFirst().prefix { $0 != 0 }
+            guard let width = Bytes(UnsafeRawBufferPointer(rebasing: digits)).strictInteger else { return nil }
+            return (head == UInt8(ascii: "i"), width)
+        }
+        guard let parsed else { return nil }
+        self.init(signed: parsed.signed, bits: parsed.bits)
     }
 }
 

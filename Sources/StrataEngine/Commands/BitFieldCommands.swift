@@ -47,7 +47,7 @@ public enum BitFieldCommands {
     /// Parses a bit offset: an integer, or `#n` for n times the type's width, whose byte
     /// is within `proto-max-bulk-len`.
     static func parseOffset(_ argument: Bytes, bits: Int, maxLength: Int) -> Int? {
-        let scaled = argument.count >= 1 && argument[0] == UInt8(ascii: "#")
+        let scaled = argument.withUnsafeBytes { $0.first == UInt8(ascii: "#") }
         let digits = scaled ? argument.slice(1..<argument.count) : argument
         guard var offset = digits.strictInteger else { return nil }
         // As Redis, the product wraps in 64 bits (`#2305843009213693953` for u8 is bit 8);
