@@ -41,6 +41,8 @@ CORPUS = [
     # Scripts may not block.
     "EVAL \"return redis.pcall('xreadgroup','GROUP','g','c','BLOCK','10','STREAMS','st','>')\" 0",
     "EVAL \"return redis.pcall('XREAD','BLOCK','x','STREAMS','st','0')\" 0",
+    # Counts read as Redis's C types read them; extra arguments refused.
+    "WAIT 4294967296 2147483647", "WAIT -1 0", "SLOWLOG GET -2147483648 ABSTTL", "SLOWLOG GET 1 2",
 ]
 
 

@@ -14,7 +14,10 @@ extension ServerCore {
         }
         guard timeout >= 0 else { return .reply(.error("ERR timeout is negative")) }
         let acknowledged = 0
-        if acknowledged >= wanted || executingTransaction { return .reply(.integer(acknowledged)) }
+        // As Redis, whose blocked client keeps the count in a C int: only the low 32 bits
+        // count (4294967296 asks for 0 replicas and is answered at once).
+        let counted = Int(Int32(truncatingIfNeeded: wanted))
+        if acknowledged >= counted || executingTransaction { return .reply(.integer(acknowledged)) }
         block(
             connection, args: args, keys: [], timeoutMilliseconds: Int64(timeout),
             timeoutReply: .integer(acknowledged))
