@@ -25,7 +25,7 @@ extension ServerCore {
         if engine.record.touchesKeys {
             if !watches.isEmpty { markWatchesDirty(watches.clientsInvalidated(by: engine.record)) }
             if !waitQueues.isEmpty { waitQueues.noteReady(engine.record) }
-            if !tracking.isEmpty { invalidateTrackedKeys() }
+            if trackingActive { invalidateTrackedKeys() }
         }
         // The effects stay until the AOF takes them (at once, or when the transaction or
         // script completes).

@@ -92,7 +92,7 @@ extension ServerCore {
     /// admin commands are never shown; a script's calls come from `lua`.
     func feedMonitors(_ spec: CommandSpec, args: [Bytes], session: ClientSession) {
         guard !spec.flags.contains(.admin), !persistence.loading else { return }
-        let peer = scripting.run != nil ? "lua" : session.address
+        let peer = engine.runningScript ? "lua" : session.address
         let line = MonitorFeed.line(
             args, command: spec.serverCommand, db: session.db, peer: peer, microseconds: clock.wallMicroseconds())
         monitors.queue(line)
@@ -102,7 +102,7 @@ extension ServerCore {
     /// Delivers the queued lines to the watchers (after a command's reply was queued, and
     /// at the end of each pass).
     func deliverMonitorLines() {
-        guard !monitors.backlog.isEmpty else { return }
+        guard monitorLinesPending else { return }
         let lines = monitors.takeBacklog()
         for id in monitors.watchers {
             guard let client = clients[id] else { continue }

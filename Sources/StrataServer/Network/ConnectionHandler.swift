@@ -274,6 +274,8 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
 
     private func processInbound(_ context: ChannelHandlerContext) {
         let now = core.clock.wallMilliseconds()
+        core.lastCommandEnd = nil  // the first command of the batch reads the clock
+        defer { core.lastCommandEnd = nil }
         parser.limits = core.parserLimits  // CONFIG SET applies to connected clients too
         while state.executesInput {
             let held = postponedCommand

@@ -125,8 +125,6 @@ extension ServerCore {
     }
 
     /// Whether invalidations of the running client's own writes wait for its reply.
-    var hasPendingSelfInvalidations: Bool { !pendingSelfInvalidations.isEmpty }
-
     /// Sends the invalidations that waited for the running client's reply.
     func deliverSelfInvalidations() {
         let pending = pendingSelfInvalidations
