@@ -228,3 +228,26 @@ struct LoadingProgressTests {
         #expect(Dictionary(uniqueKeysWithValues: progress.infoFields(now: 100))["loading_eta_seconds"] == "1")
     }
 }
+
+struct ReviewFixTests {
+    @Test func aLongSlowLogKeepsItsNewestEntriesInOrderAndFreesTheRest() {
+        var log = SlowLog()
+        for n in 0..<1000 {
+            log.record(
+                [Bytes("GET"), Bytes(n)], command: nil, microseconds: 1, threshold: 0, maxLength: 100, now: 0,
+                peer: "", clientName: "")
+        }
+        #expect(log.entries.count == 100)
+        #expect(log.entries.first?.id == 999 && log.entries.last?.id == 900)
+        log.trim(to: 3)
+        #expect(log.entries.map(\.id) == [999, 998, 997])
+    }
+
+    @Test func schotterStaysWithinItsPixelBound() {
+        // `LOLWUT VERSION 5 1000 1 200` would be an 800-million-pixel canvas.
+        let art = Schotter(columns: 1000, squaresPerRow: 1, squaresPerColumn: 200).render { 0.5 }
+        let lines = art.split(separator: "\n")
+        #expect(lines.count * 4 * 2000 <= Schotter.maximumPixels + 4 * 2000)
+        #expect(lines.allSatisfy { $0.unicodeScalars.count == 1000 })
+    }
+}

@@ -241,3 +241,10 @@ def redis_server(start_server):
     if binary is None:
         pytest.fail("redis-server is required for differential tests (apt-get install redis-server)")
     return start_server("--save", "", "--appendonly", "no", binary=binary)
+
+
+
+@pytest.fixture
+def strata_and_redis(server, redis_server):
+    """Strata and the real Redis 7 side by side, each in a fresh directory."""
+    return server, redis_server

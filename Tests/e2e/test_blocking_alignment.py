@@ -2,18 +2,13 @@
 a list and replaced by a string in one MULTI does not answer the waiter WRONGTYPE; SORT
 STORE wakes list waiters; a move done for a blocked BLMOVE invalidates WATCH on its
 destination."""
-import shutil
 import threading
 
-import pytest
 import redis
 
 from conftest import wait_blocked
 
 
-@pytest.fixture
-def pair(start_server):
-    return start_server(), start_server("--save", "", "--appendonly", "no", binary=shutil.which("redis-server"))
 
 
 def blocked(server, *command):
@@ -71,6 +66,6 @@ def scenario(server):
     return out
 
 
-def test_blocking_edge_cases_as_redis(pair):
-    strata, reference = pair
+def test_blocking_edge_cases_as_redis(strata_and_redis):
+    strata, reference = strata_and_redis
     assert scenario(strata) == scenario(reference)

@@ -1,11 +1,9 @@
 """Transactions around a busy script, side by side with Redis 7.0: a command queued while
 the script is busy gets -BUSY and makes the later EXEC answer EXECABORT; EXEC sent while
 busy discards the transaction (EXECABORT ... BUSY ...) and never runs half of it."""
-import shutil
 import socket
 import time
 
-import pytest
 
 from conftest import wait_until
 
@@ -14,9 +12,6 @@ SCRIPT = (b"EVAL \"local t=redis.call('time') local s=t[1]*1000000+t[2] "
           b"if n[1]*1000000+n[2]-s>20000000 then break end end return 1\" 0\r\n")
 
 
-@pytest.fixture
-def pair(start_server):
-    return start_server(), start_server("--save", "", "--appendonly", "no", binary=shutil.which("redis-server"))
 
 
 def connect(port):
@@ -62,6 +57,6 @@ def scenario(port):
     return out
 
 
-def test_busy_script_and_transactions_as_redis(pair):
-    strata, reference = pair
+def test_busy_script_and_transactions_as_redis(strata_and_redis):
+    strata, reference = strata_and_redis
     assert scenario(strata.port) == scenario(reference.port)

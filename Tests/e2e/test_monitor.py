@@ -1,11 +1,9 @@
 """MONITOR side by side with Redis 7.0: the same commands sent to both servers while a
 monitor listens; the lines must be equal once timestamps and client ports are masked."""
 import re
-import shutil
 import socket
 import time
 
-import pytest
 
 from conftest import wait_until
 
@@ -17,11 +15,6 @@ PAYLOAD = (
 )
 
 
-@pytest.fixture
-def pair(start_server):
-    strata = start_server()
-    reference = start_server("--save", "", "--appendonly", "no", binary=shutil.which("redis-server"))
-    return strata, reference
 
 
 class Monitor:
@@ -54,8 +47,8 @@ def monitored(server):
     return [masked(line) for line in monitor.lines()]
 
 
-def test_monitor_lines_as_redis(pair):
-    strata, reference = pair
+def test_monitor_lines_as_redis(strata_and_redis):
+    strata, reference = strata_and_redis
     strata_lines = monitored(strata)
     assert strata_lines == monitored(reference)
     assert b'+T [2 lua] "get" "a"' in strata_lines
@@ -73,15 +66,15 @@ def raw_reply(port, payload, marker):
         return data
 
 
-def test_monitor_refusals_as_redis(pair):
-    strata, reference = pair
+def test_monitor_refusals_as_redis(strata_and_redis):
+    strata, reference = strata_and_redis
     for payload, marker in (
         (b"MULTI\r\nMONITOR\r\nEXEC\r\n", b"BLOCKING client\r\n"),
         (b"SUBSCRIBE x\r\nMONITOR\r\n", b"context\r\n"),
         (b"EVAL \"return redis.call('monitor')\" 0\r\n", b"script"),
         (b"MONITOR\r\nMONITOR\r\nECHO x\r\n", b"$1\r\nx\r\n"),
     ):
-        got = [raw_reply(server.port, payload, marker) for server in pair]
+        got = [raw_reply(server.port, payload, marker) for server in strata_and_redis]
         assert masked(got[0]) == masked(got[1]), payload
 
 

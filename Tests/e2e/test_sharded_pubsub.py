@@ -1,18 +1,11 @@
 """Sharded pub/sub (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH, PUBSUB SHARDCHANNELS/SHARDNUMSUB)
 side by side with Redis 7.0: the same byte streams to both servers, the replies and the
 messages each subscriber receives compared exactly."""
-import shutil
 import socket
 import time
 
-import pytest
 
 
-@pytest.fixture
-def pair(start_server):
-    strata = start_server()
-    reference = start_server("--save", "", "--appendonly", "no", binary=shutil.which("redis-server"))
-    return strata, reference
 
 
 class Raw:
@@ -55,17 +48,17 @@ def scenario(port):
     return [chunk.replace(b"on @user_script:1.", b"") for chunk in out]
 
 
-def test_sharded_pubsub_as_redis(pair):
-    strata, reference = pair
+def test_sharded_pubsub_as_redis(strata_and_redis):
+    strata, reference = strata_and_redis
     assert scenario(strata.port) == scenario(reference.port)
 
 
-def test_shard_channels_listing(pair):
-    subscribers = [Raw(server.port) for server in pair]  # kept open while listing
+def test_shard_channels_listing(strata_and_redis):
+    subscribers = [Raw(server.port) for server in strata_and_redis]  # kept open while listing
     for subscriber in subscribers:
         subscriber.send(b"SSUBSCRIBE news:1 news:2 other\r\n", b"other\r\n:3\r\n")
     listed = []
-    for server in pair:
+    for server in strata_and_redis:
         client = server.client()
         listed.append((sorted(client.execute_command("PUBSUB", "SHARDCHANNELS")),
                        sorted(client.execute_command("PUBSUB", "SHARDCHANNELS", "news:*")),

@@ -248,12 +248,12 @@ public enum GeoSearchCommands {
             let what = variant == .searchStore ? "GEOSEARCHSTORE" : "STORE option in GEORADIUS"
             return .failure(.error("ERR \(what) is not compatible with WITHDIST, WITHHASH and WITHCOORD options"))
         }
-        let name = args[0].string
         if variant.isSearch && !(fromMember || fromCoordinates) {
-            return .failure(.error("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for \(name)"))
+            return .failure(
+                .error("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for \(args[0].string)"))
         }
         if variant.isSearch && !(byRadius || byBox) {
-            return .failure(.error("ERR exactly one of BYRADIUS and BYBOX can be specified for \(name)"))
+            return .failure(.error("ERR exactly one of BYRADIUS and BYBOX can be specified for \(args[0].string)"))
         }
         if request.any && request.count == 0 { return .failure(.error("ERR the ANY argument requires COUNT argument")) }
         return .success(request)

@@ -17,10 +17,16 @@ struct Schotter {
     var squaresPerColumn = 12
 
     /// The art as braille text, one line per four pixel rows; `random` yields values in 0…1.
+    /// The most pixels a drawing may have. Redis would draw `LOLWUT VERSION 5 1000 1 200`
+    /// on an 800-million-pixel canvas (a 300 MB reply); rows past this bound are left out.
+    static let maximumPixels = 4 * 1024 * 1024
+
     func render(random: () -> Double) -> String {
         let width = columns * 2
         let padding = width > 4 ? 2 : 0
         let side = Double(width - padding * 2) / Double(squaresPerRow)
+        let fitting = Int((Double(Self.maximumPixels / width - padding * 2) / side).rounded(.down))
+        let squaresPerColumn = min(self.squaresPerColumn, max(1, fitting))
         let height = Int(side * Double(squaresPerColumn)) + padding * 2
         var pixels = [Bool](repeating: false, count: width * height)
         func plot(_ x: Int, _ y: Int) {

@@ -101,6 +101,9 @@ final class SyncConnection {
                 return Array(line.prefix(limit))
             }
             if pending.count > limit + 2 { pending.removeSubrange(limit..<(pending.count - 2)) }
+            // A peer that keeps sending without a newline never makes recv wait: the
+            // deadline is checked on every turn, or it would hold the event loop for ever.
+            guard deadline.remainingMilliseconds > 0 else { return nil }
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 pending.append(contentsOf: buffer[0..<count])

@@ -3,6 +3,7 @@
 //! through a file system wrapped here that counts the bytes read, so progress is measured
 //! where the bytes are, without a hook in each format's reader.
 
+import Foundation
 import NIOConcurrencyHelpers
 import StrataPersistence
 
@@ -39,17 +40,8 @@ final class LoadingProgress: Sendable {
         return [
             ("loading_start_time", String(startedAt)), ("loading_total_bytes", String(totalBytes)),
             ("loading_rdb_used_mem", "0"), ("loading_loaded_bytes", String(loaded)),
-            ("loading_loaded_perc", String(format2: percent)), ("loading_eta_seconds", String(eta)),
+            ("loading_loaded_perc", String(format: "%.2f", percent)), ("loading_eta_seconds", String(eta)),
         ]
-    }
-}
-
-extension String {
-    /// `value` with two decimals (`%.2f` for the non-negative values used here).
-    fileprivate init(format2 value: Double) {
-        let hundredths = Int((value * 100).rounded())
-        let fraction = hundredths % 100
-        self = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }
 

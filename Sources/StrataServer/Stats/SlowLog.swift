@@ -29,9 +29,16 @@ struct SlowLog {
     /// Bytes kept per argument.
     static let maxArgumentBytes = 128
 
-    /// Newest first.
-    private(set) var entries: [SlowLogEntry] = []
+    /// Oldest first, possibly longer than the configured length until the next trim: a
+    /// call appends (never inserts in front, which would cost the whole log per command
+    /// with `slowlog-log-slower-than 0` and a long log).
+    private var stored: [SlowLogEntry] = []
+    /// How many of the newest stored entries are in the log.
+    private var length = 0
     private var nextID = 0
+
+    /// The entries, newest first.
+    var entries: ReversedCollection<ArraySlice<SlowLogEntry>> { stored.suffix(length).reversed() }
 
     /// Logs the call when it ran for at least `threshold` µs (negative: logging is off),
     /// keeping at most `maxLength` entries.
@@ -44,18 +51,22 @@ struct SlowLog {
             id: nextID, timestamp: now / 1000, microseconds: microseconds,
             arguments: Self.bounded(Self.redacted(arguments, command: command)), peer: peer, clientName: clientName)
         nextID += 1
-        entries.insert(entry, at: 0)
+        stored.append(entry)
+        length += 1
         trim(to: maxLength)
     }
 
-    /// Drops the oldest entries beyond `maxLength`.
+    /// Keeps the newest `maxLength` entries; the dropped ones are freed once they are as
+    /// many as the kept ones (amortized constant time per call).
     mutating func trim(to maxLength: Int) {
-        if entries.count > max(0, maxLength) { entries.removeLast(entries.count - max(0, maxLength)) }
+        length = min(length, max(0, maxLength))
+        if stored.count - length > max(length, 64) { stored.removeFirst(stored.count - length) }
     }
 
     /// Empties the log (ids go on).
     mutating func reset() {
-        entries.removeAll()
+        stored.removeAll()
+        length = 0
     }
 
     /// Secrets replaced: AUTH's arguments, and the two following HELLO's AUTH.
