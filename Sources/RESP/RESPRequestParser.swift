@@ -88,7 +88,7 @@ public struct RESPRequestParser<Argument: RESPArgument> {
                 if count <= 0 { continue }
                 pendingArguments = count
                 bulkLength = -1
-                arguments = []
+                // Empty here: a recycled array keeps its capacity (see ``recycle(_:)``).
                 arguments.reserveCapacity(Swift.min(count, 1024))
             } else {
                 guard let newline = RESPRequestParser.find(UInt8(ascii: "\n"), raw, from: pos) else {
@@ -134,6 +134,18 @@ public struct RESPRequestParser<Argument: RESPArgument> {
         arguments = []
         _pendingArgumentBytes = 0
         return (pos, command)
+    }
+
+    /// Hands back a command that ``next(_:)`` returned, once its caller is done with it, so
+    /// the next command's arguments go into the same array instead of a new allocation per
+    /// command (as Redis reuses `argv`). Its elements are released now; an array someone
+    /// else still holds (a queued transaction, a logged effect) is left to them, and a large
+    /// one is dropped rather than kept for an idle client.
+    @inlinable
+    public mutating func recycle(_ command: consuming [Argument]) {
+        guard command.capacity <= 64, pendingArguments == 0, arguments.isEmpty, arguments.capacity == 0 else { return }
+        command.removeAll(keepingCapacity: true)
+        arguments = command
     }
 
     /// Index of the `\r` of the first `\r\n` at or after `from`, or nil.

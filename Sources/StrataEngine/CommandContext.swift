@@ -1,8 +1,9 @@
 /// What a command handler sees: the engine, the arguments, the client's database and the
 /// injected time. Handlers are pure functions of this context.
 public struct CommandContext {
-    /// The engine that owns the keyspace.
-    public let engine: Engine
+    /// The engine that owns the keyspace. Unowned: the engine outlives every command, and a
+    /// counted reference cost a retain and a release per command.
+    public unowned(unsafe) let engine: Engine
     /// The arguments, the command name first.
     public let args: [Bytes]
     /// The client's selected database; `SELECT` and `MOVE` read or change it.
@@ -12,7 +13,9 @@ public struct CommandContext {
     /// Collections this command emptied and deleted, whose `del` events are recorded
     /// after the command's own events (as Redis orders them); only kept while generic
     /// keyspace events are enabled.
-    @usableFromInline var emptiedKeys: [Bytes] = []
+    /// (Optional rather than empty: an empty array is a shared immortal object, whose
+    /// retain and release take the runtime's slow path, on every command.)
+    @usableFromInline var emptiedKeys: [Bytes]?
     /// Set by a write that changed only state a WATCH does not cover (stream group state,
     /// as Redis 7.0 signals no modified key for it).
     public var leavesWatchesAlone = false

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Flags of a command, as `COMMAND INFO` reports them.
 public struct CommandFlags: OptionSet, Sendable {
     public let rawValue: UInt32
@@ -101,6 +103,15 @@ public final class CommandSpec: Sendable {
     public let subcommands: [String: CommandSpec]
     /// Finds the keys of an invocation when positions cannot (see ``keys(in:)``).
     public let keyFinder: KeyFinder?
+    /// A number no other spec of this process has, counted from 0: per-command state
+    /// (statistics) lives in arrays indexed by it instead of dictionaries keyed by spec.
+    public let ordinal: Int
+
+    /// The next ordinal.
+    private static let ordinals = Atomic<Int>(0)
+    private static func nextOrdinal() -> Int {
+        ordinals.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
 
     /// A command description.
     public init(
@@ -124,6 +135,7 @@ public final class CommandSpec: Sendable {
         for sub in subcommands { subs[String(sub.name.split(separator: "|").last ?? "")] = sub }
         self.subcommands = subs
         self.keyFinder = nil
+        self.ordinal = Self.nextOrdinal()
     }
 
     private init(_ other: CommandSpec, keyFinder: @escaping KeyFinder) {
@@ -135,6 +147,7 @@ public final class CommandSpec: Sendable {
                 other.subcommands
             )
         self.keyFinder = keyFinder
+        self.ordinal = Self.nextOrdinal()
     }
 
     /// The server command this spec runs, if the server executes it.

@@ -1,14 +1,18 @@
-/// The command table: every command the server knows, looked up by lowercase name.
-public struct CommandTable: Sendable {
+/// The command table: every command the server knows, looked up by lowercase name. A
+/// class, so that the lookup on every command borrows one reference instead of copying
+/// (and reference-counting) each of the table's collections.
+public final class CommandTable: Sendable {
     /// Specs by lowercase name.
-    public private(set) var specs: [Bytes: CommandSpec] = [:]
-    private var uppercase: [Bytes: CommandSpec] = [:]
+    public let specs: [Bytes: CommandSpec]
+    /// The same specs, for the lookup of every command by any spelling of its name.
+    private let index: CommandNameIndex
 
     /// A table holding `specs`.
     public init(_ specs: [CommandSpec]) {
-        for spec in specs { self.specs[Bytes(spec.name)] = spec }
-        // Clients usually send upper case: index that spelling too, to skip lowering.
-        for spec in specs { uppercase[Bytes(spec.name.uppercased())] = spec }
+        var byName: [Bytes: CommandSpec] = [:]
+        for spec in specs { byName[Bytes(spec.name)] = spec }
+        self.specs = byName
+        index = CommandNameIndex(byName.values)
     }
 
     /// Every command and subcommand (containers excluded), in no particular order.
@@ -33,8 +37,7 @@ public struct CommandTable: Sendable {
 
     /// The spec for a command name, case-insensitively.
     public func spec(named name: Bytes) -> CommandSpec? {
-        if let spec = uppercase[name] ?? specs[name] { return spec }
-        return specs[name.lowercased]
+        index.spec(named: name)
     }
 
     /// Resolves a full invocation: name lookup, subcommand lookup and arity check, with

@@ -211,7 +211,9 @@ public final class Engine {
                 record.effects.append(Effect(db: startDb, args: args))
             }
         }
-        for key in context.emptiedKeys { notify(.generic, "del", key: key, db: context.db) }
+        if let emptied = context.emptiedKeys {
+            for key in emptied { notify(.generic, "del", key: key, db: context.db) }
+        }
         db = context.db
         stats.commandsProcessed += 1
         return reply

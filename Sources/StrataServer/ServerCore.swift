@@ -193,6 +193,13 @@ final class ServerCore {
 
     // MARK: Dispatch
 
+    /// Whether the AOF's last write failed. (A pattern match: comparing the optional error
+    /// with nil copied it, strings and all, on every command.)
+    var aofWriteFailing: Bool {
+        if case .some = aof.writeError { return true }
+        return false
+    }
+
     /// Executes one command for a client.
     ///
     /// - Parameter now: Unix ms, read once per read batch by the caller.
@@ -211,7 +218,10 @@ final class ServerCore {
             session.transaction?.aborted = true
             return .reply(known?.serverCommand == .exec ? abortExec(error, session: session) : error)
         }
-        session.lastCommand = spec.name
+        if session.lastCommandSpec != ObjectIdentifier(spec) {
+            session.lastCommandSpec = ObjectIdentifier(spec)
+            session.lastCommand = spec.name
+        }
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             session.transaction?.aborted = true
             let error = rejected(spec, Reply.error("NOAUTH Authentication required."))
@@ -230,7 +240,7 @@ final class ServerCore {
         if persistence.loading && !spec.flags.contains(.loading) {
             return .reply(rejected(spec, ServerCore.loadingError))
         }
-        if writesDeniedByDiskError || aof.writeError != nil,
+        if writesDeniedByDiskError || aofWriteFailing,
             spec.flags.contains(.write) || spec.flags.contains(.refusedOnDiskError)
         {
             session.transaction?.aborted = true
@@ -241,7 +251,7 @@ final class ServerCore {
             return .reply(rejected(spec, ServerCore.oomError))
         }
         if pause.mode != nil && !executingTransaction && postpones(spec, session: session) { return .postponed }
-        if session.transaction != nil && !spec.flags.contains(.transactionControl) {
+        if session.inTransaction && !spec.flags.contains(.transactionControl) {
             return .reply(queue(args, spec: spec, session: session))
         }
         let caller = currentClientID
@@ -250,7 +260,7 @@ final class ServerCore {
         let outcome = runResolved(spec, args: args, session: session, connection: connection, now: now)
         // CLIENT CACHING lasts for the next command (a CLIENT command or a whole transaction
         // keeps it).
-        if trackingActive && session.transaction == nil && spec.serverCommand?.isClientSubcommand != true {
+        if trackingActive && !session.inTransaction && spec.serverCommand?.isClientSubcommand != true {
             tracking.clearCaching(session.id)
         }
         return outcome
@@ -338,7 +348,7 @@ final class ServerCore {
         flushScheduled = false
         deliverMonitorLines()
         // As Redis's beforeSleep: the AOF is written before any reply leaves.
-        if aof.feed.pendingBytes > 0 { writeAppendOnlyBuffer() }
+        if aof.feed.buffer.readableBytes > 0 { writeAppendOnlyBuffer() }
         if tracking.hasPendingBroadcasts || hasPendingSelfInvalidations { deliverTrackingBroadcasts() }
         let connections = pendingFlushes
         pendingFlushes.removeAll(keepingCapacity: true)

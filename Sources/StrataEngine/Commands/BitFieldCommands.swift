@@ -116,48 +116,47 @@ public enum BitFieldCommands {
         let key = c.args[1]
         guard let highestBit = plan.highestWrittenBit else {
             // Only GETs: a read, with a missing key reading as zeros.
-            var bytes = Bytes()
-            if let value = c.read(key) {
-                guard let b = value.stringBytes else { return Errors.wrongType }
-                bytes = b
+            let read = { (string: UnsafeRawBufferPointer) -> Reply in
+                .array(plan.operations.map { operation in run(operation, reading: string) })
             }
-            var overlay = Overlay(base: bytes)
-            return .array(plan.operations.map { overlay.run($0, grown: false).reply })
+            guard let value = c.read(key) else { return read(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return value.withStringBytes(read) ?? Errors.wrongType
         }
         if readOnly { return .error("ERR BITFIELD_RO only supports the GET subcommand") }
-        let existing = c.lookup(key)
-        var bytes = Bytes()
-        if let existing {
-            guard let b = existing.stringBytes else { return Errors.wrongType }
-            bytes = b
-        }
         // As SETBIT: the string grows to hold the farthest bit written, and a write counts
-        // as a change when it grew the string or changed the value.
-        let length = Swift.max(bytes.count, (highestBit >> 3) + 1)
-        let grown = existing == nil || length > bytes.count
-        var overlay = Overlay(base: bytes)
+        // as a change when it grew the string or changed the value. The operations run in
+        // place, in order, each seeing the writes before it.
+        let length = (highestBit >> 3) + 1
         var replies: [Reply] = []
+        replies.reserveCapacity(plan.operations.count)
         var changes = 0
-        for operation in plan.operations {
-            let (reply, changed) = overlay.run(operation, grown: grown)
-            replies.append(reply)
-            if changed { changes += 1 }
+        let apply = { (string: UnsafeMutableRawBufferPointer, grown: Bool) in
+            for operation in plan.operations {
+                let (reply, changed) = run(operation, writing: string, grown: grown)
+                replies.append(reply)
+                if changed { changes += 1 }
+            }
         }
-        // Nothing changed in a string that did not grow: as in Redis, nothing is written.
-        guard changes > 0 || grown else {
-            if let existing { BitCommands.makeRaw(c, key, existing, bytes) }
-            return .array(replies)
+        var grew = false
+        let found = c.engine.modifyUnrecorded(key, db: c.db, now: c.now) { value -> Bool in
+            let ran: Void? = value.withMutableStringBytes(minimumCount: length) { string, grown in
+                grew = grown
+                apply(string, grown)
+            }
+            return ran != nil
         }
-        if existing != nil {
-            c.engine.update(key, db: c.db) { $0 = .integer(0) }  // release for in-place mutation
-        }
-        bytes.withUnsafeMutableBytes(count: length) { raw in
-            for (index, byte) in overlay.written where index < raw.count { raw[index] = byte }
-        }
-        if existing != nil {
-            c.engine.update(key, db: c.db) { $0 = .raw(bytes) }
-        } else {
-            c.store(key, .raw(bytes))
+        switch found {
+        case false?:
+            return Errors.wrongType
+        case true?:
+            // Nothing changed in a string that did not grow: as in Redis, nothing is written
+            // (the string only took the raw encoding).
+            guard changes > 0 || grew else { return .array(replies) }
+            c.engine.noteWritten(key, db: c.db)
+        case nil:
+            var value = Value.rawString(ByteStorage.make(copying: UnsafeRawBufferPointer(start: nil, count: 0), capacity: length))
+            _ = value.withMutableStringBytes(minimumCount: length) { string, _ in apply(string, true) }
+            c.store(key, value)
         }
         // A string grown by writes that all failed gets no event, as in Redis; Redis counts
         // no change for it either, but the keyspace did change, so it counts one here (for
@@ -167,40 +166,45 @@ public enum BitFieldCommands {
         return .array(replies)
     }
 
-    /// The string as the operations see it: the stored bytes (zeros past their end) under
-    /// the bytes written so far. The operations run here first, so that an invocation that
-    /// changes nothing writes nothing, and then only the written bytes are copied into the
-    /// string, in place.
-    struct Overlay {
-        let base: Bytes
-        /// The bytes written, by index.
-        var written: [Int: UInt8] = [:]
+    /// A GET on `string` (zeros past its end).
+    static func run(_ operation: Operation, reading string: UnsafeRawBufferPointer) -> Reply {
+        withWindow(at: operation, of: string) { window, field in read(field, UnsafeRawBufferPointer(window)) }
+    }
 
-        func byte(_ index: Int) -> UInt8 {
-            if let byte = written[index] { return byte }
-            return index < base.count ? base[index] : 0
-        }
-
-        /// Runs one operation on the nine bytes that hold any field at its offset (64 bits
-        /// from any bit of the first byte). Returns its reply and whether it counts as a
-        /// change (it wrote, and either `grown` or the value differs).
-        mutating func run(_ operation: Operation, grown: Bool) -> (reply: Reply, changed: Bool) {
+    /// One operation on `string`, which holds every bit a write reaches. Returns its reply
+    /// and whether it counts as a change (it wrote, and either `grown` or the value
+    /// differs).
+    static func run(
+        _ operation: Operation, writing string: UnsafeMutableRawBufferPointer, grown: Bool
+    ) -> (reply: Reply, changed: Bool) {
+        if operation.kind == .get { return (run(operation, reading: UnsafeRawBufferPointer(string)), false) }
+        return withWindow(at: operation, of: UnsafeRawBufferPointer(string)) { window, field in
+            let outcome = write(field, window, grown: grown)
+            // Back into the string: the bytes the field spans, all within it.
             let first = operation.offset >> 3
-            let shift = operation.offset & 7
-            let bits = operation.type.bits
-            var window = [UInt8](repeating: 0, count: 9)
-            for index in 0..<window.count { window[index] = byte(first + index) }
-            let outcome = window.withUnsafeMutableBytes { raw -> (Reply, Bool) in
-                let field = Operation(
-                    kind: operation.kind, type: operation.type, offset: shift, value: operation.value,
-                    overflow: operation.overflow)
-                if operation.kind == .get { return (read(field, UnsafeRawBufferPointer(raw)), false) }
-                return write(field, raw, grown: grown)
-            }
-            if operation.kind != .get {
-                for index in 0..<((shift + bits + 7) >> 3) { written[first + index] = window[index] }
-            }
+            let span = (field.offset + field.type.bits + 7) >> 3
+            for index in 0..<span { string[first + index] = window[index] }
             return outcome
+        }
+    }
+
+    /// Calls `body` with the nine bytes that hold any field at the operation's offset (64
+    /// bits from any bit of the first byte), copied from `string` (zeros past its end), and
+    /// the operation with its offset made relative to them.
+    private static func withWindow<R>(
+        at operation: Operation, of string: UnsafeRawBufferPointer,
+        _ body: (UnsafeMutableRawBufferPointer, Operation) -> R
+    ) -> R {
+        let first = operation.offset >> 3
+        var words: (UInt64, UInt64) = (0, 0)
+        return Swift.withUnsafeMutableBytes(of: &words) { raw in
+            let window = UnsafeMutableRawBufferPointer(rebasing: raw[0..<9])
+            if first < string.count {
+                for index in 0..<Swift.min(9, string.count - first) { window[index] = string[first + index] }
+            }
+            var field = operation
+            field.offset = operation.offset & 7
+            return body(window, field)
         }
     }
 

@@ -51,7 +51,9 @@ extension CommandContext {
         if let outcome, let outcome {
             if emptied {
                 engine.remove(key, db: db)
-                if engine.keyspaceEvents.contains(.generic) { emptiedKeys.append(key) }
+                if engine.keyspaceEvents.contains(.generic) {
+                    if emptiedKeys == nil { emptiedKeys = [key] } else { emptiedKeys?.append(key) }
+                }
             }
             return .success(outcome)
         }
@@ -67,8 +69,8 @@ extension CommandContext {
     /// Records the `del` events of collections emptied so far now, for commands that go on
     /// to write another key (SMOVE), so the events keep Redis's order.
     mutating func announceEmptied() {
-        for key in emptiedKeys { notify(.generic, "del", key) }
-        emptiedKeys.removeAll()
+        for key in emptiedKeys ?? [] { notify(.generic, "del", key) }
+        emptiedKeys = nil
     }
 
     /// The reply of a read-only command on the collection at `key`: `body` gets the

@@ -71,13 +71,8 @@ public struct HyperLogLog: Equatable, Sendable {
     /// without the magic, with an unknown encoding, or dense with the wrong length (Redis's
     /// checks; sparse runs are checked when they are read).
     public init?(validating value: Bytes) {
-        guard value.count >= Self.headerSize else { return nil }
-        let bytes = value.array
-        guard bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "Y"), bytes[2] == UInt8(ascii: "L"),
-            bytes[3] == UInt8(ascii: "L"), let encoding = Encoding(rawValue: bytes[4])
-        else { return nil }
-        if encoding == .dense && bytes.count != Self.denseSize { return nil }
-        self.bytes = bytes
+        guard value.withUnsafeBytes({ Self.encoding(of: $0) }) != nil else { return nil }
+        self.bytes = value.array
     }
 
     /// Wraps bytes already known to be a HyperLogLog (tests, the self-test).
@@ -95,16 +90,13 @@ public struct HyperLogLog: Equatable, Sendable {
 
     /// The cardinality cached in the header, nil when marked stale.
     public var cachedCardinality: UInt64? {
-        guard bytes[15] & 0x80 == 0 else { return nil }
-        var card: UInt64 = 0
-        for i in 0..<8 { card |= UInt64(bytes[8 + i]) << (8 * i) }
-        return card
+        bytes.withUnsafeBytes { Self.cachedCardinality(in: $0) }
     }
 
     /// Caches `card` in the header (a value with the top bit set reads back as stale, as in
     /// Redis).
     public mutating func cacheCardinality(_ card: UInt64) {
-        for i in 0..<8 { bytes[8 + i] = UInt8(truncatingIfNeeded: card >> (8 * i)) }
+        bytes.withUnsafeMutableBytes { Self.cacheCardinality(card, in: $0) }
     }
 
     /// Marks the cached cardinality stale.
@@ -176,33 +168,73 @@ public struct HyperLogLog: Equatable, Sendable {
     /// Register `index` of a dense HyperLogLog. Registers are packed from the least
     /// significant bit of each byte up, a register crossing into the next byte.
     func denseRegister(_ index: Int) -> UInt8 {
-        let bit = index * Self.registerBits
-        let byte = Self.headerSize + bit >> 3
-        let shift = bit & 7
-        var word = Int(bytes[byte]) >> shift
-        if byte + 1 < bytes.count { word |= Int(bytes[byte + 1]) << (8 - shift) }
-        return UInt8(word & Int(Self.registerMax))
+        bytes.withUnsafeBytes { Self.denseRegister(index, in: $0) }
     }
 
     /// Stores `value` (at most 63) in register `index` of a dense HyperLogLog.
     mutating func setDenseRegister(_ index: Int, _ value: UInt8) {
-        let bit = index * Self.registerBits
-        let byte = Self.headerSize + bit >> 3
-        let shift = bit & 7
-        let mask = Int(Self.registerMax)
-        let v = Int(value) & mask
-        bytes[byte] = (bytes[byte] & ~UInt8(truncatingIfNeeded: mask << shift)) | UInt8(truncatingIfNeeded: v << shift)
-        if byte + 1 < bytes.count {
-            let rest = 8 - shift
-            bytes[byte + 1] = (bytes[byte + 1] & ~UInt8(mask >> rest)) | UInt8(v >> rest)
-        }
+        bytes.withUnsafeMutableBytes { Self.setDenseRegister(index, value, in: $0) }
     }
 
     /// Raises dense register `index` to `count`; returns whether it changed.
     mutating func denseSet(_ index: Int, to count: UInt8) -> Bool {
-        guard count > denseRegister(index) else { return false }
-        setDenseRegister(index, count)
+        bytes.withUnsafeMutableBytes { Self.raiseDenseRegister(index, to: count, in: $0) }
+    }
+
+    /// Register `index` of the dense HyperLogLog `string` (header included).
+    static func denseRegister(_ index: Int, in string: UnsafeRawBufferPointer) -> UInt8 {
+        let bit = index * registerBits
+        let byte = headerSize + bit >> 3
+        let shift = bit & 7
+        var word = Int(string[byte]) >> shift
+        if byte + 1 < string.count { word |= Int(string[byte + 1]) << (8 - shift) }
+        return UInt8(word & Int(registerMax))
+    }
+
+    /// Stores `value` (at most 63) in register `index` of the dense HyperLogLog `string`.
+    static func setDenseRegister(_ index: Int, _ value: UInt8, in string: UnsafeMutableRawBufferPointer) {
+        let bit = index * registerBits
+        let byte = headerSize + bit >> 3
+        let shift = bit & 7
+        let mask = Int(registerMax)
+        let v = Int(value) & mask
+        string[byte] = (string[byte] & ~UInt8(truncatingIfNeeded: mask << shift)) | UInt8(truncatingIfNeeded: v << shift)
+        if byte + 1 < string.count {
+            let rest = 8 - shift
+            string[byte + 1] = (string[byte + 1] & ~UInt8(mask >> rest)) | UInt8(v >> rest)
+        }
+    }
+
+    /// Raises register `index` of the dense HyperLogLog `string` to `count`; returns
+    /// whether it changed.
+    static func raiseDenseRegister(_ index: Int, to count: UInt8, in string: UnsafeMutableRawBufferPointer) -> Bool {
+        guard count > denseRegister(index, in: UnsafeRawBufferPointer(string)) else { return false }
+        setDenseRegister(index, count, in: string)
         return true
+    }
+
+    /// The encoding of `string` when it is a HyperLogLog (Redis's header checks, as
+    /// ``init(validating:)``), else nil.
+    public static func encoding(of string: UnsafeRawBufferPointer) -> Encoding? {
+        guard string.count >= headerSize, string[0] == UInt8(ascii: "H"), string[1] == UInt8(ascii: "Y"),
+            string[2] == UInt8(ascii: "L"), string[3] == UInt8(ascii: "L"),
+            let encoding = Encoding(rawValue: string[4])
+        else { return nil }
+        if encoding == .dense && string.count != denseSize { return nil }
+        return encoding
+    }
+
+    /// The cardinality cached in the header of the HyperLogLog `string`, nil when stale.
+    public static func cachedCardinality(in string: UnsafeRawBufferPointer) -> UInt64? {
+        guard string[15] & 0x80 == 0 else { return nil }
+        var card: UInt64 = 0
+        for i in 0..<8 { card |= UInt64(string[8 + i]) << (8 * i) }
+        return card
+    }
+
+    /// Caches `card` in the header of the HyperLogLog `string`.
+    public static func cacheCardinality(_ card: UInt64, in string: UnsafeMutableRawBufferPointer) {
+        for i in 0..<8 { string[8 + i] = UInt8(truncatingIfNeeded: card >> (8 * i)) }
     }
 
     /// Every register of a dense HyperLogLog, one byte each.

@@ -136,7 +136,8 @@ extension ServerCore {
 
     /// Whether a connection whose last write ended at `offset` must hold its replies.
     func mustHoldReplies(until offset: UInt64) -> Bool {
-        aof.mustHoldReplies(until: offset, policy: aofPolicy)
+        // The policy first: a call on the generic log copies it, on every flush.
+        aofPolicy.fsync == .always && aof.mustHoldReplies(until: offset, policy: aofPolicy)
     }
 
     /// Parks `connection` until its writes are durable.

@@ -98,10 +98,10 @@ extension ServerCore {
                 }
                 noteCall(
                     spec, args: next.args, session: next.connection.session, since: started, failed: failed, now: now)
-                let logged = aof.appendedOffset
+                let logged = aof.feed.appendedOffset
                 // A move may have made its destination ready for someone else.
                 commitWrites(now: now)
-                if aof.appendedOffset != logged { next.connection.durableOffsetNeeded = aof.appendedOffset }
+                if aof.feed.appendedOffset != logged { next.connection.durableOffsetNeeded = aof.feed.appendedOffset }
                 next.connection.unblock(with: reply)
             }
         }

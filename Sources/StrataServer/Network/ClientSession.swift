@@ -26,8 +26,16 @@ public final class ClientSession {
     public var lastInteraction: Int64
     /// Last command's full name (`client|list`).
     public var lastCommand = "NULL"
+    /// The table entry ``lastCommand`` names, so that a pipeline of one command does not
+    /// assign (and reference-count) the same name on every call.
+    var lastCommandSpec: ObjectIdentifier?
     /// The open transaction (between MULTI and EXEC/DISCARD), if any.
     var transaction: Transaction?
+    /// Whether a MULTI is open, read without copying the transaction.
+    var inTransaction: Bool {
+        if case .some = transaction { return true }
+        return false
+    }
     /// Keys this client WATCHes, and whether each existed when watched.
     var watched: [KeyRef: Bool] = [:]
     /// Set when a watched key was modified: the next EXEC fails.

@@ -273,6 +273,10 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     }
 
     private func processInbound(_ context: ChannelHandlerContext) {
+        // Strong locals, taken once per batch: calls through the unowned property and the
+        // stored session were retained and released around each command.
+        let core = self.core
+        let session = self.session
         let now = core.clock.wallMilliseconds()
         core.lastCommandEnd = nil  // the first command of the batch reads the clock
         defer { core.lastCommandEnd = nil }
@@ -281,9 +285,9 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
             let held = postponedCommand
             postponedCommand = nil
             guard let command = held ?? nextCommand(context) else { break }
-            let logged = core.aof.appendedOffset
+            let logged = core.aof.feed.appendedOffset
             let outcome = core.execute(command, session: session, connection: self, now: now)
-            if core.aof.appendedOffset != logged { durableOffsetNeeded = core.aof.appendedOffset }
+            if core.aof.feed.appendedOffset != logged { durableOffsetNeeded = core.aof.feed.appendedOffset }
             if case .postponed = outcome {
                 postponedCommand = command
                 state.postpone()
@@ -298,6 +302,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
                 session.skipsThisReply = true
             }
             guard deliver(silenced ? outcome.silenced : outcome, context) else { return }
+            parser.recycle(command)
             core.deliverMonitorLines()
             if core.hasPendingSelfInvalidations { core.deliverSelfInvalidations() }
             parser.authenticated = session.authenticated

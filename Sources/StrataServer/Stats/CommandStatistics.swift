@@ -7,21 +7,21 @@
 //! client, a busy script) in `rejected_calls` only. Every error reply counts under its code
 //! (the first word: `ERR`, `WRONGTYPE`...); as in Redis, at most 128 different codes are
 //! tracked, so a client cannot grow the table without bound. Counters are kept per table
-//! entry (subcommands apart: `client|list`), looked up by the entry's identity.
+//! entry (subcommands apart: `client|list`), in an array indexed by the entry's ordinal
+//! and updated in place: this runs for every command, where a dictionary lookup and a
+//! reference count per call were measurable.
 
 import StrataEngine
 
 /// One command's counters.
-final class CommandCounters {
-    /// The table name (`get`, `client|list`).
-    let name: String
+struct CommandCounters {
+    /// The table name (`get`, `client|list`); empty for a slot no command has used.
+    var name = ""
     var calls = 0
     var microseconds = 0
     var rejected = 0
     var failed = 0
     var histogram = LatencyHistogram()
-
-    init(name: String) { self.name = name }
 }
 
 /// The counters of every command that was called, and of every error code replied.
@@ -29,36 +29,39 @@ struct CommandStatistics {
     /// At most this many different error codes are counted.
     static let errorCodeLimit = 128
 
-    private var byCommand: [ObjectIdentifier: CommandCounters] = [:]
+    /// Counters by ``CommandSpec/ordinal``.
+    private var byOrdinal: [CommandCounters] = []
     /// Error replies by code.
     private(set) var errorCodes: [String: Int] = [:]
     /// Whether the error-code limit was hit (logged once).
     private(set) var errorCodesFull = false
 
-    /// The counters of `spec`, created on first use.
-    mutating func counters(_ spec: CommandSpec) -> CommandCounters {
-        let id = ObjectIdentifier(spec)
-        if let existing = byCommand[id] { return existing }
-        let created = CommandCounters(name: spec.name)
-        byCommand[id] = created
-        return created
+    /// The index of `spec`'s counters, the slot made (and named) on first use.
+    @inline(__always)
+    private mutating func slot(_ spec: CommandSpec) -> Int {
+        let i = spec.ordinal
+        if i >= byOrdinal.count {
+            byOrdinal.append(contentsOf: repeatElement(CommandCounters(), count: i + 1 - byOrdinal.count))
+        }
+        if byOrdinal[i].name.isEmpty { byOrdinal[i].name = spec.name }
+        return i
     }
 
     /// Counts a call of `spec` that ran for `nanoseconds`; `failed` when it answered an
     /// error. The histogram is fed only with `tracking` (`latency-tracking yes`).
     mutating func recordCall(_ spec: CommandSpec, nanoseconds: UInt64, failed: Bool, tracking: Bool) {
-        let counters = counters(spec)
-        counters.calls += 1
+        let i = slot(spec)
+        byOrdinal[i].calls += 1
         // Redis measures whole microseconds and records them as nanoseconds.
         let microseconds = nanoseconds / 1000
-        counters.microseconds &+= Int(truncatingIfNeeded: microseconds)
-        if failed { counters.failed += 1 }
-        if tracking { counters.histogram.record(nanoseconds: microseconds &* 1000) }
+        byOrdinal[i].microseconds &+= Int(truncatingIfNeeded: microseconds)
+        if failed { byOrdinal[i].failed += 1 }
+        if tracking { byOrdinal[i].histogram.record(nanoseconds: microseconds &* 1000) }
     }
 
     /// Counts a call of `spec` refused before it ran.
     mutating func recordRejection(_ spec: CommandSpec) {
-        counters(spec).rejected += 1
+        byOrdinal[slot(spec)].rejected += 1
     }
 
     /// Counts an error reply with `message` under its code.
@@ -85,12 +88,12 @@ struct CommandStatistics {
 
     /// Every command called at least once (or rejected), by name.
     var commands: [CommandCounters] {
-        byCommand.values.filter { $0.calls > 0 || $0.rejected > 0 || $0.failed > 0 }.sorted { $0.name < $1.name }
+        byOrdinal.filter { $0.calls > 0 || $0.rejected > 0 || $0.failed > 0 }.sorted { $0.name < $1.name }
     }
 
     /// Forgets everything (`CONFIG RESETSTAT`).
     mutating func reset() {
-        byCommand = [:]
+        byOrdinal = []
         errorCodes = [:]
         errorCodesFull = false
     }

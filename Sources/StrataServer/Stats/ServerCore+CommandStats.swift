@@ -46,9 +46,12 @@ extension ServerCore {
                 threshold: config.latencyMonitorThreshold, now: now)
         }
         guard !spec.flags.contains(.skipsSlowLog) else { return }
+        // Checked here too, before the client's address and name are gathered for an entry.
+        let threshold = config.slowlogLogSlowerThan
+        guard threshold >= 0, microseconds >= threshold else { return }
         let inScript = engine.runningScript
         slowLog.record(
-            args, command: spec.serverCommand, microseconds: microseconds, threshold: config.slowlogLogSlowerThan,
+            args, command: spec.serverCommand, microseconds: microseconds, threshold: threshold,
             maxLength: config.slowlogMaxLen, now: now, peer: inScript ? "?:0" : session.address,
             clientName: inScript ? "" : session.name ?? "")
     }

@@ -1,0 +1,76 @@
+//! Writing into a string value where it is stored. HyperLogLog registers and BITFIELD
+//! counters change a few bytes of a string per command; copying the string out, changing
+//! it and storing a new one cost a 12 KB copy per PFADD of a dense HyperLogLog. Here the
+//! bytes are written in place when nothing else holds them; a string shared with a
+//! snapshot's frozen copy or a reply not yet written is copied once first, as copy on
+//! write requires. The string takes the `raw` encoding, as Redis unshares a string before
+//! writing into it.
+
+extension Value {
+    /// Calls `body` with the bytes of a string value, read in place; nil (and `body` is not
+    /// called) for other types.
+    @inlinable
+    public func withStringBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        switch self {
+        case .longString(let storage), .rawString(let storage):
+            return storage.withUnsafeMutablePointerToElements {
+                body(UnsafeRawBufferPointer(start: $0, count: storage.header))
+            }
+        case .shortString, .integer:
+            return stringBytes?.withUnsafeBytes(body)
+        case .hash, .set, .list, .sortedSet, .stream:
+            return nil
+        }
+    }
+
+    /// Calls `body` with the bytes of a string value, writable in place, grown with zeros to
+    /// at least `minimumCount` bytes first; `body` also learns whether it grew. Nil (and
+    /// `body` is not called) for other types.
+    @inlinable
+    public mutating func withMutableStringBytes<R>(
+        minimumCount: Int = 0, _ body: (UnsafeMutableRawBufferPointer, _ grown: Bool) -> R
+    ) -> R? {
+        var storage: ByteStorage
+        switch self {
+        case .longString(let held), .rawString(let held):
+            storage = held
+        case .shortString, .integer:
+            guard let bytes = stringBytes else { return nil }
+            storage = bytes.withUnsafeBytes {
+                ByteStorage.make(copying: $0, capacity: Swift.max($0.count, minimumCount))
+            }
+        case .hash, .set, .list, .sortedSet, .stream:
+            return nil
+        }
+        // Let go of the stored reference, so that `storage` is the only one if no one else
+        // holds the bytes.
+        self = .integer(0)
+        let oldCount = storage.header
+        let count = Swift.max(oldCount, minimumCount)
+        if !isKnownUniquelyReferenced(&storage) || (count > oldCount && storage.capacity < count) {
+            let old = storage
+            storage = old.withUnsafeMutablePointerToElements {
+                ByteStorage.make(copying: UnsafeRawBufferPointer(start: $0, count: oldCount), capacity: count)
+            }
+        }
+        let result = storage.withUnsafeMutablePointerToElements { pointer -> R in
+            if count > oldCount { (pointer + oldCount).initialize(repeating: 0, count: count - oldCount) }
+            return body(UnsafeMutableRawBufferPointer(start: pointer, count: count), count > oldCount)
+        }
+        storage.header = count
+        self = .rawString(storage)
+        return result
+    }
+}
+
+extension Engine {
+    /// Runs `body` on the live value at `key` in place, without noting a write: for
+    /// commands that note one (``noteWritten(_:db:)``) only when they changed something.
+    /// Applies lazy expiry; nil when the key does not exist.
+    @inlinable
+    public func modifyUnrecorded<R>(_ key: Bytes, db: Int, now: Int64, _ body: (inout Value) -> R) -> R? {
+        let (outcome, expired) = databases[db].modify(key, now: expiryTime(now), body)
+        if expired { noteExpired(key, db: db) }
+        return outcome
+    }
+}
