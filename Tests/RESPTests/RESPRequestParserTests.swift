@@ -33,6 +33,28 @@ struct RESPRequestParserTests {
         [Arg("SET"), Arg("key"), Arg("value")], [Arg("GET"), Arg("key")], [Arg("PING")], [Arg("")],
     ]
 
+    /// A command handed back for reuse must not change a copy someone kept (a queued
+    /// transaction), and the next commands parse the same as without reuse.
+    @Test func recycledArgumentArraysLeaveKeptCommandsAlone() throws {
+        var parser = RESPRequestParser<Arg>()
+        var buffer = ByteBuffer()
+        buffer.writeString("*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\nc\r\n")
+        let first = try #require(try parser.next(&buffer))
+        let kept = first
+        parser.recycle(first)
+        let second = try #require(try parser.next(&buffer))
+        #expect(kept == [Arg("GET"), Arg("a")])
+        #expect(second == [Arg("SET"), Arg("b"), Arg("c")])
+        parser.recycle(second)
+        buffer.writeString("*1\r\n$4\r\nPING\r\n")
+        #expect(try parser.next(&buffer) == [Arg("PING")])
+        // A large command is not kept for the next one.
+        let big = (0..<100).map { _ in Arg("x") }
+        parser.recycle(big)
+        buffer.writeString("*1\r\n$4\r\nPING\r\n")
+        #expect(try parser.next(&buffer) == [Arg("PING")])
+    }
+
     @Test func parsesAPipelineInOnePiece() throws {
         #expect(try parseAll([bytes(Self.pipeline)]) == Self.expected)
     }

@@ -163,7 +163,10 @@ struct CommandStatisticsTests {
         stats.recordCall(get, nanoseconds: 12_345, failed: false, tracking: true)
         stats.recordCall(get, nanoseconds: 2_000, failed: true, tracking: false)
         stats.recordRejection(get)
-        let counters = stats.counters(get)
+        let set = table.spec(named: Bytes("set"))
+        if let set { stats.recordCall(set, nanoseconds: 1_000, failed: false, tracking: false) }
+        #expect(stats.commands.map(\.name) == ["get", "set"])
+        guard let counters = stats.commands.first else { return }
         #expect(counters.calls == 2 && counters.microseconds == 14 && counters.failed == 1 && counters.rejected == 1)
         #expect(counters.histogram.total == 1)
         stats.reset()

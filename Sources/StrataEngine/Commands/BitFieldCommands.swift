@@ -154,7 +154,8 @@ public enum BitFieldCommands {
             guard changes > 0 || grew else { return .array(replies) }
             c.engine.noteWritten(key, db: c.db)
         case nil:
-            var value = Value.rawString(ByteStorage.make(copying: UnsafeRawBufferPointer(start: nil, count: 0), capacity: length))
+            var value = Value.rawString(
+                ByteStorage.make(copying: UnsafeRawBufferPointer(start: nil, count: 0), capacity: length))
             _ = value.withMutableStringBytes(minimumCount: length) { string, _ in apply(string, true) }
             c.store(key, value)
         }

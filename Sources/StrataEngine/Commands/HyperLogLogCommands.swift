@@ -135,7 +135,9 @@ public enum HyperLogLogCommands {
         let key = c.args[1]
         guard let value = c.read(key) else { return .integer(0) }
         // The cached cardinality, read in place.
-        switch value.withStringBytes({ raw in HyperLogLog.encoding(of: raw).map { _ in HyperLogLog.cachedCardinality(in: raw) } }) {
+        switch value.withStringBytes({ raw in
+            HyperLogLog.encoding(of: raw).map { _ in HyperLogLog.cachedCardinality(in: raw) }
+        }) {
         case nil: return Errors.wrongType
         case .some(nil): return notHyperLogLog
         case .some(.some(.some(let cached))): return .integer(Int(truncatingIfNeeded: cached))

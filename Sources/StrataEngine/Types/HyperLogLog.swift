@@ -198,7 +198,8 @@ public struct HyperLogLog: Equatable, Sendable {
         let shift = bit & 7
         let mask = Int(registerMax)
         let v = Int(value) & mask
-        string[byte] = (string[byte] & ~UInt8(truncatingIfNeeded: mask << shift)) | UInt8(truncatingIfNeeded: v << shift)
+        string[byte] =
+            (string[byte] & ~UInt8(truncatingIfNeeded: mask << shift)) | UInt8(truncatingIfNeeded: v << shift)
         if byte + 1 < string.count {
             let rest = 8 - shift
             string[byte + 1] = (string[byte + 1] & ~UInt8(mask >> rest)) | UInt8(v >> rest)
