@@ -25,17 +25,26 @@ extension Value {
 
     /// Calls `body` with the bytes of a string value, writable in place, grown with zeros to
     /// at least `minimumCount` bytes first; `body` also learns whether it grew. Nil (and
-    /// `body` is not called) for other types.
+    /// `body` is not called) for other types, and when `condition` refuses the bytes as
+    /// they are (the value is then left exactly as it was).
     @inlinable
     public mutating func withMutableStringBytes<R>(
-        minimumCount: Int = 0, _ body: (UnsafeMutableRawBufferPointer, _ grown: Bool) -> R
+        minimumCount: Int = 0, if condition: ((UnsafeRawBufferPointer) -> Bool)? = nil,
+        _ body: (UnsafeMutableRawBufferPointer, _ grown: Bool) -> R
     ) -> R? {
         var storage: ByteStorage
         switch self {
         case .longString(let held), .rawString(let held):
+            if let condition {
+                let accepted = held.withUnsafeMutablePointerToElements {
+                    condition(UnsafeRawBufferPointer(start: $0, count: held.header))
+                }
+                guard accepted else { return nil }
+            }
             storage = held
         case .shortString, .integer:
             guard let bytes = stringBytes else { return nil }
+            if let condition, !bytes.withUnsafeBytes(condition) { return nil }
             storage = bytes.withUnsafeBytes {
                 ByteStorage.make(copying: $0, capacity: Swift.max($0.count, minimumCount))
             }

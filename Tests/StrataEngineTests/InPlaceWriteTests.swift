@@ -42,6 +42,18 @@ struct InPlaceWriteTests {
         #expect(set.withStringBytes { _ in 1 } == nil)
     }
 
+    @Test func aRefusedConditionLeavesTheValueAsItWas() {
+        var value = Value.string(Bytes(Array(repeating: UInt8(9), count: 40)))
+        let ran: Void? = value.withMutableStringBytes(if: { $0.count == 41 }) { _, _ in
+            Issue.record("ran although refused")
+        }
+        #expect(ran == nil)
+        #expect(value.encodingName == "embstr")
+        let accepted: Void? = value.withMutableStringBytes(if: { $0.count == 40 }) { string, _ in string[0] = 1 }
+        #expect(accepted != nil)
+        #expect(value.encodingName == "raw")
+    }
+
     @Test func commandNamesResolveInAnyCaseAndOnlyExactly() {
         let table = CommandTable.standard
         for spelling in ["get", "GET", "gEt", "Get"] {

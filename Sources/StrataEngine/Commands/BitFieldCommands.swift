@@ -61,6 +61,7 @@ public enum BitFieldCommands {
     static func plan(_ c: CommandContext) -> Result<Plan, Reply> {
         let args = c.args
         var plan = Plan()
+        plan.operations.reserveCapacity(Swift.max(0, (args.count - 2) / 3))
         var overflow = BitFieldOverflow.wrap
         var i = 2
         while i < args.count {
@@ -127,44 +128,59 @@ public enum BitFieldCommands {
         // as a change when it grew the string or changed the value. The operations run in
         // place, in order, each seeing the writes before it.
         let length = (highestBit >> 3) + 1
-        var replies: [Reply] = []
-        replies.reserveCapacity(plan.operations.count)
-        var changes = 0
-        let apply = { (string: UnsafeMutableRawBufferPointer, grown: Bool) in
-            for operation in plan.operations {
-                let (reply, changed) = run(operation, writing: string, grown: grown)
-                replies.append(reply)
-                if changed { changes += 1 }
+        let found = c.engine.modifyUnrecorded(key, db: c.db, now: c.now) { value in
+            value.withMutableStringBytes(minimumCount: length) { string, grown in
+                apply(plan, to: string, grown: grown)
             }
         }
-        var grew = false
-        let found = c.engine.modifyUnrecorded(key, db: c.db, now: c.now) { value -> Bool in
-            let ran: Void? = value.withMutableStringBytes(minimumCount: length) { string, grown in
-                grew = grown
-                apply(string, grown)
-            }
-            return ran != nil
-        }
+        let outcome: Outcome
         switch found {
-        case false?:
+        case .some(nil):
             return Errors.wrongType
-        case true?:
+        case .some(.some(let done)):
             // Nothing changed in a string that did not grow: as in Redis, nothing is written
             // (the string only took the raw encoding).
-            guard changes > 0 || grew else { return .array(replies) }
+            guard done.changes > 0 || done.grown else { return .array(done.replies) }
             c.engine.noteWritten(key, db: c.db)
+            outcome = done
         case nil:
             var value = Value.rawString(
                 ByteStorage.make(copying: UnsafeRawBufferPointer(start: nil, count: 0), capacity: length))
-            _ = value.withMutableStringBytes(minimumCount: length) { string, _ in apply(string, true) }
+            guard
+                let done = value.withMutableStringBytes(
+                    minimumCount: length, { string, _ in apply(plan, to: string, grown: true) })
+            else { return Errors.wrongType }
             c.store(key, value)
+            outcome = done
         }
+        let (replies, changes) = (outcome.replies, outcome.changes)
         // A string grown by writes that all failed gets no event, as in Redis; Redis counts
         // no change for it either, but the keyspace did change, so it counts one here (for
         // save points, as every change of the keyspace does).
         c.changed(Swift.max(changes, 1))
         if changes > 0 { c.notify(.string, "setbit", key) }
         return .array(replies)
+    }
+
+    /// What the operations of a write did.
+    struct Outcome {
+        var replies: [Reply]
+        /// Operations that count as a change.
+        var changes: Int
+        /// Whether the string was created or grew.
+        var grown: Bool
+    }
+
+    /// Runs every operation, in order, on `string` (grown to hold every bit written).
+    static func apply(_ plan: Plan, to string: UnsafeMutableRawBufferPointer, grown: Bool) -> Outcome {
+        var outcome = Outcome(replies: [], changes: 0, grown: grown)
+        outcome.replies.reserveCapacity(plan.operations.count)
+        for operation in plan.operations {
+            let (reply, changed) = run(operation, writing: string, grown: grown)
+            outcome.replies.append(reply)
+            if changed { outcome.changes += 1 }
+        }
+        return outcome
     }
 
     /// A GET on `string` (zeros past its end).
