@@ -93,8 +93,10 @@ public struct KeyTable<Payload>: @unchecked Sendable {
     /// The slot holding `key`, or nil.
     @inlinable
     public func slot(of key: Bytes, hash: UInt64) -> Int? {
-        guard let storage, storage.count > 0 else { return nil }
-        return storage.find(key, tag: KeyTable.tag(hash))
+        // Read through the stored reference: binding it (`guard let`) retained and released
+        // the table on every lookup.
+        guard storage != nil, storage.unsafelyUnwrapped.count > 0 else { return nil }
+        return storage.unsafelyUnwrapped.find(key, tag: KeyTable.tag(hash))
     }
 
     /// The element at an occupied slot.
