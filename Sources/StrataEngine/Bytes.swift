@@ -271,7 +271,7 @@ extension Bytes {
                 target = withBytes(of: target, preserving) { ByteStorage.make(copying: $0, capacity: newCount) }
             }
         } else {
-            let capacity = newCount <= 64 ? newCount : Swift.max(newCount, count + count / 2)
+            let capacity = ByteStorage.capacity(growing: count, to: newCount)
             target = withUnsafeBytes { old in
                 ByteStorage.make(
                     copying: preserving ? old : UnsafeRawBufferPointer(start: nil, count: 0), capacity: capacity)
@@ -330,6 +330,15 @@ extension Bytes {
 
 /// Heap storage of a long byte string: the length in the header, the bytes in the tail.
 public final class ByteStorage: ManagedBuffer<Int, UInt8> {
+    /// The capacity to allocate when a string of `count` bytes must hold `newCount`: exact
+    /// for small strings, else at least half as much again, so that a string grown a few
+    /// bytes at a time (APPEND, SETBIT, BITFIELD at rising offsets) is copied a logarithmic
+    /// number of times, not once per write.
+    @inlinable @usableFromInline
+    static func capacity(growing count: Int, to newCount: Int) -> Int {
+        newCount <= 64 ? newCount : Swift.max(newCount, count + count / 2)
+    }
+
     /// A new block holding `bytes`, with room for `capacity` bytes.
     @usableFromInline
     static func make(copying bytes: UnsafeRawBufferPointer, capacity: Int) -> ByteStorage {

@@ -46,7 +46,7 @@ extension Value {
             guard let bytes = stringBytes else { return nil }
             if let condition, !bytes.withUnsafeBytes(condition) { return nil }
             storage = bytes.withUnsafeBytes {
-                ByteStorage.make(copying: $0, capacity: Swift.max($0.count, minimumCount))
+                ByteStorage.make(copying: $0, capacity: ByteStorage.capacity(growing: $0.count, to: minimumCount))
             }
         case .hash, .set, .list, .sortedSet, .stream:
             return nil
@@ -59,7 +59,9 @@ extension Value {
         if !isKnownUniquelyReferenced(&storage) || (count > oldCount && storage.capacity < count) {
             let old = storage
             storage = old.withUnsafeMutablePointerToElements {
-                ByteStorage.make(copying: UnsafeRawBufferPointer(start: $0, count: oldCount), capacity: count)
+                ByteStorage.make(
+                    copying: UnsafeRawBufferPointer(start: $0, count: oldCount),
+                    capacity: count > oldCount ? ByteStorage.capacity(growing: oldCount, to: count) : count)
             }
         }
         let result = storage.withUnsafeMutablePointerToElements { pointer -> R in
@@ -69,6 +71,22 @@ extension Value {
         storage.header = count
         self = .rawString(storage)
         return result
+    }
+}
+
+extension Value {
+    /// A new `raw` string of `count` zero bytes, written by `body` before it is stored.
+    @inlinable
+    public static func newRawString<R>(
+        zeroes count: Int, _ body: (UnsafeMutableRawBufferPointer) -> R
+    ) -> (value: Value, result: R) {
+        let storage = ByteStorage.make(copying: UnsafeRawBufferPointer(start: nil, count: 0), capacity: count)
+        let result = storage.withUnsafeMutablePointerToElements { pointer -> R in
+            pointer.initialize(repeating: 0, count: count)
+            return body(UnsafeMutableRawBufferPointer(start: pointer, count: count))
+        }
+        storage.header = count
+        return (.rawString(storage), result)
     }
 }
 

@@ -218,10 +218,7 @@ final class ServerCore {
             session.transaction?.aborted = true
             return .reply(known?.serverCommand == .exec ? abortExec(error, session: session) : error)
         }
-        if session.lastCommandSpec != ObjectIdentifier(spec) {
-            session.lastCommandSpec = ObjectIdentifier(spec)
-            session.lastCommand = spec.name
-        }
+        if session.lastCommandSpec !== spec { session.lastCommandSpec = spec }
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             session.transaction?.aborted = true
             let error = rejected(spec, Reply.error("NOAUTH Authentication required."))

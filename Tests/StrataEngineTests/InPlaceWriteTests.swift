@@ -32,6 +32,25 @@ struct InPlaceWriteTests {
         #expect(value.stringBytes?.array == bytes + Array(repeating: 0, count: 40))
     }
 
+    /// A string grown a few bytes at a time must not be copied on every write: growth
+    /// leaves room, as `Bytes` does for APPEND.
+    @Test func growthLeavesRoomForTheNextWrites() {
+        var value = Value.raw(Bytes(Array(repeating: UInt8(1), count: 1000)))
+        _ = value.withMutableStringBytes(minimumCount: 1001) { _, _ in }
+        guard case .rawString(let storage) = value else {
+            Issue.record("not a raw string")
+            return
+        }
+        #expect(storage.header == 1001)
+        #expect(storage.capacity >= 1500)
+        let (created, old) = Value.newRawString(zeroes: 3) { string -> UInt8 in
+            defer { string[2] = 7 }
+            return string[2]
+        }
+        #expect(old == 0)
+        #expect(created.stringBytes?.array == [0, 0, 7])
+    }
+
     @Test func integersBecomeTheirDigitsAndOtherTypesAreRefused() {
         var number = Value.integer(-42)
         _ = number.withMutableStringBytes { _, _ in }

@@ -37,44 +37,36 @@ public enum BitCommands {
         guard let offset = bitOffset(c, 2) else { return Errors.bitOffset }
         guard let bit = c.integer(3), bit == 0 || bit == 1 else { return Errors.bitValue }
         let key = c.args[1]
-        let existing = c.lookup(key)
-        var bytes = Bytes()
-        if let existing {
-            guard let b = existing.stringBytes else { return Errors.wrongType }
-            bytes = b
-        }
         let byteIndex = offset >> 3
         let mask = UInt8(0x80) >> UInt8(offset & 7)
-        // As Redis 7.0: a bit already at the value, in a string long enough, is no write.
-        if let existing, byteIndex < bytes.count, (bytes[byteIndex] & mask != 0) == (bit == 1) {
-            makeRaw(c, key, existing, bytes)
-            return .integer(bit)
-        }
-        if existing != nil {
-            c.engine.update(key, db: c.db) { $0 = .integer(0) }  // release for in-place mutation
-        }
-        var old = 0
-        bytes.withUnsafeMutableBytes(count: Swift.max(bytes.count, byteIndex + 1)) { raw in
-            old = raw[byteIndex] & mask != 0 ? 1 : 0
+        /// Sets the bit; returns the old one and whether that counts as a write.
+        func flip(_ raw: UnsafeMutableRawBufferPointer, grown: Bool) -> (old: Int, wrote: Bool) {
+            let old = raw[byteIndex] & mask != 0 ? 1 : 0
             if bit == 1 { raw[byteIndex] |= mask } else { raw[byteIndex] &= ~mask }
+            return (old, grown || old != bit)
         }
-        if existing != nil {
-            c.engine.update(key, db: c.db) { $0 = .raw(bytes) }
-        } else {
-            c.store(key, .raw(bytes))
+        // In place; as Redis 7.0, a bit already at the value in a string long enough is no
+        // write, though the string still takes the raw encoding (Redis unshares it first).
+        let old: Int
+        switch c.engine.modifyUnrecorded(
+            key, db: c.db, now: c.now,
+            { value in
+                value.withMutableStringBytes(minimumCount: byteIndex + 1, flip)
+            })
+        {
+        case .some(nil):
+            return Errors.wrongType
+        case .some(.some(let outcome)):
+            guard outcome.wrote else { return .integer(outcome.old) }
+            c.engine.noteWritten(key, db: c.db)
+            old = outcome.old
+        case nil:
+            c.store(key, Value.newRawString(zeroes: byteIndex + 1) { _ = flip($0, grown: true) }.value)
+            old = 0
         }
         c.changed()
         c.notify(.string, "setbit", key)
         return .integer(old)
-    }
-
-    /// Gives the string `value` at `key` the `raw` encoding without recording a write.
-    /// Redis unshares a string before any bit write, even one that changes nothing, and
-    /// OBJECT ENCODING shows it; the bytes stay the same, so there is nothing to log,
-    /// announce or count.
-    static func makeRaw(_ c: CommandContext, _ key: Bytes, _ value: Value, _ bytes: Bytes) {
-        if case .rawString = value { return }
-        c.engine.databases[c.db].update(key) { $0 = .raw(bytes) }
     }
 
     static func getbit(_ c: inout CommandContext) -> Reply {

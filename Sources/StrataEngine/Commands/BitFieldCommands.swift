@@ -144,14 +144,9 @@ public enum BitFieldCommands {
             c.engine.noteWritten(key, db: c.db)
             outcome = done
         case nil:
-            var value = Value.rawString(
-                ByteStorage.make(copying: UnsafeRawBufferPointer(start: nil, count: 0), capacity: length))
-            guard
-                let done = value.withMutableStringBytes(
-                    minimumCount: length, { string, _ in apply(plan, to: string, grown: true) })
-            else { return Errors.wrongType }
-            c.store(key, value)
-            outcome = done
+            let created = Value.newRawString(zeroes: length) { string in apply(plan, to: string, grown: true) }
+            c.store(key, created.value)
+            outcome = created.result
         }
         let (replies, changes) = (outcome.replies, outcome.changes)
         // A string grown by writes that all failed gets no event, as in Redis; Redis counts

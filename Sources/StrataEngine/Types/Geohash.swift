@@ -220,10 +220,11 @@ public enum Geohash {
         return signedTruncation(value - twoTo63) ^ indefinite
     }
 
-    /// The standard 11-character geohash (longitude ±180, latitude ±90) of the position a
-    /// score stands for, as GEOHASH prints it.
     /// The geohash alphabet (`GEOHASH`'s base 32).
     static let base32 = Array("0123456789bcdefghjkmnpqrstuvwxyz".utf8)
+
+    /// The standard 11-character geohash (longitude ±180, latitude ±90) of the position a
+    /// score stands for, as GEOHASH prints it.
 
     public static func standardHash(ofScore score: Double) -> Bytes {
         let position = position(ofScore: score)
@@ -232,7 +233,7 @@ public enum Geohash {
                 longitude: position.longitude, latitude: position.latitude, step: fullStep,
                 longitudeRange: GeohashRange(min: -180, max: 180), latitudeRange: GeohashRange(min: -90, max: 90))
             ?? GeohashCell(bits: 0, step: fullStep)
-        let alphabet = Geohash.base32
+        let alphabet = base32
         var text: [UInt8] = []
         text.reserveCapacity(11)
         for i in 0..<11 {

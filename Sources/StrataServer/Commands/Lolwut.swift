@@ -16,10 +16,11 @@ struct Schotter {
     var squaresPerRow = 8
     var squaresPerColumn = 12
 
-    /// The art as braille text, one line per four pixel rows; `random` yields values in 0…1.
     /// The most pixels a drawing may have. Redis would draw `LOLWUT VERSION 5 1000 1 200`
     /// on an 800-million-pixel canvas (a 300 MB reply); rows past this bound are left out.
     static let maximumPixels = 4 * 1024 * 1024
+
+    /// The art as braille text, one line per four pixel rows; `random` yields values in 0…1.
 
     func render(random: () -> Double) -> String {
         let width = columns * 2

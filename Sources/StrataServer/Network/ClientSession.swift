@@ -25,10 +25,10 @@ public final class ClientSession {
     /// Last command time, Unix ms.
     public var lastInteraction: Int64
     /// Last command's full name (`client|list`).
-    public var lastCommand = "NULL"
-    /// The table entry ``lastCommand`` names, so that a pipeline of one command does not
-    /// assign (and reference-count) the same name on every call.
-    var lastCommandSpec: ObjectIdentifier?
+    public var lastCommand: String { lastCommandSpec?.name ?? "NULL" }
+    /// The table entry of the last command (set only when it changes, so that a pipeline of
+    /// one command reference-counts nothing for it).
+    var lastCommandSpec: CommandSpec?
     /// The open transaction (between MULTI and EXEC/DISCARD), if any.
     var transaction: Transaction?
     /// Whether a MULTI is open, read without copying the transaction.

@@ -124,7 +124,6 @@ extension ServerCore {
         }
     }
 
-    /// Whether invalidations of the running client's own writes wait for its reply.
     /// Sends the invalidations that waited for the running client's reply.
     func deliverSelfInvalidations() {
         let pending = pendingSelfInvalidations
