@@ -339,6 +339,12 @@ public final class ByteStorage: ManagedBuffer<Int, UInt8> {
         newCount <= 64 ? newCount : Swift.max(newCount, count + count / 2)
     }
 
+    /// Calls `body` with the stored bytes.
+    @inlinable
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withUnsafeMutablePointerToElements { body(UnsafeRawBufferPointer(start: $0, count: header)) }
+    }
+
     /// A new block holding `bytes`, with room for `capacity` bytes.
     @usableFromInline
     static func make(copying bytes: UnsafeRawBufferPointer, capacity: Int) -> ByteStorage {

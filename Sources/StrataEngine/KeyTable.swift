@@ -531,6 +531,13 @@ final class KeyTableStorage<Payload> {
 }
 
 extension KeyTable where Payload == Entry {
+    /// The value of the entry at an occupied slot (copying the whole entry out first cost
+    /// more reference counting).
+    @inlinable
+    func value(at slot: Int) -> Value {
+        storage.unsafelyUnwrapped.slots[slot].element.value
+    }
+
     /// The access bits (LRU clock or LFU counter) of the entry at an occupied slot, read
     /// without copying the entry (a copy would retain its value).
     @inlinable

@@ -29,31 +29,37 @@ extension Value {
     /// they are (the value is then left exactly as it was).
     @inlinable
     public mutating func withMutableStringBytes<R>(
-        minimumCount: Int = 0, if condition: ((UnsafeRawBufferPointer) -> Bool)? = nil,
+        minimumCount: Int = 0, if condition: (UnsafeRawBufferPointer) -> Bool = { _ in true },
         _ body: (UnsafeMutableRawBufferPointer, _ grown: Bool) -> R
     ) -> R? {
+        // The value is moved out of `self` rather than bound by a pattern: a binding is a
+        // second reference (a retain and a release per call), and it would also hide
+        // whether the stored one is the only one. (`condition` is not optional: an optional
+        // closure escapes, and calling it copied the value and the closure each time.)
+        var taken = Value.integer(0)
+        swap(&self, &taken)
         var storage: ByteStorage
-        switch self {
-        case .longString(let held), .rawString(let held):
-            if let condition {
-                let accepted = held.withUnsafeMutablePointerToElements {
-                    condition(UnsafeRawBufferPointer(start: $0, count: held.header))
-                }
-                guard accepted else { return nil }
+        switch consume taken {
+        case .longString(let held):
+            if !held.withBytes(condition) {
+                self = .longString(held)
+                return nil
             }
             storage = held
-        case .shortString, .integer:
+        case .rawString(let held):
+            if !held.withBytes(condition) {
+                self = .rawString(held)
+                return nil
+            }
+            storage = held
+        case let other:
+            self = other
             guard let bytes = stringBytes else { return nil }
-            if let condition, !bytes.withUnsafeBytes(condition) { return nil }
+            if !bytes.withUnsafeBytes(condition) { return nil }
             storage = bytes.withUnsafeBytes {
                 ByteStorage.make(copying: $0, capacity: ByteStorage.capacity(growing: $0.count, to: minimumCount))
             }
-        case .hash, .set, .list, .sortedSet, .stream:
-            return nil
         }
-        // Let go of the stored reference, so that `storage` is the only one if no one else
-        // holds the bytes.
-        self = .integer(0)
         let oldCount = storage.header
         let count = Swift.max(oldCount, minimumCount)
         if !isKnownUniquelyReferenced(&storage) || (count > oldCount && storage.capacity < count) {
@@ -64,12 +70,14 @@ extension Value {
                     capacity: count > oldCount ? ByteStorage.capacity(growing: oldCount, to: count) : count)
             }
         }
-        let result = storage.withUnsafeMutablePointerToElements { pointer -> R in
+        // From here on a constant: calls on the variable retained and released it.
+        let target = consume storage
+        let result = target.withUnsafeMutablePointerToElements { pointer -> R in
             if count > oldCount { (pointer + oldCount).initialize(repeating: 0, count: count - oldCount) }
             return body(UnsafeMutableRawBufferPointer(start: pointer, count: count), count > oldCount)
         }
-        storage.header = count
-        self = .rawString(storage)
+        target.header = count
+        self = .rawString(target)
         return result
     }
 }

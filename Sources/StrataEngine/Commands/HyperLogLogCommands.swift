@@ -102,10 +102,12 @@ public enum HyperLogLogCommands {
     /// time). Returns the registers raised, with the cache marked stale when any was; nil,
     /// touching nothing, when the key is missing or holds anything but a dense HyperLogLog.
     private static func addToDenseInPlace(_ c: CommandContext, _ key: Bytes) -> Int? {
+        // The closures capture the arguments alone: capturing the context copied it whole.
+        let args = c.args
         let updated = c.engine.modifyUnrecorded(key, db: c.db, now: c.now) { value -> Int? in
             value.withMutableStringBytes(if: { HyperLogLog.encoding(of: $0) == .dense }) { string, _ in
                 var updated = 0
-                for element in c.args.dropFirst(2) {
+                for element in args.dropFirst(2) {
                     let (index, count) = element.withUnsafeBytes { HyperLogLog.pattern(of: $0) }
                     if HyperLogLog.raiseDenseRegister(index, to: count, in: string) { updated += 1 }
                 }
