@@ -13,6 +13,36 @@ struct BitFieldTests {
         .array(values.map { $0.map(Reply.integer) ?? .null })
     }
 
+    /// The word-at-a-time reads and writes agree with a bit-by-bit model at every offset
+    /// within a byte and every width, including fields that need a ninth byte and reads
+    /// running past the end of the buffer.
+    @Test func wordAccessMatchesBitByBitModel() {
+        var random = SystemRandomNumberGenerator()
+        for bits in 1...64 {
+            for offset in 0..<24 {
+                var model = [UInt8](repeating: 0, count: 12)
+                for index in model.indices { model[index] = UInt8.random(in: 0...255, using: &random) }
+                var buffer = model
+                let value = UInt64.random(in: 0...UInt64.max, using: &random)
+                for index in 0..<bits {
+                    let bit = offset + index
+                    let mask = UInt8(0x80) >> UInt8(bit & 7)
+                    if (value >> UInt64(bits - 1 - index)) & 1 != 0 { model[bit >> 3] |= mask } else { model[bit >> 3] &= ~mask }
+                }
+                buffer.withUnsafeMutableBytes { BitFieldArithmetic.store(value, into: $0, offset: offset, bits: bits) }
+                #expect(buffer == model, "store of \(bits) bits at \(offset)")
+                let expected = bits == 64 ? value : value & ((1 << UInt64(bits)) - 1)
+                let read = buffer.withUnsafeBytes { BitFieldArithmetic.unsignedValue($0, offset: offset, bits: bits) }
+                #expect(read == expected, "read of \(bits) bits at \(offset)")
+                // Past the end: the missing bits read as zeros.
+                let short = Array(buffer.prefix((offset + bits - 1) >> 3))
+                let truncated = short.withUnsafeBytes { BitFieldArithmetic.unsignedValue($0, offset: offset, bits: bits) }
+                let missing = (offset + bits) - short.count * 8
+                #expect(truncated == (expected >> UInt64(missing)) << UInt64(missing), "short read \(bits) at \(offset)")
+            }
+        }
+    }
+
     @Test func i64WrapsAtItsLimits() {
         let h = Harness()
         #expect(

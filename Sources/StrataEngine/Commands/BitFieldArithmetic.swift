@@ -51,6 +51,11 @@ public enum BitFieldArithmetic {
     /// The `bits`-wide unsigned integer at bit `offset` of `bytes`. Bits past the end of
     /// the buffer read as zero.
     public static func unsignedValue(_ bytes: UnsafeRawBufferPointer, offset: Int, bits: Int) -> UInt64 {
+        if let span = Span(offset: offset, bits: bits), span.last < bytes.count {
+            var word: UInt64 = 0
+            for index in span.first...span.last { word = word << 8 | UInt64(bytes[index]) }
+            return (word >> UInt64(span.shift)) & span.mask
+        }
         var value: UInt64 = 0
         var bit = offset
         for _ in 0..<bits {
@@ -78,6 +83,17 @@ public enum BitFieldArithmetic {
     /// Writes the low `bits` bits of `value` at bit `offset` of `bytes`, which must be long
     /// enough.
     public static func store(_ value: UInt64, into bytes: UnsafeMutableRawBufferPointer, offset: Int, bits: Int) {
+        if let span = Span(offset: offset, bits: bits) {
+            var word: UInt64 = 0
+            for index in span.first...span.last { word = word << 8 | UInt64(bytes[index]) }
+            let mask = span.mask << UInt64(span.shift)
+            word = (word & ~mask) | ((value << UInt64(span.shift)) & mask)
+            for index in (span.first...span.last).reversed() {
+                bytes[index] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+            }
+            return
+        }
         var bit = offset
         for index in 0..<bits {
             let set = (value >> UInt64(bits - 1 - index)) & 1 != 0
@@ -85,6 +101,26 @@ public enum BitFieldArithmetic {
             let mask = UInt8(0x80) >> UInt8(bit & 7)
             if set { bytes[byteIndex] |= mask } else { bytes[byteIndex] &= ~mask }
             bit += 1
+        }
+    }
+
+    /// The bytes a field covers when they fit one 64-bit word (at most 8 bytes): read as a
+    /// big-endian word, the field is `mask` shifted left by `shift`. A field that would
+    /// need a ninth byte (more than 57 bits at an unaligned offset) goes bit by bit.
+    struct Span {
+        let first: Int
+        let last: Int
+        let shift: Int
+        let mask: UInt64
+
+        init?(offset: Int, bits: Int) {
+            let lead = offset & 7
+            guard bits >= 1, lead + bits <= 64 else { return nil }
+            let count = (lead + bits + 7) >> 3
+            first = offset >> 3
+            last = first + count - 1
+            shift = count * 8 - lead - bits
+            mask = bits == 64 ? UInt64.max : (UInt64(1) << UInt64(bits)) - 1
         }
     }
 

@@ -49,7 +49,7 @@ public enum HyperLogLogCommands {
 
     static func pfadd(_ c: inout CommandContext) -> Reply {
         let key = c.args[1]
-        if let updated = addToDenseInPlace(c, key) {
+        if let updated = addToDenseInPlace(&c, key) {
             guard updated > 0 else { return .integer(0) }
             c.engine.noteWritten(key, db: c.db)
             c.changed(updated)
@@ -101,15 +101,16 @@ public enum HyperLogLogCommands {
     /// stored (a dense value is 12 KB: copying it out and back was most of the command's
     /// time). Returns the registers raised, with the cache marked stale when any was; nil,
     /// touching nothing, when the key is missing or holds anything but a dense HyperLogLog.
-    private static func addToDenseInPlace(_ c: CommandContext, _ key: Bytes) -> Int? {
-        // The closures capture the arguments alone: capturing the context copied it whole.
-        let args = c.args
+    private static func addToDenseInPlace(_ c: inout CommandContext, _ key: Bytes) -> Int? {
+        // `c` is inout so that the closures capture it by address (capturing a copy cost
+        // a retain and a release of each of its references), and the elements are read by
+        // index (a slice of the arguments is one more reference).
         let updated = c.engine.modifyUnrecorded(key, db: c.db, now: c.now) { value -> Int? in
             value.withMutableStringBytes(if: { HyperLogLog.encoding(of: $0) == .dense }) { string, _ in
                 var updated = 0
-                for element in args.dropFirst(2) {
-                    let (index, count) = element.withUnsafeBytes { HyperLogLog.pattern(of: $0) }
-                    if HyperLogLog.raiseDenseRegister(index, to: count, in: string) { updated += 1 }
+                for index in 2..<c.args.count {
+                    let (register, count) = c.args[index].withUnsafeBytes { HyperLogLog.pattern(of: $0) }
+                    if HyperLogLog.raiseDenseRegister(register, to: count, in: string) { updated += 1 }
                 }
                 if updated > 0 { string[15] |= 0x80 }
                 return updated
