@@ -27,18 +27,27 @@ struct BitFieldTests {
                 for index in 0..<bits {
                     let bit = offset + index
                     let mask = UInt8(0x80) >> UInt8(bit & 7)
-                    if (value >> UInt64(bits - 1 - index)) & 1 != 0 { model[bit >> 3] |= mask } else { model[bit >> 3] &= ~mask }
+                    if (value >> UInt64(bits - 1 - index)) & 1 != 0 {
+                        model[bit >> 3] |= mask
+                    } else {
+                        model[bit >> 3] &= ~mask
+                    }
                 }
                 buffer.withUnsafeMutableBytes { BitFieldArithmetic.store(value, into: $0, offset: offset, bits: bits) }
                 #expect(buffer == model, "store of \(bits) bits at \(offset)")
                 let expected = bits == 64 ? value : value & ((1 << UInt64(bits)) - 1)
-                let read = buffer.withUnsafeBytes { BitFieldArithmetic.unsignedValue($0, offset: offset, bits: bits) }
+                let read = buffer.withUnsafeBytes {
+                    BitFieldArithmetic.unsignedValue($0, offset: offset, bits: bits)
+                }
                 #expect(read == expected, "read of \(bits) bits at \(offset)")
                 // Past the end: the missing bits read as zeros.
                 let short = Array(buffer.prefix((offset + bits - 1) >> 3))
-                let truncated = short.withUnsafeBytes { BitFieldArithmetic.unsignedValue($0, offset: offset, bits: bits) }
+                let truncated = short.withUnsafeBytes {
+                    BitFieldArithmetic.unsignedValue($0, offset: offset, bits: bits)
+                }
                 let missing = (offset + bits) - short.count * 8
-                #expect(truncated == (expected >> UInt64(missing)) << UInt64(missing), "short read \(bits) at \(offset)")
+                let kept = (expected >> UInt64(missing)) << UInt64(missing)
+                #expect(truncated == kept, "short read \(bits) at \(offset)")
             }
         }
     }
