@@ -13,9 +13,7 @@ extension Value {
     public func withStringBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
         switch self {
         case .longString(let storage), .rawString(let storage):
-            return storage.withUnsafeMutablePointerToElements {
-                body(UnsafeRawBufferPointer(start: $0, count: storage.header))
-            }
+            return storage.withBytes(body)
         case .shortString, .integer:
             return stringBytes?.withUnsafeBytes(body)
         case .hash, .set, .list, .sortedSet, .stream:
@@ -64,11 +62,8 @@ extension Value {
         let count = Swift.max(oldCount, minimumCount)
         if !isKnownUniquelyReferenced(&storage) || (count > oldCount && storage.capacity < count) {
             let old = storage
-            storage = old.withUnsafeMutablePointerToElements {
-                ByteStorage.make(
-                    copying: UnsafeRawBufferPointer(start: $0, count: oldCount),
-                    capacity: count > oldCount ? ByteStorage.capacity(growing: oldCount, to: count) : count)
-            }
+            let capacity = count > oldCount ? ByteStorage.capacity(growing: oldCount, to: count) : count
+            storage = old.withBytes { ByteStorage.make(copying: $0, capacity: capacity) }
         }
         // From here on a constant: calls on the variable retained and released it.
         let target = consume storage

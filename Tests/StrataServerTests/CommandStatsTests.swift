@@ -153,7 +153,7 @@ struct CommandStatisticsTests {
         #expect(stats.errorCodes["ERR"] == 3)
     }
 
-    @Test func countsCallsRejectionsAndFailuresPerCommand() {
+    @Test func countsCallsRejectionsAndFailuresPerCommand() throws {
         var stats = CommandStatistics()
         let table = CommandTable.standard
         guard case .success(let get) = table.resolve([Bytes("GET"), Bytes("k")]) else {
@@ -163,10 +163,10 @@ struct CommandStatisticsTests {
         stats.recordCall(get, nanoseconds: 12_345, failed: false, tracking: true)
         stats.recordCall(get, nanoseconds: 2_000, failed: true, tracking: false)
         stats.recordRejection(get)
-        let set = table.spec(named: Bytes("set"))
-        if let set { stats.recordCall(set, nanoseconds: 1_000, failed: false, tracking: false) }
+        let set = try #require(table.spec(named: Bytes("set")))
+        stats.recordCall(set, nanoseconds: 1_000, failed: false, tracking: false)
         #expect(stats.commands.map(\.name) == ["get", "set"])
-        guard let counters = stats.commands.first else { return }
+        let counters = try #require(stats.commands.first)
         #expect(counters.calls == 2 && counters.microseconds == 14 && counters.failed == 1 && counters.rejected == 1)
         #expect(counters.histogram.total == 1)
         stats.reset()

@@ -52,8 +52,8 @@ def scenario(server):
     writer.set("k", "v2")
     assert wait_for(lambda: client.get("k") == b"v2")
     seen.append(client.get("k"))
-    # An expiry invalidates too.
-    writer.set("gone", "soon", px=100)
+    # An expiry invalidates too (long enough to read the key before it goes on a slow machine).
+    writer.set("gone", "soon", px=1000)
     seen.append(client.get("gone"))
     assert wait_for(lambda: client.get("gone") is None)
     seen.append(client.get("gone"))

@@ -117,11 +117,11 @@ public enum BitFieldCommands {
         let key = c.args[1]
         guard let highestBit = plan.highestWrittenBit else {
             // Only GETs: a read, with a missing key reading as zeros.
-            let read = { (string: UnsafeRawBufferPointer) -> Reply in
-                .array(plan.operations.map { operation in run(operation, reading: string) })
+            let readAll = { (string: UnsafeRawBufferPointer) -> Reply in
+                .array(plan.operations.map { operation in read(operation, string) })
             }
-            guard let value = c.read(key) else { return read(UnsafeRawBufferPointer(start: nil, count: 0)) }
-            return value.withStringBytes(read) ?? Errors.wrongType
+            guard let value = c.read(key) else { return readAll(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return value.withStringBytes(readAll) ?? Errors.wrongType
         }
         if readOnly { return .error("ERR BITFIELD_RO only supports the GET subcommand") }
         // As SETBIT: the string grows to hold the farthest bit written, and a write counts
@@ -178,49 +178,17 @@ public enum BitFieldCommands {
         return outcome
     }
 
-    /// A GET on `string` (zeros past its end).
-    static func run(_ operation: Operation, reading string: UnsafeRawBufferPointer) -> Reply {
-        withWindow(at: operation, of: string) { window, field in read(field, UnsafeRawBufferPointer(window)) }
-    }
-
     /// One operation on `string`, which holds every bit a write reaches. Returns its reply
     /// and whether it counts as a change (it wrote, and either `grown` or the value
     /// differs).
     static func run(
         _ operation: Operation, writing string: UnsafeMutableRawBufferPointer, grown: Bool
     ) -> (reply: Reply, changed: Bool) {
-        if operation.kind == .get { return (run(operation, reading: UnsafeRawBufferPointer(string)), false) }
-        return withWindow(at: operation, of: UnsafeRawBufferPointer(string)) { window, field in
-            let outcome = write(field, window, grown: grown)
-            // Back into the string: the bytes the field spans, all within it.
-            let first = operation.offset >> 3
-            let span = (field.offset + field.type.bits + 7) >> 3
-            for index in 0..<span { string[first + index] = window[index] }
-            return outcome
-        }
+        if operation.kind == .get { return (read(operation, UnsafeRawBufferPointer(string)), false) }
+        return write(operation, string, grown: grown)
     }
 
-    /// Calls `body` with the nine bytes that hold any field at the operation's offset (64
-    /// bits from any bit of the first byte), copied from `string` (zeros past its end), and
-    /// the operation with its offset made relative to them.
-    private static func withWindow<R>(
-        at operation: Operation, of string: UnsafeRawBufferPointer,
-        _ body: (UnsafeMutableRawBufferPointer, Operation) -> R
-    ) -> R {
-        let first = operation.offset >> 3
-        var words: (UInt64, UInt64) = (0, 0)
-        return Swift.withUnsafeMutableBytes(of: &words) { raw in
-            let window = UnsafeMutableRawBufferPointer(rebasing: raw[0..<9])
-            if first < string.count {
-                for index in 0..<Swift.min(9, string.count - first) { window[index] = string[first + index] }
-            }
-            var field = operation
-            field.offset = operation.offset & 7
-            return body(window, field)
-        }
-    }
-
-    /// A GET.
+    /// A GET on `raw` (bits past its end read as zeros).
     static func read(_ operation: Operation, _ raw: UnsafeRawBufferPointer) -> Reply {
         let (offset, bits) = (operation.offset, operation.type.bits)
         if operation.type.signed {
@@ -229,8 +197,9 @@ public enum BitFieldCommands {
         return .integer(Int(BitFieldArithmetic.unsignedValue(raw, offset: offset, bits: bits)))
     }
 
-    /// A SET or INCRBY: its reply (the old value for SET, the new one for INCRBY, nil when
-    /// FAIL refuses an overflow), writing unless refused, and whether it counts as a change.
+    /// A SET or INCRBY on `raw`, which holds every bit it writes: its reply (the old value
+    /// for SET, the new one for INCRBY, nil when FAIL refuses an overflow), writing unless
+    /// refused, and whether it counts as a change.
     static func write(_ operation: Operation, _ raw: UnsafeMutableRawBufferPointer, grown: Bool) -> (Reply, Bool) {
         let (offset, bits, mode) = (operation.offset, operation.type.bits, operation.overflow)
         let readable = UnsafeRawBufferPointer(raw)

@@ -135,14 +135,13 @@ public enum HyperLogLogCommands {
         }
         let key = c.args[1]
         guard let value = c.read(key) else { return .integer(0) }
-        // The cached cardinality, read in place.
-        switch value.withStringBytes({ raw in
-            HyperLogLog.encoding(of: raw).map { _ in HyperLogLog.cachedCardinality(in: raw) }
-        }) {
-        case nil: return Errors.wrongType
-        case .some(nil): return notHyperLogLog
-        case .some(.some(.some(let cached))): return .integer(Int(truncatingIfNeeded: cached))
-        case .some(.some(nil)): break
+        // The header checked and the cached cardinality read in place.
+        guard let isHyperLogLog = value.withStringBytes({ HyperLogLog.encoding(of: $0) != nil }) else {
+            return Errors.wrongType
+        }
+        guard isHyperLogLog else { return notHyperLogLog }
+        if let cached = value.withStringBytes(HyperLogLog.cachedCardinality(in:)) ?? nil {
+            return .integer(Int(truncatingIfNeeded: cached))
         }
         guard case .success(let hll) = hyperLogLog(value), let card = hll.estimatedCardinality() else {
             return corrupted

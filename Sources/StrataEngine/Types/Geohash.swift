@@ -225,7 +225,6 @@ public enum Geohash {
 
     /// The standard 11-character geohash (longitude ±180, latitude ±90) of the position a
     /// score stands for, as GEOHASH prints it.
-
     public static func standardHash(ofScore score: Double) -> Bytes {
         let position = position(ofScore: score)
         let cell =

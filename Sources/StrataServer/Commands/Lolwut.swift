@@ -21,7 +21,6 @@ struct Schotter {
     static let maximumPixels = 4 * 1024 * 1024
 
     /// The art as braille text, one line per four pixel rows; `random` yields values in 0…1.
-
     func render(random: () -> Double) -> String {
         let width = columns * 2
         let padding = width > 4 ? 2 : 0

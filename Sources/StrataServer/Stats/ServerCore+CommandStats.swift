@@ -46,12 +46,10 @@ extension ServerCore {
                 threshold: config.latencyMonitorThreshold, now: now)
         }
         guard !spec.flags.contains(.skipsSlowLog) else { return }
-        // Checked here too, before the client's address and name are gathered for an entry.
-        let threshold = config.slowlogLogSlowerThan
-        guard threshold >= 0, microseconds >= threshold else { return }
+        // The client's address and name are gathered only for an entry the log keeps.
         let inScript = engine.runningScript
         slowLog.record(
-            args, command: spec.serverCommand, microseconds: microseconds, threshold: threshold,
+            args, command: spec.serverCommand, microseconds: microseconds, threshold: config.slowlogLogSlowerThan,
             maxLength: config.slowlogMaxLen, now: now, peer: inScript ? "?:0" : session.address,
             clientName: inScript ? "" : session.name ?? "")
     }

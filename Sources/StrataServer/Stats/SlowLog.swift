@@ -41,15 +41,17 @@ struct SlowLog {
     var entries: ReversedCollection<ArraySlice<SlowLogEntry>> { stored.suffix(length).reversed() }
 
     /// Logs the call when it ran for at least `threshold` µs (negative: logging is off),
-    /// keeping at most `maxLength` entries.
+    /// keeping at most `maxLength` entries. The client's `peer` and `clientName` are only
+    /// evaluated for a call that is logged (this runs for every command).
     mutating func record(
         _ arguments: [Bytes], command: ServerCommand?, microseconds: Int, threshold: Int, maxLength: Int,
-        now: Int64, peer: String, clientName: String
+        now: Int64, peer: @autoclosure () -> String, clientName: @autoclosure () -> String
     ) {
         guard threshold >= 0, microseconds >= threshold else { return }
         let entry = SlowLogEntry(
             id: nextID, timestamp: now / 1000, microseconds: microseconds,
-            arguments: Self.bounded(Self.redacted(arguments, command: command)), peer: peer, clientName: clientName)
+            arguments: Self.bounded(Self.redacted(arguments, command: command)), peer: peer(),
+            clientName: clientName())
         nextID += 1
         stored.append(entry)
         length += 1
