@@ -73,11 +73,12 @@ public struct RESPRequestParser<Argument: RESPArgument> {
         while pendingArguments == 0 {
             guard pos < end else { return (pos, nil) }
             if raw[pos] == UInt8(ascii: "*") {
-                guard let lineEnd = RESPRequestParser.findCRLF(raw, from: pos + 1) else {
+                let short = RESPRequestParser.shortLength(raw, from: pos + 1)
+                guard let lineEnd = short?.lineEnd ?? RESPRequestParser.findCRLF(raw, from: pos + 1) else {
                     if end - pos > limits.maxInlineLength { throw RESPProtocolError.tooBigMultibulkCount }
                     return (pos, nil)
                 }
-                let count = RESPRequestParser.parseInteger(raw, pos + 1, lineEnd)
+                let count = short?.value ?? RESPRequestParser.parseInteger(raw, pos + 1, lineEnd)
                 guard let count, count <= limits.maxMultibulkLength else {
                     throw RESPProtocolError.invalidMultibulkLength
                 }
@@ -107,15 +108,21 @@ public struct RESPRequestParser<Argument: RESPArgument> {
             if bulkLength < 0 {
                 guard pos < end else { return (pos, nil) }
                 guard raw[pos] == UInt8(ascii: "$") else { throw RESPProtocolError.expectedDollar(got: raw[pos]) }
-                guard let lineEnd = RESPRequestParser.findCRLF(raw, from: pos + 1) else {
-                    if end - pos > limits.maxInlineLength { throw RESPProtocolError.tooBigBulkCount }
-                    return (pos, nil)
+                let length: Int
+                let lineEnd: Int
+                if let short = RESPRequestParser.shortLength(raw, from: pos + 1) {
+                    (length, lineEnd) = short
+                } else {
+                    guard let found = RESPRequestParser.findCRLF(raw, from: pos + 1) else {
+                        if end - pos > limits.maxInlineLength { throw RESPProtocolError.tooBigBulkCount }
+                        return (pos, nil)
+                    }
+                    guard let parsed = RESPRequestParser.parseInteger(raw, pos + 1, found), parsed >= 0 else {
+                        throw RESPProtocolError.invalidBulkLength
+                    }
+                    (length, lineEnd) = (parsed, found)
                 }
-                guard let length = RESPRequestParser.parseInteger(raw, pos + 1, lineEnd), length >= 0,
-                    length <= limits.maxBulkLength
-                else {
-                    throw RESPProtocolError.invalidBulkLength
-                }
+                guard length <= limits.maxBulkLength else { throw RESPProtocolError.invalidBulkLength }
                 if !authenticated && length > limits.maxUnauthenticatedBulkLength {
                     throw RESPProtocolError.unauthenticatedBulkLength
                 }
@@ -146,6 +153,30 @@ public struct RESPRequestParser<Argument: RESPArgument> {
         guard command.capacity <= 64, pendingArguments == 0, arguments.isEmpty, arguments.capacity == 0 else { return }
         command.removeAll(keepingCapacity: true)
         arguments = command
+    }
+
+    /// The length line at `from` (`<digits>\r\n`) read in one pass, for the common case of
+    /// at most nine digits without a leading zero: the value and the index of its `\r`.
+    /// Nil for anything else, which the general path (find the line end, then parse it)
+    /// accepts or refuses as before.
+    @inlinable
+    static func shortLength(_ raw: UnsafeRawBufferPointer, from: Int) -> (value: Int, lineEnd: Int)? {
+        let limit = Swift.min(raw.count - 1, from + 10)
+        guard from < limit, raw[from] != UInt8(ascii: "0") || raw[from + 1] == UInt8(ascii: "\r") else { return nil }
+        var value = 0
+        var index = from
+        while index < limit {
+            let c = raw[index]
+            if c == UInt8(ascii: "\r") {
+                guard index > from, raw[index + 1] == UInt8(ascii: "\n") else { return nil }
+                return (value, index)
+            }
+            guard c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") else { return nil }
+            value = value &* 10 &+ Int(c &- UInt8(ascii: "0"))
+            index += 1
+        }
+        // A line still arriving, or a tenth digit: the general path decides.
+        return nil
     }
 
     /// Index of the `\r` of the first `\r\n` at or after `from`, or nil.

@@ -1,9 +1,13 @@
 /// What a command handler sees: the engine, the arguments, the client's database and the
 /// injected time. Handlers are pure functions of this context.
 public struct CommandContext {
-    /// The engine that owns the keyspace. Unowned: the engine outlives every command, and a
-    /// counted reference cost a retain and a release per command.
-    public unowned(unsafe) let engine: Engine
+    /// The engine that owns the keyspace, not counted: the engine outlives every command.
+    /// Calls on it go through ``withEngine(_:)``: a method called on an unowned reference
+    /// (or on `takeUnretainedValue()`) is still retained and released around each call.
+    @usableFromInline let engineReference: Unmanaged<Engine>
+    /// The engine, for calls off the hot paths (see ``withEngine(_:)``).
+    @inlinable
+    public var engine: Engine { engineReference.takeUnretainedValue() }
     /// The arguments, the command name first.
     public let args: [Bytes]
     /// The client's selected database; `SELECT` and `MOVE` read or change it.
@@ -25,10 +29,16 @@ public struct CommandContext {
 
     /// A context for one command.
     public init(engine: Engine, args: [Bytes], db: Int, now: Int64) {
-        self.engine = engine
+        self.engineReference = Unmanaged.passUnretained(engine)
         self.args = args
         self.db = db
         self.now = now
+    }
+
+    /// Runs `body` on the engine without counting a reference to it.
+    @inlinable
+    public func withEngine<R>(_ body: (Engine) -> R) -> R {
+        engineReference._withUnsafeGuaranteedRef(body)
     }
 
     /// The access clock now (tenths of a second), for access times.
@@ -38,7 +48,7 @@ public struct CommandContext {
     /// Whether an absolute `deadline` has passed, so that setting it deletes the key. Never
     /// while expiry is suspended (replay), when the log's own `DEL` says when it went.
     @inlinable
-    public func hasPassed(_ deadline: Int64) -> Bool { deadline <= engine.expiryTime(now) }
+    public func hasPassed(_ deadline: Int64) -> Bool { deadline <= withEngine { $0.expiryTime(now) } }
 
     /// The command name as Redis prints it in errors (lowercase).
     public var commandName: String { args[0].lowercased.string }
@@ -46,26 +56,26 @@ public struct CommandContext {
     /// Looks `key` up for reading: applies expiry, counts a hit or miss, updates access time.
     @inlinable
     public func read(_ key: Bytes) -> Value? {
-        engine.read(key, db: db, now: now)
+        withEngine { $0.read(key, db: db, now: now) }
     }
 
     /// Looks `key` up for writing: applies expiry, no statistics.
     @inlinable
     public func lookup(_ key: Bytes) -> Value? {
-        engine.lookup(key, db: db, now: now)
+        withEngine { $0.lookup(key, db: db, now: now) }
     }
 
     /// Stores a value, dropping any deadline unless `keepDeadline`.
     @inlinable
     public func store(_ key: Bytes, _ value: Value, keepDeadline: Bool = false) {
-        engine.store(key, value, db: db, now: now, keepDeadline: keepDeadline)
+        withEngine { $0.store(key, value, db: db, now: now, keepDeadline: keepDeadline) }
     }
 
     /// Deletes a key (if live). Returns whether it existed.
     @inlinable
     @discardableResult
     public func delete(_ key: Bytes) -> Bool {
-        engine.delete(key, db: db, now: now)
+        withEngine { $0.delete(key, db: db, now: now) }
     }
 
     /// Parses argument `index` as a strict integer.

@@ -63,11 +63,12 @@ public struct Database: Sendable {
 
     // MARK: Lookup
 
-    /// Runs `body` on shard `s` where it is stored. Reading `shards[s]` instead copied the
-    /// shard out of the array: a retain and a release of each of its tables per lookup.
+    /// Runs `body` on shard `s` where it is stored, through a pointer. Reading `shards[s]`
+    /// copied the shard out of the array, and so did passing it borrowed to a closure the
+    /// optimizer does not inline: a retain and a release of each of its tables per lookup.
     @inlinable
-    func shard<R>(_ s: Int, _ body: (borrowing Shard) -> R) -> R {
-        shards.withUnsafeBufferPointer { body($0[s]) }
+    func shard<R>(_ s: Int, _ body: (UnsafePointer<Shard>) -> R) -> R {
+        shards.withUnsafeBufferPointer { body($0.baseAddress.unsafelyUnwrapped + s) }
     }
 
     /// The live entry for `key`, deleting it first if its deadline has passed.
@@ -78,7 +79,7 @@ public struct Database: Sendable {
         let s = shardIndex(hash: hash)
         let (slot, expired) = liveSlot(key, hash: hash, shard: s, now: now)
         guard let slot else { return (nil, expired) }
-        return (shard(s) { $0.entries.element(at: slot) }, expired)
+        return (shard(s) { $0.pointee.entries.element(at: slot) }, expired)
     }
 
     /// The slot of `key` in shard `s` while the key is live; a key past its deadline is
@@ -86,8 +87,8 @@ public struct Database: Sendable {
     private mutating func liveSlot(_ key: Bytes, hash: UInt64, shard s: Int, now: Int64) -> (slot: Int?, expired: Bool)
     {
         let (found, deadline) = shard(s) { shard -> (Int?, Int64?) in
-            guard let slot = shard.entries.slot(of: key, hash: hash) else { return (nil, nil) }
-            return (slot, shard.entries.hasDeadline(at: slot) ? shard.deadlines[key, hash] : nil)
+            guard let slot = shard.pointee.entries.slot(of: key, hash: hash) else { return (nil, nil) }
+            return (slot, shard.pointee.entries.hasDeadline(at: slot) ? shard.pointee.deadlines[key, hash] : nil)
         }
         guard let slot = found else { return (nil, false) }
         if let deadline, deadline <= now {
@@ -128,7 +129,7 @@ public struct Database: Sendable {
         let s = shardIndex(hash: hash)
         let (slot, expired) = liveSlot(key, hash: hash, shard: s, now: now)
         guard let slot else { return (nil, expired) }
-        let (value, old) = shard(s) { ($0.entries.value(at: slot), $0.entries.accessBits(at: slot)) }
+        let (value, old) = shard(s) { ($0.pointee.entries.value(at: slot), $0.pointee.entries.accessBits(at: slot)) }
         let bits = update(old)
         if bits != old { shards[s].entries.withElement(at: slot) { $0.accessClock = bits } }
         return (value, false)
@@ -137,7 +138,7 @@ public struct Database: Sendable {
     /// The deadline of `key`, if it has one. Does not apply expiry.
     public func deadline(_ key: Bytes) -> Int64? {
         let hash = Database.placementHash(key)
-        return shard(shardIndex(hash: hash)) { $0.deadlines[key, hash] }
+        return shard(shardIndex(hash: hash)) { $0.pointee.deadlines[key, hash] }
     }
 
     /// nil when `key` is not stored, else its access bits and whether it has a deadline
@@ -146,8 +147,8 @@ public struct Database: Sendable {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
         return shard(s) { shard in
-            shard.entries.slot(of: key, hash: hash).map {
-                (shard.entries.accessBits(at: $0), shard.entries.hasDeadline(at: $0))
+            shard.pointee.entries.slot(of: key, hash: hash).map {
+                (shard.pointee.entries.accessBits(at: $0), shard.pointee.entries.hasDeadline(at: $0))
             }
         }
     }
@@ -155,7 +156,7 @@ public struct Database: Sendable {
     /// The entry for `key` without expiry checks (for iteration by callers that check).
     public func rawEntry(_ key: Bytes) -> Entry? {
         let hash = Database.placementHash(key)
-        return shard(shardIndex(hash: hash)) { $0.entries[key, hash] }
+        return shard(shardIndex(hash: hash)) { $0.pointee.entries[key, hash] }
     }
 
     // MARK: Mutation
@@ -187,8 +188,8 @@ public struct Database: Sendable {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
         var entry = Entry(value: value, accessClock: accessClock)
-        if let slot = shard(s, { $0.entries.slot(of: key, hash: hash) }) {
-            let hadDeadline = shard(s, { $0.entries.hasDeadline(at: slot) })
+        if let slot = shard(s, { $0.pointee.entries.slot(of: key, hash: hash) }) {
+            let hadDeadline = shard(s, { $0.pointee.entries.hasDeadline(at: slot) })
             entry.hasDeadline = hadDeadline && keepDeadline
             shards[s].entries.withElement(at: slot) { $0 = entry }
             if hadDeadline && !keepDeadline {
@@ -210,7 +211,7 @@ public struct Database: Sendable {
     public mutating func update(_ key: Bytes, _ body: (inout Value) -> Void) -> Bool {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
-        guard let slot = shard(s, { $0.entries.slot(of: key, hash: hash) }) else { return false }
+        guard let slot = shard(s, { $0.pointee.entries.slot(of: key, hash: hash) }) else { return false }
         shards[s].entries.withElement(at: slot) { body(&$0.value) }
         return true
     }
@@ -231,8 +232,8 @@ public struct Database: Sendable {
     mutating func delete(_ key: Bytes) -> Bool {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
-        guard let slot = shard(s, { $0.entries.slot(of: key, hash: hash) }) else { return false }
-        let hadDeadline = shard(s, { $0.entries.hasDeadline(at: slot) })
+        guard let slot = shard(s, { $0.pointee.entries.slot(of: key, hash: hash) }) else { return false }
+        let hadDeadline = shard(s, { $0.pointee.entries.hasDeadline(at: slot) })
         shards[s].entries.remove(at: slot)
         count -= 1
         if hadDeadline {
@@ -257,7 +258,7 @@ public struct Database: Sendable {
     public mutating func setDeadline(_ key: Bytes, _ deadline: Int64) {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
-        guard let slot = shard(s, { $0.entries.slot(of: key, hash: hash) }) else { return }
+        guard let slot = shard(s, { $0.pointee.entries.slot(of: key, hash: hash) }) else { return }
         if shards[s].deadlines.updateValue(deadline, forKey: key, hash: hash) == nil {
             deadlineCount += 1
         }
@@ -273,7 +274,7 @@ public struct Database: Sendable {
         let s = shardIndex(hash: hash)
         guard shards[s].deadlines.removeValue(forKey: key, hash: hash) != nil else { return false }
         deadlineCount -= 1
-        if let slot = shard(s, { $0.entries.slot(of: key, hash: hash) }) {
+        if let slot = shard(s, { $0.pointee.entries.slot(of: key, hash: hash) }) {
             shards[s].entries.withElement(at: slot) { $0.hasDeadline = false }
         }
         return true

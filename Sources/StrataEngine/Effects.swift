@@ -39,7 +39,7 @@ extension CommandContext {
     /// consists of (none at all after ``propagateNothing()``).
     @inlinable
     public mutating func propagate(_ args: [Bytes]) {
-        guard engine.recordsEffects else { return }
+        guard withEngine({ $0.recordsEffects }) else { return }
         if effectReplacement == nil { effectReplacement = [] }
         effectReplacement?.append(args)
     }
@@ -47,7 +47,7 @@ extension CommandContext {
     /// Records nothing for this command even though it counted as a change.
     @inlinable
     public mutating func propagateNothing() {
-        guard engine.recordsEffects else { return }
+        guard withEngine({ $0.recordsEffects }) else { return }
         effectReplacement = effectReplacement ?? []
     }
 
@@ -55,7 +55,7 @@ extension CommandContext {
     /// absolute deadline is logged.
     @inlinable
     public mutating func propagateSet(_ key: Bytes, _ value: Bytes, deadline: Int64?, keepTTL: Bool = false) {
-        guard engine.recordsEffects else { return }
+        guard withEngine({ $0.recordsEffects }) else { return }
         var args: [Bytes] = [Bytes("SET"), key, value]
         if let deadline {
             args += [Bytes("PXAT"), Bytes(String(deadline))]
@@ -68,7 +68,7 @@ extension CommandContext {
     /// `PEXPIREAT key deadline`, or `DEL key` when the deadline has passed.
     @inlinable
     public mutating func propagateDeadline(_ key: Bytes, _ deadline: Int64) {
-        guard engine.recordsEffects else { return }
+        guard withEngine({ $0.recordsEffects }) else { return }
         if hasPassed(deadline) {
             propagate([Bytes("DEL"), key])
         } else {

@@ -113,6 +113,6 @@ extension CommandContext {
     /// Records `name` on `key` in the client's database (when `type` events are enabled).
     @inlinable
     public func notify(_ type: KeyspaceEventTypes, _ name: String, _ key: Bytes) {
-        engine.notify(type, name, key: key, db: db)
+        withEngine { $0.notify(type, name, key: key, db: db) }
     }
 }

@@ -104,3 +104,12 @@ extension Engine {
         return outcome
     }
 }
+
+extension CommandContext {
+    /// ``Engine/modifyUnrecorded(_:db:now:_:)`` in the client's database.
+    @inlinable
+    public func modifyUnrecorded<R>(_ key: Bytes, _ body: (inout Value) -> R) -> R? {
+        let (db, now) = (self.db, self.now)
+        return withEngine { $0.modifyUnrecorded(key, db: db, now: now, body) }
+    }
+}

@@ -172,10 +172,17 @@ extension Engine {
 }
 
 extension CommandContext {
+    /// Notes that `key` in the client's database changed.
+    @inlinable
+    public func noteWritten(_ key: Bytes) {
+        let db = self.db
+        withEngine { $0.noteWritten(key, db: db) }
+    }
+
     /// Counts `count` changes for save points; a command that counts none and writes no key
     /// is not logged.
     @inlinable
     public func changed(_ count: Int = 1) {
-        engine.record.changes &+= count
+        withEngine { $0.record.changes &+= count }
     }
 }

@@ -12,6 +12,8 @@ import StrataScripting
 /// Event-loop-confined server state and dispatch.
 final class ServerCore {
     let engine: Engine
+    /// The engine, uncounted, for the per-command calls (see ``withEngine(_:)``).
+    private let engineReference: Unmanaged<Engine>
     var config: ServerConfig
     var parserLimits: RESPParserLimits
     var stats = ServerStats()
@@ -122,6 +124,7 @@ final class ServerCore {
         self.logger = logger
         self.eventLoop = eventLoop
         self.engine = Engine(databaseCount: config.databases)
+        self.engineReference = Unmanaged.passUnretained(engine)
         self.engine.settings = config.engineSettings
         self.engine.keyspaceEvents = config.notifyKeyspaceEvents
         self.parserLimits = RESPParserLimits(maxBulkLength: config.protoMaxBulkLen)
@@ -206,7 +209,7 @@ final class ServerCore {
     func execute(_ args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64) -> CommandOutcome {
         session.lastInteraction = now
         let spec: CommandSpec
-        switch engine.commands.resolve(args) {
+        switch withEngine({ $0.commands.resolve(args) }) {
         case .success(let s): spec = s
         case .failure(let error):
             let known = engine.commands.spec(named: args[0])
@@ -280,7 +283,7 @@ final class ServerCore {
         switch spec.handler {
         case .engine(let handler):
             var db = session.db
-            let reply = engine.run(handler, args: args, db: &db, now: now)
+            let reply = withEngine { $0.run(handler, args: args, db: &db, now: now) }
             commitWrites(now: now)
             if case .blockedOn(let keys, let timeout) = reply {
                 let again = engine.blockedArguments ?? args
@@ -321,6 +324,13 @@ final class ServerCore {
             // The table resolves a container to one of its subcommands.
             return .reply(.error("ERR unknown command '\(spec.name)'"))
         }
+    }
+
+    /// Runs `body` on the engine without counting a reference: calling through the stored
+    /// reference retains and releases it around each call, twice per command.
+    @inline(__always)
+    func withEngine<R>(_ body: (Engine) -> R) -> R {
+        engineReference._withUnsafeGuaranteedRef(body)
     }
 
     // MARK: Deferred flushing

@@ -188,6 +188,29 @@ struct RESPIntegerTests {
     func rejectsEverythingElse(text: String) {
         #expect(Array(text.utf8).withUnsafeBytes { RESPInteger.parse($0) } == nil)
     }
+
+    /// The one-pass read of a length line answers only where the general path (find the
+    /// line end, then parse) gives the same value and line end, and declines the rest:
+    /// leading zeros, signs, ten digits or more, a missing or lone `\r`, a line cut short.
+    @Test(arguments: [
+        "0", "7", "42", "999999999", "1000000000", "00", "01", "-1", "+1", "", "1 ", "12a", "123456789012",
+    ])
+    func shortLengthAgreesWithTheGeneralPath(digits: String) {
+        for tail in ["\r\n$3", "\r\n", "\r", "", "\rx", "\n"] {
+            let line = Array(("$" + digits + tail).utf8)
+            line.withUnsafeBytes { raw in
+                let general = RESPRequestParser<Arg>.findCRLF(raw, from: 1).flatMap { end in
+                    RESPRequestParser<Arg>.parseInteger(raw, 1, end).map { (value: $0, lineEnd: end) }
+                }
+                guard let short = RESPRequestParser<Arg>.shortLength(raw, from: 1) else {
+                    // Declined: only where the general path fails or the length is long.
+                    #expect(general == nil || digits.count > 9 || general?.value ?? 0 < 0, "\(digits)\(tail)")
+                    return
+                }
+                #expect(general?.value == short.value && general?.lineEnd == short.lineEnd, "\(digits)\(tail)")
+            }
+        }
+    }
 }
 
 @Suite("ByteBuffer+RESPWriter")

@@ -48,17 +48,12 @@ public enum BitCommands {
         // In place; as Redis 7.0, a bit already at the value in a string long enough is no
         // write, though the string still takes the raw encoding (Redis unshares it first).
         let old: Int
-        switch c.engine.modifyUnrecorded(
-            key, db: c.db, now: c.now,
-            { value in
-                value.withMutableStringBytes(minimumCount: byteIndex + 1, flip)
-            })
-        {
+        switch c.modifyUnrecorded(key, { value in value.withMutableStringBytes(minimumCount: byteIndex + 1, flip) }) {
         case .some(nil):
             return Errors.wrongType
         case .some(.some(let outcome)):
             guard outcome.wrote else { return .integer(outcome.old) }
-            c.engine.noteWritten(key, db: c.db)
+            c.noteWritten(key)
             old = outcome.old
         case nil:
             c.store(key, Value.newRawString(zeroes: byteIndex + 1) { _ = flip($0, grown: true) }.value)

@@ -38,7 +38,7 @@ public struct BitFieldType: Sendable, Equatable {
         let parsed = argument.withUnsafeBytes { raw -> (signed: Bool, bits: Int)? in
             guard let head = raw.first, head == UInt8(ascii: "i") || head == UInt8(ascii: "u") else { return nil }
             let digits = raw.dropFirst().prefix { $0 != 0 }
-            guard let width = Bytes(UnsafeRawBufferPointer(rebasing: digits)).strictInteger else { return nil }
+            guard let width = Bytes.strictInteger(UnsafeRawBufferPointer(rebasing: digits)) else { return nil }
             return (head == UInt8(ascii: "i"), width)
         }
         guard let parsed else { return nil }

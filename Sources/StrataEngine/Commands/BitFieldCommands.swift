@@ -47,12 +47,17 @@ public enum BitFieldCommands {
     /// Parses a bit offset: an integer, or `#n` for n times the type's width, whose byte
     /// is within `proto-max-bulk-len`.
     static func parseOffset(_ argument: Bytes, bits: Int, maxLength: Int) -> Int? {
-        let scaled = argument.withUnsafeBytes { $0.first == UInt8(ascii: "#") }
-        let digits = scaled ? argument.slice(1..<argument.count) : argument
-        guard var offset = digits.strictInteger else { return nil }
+        // Read in place: slicing the digits out was a copy per operation.
+        let parsed = argument.withUnsafeBytes { raw -> (offset: Int, scaled: Bool)? in
+            let scaled = raw.first == UInt8(ascii: "#")
+            let digits = scaled ? UnsafeRawBufferPointer(rebasing: raw.dropFirst()) : raw
+            return Bytes.strictInteger(digits).map { ($0, scaled) }
+        }
+        guard let parsed else { return nil }
+        var offset = parsed.offset
         // As Redis, the product wraps in 64 bits (`#2305843009213693953` for u8 is bit 8);
         // whatever it wraps to, the range check below still holds.
-        if scaled { offset = offset &* bits }
+        if parsed.scaled { offset = offset &* bits }
         guard offset >= 0, offset >> 3 < maxLength else { return nil }
         return offset
     }
@@ -60,6 +65,7 @@ public enum BitFieldCommands {
     /// Parses every operation, with Redis's errors in Redis's order.
     static func plan(_ c: CommandContext) -> Result<Plan, Reply> {
         let args = c.args
+        let maxLength = c.engine.settings.maxStringLength
         var plan = Plan()
         plan.operations.reserveCapacity(Swift.max(0, (args.count - 2) / 3))
         var overflow = BitFieldOverflow.wrap
@@ -91,8 +97,9 @@ public enum BitFieldCommands {
                 return .failure(Errors.syntax)
             }
             guard let type = BitFieldType(parsing: args[i + 1]) else { return .failure(invalidType) }
-            guard let offset = parseOffset(args[i + 2], bits: type.bits, maxLength: c.engine.settings.maxStringLength)
-            else { return .failure(Errors.bitOffset) }
+            guard let offset = parseOffset(args[i + 2], bits: type.bits, maxLength: maxLength) else {
+                return .failure(Errors.bitOffset)
+            }
             var value: Int64 = 0
             if kind != .get {
                 let (last, overflowed) = offset.addingReportingOverflow(type.bits - 1)
@@ -128,7 +135,7 @@ public enum BitFieldCommands {
         // as a change when it grew the string or changed the value. The operations run in
         // place, in order, each seeing the writes before it.
         let length = (highestBit >> 3) + 1
-        let found = c.engine.modifyUnrecorded(key, db: c.db, now: c.now) { value in
+        let found = c.modifyUnrecorded(key) { value in
             value.withMutableStringBytes(minimumCount: length) { string, grown in
                 apply(plan, to: string, grown: grown)
             }
@@ -141,7 +148,7 @@ public enum BitFieldCommands {
             // Nothing changed in a string that did not grow: as in Redis, nothing is written
             // (the string only took the raw encoding).
             guard done.changes > 0 || done.grown else { return .array(done.replies) }
-            c.engine.noteWritten(key, db: c.db)
+            c.noteWritten(key)
             outcome = done
         case nil:
             let created = Value.newRawString(zeroes: length) { string in apply(plan, to: string, grown: true) }

@@ -36,22 +36,28 @@ extension CommandContext {
     ) -> Result<R?, Reply> {
         var wrongType = false
         var emptied = false
-        let outcome = engine.modify(key, db: db, now: now) { value -> R? in
-            guard var collection = T.extract(value) else {
-                wrongType = true
-                return nil
+        let (db, now) = (self.db, self.now)
+        let outcome = withEngine { engine in
+            engine.modify(key, db: db, now: now) { value -> R? in
+                guard var collection = T.extract(value) else {
+                    wrongType = true
+                    return nil
+                }
+                value = .integer(0)  // release the table's reference so the collection is unique
+                let result = body(&collection)
+                emptied = collection.count == 0
+                value = collection.wrapped
+                return result
             }
-            value = .integer(0)  // release the table's reference so the collection is unique
-            let result = body(&collection)
-            emptied = collection.count == 0
-            value = collection.wrapped
-            return result
         }
         if wrongType { return .failure(Errors.wrongType) }
         if let outcome, let outcome {
             if emptied {
-                engine.remove(key, db: db)
-                if engine.keyspaceEvents.contains(.generic) {
+                let keepsEvent = withEngine { engine in
+                    engine.remove(key, db: db)
+                    return engine.keyspaceEvents.contains(.generic)
+                }
+                if keepsEvent {
                     if emptiedKeys == nil { emptiedKeys = [key] } else { emptiedKeys?.append(key) }
                 }
             }

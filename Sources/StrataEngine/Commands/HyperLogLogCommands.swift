@@ -51,7 +51,7 @@ public enum HyperLogLogCommands {
         let key = c.args[1]
         if let updated = addToDenseInPlace(&c, key) {
             guard updated > 0 else { return .integer(0) }
-            c.engine.noteWritten(key, db: c.db)
+            c.noteWritten(key)
             c.changed(updated)
             c.notify(.string, "pfadd", key)
             return .integer(1)
@@ -105,7 +105,7 @@ public enum HyperLogLogCommands {
         // `c` is inout so that the closures capture it by address (capturing a copy cost
         // a retain and a release of each of its references), and the elements are read by
         // index (a slice of the arguments is one more reference).
-        let updated = c.engine.modifyUnrecorded(key, db: c.db, now: c.now) { value -> Int? in
+        let updated = c.modifyUnrecorded(key) { value -> Int? in
             value.withMutableStringBytes(if: { HyperLogLog.encoding(of: $0) == .dense }) { string, _ in
                 var updated = 0
                 for index in 2..<c.args.count {
@@ -147,10 +147,10 @@ public enum HyperLogLogCommands {
             return corrupted
         }
         // Cached in the stored header, in place.
-        c.engine.modifyUnrecorded(key, db: c.db, now: c.now) { stored in
+        c.modifyUnrecorded(key) { stored in
             _ = stored.withMutableStringBytes { string, _ in HyperLogLog.cacheCardinality(card, in: string) }
         }
-        c.engine.noteWritten(key, db: c.db)
+        c.noteWritten(key)
         c.changed()
         return .integer(Int(truncatingIfNeeded: card))
     }
