@@ -281,6 +281,7 @@ public enum GeoSearchCommands {
 
     /// Adds the members with scores in `range` (upper bound excluded) that are inside the
     /// shape, stopping at `limit` results when it is positive.
+    @inline(__always)
     static func scan(
         _ zset: SortedSetValue, _ range: (lowerBound: Double, upperBound: Double), _ shape: GeoShape, limit: Int,
         into found: inout [Found]

@@ -171,6 +171,7 @@ public enum Geohash {
     }
 
     /// The area a cell covers within the given ranges; nil for the excluded cell.
+    @inline(__always)
     public static func decode(
         _ cell: GeohashCell, longitudeRange lon: GeohashRange = Geohash.longitudeRange,
         latitudeRange lat: GeohashRange = Geohash.latitudeRange
@@ -195,6 +196,7 @@ public enum Geohash {
     /// The position a sorted-set score stands for: the centre of its cell, clamped to the
     /// storable limits. Any score decodes, as in Redis: it is first converted to a 64-bit
     /// integer the way x86-64 code converts a double to `uint64_t`.
+    @inline(__always)
     public static func position(ofScore score: Double) -> (longitude: Double, latitude: Double) {
         let cell = GeohashCell(bits: x86UInt64(score), step: fullStep)
         guard let area = decode(cell) else { return (0, 0) }
@@ -330,6 +332,7 @@ public enum Geohash {
 
     /// The distance in meters from the shape's centre to a position when the position is
     /// inside the shape; nil outside.
+    @inline(__always)
     public static func distanceIfInside(_ shape: GeoShape, longitude: Double, latitude: Double) -> Double? {
         switch shape.kind {
         case .radius(let radius):
