@@ -49,6 +49,10 @@ extension ServerCore {
             commitWrites(now: clock.wallMilliseconds())
             if !result.wantsFastFollowUp { break }
         } while clock.monotonicNanoseconds() - start < ServerCore.expirySliceNanoseconds
+        let elapsed = clock.monotonicNanoseconds() &- start
+        stats.noteExpirySlice(
+            checked: total.checked, expired: total.expired, nanoseconds: elapsed,
+            cappedByTime: total.wantsFastFollowUp && elapsed >= ServerCore.expirySliceNanoseconds)
         expiredSinceTrim += total.expired
         let again = total.wantsFastFollowUp
         if !again && total.expired == 0 && expiredSinceTrim > 10_000 {

@@ -33,6 +33,7 @@ extension ServerCore {
     /// SYNC and PSYNC: starts writing a snapshot for `connection`, which waits for it.
     func snapshotTransfer(_ command: ServerCommand, connection: ConnectionHandler) -> CommandOutcome {
         connection.startSnapshotTransfer()
+        stats.fullSyncs += 1
         let name = command.rawValue
         let prefix = command == .psync ? "+FULLRESYNC \(runID) 0\r\n" : ""
         let path = nextTempPath()

@@ -136,15 +136,44 @@ extension ServerCore {
                     ("instantaneous_ops_per_sec", String(stats.instantaneousOpsPerSecond)),
                     ("total_net_input_bytes", String(stats.netInputBytes)),
                     ("total_net_output_bytes", String(stats.netOutputBytes)),
+                    // Replication traffic and partial syncs, evictions of clients
+                    // (maxmemory-clients) and time over maxmemory, forks, cached MIGRATE
+                    // sockets, writable-replica expiries, active defragmentation, payload
+                    // sanitizing, I/O threads and reply-buffer resizing: Strata has none of
+                    // these (yet), so Redis's fields for them read 0.
+                    ("total_net_repl_input_bytes", "0"), ("total_net_repl_output_bytes", "0"),
+                    ("instantaneous_input_kbps", stats.instantaneousInputKbps),
+                    ("instantaneous_output_kbps", stats.instantaneousOutputKbps),
+                    ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
                     ("rejected_connections", String(stats.rejectedConnections)),
+                    ("sync_full", String(stats.fullSyncs)), ("sync_partial_ok", "0"), ("sync_partial_err", "0"),
                     ("expired_keys", String(engine.stats.expiredKeys)),
+                    ("expired_stale_perc", String(format: "%.2f", stats.expiredStaleFraction * 100)),
+                    ("expired_time_cap_reached_count", String(stats.expireTimeCapReached)),
+                    ("expire_cycle_cpu_milliseconds", String(stats.expireCycleNanoseconds / 1_000_000)),
                     ("evicted_keys", String(engine.stats.evictedKeys)),
+                    ("evicted_clients", "0"), ("total_eviction_exceeded_time", "0"),
+                    ("current_eviction_exceeded_time", "0"),
                     ("keyspace_hits", String(engine.stats.keyspaceHits)),
                     ("keyspace_misses", String(engine.stats.keyspaceMisses)),
                     ("pubsub_channels", String(pubsub.channels.count)),
                     ("pubsub_patterns", String(pubsub.patterns.count)),
-                    ("total_error_replies", String(stats.errorReplies)),
+                    ("pubsubshard_channels", String(pubsub.shardChannels.count)),
+                    ("latest_fork_usec", "0"), ("total_forks", "0"), ("migrate_cached_sockets", "0"),
+                    ("slave_expires_tracked_keys", "0"),
+                    ("active_defrag_hits", "0"), ("active_defrag_misses", "0"),
+                    ("active_defrag_key_hits", "0"), ("active_defrag_key_misses", "0"),
+                    ("total_active_defrag_time", "0"), ("current_active_defrag_time", "0"),
+                    ("tracking_total_keys", String(tracking.keyCount)),
+                    ("tracking_total_items", String(tracking.totalItems)),
+                    ("tracking_total_prefixes", String(tracking.prefixCount)),
                     ("unexpected_error_replies", "0"),
+                    ("total_error_replies", String(stats.errorReplies)),
+                    ("dump_payload_sanitizations", "0"),
+                    ("total_reads_processed", String(stats.readsProcessed)),
+                    ("total_writes_processed", String(stats.writesProcessed)),
+                    ("io_threaded_reads_processed", "0"), ("io_threaded_writes_processed", "0"),
+                    ("reply_buffer_shrinks", "0"), ("reply_buffer_expands", "0"),
                 ])
         case "replication":
             return fields(

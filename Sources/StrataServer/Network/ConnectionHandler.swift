@@ -96,6 +96,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
         guard !closing else { return }
         var buffer = unwrapInboundIn(data)
         core.stats.netInputBytes += buffer.readableBytes
+        core.stats.readsProcessed += 1
         if inbound.readableBytes == 0 {
             inbound = buffer
         } else {
@@ -399,6 +400,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
         }
         if buffer.capacity <= 16 * 1024 { spareOutbound = buffer }
         context.write(wrapOutboundOut(buffer), promise: nil)
+        core.stats.writesProcessed += 1
         hasPendingWrite = true
         if !context.channel.isWritable { backlogBytes += bytes }
     }
