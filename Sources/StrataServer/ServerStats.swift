@@ -61,7 +61,8 @@ struct ServerStats {
     }
 
     mutating func sample(now: Int64, commands: Int) {
-        samples.append(Sample(milliseconds: now, commands: commands, inputBytes: netInputBytes, outputBytes: netOutputBytes))
+        samples.append(
+            Sample(milliseconds: now, commands: commands, inputBytes: netInputBytes, outputBytes: netOutputBytes))
         if samples.count > 16 { samples.removeFirst(samples.count - 16) }
     }
 }
