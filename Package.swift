@@ -33,14 +33,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
     ],
     targets: [
+        .target(name: "RedisInteger", swiftSettings: hotPath),
         .target(
             name: "RESP",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["RedisInteger", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: hotPath
         ),
         .target(
             name: "StrataEngine",
-            dependencies: ["CPrefetch", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["RedisInteger", "CPrefetch", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: hotPath
         ),
         .target(name: "CPrefetch"),

@@ -2,6 +2,8 @@
 //! `strtold` without spaces for floats, and Redis's `%.17Lf`-then-trim output for
 //! INCRBYFLOAT results.
 
+import RedisInteger
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -19,30 +21,7 @@ extension Bytes {
     /// an argument without copying it out.
     @inlinable
     public static func strictInteger(_ raw: UnsafeRawBufferPointer) -> Int? {
-        let count = raw.count
-        guard count > 0, count <= 20 else { return nil }
-        var index = 0
-        let negative = raw[0] == UInt8(ascii: "-")
-        if negative {
-            index = 1
-            guard count > 1 else { return nil }
-        }
-        if raw[index] == 48 { return count == 1 ? 0 : nil }
-        var magnitude: UInt64 = 0
-        while index < count {
-            let c = raw[index]
-            guard c >= 48 && c <= 57 else { return nil }
-            let (m1, o1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (m2, o2) = m1.addingReportingOverflow(UInt64(c &- 48))
-            if o1 || o2 { return nil }
-            magnitude = m2
-            index += 1
-        }
-        if negative {
-            if magnitude > UInt64(Int64.max) + 1 { return nil }
-            return magnitude == UInt64(Int64.max) + 1 ? Int.min : -Int(magnitude)
-        }
-        return magnitude > UInt64(Int64.max) ? nil : Int(magnitude)
+        RedisInteger.parse(raw)
     }
 
     /// The bytes as a float with Redis's rules (`getDoubleFromObject`): no surrounding

@@ -294,9 +294,7 @@ extension Bytes {
     }
 
     private func withBytes<R>(of storage: ByteStorage, _ keep: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        storage.withUnsafeMutablePointerToElements { pointer in
-            body(UnsafeRawBufferPointer(start: pointer, count: keep ? storage.header : 0))
-        }
+        keep ? storage.withBytes(body) : body(UnsafeRawBufferPointer(start: nil, count: 0))
     }
 
     /// The bytes with ASCII letters lowered; used for command names and options.

@@ -71,6 +71,14 @@ public struct Database: Sendable {
         shards.withUnsafeBufferPointer { body($0.baseAddress.unsafelyUnwrapped + s) }
     }
 
+    /// The slot of `key` in shard `s` and whether its entry has a deadline; nil when the key
+    /// is not stored. No expiry check.
+    private func storedSlot(_ key: Bytes, hash: UInt64, shard s: Int) -> (slot: Int, hasDeadline: Bool)? {
+        shard(s) { shard in
+            shard.pointee.entries.slot(of: key, hash: hash).map { ($0, shard.pointee.entries.hasDeadline(at: $0)) }
+        }
+    }
+
     /// The live entry for `key`, deleting it first if its deadline has passed.
     ///
     /// - Returns: the entry, and whether a deadline made it expire now.
@@ -188,11 +196,10 @@ public struct Database: Sendable {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
         var entry = Entry(value: value, accessClock: accessClock)
-        if let slot = shard(s, { $0.pointee.entries.slot(of: key, hash: hash) }) {
-            let hadDeadline = shard(s, { $0.pointee.entries.hasDeadline(at: slot) })
-            entry.hasDeadline = hadDeadline && keepDeadline
-            shards[s].entries.withElement(at: slot) { $0 = entry }
-            if hadDeadline && !keepDeadline {
+        if let stored = storedSlot(key, hash: hash, shard: s) {
+            entry.hasDeadline = stored.hasDeadline && keepDeadline
+            shards[s].entries.withElement(at: stored.slot) { $0 = entry }
+            if stored.hasDeadline && !keepDeadline {
                 shards[s].deadlines.removeValue(forKey: key, hash: hash)
                 deadlineCount -= 1
             }
@@ -211,7 +218,7 @@ public struct Database: Sendable {
     public mutating func update(_ key: Bytes, _ body: (inout Value) -> Void) -> Bool {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
-        guard let slot = shard(s, { $0.pointee.entries.slot(of: key, hash: hash) }) else { return false }
+        guard let slot = storedSlot(key, hash: hash, shard: s)?.slot else { return false }
         shards[s].entries.withElement(at: slot) { body(&$0.value) }
         return true
     }
@@ -232,11 +239,10 @@ public struct Database: Sendable {
     mutating func delete(_ key: Bytes) -> Bool {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
-        guard let slot = shard(s, { $0.pointee.entries.slot(of: key, hash: hash) }) else { return false }
-        let hadDeadline = shard(s, { $0.pointee.entries.hasDeadline(at: slot) })
-        shards[s].entries.remove(at: slot)
+        guard let stored = storedSlot(key, hash: hash, shard: s) else { return false }
+        shards[s].entries.remove(at: stored.slot)
         count -= 1
-        if hadDeadline {
+        if stored.hasDeadline {
             shards[s].deadlines.removeValue(forKey: key, hash: hash)
             deadlineCount -= 1
         }
@@ -258,7 +264,7 @@ public struct Database: Sendable {
     public mutating func setDeadline(_ key: Bytes, _ deadline: Int64) {
         let hash = Database.placementHash(key)
         let s = shardIndex(hash: hash)
-        guard let slot = shard(s, { $0.pointee.entries.slot(of: key, hash: hash) }) else { return }
+        guard let slot = storedSlot(key, hash: hash, shard: s)?.slot else { return }
         if shards[s].deadlines.updateValue(deadline, forKey: key, hash: hash) == nil {
             deadlineCount += 1
         }
@@ -274,7 +280,7 @@ public struct Database: Sendable {
         let s = shardIndex(hash: hash)
         guard shards[s].deadlines.removeValue(forKey: key, hash: hash) != nil else { return false }
         deadlineCount -= 1
-        if let slot = shard(s, { $0.pointee.entries.slot(of: key, hash: hash) }) {
+        if let slot = storedSlot(key, hash: hash, shard: s)?.slot {
             shards[s].entries.withElement(at: slot) { $0.hasDeadline = false }
         }
         return true

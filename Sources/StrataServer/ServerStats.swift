@@ -22,13 +22,6 @@ struct ServerStats {
     /// Redis keeps it: each slice's expired/checked ratio weighs 5% (`expired_stale_perc`).
     var expiredStaleFraction = 0.0
 
-    /// Notes one active expiry slice.
-    mutating func noteExpirySlice(checked: Int, expired: Int, nanoseconds: UInt64, cappedByTime: Bool) {
-        let current = checked > 0 ? Double(expired) / Double(checked) : 0
-        expiredStaleFraction = current * 0.05 + expiredStaleFraction * 0.95
-        expireCycleNanoseconds &+= nanoseconds
-        if cappedByTime { expireTimeCapReached += 1 }
-    }
     /// Recent samples for the `instantaneous_*` fields, one a second.
     var samples: [Sample] = []
 
@@ -58,6 +51,14 @@ struct ServerStats {
         }
         return Double(last[keyPath: counter] - first[keyPath: counter]) * 1000
             / Double(last.milliseconds - first.milliseconds)
+    }
+
+    /// Notes one active expiry slice.
+    mutating func noteExpirySlice(checked: Int, expired: Int, nanoseconds: UInt64, cappedByTime: Bool) {
+        let current = checked > 0 ? Double(expired) / Double(checked) : 0
+        expiredStaleFraction = current * 0.05 + expiredStaleFraction * 0.95
+        expireCycleNanoseconds &+= nanoseconds
+        if cappedByTime { expireTimeCapReached += 1 }
     }
 
     mutating func sample(now: Int64, commands: Int) {

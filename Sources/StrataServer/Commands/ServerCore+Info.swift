@@ -137,10 +137,10 @@ extension ServerCore {
                     ("total_net_input_bytes", String(stats.netInputBytes)),
                     ("total_net_output_bytes", String(stats.netOutputBytes)),
                     // Replication traffic and partial syncs, evictions of clients
-                    // (maxmemory-clients) and time over maxmemory, forks, cached MIGRATE
-                    // sockets, writable-replica expiries, active defragmentation, payload
-                    // sanitizing, I/O threads and reply-buffer resizing: Strata has none of
-                    // these (yet), so Redis's fields for them read 0.
+                    // (maxmemory-clients), forks, cached MIGRATE sockets, writable-replica
+                    // expiries, active defragmentation, payload sanitizing, I/O threads and
+                    // reply-buffer resizing: Strata has none of these (yet), and it does not
+                    // time how long memory stays over maxmemory; those fields read 0.
                     ("total_net_repl_input_bytes", "0"), ("total_net_repl_output_bytes", "0"),
                     ("instantaneous_input_kbps", stats.instantaneousInputKbps),
                     ("instantaneous_output_kbps", stats.instantaneousOutputKbps),
