@@ -45,6 +45,7 @@ let package = Package(
             swiftSettings: hotPath
         ),
         .target(name: "CPrefetch"),
+        .target(name: "CCycleCounter"),
         .target(name: "CMallocInfo", linkerSettings: [.linkedLibrary("jemalloc")]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -66,7 +67,7 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "RESP", "StrataEngine", "StrataPersistence", "StrataScripting", "CMallocInfo",
+                "RESP", "StrataEngine", "StrataPersistence", "StrataScripting", "CMallocInfo", "CCycleCounter",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

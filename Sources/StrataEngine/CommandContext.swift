@@ -8,8 +8,15 @@ public struct CommandContext {
     /// The engine, for calls off the hot paths (see ``withEngine(_:)``).
     @inlinable
     public var engine: Engine { engineReference.takeUnretainedValue() }
+    /// Where the arguments are: the caller's array, borrowed for as long as the command
+    /// runs (a context never outlives the call that made it). A stored copy of the array
+    /// was a retain and a release on every command.
+    @usableFromInline let argumentsAddress: UnsafePointer<[Bytes]>
     /// The arguments, the command name first.
-    public let args: [Bytes]
+    @inlinable
+    public var args: [Bytes] {
+        _read { yield argumentsAddress.pointee }
+    }
     /// The client's selected database; `SELECT` and `MOVE` read or change it.
     public var db: Int
     /// Unix time in milliseconds, injected by the caller.
@@ -27,10 +34,11 @@ public struct CommandContext {
     /// (see ``propagate(_:)``); nil to record the command as sent.
     @usableFromInline var effectReplacement: [[Bytes]]?
 
-    /// A context for one command.
-    public init(engine: Engine, args: [Bytes], db: Int, now: Int64) {
+    /// A context for one command whose arguments are at `arguments`, which must stay there,
+    /// unchanged, for as long as the context is used.
+    public init(engine: Engine, arguments: UnsafePointer<[Bytes]>, db: Int, now: Int64) {
         self.engineReference = Unmanaged.passUnretained(engine)
-        self.args = args
+        self.argumentsAddress = arguments
         self.db = db
         self.now = now
     }

@@ -52,6 +52,14 @@ struct CommandNameIndex: Sendable {
         return specs[slot]
     }
 
+    /// ``spec(named:)`` without counting a reference: the index holds every spec for as
+    /// long as it exists.
+    @inline(__always)
+    func specReference(named name: Bytes) -> Unmanaged<CommandSpec>? {
+        guard let slot = name.withUnsafeBytes({ slot(of: $0) }) else { return nil }
+        return specs[slot].map { Unmanaged.passUnretained($0) }
+    }
+
     /// The slot holding `raw`'s name, or nil.
     @inline(__always)
     private func slot(of raw: UnsafeRawBufferPointer) -> Int? {

@@ -43,10 +43,28 @@ public final class CommandTable: Sendable {
     /// Resolves a full invocation: name lookup, subcommand lookup and arity check, with
     /// Redis 7's error replies.
     public func resolve(_ args: [Bytes]) -> Result<CommandSpec, Reply> {
+        resolveReference(args).map { $0.takeUnretainedValue() }
+    }
+
+    /// ``resolve(_:)`` without counting a reference to the spec (one retain and release per
+    /// command otherwise): the table's specs live as long as the table, and the standard
+    /// table for as long as the process.
+    public func resolveReference(_ args: [Bytes]) -> Result<Unmanaged<CommandSpec>, Reply> {
         guard let first = args.first else { return .failure(.error("ERR empty command")) }
-        guard let spec = spec(named: first) else {
+        guard let reference = index.specReference(named: first) else {
             return .failure(CommandTable.unknownCommand(args))
         }
+        // Inspected without counting either: a local reference was retained around the
+        // subcommand lookup.
+        return reference._withUnsafeGuaranteedRef { spec in
+            resolveSubcommand(of: spec, reference, args)
+        }
+    }
+
+    /// The rest of ``resolveReference(_:)`` once the name matched `spec`.
+    private func resolveSubcommand(
+        of spec: CommandSpec, _ reference: Unmanaged<CommandSpec>, _ args: [Bytes]
+    ) -> Result<Unmanaged<CommandSpec>, Reply> {
         if case .container = spec.handler {
             guard args.count >= 2 else { return .failure(Errors.arity(spec.name)) }
             guard let sub = spec.subcommands[args[1].lowercased.string] else {
@@ -56,15 +74,15 @@ public final class CommandTable: Sendable {
                     ))
             }
             guard sub.accepts(argumentCount: args.count) else { return .failure(Errors.arity(sub.name)) }
-            return .success(sub)
+            return .success(Unmanaged.passUnretained(sub))
         }
         // A command that also runs alone (COMMAND) resolves a known subcommand.
         if args.count >= 2, !spec.subcommands.isEmpty, let sub = spec.subcommands[args[1].lowercased.string] {
             guard sub.accepts(argumentCount: args.count) else { return .failure(Errors.arity(sub.name)) }
-            return .success(sub)
+            return .success(Unmanaged.passUnretained(sub))
         }
         guard spec.accepts(argumentCount: args.count) else { return .failure(Errors.arity(spec.name)) }
-        return .success(spec)
+        return .success(reference)
     }
 
     /// Redis's unknown-command reply, quoting up to 128 characters of arguments.

@@ -189,9 +189,18 @@ public final class Engine {
     public func run(
         _ handler: (inout CommandContext) -> Reply, args: [Bytes], db: inout Int, now: Int64
     ) -> Reply {
+        // The context borrows the arguments where they are.
+        withUnsafePointer(to: args) { run(handler, argumentsAt: $0, db: &db, now: now) }
+    }
+
+    @usableFromInline
+    func run(
+        _ handler: (inout CommandContext) -> Reply, argumentsAt arguments: UnsafePointer<[Bytes]>, db: inout Int,
+        now: Int64
+    ) -> Reply {
         let startDb = db
         let before = (record.changes, record.certainWrites, record.writtenKeys.count)
-        var context = CommandContext(engine: self, args: args, db: db, now: now)
+        var context = CommandContext(engine: self, arguments: arguments, db: db, now: now)
         let reply = handler(&context)
         if record.writtenKeys.count > before.2, record.changes == before.0, record.certainWrites == before.1,
             case .error = reply
@@ -208,7 +217,7 @@ public final class Engine {
             if let replacement = context.effectReplacement {
                 for args in replacement { record.effects.append(Effect(db: startDb, args: args)) }
             } else if record.changes != before.0 || record.certainWrites != before.1 {
-                record.effects.append(Effect(db: startDb, args: args))
+                record.effects.append(Effect(db: startDb, args: arguments.pointee))
             }
         }
         if let emptied = context.emptiedKeys {

@@ -93,10 +93,21 @@ public struct KeyTable<Payload>: @unchecked Sendable {
     /// The slot holding `key`, or nil.
     @inlinable
     public func slot(of key: Bytes, hash: UInt64) -> Int? {
+        // The probe runs on plain pointers, read in a call of their own: a call on the
+        // storage, or on pointers read from it in this function, kept the storage retained
+        // and released around the probe (the table holds it meanwhile).
+        guard let layout = occupiedLayout else { return nil }
+        return layout.find(key, tag: KeyTable.tag(hash))
+    }
+
+    /// The storage's layout when it holds any key.
+    @usableFromInline
+    @inline(never)
+    var occupiedLayout: KeyTableLayout<Payload>? {
         // Read through the stored reference: binding it (`guard let`) retained and released
         // the table on every lookup.
         guard storage != nil, storage.unsafelyUnwrapped.count > 0 else { return nil }
-        return storage.unsafelyUnwrapped.find(key, tag: KeyTable.tag(hash))
+        return storage.unsafelyUnwrapped.layout
     }
 
     /// The element at an occupied slot.
@@ -115,7 +126,10 @@ public struct KeyTable<Payload>: @unchecked Sendable {
     @inlinable
     public mutating func withElement<R>(at slot: Int, _ body: (inout Payload) -> R) -> R {
         makeUnique()
-        return body(&storage.unsafelyUnwrapped.slots[slot].element)
+        // The slot's address first: a call through the storage reference kept it retained
+        // around `body` (the table holds it, and `body` sees only the element).
+        let slots = storage.unsafelyUnwrapped.slots
+        return body(&slots[slot].element)
     }
 
     /// The element stored for `key`, whose placement hash is `hash`.
@@ -431,39 +445,17 @@ final class KeyTableStorage<Payload> {
         free(UnsafeMutableRawPointer(slots))
     }
 
+    /// Where the slots and tags are, for lookups that must not hold the storage.
+    @inlinable
+    var layout: KeyTableLayout<Payload> { KeyTableLayout(slots: slots, tags: tags, capacity: capacity) }
+
     /// The home slot of a tag.
     @inlinable
-    func home(_ tag: UInt16) -> Int {
-        Int(truncatingIfNeeded: (UInt64(tag & 0x7FFF) &* UInt64(capacity)) >> 15)
-    }
+    func home(_ tag: UInt16) -> Int { layout.home(tag) }
 
     /// How far `slot` is from the home of `tag`.
     @inlinable
-    func distance(_ slot: Int, _ tag: UInt16) -> Int {
-        let home = home(tag)
-        return slot >= home ? slot - home : slot + capacity - home
-    }
-
-    /// The slot holding `key` with `tag`, or nil.
-    @inlinable
-    func find(_ key: Bytes, tag: UInt16) -> Int? {
-        var slot = home(tag)
-        strata_prefetch(slots + slot)
-        var travelled = 0
-        while true {
-            let resident = tags[slot]
-            if resident == 0 { return nil }
-            if resident == tag {
-                if slots[slot].key == key { return slot }
-            } else if distance(slot, resident) < travelled {
-                // Robin Hood order: `key` would have displaced this resident.
-                return nil
-            }
-            travelled += 1
-            slot += 1
-            if slot == capacity { slot = 0 }
-        }
-    }
+    func distance(_ slot: Int, _ tag: UInt16) -> Int { layout.distance(slot, tag) }
 
     /// Inserts an absent key; the caller ensured a free slot.
     @usableFromInline
@@ -551,4 +543,56 @@ extension KeyTable where Payload == Entry {
         storage.unsafelyUnwrapped.slots[slot].element.hasDeadline
     }
 
+}
+
+/// A table's slots and tags as plain pointers. A lookup runs on this rather than on
+/// ``KeyTableStorage``: a method of the storage object, reached through the table's
+/// stored reference, was retained and released around every probe; the table keeps the
+/// storage alive for as long as a lookup runs.
+@usableFromInline
+struct KeyTableLayout<Payload> {
+    @usableFromInline let slots: UnsafeMutablePointer<KeyTableSlot<Payload>>
+    @usableFromInline let tags: UnsafeMutablePointer<UInt16>
+    @usableFromInline let capacity: Int
+
+    @inlinable
+    init(slots: UnsafeMutablePointer<KeyTableSlot<Payload>>, tags: UnsafeMutablePointer<UInt16>, capacity: Int) {
+        self.slots = slots
+        self.tags = tags
+        self.capacity = capacity
+    }
+
+    /// The home slot of a tag.
+    @inlinable
+    func home(_ tag: UInt16) -> Int {
+        Int(truncatingIfNeeded: (UInt64(tag & 0x7FFF) &* UInt64(capacity)) >> 15)
+    }
+
+    /// How far `slot` is from the home of `tag`.
+    @inlinable
+    func distance(_ slot: Int, _ tag: UInt16) -> Int {
+        let home = home(tag)
+        return slot >= home ? slot - home : slot + capacity - home
+    }
+
+    /// The slot holding `key` with `tag`, or nil.
+    @inlinable
+    func find(_ key: Bytes, tag: UInt16) -> Int? {
+        var slot = home(tag)
+        strata_prefetch(slots + slot)
+        var travelled = 0
+        while true {
+            let resident = tags[slot]
+            if resident == 0 { return nil }
+            if resident == tag {
+                if slots[slot].key == key { return slot }
+            } else if distance(slot, resident) < travelled {
+                // Robin Hood order: `key` would have displaced this resident.
+                return nil
+            }
+            travelled += 1
+            slot += 1
+            if slot == capacity { slot = 0 }
+        }
+    }
 }

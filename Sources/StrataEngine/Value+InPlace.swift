@@ -30,30 +30,21 @@ extension Value {
         minimumCount: Int = 0, if condition: (UnsafeRawBufferPointer) -> Bool = { _ in true },
         _ body: (UnsafeMutableRawBufferPointer, _ grown: Bool) -> R
     ) -> R? {
-        // The value is moved out of `self` rather than bound by a pattern: a binding is a
-        // second reference (a retain and a release per call), and it would also hide
-        // whether the stored one is the only one. (`condition` is not optional: an optional
-        // closure escapes, and calling it copied the value and the closure each time.)
+        // The condition reads the bytes where they are; then the value is moved out of
+        // `self` rather than bound by a pattern: a binding is a second reference (a retain
+        // and a release per call), and it would also hide whether the stored one is the
+        // only one. (`condition` is not optional: an optional closure escapes, and calling
+        // it copied the value and the closure each time.)
+        guard withStringBytes(condition) == true else { return nil }
         var taken = Value.integer(0)
         swap(&self, &taken)
         var storage: ByteStorage
         switch consume taken {
-        case .longString(let held):
-            if !held.withBytes(condition) {
-                self = .longString(held)
-                return nil
-            }
-            storage = held
-        case .rawString(let held):
-            if !held.withBytes(condition) {
-                self = .rawString(held)
-                return nil
-            }
+        case .longString(let held), .rawString(let held):
             storage = held
         case let other:
             self = other
             guard let bytes = stringBytes else { return nil }
-            if !bytes.withUnsafeBytes(condition) { return nil }
             storage = bytes.withUnsafeBytes {
                 ByteStorage.make(copying: $0, capacity: ByteStorage.capacity(growing: $0.count, to: minimumCount))
             }
@@ -65,12 +56,13 @@ extension Value {
             let capacity = count > oldCount ? ByteStorage.capacity(growing: oldCount, to: count) : count
             storage = old.withBytes { ByteStorage.make(copying: $0, capacity: capacity) }
         }
-        // From here on a constant: calls on the variable retained and released it.
+        // From here on a constant: calls on the variable retained and released it. The
+        // address is taken first: `body` called inside the storage's closure kept the
+        // storage retained around it (this function holds it until it is stored back).
         let target = consume storage
-        let result = target.withUnsafeMutablePointerToElements { pointer -> R in
-            if count > oldCount { (pointer + oldCount).initialize(repeating: 0, count: count - oldCount) }
-            return body(UnsafeMutableRawBufferPointer(start: pointer, count: count), count > oldCount)
-        }
+        let pointer = target.withUnsafeMutablePointerToElements { $0 }
+        if count > oldCount { (pointer + oldCount).initialize(repeating: 0, count: count - oldCount) }
+        let result = body(UnsafeMutableRawBufferPointer(start: pointer, count: count), count > oldCount)
         target.header = count
         self = .rawString(target)
         return result

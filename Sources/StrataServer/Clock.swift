@@ -36,10 +36,25 @@ struct ServerClock {
     var wallMicroseconds: () -> Int64
     /// Monotonic nanoseconds, for budgets and durations.
     var monotonicNanoseconds: () -> UInt64
+    /// Nanoseconds for timing commands: only differences between two readings mean
+    /// anything (see `CycleClock`).
+    var commandNanoseconds: () -> UInt64
+
+    /// Clocks from these sources; commands are timed with the monotonic clock unless
+    /// `commandNanoseconds` is given.
+    init(
+        wallMicroseconds: @escaping () -> Int64, monotonicNanoseconds: @escaping () -> UInt64,
+        commandNanoseconds: (() -> UInt64)? = nil
+    ) {
+        self.wallMicroseconds = wallMicroseconds
+        self.monotonicNanoseconds = monotonicNanoseconds
+        self.commandNanoseconds = commandNanoseconds ?? monotonicNanoseconds
+    }
 
     /// The system clocks.
     static let system = ServerClock(
-        wallMicroseconds: WallClock.nowMicroseconds, monotonicNanoseconds: WallClock.monotonicNanoseconds)
+        wallMicroseconds: WallClock.nowMicroseconds, monotonicNanoseconds: WallClock.monotonicNanoseconds,
+        commandNanoseconds: CycleClock.commandTimer)
 
     /// Unix time in milliseconds.
     @inline(__always)

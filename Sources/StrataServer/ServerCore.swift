@@ -208,9 +208,12 @@ final class ServerCore {
     /// - Parameter now: Unix ms, read once per read batch by the caller.
     func execute(_ args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64) -> CommandOutcome {
         session.lastInteraction = now
-        let spec: CommandSpec
-        switch withEngine({ $0.commands.resolve(args) }) {
-        case .success(let s): spec = s
+        switch withEngine({ $0.commands.resolveReference(args) }) {
+        case .success(let reference):
+            // The spec is passed on uncounted: the command table holds it.
+            return reference._withUnsafeGuaranteedRef {
+                execute(resolved: $0, args: args, session: session, connection: connection, now: now)
+            }
         case .failure(let error):
             let known = engine.commands.spec(named: args[0])
             if let known, case .container = known.handler {
@@ -221,6 +224,12 @@ final class ServerCore {
             session.transaction?.aborted = true
             return .reply(known?.serverCommand == .exec ? abortExec(error, session: session) : error)
         }
+    }
+
+    /// ``execute(_:session:connection:now:)`` once the name, subcommand and arity resolved.
+    private func execute(
+        resolved spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
+    ) -> CommandOutcome {
         if session.lastCommandSpec !== spec { session.lastCommandSpec = spec }
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             session.transaction?.aborted = true

@@ -137,7 +137,7 @@ struct KeyTableTests {
         }
         for n in stride(from: 0, to: 600, by: 3) {
             let key = Self.key(n)
-            guard let tag = model[key], let slot = table.storage?.find(key, tag: tag) else {
+            guard let tag = model[key], let slot = table.storage?.layout.find(key, tag: tag) else {
                 Issue.record("lost \(key.string)")
                 continue
             }
@@ -146,13 +146,13 @@ struct KeyTableTests {
         }
         #expect(table.count == model.count)
         for (key, tag) in model {
-            guard let slot = table.storage?.find(key, tag: tag) else {
+            guard let slot = table.storage?.layout.find(key, tag: tag) else {
                 Issue.record("lost \(key.string)")
                 continue
             }
             #expect(table.key(at: slot) == key)
         }
-        #expect(table.storage?.find(Self.key(0), tag: shared) == nil)
+        #expect(table.storage?.layout.find(Self.key(0), tag: shared) == nil)
     }
 
     @Test func randomSlotsAreAboutUniform() {

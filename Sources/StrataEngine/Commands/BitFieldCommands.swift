@@ -40,8 +40,35 @@ public enum BitFieldCommands {
     /// The operations of an invocation, and the farthest bit a SET or INCRBY writes (nil
     /// when there is none).
     struct Plan {
-        var operations: [Operation] = []
+        var operations = Operations()
         var highestWrittenBit: Int?
+    }
+
+    /// The operations in order. Most calls have one or two, kept inline: an array of them
+    /// was an allocation per call. Any further ones go to an array.
+    struct Operations: RandomAccessCollection {
+        private var first: Operation?
+        private var second: Operation?
+        private var rest: [Operation] = []
+        private(set) var count = 0
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { count }
+
+        subscript(index: Int) -> Operation {
+            let inline = index == 0 ? first : index == 1 ? second : nil
+            if let inline { return inline }
+            return rest[index - 2]
+        }
+
+        mutating func append(_ operation: Operation) {
+            switch count {
+            case 0: first = operation
+            case 1: second = operation
+            default: rest.append(operation)
+            }
+            count += 1
+        }
     }
 
     /// Parses a bit offset: an integer, or `#n` for n times the type's width, whose byte
@@ -67,7 +94,6 @@ public enum BitFieldCommands {
         let args = c.args
         let maxLength = c.engine.settings.maxStringLength
         var plan = Plan()
-        plan.operations.reserveCapacity(Swift.max(0, (args.count - 2) / 3))
         var overflow = BitFieldOverflow.wrap
         var i = 2
         while i < args.count {

@@ -109,9 +109,12 @@ public enum BlockingListCommands {
         case .success(let ms): wait = ms
         }
         // LMPOP's parsing and popping, on the arguments after the timeout.
-        var inner = CommandContext(engine: c.engine, args: [Bytes("lmpop")] + c.args.dropFirst(2), db: c.db, now: c.now)
-        let reply = ListCommands.lmpop(&inner)
-        if case .array = reply { c.propagate(inner.args) }
+        let innerArguments = [Bytes("lmpop")] + c.args.dropFirst(2)
+        let reply = withUnsafePointer(to: innerArguments) { arguments in
+            var inner = CommandContext(engine: c.engine, arguments: arguments, db: c.db, now: c.now)
+            return ListCommands.lmpop(&inner)
+        }
+        if case .array = reply { c.propagate(innerArguments) }
         let waits = reply == .nullArray || (c.engine.retryingBlockedCommand && reply == Errors.wrongType)
         guard waits, let numkeys = c.integer(2) else { return reply }
         return .blockedOn(keys: Array(c.args[3..<(3 + numkeys)]), timeoutMilliseconds: wait)

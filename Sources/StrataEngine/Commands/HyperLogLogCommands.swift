@@ -105,15 +105,20 @@ public enum HyperLogLogCommands {
         // `c` is inout so that the closures capture it by address (capturing a copy cost
         // a retain and a release of each of its references), and the elements are read by
         // index (a slice of the arguments is one more reference).
-        let updated = c.modifyUnrecorded(key) { value -> Int? in
-            value.withMutableStringBytes(if: { HyperLogLog.encoding(of: $0) == .dense }) { string, _ in
-                var updated = 0
-                for index in 2..<c.args.count {
-                    let (register, count) = c.args[index].withUnsafeBytes { HyperLogLog.pattern(of: $0) }
-                    if HyperLogLog.raiseDenseRegister(register, to: count, in: string) { updated += 1 }
+        // The engine is called directly: a method of `c` called while a closure holds `c`'s
+        // address is passed a copy of it (three references retained and released).
+        let (engine, db, now) = (c.engineReference, c.db, c.now)
+        let updated = engine._withUnsafeGuaranteedRef { engine in
+            engine.modifyUnrecorded(key, db: db, now: now) { value -> Int? in
+                value.withMutableStringBytes(if: { HyperLogLog.encoding(of: $0) == .dense }) { string, _ in
+                    var updated = 0
+                    for index in 2..<c.args.count {
+                        let (register, count) = c.args[index].withUnsafeBytes { HyperLogLog.pattern(of: $0) }
+                        if HyperLogLog.raiseDenseRegister(register, to: count, in: string) { updated += 1 }
+                    }
+                    if updated > 0 { string[15] |= 0x80 }
+                    return updated
                 }
-                if updated > 0 { string[15] |= 0x80 }
-                return updated
             }
         }
         return updated ?? nil

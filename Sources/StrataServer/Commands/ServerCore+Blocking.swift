@@ -42,7 +42,7 @@ extension ServerCore {
                 // As Redis: a blocked call counts once, when it is answered.
                 if case .success(let spec) = self.engine.commands.resolve(args) {
                     self.noteCall(
-                        spec, args: args, session: connection.session, since: self.clock.monotonicNanoseconds(),
+                        spec, args: args, session: connection.session, since: self.clock.commandNanoseconds(),
                         failed: false, now: self.clock.wallMilliseconds())
                 }
                 connection.unblock(with: blocked.timeoutReply)
@@ -73,7 +73,7 @@ extension ServerCore {
                     continue
                 }
                 var db = key.db
-                let started = clock.monotonicNanoseconds()
+                let started = clock.commandNanoseconds()
                 engine.retryingBlockedCommand = true
                 let caller = currentClientID
                 currentClientID = next.connection.session.id

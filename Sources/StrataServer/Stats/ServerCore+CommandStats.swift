@@ -22,7 +22,7 @@ extension ServerCore {
     /// parse between them, a fraction of a microsecond, counts toward the next command).
     func commandClock() -> UInt64 {
         if let end = lastCommandEnd { return end }
-        return clock.monotonicNanoseconds()
+        return clock.commandNanoseconds()
     }
 
     /// Counts `spec` as refused before it ran with `error`, and returns the error.
@@ -35,9 +35,11 @@ extension ServerCore {
     /// Counts a call of `spec` that ran from `since` (monotonic ns) until now: its stats, the
     /// latency monitor's `command`/`fast-command` event, and the slow log.
     func noteCall(_ spec: CommandSpec, args: [Bytes], session: ClientSession, since: UInt64, failed: Bool, now: Int64) {
-        let end = clock.monotonicNanoseconds()
+        let end = clock.commandNanoseconds()
         lastCommandEnd = end
-        let elapsed = end &- since
+        // Never negative: two readings of the cycle counter on two processors may disagree
+        // by a few ticks.
+        let elapsed = end > since ? end - since : 0
         commandStats.recordCall(spec, nanoseconds: elapsed, failed: failed, tracking: config.latencyTracking)
         let microseconds = Int(truncatingIfNeeded: elapsed / 1000)
         if config.latencyMonitorThreshold > 0 {

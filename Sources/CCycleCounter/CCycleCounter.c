@@ -1,0 +1,2 @@
+// Header-only target: see include/CCycleCounter.h.
+#include "CCycleCounter.h"
