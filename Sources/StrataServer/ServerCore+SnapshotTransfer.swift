@@ -2,8 +2,8 @@
 //! writes a plain RDB file (what a Redis replica or `redis-cli --rdb` expects) on the
 //! snapshot queue, then sends it as `$<length>\r\n<bytes>` (after `+FULLRESYNC <id> 0` for
 //! PSYNC) with sendfile and closes the connection. This is how `redis-cli --rdb FILE` and
-//! `strata-dump backup` take a consistent snapshot over the network. Strata does not serve
-//! replicas: no command stream follows the snapshot.
+//! `strata-dump backup` take a consistent snapshot over the network: callers that said
+//! `REPLCONF rdb-only 1`. A replica's synchronization is `ServerCore+Replication.swift`.
 
 import Foundation
 import StrataEngine
@@ -15,19 +15,42 @@ extension ServerCore {
         "listening-port", "ip-address", "capa", "rdb-only", "rdb-filter-only", "ack", "getack",
     ]
 
-    /// REPLCONF: accepted and answered as Redis does (only `rdb-only` matters here: the
-    /// connection is always closed after its snapshot).
-    func replconf(_ args: [Bytes]) -> Reply {
-        guard args.count % 2 == 1 else { return Errors.syntax }
+    /// REPLCONF, as Redis answers it: the handshake's options are kept in the session for
+    /// the SYNC or PSYNC that follows; `ACK` (a replica's offset) and `GETACK` get no reply.
+    func replconf(_ args: [Bytes], connection: ConnectionHandler) -> CommandOutcome {
+        guard args.count % 2 == 1 else { return .reply(Errors.syntax) }
+        var handshake = connection.session.replicaHandshake
         var index = 1
         while index < args.count {
             let option = args[index].string.lowercased()
-            guard ServerCore.replconfOptions.contains(option) else {
-                return .error("ERR Unrecognized REPLCONF option: \(args[index].string)")
+            let value = args[index + 1]
+            switch option {
+            case "listening-port":
+                guard let port = value.strictInteger else { return .reply(Errors.notInteger) }
+                handshake.listeningPort = port
+            case "ip-address":
+                handshake.announcedAddress = value.string
+            case "capa":
+                let capability = value.string.lowercased()
+                if capability == "eof" { handshake.acceptsEndMarker = true }
+                if capability == "psync2" { handshake.understandsPsync2 = true }
+            case "rdb-only":
+                guard let flag = value.strictInteger, flag == 0 || flag == 1 else { return .reply(Errors.syntax) }
+                handshake.snapshotOnly = flag == 1
+            case "ack":
+                if let offset = value.strictInteger { replicaAcknowledged(connection, offset: Int64(offset)) }
+                return .none
+            case "getack":
+                return .none
+            default:
+                guard ServerCore.replconfOptions.contains(option) else {
+                    return .reply(.error("ERR Unrecognized REPLCONF option: \(args[index].string)"))
+                }
             }
             index += 2
         }
-        return .ok
+        connection.session.replicaHandshake = handshake
+        return .reply(.ok)
     }
 
     /// SYNC and PSYNC: starts writing a snapshot for `connection`, which waits for it.
@@ -35,7 +58,7 @@ extension ServerCore {
         connection.startSnapshotTransfer()
         stats.fullSyncs += 1
         let name = command.rawValue
-        let prefix = command == .psync ? "+FULLRESYNC \(runID) 0\r\n" : ""
+        let prefix = command == .psync ? "+FULLRESYNC \(replication.id) \(replication.offset)\r\n" : ""
         let path = nextTempPath()
         var options = snapshotOptions
         options.codec = .none  // a plain RDB: what replicas and redis-cli --rdb read

@@ -23,8 +23,10 @@ final class ServerCore {
     let clock: ServerClock
     let startedAt: Int64
     let runID: String
-    /// `master_replid` in `INFO replication`: the run id until `DEBUG CHANGE-REPL-ID`.
-    var replicationID: String
+    /// The primary's replication: id, offset, backlog, replicas.
+    var replication: ReplicationState<ConnectionHandler>
+    /// The second of the last `PING` sent to replicas.
+    var lastReplicationPing: Int64 = 0
     /// Whether expired keys are also removed in the background (`DEBUG SET-ACTIVE-EXPIRE`).
     var activeExpireEnabled = true
     /// The connected clients.
@@ -136,7 +138,7 @@ final class ServerCore {
         self.startedAt = clock.wallMilliseconds()
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
-        self.replicationID = runID
+        self.replication = ReplicationState(id: runID)
     }
 
     /// Whether a password is required.
@@ -192,6 +194,7 @@ final class ServerCore {
         tracking.disable(connection.session.id)
         postponedClients.removeAll { $0 === connection }
         if let blocked = connection.blocked { release(blocked) }
+        if connection.session.isReplica { replicaDisconnected(connection) }
     }
 
     // MARK: Dispatch

@@ -13,6 +13,10 @@ struct ServerStats {
     var writesProcessed = 0
     /// Full synchronisations served to SYNC/PSYNC callers (`sync_full`).
     var fullSyncs = 0
+    /// `PSYNC` requests continued from the backlog (`sync_partial_ok`) and refused
+    /// (`sync_partial_err`).
+    var partialSyncsAccepted = 0
+    var partialSyncsRejected = 0
     /// Time spent in active expiry (`expire_cycle_cpu_milliseconds`).
     var expireCycleNanoseconds: UInt64 = 0
     /// Active expiry slices that stopped at their time limit with work left

@@ -229,7 +229,7 @@ extension ServerCore {
         flushAppendOnlyFileNow()
         if aof.status == .waitingForRewrite { unlink(aofTempIncrementalPath) }
         let released = aof.stopLogging(policy: aofPolicy)
-        engine.recordsEffects = false
+        engine.recordsEffects = replication.isFeeding
         _ = engine.takeEffects()
         perform(released)
         logger.notice("Background append only file is off")

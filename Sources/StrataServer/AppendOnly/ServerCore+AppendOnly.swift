@@ -75,6 +75,8 @@ extension ServerCore {
 
     /// Encodes the effects the engine recorded into the AOF buffer.
     func feedAppendOnlyFile(now: Int64) {
+        // The replication stream takes the same effects.
+        if replication.isFeeding { feedReplicas() }
         guard aof.isLogging else {
             _ = engine.takeEffects()
             return

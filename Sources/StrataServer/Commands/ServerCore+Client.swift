@@ -104,17 +104,32 @@ extension ServerCore {
             blocked: handler.blocked != nil || handler.isPostponed, tracking: tracking[session.id])
     }
 
+    /// A client's type as CLIENT LIST TYPE and CLIENT KILL TYPE match it (`slave` is
+    /// `replica`; a primary's link is `master`, which a primary has none of).
+    static func clientType(of session: ClientSession) -> String {
+        if session.isReplica { return "replica" }
+        if session.isSubscriber { return "pubsub" }
+        return "normal"
+    }
+
+    /// The type a TYPE argument names, or nil when it names none.
+    static func clientType(named name: String) -> String? {
+        let type = name.lowercased()
+        guard ["normal", "master", "replica", "slave", "pubsub"].contains(type) else { return nil }
+        return type == "slave" ? "replica" : type
+    }
+
     func clientList(_ args: [Bytes], current: ClientSession, now: Int64) -> Reply {
         var ids: Set<UInt64>?
+        var type: String?
         var index = 2
         while index < args.count {
             // As Redis: TYPE takes exactly one value and nothing follows it.
             if args[index].equalsIgnoringCase("type") && index == 2 && args.count == 4 {
-                let type = args[index + 1].lowercased.string
-                guard ["normal", "master", "replica", "slave", "pubsub"].contains(type) else {
+                guard let named = ServerCore.clientType(named: args[index + 1].string) else {
                     return .error("ERR Unknown client type '\(args[index + 1].string)'")
                 }
-                if type != "normal" { ids = [] }
+                type = named
                 index += 2
             } else if args[index].equalsIgnoringCase("id") && index + 1 < args.count {
                 var wanted = ids ?? []
@@ -133,7 +148,9 @@ extension ServerCore {
         var text = ""
         for id in clients.keys.sorted() {
             if let ids, !ids.contains(id) { continue }
-            if let handler = clients[id] { text += line(handler, current: current, now: now) + "\n" }
+            guard let handler = clients[id] else { continue }
+            if let type, ServerCore.clientType(of: handler.session) != type { continue }
+            text += line(handler, current: current, now: now) + "\n"
         }
         return .verbatim(text)
     }
@@ -185,11 +202,10 @@ extension ServerCore {
             } else if option.equalsIgnoringCase("laddr") {
                 candidates = candidates.filter { $0.session.localAddress == value }
             } else if option.equalsIgnoringCase("type") {
-                let type = value.lowercased()
-                guard ["normal", "master", "replica", "slave", "pubsub"].contains(type) else {
+                guard let type = ServerCore.clientType(named: value) else {
                     return .reply(.error("ERR Unknown client type '\(value)'"))
                 }
-                if type != "normal" { candidates = [] }
+                candidates = candidates.filter { ServerCore.clientType(of: $0.session) == type }
             } else if option.equalsIgnoringCase("user") {
                 // Only the default user exists; every client is authenticated as it.
                 guard value == "default" else { return .reply(.error("ERR No such user '\(value)'")) }

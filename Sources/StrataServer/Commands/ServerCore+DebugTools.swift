@@ -110,11 +110,11 @@ extension ServerCore {
         return .ok
     }
 
-    /// `DEBUG CHANGE-REPL-ID`: a new random replication id (`master_replid`).
+    /// `DEBUG CHANGE-REPL-ID`: a new random replication id (`master_replid`), and no
+    /// previous one, as Redis does.
     func changeReplicationID() -> Reply {
-        var generator = SystemRandomNumberGenerator()
-        replicationID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
-        logger.notice("Changed replication ID to \(replicationID)")
+        replication.replaceID(with: ServerCore.newReplicationID())
+        logger.notice("Changed replication ID to \(replication.id)")
         return .ok
     }
 

@@ -48,9 +48,9 @@ extension ServerCore {
         case .bgRewriteAOF:
             return .reply(bgrewriteaofCommand())
         case .sync, .psync:
-            return snapshotTransfer(command, connection: connection)
+            return synchronize(command, args: args, connection: connection)
         case .replConf:
-            return .reply(replconf(args))
+            return replconf(args, connection: connection)
         case .memoryStats:
             return .reply(memoryStats())
         case .memoryDoctor:
@@ -75,7 +75,7 @@ extension ServerCore {
         case .debug:
             return .reply(debugCommand(args, session: session))
         case .role:
-            return .reply(.array([.text("master"), .integer(0), .array([])]))
+            return .reply(roleReply())
         case .info:
             return .reply(.verbatim(info(args, now: now)))
         case .command, .commandCount, .commandInfo, .commandDocs, .commandList, .commandGetKeys,

@@ -146,7 +146,8 @@ extension ServerCore {
                     ("instantaneous_output_kbps", stats.instantaneousOutputKbps),
                     ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
                     ("rejected_connections", String(stats.rejectedConnections)),
-                    ("sync_full", String(stats.fullSyncs)), ("sync_partial_ok", "0"), ("sync_partial_err", "0"),
+                    ("sync_full", String(stats.fullSyncs)), ("sync_partial_ok", String(stats.partialSyncsAccepted)),
+                    ("sync_partial_err", String(stats.partialSyncsRejected)),
                     ("expired_keys", String(engine.stats.expiredKeys)),
                     ("expired_stale_perc", String(format: "%.2f", stats.expiredStaleFraction * 100)),
                     ("expired_time_cap_reached_count", String(stats.expireTimeCapReached)),
@@ -176,12 +177,7 @@ extension ServerCore {
                     ("reply_buffer_shrinks", "0"), ("reply_buffer_expands", "0"),
                 ])
         case "replication":
-            return fields(
-                "Replication",
-                [
-                    ("role", "master"), ("connected_slaves", "0"), ("master_failover_state", "no-failover"),
-                    ("master_replid", replicationID), ("master_repl_offset", "0"),
-                ])
+            return fields("Replication", replicationInfoFields(now: now))
         case "cpu":
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -53,6 +53,11 @@ public final class ClientSession {
     var skipsThisReply = false
     /// CLIENT NO-EVICT ON (shown as flag `e`).
     var noEvict = false
+    /// What it said in `REPLCONF` before `SYNC`/`PSYNC`.
+    var replicaHandshake = ReplicaHandshake()
+    /// Whether it is a replica receiving the replication stream (its commands, `REPLCONF
+    /// ACK`, get no replies).
+    var isReplica = false
 
     /// Shard channels this client is subscribed to (SSUBSCRIBE).
     var shardChannels: Set<Bytes> = []
@@ -90,6 +95,7 @@ public final class ClientSession {
         let age = (now - createdAt) / 1000
         let idle = (now - lastInteraction) / 1000
         var flags = ""
+        if isReplica { flags += "S" }
         if isSubscriber { flags += "P" }
         if transaction != nil { flags += "x" }
         if blocked { flags += "b" }

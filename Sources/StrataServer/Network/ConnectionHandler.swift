@@ -154,6 +154,54 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
         }
     }
 
+    /// Sends the file at `path` (`bytes` long) as a replica's snapshot (`$<length>` and the
+    /// bytes, no trailing CRLF), removes the file, then the stream produced meanwhile
+    /// (`pending`); the connection goes on as a replica.
+    func sendSnapshot(path: String, bytes: Int, then pending: [UInt8]) {
+        guard let context, !closing else {
+            unlink(path)
+            return
+        }
+        outbound.writeString("$\(bytes)\r\n")
+        core.stats.netOutputBytes += bytes
+        writeOutbound(context)
+        do {
+            let handle = try NIOFileHandle(path: path)
+            unlink(path)  // the open handle keeps the data until it is sent
+            let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: bytes)
+            context.writeAndFlush(NIOAny(IOData.fileRegion(region))).whenComplete { _ in try? handle.close() }
+        } catch {
+            unlink(path)
+            core.logger.warning("Could not open the snapshot for replica \(session.address): \(error)")
+            context.close(promise: nil)
+            return
+        }
+        // Written after the file: the channel keeps writes in order.
+        state.endSnapshotTransfer()
+        sendReplicationBytes(pending)
+        if inbound.readableBytes > 0 { processInbound(context) }
+    }
+
+    /// Makes this connection a replica: what it sends gets no reply.
+    func becomeReplica() { session.isReplica = true }
+
+    /// Queues bytes of the replication stream for this replica.
+    func sendReplicationBytes(_ bytes: [UInt8]) {
+        guard let context, !closing, !bytes.isEmpty else { return }
+        outbound.writeBytes(bytes)
+        if closesOverOutputLimit(context, pending: backlogBytes + outbound.readableBytes) { return }
+        core.scheduleFlush(self)
+    }
+
+    /// Queues a buffer of the replication stream for this replica.
+    func sendReplicationBuffer(_ buffer: ByteBuffer) {
+        guard let context, !closing else { return }
+        var copy = buffer
+        outbound.writeBuffer(&copy)
+        if closesOverOutputLimit(context, pending: backlogBytes + outbound.readableBytes) { return }
+        core.scheduleFlush(self)
+    }
+
     /// Sends an error instead of a snapshot and closes the connection.
     func failSnapshotTransfer(_ message: String) {
         guard let context, !closing else { return }
@@ -207,7 +255,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     /// - Returns: whether the client was closed.
     private func closesOverOutputLimit(_ context: ChannelHandlerContext, pending: Int) -> Bool {
         let limits = core.config.clientOutputBufferLimits
-        let limit = session.isSubscriber ? limits.pubsub : limits.normal
+        let limit = session.isReplica ? limits.replica : session.isSubscriber ? limits.pubsub : limits.normal
         var over = limit.hardBytes > 0 && pending > limit.hardBytes
         if limit.softBytes > 0 && pending > limit.softBytes {
             let now = core.clock.monotonicNanoseconds()
@@ -296,7 +344,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
                 break
             }
             // CLIENT REPLY OFF or SKIP: the reply is dropped (pushes still go out).
-            let silenced = session.repliesOff || session.skipsThisReply
+            let silenced = session.repliesOff || session.skipsThisReply || session.isReplica
             session.skipsThisReply = false
             if session.skipsNextReply {
                 session.skipsNextReply = false

@@ -18,7 +18,8 @@ enum ConnectionState {
     /// Holding a command back while CLIENT PAUSE is in effect; it runs when the pause ends
     /// (the connection keeps the command).
     case postponed
-    /// Sending a snapshot (SYNC/PSYNC); the connection closes after it.
+    /// Waiting for a snapshot to send (SYNC/PSYNC); input waits meanwhile. A snapshot-only
+    /// caller is closed after it, a replica serves again once it is on its way.
     case sendingSnapshot
     /// Closing: nothing more is read, executed or queued.
     case closing
@@ -102,5 +103,11 @@ enum ConnectionState {
     mutating func startSnapshotTransfer() {
         guard case .serving = self else { return }
         self = .sendingSnapshot
+    }
+
+    /// A replica's snapshot is on its way: its input executes again.
+    mutating func endSnapshotTransfer() {
+        guard case .sendingSnapshot = self else { return }
+        self = .serving
     }
 }

@@ -1,0 +1,192 @@
+//! The primary's side of replication as state: the replication id and offset, the backlog,
+//! and the replicas attached. The write record's effects are encoded once into the
+//! replication stream (RESP commands, `SELECT` when the database changes, `MULTI`/`EXEC`
+//! around a transaction's effects, as the append-only file encodes them) and go to the
+//! backlog and to every replica. A replica asking to continue (`PSYNC replid offset`)
+//! continues when the id is this stream's (or the previous one's, up to where it ended)
+//! and the backlog still holds the offset; otherwise it loads a new snapshot. No I/O
+//! here: the server glue (`ServerCore+Replication.swift`) moves the bytes.
+
+import NIOCore
+import StrataEngine
+import StrataPersistence
+
+/// How a replica is being brought up to date (`slaveN:state=` in INFO).
+enum ReplicaPhase: String {
+    /// Waiting for the snapshot being written for it (`wait_bgsave`).
+    case waitingForSnapshot = "wait_bgsave"
+    /// The snapshot is being sent (`send_bulk`).
+    case sendingSnapshot = "send_bulk"
+    /// Receiving the stream (`online`).
+    case online
+}
+
+/// What a replica said about itself during its handshake (`REPLCONF`).
+struct ReplicaHandshake {
+    /// `REPLCONF listening-port`.
+    var listeningPort = 0
+    /// `REPLCONF ip-address`, when it announced one.
+    var announcedAddress: String?
+    /// `REPLCONF capa eof`: it reads a snapshot sent without a length first.
+    var acceptsEndMarker = false
+    /// `REPLCONF capa psync2`: it understands `+CONTINUE <replid>`.
+    var understandsPsync2 = false
+    /// `REPLCONF rdb-only 1`: it only wants a snapshot (`redis-cli --rdb`, backups).
+    var snapshotOnly = false
+}
+
+/// One attached replica.
+final class ReplicaLink<Connection: AnyObject> {
+    let connection: Connection
+    let clientID: UInt64
+    /// Its address as `INFO replication` prints it, and its listening port.
+    let address: String
+    let port: Int
+    var phase: ReplicaPhase
+    /// The stream produced while its snapshot was written and sent, sent after it.
+    var pending: [UInt8] = []
+    /// The offset it last acknowledged (`REPLCONF ACK`), and when (Unix ms).
+    var acknowledgedOffset: Int64 = 0
+    var acknowledgedAt: Int64
+
+    init(connection: Connection, clientID: UInt64, address: String, port: Int, phase: ReplicaPhase, now: Int64) {
+        self.connection = connection
+        self.clientID = clientID
+        self.address = address
+        self.port = port
+        self.phase = phase
+        self.acknowledgedAt = now
+    }
+}
+
+/// The primary's replication state.
+struct ReplicationState<Connection: AnyObject> {
+    /// `master_replid`: the id of the stream this server produces.
+    var id: String
+    /// `master_replid2`: the id of the stream before the last id change, and up to which
+    /// offset it holds (`second_repl_offset`, -1 without one).
+    var previousID = String(repeating: "0", count: 40)
+    var previousIDEndOffset: Int64 = -1
+    /// The stream's newest bytes; nil until the first replica attaches (as in Redis).
+    private(set) var backlog: ReplicationBacklog?
+    /// When the last replica left (Unix ms), for `repl-backlog-ttl`.
+    var lastReplicaLeftAt: Int64?
+    /// The database the stream last selected (-1: the next command selects).
+    private var selectedDb = -1
+    /// Attached replicas, in attach order.
+    private(set) var replicas: [ReplicaLink<Connection>] = []
+    /// `master_repl_offset` when there is no backlog.
+    private var offsetWithoutBacklog: Int64 = 0
+
+    init(id: String) {
+        self.id = id
+    }
+
+    /// `master_repl_offset`.
+    var offset: Int64 { backlog?.masterOffset ?? offsetWithoutBacklog }
+
+    /// Whether effects must be recorded for the stream.
+    var isFeeding: Bool { backlog != nil }
+
+    /// Replicas receiving the stream (`connected_slaves` counts every attached one).
+    var onlineReplicas: Int { replicas.filter { $0.phase == .online }.count }
+
+    /// Creates the backlog for a first replica: as Redis does, a stream with no past starts
+    /// under a new id (`newID`), and no previous id is kept.
+    mutating func ensureBacklog(size: Int, newID: () -> String) {
+        guard backlog == nil else { return }
+        id = newID()
+        previousID = String(repeating: "0", count: 40)
+        previousIDEndOffset = -1
+        backlog = ReplicationBacklog(size: size, offset: offsetWithoutBacklog)
+        selectedDb = -1
+    }
+
+    /// Drops the backlog (`repl-backlog-ttl` passed with no replica).
+    mutating func dropBacklog() {
+        guard let backlog else { return }
+        offsetWithoutBacklog = backlog.masterOffset
+        self.backlog = nil
+        lastReplicaLeftAt = nil
+    }
+
+    /// Resizes the backlog (`CONFIG SET repl-backlog-size`).
+    mutating func resizeBacklog(to size: Int) {
+        backlog?.resize(to: size)
+    }
+
+    /// Whether `PSYNC replid offset` can continue from the backlog.
+    func canContinue(replid: String, offset: Int64) -> Bool {
+        guard let backlog else { return false }
+        let sameHistory =
+            replid == id || (replid == previousID && previousIDEndOffset >= 0 && offset <= previousIDEndOffset)
+        return sameHistory && backlog.holds(from: offset)
+    }
+
+    /// The stream from byte `offset` on, for a replica that continues.
+    func stream(from offset: Int64) -> [UInt8]? { backlog?.bytes(from: offset) }
+
+    /// The next command of the stream selects its database (a replica starting from a
+    /// snapshot does not know which one the stream selected).
+    mutating func forceSelect() { selectedDb = -1 }
+
+    /// Encodes `effects` into the stream: the backlog keeps them and the returned bytes go
+    /// to every replica (to the online ones now, to the others' pending bytes).
+    mutating func feed(_ effects: [Effect]) -> ByteBuffer? {
+        guard backlog != nil, !effects.isEmpty else { return nil }
+        var buffer = ByteBufferAllocator().buffer(capacity: 256)
+        var selected = selectedDb
+        AOFEncoding.append(effects, selectedDb: &selected, to: &buffer)
+        selectedDb = selected
+        append(buffer)
+        return buffer
+    }
+
+    /// Adds raw stream bytes (a `PING` to replicas, `REPLCONF GETACK`).
+    mutating func append(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { backlog?.append($0) }
+        for replica in replicas where replica.phase != .online {
+            replica.pending.append(contentsOf: buffer.readableBytesView)
+        }
+    }
+
+    /// Attaches a replica.
+    mutating func attach(_ replica: ReplicaLink<Connection>) {
+        replicas.append(replica)
+        lastReplicaLeftAt = nil
+    }
+
+    /// Detaches the replica on `connection`; returns whether it was one.
+    @discardableResult
+    mutating func detach(_ connection: Connection, now: Int64) -> Bool {
+        guard let index = replicas.firstIndex(where: { $0.connection === connection }) else { return false }
+        replicas.remove(at: index)
+        if replicas.isEmpty { lastReplicaLeftAt = now }
+        return true
+    }
+
+    /// The replica on `connection`, if it is one.
+    func replica(on connection: Connection) -> ReplicaLink<Connection>? {
+        replicas.first { $0.connection === connection }
+    }
+
+    /// Replicas that acknowledged at least `offset`.
+    func replicas(acknowledging offset: Int64) -> Int {
+        replicas.filter { $0.phase == .online && $0.acknowledgedOffset >= offset }.count
+    }
+
+    /// A new id with no previous one (`DEBUG CHANGE-REPL-ID`).
+    mutating func replaceID(with newID: String) {
+        id = newID
+        previousID = String(repeating: "0", count: 40)
+        previousIDEndOffset = -1
+    }
+
+    /// Starts a new history (a promotion, `DEBUG CHANGE-REPL-ID`): the current id becomes
+    /// the previous one, valid up to the current offset.
+    mutating func shiftID(to newID: String) {
+        previousID = id
+        previousIDEndOffset = offset + 1  // Redis's `second_repl_offset`: the byte after it
+        id = newID
+    }
+}

@@ -1,0 +1,207 @@
+//! The primary's side of replication, on the event loop: PSYNC and SYNC from a replica
+//! (`+CONTINUE` from the backlog, or `+FULLRESYNC` and a snapshot written from the frozen
+//! keyspace, the stream produced meanwhile following it), the stream fed from the write
+//! record's effects, `REPLCONF ACK`, the periodic `PING`, `ROLE` and `INFO replication`.
+//! A caller that only wants a snapshot (`REPLCONF rdb-only 1`: `redis-cli --rdb`,
+//! `strata-dump backup`) gets one and is disconnected, as before.
+
+import Foundation
+import NIOCore
+import StrataEngine
+import StrataPersistence
+
+extension ServerCore {
+    /// The kept value of a numeric replication parameter.
+    func replicationSetting(_ name: String, _ defaultValue: Int) -> Int {
+        config.inertValues[name].flatMap { Int($0) } ?? defaultValue
+    }
+
+    /// A new random 40-hex-digit replication id.
+    static func newReplicationID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+    }
+
+    /// SYNC and PSYNC.
+    func synchronize(_ command: ServerCommand, args: [Bytes], connection: ConnectionHandler) -> CommandOutcome {
+        let handshake = connection.session.replicaHandshake
+        if handshake.snapshotOnly { return snapshotTransfer(command, connection: connection) }
+        // A replica asking again on the same link: ignored, as Redis does.
+        if replication.replica(on: connection) != nil { return .none }
+        let now = clock.wallMilliseconds()
+        let address = handshake.announcedAddress ?? ServerCore.host(of: connection.session.address)
+        if command == .psync, args.count == 3 {
+            let replid = args[1].string
+            if let offset = Int64(args[2].string), replication.canContinue(replid: replid, offset: offset),
+                let bytes = replication.stream(from: offset)
+            {
+                stats.partialSyncsAccepted += 1
+                replication.attach(
+                    ReplicaLink(
+                        connection: connection, clientID: connection.session.id, address: address,
+                        port: handshake.listeningPort, phase: .online, now: now))
+                connection.becomeReplica()
+                connection.sendReplicationBytes(
+                    Array((handshake.understandsPsync2 ? "+CONTINUE \(replication.id)\r\n" : "+CONTINUE\r\n").utf8))
+                connection.sendReplicationBytes(bytes)
+                logger.notice(
+                    "Partial resynchronization request from \(connection.session.address) accepted. Sending \(bytes.count) bytes of backlog starting from offset \(offset)."
+                )
+                return .none
+            }
+            if replid != "?" {
+                stats.partialSyncsRejected += 1
+                logger.notice(
+                    "Partial resynchronization not accepted for \(connection.session.address): replication id or offset not in the backlog"
+                )
+            }
+        }
+        return fullSynchronization(command, connection: connection, address: address, port: handshake.listeningPort)
+    }
+
+    /// `+FULLRESYNC`, a snapshot of the keyspace frozen now, then the stream from the
+    /// offset it was frozen at.
+    private func fullSynchronization(
+        _ command: ServerCommand, connection: ConnectionHandler, address: String, port: Int
+    ) -> CommandOutcome {
+        replication.ensureBacklog(
+            size: replicationSetting("repl-backlog-size", 1_048_576), newID: ServerCore.newReplicationID)
+        engine.recordsEffects = true
+        replication.forceSelect()
+        stats.fullSyncs += 1
+        let offset = replication.offset
+        let now = clock.wallMilliseconds()
+        let link = ReplicaLink(
+            connection: connection, clientID: connection.session.id, address: address, port: port,
+            phase: .waitingForSnapshot, now: now)
+        replication.attach(link)
+        connection.becomeReplica()
+        connection.startSnapshotTransfer()
+        if command == .psync {
+            connection.sendReplicationBytes(Array("+FULLRESYNC \(replication.id) \(offset)\r\n".utf8))
+        }
+        logger.notice(
+            "Replica \(address):\(port) asks for synchronization; starting a snapshot for it at offset \(offset)")
+        let path = nextTempPath()
+        var options = snapshotOptions
+        options.codec = .none  // a plain RDB, as a Redis replica reads
+        let fileSystem = persistence.fileSystem
+        writeFrozenKeyspace { frozen in
+            try SnapshotWriter.write(
+                frozen, to: path, tempPath: path + ".part", fileSystem: fileSystem, options: options, now: now)
+        } finish: { core, result in
+            guard core.replication.replica(on: connection) === link else {
+                unlink(path)
+                return
+            }
+            switch result {
+            case .success(let summary):
+                core.logger.notice(
+                    "Synchronization with replica \(address):\(port): sending a \(summary.fileBytes)-byte snapshot")
+                link.phase = .online
+                let pending = link.pending
+                link.pending = []
+                connection.sendSnapshot(path: path, bytes: summary.fileBytes, then: pending)
+            case .failure(let error):
+                unlink(path)
+                core.logger.warning("Snapshot for replica \(address):\(port) failed: \(error)")
+                core.replication.detach(connection, now: core.clock.wallMilliseconds())
+                connection.terminate()
+            }
+        }
+        return .none
+    }
+
+    /// Sends the effects the engine recorded to the replicas (and the backlog).
+    func feedReplicas() {
+        guard let bytes = replication.feed(engine.record.effects) else { return }
+        sendToOnlineReplicas(bytes)
+    }
+
+    /// Writes stream bytes to every online replica.
+    private func sendToOnlineReplicas(_ bytes: ByteBuffer) {
+        for replica in replication.replicas where replica.phase == .online {
+            replica.connection.sendReplicationBuffer(bytes)
+        }
+    }
+
+    /// Adds a command of the primary's own to the stream (`PING`, `REPLCONF GETACK *`).
+    func feedReplicas(command: [String]) {
+        guard replication.isFeeding else { return }
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        AOFEncoding.append(command.map { Bytes($0) }, to: &buffer)
+        replication.append(buffer)
+        sendToOnlineReplicas(buffer)
+    }
+
+    /// The once-a-second replication work: a `PING` every `repl-ping-replica-period`
+    /// seconds, and the backlog freed `repl-backlog-ttl` seconds after the last replica left.
+    func replicationCron(now: Int64) {
+        guard replication.isFeeding else { return }
+        let period = Int64(replicationSetting("repl-ping-replica-period", 10))
+        if !replication.replicas.isEmpty, now / 1000 % max(period, 1) == 0, now / 1000 != lastReplicationPing {
+            lastReplicationPing = now / 1000
+            feedReplicas(command: ["PING"])
+        }
+        let ttl = Int64(replicationSetting("repl-backlog-ttl", 3600))
+        if ttl > 0, let left = replication.lastReplicaLeftAt, now - left > ttl * 1000 {
+            replication.dropBacklog()
+            engine.recordsEffects = aof.isLogging
+            logger.notice("Replication backlog freed after \(ttl) seconds without replicas.")
+        }
+    }
+
+    /// `REPLCONF ACK <offset>` from a replica.
+    func replicaAcknowledged(_ connection: ConnectionHandler, offset: Int64) {
+        guard let replica = replication.replica(on: connection) else { return }
+        replica.acknowledgedOffset = max(replica.acknowledgedOffset, offset)
+        replica.acknowledgedAt = clock.wallMilliseconds()
+    }
+
+    /// A connection closed: if it was a replica, it no longer is.
+    func replicaDisconnected(_ connection: ConnectionHandler) {
+        guard replication.detach(connection, now: clock.wallMilliseconds()) else { return }
+        logger.notice("Connection with replica \(connection.session.address) lost.")
+    }
+
+    /// `ROLE` on a primary.
+    func roleReply() -> Reply {
+        let replicas = replication.replicas.filter { $0.phase == .online }.map { replica -> Reply in
+            .array([
+                .bulk(Bytes(replica.address)), .bulk(Bytes(String(replica.port))),
+                .bulk(Bytes(String(replica.acknowledgedOffset))),
+            ])
+        }
+        return .array([.bulk(Bytes("master")), .integer(Int(replication.offset)), .array(replicas)])
+    }
+
+    /// `INFO replication` on a primary.
+    func replicationInfoFields(now: Int64) -> [(String, String)] {
+        var fields: [(String, String)] = [("role", "master"), ("connected_slaves", String(replication.replicas.count))]
+        for (index, replica) in replication.replicas.enumerated() {
+            let lag = max(0, (now - replica.acknowledgedAt) / 1000)
+            fields.append(
+                (
+                    "slave\(index)",
+                    "ip=\(replica.address),port=\(replica.port),state=\(replica.phase.rawValue),offset=\(replica.acknowledgedOffset),lag=\(lag)"
+                ))
+        }
+        let backlog = replication.backlog
+        fields += [
+            ("master_failover_state", "no-failover"), ("master_replid", replication.id),
+            ("master_replid2", replication.previousID), ("master_repl_offset", String(replication.offset)),
+            ("second_repl_offset", String(replication.previousIDEndOffset)),
+            ("repl_backlog_active", backlog == nil ? "0" : "1"),
+            ("repl_backlog_size", String(replicationSetting("repl-backlog-size", 1_048_576))),
+            ("repl_backlog_first_byte_offset", String(backlog?.firstByteOffset ?? 0)),
+            ("repl_backlog_histlen", String(backlog?.count ?? 0)),
+        ]
+        return fields
+    }
+
+    /// The host part of `ip:port` (an IPv6 address keeps its colons).
+    static func host(of address: String) -> String {
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        return String(address[..<colon])
+    }
+}

@@ -1,0 +1,148 @@
+"""Replication with the real Redis 7.0 as the replica: a redis-server started with
+`--replicaof` a Strata primary loads its snapshot, follows its command stream, and after
+its link is cut continues from the backlog (`+CONTINUE`, no second full sync). The
+keyspaces are compared with DEBUG DIGEST, which both servers compute the same way."""
+
+import shutil
+import time
+
+import pytest
+import redis
+
+from conftest import info_field, wait_until
+
+REDIS = shutil.which("redis-server")
+
+
+def replica_of(start_server, primary):
+    if REDIS is None:
+        pytest.fail("redis-server is required (apt-get install redis-server)")
+    return start_server("--save", "", "--appendonly", "no", "--enable-debug-command", "yes",
+                        "--replicaof", f"127.0.0.1 {primary.port}", binary=REDIS)
+
+
+def write_everything(r, tag):
+    """Writes of every type, with expiries, a transaction, a script and other databases."""
+    r.set(f"s:{tag}", "value")
+    r.set(f"n:{tag}", 10)
+    r.incrby(f"n:{tag}", 5)
+    r.append(f"s:{tag}", "-more")
+    r.hset(f"h:{tag}", mapping={"a": "1", "b": "2", "c": "3"})
+    r.rpush(f"l:{tag}", *[f"e{i}" for i in range(50)])
+    r.lpop(f"l:{tag}")
+    r.sadd(f"set:{tag}", *range(20))
+    r.srem(f"set:{tag}", 3)
+    r.zadd(f"z:{tag}", {f"m{i}": i * 1.5 for i in range(30)})
+    r.zincrby(f"z:{tag}", 2, "m3")
+    r.xadd(f"x:{tag}", {"f": "v"}, id="1-1")
+    r.xadd(f"x:{tag}", {"f": "w"}, id="2-1")
+    r.pfadd(f"hll:{tag}", *[f"u{i}" for i in range(100)])
+    r.set(f"ttl:{tag}", "v", px=600_000)
+    r.expire(f"h:{tag}", 3600)
+    r.setbit(f"bits:{tag}", 77, 1)
+    with r.pipeline(transaction=True) as p:
+        p.set(f"tx1:{tag}", "a")
+        p.incr(f"tx2:{tag}")
+        p.lpush(f"tx3:{tag}", "x")
+        p.execute()
+    r.eval("redis.call('set', KEYS[1], ARGV[1]); return redis.call('incr', KEYS[2])", 2,
+           f"lua1:{tag}", f"lua2:{tag}", "from-lua")
+    r.delete(f"n:{tag}")
+    other = redis.Redis(host="127.0.0.1", port=r.connection_pool.connection_kwargs["port"], db=3)
+    other.set(f"db3:{tag}", "three")
+    other.hset(f"db3h:{tag}", "f", "v")
+
+
+def wait_caught_up(primary, replica):
+    p = primary.client()
+    r = replica.client()
+
+    def caught_up():
+        if info_field(r, "replication", "master_link_status") != "up":
+            return False
+        return info_field(r, "replication", "slave_repl_offset") == info_field(p, "replication", "master_repl_offset")
+
+    wait_until(caught_up, timeout=30, message="the replica catches up with the primary")
+
+
+def digests_agree(primary, replica):
+    return primary.client().execute_command("DEBUG", "DIGEST") == replica.client().execute_command("DEBUG", "DIGEST")
+
+
+def test_a_redis_replica_loads_the_snapshot_and_follows_the_stream(start_server):
+    primary = start_server("--enable-debug-command", "yes")
+    p = primary.client()
+    write_everything(p, "before")
+    replica = replica_of(start_server, primary)
+    wait_caught_up(primary, replica)
+    assert digests_agree(primary, replica)
+    write_everything(p, "after")
+    p.flushdb()  # db 0 emptied on both, db 3 kept
+    write_everything(p, "later")
+    wait_caught_up(primary, replica)
+    assert digests_agree(primary, replica)
+    assert replica.client().get("s:later") == b"value-more"
+    assert replica.client().pttl("ttl:later") > 0
+    # The primary reports its replica as Redis does.
+    assert info_field(p, "replication", "connected_slaves") == 1
+    slave = info_field(p, "replication", "slave0")
+    assert slave["state"] == "online" and slave["port"] == replica.port
+    role = p.execute_command("ROLE")
+    assert role[0] == b"master" and role[2][0][1] == str(replica.port).encode()
+    assert info_field(p, "stats", "sync_full") == 1
+    # The replica refuses writes: it is Redis's own behaviour, shown for the record.
+    with pytest.raises(redis.ReadOnlyError):
+        replica.client().set("x", "y")
+
+
+def test_a_replica_whose_link_was_cut_continues_from_the_backlog(start_server):
+    primary = start_server("--enable-debug-command", "yes")
+    p = primary.client()
+    write_everything(p, "one")
+    replica = replica_of(start_server, primary)
+    wait_caught_up(primary, replica)
+    for round_number in range(3):
+        assert p.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+        write_everything(p, f"while-down-{round_number}")
+        wait_caught_up(primary, replica)
+        assert digests_agree(primary, replica)
+    assert info_field(p, "stats", "sync_full") == 1
+    assert info_field(p, "stats", "sync_partial_ok") == 3
+    assert "Partial resynchronization request" in primary.output()
+
+
+def test_a_new_history_forces_a_full_sync(start_server):
+    primary = start_server("--enable-debug-command", "yes")
+    p = primary.client()
+    write_everything(p, "one")
+    replica = replica_of(start_server, primary)
+    wait_caught_up(primary, replica)
+    # A new id with no previous one: the replica's PSYNC cannot continue.
+    p.execute_command("DEBUG", "CHANGE-REPL-ID")
+    assert p.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+    write_everything(p, "two")
+    wait_until(lambda: info_field(p, "stats", "sync_full") == 2, timeout=30, message="a second full sync")
+    wait_caught_up(primary, replica)
+    assert digests_agree(primary, replica)
+    assert info_field(p, "stats", "sync_partial_err") == 1
+
+
+def test_snapshot_only_callers_still_get_a_snapshot_and_are_disconnected(start_server, tmp_path):
+    primary = start_server()
+    p = primary.client()
+    p.set("k", "v")
+    out = tmp_path / "dump.rdb"
+    primary.cli("--rdb", str(out))
+    assert out.read_bytes().startswith(b"REDIS")
+    assert info_field(p, "replication", "connected_slaves") == 0
+    wait_until(lambda: len(p.client_list()) == 1, timeout=10, message="the snapshot caller left")
+
+
+def test_info_replication_fields_without_replicas(start_server):
+    primary = start_server()
+    p = primary.client()
+    fields = p.info("replication")
+    assert fields["role"] == "master" and fields["connected_slaves"] == 0
+    assert fields["repl_backlog_active"] == 0 and fields["second_repl_offset"] == -1
+    assert fields["master_repl_offset"] == 0 and len(fields["master_replid"]) == 40
+    assert p.execute_command("ROLE") == [b"master", 0, []]
