@@ -25,6 +25,8 @@ final class ServerCore {
     let runID: String
     /// The primary's replication: id, offset, backlog, replicas.
     var replication: ReplicationState<ConnectionHandler>
+    /// Clients blocked in WAIT.
+    var replicaWaiters: [BlockedClient] = []
     /// The second of the last `PING` sent to replicas.
     var lastReplicationPing: Int64 = 0
     /// Whether expired keys are also removed in the background (`DEBUG SET-ACTIVE-EXPIRE`).

@@ -146,3 +146,39 @@ def test_info_replication_fields_without_replicas(start_server):
     assert fields["repl_backlog_active"] == 0 and fields["second_repl_offset"] == -1
     assert fields["master_repl_offset"] == 0 and len(fields["master_replid"]) == 40
     assert p.execute_command("ROLE") == [b"master", 0, []]
+
+
+def test_keys_that_expire_on_the_primary_are_deleted_on_the_replica(start_server):
+    primary = start_server("--enable-debug-command", "yes")
+    p = primary.client()
+    replica = replica_of(start_server, primary)
+    wait_caught_up(primary, replica)
+    with p.pipeline(transaction=False) as pipe:
+        for i in range(300):
+            pipe.set(f"short:{i}", "v", px=50)
+        pipe.set("kept", "v")
+        pipe.execute()
+    # Active expiry removes them on the primary, which sends a DEL for each.
+    wait_until(lambda: p.dbsize() == 1, timeout=30, message="the keys expire on the primary")
+    wait_caught_up(primary, replica)
+    assert replica.client().dbsize() == 1
+    assert digests_agree(primary, replica)
+
+
+def test_wait_counts_the_replicas_that_acknowledged_the_clients_writes(start_server):
+    primary = start_server()
+    p = primary.client()
+    replica = replica_of(start_server, primary)
+    wait_caught_up(primary, replica)
+    for i in range(20):
+        p.set(f"w:{i}", i)
+        # The replica is asked for its offset at once: no second-long wait per write.
+        assert p.wait(1, 5000) == 1
+    assert replica.client().get("w:19") == b"19"
+    # More replicas than there are: the timeout answers with those that acknowledged.
+    p.set("w:last", "v")
+    started = time.monotonic()
+    assert p.wait(2, 300) == 1
+    assert time.monotonic() - started >= 0.25
+    # A client that wrote nothing is acknowledged by every online replica.
+    assert primary.client().wait(1, 0) == 1

@@ -12,8 +12,10 @@ final class BlockedClient {
     let args: [Bytes]
     let keys: [KeyRef]
     /// The reply when the timeout passes or CLIENT UNBLOCK releases it.
-    let timeoutReply: Reply
+    var timeoutReply: Reply
     var timer: Scheduled<Void>?
+    /// For WAIT: the stream offset its writes reached and how many replicas it waits for.
+    var replicationTarget: (offset: Int64, replicas: Int)?
 
     init(connection: ConnectionHandler, args: [Bytes], keys: [KeyRef], timeoutReply: Reply = .nullArray) {
         self.connection = connection
@@ -55,6 +57,7 @@ extension ServerCore {
         blocked.timer?.cancel()
         if blocked.connection.blocked === blocked { blocked.connection.unpark() }
         waitQueues.release(blocked, from: blocked.keys)
+        if blocked.replicationTarget != nil { replicaWaiters.removeAll { $0 === blocked } }
     }
 
     /// Serves parked clients whose keys became ready, in the order they blocked. A list

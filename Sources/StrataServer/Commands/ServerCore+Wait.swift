@@ -1,7 +1,10 @@
-//! WAIT (Redis 7.0 `replication.c`). Strata has no replicas yet, so no write is ever
-//! acknowledged: asking for none (or running inside EXEC) answers 0 at once, and asking
-//! for replicas blocks the client until the timeout (0: until it is unblocked or
-//! disconnects) and then answers 0, as Redis does when its replicas do not answer.
+//! WAIT (Redis 7.0 `replication.c`): blocks the client until the replicas acknowledged
+//! its writes. A client's writes reach offset `replicationOffset` of the stream (set as its
+//! effects are fed to the replicas); a replica acknowledges an offset with `REPLCONF ACK`,
+//! sent once a second, and at once when the primary asks with `REPLCONF GETACK *` (sent
+//! when a WAIT blocks). Enough acknowledgements answer the count at once; otherwise the
+//! client waits until they arrive or its timeout (0: until unblocked or disconnected) and
+//! gets the count reached by then. Inside EXEC, or asking for none, answers at once.
 
 import StrataEngine
 
@@ -13,7 +16,8 @@ extension ServerCore {
             return .reply(.error("ERR timeout is not an integer or out of range"))
         }
         guard timeout >= 0 else { return .reply(.error("ERR timeout is negative")) }
-        let acknowledged = 0
+        let target = connection.session.replicationOffset
+        let acknowledged = replication.replicas(acknowledging: target)
         // As Redis, whose blocked client keeps the count in a C int: only the low 32 bits
         // count (4294967296 asks for 0 replicas and is answered at once).
         let counted = Int(Int32(truncatingIfNeeded: wanted))
@@ -21,6 +25,30 @@ extension ServerCore {
         block(
             connection, args: args, keys: [], timeoutMilliseconds: Int64(timeout),
             timeoutReply: .integer(acknowledged))
+        if let blocked = connection.blocked {
+            blocked.replicationTarget = (offset: target, replicas: counted)
+            replicaWaiters.append(blocked)
+        }
+        feedReplicas(command: ["REPLCONF", "GETACK", "*"])
         return .none
+    }
+
+    /// After an acknowledgement: waiters answered by enough replicas are released with
+    /// the count; the others' timeout replies carry the count reached so far.
+    func serveReplicaWaiters() {
+        guard !replicaWaiters.isEmpty else { return }
+        var waiting: [BlockedClient] = []
+        for waiter in replicaWaiters {
+            guard let target = waiter.replicationTarget, waiter.connection.blocked === waiter else { continue }
+            let count = replication.replicas(acknowledging: target.offset)
+            waiter.timeoutReply = .integer(count)
+            if count >= target.replicas {
+                release(waiter)
+                waiter.connection.unblock(with: .integer(count))
+            } else {
+                waiting.append(waiter)
+            }
+        }
+        replicaWaiters = waiting
     }
 }

@@ -58,6 +58,9 @@ public final class ClientSession {
     /// Whether it is a replica receiving the replication stream (its commands, `REPLCONF
     /// ACK`, get no replies).
     var isReplica = false
+    /// The replication stream's offset after this client's last write (what WAIT waits
+    /// for replicas to acknowledge).
+    var replicationOffset: Int64 = 0
 
     /// Shard channels this client is subscribed to (SSUBSCRIBE).
     var shardChannels: Set<Bytes> = []

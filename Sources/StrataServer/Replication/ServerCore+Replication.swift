@@ -115,6 +115,9 @@ extension ServerCore {
     /// Sends the effects the engine recorded to the replicas (and the backlog).
     func feedReplicas() {
         guard let bytes = replication.feed(engine.record.effects) else { return }
+        if currentClientID != 0, let client = clients[currentClientID] {
+            client.session.replicationOffset = replication.offset
+        }
         sendToOnlineReplicas(bytes)
     }
 
@@ -156,6 +159,7 @@ extension ServerCore {
         guard let replica = replication.replica(on: connection) else { return }
         replica.acknowledgedOffset = max(replica.acknowledgedOffset, offset)
         replica.acknowledgedAt = clock.wallMilliseconds()
+        serveReplicaWaiters()
     }
 
     /// A connection closed: if it was a replica, it no longer is.
