@@ -14,6 +14,7 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case reset
     case time
     case role
+    case replicaof
 
     // Clients
     case clientID = "client|id"

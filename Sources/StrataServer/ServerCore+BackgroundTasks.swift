@@ -21,12 +21,14 @@ extension ServerCore {
         eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned(unsafe) self] _ in
             self.closeIdleClients()
             self.replicationCron(now: self.clock.wallMilliseconds())
+            self.primaryLink?.sendAcknowledgement()
         }
     }
 
     private func scheduleExpiry(in delay: TimeAmount) {
         eventLoop.scheduleTask(in: delay) { [unowned(unsafe) self] in
-            let fast = self.activeExpireEnabled && self.runExpirySlice()
+            // A replica leaves expiry to its primary, whose DELs it applies (as Redis).
+            let fast = self.activeExpireEnabled && self.primaryLink == nil && self.runExpirySlice()
             self.scheduleExpiry(in: fast ? .milliseconds(1) : .milliseconds(Int64(1000 / max(1, self.config.hz))))
         }
     }

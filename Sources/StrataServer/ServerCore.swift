@@ -25,6 +25,11 @@ final class ServerCore {
     let runID: String
     /// The primary's replication: id, offset, backlog, replicas.
     var replication: ReplicationState<ConnectionHandler>
+    /// The link to this server's primary while it is a replica.
+    var primaryLink: PrimaryLink?
+    /// True while commands of the primary's stream are applied (they reach this server's
+    /// replicas as the primary's bytes, not as effects).
+    var applyingPrimaryStream = false
     /// Clients blocked in WAIT.
     var replicaWaiters: [BlockedClient] = []
     /// The second of the last `PING` sent to replicas.
@@ -235,6 +240,10 @@ final class ServerCore {
     private func execute(
         resolved spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
     ) -> CommandOutcome {
+        if primaryLink != nil, spec.flags.contains(.write), refusesWrites {
+            session.transaction?.aborted = true
+            return .reply(rejected(spec, .error("READONLY You can't write against a read only replica.")))
+        }
         if session.lastCommandSpec !== spec { session.lastCommandSpec = spec }
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             session.transaction?.aborted = true

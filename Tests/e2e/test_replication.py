@@ -182,3 +182,64 @@ def test_wait_counts_the_replicas_that_acknowledged_the_clients_writes(start_ser
     assert time.monotonic() - started >= 0.25
     # A client that wrote nothing is acknowledged by every online replica.
     assert primary.client().wait(1, 0) == 1
+
+
+def strata_replica_of(start_server, primary):
+    replica = start_server("--enable-debug-command", "yes")
+    assert replica.client().execute_command("REPLICAOF", "127.0.0.1", primary.port) == b"OK"
+    return replica
+
+
+@pytest.mark.parametrize("primary_kind", ["redis", "strata"])
+def test_a_strata_replica_follows_a_primary(start_server, primary_kind):
+    if primary_kind == "redis":
+        primary = start_server("--save", "", "--appendonly", "no", "--enable-debug-command", "yes", binary=REDIS)
+    else:
+        primary = start_server("--enable-debug-command", "yes")
+    p = primary.client()
+    write_everything(p, "before")
+    replica = strata_replica_of(start_server, primary)
+    wait_caught_up(primary, replica)
+    assert digests_agree(primary, replica)
+    write_everything(p, "after")
+    wait_caught_up(primary, replica)
+    assert digests_agree(primary, replica)
+    r = replica.client()
+    assert r.get("s:after") == b"value-more"
+    # A replica refuses writes from its clients, as Redis's does.
+    with pytest.raises(redis.exceptions.ReadOnlyError):
+        r.set("x", "y")
+    role = r.execute_command("ROLE")
+    assert role[0] == b"slave" and role[2] == primary.port and role[3] == b"connected"
+    assert info_field(r, "replication", "role") == "slave"
+    assert info_field(r, "replication", "master_replid") == info_field(p, "replication", "master_replid")
+    # The primary sees it as a replica and WAIT is answered by it.
+    p.set("waited", "1")
+    assert p.wait(1, 5000) == 1
+    # The link cut from the primary's side: the replica continues where it was.
+    p.execute_command("CLIENT", "KILL", "TYPE", "replica")
+    write_everything(p, "while-down")
+    wait_caught_up(primary, replica)
+    assert digests_agree(primary, replica)
+    assert info_field(p, "stats", "sync_full") == 1 and info_field(p, "stats", "sync_partial_ok") == 1
+
+
+def test_a_promoted_replica_keeps_the_history_for_its_former_peers(start_server):
+    primary = start_server("--enable-debug-command", "yes")
+    p = primary.client()
+    write_everything(p, "one")
+    replica = strata_replica_of(start_server, primary)
+    wait_caught_up(primary, replica)
+    old_id = info_field(p, "replication", "master_replid")
+    r = replica.client()
+    assert r.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    assert r.execute_command("ROLE")[0] == b"master"
+    assert info_field(r, "replication", "master_replid2") == old_id
+    r.set("written-after-promotion", "yes")
+    # The old primary follows the promoted replica and continues its history (a partial
+    # sync: the promoted server's backlog holds the old primary's stream).
+    assert p.execute_command("REPLICAOF", "127.0.0.1", replica.port) == b"OK"
+    wait_caught_up(replica, primary)
+    assert p.get("written-after-promotion") == b"yes"
+    assert digests_agree(replica, primary)
+    assert info_field(r, "stats", "sync_partial_ok") == 1 and info_field(r, "stats", "sync_full") == 0

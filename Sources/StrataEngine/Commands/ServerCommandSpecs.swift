@@ -362,6 +362,14 @@ public enum ServerCommandSpecs {
             summary: "Returns the replication role.", categories: ["admin", "fast", "dangerous"],
             handler: .server(.role)),
         CommandSpec(
+            "replicaof", arity: 3, flags: [.admin, .noscript, .stale, .noAsyncLoading], group: "server",
+            since: "5.0.0", summary: "Configures a server as replica of another, or promotes it to a master.",
+            synopsis: "host port", categories: ["admin", "slow", "dangerous"], handler: .server(.replicaof)),
+        CommandSpec(
+            "slaveof", arity: 3, flags: [.admin, .noscript, .stale, .noAsyncLoading], group: "server",
+            since: "1.0.0", summary: "Sets a Redis server as a replica of another, or promotes it to being a master.",
+            synopsis: "host port", categories: ["admin", "slow", "dangerous"], handler: .server(.replicaof)),
+        CommandSpec(
             "time", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "2.6.0",
             summary: "Returns the server time.", categories: ["fast"], handler: .server(.time)),
         CommandSpec(

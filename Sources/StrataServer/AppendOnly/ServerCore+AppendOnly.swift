@@ -76,7 +76,7 @@ extension ServerCore {
     /// Encodes the effects the engine recorded into the AOF buffer.
     func feedAppendOnlyFile(now: Int64) {
         // The replication stream takes the same effects.
-        if replication.isFeeding { feedReplicas() }
+        if replication.isFeeding && primaryLink == nil { feedReplicas() }
         guard aof.isLogging else {
             _ = engine.takeEffects()
             return

@@ -75,7 +75,9 @@ extension ServerCore {
         case .debug:
             return .reply(debugCommand(args, session: session))
         case .role:
-            return .reply(roleReply())
+            return .reply(primaryLink.map(replicaRoleReply) ?? roleReply())
+        case .replicaof:
+            return .reply(replicaofCommand(args, session: session))
         case .info:
             return .reply(.verbatim(info(args, now: now)))
         case .command, .commandCount, .commandInfo, .commandDocs, .commandList, .commandGetKeys,

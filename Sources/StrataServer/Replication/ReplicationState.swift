@@ -175,6 +175,22 @@ struct ReplicationState<Connection: AnyObject> {
         replicas.filter { $0.phase == .online && $0.acknowledgedOffset >= offset }.count
     }
 
+    /// What a replica asks its primary to continue (`PSYNC id offset`): the history it has
+    /// (the one it followed, or its own as a former primary), or `? -1` without one.
+    func continuation() -> (String, Int64) {
+        guard backlog != nil else { return ("?", -1) }
+        return (id, offset + 1)
+    }
+
+    /// After a full sync: the primary's history, from its offset, in a new backlog.
+    mutating func followPrimary(id: String, offset: Int64, backlogSize: Int) {
+        self.id = id
+        previousID = String(repeating: "0", count: 40)
+        previousIDEndOffset = -1
+        backlog = ReplicationBacklog(size: backlogSize, offset: offset)
+        selectedDb = -1
+    }
+
     /// A new id with no previous one (`DEBUG CHANGE-REPL-ID`).
     mutating func replaceID(with newID: String) {
         id = newID

@@ -181,7 +181,8 @@ extension ServerCore {
 
     /// `INFO replication` on a primary.
     func replicationInfoFields(now: Int64) -> [(String, String)] {
-        var fields: [(String, String)] = [("role", "master"), ("connected_slaves", String(replication.replicas.count))]
+        var fields: [(String, String)] = primaryLink.map { replicaInfoFields($0, now: now) } ?? [("role", "master")]
+        fields.append(("connected_slaves", String(replication.replicas.count)))
         for (index, replica) in replication.replicas.enumerated() {
             let lag = max(0, (now - replica.acknowledgedAt) / 1000)
             fields.append(

@@ -1,0 +1,137 @@
+//! The replica's side on the event loop: REPLICAOF/SLAVEOF (and `REPLICAOF NO ONE`, which
+//! promotes this server keeping the history it followed), the keyspace replaced by the
+//! primary's snapshot, the stream's commands applied with nothing sent back, its bytes
+//! relayed to this server's own replicas, writes refused from ordinary clients
+//! (`replica-read-only`), and `ROLE`/`INFO replication` as a replica reports them.
+
+import NIOCore
+import StrataEngine
+
+extension ServerCore {
+    /// `REPLICAOF host port` and `REPLICAOF NO ONE` (also SLAVEOF).
+    func replicaofCommand(_ args: [Bytes], session: ClientSession) -> Reply {
+        let host = args[1].string
+        if host.lowercased() == "no" && args[2].string.lowercased() == "one" {
+            if let link = primaryLink {
+                link.stop()
+                primaryLink = nil
+                replication.shiftID(to: ServerCore.newReplicationID())
+                engine.recordsEffects = replication.isFeeding || aof.isLogging
+                logger.notice("MASTER MODE enabled (user request from 'id=\(session.id) addr=\(session.address)')")
+            }
+            return .ok
+        }
+        guard let port = args[2].strictInteger else { return Errors.notInteger }
+        if let link = primaryLink, link.host == host, link.port == port {
+            return .status("OK Already connected to specified master")
+        }
+        primaryLink?.stop()
+        logger.notice("Connecting to MASTER \(host):\(port)")
+        // This server's own history (if it was a primary) is what it asks to continue.
+        let link = PrimaryLink(host: host, port: port, core: self)
+        primaryLink = link
+        link.connect()
+        logger.notice(
+            "REPLICAOF \(host):\(port) enabled (user request from 'id=\(session.id) addr=\(session.address)')")
+        return .ok
+    }
+
+    /// Whether a write from an ordinary client is refused (`replica-read-only`).
+    var refusesWrites: Bool {
+        primaryLink != nil && config.inertValues["replica-read-only"] != "no"
+    }
+
+    /// A full sync loaded: the keyspace and functions become the primary's. Watches and
+    /// tracked keys of the old keyspace are invalidated, and this server's replicas must
+    /// load the new history from scratch.
+    func replaceKeyspaceFromPrimary(_ databases: [Database], functions: [Bytes]) {
+        let now = clock.wallMilliseconds()
+        applyingPrimaryStream = true
+        defer { applyingPrimaryStream = false }
+        engine.databases = databases
+        for index in engine.databases.indices { engine.noteWholeDatabase(index) }
+        commitWrites(now: now)
+        restoreFunctions(
+            [[Bytes("FUNCTION"), Bytes("FLUSH")]]
+                + functions.map { [Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), $0] })
+        for replica in replication.replicas { replica.connection.terminate() }
+    }
+
+    /// Applies commands of the primary's stream (a transaction's together) in database `db`.
+    func applyFromPrimary(_ commands: [[Bytes]], db: inout Int, now: Int64) {
+        applyingPrimaryStream = true
+        defer { applyingPrimaryStream = false }
+        let transaction = commands.count > 1
+        if transaction { executingTransaction = true }
+        for args in commands {
+            switch withEngine({ $0.commands.resolve(args) }) {
+            case .failure(let error):
+                logger.warning("The master sent a command this replica cannot run (\(args[0].string)): \(error)")
+            case .success(let spec):
+                switch spec.handler {
+                case .engine(let handler):
+                    _ = withEngine { $0.run(handler, args: args, db: &db, now: now) }
+                    commitWrites(now: now)
+                case .server(let command) where command.changesFunctionLibraries:
+                    restoreFunctions([args])
+                case .server(.publish):
+                    _ = publish(channel: args[1], message: args[2])
+                default:
+                    logger.warning("The master sent '\(spec.name)', which a replica does not apply; skipped")
+                }
+            }
+        }
+        if transaction {
+            executingTransaction = false
+            if engine.hasEffects { feedAppendOnlyFile(now: now) }
+        }
+        if !waitQueues.ready.isEmpty { serveBlockedClients(now: now) }
+    }
+
+    /// Bytes of the primary's stream, applied: into this server's backlog and to its
+    /// replicas, unchanged.
+    func relayPrimaryStream(_ bytes: ByteBuffer) {
+        guard replication.isFeeding else { return }
+        replication.append(bytes)
+        for replica in replication.replicas where replica.phase == .online {
+            replica.connection.sendReplicationBuffer(bytes)
+        }
+    }
+
+    /// `ROLE` on a replica.
+    func replicaRoleReply(_ link: PrimaryLink) -> Reply {
+        let state: String
+        switch link.phase {
+        case .connecting, .stopped: state = "connect"
+        case .handshake: state = "handshake"
+        case .awaitingSnapshot, .receivingSnapshot, .loading: state = "sync"
+        case .online: state = "connected"
+        }
+        return .array([
+            .bulk(Bytes("slave")), .bulk(Bytes(link.host)), .integer(link.port), .bulk(Bytes(state)),
+            .integer(Int(link.appliedOffset)),
+        ])
+    }
+
+    /// The replica's own lines of `INFO replication`, before the fields a primary prints.
+    func replicaInfoFields(_ link: PrimaryLink, now: Int64) -> [(String, String)] {
+        let up = link.phase == .online
+        var fields: [(String, String)] = [
+            ("role", "slave"), ("master_host", link.host), ("master_port", String(link.port)),
+            ("master_link_status", up ? "up" : "down"),
+            ("master_last_io_seconds_ago", up ? String(max(0, (now - link.lastIOAt) / 1000)) : "-1"),
+            (
+                "master_sync_in_progress",
+                [.awaitingSnapshot, .receivingSnapshot, .loading].contains(link.phase) ? "1" : "0"
+            ),
+            ("slave_read_repl_offset", String(link.appliedOffset)), ("slave_repl_offset", String(link.appliedOffset)),
+        ]
+        if !up { fields.append(("master_link_down_since_seconds", String(max(0, (now - link.downSince) / 1000)))) }
+        fields += [
+            ("slave_priority", config.inertValues["replica-priority"] ?? "100"),
+            ("slave_read_only", refusesWrites ? "1" : "0"),
+            ("replica_announced", config.inertValues["replica-announced"] == "no" ? "0" : "1"),
+        ]
+        return fields
+    }
+}
