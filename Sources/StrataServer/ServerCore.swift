@@ -240,9 +240,20 @@ final class ServerCore {
     private func execute(
         resolved spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
     ) -> CommandOutcome {
-        if primaryLink != nil, spec.flags.contains(.write), refusesWrites {
-            session.transaction?.aborted = true
-            return .reply(rejected(spec, .error("READONLY You can't write against a read only replica.")))
+        if let link = primaryLink {
+            if spec.flags.contains(.write) && refusesWrites {
+                session.transaction?.aborted = true
+                return .reply(rejected(spec, .error("READONLY You can't write against a read only replica.")))
+            }
+            if link.phase != .online && !spec.flags.contains(.stale)
+                && config.inertValues["replica-serve-stale-data"] == "no"
+            {
+                session.transaction?.aborted = true
+                return .reply(
+                    rejected(
+                        spec,
+                        .error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")))
+            }
         }
         if session.lastCommandSpec !== spec { session.lastCommandSpec = spec }
         if !session.authenticated && !spec.flags.contains(.noAuth) {

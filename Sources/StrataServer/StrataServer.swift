@@ -116,6 +116,7 @@ public final class StrataServer: @unchecked Sendable {
             } else {
                 core.beginLoading(failed: fail)
             }
+            core.followConfiguredPrimary()
         }.wait()
         for channel in serverChannels {
             try channel.setOption(ChannelOptions.autoRead, value: true).wait()

@@ -243,3 +243,15 @@ def test_a_promoted_replica_keeps_the_history_for_its_former_peers(start_server)
     assert p.get("written-after-promotion") == b"yes"
     assert digests_agree(replica, primary)
     assert info_field(r, "stats", "sync_partial_ok") == 1 and info_field(r, "stats", "sync_full") == 0
+
+
+def test_the_replicaof_directive_follows_a_primary_from_the_start(start_server):
+    primary = start_server()
+    p = primary.client()
+    p.set("from-primary", "yes")
+    replica = start_server("--replicaof", f"127.0.0.1 {primary.port}")
+    r = replica.client()
+    wait_until(lambda: r.get("from-primary") == b"yes", timeout=20, message="the replica syncs")
+    assert r.config_get("replicaof") == {"replicaof": f"127.0.0.1 {primary.port}"}
+    r.execute_command("REPLICAOF", "NO", "ONE")
+    assert r.config_get("replicaof") == {"replicaof": ""}

@@ -124,13 +124,20 @@ extension ConfigDirective {
         keptBool("replica-read-only", true),
         keptBool("replica-serve-stale-data", true),
         ConfigDirective(
-            name: "replicaof", mutable: false, get: { _ in "" },
-            set: { _, args in
+            // The primary this server follows from its start (REPLICAOF changes it at run time
+            // and CONFIG REWRITE writes it back).
+            name: "replicaof", mutable: false, get: { $0.inertValues["replicaof"] ?? "" },
+            set: { config, args in
                 let words = args.flatMap { $0.split(separator: " ").map(String.init) }
                 guard words.count == 2 else { throw ConfigError.badDirective }
-                guard words[0].lowercased() == "no", words[1].lowercased() == "one" else {
-                    throw ConfigError.invalidValue("Strata does not implement replication")
+                if words[0].lowercased() == "no" && words[1].lowercased() == "one" {
+                    config.inertValues["replicaof"] = nil
+                    return
                 }
+                guard let port = Int(words[1]), (0...65535).contains(port) else {
+                    throw ConfigError.invalidValue("Invalid master port")
+                }
+                config.inertValues["replicaof"] = "\(words[0]) \(port)"
             }),
         keptEnum("sanitize-dump-payload", ["no", "yes", "clients"], "no"),
         keptString("server_cpulist", "", mutable: false),

@@ -145,7 +145,8 @@ final class PrimaryLink: ChannelInboundHandler {
         if phase == .online { downSince = core.clock.wallMilliseconds() }
         guard phase != .stopped else { return }
         core.logger.notice("Connection with master lost.")
-        retryLater()
+        // A snapshot received whole is still loaded; the link is retried after it.
+        if phase != .loading { retryLater() }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -318,7 +319,10 @@ final class PrimaryLink: ChannelInboundHandler {
         guard phase == .loading else { return }
         switch result {
         case .failure(let error):
-            fail("Failed trying to load the MASTER synchronization DB from disk: \(error)")
+            core.logger.warning(
+                "MASTER <-> REPLICA sync: Failed trying to load the MASTER synchronization DB from disk: \(error)")
+            phase = .connecting
+            if let context { context.close(promise: nil) } else { retryLater() }
         case .success(let (databases, report)):
             core.replaceKeyspaceFromPrimary(databases, functions: report.functions)
             core.replication.followPrimary(
@@ -327,7 +331,12 @@ final class PrimaryLink: ChannelInboundHandler {
             core.engine.recordsEffects = true
             core.logger.notice("MASTER <-> REPLICA sync: Finished with success")
             selectedDb = 0  // the primary's stream selects before its first command
-            goOnline()
+            if context == nil {
+                downSince = core.clock.wallMilliseconds()
+                retryLater()
+            } else {
+                goOnline()
+            }
         }
     }
 

@@ -12,6 +12,7 @@ extension ServerCore {
     func replicaofCommand(_ args: [Bytes], session: ClientSession) -> Reply {
         let host = args[1].string
         if host.lowercased() == "no" && args[2].string.lowercased() == "one" {
+            config.inertValues["replicaof"] = nil
             if let link = primaryLink {
                 link.stop()
                 primaryLink = nil
@@ -26,6 +27,7 @@ extension ServerCore {
             return .status("OK Already connected to specified master")
         }
         primaryLink?.stop()
+        config.inertValues["replicaof"] = "\(host) \(port)"
         logger.notice("Connecting to MASTER \(host):\(port)")
         // This server's own history (if it was a primary) is what it asks to continue.
         let link = PrimaryLink(host: host, port: port, core: self)
@@ -34,6 +36,22 @@ extension ServerCore {
         logger.notice(
             "REPLICAOF \(host):\(port) enabled (user request from 'id=\(session.id) addr=\(session.address)')")
         return .ok
+    }
+
+    /// Starts following the primary the `replicaof` directive names, once the server has
+    /// loaded its own data (the primary's snapshot replaces it, not the other way round).
+    func followConfiguredPrimary() {
+        if persistence.loading {
+            eventLoop.scheduleTask(in: .milliseconds(100)) { [unowned(unsafe) self] in followConfiguredPrimary() }
+            return
+        }
+        guard primaryLink == nil, let words = config.inertValues["replicaof"]?.split(separator: " "),
+            words.count == 2, let port = Int(words[1])
+        else { return }
+        logger.notice("Connecting to MASTER \(words[0]):\(port)")
+        let link = PrimaryLink(host: String(words[0]), port: port, core: self)
+        primaryLink = link
+        link.connect()
     }
 
     /// Whether a write from an ordinary client is refused (`replica-read-only`).
