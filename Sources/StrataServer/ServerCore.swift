@@ -390,6 +390,7 @@ final class ServerCore {
         deliverMonitorLines()
         // As Redis's beforeSleep: the AOF is written before any reply leaves.
         if aof.feed.buffer.readableBytes > 0 { writeAppendOnlyBuffer() }
+        if replication.pending.readableBytes > 0 { flushReplicationStream() }
         if tracking.hasPendingBroadcasts || hasPendingSelfInvalidations { deliverTrackingBroadcasts() }
         let connections = pendingFlushes
         pendingFlushes.removeAll(keepingCapacity: true)

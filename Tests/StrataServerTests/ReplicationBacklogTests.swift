@@ -70,6 +70,10 @@ struct ReplicationBacklogTests {
         buffer.writeString("*1\r\n$4\r\nPING\r\n")
         state.append(buffer)
         #expect(state.offset == 14)
+        // Held for the end of the pass, then in the backlog.
+        #expect(!state.canContinue(replid: state.id, offset: 15))
+        #expect(state.takePending()?.readableBytes == 14)
+        #expect(state.offset == 14)
         #expect(state.canContinue(replid: state.id, offset: 1))
         #expect(state.canContinue(replid: state.id, offset: 15))
         #expect(!state.canContinue(replid: state.id, offset: 16))
@@ -79,6 +83,7 @@ struct ReplicationBacklogTests {
         #expect(state.previousIDEndOffset == 15)
         #expect(state.canContinue(replid: String(repeating: "b", count: 40), offset: 15))
         state.append(buffer)
+        _ = state.takePending()
         #expect(!state.canContinue(replid: String(repeating: "b", count: 40), offset: 16))
         #expect(state.canContinue(replid: String(repeating: "d", count: 40), offset: 29))
         state.replaceID(with: String(repeating: "e", count: 40))

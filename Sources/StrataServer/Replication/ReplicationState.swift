@@ -77,13 +77,17 @@ struct ReplicationState<Connection: AnyObject> {
     private(set) var replicas: [ReplicaLink<Connection>] = []
     /// `master_repl_offset` when there is no backlog.
     private var offsetWithoutBacklog: Int64 = 0
+    /// Stream bytes produced in this pass of the event loop, handed to the backlog and the
+    /// replicas together at its end (``takePending()``): one write per replica per pass
+    /// instead of one per command.
+    private(set) var pending = ByteBufferAllocator().buffer(capacity: 0)
 
     init(id: String) {
         self.id = id
     }
 
     /// `master_repl_offset`.
-    var offset: Int64 { backlog?.masterOffset ?? offsetWithoutBacklog }
+    var offset: Int64 { backlog.map { $0.masterOffset + Int64(pending.readableBytes) } ?? offsetWithoutBacklog }
 
     /// Whether effects must be recorded for the stream.
     var isFeeding: Bool { backlog != nil }
@@ -104,6 +108,7 @@ struct ReplicationState<Connection: AnyObject> {
 
     /// Drops the backlog (`repl-backlog-ttl` passed with no replica).
     mutating func dropBacklog() {
+        _ = takePending()
         guard let backlog else { return }
         offsetWithoutBacklog = backlog.masterOffset
         self.backlog = nil
@@ -130,24 +135,35 @@ struct ReplicationState<Connection: AnyObject> {
     /// snapshot does not know which one the stream selected).
     mutating func forceSelect() { selectedDb = -1 }
 
-    /// Encodes `effects` into the stream: the backlog keeps them and the returned bytes go
-    /// to every replica (to the online ones now, to the others' pending bytes).
-    mutating func feed(_ effects: [Effect]) -> ByteBuffer? {
-        guard backlog != nil, !effects.isEmpty else { return nil }
-        var buffer = ByteBufferAllocator().buffer(capacity: 256)
+    /// Encodes `effects` into the stream (held until ``takePending()``); returns whether
+    /// any bytes were added.
+    mutating func feed(_ effects: [Effect]) -> Bool {
+        guard backlog != nil, !effects.isEmpty else { return false }
         var selected = selectedDb
-        AOFEncoding.append(effects, selectedDb: &selected, to: &buffer)
+        AOFEncoding.append(effects, selectedDb: &selected, to: &pending)
         selectedDb = selected
-        append(buffer)
-        return buffer
+        return true
     }
 
-    /// Adds raw stream bytes (a `PING` to replicas, `REPLCONF GETACK`).
+    /// Adds raw stream bytes (a `PING` to replicas, `REPLCONF GETACK`, a primary's bytes
+    /// relayed), held until ``takePending()``.
     mutating func append(_ buffer: ByteBuffer) {
-        buffer.withUnsafeReadableBytes { backlog?.append($0) }
+        guard backlog != nil else { return }
+        var copy = buffer
+        pending.writeBuffer(&copy)
+    }
+
+    /// Ends the pass: the bytes produced go into the backlog and to the replicas still
+    /// syncing (after their snapshot); returned for the online replicas, nil when none.
+    mutating func takePending() -> ByteBuffer? {
+        guard pending.readableBytes > 0 else { return nil }
+        let bytes = pending
+        pending = ByteBufferAllocator().buffer(capacity: 0)
+        bytes.withUnsafeReadableBytes { backlog?.append($0) }
         for replica in replicas where replica.phase != .online {
-            replica.pending.append(contentsOf: buffer.readableBytesView)
+            replica.pending.append(contentsOf: bytes.readableBytesView)
         }
+        return bytes
     }
 
     /// Attaches a replica.
@@ -188,6 +204,7 @@ struct ReplicationState<Connection: AnyObject> {
         previousID = String(repeating: "0", count: 40)
         previousIDEndOffset = -1
         backlog = ReplicationBacklog(size: backlogSize, offset: offset)
+        pending.clear()
         selectedDb = -1
     }
 

@@ -111,9 +111,7 @@ extension ServerCore {
     func relayPrimaryStream(_ bytes: ByteBuffer) {
         guard replication.isFeeding else { return }
         replication.append(bytes)
-        for replica in replication.replicas where replica.phase == .online {
-            replica.connection.sendReplicationBuffer(bytes)
-        }
+        ensurePassEndTask()
     }
 
     /// `ROLE` on a replica.

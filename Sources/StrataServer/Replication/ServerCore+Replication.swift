@@ -28,6 +28,8 @@ extension ServerCore {
         if handshake.snapshotOnly { return snapshotTransfer(command, connection: connection) }
         // A replica asking again on the same link: ignored, as Redis does.
         if replication.replica(on: connection) != nil { return .none }
+        // What this pass produced belongs to the replicas already attached, and to the backlog.
+        flushReplicationStream()
         let now = clock.wallMilliseconds()
         let address = handshake.announcedAddress ?? ServerCore.host(of: connection.session.address)
         if command == .psync, args.count == 3 {
@@ -114,15 +116,17 @@ extension ServerCore {
 
     /// Sends the effects the engine recorded to the replicas (and the backlog).
     func feedReplicas() {
-        guard let bytes = replication.feed(engine.record.effects) else { return }
+        guard replication.feed(engine.record.effects) else { return }
         if currentClientID != 0, let client = clients[currentClientID] {
             client.session.replicationOffset = replication.offset
         }
-        sendToOnlineReplicas(bytes)
+        ensurePassEndTask()
     }
 
-    /// Writes stream bytes to every online replica.
-    private func sendToOnlineReplicas(_ bytes: ByteBuffer) {
+    /// At the end of the event loop's pass (and before a replica attaches): the stream
+    /// produced goes to the backlog and, in one write each, to the online replicas.
+    func flushReplicationStream() {
+        guard let bytes = replication.takePending() else { return }
         for replica in replication.replicas where replica.phase == .online {
             replica.connection.sendReplicationBuffer(bytes)
         }
@@ -134,7 +138,7 @@ extension ServerCore {
         var buffer = ByteBufferAllocator().buffer(capacity: 64)
         AOFEncoding.append(command.map { Bytes($0) }, to: &buffer)
         replication.append(buffer)
-        sendToOnlineReplicas(buffer)
+        ensurePassEndTask()
     }
 
     /// The once-a-second replication work: a `PING` every `repl-ping-replica-period`
