@@ -30,6 +30,9 @@ final class ServerCore {
     /// True while commands of the primary's stream are applied (they reach this server's
     /// replicas as the primary's bytes, not as effects).
     var applyingPrimaryStream = false
+    /// `min-replicas-to-write` and `min-replicas-max-lag` (seconds), read once per change:
+    /// writes check them.
+    var minimumReplicas: (count: Int, maxLag: Int)
     /// Clients blocked in WAIT.
     var replicaWaiters: [BlockedClient] = []
     /// The second of the last `PING` sent to replicas.
@@ -146,6 +149,7 @@ final class ServerCore {
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
         self.replication = ReplicationState(id: runID)
+        self.minimumReplicas = ServerCore.minimumReplicas(config)
     }
 
     /// Whether a password is required.
@@ -280,6 +284,10 @@ final class ServerCore {
             session.transaction?.aborted = true
             return .reply(rejected(spec, aofWriteErrorReply ?? ServerCore.misconfError))
         }
+        if minimumReplicas.count > 0, spec.flags.contains(.write), lacksGoodReplicas {
+            session.transaction?.aborted = true
+            return .reply(rejected(spec, .error("NOREPLICAS Not enough good replicas to write.")))
+        }
         if config.maxMemory > 0 && !performEvictions(now: now) && spec.flags.contains(.denyOOM) {
             session.transaction?.aborted = true
             return .reply(rejected(spec, ServerCore.oomError))
@@ -404,6 +412,7 @@ final class ServerCore {
         engine.keyspaceEvents = config.notifyKeyspaceEvents
         engine.clearEvictionPool()
         tracking.maxKeys = config.trackingTableMaxKeys
+        minimumReplicas = ServerCore.minimumReplicas(config)
         logger.logLevel = config.loggerLevel
         if scripting.cache.memoryLimit != config.luaHeapLimit {
             scripting.cache.memoryLimit = config.luaHeapLimit

@@ -255,3 +255,24 @@ def test_the_replicaof_directive_follows_a_primary_from_the_start(start_server):
     assert r.config_get("replicaof") == {"replicaof": f"127.0.0.1 {primary.port}"}
     r.execute_command("REPLICAOF", "NO", "ONE")
     assert r.config_get("replicaof") == {"replicaof": ""}
+
+
+def test_min_replicas_to_write_refuses_writes_without_enough_good_replicas(start_server):
+    primary = start_server("--min-replicas-to-write", "1", "--min-replicas-max-lag", "10")
+    p = primary.client()
+    with pytest.raises(redis.exceptions.ResponseError, match="NOREPLICAS Not enough good replicas to write."):
+        p.set("k", "v")
+    assert p.get("k") is None  # reads are served
+    assert info_field(p, "replication", "min_slaves_good_slaves") == 0
+    replica = strata_replica_of(start_server, primary)
+    wait_until(lambda: info_field(p, "replication", "min_slaves_good_slaves") == 1, timeout=20,
+               message="the replica counts as good")
+    assert p.set("k", "v")
+    wait_until(lambda: replica.client().get("k") == b"v", timeout=20, message="the write reaches the replica")
+    # A transaction with a refused write is aborted, as in Redis.
+    p.config_set("min-replicas-to-write", "2")
+    with pytest.raises(redis.exceptions.ResponseError, match="NOREPLICAS"):
+        p.set("k2", "v")
+    p.config_set("min-replicas-to-write", "0")
+    assert p.set("k2", "v")
+    assert "min_slaves_good_slaves" not in p.info("replication")

@@ -158,6 +158,26 @@ extension ServerCore {
         }
     }
 
+    /// The `min-replicas-*` settings; no minimum when either is 0, as in Redis.
+    static func minimumReplicas(_ config: ServerConfig) -> (count: Int, maxLag: Int) {
+        let count = config.inertValues["min-replicas-to-write"].flatMap { Int($0) } ?? 0
+        let lag = config.inertValues["min-replicas-max-lag"].flatMap { Int($0) } ?? 10
+        return lag > 0 ? (count, lag) : (0, lag)
+    }
+
+    /// Online replicas that acknowledged within `min-replicas-max-lag` seconds
+    /// (`min_slaves_good_slaves`).
+    func goodReplicas(now: Int64) -> Int {
+        let maxLag = Int64(minimumReplicas.maxLag)
+        return replication.replicas.filter { $0.phase == .online && (now - $0.acknowledgedAt) / 1000 <= maxLag }.count
+    }
+
+    /// Whether a write is refused for want of good replicas (`-NOREPLICAS`); never on a
+    /// replica, as in Redis.
+    var lacksGoodReplicas: Bool {
+        primaryLink == nil && goodReplicas(now: clock.wallMilliseconds()) < minimumReplicas.count
+    }
+
     /// `REPLCONF ACK <offset>` from a replica.
     func replicaAcknowledged(_ connection: ConnectionHandler, offset: Int64) {
         guard let replica = replication.replica(on: connection) else { return }
@@ -187,6 +207,7 @@ extension ServerCore {
     func replicationInfoFields(now: Int64) -> [(String, String)] {
         var fields: [(String, String)] = primaryLink.map { replicaInfoFields($0, now: now) } ?? [("role", "master")]
         fields.append(("connected_slaves", String(replication.replicas.count)))
+        if minimumReplicas.count > 0 { fields.append(("min_slaves_good_slaves", String(goodReplicas(now: now)))) }
         for (index, replica) in replication.replicas.enumerated() {
             let lag = max(0, (now - replica.acknowledgedAt) / 1000)
             fields.append(
