@@ -20,6 +20,10 @@ public struct SnapshotOptions: Sendable {
     public var redisVersion = "7.0.15"
     /// Whether the file is the base of an append-only file (the `aof-base` aux field).
     public var aofBase = false
+    /// The replication stream the keyspace corresponds to (`repl-stream-db`, `repl-id`,
+    /// `repl-offset` aux fields, as Redis writes them), so that a restarted server continues
+    /// its history with a partial sync; nil to write none.
+    public var replication: (streamDb: Int, id: String, offset: Int64)?
     /// The code of each function library, written as `FUNCTION2` records before the
     /// first database (as Redis 7 writes them).
     public var functions: [Bytes] = []
@@ -108,6 +112,11 @@ public enum SnapshotWriter {
             encoder.aux("redis-bits", "64")
             encoder.aux("ctime", String(now / 1000))
             encoder.aux("used-mem", "0")
+            if let replication = options.replication {
+                encoder.aux("repl-stream-db", String(replication.streamDb))
+                encoder.aux("repl-id", replication.id)
+                encoder.aux("repl-offset", String(replication.offset))
+            }
             encoder.aux("aof-base", options.aofBase ? "1" : "0")
             for code in options.functions { encoder.function(code) }
         }

@@ -33,6 +33,9 @@ final class ServerCore {
     /// `min-replicas-to-write` and `min-replicas-max-lag` (seconds), read once per change:
     /// writes check them.
     var minimumReplicas: (count: Int, maxLag: Int)
+    /// The database the primary's stream was on when the snapshot loaded at start was
+    /// written (`repl-stream-db`), for the first partial sync after the restart.
+    var restoredStreamDb = 0
     /// Clients blocked in WAIT.
     var replicaWaiters: [BlockedClient] = []
     /// The second of the last `PING` sent to replicas.

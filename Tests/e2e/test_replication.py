@@ -276,3 +276,26 @@ def test_min_replicas_to_write_refuses_writes_without_enough_good_replicas(start
     p.config_set("min-replicas-to-write", "0")
     assert p.set("k2", "v")
     assert "min_slaves_good_slaves" not in p.info("replication")
+
+
+def test_a_restarted_replica_continues_from_its_snapshot(start_server):
+    primary = start_server("--enable-debug-command", "yes")
+    p = primary.client()
+    write_everything(p, "one")
+    replica = start_server("--replicaof", f"127.0.0.1 {primary.port}", "--enable-debug-command", "yes")
+    wait_caught_up(primary, replica)
+    other = redis.Redis(host="127.0.0.1", port=primary.port, db=5)
+    other.set("in-db-5", "x")  # the stream is on db 5 when the replica saves
+    wait_caught_up(primary, replica)
+    replica.client().save()
+    replica.stop()
+    other.incr("counter-in-db-5")  # written while the replica is down, still on db 5
+    write_everything(p, "while-restarting")
+    restarted = start_server("--replicaof", f"127.0.0.1 {primary.port}", "--enable-debug-command", "yes",
+                             workdir=replica.workdir)
+    wait_caught_up(primary, restarted)
+    assert digests_agree(primary, restarted)
+    assert redis.Redis(port=restarted.port, db=5).get("counter-in-db-5") == b"1"
+    # The snapshot's replication id and offset let it continue: no second full sync.
+    assert info_field(p, "stats", "sync_full") == 1 and info_field(p, "stats", "sync_partial_ok") == 1
+    assert "Restored the replication id and offset" in restarted.output()

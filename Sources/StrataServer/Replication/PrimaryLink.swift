@@ -57,8 +57,9 @@ final class PrimaryLink: ChannelInboundHandler {
     /// (`slave_repl_offset`).
     private(set) var primaryID = ""
     private(set) var appliedOffset: Int64 = 0
-    /// The database the stream selected.
-    private var selectedDb = 0
+    /// The database the stream selected (`repl-stream-db` in a snapshot).
+    private(set) var selectedDb = 0
+    var streamDb: Int { selectedDb }
     /// Commands between the stream's MULTI and EXEC, run together at EXEC.
     private var transaction: [[Bytes]]?
     /// Where the command being parsed starts in `inbound` (its bytes go to the backlog
@@ -72,6 +73,7 @@ final class PrimaryLink: ChannelInboundHandler {
         self.host = host
         self.port = port
         self.core = core
+        self.selectedDb = core.restoredStreamDb
         self.lastIOAt = core.clock.wallMilliseconds()
         self.downSince = lastIOAt
     }

@@ -131,6 +131,20 @@ struct ReplicationState<Connection: AnyObject> {
     /// The stream from byte `offset` on, for a replica that continues.
     func stream(from offset: Int64) -> [UInt8]? { backlog?.bytes(from: offset) }
 
+    /// The database the stream last selected, -1 when the next command selects.
+    var streamDb: Int { selectedDb }
+
+    /// After a restart: the history a snapshot recorded (`repl-id`, `repl-offset`), with an
+    /// empty backlog from there, so that replicas (or this server's primary) can continue it.
+    mutating func restore(id: String, offset: Int64, backlogSize: Int) {
+        self.id = id
+        previousID = String(repeating: "0", count: 40)
+        previousIDEndOffset = -1
+        backlog = ReplicationBacklog(size: backlogSize, offset: offset)
+        pending.clear()
+        selectedDb = -1
+    }
+
     /// The next command of the stream selects its database (a replica starting from a
     /// snapshot does not know which one the stream selected).
     mutating func forceSelect() { selectedDb = -1 }

@@ -178,6 +178,29 @@ extension ServerCore {
         primaryLink == nil && goodReplicas(now: clock.wallMilliseconds()) < minimumReplicas.count
     }
 
+    /// What a snapshot records of replication, as Redis's `rdbPopulateSaveInfo`: a replica
+    /// records its primary's history and the database its stream is on; a primary with a
+    /// backlog its own; nil otherwise.
+    var replicationSaveInfo: (streamDb: Int, id: String, offset: Int64)? {
+        if let link = primaryLink {
+            guard link.phase == .online else { return nil }
+            return (max(link.streamDb, 0), replication.id, replication.offset)
+        }
+        guard replication.isFeeding else { return nil }
+        return (max(replication.streamDb, 0), replication.id, replication.offset)
+    }
+
+    /// After the start-up load of a snapshot: the replication history it recorded, if any.
+    func restoreReplication(from aux: [String: String]) {
+        guard let id = aux["repl-id"], id.count == 40, let offsetText = aux["repl-offset"],
+            let offset = Int64(offsetText), offset >= 0
+        else { return }
+        replication.restore(id: id, offset: offset, backlogSize: replicationSetting("repl-backlog-size", 1_048_576))
+        engine.recordsEffects = true
+        restoredStreamDb = aux["repl-stream-db"].flatMap { Int($0) } ?? 0
+        logger.notice("Restored the replication id and offset from the snapshot: \(id):\(offset)")
+    }
+
     /// `REPLCONF ACK <offset>` from a replica.
     func replicaAcknowledged(_ connection: ConnectionHandler, offset: Int64) {
         guard let replica = replication.replica(on: connection) else { return }

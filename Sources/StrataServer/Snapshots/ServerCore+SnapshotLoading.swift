@@ -47,6 +47,7 @@ extension ServerCore {
                 switch result {
                 case .success(let (databases, report)):
                     self.engine.databases = databases
+                    self.restoreReplication(from: report.aux)
                     self.restoreFunctions(
                         report.functions.map { [Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), $0] })
                     let seconds = Double(WallClock.nowMilliseconds() - start) / 1000

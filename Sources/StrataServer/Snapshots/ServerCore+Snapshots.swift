@@ -31,6 +31,7 @@ extension ServerCore {
         options.writer = "strata \(ServerVersion.strata)"
         options.redisVersion = ServerVersion.redisCompatible
         options.functions = scripting.libraries.sortedLibraries.map(\.code)
+        options.replication = replicationSaveInfo
         return options
     }
 
