@@ -21,7 +21,7 @@ extension ServerCore {
         eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned(unsafe) self] _ in
             self.closeIdleClients()
             self.replicationCron(now: self.clock.wallMilliseconds())
-            self.primaryLink?.sendAcknowledgement()
+            self.primaryLink?.tick(now: self.clock.wallMilliseconds())
         }
     }
 

@@ -59,26 +59,37 @@ extension ServerCore {
         stats.fullSyncs += 1
         let name = command.rawValue
         let prefix = command == .psync ? "+FULLRESYNC \(replication.id) \(replication.offset)\r\n" : ""
-        let path = nextTempPath()
-        var options = snapshotOptions
-        options.codec = .none  // a plain RDB: what replicas and redis-cli --rdb read
-        let now = clock.wallMilliseconds()
-        let fileSystem = persistence.fileSystem
         logger.notice("Starting a snapshot for \(name.uppercased()) from \(connection.session.address)")
-        writeFrozenKeyspace { frozen in
-            try SnapshotWriter.write(
-                frozen, to: path, tempPath: path + ".part", fileSystem: fileSystem, options: options, now: now)
-        } finish: { core, result in
+        writeTransferSnapshot { core, result in
             switch result {
-            case .success(let summary):
-                core.logger.notice("Sending a \(summary.fileBytes)-byte snapshot for \(name.uppercased())")
-                connection.sendSnapshotAndClose(prefix: prefix, path: path, bytes: summary.fileBytes)
+            case .success(let (path, bytes)):
+                core.logger.notice("Sending a \(bytes)-byte snapshot for \(name.uppercased())")
+                connection.sendSnapshotAndClose(prefix: prefix, path: path, bytes: bytes)
             case .failure(let error):
-                unlink(path)
                 core.logger.warning("Snapshot for \(name.uppercased()) failed: \(error)")
                 connection.failSnapshotTransfer("ERR the snapshot for \(name.uppercased()) failed: \(error)")
             }
         }
         return .none
+    }
+
+    /// Writes a plain RDB of the keyspace frozen now to a temporary file (what replicas and
+    /// `redis-cli --rdb` read), then calls `finish` on the event loop with its path and
+    /// size; a failed write leaves no file.
+    func writeTransferSnapshot(
+        finish: @escaping (ServerCore, Result<(path: String, bytes: Int), Error>) -> Void
+    ) {
+        let path = nextTempPath()
+        var options = snapshotOptions
+        options.codec = .none
+        let now = clock.wallMilliseconds()
+        let fileSystem = persistence.fileSystem
+        writeFrozenKeyspace { frozen in
+            try SnapshotWriter.write(
+                frozen, to: path, tempPath: path + ".part", fileSystem: fileSystem, options: options, now: now)
+        } finish: { core, result in
+            if case .failure = result { unlink(path) }
+            finish(core, result.map { (path, $0.fileBytes) })
+        }
     }
 }

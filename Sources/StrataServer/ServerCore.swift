@@ -149,8 +149,7 @@ final class ServerCore {
         }
         self.tracking.maxKeys = config.trackingTableMaxKeys
         self.startedAt = clock.wallMilliseconds()
-        var generator = SystemRandomNumberGenerator()
-        self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+        self.runID = ServerCore.newReplicationID()
         self.replication = ReplicationState(id: runID)
         self.minimumReplicas = ServerCore.minimumReplicas(config)
     }
@@ -416,6 +415,7 @@ final class ServerCore {
         engine.clearEvictionPool()
         tracking.maxKeys = config.trackingTableMaxKeys
         minimumReplicas = ServerCore.minimumReplicas(config)
+        replication.resizeBacklog(to: replicationSetting("repl-backlog-size", 1_048_576))
         logger.logLevel = config.loggerLevel
         if scripting.cache.memoryLimit != config.luaHeapLimit {
             scripting.cache.memoryLimit = config.luaHeapLimit

@@ -22,6 +22,16 @@ struct CycleClockTests {
         #expect(abs(cycle - monotonic) < monotonic * 0.05, "cycle clock \(cycle) ns, monotonic \(monotonic) ns")
     }
 
+    @Test func isUsedWhereTheProcessorSaysItsCounterIsConstant() throws {
+        #if arch(x86_64) && os(Linux)
+            let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+            guard let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+            let names = Set(flags.split(separator: " "))
+            let constant = names.contains("constant_tsc") && names.contains("nonstop_tsc")
+            #expect((CycleClock.calibrated() != nil) == constant)
+        #endif
+    }
+
     @Test func startsNearTheMonotonicClock() throws {
         guard let clock = CycleClock.calibrated(spin: 1_000_000) else { return }
         let before = WallClock.monotonicNanoseconds()

@@ -69,13 +69,20 @@ def digests_agree(primary, replica):
     return primary.client().execute_command("DEBUG", "DIGEST") == replica.client().execute_command("DEBUG", "DIGEST")
 
 
-def test_a_redis_replica_loads_the_snapshot_and_follows_the_stream(start_server):
-    primary = start_server("--enable-debug-command", "yes")
+def synced(start_server, make_replica, primary=None, tag="before"):
+    """A primary (a Strata one unless given) written with every type, and a replica made
+    by `make_replica` that caught up with it, keyspaces compared."""
+    primary = primary or start_server("--enable-debug-command", "yes")
     p = primary.client()
-    write_everything(p, "before")
-    replica = replica_of(start_server, primary)
+    write_everything(p, tag)
+    replica = make_replica(start_server, primary)
     wait_caught_up(primary, replica)
     assert digests_agree(primary, replica)
+    return primary, p, replica
+
+
+def test_a_redis_replica_loads_the_snapshot_and_follows_the_stream(start_server):
+    primary, p, replica = synced(start_server, replica_of)
     write_everything(p, "after")
     p.flushdb()  # db 0 emptied on both, db 3 kept
     write_everything(p, "later")
@@ -96,11 +103,7 @@ def test_a_redis_replica_loads_the_snapshot_and_follows_the_stream(start_server)
 
 
 def test_a_replica_whose_link_was_cut_continues_from_the_backlog(start_server):
-    primary = start_server("--enable-debug-command", "yes")
-    p = primary.client()
-    write_everything(p, "one")
-    replica = replica_of(start_server, primary)
-    wait_caught_up(primary, replica)
+    primary, p, replica = synced(start_server, replica_of)
     for round_number in range(3):
         assert p.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
         write_everything(p, f"while-down-{round_number}")
@@ -112,11 +115,7 @@ def test_a_replica_whose_link_was_cut_continues_from_the_backlog(start_server):
 
 
 def test_a_new_history_forces_a_full_sync(start_server):
-    primary = start_server("--enable-debug-command", "yes")
-    p = primary.client()
-    write_everything(p, "one")
-    replica = replica_of(start_server, primary)
-    wait_caught_up(primary, replica)
+    primary, p, replica = synced(start_server, replica_of)
     # A new id with no previous one: the replica's PSYNC cannot continue.
     p.execute_command("DEBUG", "CHANGE-REPL-ID")
     assert p.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
@@ -192,15 +191,10 @@ def strata_replica_of(start_server, primary):
 
 @pytest.mark.parametrize("primary_kind", ["redis", "strata"])
 def test_a_strata_replica_follows_a_primary(start_server, primary_kind):
+    primary = None
     if primary_kind == "redis":
         primary = start_server("--save", "", "--appendonly", "no", "--enable-debug-command", "yes", binary=REDIS)
-    else:
-        primary = start_server("--enable-debug-command", "yes")
-    p = primary.client()
-    write_everything(p, "before")
-    replica = strata_replica_of(start_server, primary)
-    wait_caught_up(primary, replica)
-    assert digests_agree(primary, replica)
+    primary, p, replica = synced(start_server, strata_replica_of, primary)
     write_everything(p, "after")
     wait_caught_up(primary, replica)
     assert digests_agree(primary, replica)
@@ -225,11 +219,7 @@ def test_a_strata_replica_follows_a_primary(start_server, primary_kind):
 
 
 def test_a_promoted_replica_keeps_the_history_for_its_former_peers(start_server):
-    primary = start_server("--enable-debug-command", "yes")
-    p = primary.client()
-    write_everything(p, "one")
-    replica = strata_replica_of(start_server, primary)
-    wait_caught_up(primary, replica)
+    primary, p, replica = synced(start_server, strata_replica_of)
     old_id = info_field(p, "replication", "master_replid")
     r = replica.client()
     assert r.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
@@ -299,3 +289,42 @@ def test_a_restarted_replica_continues_from_its_snapshot(start_server):
     # The snapshot's replication id and offset let it continue: no second full sync.
     assert info_field(p, "stats", "sync_full") == 1 and info_field(p, "stats", "sync_partial_ok") == 1
     assert "Restored the replication id and offset" in restarted.output()
+
+
+def test_replicaof_refuses_a_port_out_of_range_as_redis(strata_and_redis):
+    for server in strata_and_redis:
+        c = server.client()
+        for port in ("65536", "-1", "99999"):
+            with pytest.raises(redis.exceptions.ResponseError, match="^Invalid master port$"):
+                c.execute_command("REPLICAOF", "127.0.0.1", port)
+        assert c.execute_command("ROLE")[0] == b"master"
+
+
+def test_the_backlog_follows_its_settings(start_server):
+    # The largest values Redis accepts: neither may overflow or allocate up front.
+    primary = start_server("--repl-backlog-size", "9223372036854775807",
+                           "--repl-backlog-ttl", "9223372036854775807")
+    p = primary.client()
+    replica = strata_replica_of(start_server, primary)
+    wait_caught_up(primary, replica)
+    p.set("big", "x" * 40000)
+    wait_caught_up(primary, replica)
+    assert p.info("replication")["repl_backlog_histlen"] > 40000
+    # Resized at run time, keeping the newest bytes (Redis's floor is 16 KB).
+    p.config_set("repl-backlog-size", "16384")
+    fields = p.info("replication")
+    assert fields["repl_backlog_size"] == 16384 and fields["repl_backlog_histlen"] == 16384
+    assert fields["repl_backlog_first_byte_offset"] == fields["master_repl_offset"] - 16384 + 1
+    # With no replica left, the backlog outlives a ttl of 2^63 - 1 seconds...
+    replica.client().execute_command("REPLICAOF", "NO", "ONE")
+    wait_until(lambda: p.info("replication")["connected_slaves"] == 0, timeout=20, message="the replica leaves")
+    started = p.info("server")["uptime_in_seconds"]
+    wait_until(lambda: p.info("server")["uptime_in_seconds"] >= started + 2, timeout=20,
+               message="two backlog checks pass")
+    assert p.info("replication")["repl_backlog_active"] == 1
+    # ...and is freed after a ttl of one second, the offset kept (no replica: no PINGs).
+    offset = p.info("replication")["master_repl_offset"]
+    p.config_set("repl-backlog-ttl", "1")
+    wait_until(lambda: p.info("replication")["repl_backlog_active"] == 0, timeout=20,
+               message="the backlog is freed")
+    assert p.info("replication")["master_repl_offset"] == offset

@@ -16,8 +16,9 @@ class FakePrimary:
     """A listening socket that answers a replica's handshake, then sends `payload` after
     `+FULLRESYNC` and keeps (or closes) the connection."""
 
-    def __init__(self, payload, close_after=True):
+    def __init__(self, payload, close_after=True, offset=b"0"):
         self.payload = payload
+        self.offset = offset
         self.close_after = close_after
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -58,7 +59,7 @@ class FakePrimary:
                     if name == b"PING":
                         conn.sendall(b"+PONG\r\n")
                     elif name == b"PSYNC":
-                        conn.sendall(b"+FULLRESYNC " + b"f" * 40 + b" 0\r\n" + self.payload)
+                        conn.sendall(b"+FULLRESYNC " + b"f" * 40 + b" " + self.offset + b"\r\n" + self.payload)
                         if self.close_after:
                             conn.close()
                             return
@@ -76,8 +77,8 @@ class FakePrimary:
 def fake_primary():
     primaries = []
 
-    def make(payload, close_after=True):
-        primary = FakePrimary(payload, close_after)
+    def make(payload, close_after=True, offset=b"0"):
+        primary = FakePrimary(payload, close_after, offset)
         primaries.append(primary)
         return primary
 
@@ -111,15 +112,20 @@ def test_a_bad_snapshot_leaves_the_keyspace_alone(start_server, fake_primary, pa
     assert r.set("writable-again", "1")
 
 
-def test_a_primary_that_stalls_mid_transfer_is_shown_as_syncing(start_server, fake_primary):
+def test_a_primary_that_stalls_mid_transfer_is_shown_as_syncing_then_dropped(start_server, fake_primary):
     primary = fake_primary(b"$100000\r\nREDIS0010", close_after=False)
-    replica = start_server()
+    replica = start_server("--repl-timeout", "2")
     r = replica.client()
     r.set("mine", "kept")
     r.execute_command("REPLICAOF", "127.0.0.1", primary.port)
     wait_until(lambda: r.info("replication")["master_sync_in_progress"] == 1, timeout=20,
                message="the transfer starts")
     assert r.execute_command("ROLE")[3] == b"sync"
+    assert r.get("mine") == b"kept"
+    # After repl-timeout seconds of silence the link is closed and tried again.
+    wait_until(lambda: "Timeout receiving bulk data from MASTER" in replica.output(), timeout=20,
+               message="the stalled transfer times out")
+    wait_until(lambda: primary.connections >= 2, timeout=20, message="the link is retried")
     assert r.get("mine") == b"kept"
 
 
@@ -150,3 +156,14 @@ def test_a_replica_that_must_not_serve_stale_data_says_masterdown(start_server, 
     assert r.info("replication")["master_link_status"] == "down"
     r.execute_command("REPLICAOF", "NO", "ONE")
     assert r.get("k") is None
+
+
+@pytest.mark.parametrize("offset", [b"9223372036854775807", b"-1", b"99999999999999999999", b"x"])
+def test_an_offset_from_the_primary_that_cannot_be_counted_on_is_refused(start_server, fake_primary, offset):
+    # Counting the stream's bytes on from near 2^63 would overflow (a trap, the server down).
+    primary = fake_primary(b"$0\r\n", offset=offset)
+    replica = start_server()
+    r = replica.client()
+    r.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+    wait_until(lambda: "Unexpected reply to PSYNC" in replica.output(), timeout=20, message="the reply is refused")
+    assert r.ping() and r.info("replication")["master_link_status"] == "down"

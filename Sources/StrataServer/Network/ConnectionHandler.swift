@@ -126,53 +126,28 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     /// Starts a SYNC's snapshot transfer: input waits unprocessed until it is sent.
     func startSnapshotTransfer() { state.startSnapshotTransfer() }
 
-    /// Sends `prefix`, then the file at `path` (`bytes` long, as a bulk payload without a
-    /// trailing CRLF, as Redis sends a replica its RDB), then closes the connection and
-    /// removes the file.
+    /// Sends `prefix`, then the file at `path` as a snapshot (see ``queueSnapshotFile``),
+    /// then closes the connection.
     func sendSnapshotAndClose(prefix: String, path: String, bytes: Int) {
         guard let context, !closing else {
             unlink(path)
             return
         }
+        outbound.writeString(prefix)
+        let queued = queueSnapshotFile(context, path: path, bytes: bytes) { context.close(promise: nil) }
         enterClosing()
-        outbound.writeString(prefix + "$\(bytes)\r\n")
-        core.stats.netOutputBytes += outbound.readableBytes + bytes
-        let header = outbound
-        outbound = context.channel.allocator.buffer(capacity: 0)
-        context.write(wrapOutboundOut(header), promise: nil)
-        do {
-            let handle = try NIOFileHandle(path: path)
-            unlink(path)  // the open handle keeps the data until it is sent
-            let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: bytes)
-            context.writeAndFlush(NIOAny(IOData.fileRegion(region))).whenComplete { _ in
-                try? handle.close()
-                context.close(promise: nil)
-            }
-        } catch {
-            unlink(path)
-            context.close(promise: nil)
-        }
+        if !queued { context.close(promise: nil) }
     }
 
-    /// Sends the file at `path` (`bytes` long) as a replica's snapshot (`$<length>` and the
-    /// bytes, no trailing CRLF), removes the file, then the stream produced meanwhile
-    /// (`pending`); the connection goes on as a replica.
+    /// Sends the file at `path` as a replica's snapshot (see ``queueSnapshotFile``), then the
+    /// stream produced meanwhile (`pending`); the connection goes on as a replica.
     func sendSnapshot(path: String, bytes: Int, then pending: [UInt8]) {
         guard let context, !closing else {
             unlink(path)
             return
         }
-        outbound.writeString("$\(bytes)\r\n")
-        core.stats.netOutputBytes += bytes
-        writeOutbound(context)
-        do {
-            let handle = try NIOFileHandle(path: path)
-            unlink(path)  // the open handle keeps the data until it is sent
-            let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: bytes)
-            context.writeAndFlush(NIOAny(IOData.fileRegion(region))).whenComplete { _ in try? handle.close() }
-        } catch {
-            unlink(path)
-            core.logger.warning("Could not open the snapshot for replica \(session.address): \(error)")
+        guard queueSnapshotFile(context, path: path, bytes: bytes, whenSent: {}) else {
+            core.logger.warning("Could not open the snapshot for replica \(session.address)")
             context.close(promise: nil)
             return
         }
@@ -180,6 +155,31 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
         state.endSnapshotTransfer()
         sendReplicationBytes(pending)
         if inbound.readableBytes > 0 { processInbound(context) }
+    }
+
+    /// Queues what is in `outbound`, then `$<bytes>` and the `bytes`-long file at `path` as
+    /// Redis sends a replica its RDB (no trailing CRLF), sent from the file; the file is
+    /// removed (the open handle keeps its data). False, the file removed, when it cannot be
+    /// opened.
+    private func queueSnapshotFile(
+        _ context: ChannelHandlerContext, path: String, bytes: Int, whenSent: @escaping () -> Void
+    ) -> Bool {
+        outbound.writeString("$\(bytes)\r\n")
+        core.stats.netOutputBytes += bytes
+        writeOutbound(context)
+        do {
+            let handle = try NIOFileHandle(path: path)
+            unlink(path)
+            let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: bytes)
+            context.writeAndFlush(NIOAny(IOData.fileRegion(region))).whenComplete { _ in
+                try? handle.close()
+                whenSent()
+            }
+            return true
+        } catch {
+            unlink(path)
+            return false
+        }
     }
 
     /// Makes this connection a replica: what it sends gets no reply.

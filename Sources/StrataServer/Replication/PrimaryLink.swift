@@ -122,6 +122,7 @@ final class PrimaryLink: ChannelInboundHandler {
             return
         }
         self.context = context
+        lastIOAt = core.clock.wallMilliseconds()
         core.logger.notice("MASTER <-> REPLICA sync started")
         var steps: [[String]] = [["PING"]]
         if let password = core.config.inertValues["masterauth"], !password.isEmpty {
@@ -235,7 +236,9 @@ final class PrimaryLink: ChannelInboundHandler {
             return
         }
         let words = line.split(separator: " ").map(String.init)
-        if words.first == "+FULLRESYNC", words.count == 3, let offset = Int64(words[2]) {
+        if words.first == "+FULLRESYNC", words.count == 3, let offset = Int64(words[2]),
+            ReplicationBacklog.validOffsets.contains(offset)
+        {
             core.logger.notice("Full resync from master: \(words[1]):\(offset)")
             primaryID = words[1]
             appliedOffset = offset
@@ -327,7 +330,7 @@ final class PrimaryLink: ChannelInboundHandler {
             if let context { context.close(promise: nil) } else { retryLater() }
         case .success(let (databases, report)):
             core.replaceKeyspaceFromPrimary(databases, functions: report.functions)
-            core.replication.followPrimary(
+            core.replication.startHistory(
                 id: primaryID, offset: appliedOffset,
                 backlogSize: core.replicationSetting("repl-backlog-size", 1_048_576))
             core.engine.recordsEffects = true
@@ -359,6 +362,21 @@ final class PrimaryLink: ChannelInboundHandler {
         commandStart = inbound.readerIndex
         sendAcknowledgement()
         applyStream()
+    }
+
+    /// Once a second: the acknowledgement, or the link closed (and retried) when the
+    /// primary sent nothing for `repl-timeout` seconds (it pings every 10 by default).
+    func tick(now: Int64) {
+        guard let context, phase != .loading else { return }
+        if (now - lastIOAt) / 1000 >= Int64(core.replicationSetting("repl-timeout", 60)) {
+            core.logger.warning(
+                phase == .receivingSnapshot
+                    ? "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value."
+                    : "MASTER timeout: no data nor PING received...")
+            context.close(promise: nil)
+            return
+        }
+        sendAcknowledgement()
     }
 
     /// `REPLCONF ACK <offset>`.

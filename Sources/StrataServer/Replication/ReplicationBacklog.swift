@@ -17,6 +17,10 @@ struct ReplicationBacklog {
     /// Bytes of the stream produced, ever (`master_repl_offset`).
     private(set) var masterOffset: Int64
 
+    /// The offsets a stream may start from. Offsets read from a primary or a file are checked
+    /// against it: counting bytes on from near 2^63 would overflow.
+    static let validOffsets: ClosedRange<Int64> = 0...(1 << 62)
+
     /// An empty backlog of `size` bytes whose stream continues after `offset`.
     init(size: Int, offset: Int64) {
         self.size = Swift.max(1, size)
@@ -31,7 +35,8 @@ struct ReplicationBacklog {
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         masterOffset += Int64(bytes.count)
         guard bytes.count > 0 else { return }
-        if ring.count < size { ring.reserveCapacity(size) }
+        // The ring grows with the stream up to `size` (not allocated whole at once: the
+        // setting goes up to 2^63 - 1, as Redis's, whose backlog also grows as it fills).
         // Only the last `size` bytes can be kept.
         let kept = bytes.count > size ? UnsafeRawBufferPointer(rebasing: bytes.suffix(size)) : bytes
         var source = 0
@@ -59,7 +64,7 @@ struct ReplicationBacklog {
     /// Whether the stream from byte `offset` on (a replica's `PSYNC` offset: the byte after
     /// the last it has) is all here.
     func holds(from offset: Int64) -> Bool {
-        offset >= firstByteOffset && offset <= masterOffset + 1 && (count > 0 || offset == masterOffset + 1)
+        offset >= firstByteOffset && offset <= masterOffset + 1
     }
 
     /// The stream's bytes from byte `offset` to its end, or nil when some are gone.

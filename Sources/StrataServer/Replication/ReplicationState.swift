@@ -38,7 +38,6 @@ struct ReplicaHandshake {
 /// One attached replica.
 final class ReplicaLink<Connection: AnyObject> {
     let connection: Connection
-    let clientID: UInt64
     /// Its address as `INFO replication` prints it, and its listening port.
     let address: String
     let port: Int
@@ -49,9 +48,8 @@ final class ReplicaLink<Connection: AnyObject> {
     var acknowledgedOffset: Int64 = 0
     var acknowledgedAt: Int64
 
-    init(connection: Connection, clientID: UInt64, address: String, port: Int, phase: ReplicaPhase, now: Int64) {
+    init(connection: Connection, address: String, port: Int, phase: ReplicaPhase, now: Int64) {
         self.connection = connection
-        self.clientID = clientID
         self.address = address
         self.port = port
         self.phase = phase
@@ -65,8 +63,10 @@ struct ReplicationState<Connection: AnyObject> {
     var id: String
     /// `master_replid2`: the id of the stream before the last id change, and up to which
     /// offset it holds (`second_repl_offset`, -1 without one).
-    var previousID = String(repeating: "0", count: 40)
+    var previousID = Self.noID
     var previousIDEndOffset: Int64 = -1
+    /// How Redis prints the absence of a previous id.
+    private static var noID: String { String(repeating: "0", count: 40) }
     /// The stream's newest bytes; nil until the first replica attaches (as in Redis).
     private(set) var backlog: ReplicationBacklog?
     /// When the last replica left (Unix ms), for `repl-backlog-ttl`.
@@ -92,18 +92,26 @@ struct ReplicationState<Connection: AnyObject> {
     /// Whether effects must be recorded for the stream.
     var isFeeding: Bool { backlog != nil }
 
-    /// Replicas receiving the stream (`connected_slaves` counts every attached one).
-    var onlineReplicas: Int { replicas.filter { $0.phase == .online }.count }
-
     /// Creates the backlog for a first replica: as Redis does, a stream with no past starts
     /// under a new id (`newID`), and no previous id is kept.
     mutating func ensureBacklog(size: Int, newID: () -> String) {
         guard backlog == nil else { return }
-        id = newID()
-        previousID = String(repeating: "0", count: 40)
-        previousIDEndOffset = -1
-        backlog = ReplicationBacklog(size: size, offset: offsetWithoutBacklog)
+        startHistory(id: newID(), offset: offsetWithoutBacklog, backlogSize: size)
+    }
+
+    /// A history under `id` from `offset`, in a new empty backlog, with no previous id: the
+    /// primary's after a full sync, or the one a snapshot recorded after a restart.
+    mutating func startHistory(id: String, offset: Int64, backlogSize: Int) {
+        self.id = id
+        forgetPreviousID()
+        backlog = ReplicationBacklog(size: backlogSize, offset: offset)
+        pending.clear()
         selectedDb = -1
+    }
+
+    private mutating func forgetPreviousID() {
+        previousID = Self.noID
+        previousIDEndOffset = -1
     }
 
     /// Drops the backlog (`repl-backlog-ttl` passed with no replica).
@@ -133,17 +141,6 @@ struct ReplicationState<Connection: AnyObject> {
 
     /// The database the stream last selected, -1 when the next command selects.
     var streamDb: Int { selectedDb }
-
-    /// After a restart: the history a snapshot recorded (`repl-id`, `repl-offset`), with an
-    /// empty backlog from there, so that replicas (or this server's primary) can continue it.
-    mutating func restore(id: String, offset: Int64, backlogSize: Int) {
-        self.id = id
-        previousID = String(repeating: "0", count: 40)
-        previousIDEndOffset = -1
-        backlog = ReplicationBacklog(size: backlogSize, offset: offset)
-        pending.clear()
-        selectedDb = -1
-    }
 
     /// The next command of the stream selects its database (a replica starting from a
     /// snapshot does not know which one the stream selected).
@@ -212,21 +209,10 @@ struct ReplicationState<Connection: AnyObject> {
         return (id, offset + 1)
     }
 
-    /// After a full sync: the primary's history, from its offset, in a new backlog.
-    mutating func followPrimary(id: String, offset: Int64, backlogSize: Int) {
-        self.id = id
-        previousID = String(repeating: "0", count: 40)
-        previousIDEndOffset = -1
-        backlog = ReplicationBacklog(size: backlogSize, offset: offset)
-        pending.clear()
-        selectedDb = -1
-    }
-
     /// A new id with no previous one (`DEBUG CHANGE-REPL-ID`).
     mutating func replaceID(with newID: String) {
         id = newID
-        previousID = String(repeating: "0", count: 40)
-        previousIDEndOffset = -1
+        forgetPreviousID()
     }
 
     /// Starts a new history (a promotion, `DEBUG CHANGE-REPL-ID`): the current id becomes

@@ -23,6 +23,8 @@ extension ServerCore {
             return .ok
         }
         guard let port = args[2].strictInteger else { return Errors.notInteger }
+        // As Redis; a port out of range would also trap where the address is built.
+        guard (0...65535).contains(port) else { return .error("ERR Invalid master port") }
         if let link = primaryLink, link.host == host, link.port == port {
             return .status("OK Already connected to specified master")
         }

@@ -16,7 +16,7 @@ extension ServerCore {
         config.inertValues[name].flatMap { Int($0) } ?? defaultValue
     }
 
-    /// A new random 40-hex-digit replication id.
+    /// A new random 40-hex-digit id (the run id, replication ids).
     static func newReplicationID() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
@@ -40,7 +40,7 @@ extension ServerCore {
                 stats.partialSyncsAccepted += 1
                 replication.attach(
                     ReplicaLink(
-                        connection: connection, clientID: connection.session.id, address: address,
+                        connection: connection, address: address,
                         port: handshake.listeningPort, phase: .online, now: now))
                 connection.becomeReplica()
                 connection.sendReplicationBytes(
@@ -74,7 +74,7 @@ extension ServerCore {
         let offset = replication.offset
         let now = clock.wallMilliseconds()
         let link = ReplicaLink(
-            connection: connection, clientID: connection.session.id, address: address, port: port,
+            connection: connection, address: address, port: port,
             phase: .waitingForSnapshot, now: now)
         replication.attach(link)
         connection.becomeReplica()
@@ -84,28 +84,19 @@ extension ServerCore {
         }
         logger.notice(
             "Replica \(address):\(port) asks for synchronization; starting a snapshot for it at offset \(offset)")
-        let path = nextTempPath()
-        var options = snapshotOptions
-        options.codec = .none  // a plain RDB, as a Redis replica reads
-        let fileSystem = persistence.fileSystem
-        writeFrozenKeyspace { frozen in
-            try SnapshotWriter.write(
-                frozen, to: path, tempPath: path + ".part", fileSystem: fileSystem, options: options, now: now)
-        } finish: { core, result in
+        writeTransferSnapshot { core, result in
             guard core.replication.replica(on: connection) === link else {
-                unlink(path)
+                if case .success(let (path, _)) = result { unlink(path) }
                 return
             }
             switch result {
-            case .success(let summary):
-                core.logger.notice(
-                    "Synchronization with replica \(address):\(port): sending a \(summary.fileBytes)-byte snapshot")
+            case .success(let (path, bytes)):
+                core.logger.notice("Synchronization with replica \(address):\(port): sending a \(bytes)-byte snapshot")
                 link.phase = .online
                 let pending = link.pending
                 link.pending = []
-                connection.sendSnapshot(path: path, bytes: summary.fileBytes, then: pending)
+                connection.sendSnapshot(path: path, bytes: bytes, then: pending)
             case .failure(let error):
-                unlink(path)
                 core.logger.warning("Snapshot for replica \(address):\(port) failed: \(error)")
                 core.replication.detach(connection, now: core.clock.wallMilliseconds())
                 connection.terminate()
@@ -151,7 +142,8 @@ extension ServerCore {
             feedReplicas(command: ["PING"])
         }
         let ttl = Int64(replicationSetting("repl-backlog-ttl", 3600))
-        if ttl > 0, let left = replication.lastReplicaLeftAt, now - left > ttl * 1000 {
+        // Compared in seconds: `repl-backlog-ttl` goes up to 2^63 - 1, which in ms overflows.
+        if ttl > 0, let left = replication.lastReplicaLeftAt, (now - left) / 1000 > ttl {
             replication.dropBacklog()
             engine.recordsEffects = aof.isLogging
             logger.notice("Replication backlog freed after \(ttl) seconds without replicas.")
@@ -192,10 +184,11 @@ extension ServerCore {
 
     /// After the start-up load of a snapshot: the replication history it recorded, if any.
     func restoreReplication(from aux: [String: String]) {
-        guard let id = aux["repl-id"], id.count == 40, let offsetText = aux["repl-offset"],
-            let offset = Int64(offsetText), offset >= 0
+        guard let id = aux["repl-id"], id.count == 40, let offset = aux["repl-offset"].flatMap(Int64.init),
+            ReplicationBacklog.validOffsets.contains(offset)
         else { return }
-        replication.restore(id: id, offset: offset, backlogSize: replicationSetting("repl-backlog-size", 1_048_576))
+        replication.startHistory(
+            id: id, offset: offset, backlogSize: replicationSetting("repl-backlog-size", 1_048_576))
         engine.recordsEffects = true
         restoredStreamDb = aux["repl-stream-db"].flatMap { Int($0) } ?? 0
         logger.notice("Restored the replication id and offset from the snapshot: \(id):\(offset)")
