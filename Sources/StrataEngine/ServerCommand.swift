@@ -15,6 +15,7 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case time
     case role
     case replicaof
+    case failover
 
     // Clients
     case clientID = "client|id"

@@ -65,7 +65,7 @@ extension ServerCore {
     func performEvictions(now: Int64) -> Bool {
         guard memoryGauge.exceeds(config.maxMemory) else { return true }
         // As Redis: nothing is evicted while clients are paused.
-        if pause.mode != nil && pause.holdsWrites(now: pauseClockMilliseconds) { return true }
+        if pause.isPausing && pause.holdsWrites(now: pauseClockMilliseconds) { return true }
         let start = clock.monotonicNanoseconds()
         var evicted = 0
         var underLimit = false

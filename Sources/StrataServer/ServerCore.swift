@@ -27,6 +27,8 @@ final class ServerCore {
     var replication: ReplicationState<ConnectionHandler>
     /// The link to this server's primary while it is a replica.
     var primaryLink: PrimaryLink?
+    /// A coordinated failover (`FAILOVER`) under way.
+    var failover = FailoverState()
     /// True while commands of the primary's stream are applied (they reach this server's
     /// replicas as the primary's bytes, not as effects).
     var applyingPrimaryStream = false
@@ -294,7 +296,7 @@ final class ServerCore {
             session.transaction?.aborted = true
             return .reply(rejected(spec, ServerCore.oomError))
         }
-        if pause.mode != nil && !executingTransaction && postpones(spec, session: session) { return .postponed }
+        if pause.isPausing && !executingTransaction && postpones(spec, session: session) { return .postponed }
         if session.inTransaction && !spec.flags.contains(.transactionControl) {
             return .reply(queue(args, spec: spec, session: session))
         }

@@ -147,4 +147,19 @@ import Testing
         let ended = pause.expire(now: 1)
         #expect(!ended)
     }
+
+    @Test func aFailoverHoldsWritesUntilItEndsWhateverClientPauseDoes() {
+        var pause = ClientPause()
+        pause.holdsForFailover = true
+        #expect(pause.isPausing && pause.isActive(now: 1))
+        #expect(pause.postpones([.write], queuedWrite: false, now: 1))
+        #expect(pause.postpones([], queuedWrite: true, now: 1))
+        #expect(!pause.postpones([.readonly], queuedWrite: false, now: 1))
+        pause.pause(.all, until: 100)
+        _ = pause.expire(now: 200)
+        pause.unpause()
+        #expect(pause.postpones([.write], queuedWrite: false, now: 300))
+        pause.holdsForFailover = false
+        #expect(!pause.isPausing && !pause.postpones([.write], queuedWrite: false, now: 300))
+    }
 }

@@ -14,11 +14,14 @@ from conftest import wait_until
 
 class FakePrimary:
     """A listening socket that answers a replica's handshake, then sends `payload` after
-    `+FULLRESYNC` and keeps (or closes) the connection."""
+    `+FULLRESYNC` (or answers PSYNC with `psync_reply`) and keeps (or closes) the
+    connection. The PSYNC commands received are kept in `psyncs`."""
 
-    def __init__(self, payload, close_after=True, offset=b"0"):
+    def __init__(self, payload, close_after=True, offset=b"0", psync_reply=None):
         self.payload = payload
         self.offset = offset
+        self.psync_reply = psync_reply
+        self.psyncs = []
         self.close_after = close_after
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -58,7 +61,11 @@ class FakePrimary:
                     name = command[0].upper()
                     if name == b"PING":
                         conn.sendall(b"+PONG\r\n")
+                    elif name == b"PSYNC" and self.psync_reply is not None:
+                        self.psyncs.append(command)
+                        conn.sendall(self.psync_reply)
                     elif name == b"PSYNC":
+                        self.psyncs.append(command)
                         conn.sendall(b"+FULLRESYNC " + b"f" * 40 + b" " + self.offset + b"\r\n" + self.payload)
                         if self.close_after:
                             conn.close()
@@ -77,8 +84,8 @@ class FakePrimary:
 def fake_primary():
     primaries = []
 
-    def make(payload, close_after=True, offset=b"0"):
-        primary = FakePrimary(payload, close_after, offset)
+    def make(payload, close_after=True, offset=b"0", psync_reply=None):
+        primary = FakePrimary(payload, close_after, offset, psync_reply)
         primaries.append(primary)
         return primary
 

@@ -370,6 +370,11 @@ public enum ServerCommandSpecs {
             since: "1.0.0", summary: "Sets a Redis server as a replica of another, or promotes it to being a master.",
             synopsis: "host port", categories: ["admin", "slow", "dangerous"], handler: .server(.replicaof)),
         CommandSpec(
+            "failover", arity: -1, flags: [.admin, .noscript, .stale], group: "server", since: "6.2.0",
+            summary: "Starts a coordinated failover from a server to one of its replicas.",
+            synopsis: "[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]",
+            categories: ["admin", "slow", "dangerous"], handler: .server(.failover)),
+        CommandSpec(
             "time", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "2.6.0",
             summary: "Returns the server time.", categories: ["fast"], handler: .server(.time)),
         CommandSpec(

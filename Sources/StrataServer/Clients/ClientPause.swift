@@ -2,8 +2,9 @@
 //! propagate) and until when. Redis keeps the most restrictive mode and the latest end
 //! when pauses overlap, and ends the pause at its deadline or at CLIENT UNPAUSE. Commands
 //! of a paused client are postponed, not refused: the server parks the connection with
-//! the command and runs it when the pause ends. Time is passed in, so the rules are
-//! tested on a fake clock (ClientPauseTests).
+//! the command and runs it when the pause ends. A coordinated failover holds writes the
+//! same way, independently of CLIENT PAUSE (CLIENT UNPAUSE does not end it), until the
+//! failover ends. Time is passed in, so the rules are tested on a fake clock.
 
 import StrataEngine
 
@@ -23,6 +24,11 @@ struct ClientPause: Equatable {
     private(set) var mode: Mode?
     /// When the pause ends, monotonic ms.
     private(set) var end: Int64 = 0
+    /// Whether a coordinated failover (`FAILOVER`) holds writes back.
+    var holdsForFailover = false
+
+    /// Whether anything may be held back (the cheap check before the others).
+    var isPausing: Bool { mode != nil || holdsForFailover }
 
     /// Pauses until `end` (monotonic ms) in `mode`, or extends the current pause: the more
     /// restrictive mode and the later end win, as in Redis.
@@ -47,7 +53,7 @@ struct ClientPause: Equatable {
     }
 
     /// Whether a pause is in effect at `now`.
-    func isActive(now: Int64) -> Bool { mode != nil && now < end }
+    func isActive(now: Int64) -> Bool { holdsForFailover || (mode != nil && now < end) }
 
     /// Whether writes, expiry and eviction are held back at `now` (any mode pauses them).
     func holdsWrites(now: Int64) -> Bool { isActive(now: now) }
@@ -55,8 +61,9 @@ struct ClientPause: Equatable {
     /// Whether a command with `flags` waits at `now`; `queuedWrite` is for EXEC, whose
     /// queued commands include a write or a command that may propagate.
     func postpones(_ flags: CommandFlags, queuedWrite: Bool, now: Int64) -> Bool {
+        let writes = !flags.isDisjoint(with: [.write, .mayReplicate]) || queuedWrite
+        if holdsForFailover && writes { return true }
         guard let mode, now < end else { return false }
-        if mode == .all { return true }
-        return !flags.isDisjoint(with: [.write, .mayReplicate]) || queuedWrite
+        return mode == .all || writes
     }
 }

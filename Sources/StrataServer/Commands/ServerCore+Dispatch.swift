@@ -78,6 +78,8 @@ extension ServerCore {
             return .reply(primaryLink.map(replicaRoleReply) ?? roleReply())
         case .replicaof:
             return .reply(replicaofCommand(args, session: session))
+        case .failover:
+            return .reply(failoverCommand(args, now: now))
         case .info:
             return .reply(.verbatim(info(args, now: now)))
         case .command, .commandCount, .commandInfo, .commandDocs, .commandList, .commandGetKeys,

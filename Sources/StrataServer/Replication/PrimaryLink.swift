@@ -97,6 +97,7 @@ final class PrimaryLink: ChannelInboundHandler {
             .whenFailure { error in
                 let link = link.value
                 link.core.logger.warning("Error condition on socket for SYNC: \(error)")
+                link.core.failoverAnswered(accepted: false)
                 link.retryLater()
             }
     }
@@ -133,7 +134,8 @@ final class PrimaryLink: ChannelInboundHandler {
         steps.append(["REPLCONF", "listening-port", String(announced > 0 ? announced : core.boundPort)])
         steps.append(["REPLCONF", "capa", "psync2"])
         let (id, offset) = core.replication.continuation()
-        steps.append(["PSYNC", id, String(offset)])
+        // A primary handing over to its replica asks it to take over (see FAILOVER).
+        steps.append(["PSYNC", id, String(offset)] + (core.failover.phase == .inProgress ? ["FAILOVER"] : []))
         handshake = steps
         send(steps[0])
         phase = .handshake(step: 0)
@@ -148,6 +150,7 @@ final class PrimaryLink: ChannelInboundHandler {
         if phase == .online { downSince = core.clock.wallMilliseconds() }
         guard phase != .stopped else { return }
         core.logger.notice("Connection with master lost.")
+        core.failoverAnswered(accepted: false)
         // A snapshot received whole is still loaded; the link is retried after it.
         if phase != .loading { retryLater() }
     }
@@ -240,6 +243,7 @@ final class PrimaryLink: ChannelInboundHandler {
             ReplicationBacklog.validOffsets.contains(offset)
         {
             core.logger.notice("Full resync from master: \(words[1]):\(offset)")
+            core.failoverAnswered(accepted: true)
             primaryID = words[1]
             appliedOffset = offset
             phase = .awaitingSnapshot
@@ -249,12 +253,16 @@ final class PrimaryLink: ChannelInboundHandler {
             if newID != core.replication.id {
                 core.logger.notice("Master replication ID changed to \(newID)")
                 core.replication.shiftID(to: newID)
+                // As Redis: this server's replicas reconnect to learn the new id.
+                for replica in core.replication.replicas { replica.connection.terminate() }
             }
+            core.failoverAnswered(accepted: true)
             primaryID = newID
             appliedOffset = core.replication.offset
             goOnline()
         } else {
             fail("Unexpected reply to PSYNC from master: \(line)")
+            core.failoverAnswered(accepted: false)
         }
     }
 

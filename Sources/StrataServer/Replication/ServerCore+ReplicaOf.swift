@@ -10,16 +10,10 @@ import StrataEngine
 extension ServerCore {
     /// `REPLICAOF host port` and `REPLICAOF NO ONE` (also SLAVEOF).
     func replicaofCommand(_ args: [Bytes], session: ClientSession) -> Reply {
+        if failover.phase != .none { return .error("ERR REPLICAOF not allowed while failing over.") }
         let host = args[1].string
         if host.lowercased() == "no" && args[2].string.lowercased() == "one" {
-            config.inertValues["replicaof"] = nil
-            if let link = primaryLink {
-                link.stop()
-                primaryLink = nil
-                replication.shiftID(to: ServerCore.newReplicationID())
-                engine.recordsEffects = replication.isFeeding || aof.isLogging
-                logger.notice("MASTER MODE enabled (user request from 'id=\(session.id) addr=\(session.address)')")
-            }
+            becomePrimary(reason: "user request from 'id=\(session.id) addr=\(session.address)'")
             return .ok
         }
         guard let port = args[2].strictInteger else { return Errors.notInteger }
@@ -28,16 +22,34 @@ extension ServerCore {
         if let link = primaryLink, link.host == host, link.port == port {
             return .status("OK Already connected to specified master")
         }
-        primaryLink?.stop()
-        config.inertValues["replicaof"] = "\(host) \(port)"
-        logger.notice("Connecting to MASTER \(host):\(port)")
-        // This server's own history (if it was a primary) is what it asks to continue.
-        let link = PrimaryLink(host: host, port: port, core: self)
-        primaryLink = link
-        link.connect()
+        follow(host: host, port: port)
         logger.notice(
             "REPLICAOF \(host):\(port) enabled (user request from 'id=\(session.id) addr=\(session.address)')")
         return .ok
+    }
+
+    /// Starts following `host:port`, asking to continue this server's own history (the one
+    /// it followed, or its own as a primary). Its replicas stay attached, as in Redis: they
+    /// get the new primary's stream, and reconnect if the history changes.
+    func follow(host: String, port: Int) {
+        primaryLink?.stop()
+        config.inertValues["replicaof"] = "\(host) \(port)"
+        logger.notice("Connecting to MASTER \(host):\(port)")
+        let link = PrimaryLink(host: host, port: port, core: self)
+        primaryLink = link
+        link.connect()
+    }
+
+    /// Stops following the primary and becomes one, keeping the history it followed as
+    /// the previous one (`REPLICAOF NO ONE`, a failover). Nothing when not a replica.
+    func becomePrimary(reason: String) {
+        config.inertValues["replicaof"] = nil
+        guard let link = primaryLink else { return }
+        link.stop()
+        primaryLink = nil
+        replication.shiftID(to: ServerCore.newReplicationID())
+        engine.recordsEffects = replication.isFeeding || aof.isLogging
+        logger.notice("MASTER MODE enabled (\(reason))")
     }
 
     /// Starts following the primary the `replicaof` directive names, once the server has
@@ -50,10 +62,7 @@ extension ServerCore {
         guard primaryLink == nil, let words = config.inertValues["replicaof"]?.split(separator: " "),
             words.count == 2, let port = Int(words[1])
         else { return }
-        logger.notice("Connecting to MASTER \(words[0]):\(port)")
-        let link = PrimaryLink(host: String(words[0]), port: port, core: self)
-        primaryLink = link
-        link.connect()
+        follow(host: String(words[0]), port: port)
     }
 
     /// Whether a write from an ordinary client is refused (`replica-read-only`).

@@ -28,11 +28,19 @@ extension ServerCore {
         if handshake.snapshotOnly { return snapshotTransfer(command, connection: connection) }
         // A replica asking again on the same link: ignored, as Redis does.
         if replication.replica(on: connection) != nil { return .none }
+        if command == .psync, args.count > 3, args[3].equalsIgnoringCase("failover"),
+            let refusal = takeOverForFailover(replid: args[1].string, from: connection.session)
+        {
+            return .reply(refusal)
+        }
+        if let link = primaryLink, link.phase != .online {
+            return .reply(.error("NOMASTERLINK Can't SYNC while not connected with my master"))
+        }
         // What this pass produced belongs to the replicas already attached, and to the backlog.
         flushReplicationStream()
         let now = clock.wallMilliseconds()
         let address = handshake.announcedAddress ?? ServerCore.host(of: connection.session.address)
-        if command == .psync, args.count == 3 {
+        if command == .psync, args.count >= 3 {
             let replid = args[1].string
             if let offset = Int64(args[2].string), replication.canContinue(replid: replid, offset: offset),
                 let bytes = replication.stream(from: offset)
@@ -135,7 +143,8 @@ extension ServerCore {
     /// The once-a-second replication work: a `PING` every `repl-ping-replica-period`
     /// seconds, and the backlog freed `repl-backlog-ttl` seconds after the last replica left.
     func replicationCron(now: Int64) {
-        guard replication.isFeeding else { return }
+        // Not while a failover holds writes: the offsets must stay where the replicas are.
+        guard replication.isFeeding, !pause.holdsForFailover else { return }
         let period = Int64(replicationSetting("repl-ping-replica-period", 10))
         if !replication.replicas.isEmpty, now / 1000 % max(period, 1) == 0, now / 1000 != lastReplicationPing {
             lastReplicationPing = now / 1000
@@ -200,6 +209,7 @@ extension ServerCore {
         replica.acknowledgedOffset = max(replica.acknowledgedOffset, offset)
         replica.acknowledgedAt = clock.wallMilliseconds()
         serveReplicaWaiters()
+        updateFailover(now: replica.acknowledgedAt)
     }
 
     /// A connection closed: if it was a replica, it no longer is.
@@ -234,7 +244,7 @@ extension ServerCore {
         }
         let backlog = replication.backlog
         fields += [
-            ("master_failover_state", "no-failover"), ("master_replid", replication.id),
+            ("master_failover_state", failover.phase.rawValue), ("master_replid", replication.id),
             ("master_replid2", replication.previousID), ("master_repl_offset", String(replication.offset)),
             ("second_repl_offset", String(replication.previousIDEndOffset)),
             ("repl_backlog_active", backlog == nil ? "0" : "1"),
