@@ -81,8 +81,16 @@ def synced(start_server, make_replica, primary=None, tag="before"):
     return primary, p, replica
 
 
-def test_a_redis_replica_loads_the_snapshot_and_follows_the_stream(start_server):
-    primary, p, replica = synced(start_server, replica_of)
+SENT_AS = {"yes": "Streamed RDB transfer with replica", "no": "byte snapshot"}
+RECEIVED_AS = {"yes": "receiving streamed RDB from master with EOF", "no": "bytes from master to disk"}
+
+
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_a_redis_replica_loads_the_snapshot_and_follows_the_stream(start_server, diskless):
+    primary = start_server("--enable-debug-command", "yes", "--repl-diskless-sync", diskless)
+    primary, p, replica = synced(start_server, replica_of, primary)
+    # The snapshot went as asked: straight to the socket (`$EOF:`), or from a file.
+    assert SENT_AS[diskless] in primary.output()
     write_everything(p, "after")
     p.flushdb()  # db 0 emptied on both, db 3 kept
     write_everything(p, "later")
@@ -190,11 +198,15 @@ def strata_replica_of(start_server, primary):
 
 
 @pytest.mark.parametrize("primary_kind", ["redis", "strata"])
-def test_a_strata_replica_follows_a_primary(start_server, primary_kind):
-    primary = None
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_a_strata_replica_follows_a_primary(start_server, primary_kind, diskless):
     if primary_kind == "redis":
-        primary = start_server("--save", "", "--appendonly", "no", "--enable-debug-command", "yes", binary=REDIS)
+        primary = start_server("--save", "", "--appendonly", "no", "--enable-debug-command", "yes",
+                               "--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0", binary=REDIS)
+    else:
+        primary = start_server("--enable-debug-command", "yes", "--repl-diskless-sync", diskless)
     primary, p, replica = synced(start_server, strata_replica_of, primary)
+    assert RECEIVED_AS[diskless] in replica.output()
     write_everything(p, "after")
     wait_caught_up(primary, replica)
     assert digests_agree(primary, replica)

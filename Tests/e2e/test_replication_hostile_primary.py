@@ -101,6 +101,10 @@ def fake_primary():
         (b"$100000\r\nREDIS0010", "Connection with master lost"),
         (b"NOTADOLLAR\r\n", "Bad protocol from MASTER"),
         (b"$-5\r\n", "Bad snapshot length from MASTER"),
+        # The diskless form: garbage up to the mark, a stream cut before it, a bad mark.
+        (b"$EOF:" + b"m" * 40 + b"\r\n" + b"garbage" * 10 + b"m" * 40, "Failed trying to load the MASTER synchronization DB"),
+        (b"$EOF:" + b"m" * 40 + b"\r\nREDIS0010", "Connection with master lost"),
+        (b"$EOF:short\r\n", "Bad end-of-snapshot mark from MASTER"),
     ],
 )
 def test_a_bad_snapshot_leaves_the_keyspace_alone(start_server, fake_primary, payload, logged):

@@ -141,19 +141,35 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
 
     /// Sends the file at `path` as a replica's snapshot (see ``queueSnapshotFile``), then the
     /// stream produced meanwhile (`pending`); the connection goes on as a replica.
-    func sendSnapshot(path: String, bytes: Int, then pending: [UInt8]) {
+    /// `whenSent` runs once the socket took the file.
+    func sendSnapshot(path: String, bytes: Int, then pending: [UInt8], whenSent: @escaping () -> Void) {
         guard let context, !closing else {
             unlink(path)
             return
         }
-        guard queueSnapshotFile(context, path: path, bytes: bytes, whenSent: {}) else {
+        guard queueSnapshotFile(context, path: path, bytes: bytes, whenSent: whenSent) else {
             core.logger.warning("Could not open the snapshot for replica \(session.address)")
             context.close(promise: nil)
             return
         }
         // Written after the file: the channel keeps writes in order.
-        state.endSnapshotTransfer()
         sendReplicationBytes(pending)
+        finishSnapshotTransfer()
+    }
+
+    /// Writes a chunk of a snapshot streamed to a replica, after what is queued; the
+    /// future completes when the socket took it (fails when the connection is gone).
+    func sendSnapshotChunk(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        guard let context, !closing else { return core.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+        writeOutbound(context)
+        core.stats.netOutputBytes += buffer.readableBytes
+        return context.writeAndFlush(wrapOutboundOut(buffer))
+    }
+
+    /// A replica's snapshot is on its way: what it sent meanwhile runs.
+    func finishSnapshotTransfer() {
+        guard let context, !closing else { return }
+        state.endSnapshotTransfer()
         if inbound.readableBytes > 0 { processInbound(context) }
     }
 
@@ -297,6 +313,23 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         enterClosing()
         context.close(promise: nil)
+    }
+
+    /// Closes this client at once, dropping what it has not read (a replica that stopped
+    /// reading or acknowledging: waiting for its queue to drain could last forever).
+    func closeNow() {
+        guard let context, !closing else { return }
+        enterClosing()
+        outbound.clear()
+        context.close(promise: nil)
+    }
+
+    /// Applies `client-output-buffer-limit` counting `held` more bytes kept elsewhere for
+    /// this client (the stream kept for a replica until its snapshot is sent); returns
+    /// whether the client was closed.
+    func closesOverOutputLimit(holding held: Int) -> Bool {
+        guard let context, !closing else { return false }
+        return closesOverOutputLimit(context, pending: backlogBytes + outbound.readableBytes + held)
     }
 
     /// Closes this client (CLIENT KILL, timeout, shutdown) after what is queued is written.

@@ -53,6 +53,12 @@ final class PrimaryLink: ChannelInboundHandler {
     private var snapshotPath = ""
     private var snapshotFile: FileHandle?
     private var snapshotRemaining = 0
+    /// A snapshot sent without a length ends with this mark (empty: a length was sent);
+    /// the last bytes received, to recognise it, and how many were received.
+    private var endMark: [UInt8] = []
+    private static let endMarkLength = 40
+    private var lastBytes: [UInt8] = []
+    private var snapshotReceived = 0
     /// The primary's replication id and the offset of the stream applied
     /// (`slave_repl_offset`).
     private(set) var primaryID = ""
@@ -132,7 +138,7 @@ final class PrimaryLink: ChannelInboundHandler {
         }
         let announced = core.replicationSetting("replica-announce-port", 0)
         steps.append(["REPLCONF", "listening-port", String(announced > 0 ? announced : core.boundPort)])
-        steps.append(["REPLCONF", "capa", "psync2"])
+        steps.append(["REPLCONF", "capa", "eof", "capa", "psync2"])
         let (id, offset) = core.replication.continuation()
         // A primary handing over to its replica asks it to take over (see FAILOVER).
         steps.append(["PSYNC", id, String(offset)] + (core.failover.phase == .inProgress ? ["FAILOVER"] : []))
@@ -270,9 +276,18 @@ final class PrimaryLink: ChannelInboundHandler {
 
     private func startSnapshot(_ line: String) {
         guard line.hasPrefix("$") else { return fail("Bad protocol from MASTER, the first byte is not '$': \(line)") }
-        if line.hasPrefix("$EOF:") { return fail("the master sent a diskless snapshot, which was not asked for") }
-        guard let length = Int(line.dropFirst()), length >= 0 else {
-            return fail("Bad snapshot length from MASTER: \(line)")
+        var length = 0
+        if line.hasPrefix("$EOF:") {
+            endMark = Array(line.utf8.dropFirst(5))
+            guard endMark.count == PrimaryLink.endMarkLength else {
+                return fail("Bad end-of-snapshot mark from MASTER: \(line)")
+            }
+        } else {
+            endMark = []
+            guard let parsed = Int(line.dropFirst()), parsed >= 0 else {
+                return fail("Bad snapshot length from MASTER: \(line)")
+            }
+            length = parsed
         }
         snapshotPath = core.nextTempPath()
         guard FileManager.default.createFile(atPath: snapshotPath, contents: nil),
@@ -280,14 +295,20 @@ final class PrimaryLink: ChannelInboundHandler {
         else {
             return fail("Opening the temp file needed for MASTER <-> REPLICA synchronization: \(snapshotPath)")
         }
-        core.logger.notice("MASTER <-> REPLICA sync: receiving \(length) bytes from master to disk")
+        core.logger.notice(
+            endMark.isEmpty
+                ? "MASTER <-> REPLICA sync: receiving \(length) bytes from master to disk"
+                : "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk")
         snapshotFile = file
         snapshotRemaining = length
+        snapshotReceived = 0
+        lastBytes = []
         phase = .receivingSnapshot
     }
 
     /// Writes what arrived of the snapshot; true once it is whole (and loading).
     private func receiveSnapshot() -> Bool {
+        if !endMark.isEmpty { return receiveMarkedSnapshot() }
         let take = min(snapshotRemaining, inbound.readableBytes)
         if take > 0, let slice = inbound.readSlice(length: take) {
             do {
@@ -299,6 +320,37 @@ final class PrimaryLink: ChannelInboundHandler {
             snapshotRemaining -= take
         }
         guard snapshotRemaining == 0 else { return false }
+        try? snapshotFile?.close()
+        snapshotFile = nil
+        loadSnapshot()
+        return false
+    }
+
+    /// A snapshot sent without a length (`$EOF:<mark>`): everything up to the mark. As in
+    /// Redis, the mark is recognised at the end of what arrived (the primary sends nothing
+    /// after it until this replica acknowledged), and cut from the file.
+    private func receiveMarkedSnapshot() -> Bool {
+        guard inbound.readableBytes > 0, let slice = inbound.readSlice(length: inbound.readableBytes) else {
+            return false
+        }
+        do {
+            try snapshotFile?.write(contentsOf: Data(slice.readableBytesView))
+        } catch {
+            fail("Write error writing to the snapshot from the master: \(error)")
+            return false
+        }
+        snapshotReceived += slice.readableBytes
+        lastBytes.append(contentsOf: slice.readableBytesView)
+        if lastBytes.count > PrimaryLink.endMarkLength {
+            lastBytes.removeFirst(lastBytes.count - PrimaryLink.endMarkLength)
+        }
+        guard lastBytes == endMark else { return false }
+        do {
+            try snapshotFile?.truncate(atOffset: UInt64(snapshotReceived - PrimaryLink.endMarkLength))
+        } catch {
+            fail("Truncating the snapshot from the master: \(error)")
+            return false
+        }
         try? snapshotFile?.close()
         snapshotFile = nil
         loadSnapshot()

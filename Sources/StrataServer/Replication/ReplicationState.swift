@@ -42,17 +42,23 @@ final class ReplicaLink<Connection: AnyObject> {
     let address: String
     let port: Int
     var phase: ReplicaPhase
+    /// Whether it acknowledges its offset (a PSYNC replica; one that said SYNC does not).
+    let acknowledges: Bool
     /// The stream produced while its snapshot was written and sent, sent after it.
     var pending: [UInt8] = []
-    /// The offset it last acknowledged (`REPLCONF ACK`), and when (Unix ms).
+    /// The offset it last acknowledged (`REPLCONF ACK`), and when (Unix ms): also when its
+    /// snapshot made progress, for `repl-timeout`.
     var acknowledgedOffset: Int64 = 0
     var acknowledgedAt: Int64
 
-    init(connection: Connection, address: String, port: Int, phase: ReplicaPhase, now: Int64) {
+    init(
+        connection: Connection, address: String, port: Int, phase: ReplicaPhase, acknowledges: Bool = true, now: Int64
+    ) {
         self.connection = connection
         self.address = address
         self.port = port
         self.phase = phase
+        self.acknowledges = acknowledges
         self.acknowledgedAt = now
     }
 }

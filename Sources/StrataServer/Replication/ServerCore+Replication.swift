@@ -83,12 +83,16 @@ extension ServerCore {
         let now = clock.wallMilliseconds()
         let link = ReplicaLink(
             connection: connection, address: address, port: port,
-            phase: .waitingForSnapshot, now: now)
+            phase: .waitingForSnapshot, acknowledges: command == .psync, now: now)
         replication.attach(link)
         connection.becomeReplica()
         connection.startSnapshotTransfer()
         if command == .psync {
             connection.sendReplicationBytes(Array("+FULLRESYNC \(replication.id) \(offset)\r\n".utf8))
+        }
+        if connection.session.replicaHandshake.acceptsEndMarker && config.inertValues["repl-diskless-sync"] != "no" {
+            streamSnapshot(to: link, address: "\(address):\(port)")
+            return .none
         }
         logger.notice(
             "Replica \(address):\(port) asks for synchronization; starting a snapshot for it at offset \(offset)")
@@ -103,7 +107,9 @@ extension ServerCore {
                 link.phase = .online
                 let pending = link.pending
                 link.pending = []
-                connection.sendSnapshot(path: path, bytes: bytes, then: pending)
+                connection.sendSnapshot(path: path, bytes: bytes, then: pending) {
+                    link.acknowledgedAt = core.clock.wallMilliseconds()
+                }
             case .failure(let error):
                 core.logger.warning("Snapshot for replica \(address):\(port) failed: \(error)")
                 core.replication.detach(connection, now: core.clock.wallMilliseconds())
@@ -111,6 +117,45 @@ extension ServerCore {
             }
         }
         return .none
+    }
+
+    /// A diskless full sync: the snapshot of the keyspace frozen now is written straight to
+    /// the replica's socket as `$EOF:<mark>`, the RDB, then the mark. As in Redis, the
+    /// stream produced meanwhile follows once the replica acknowledged (it finds the end of
+    /// the snapshot by the mark, so nothing may follow it until it loaded).
+    private func streamSnapshot(to link: ReplicaLink<ConnectionHandler>, address: String) {
+        let connection = link.connection
+        let mark = ServerCore.newReplicationID()
+        link.phase = .sendingSnapshot
+        connection.sendReplicationBytes(Array("$EOF:\(mark)\r\n".utf8))
+        logger.notice("Starting BGSAVE for SYNC with target: replicas sockets (\(address))")
+        let bound = NIOLoopBound(connection, eventLoop: eventLoop)
+        let sink = DisklessSnapshotSink(eventLoop: eventLoop) { chunk in
+            // Progress keeps the replica from timing out (`repl-timeout`).
+            bound.value.sendSnapshotChunk(chunk).map { link.acknowledgedAt = self.clock.wallMilliseconds() }
+        }
+        var options = snapshotOptions
+        options.codec = .none
+        let now = clock.wallMilliseconds()
+        writeFrozenKeyspace { frozen in
+            try SnapshotWriter.write(
+                frozen, to: sink.path, tempPath: sink.path, fileSystem: sink, options: options, now: now)
+        } finish: { core, result in
+            guard core.replication.replica(on: connection) === link else { return }
+            switch result {
+            case .success(let summary):
+                connection.sendReplicationBytes(Array(mark.utf8))
+                connection.finishSnapshotTransfer()
+                link.acknowledgedAt = core.clock.wallMilliseconds()
+                core.logger.notice(
+                    "Streamed RDB transfer with replica \(address) succeeded (socket), \(summary.fileBytes) bytes. Waiting for REPLCONF ACK from replica to enable streaming"
+                )
+            case .failure(let error):
+                core.logger.warning("Diskless snapshot for replica \(address) failed: \(error)")
+                core.replication.detach(connection, now: core.clock.wallMilliseconds())
+                connection.terminate()
+            }
+        }
     }
 
     /// Sends the effects the engine recorded to the replicas (and the backlog).
@@ -126,8 +171,13 @@ extension ServerCore {
     /// produced goes to the backlog and, in one write each, to the online replicas.
     func flushReplicationStream() {
         guard let bytes = replication.takePending() else { return }
-        for replica in replication.replicas where replica.phase == .online {
-            replica.connection.sendReplicationBuffer(bytes)
+        for replica in replication.replicas {
+            if replica.phase == .online {
+                replica.connection.sendReplicationBuffer(bytes)
+            } else {
+                // What is kept for it until its snapshot is sent counts as its output.
+                _ = replica.connection.closesOverOutputLimit(holding: replica.pending.count)
+            }
         }
     }
 
@@ -143,8 +193,24 @@ extension ServerCore {
     /// The once-a-second replication work: a `PING` every `repl-ping-replica-period`
     /// seconds, and the backlog freed `repl-backlog-ttl` seconds after the last replica left.
     func replicationCron(now: Int64) {
-        // Not while a failover holds writes: the offsets must stay where the replicas are.
-        guard replication.isFeeding, !pause.holdsForFailover else { return }
+        guard replication.isFeeding else { return }
+        // As Redis: a newline a second to the replicas waiting for their snapshot to be
+        // written (they skip it), so that their link does not time out meanwhile.
+        for replica in replication.replicas where replica.phase == .waitingForSnapshot {
+            replica.connection.sendReplicationBytes([UInt8(ascii: "\n")])
+        }
+        // As Redis: a replica that acknowledged nothing (nor made progress with its
+        // snapshot) for `repl-timeout` seconds is dropped, whatever it has not read.
+        let timeout = Int64(replicationSetting("repl-timeout", 60))
+        for replica in replication.replicas
+        where replica.acknowledges && replica.phase != .waitingForSnapshot
+            && (now - replica.acknowledgedAt) / 1000 > timeout
+        {
+            logger.warning("Disconnecting timedout replica (streaming sync): \(replica.address):\(replica.port)")
+            replica.connection.closeNow()
+        }
+        // No PING while a failover holds writes: the offsets must stay where the replicas are.
+        guard !pause.holdsForFailover else { return }
         let period = Int64(replicationSetting("repl-ping-replica-period", 10))
         if !replication.replicas.isEmpty, now / 1000 % max(period, 1) == 0, now / 1000 != lastReplicationPing {
             lastReplicationPing = now / 1000
@@ -206,6 +272,13 @@ extension ServerCore {
     /// `REPLCONF ACK <offset>` from a replica.
     func replicaAcknowledged(_ connection: ConnectionHandler, offset: Int64) {
         guard let replica = replication.replica(on: connection) else { return }
+        if replica.phase == .sendingSnapshot {
+            // The first acknowledgement after a diskless snapshot: the stream follows.
+            replica.phase = .online
+            connection.sendReplicationBytes(replica.pending)
+            replica.pending = []
+            logger.notice("Synchronization with replica \(replica.address):\(replica.port) succeeded")
+        }
         replica.acknowledgedOffset = max(replica.acknowledgedOffset, offset)
         replica.acknowledgedAt = clock.wallMilliseconds()
         serveReplicaWaiters()
