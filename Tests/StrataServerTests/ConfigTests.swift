@@ -130,3 +130,61 @@ struct CommandSynopsisTests {
         #expect(try ConfigValueParsing.memory("9223372036854775807gb", unsigned: true) == Int.max)
     }
 }
+
+@Suite("CONFIG REWRITE")
+struct ConfigRewriteTests {
+    static let file = """
+        # Sentinel rewrites this file.
+        port 7777
+
+        save 900 1
+        replicaof 10.0.0.1 6379
+        # a comment kept in place
+        maxmemory 10mb
+        save 60 5
+
+        """
+
+    @Test func keepsCommentsAndOrderAndReplacesValuesInPlace() throws {
+        var config = ServerConfig()
+        try ConfigLoader.apply(Self.file, source: "test.conf", to: &config)
+        config.maxMemory = 20 * 1024 * 1024
+        config.inertValues["replicaof"] = "127.0.0.1 7001"
+        config.hz = 50
+        let text = ConfigRewrite.rewrite(Self.file, config: config)
+        #expect(
+            text == """
+                # Sentinel rewrites this file.
+                port 7777
+
+                save 900 1 60 5
+                replicaof 127.0.0.1 7001
+                # a comment kept in place
+                maxmemory 20971520
+                \(ConfigRewrite.marker)
+                hz 50
+
+                """)
+        // What it wrote reads back to the same settings, and rewriting again changes nothing.
+        var reread = ServerConfig()
+        try ConfigLoader.apply(text, source: "test.conf", to: &reread)
+        #expect(reread.maxMemory == config.maxMemory && reread.hz == 50)
+        #expect(reread.inertValues["replicaof"] == "127.0.0.1 7001")
+        #expect(ConfigRewrite.rewrite(text, config: reread) == text)
+    }
+
+    @Test func aPrimaryAgainLosesItsReplicaofLine() throws {
+        var config = ServerConfig()
+        try ConfigLoader.apply(Self.file, source: "test.conf", to: &config)
+        config.inertValues["replicaof"] = nil
+        let text = ConfigRewrite.rewrite(Self.file, config: config)
+        #expect(!text.contains("replicaof"))
+        #expect(text.contains("# a comment kept in place\nmaxmemory"))
+    }
+
+    @Test func anEmptyListIsWrittenAsAnEmptyString() {
+        var config = ServerConfig()
+        config.savePoints = []
+        #expect(ConfigRewrite.rewrite("save 900 1\n", config: config) == "save \"\"\n")
+    }
+}

@@ -93,3 +93,36 @@ def test_sentinel_promotes_a_replica_and_keeps_acknowledged_writes(start_server,
     o = other.client()
     wait_until(lambda: o.execute_command("ROLE")[2] == port and o.get("after-failover") == b"yes", timeout=60,
                message="the other replica follows the new primary")
+
+
+@pytest.mark.parametrize("kind", ["strata", "redis"])
+def test_the_reconfiguration_sentinel_sends_survives_a_restart(start_server, tmp_path, kind):
+    binary = {"redis": REDIS}.get(kind)
+    extra = {"binary": binary} if binary else {}
+    primary = start_server("--save", "", **extra)
+    primary.client().set("from-primary", "1")
+    conf = tmp_path / "node.conf"
+    conf.write_text("# written by hand\nmaxmemory 64mb\n\n# keep me\nsave \"\"\n")
+    node = start_server(str(conf), workdir=str(tmp_path), **extra)
+    listener = node.client().pubsub()
+    listener.subscribe("ch")
+    bystander = node.client()
+    bystander.ping()
+    sentinel = node.client()
+    # What Sentinel sends to turn a server into a replica, word for word.
+    with sentinel.pipeline(transaction=True) as p:
+        p.execute_command("SLAVEOF", "127.0.0.1", primary.port)
+        p.execute_command("CONFIG", "REWRITE")
+        p.execute_command("CLIENT", "KILL", "TYPE", "normal")
+        p.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        replies = p.execute()
+    assert replies[0] is True and replies[1] == b"OK" and replies[2] >= 1 and replies[3] == 1
+    text = conf.read_text()
+    assert "# written by hand" in text and "# keep me" in text
+    assert f"replicaof 127.0.0.1 {primary.port}" in text
+    # Restarted from the rewritten file, it follows the primary again.
+    node.stop()
+    node = start_server(str(conf), workdir=str(tmp_path), **extra)
+    r = node.client()
+    wait_until(lambda: info_field(r, "replication", "master_link_status") == "up", message="it follows again")
+    assert r.get("from-primary") == b"1" and r.config_get("maxmemory")["maxmemory"] == str(64 * 1024 * 1024)

@@ -125,29 +125,8 @@ extension ServerCore {
 
     private func configRewrite() -> Reply {
         guard !config.configFile.isEmpty else { return .error("ERR The server is running without a config file") }
-        let defaults = ServerConfig()
-        var lines: [String] = []
-        var written = Set<String>()
-        if let existing = try? String(contentsOfFile: config.configFile, encoding: .utf8) {
-            for line in existing.split(separator: "\n", omittingEmptySubsequences: false) {
-                let trimmed = line.trimmingWhitespace()
-                let name = trimmed.split(separator: " ").first.map { $0.lowercased() } ?? ""
-                if !trimmed.hasPrefix("#"), let directive = ConfigDirective.named(name) {
-                    if written.insert(directive.name).inserted {
-                        lines.append("\(directive.name) \(ConfigLoader.quote(directive.get(config)))")
-                    }
-                } else {
-                    lines.append(String(line))
-                }
-            }
-        }
-        for directive in ConfigDirective.table where !written.contains(directive.name) {
-            if directive.get(config) != directive.get(defaults) {
-                lines.append("\(directive.name) \(ConfigLoader.quote(directive.get(config)))")
-            }
-        }
-        var text = lines.joined(separator: "\n")
-        if !text.hasSuffix("\n") { text += "\n" }
+        let existing = (try? String(contentsOfFile: config.configFile, encoding: .utf8)) ?? ""
+        let text = ConfigRewrite.rewrite(existing, config: config)
         do {
             try DurableFile.write(Array(text.utf8), to: config.configFile, fileSystem: persistence.fileSystem)
         } catch {
