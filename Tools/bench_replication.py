@@ -10,18 +10,23 @@ redis-server on PATH). Needs redis-benchmark, redis-cli and redis-py.
 1. Full sync. The primary is loaded with N keys (`--keys`, default 5,000,000; `key:<12
    digits>` -> 100-byte word-like text) through `redis-cli --pipe`; a fresh, empty
    replica is started and sent REPLICAOF. `sync s` runs from REPLICAOF until the replica
-   reports `master_link_status:up` and DBSIZE = N (polled every 20 ms). Done twice: with
-   the primary idle and under a write load (redis-benchmark SET -r N -d 100 -P 16 -c 8,
-   overwriting existing keys, from 1 s before the sync until it completes).
-   `extra MB`: peak during the sync of the primary's VmRSS plus the Private_Dirty of its
-   child processes (Redis's fork: the copy-on-write cost), minus the same measure just
-   before REPLICAOF. `GET p99`: one client in another process issuing GETs of random
-   existing keys one at a time (Python, so ~0.1 ms of client overhead is included); `pre`
-   is the last `--idle-window` seconds before REPLICAOF (same load as during), `sync`
-   the sync window; `sync/pre` is the bar's ratio. Both servers use
-   `repl-diskless-sync-delay 0` (Redis otherwise waits 5 s before a diskless sync;
-   Strata always writes its snapshot to disk and ignores the setting). A timeline of the
-   replication log lines of each sync (seconds after REPLICAOF) follows the table.
+   reports `master_link_status:up` and DBSIZE = N (polled every 20 ms); `caught up s`
+   until its slave_repl_offset reaches the primary's master_repl_offset read at that
+   moment (the writes held during the sync applied). Done twice: with the primary idle,
+   and under a write load (redis-benchmark SET -r N -d 100 -P 16 -c 8, overwriting
+   existing keys, from `--idle-window` + 0.5 s before REPLICAOF until caught up).
+   `extra MB`: the peak, from REPLICAOF until caught up, of the primary's VmRSS plus the
+   Private_Dirty of its child processes (Redis's fork: the copy-on-write cost), minus the
+   same measure just before REPLICAOF. `GET p99`: one client in another process issuing
+   GETs of random existing keys one at a time (Python: ~0.1 ms of client overhead
+   included); `pre` over the `--idle-window` seconds before REPLICAOF (under the same
+   load as during), `sync` from REPLICAOF to link up; `sync/pre` is the bar's ratio.
+   Both servers get `repl-diskless-sync` from `--diskless` (default yes, as both default),
+   `repl-diskless-sync-delay 0` (not the default 5 s wait for more replicas) and
+   `client-output-buffer-limit replica` from `--replica-buffer-limit` (default `0 0 0`,
+   none: under the write load, Redis's default 256 MB hard limit cuts its 5M-key sync
+   every time, so it never completes). A sync that fails reads `nan`. A timeline of the
+   replication log lines of each sync (seconds after REPLICAOF) follows the tables.
 2. Lag. A fresh empty primary and replica in sync; redis-benchmark SET -P 16 -c 50
    -n 2,000,000 -r 100,000 -d 64 against the primary, sampling every 50 ms the primary's
    master_repl_offset and the replica's slave_repl_offset. `lag bytes`: primary offset
@@ -74,12 +79,15 @@ def next_port():
 class Server:
     """A server in its own temporary directory (removed by `stop`), output to server.log."""
 
+    buffer_limit, diskless = "0 0 0", "yes"
+
     def __init__(self, kind, binary, extra=()):
         self.kind, self.port = kind, next_port()
         self.dir = tempfile.mkdtemp(prefix=f"bench-repl-{kind}-", dir="/tmp")
         self.log = os.path.join(self.dir, "server.log")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
-                "--appendonly", "no", "--repl-diskless-sync-delay", "0", *extra]
+                "--appendonly", "no", "--repl-diskless-sync", Server.diskless, "--repl-diskless-sync-delay", "0",
+                "--client-output-buffer-limit", f"replica {Server.buffer_limit}", *extra]
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
         self.client = redis.Redis(port=self.port, socket_timeout=30, decode_responses=True)
@@ -262,18 +270,27 @@ def full_sync(kind, binary, primary, keys, under_load, args):
     poll = redis.Redis(port=replica.port, socket_timeout=5, decode_responses=True)
     wall, begin = time.time(), time.monotonic()
     replica.client.execute_command("REPLICAOF", "127.0.0.1", primary.port)
-    done = None
-    while time.monotonic() - begin < args.timeout:
-        peak = max(peak, memory(pid))
-        try:
-            if poll.info("replication").get("master_link_status") == "up" and poll.dbsize() == keys:
-                done = time.monotonic()
-                break
-        except redis.RedisError:
-            pass  # -LOADING, or a timeout while the replica swaps the keyspace in
-        if replica.proc.poll() is not None or primary.proc.poll() is not None:
-            raise RuntimeError(f"{kind}: a server exited during the sync (logs in {replica.dir}, {primary.dir})")
-        time.sleep(0.02)
+
+    def wait(condition):
+        """Polls `condition` every 20 ms, sampling the primary's memory; when it held, or None."""
+        nonlocal peak
+        while time.monotonic() - begin < args.timeout:
+            peak = max(peak, memory(pid))
+            try:
+                if condition():
+                    return time.monotonic()
+            except redis.RedisError:
+                pass  # -LOADING, or a timeout while the replica swaps the keyspace in
+            if replica.proc.poll() is not None or primary.proc.poll() is not None:
+                raise RuntimeError(f"{kind}: a server exited during the sync (logs in {replica.dir}, {primary.dir})")
+            time.sleep(0.02)
+        return None
+
+    done = wait(lambda: poll.info("replication").get("master_link_status") == "up" and poll.dbsize() == keys)
+    caught = None
+    if done:  # then until the replica has applied what the primary wrote before it came up
+        target = primary.client.info("replication")["master_repl_offset"]
+        caught = wait(lambda: poll.info("replication")["slave_repl_offset"] >= target)
     if under_load:
         bench.kill()
         bench.wait()
@@ -287,7 +304,7 @@ def full_sync(kind, binary, primary, keys, under_load, args):
     events = sorted(timeline(primary.log, wall, "primary") + timeline(replica.log, wall, "replica"))
     replica.stop(keep_log_as=os.path.join(args.logs, f"{kind}-replica-{'load' if under_load else 'idle'}.log"))
     PROCS.remove(replica)
-    return {"sync s": done - begin, "extra MB": (peak - before) / 1e6, "pre p99 ms": p99_ms(pre),
+    return {"sync s": done - begin, "caught up s": caught - begin if caught else float("nan"), "extra MB": (peak - before) / 1e6, "pre p99 ms": p99_ms(pre),
             "sync p99 ms": p99_ms(during), "sync max ms": max(during, default=0) * 1000,
             "sync/pre p99": p99_ms(during) / p99_ms(pre), "GETs in sync": len(during)}, events
 
@@ -365,6 +382,15 @@ def lag(kind, binary, args):
 
 # --- Main ----------------------------------------------------------------------------------
 
+SYNC_ROWS = ["sync s", "caught up s", "extra MB", "pre p99 ms", "sync p99 ms", "sync/pre p99", "sync max ms", "GETs in sync"]
+
+
+def stop_all_but(keep):
+    """After a failed sync: stops its replica, load and probe, keeping the primary."""
+    PROCS.remove(keep)
+    stop_all()
+    PROCS.append(keep)
+
 def table(title, rows, results):
     print(title)
     print(f"  {'measure':<30}{'redis':>12}{'strata':>12}{'ratio':>8}")
@@ -385,8 +411,12 @@ def main():
     parser.add_argument("--idle-window", type=float, default=5.0, help="seconds of GETs before the sync")
     parser.add_argument("--lag-requests", type=int, default=2_000_000)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for any one wait")
+    parser.add_argument("--replica-buffer-limit", default="0 0 0", help="hard soft seconds (default: no limit)")
+    parser.add_argument("--diskless", choices=["yes", "no"], default="yes", help="repl-diskless-sync of both")
     parser.add_argument("--logs", default=None, help="where to keep the server logs (default: a /tmp dir)")
     args = parser.parse_args()
+    Server.buffer_limit, Server.diskless = args.replica_buffer_limit, args.diskless
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     args.logs = args.logs or tempfile.mkdtemp(prefix="bench-repl-logs-", dir="/tmp")
     os.makedirs(args.logs, exist_ok=True)
     multiprocessing.set_start_method("fork")
@@ -401,7 +431,12 @@ def main():
                 log(f"{kind}: loaded in {time.monotonic() - began:.1f} s, RSS {vm_rss(primary.proc.pid) / 1e6:.0f} MB")
                 for variant, under_load in [("idle", False), ("load", True)]:
                     log(f"{kind}: full sync, primary {variant}")
-                    figures, events[kind, variant] = full_sync(kind, binary, primary, args.keys, under_load, args)
+                    try:
+                        figures, events[kind, variant] = full_sync(kind, binary, primary, args.keys, under_load, args)
+                    except RuntimeError as error:
+                        log(f"{kind}: FAILED: {error}")
+                        figures = dict.fromkeys(SYNC_ROWS, float("nan"))
+                        stop_all_but(primary)
                     sync.setdefault(variant, {})[kind] = figures
                     log(f"{kind}: {figures}")
                 primary.stop(keep_log_as=os.path.join(args.logs, f"{kind}-primary.log"))
@@ -412,10 +447,9 @@ def main():
                 log(f"{kind}: {lags[kind]}")
     finally:
         stop_all()
-    rows = ["sync s", "extra MB", "pre p99 ms", "sync p99 ms", "sync/pre p99", "sync max ms", "GETs in sync"]
     for variant, title in [("idle", "primary idle"), ("load", "primary under SET -P 16 -c 8 -d 100 -r N")]:
         if variant in sync:
-            table(f"Full sync of {args.keys} keys (100-byte values), {title}", rows, sync[variant])
+            table(f"Full sync of {args.keys} keys (100-byte values, repl-diskless-sync {args.diskless}), {title}", SYNC_ROWS, sync[variant])
     if lags:
         table(f"SET -P 16 -c 50 -n {args.lag_requests} -r 100000 -d 64 on a primary with one replica", 
               ["SET/s alone", "SET/s w/ replica", "lag MB max", "lag MB mean", "lag ms max", "lag ms mean",

@@ -18,6 +18,11 @@ public struct Database: Sendable {
     public private(set) var count = 0
     /// Number of keys with a deadline.
     public private(set) var deadlineCount = 0
+    /// On a replica, a key past its deadline reads as missing but stays until the primary
+    /// deletes it (its `DEL` comes in the stream), as in Redis: deleting it here would
+    /// lose it when a command of the primary's, written before the key expired there,
+    /// arrives late (a `PERSIST`), and would add a write the primary's stream lacks.
+    public var keepsExpiredKeys = false
     /// Estimated average remaining TTL in ms of keys with a deadline (`INFO keyspace`
     /// `avg_ttl`), maintained by the active expiry cycle.
     public internal(set) var averageTTL: Int64 = 0
@@ -100,6 +105,7 @@ public struct Database: Sendable {
         }
         guard let slot = found else { return (nil, false) }
         if let deadline, deadline <= now {
+            if keepsExpiredKeys { return (nil, false) }
             removeEntry(key, hash: hash, shard: s)
             return (nil, true)
         }
@@ -288,7 +294,9 @@ public struct Database: Sendable {
 
     /// Removes every key.
     public mutating func removeAll() {
+        let keeps = keepsExpiredKeys
         self = Database()
+        keepsExpiredKeys = keeps
     }
 
     // MARK: Growth

@@ -71,6 +71,16 @@ public final class Engine {
     /// While an append-only file or snapshot is replayed, nothing expires: the log records
     /// each expiry as the `DEL` that happened, so commands must see keys as they were.
     public var suspendsExpiry = false
+    /// On a replica: keys past their deadline read as missing and stay until the primary
+    /// deletes them (see ``Database/keepsExpiredKeys``); set on every database.
+    public var keepsExpiredKeys: Bool {
+        get { databases.first?.keepsExpiredKeys ?? false }
+        set {
+            for index in databases.indices where databases[index].keepsExpiredKeys != newValue {
+                databases[index].keepsExpiredKeys = newValue
+            }
+        }
+    }
     /// Whether commands record their effects (for the append-only file, and any other
     /// consumer of the log of writes).
     public var recordsEffects = false

@@ -148,9 +148,10 @@ public enum AOFBaseWriter {
         let ordered = (entries.map { ($0.id, $0.fields) } + placeholders.map { ($0, [Bytes("x"), Bytes("y")]) })
             .sorted { $0.0 < $1.0 }
         if ordered.isEmpty {
-            // Redis's way to make an empty stream: add an entry and trim it away.
+            // Redis's way to make an empty stream: add an entry with id 0-1 and trim it
+            // away (the XSETID after it sets the real last id, which may be 0-0).
             commands.append([
-                Bytes("XADD"), key, Bytes("MAXLEN"), Bytes("0"), stream.lastID.bytes, Bytes("x"), Bytes("y"),
+                Bytes("XADD"), key, Bytes("MAXLEN"), Bytes("0"), Bytes("0-1"), Bytes("x"), Bytes("y"),
             ])
         }
         for (id, fields) in ordered { commands.append([Bytes("XADD"), key, id.bytes] + fields) }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// A swift-log handler writing Redis-style lines (`pid:M 27 Nov 2026 18:00:00.000 * text`)
 /// to standard output or a log file.
@@ -7,6 +8,13 @@ public struct RedisLogHandler: LogHandler {
     public var logLevel: Logger.Level = .notice
     public var metadata: Logger.Metadata = [:]
     private let sink: LogSink
+    /// The role letter of every line, as Redis writes it: `M` a primary, `S` a replica.
+    private static let roleLetter = NIOLockedValueBox("M")
+
+    /// Marks the lines that follow as a replica's (`S`) or a primary's (`M`).
+    public static func setRole(replica: Bool) {
+        roleLetter.withLockedValue { $0 = replica ? "S" : "M" }
+    }
 
     /// A handler writing to `path`, or to standard output when `path` is empty.
     public init(path: String) {
@@ -32,7 +40,8 @@ public struct RedisLogHandler: LogHandler {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "dd MMM yyyy HH:mm:ss.SSS"
         let pid = ProcessInfo.processInfo.processIdentifier
-        sink.write("\(pid):M \(formatter.string(from: Date())) \(marker) \(message)\n")
+        let role = Self.roleLetter.withLockedValue { $0 }
+        sink.write("\(pid):\(role) \(formatter.string(from: Date())) \(marker) \(message)\n")
     }
 }
 

@@ -24,8 +24,8 @@ def free_port():
 class Server:
     """A running server process."""
 
-    def __init__(self, binary, args, workdir):
-        self.port = free_port()
+    def __init__(self, binary, args, workdir, port=None):
+        self.port = port or free_port()
         self.workdir = workdir
         self.log_path = os.path.join(workdir, "server.log")
         self.log = open(self.log_path, "w")
@@ -214,11 +214,11 @@ def start_server():
     servers = []
     dirs = []
 
-    def start(*args, binary=SERVER, workdir=None):
+    def start(*args, binary=SERVER, workdir=None, port=None):
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="strata-e2e-")
             dirs.append(workdir)
-        server = Server(binary, list(args), workdir)
+        server = Server(binary, list(args), workdir, port)
         servers.append(server)
         return server
 

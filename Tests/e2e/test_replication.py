@@ -3,6 +3,7 @@
 its link is cut continues from the backlog (`+CONTINUE`, no second full sync). The
 keyspaces are compared with DEBUG DIGEST, which both servers compute the same way."""
 
+import json
 import shutil
 import time
 
@@ -10,6 +11,7 @@ import pytest
 import redis
 
 from conftest import info_field, wait_until
+from test_strata_dump import run
 
 REDIS = shutil.which("redis-server")
 
@@ -340,3 +342,81 @@ def test_the_backlog_follows_its_settings(start_server):
     wait_until(lambda: p.info("replication")["repl_backlog_active"] == 0, timeout=20,
                message="the backlog is freed")
     assert p.info("replication")["master_repl_offset"] == offset
+
+
+def test_a_redis_replica_continues_after_the_primary_restarts(start_server):
+    primary = start_server("--enable-debug-command", "yes")
+    primary, p, replica = synced(start_server, replica_of, primary)
+    primary.stop()  # SIGTERM: the shutdown snapshot records the replication id and offset
+    restarted = start_server("--enable-debug-command", "yes", workdir=primary.workdir, port=primary.port)
+    r = restarted.client()
+    write_everything(r, "after-restart")
+    wait_caught_up(restarted, replica)
+    assert digests_agree(restarted, replica)
+    # The Redis replica continued the history the snapshot kept: no full sync.
+    assert info_field(r, "stats", "sync_full") == 0 and info_field(r, "stats", "sync_partial_ok") == 1
+
+
+def test_a_replica_keeps_its_own_append_only_file_and_can_be_backed_up(start_server, tmp_path):
+    def replica_with_aof(start_server, primary):
+        return start_server("--replicaof", f"127.0.0.1 {primary.port}", "--appendonly", "yes",
+                            "--enable-debug-command", "yes")
+
+    primary, p, replica = synced(start_server, replica_with_aof)
+    write_everything(p, "after")
+    wait_caught_up(primary, replica)
+    digest = replica.client().execute_command("DEBUG", "DIGEST")
+    # strata-dump backup takes a verified snapshot from the primary and from the replica.
+    for source in (primary, replica):
+        out = run("backup", "--from", f"127.0.0.1:{source.port}", "--out", str(tmp_path / str(source.port)),
+                  "--json")
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["verified"] is True
+    # The replica's own append-only file holds what it applied: alone, it starts with it.
+    replica.stop()
+    alone = start_server("--appendonly", "yes", "--enable-debug-command", "yes", workdir=replica.workdir)
+    assert alone.client().execute_command("DEBUG", "DIGEST") == digest
+
+
+def test_a_replica_leaves_expired_keys_to_its_primary(start_server):
+    # The primary's commands arrive after a delay (the replica is busy): a key given a
+    # short TTL and then made persistent on the primary must survive on the replica.
+    primary, p, replica = synced(start_server, strata_replica_of)
+    r = replica.client()
+    r.execute_command("DEBUG", "SLEEP", "0.5")
+    p.set("k", "v", px=100)
+    p.persist("k")
+    p.set("k2", "v", px=100)
+    p.pexpire("k2", 5_000_000)
+    time.sleep(0.2)
+    wait_caught_up(primary, replica)
+    assert r.get("k") == b"v" and r.pttl("k") == -1
+    assert r.get("k2") == b"v" and r.pttl("k2") > 4_000_000
+    # A key past its deadline reads as missing on the replica but stays until the
+    # primary's DEL: expiring it there would be a write the primary's stream lacks.
+    p.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    p.set("short", "v", px=50)
+    wait_caught_up(primary, replica)
+    offset = info_field(r, "replication", "master_repl_offset")
+    wait_until(lambda: r.get("short") is None, message="the key reads as expired on the replica")
+    assert r.exists("short") == 0 and r.dbsize() == p.dbsize()
+    assert info_field(r, "replication", "master_repl_offset") == offset
+    assert p.get("short") is None  # expired on the primary: its DEL reaches the replica
+    wait_until(lambda: r.dbsize() == p.dbsize() and info_field(r, "replication", "master_repl_offset") > offset,
+               message="the primary's DEL reaches the replica")
+    assert digests_agree(primary, replica)
+
+
+def test_restore_from_a_redis_primary_reaches_a_strata_replica(start_server):
+    primary = start_server("--save", "", "--appendonly", "no", "--enable-debug-command", "yes", binary=REDIS)
+    primary, p, replica = synced(start_server, strata_replica_of, primary)
+    p.hset("h", mapping={"a": "1"})
+    p.xgroup_create("xe", "g", id="$", mkstream=True)
+    p.restore("h2", 0, p.dump("h"))
+    p.restore("xe2", 60_000, p.dump("xe"))
+    p.set("h", "old")
+    p.restore("h", 0, p.dump("h2"), replace=True)
+    wait_caught_up(primary, replica)
+    assert digests_agree(primary, replica)
+    assert replica.client().hgetall("h") == {b"a": b"1"}
+    assert replica.client().xinfo_groups("xe2")[0]["name"] == b"g"

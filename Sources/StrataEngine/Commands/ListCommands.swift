@@ -323,6 +323,20 @@ public enum ListCommands {
         case .success: break
         }
         if case .failure(let error) = c.readCollection(destination, .list) { return error }
+        if source == destination {
+            // Rotated in place: popping the only element first would delete the key, and
+            // with it its time to live.
+            let moved = c.modifyCollection(source, .list, create: false) { list -> Bytes? in
+                guard let element = fromHead ? list.elements.popFirst() : list.elements.popLast() else { return nil }
+                if toHead { list.elements.prepend(element) } else { list.elements.append(element) }
+                return element
+            }
+            guard case .success(let element??) = moved else { return .null }
+            c.notify(.list, toHead ? "lpush" : "rpush", destination)
+            c.notify(.list, fromHead ? "lpop" : "rpop", source)
+            c.changed()
+            return .bulk(element)
+        }
         guard case .success(let popped?) = popElements(&c, source, head: fromHead, count: 1, announce: false),
             let element = popped.first
         else { return .null }

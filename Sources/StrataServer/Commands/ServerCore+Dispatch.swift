@@ -67,7 +67,7 @@ extension ServerCore {
         case .dump:
             return .reply(dumpCommand(args, session: session, now: now))
         case .restore:
-            return .reply(restoreCommand(args, session: session, now: now))
+            return .reply(restoreCommand(args, db: session.db, now: now))
         case .migrate:
             return .reply(migrateCommand(args, session: session, now: now))
         case .wait:

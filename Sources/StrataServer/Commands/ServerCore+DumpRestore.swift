@@ -15,7 +15,7 @@ extension ServerCore {
     }
 
     /// `RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]`.
-    func restoreCommand(_ args: [Bytes], session: ClientSession, now: Int64) -> Reply {
+    func restoreCommand(_ args: [Bytes], db: Int, now: Int64) -> Reply {
         var options = RestoreOptions()
         var index = 4
         while index < args.count {
@@ -43,7 +43,7 @@ extension ServerCore {
             index += 1
         }
         let key = args[1]
-        if !options.replace, engine.lookup(key, db: session.db, now: now) != nil {
+        if !options.replace, engine.lookup(key, db: db, now: now) != nil {
             return .error("BUSYKEY Target key name already exists.")
         }
         guard let ttl = args[2].strictInteger else { return Errors.notInteger }
@@ -58,7 +58,7 @@ extension ServerCore {
         }
         // Redis adds the relative TTL to the time in 64-bit arithmetic that wraps.
         let deadline: Int64? = ttl == 0 ? nil : options.absoluteTTL ? Int64(ttl) : Int64(ttl) &+ now
-        return engine.runServerWrite(args: args, db: session.db, now: now) { c in
+        return engine.runServerWrite(args: args, db: db, now: now) { c in
             ServerCore.restore(&c, key: key, value: value, deadline: deadline, options: options)
         }
     }

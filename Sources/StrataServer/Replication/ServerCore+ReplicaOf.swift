@@ -37,6 +37,8 @@ extension ServerCore {
         logger.notice("Connecting to MASTER \(host):\(port)")
         let link = PrimaryLink(host: host, port: port, core: self)
         primaryLink = link
+        engine.keepsExpiredKeys = true
+        RedisLogHandler.setRole(replica: true)
         link.connect()
     }
 
@@ -47,6 +49,8 @@ extension ServerCore {
         guard let link = primaryLink else { return }
         link.stop()
         primaryLink = nil
+        engine.keepsExpiredKeys = false
+        RedisLogHandler.setRole(replica: false)
         replication.shiftID(to: ServerCore.newReplicationID())
         engine.recordsEffects = replication.isFeeding || aof.isLogging
         logger.notice("MASTER MODE enabled (\(reason))")
@@ -71,25 +75,37 @@ extension ServerCore {
     }
 
     /// A full sync loaded: the keyspace and functions become the primary's. Watches and
-    /// tracked keys of the old keyspace are invalidated, and this server's replicas must
-    /// load the new history from scratch.
+    /// tracked keys of the old keyspace are invalidated, this server's replicas must load
+    /// the new history from scratch, and, as in Redis, its append-only log starts again
+    /// from a rewrite of the new keyspace (the old log describes the old one).
     func replaceKeyspaceFromPrimary(_ databases: [Database], functions: [Bytes]) {
         let now = clock.wallMilliseconds()
         applyingPrimaryStream = true
         defer { applyingPrimaryStream = false }
         engine.databases = databases
+        engine.keepsExpiredKeys = true
         for index in engine.databases.indices { engine.noteWholeDatabase(index) }
         commitWrites(now: now)
         restoreFunctions(
             [[Bytes("FUNCTION"), Bytes("FLUSH")]]
                 + functions.map { [Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), $0] })
         for replica in replication.replicas { replica.connection.terminate() }
+        if aof.status != .off {
+            stopAppendOnly()
+            if !startAppendOnly() { logger.warning("Failed enabling the AOF after successful master synchronization!") }
+        }
     }
 
     /// Applies commands of the primary's stream (a transaction's together) in database `db`.
     func applyFromPrimary(_ commands: [[Bytes]], db: inout Int, now: Int64) {
         applyingPrimaryStream = true
-        defer { applyingPrimaryStream = false }
+        // As in Redis, the primary's commands see its keys as it did: nothing expires
+        // under them (the primary sends the DEL when a key expires there).
+        engine.suspendsExpiry = true
+        defer {
+            applyingPrimaryStream = false
+            engine.suspendsExpiry = false
+        }
         let transaction = commands.count > 1
         if transaction { executingTransaction = true }
         for args in commands {
@@ -105,6 +121,12 @@ extension ServerCore {
                     restoreFunctions([args])
                 case .server(.publish):
                     _ = publish(channel: args[1], message: args[2])
+                case .server(.restore):
+                    // What a Redis primary sends for RESTORE (Strata's sends the rebuilt key).
+                    if case .error(let message) = restoreCommand(args, db: db, now: now) {
+                        logger.warning("The master's RESTORE of \(args[1].string) failed here: \(message)")
+                    }
+                    commitWrites(now: now)
                 default:
                     logger.warning("The master sent '\(spec.name)', which a replica does not apply; skipped")
                 }
