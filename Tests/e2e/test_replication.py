@@ -420,3 +420,25 @@ def test_restore_from_a_redis_primary_reaches_a_strata_replica(start_server):
     assert digests_agree(primary, replica)
     assert replica.client().hgetall("h") == {b"a": b"1"}
     assert replica.client().xinfo_groups("xe2")[0]["name"] == b"g"
+
+
+def test_chained_replicas_get_the_same_stream(start_server):
+    # Strata primary -> Strata replica -> (Redis 7.0 replica, Strata replica).
+    primary, p, middle = synced(start_server, strata_replica_of)
+    redis_leaf = replica_of(start_server, middle)
+    strata_leaf = strata_replica_of(start_server, middle)
+    write_everything(p, "chained")
+    for leaf in (redis_leaf, strata_leaf):
+        wait_caught_up(middle, leaf)
+    assert info_field(middle.client(), "replication", "connected_slaves") == 2
+    # The middle's link to the primary is cut and continues: the leaves stay attached.
+    p.execute_command("CLIENT", "KILL", "TYPE", "replica")
+    write_everything(p, "after-cut")
+    wait_caught_up(primary, middle)
+    for leaf in (redis_leaf, strata_leaf):
+        wait_caught_up(middle, leaf)
+        assert digests_agree(primary, leaf)
+    # The stream's offsets are the primary's all along the chain.
+    offset = info_field(p, "replication", "master_repl_offset")
+    assert info_field(redis_leaf.client(), "replication", "slave_repl_offset") == offset
+    assert info_field(middle.client(), "stats", "sync_full") == 2
