@@ -438,7 +438,16 @@ def test_chained_replicas_get_the_same_stream(start_server):
     for leaf in (redis_leaf, strata_leaf):
         wait_caught_up(middle, leaf)
         assert digests_agree(primary, leaf)
-    # The stream's offsets are the primary's all along the chain.
+    # The middle adds nothing of its own (no PING of its own, a refused WAIT): the
+    # stream's offsets are the primary's all along the chain.
+    middle.client().config_set("repl-ping-replica-period", 1)
+    with pytest.raises(redis.ResponseError, match="WAIT cannot be used with replica instances"):
+        middle.client().wait(1, 10)
+    time.sleep(2.5)  # two PING periods of the middle: it must send none of its own
+    wait_caught_up(primary, middle)
+    for leaf in (redis_leaf, strata_leaf):
+        wait_caught_up(middle, leaf)
     offset = info_field(p, "replication", "master_repl_offset")
+    assert info_field(middle.client(), "replication", "master_repl_offset") == offset
     assert info_field(redis_leaf.client(), "replication", "slave_repl_offset") == offset
     assert info_field(middle.client(), "stats", "sync_full") == 2

@@ -11,6 +11,12 @@ import StrataEngine
 extension ServerCore {
     /// `WAIT numreplicas timeout`.
     func waitCommand(_ args: [Bytes], connection: ConnectionHandler) -> CommandOutcome {
+        if primaryLink != nil {
+            return .reply(
+                .error(
+                    "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."
+                ))
+        }
         guard let wanted = args[1].strictInteger else { return .reply(Errors.notInteger) }
         guard let timeout = args[2].strictInteger else {
             return .reply(.error("ERR timeout is not an integer or out of range"))

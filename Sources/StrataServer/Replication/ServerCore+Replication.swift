@@ -183,7 +183,9 @@ extension ServerCore {
 
     /// Adds a command of the primary's own to the stream (`PING`, `REPLCONF GETACK *`).
     func feedReplicas(command: [String]) {
-        guard replication.isFeeding else { return }
+        // A replica adds nothing of its own: its replicas get its primary's stream as it
+        // came (its PINGs included), so that offsets agree along a chain.
+        guard replication.isFeeding, primaryLink == nil else { return }
         var buffer = ByteBufferAllocator().buffer(capacity: 64)
         AOFEncoding.append(command.map { Bytes($0) }, to: &buffer)
         replication.append(buffer)
