@@ -222,7 +222,7 @@ final class LoadQueue: @unchecked Sendable {
 
     struct Cancelled: Error {}
 
-    static let batchSize = 4096
+    static let batchSize = 32768
     private let condition = NSCondition()
     private var items: [Item] = []
     private var cancelled = false

@@ -77,14 +77,14 @@ extension ServerCore {
     /// `redis-cli --rdb` read), then calls `finish` on the event loop with its path and
     /// size; a failed write leaves no file.
     func writeTransferSnapshot(
-        finish: @escaping (ServerCore, Result<(path: String, bytes: Int), Error>) -> Void
+        nice: Int = 10, finish: @escaping (ServerCore, Result<(path: String, bytes: Int), Error>) -> Void
     ) {
         let path = nextTempPath()
         var options = snapshotOptions
         options.codec = .none
         let now = clock.wallMilliseconds()
         let fileSystem = persistence.fileSystem
-        writeFrozenKeyspace { frozen in
+        writeFrozenKeyspace(nice: nice) { frozen in
             try SnapshotWriter.write(
                 frozen, to: path, tempPath: path + ".part", fileSystem: fileSystem, options: options, now: now)
         } finish: { core, result in

@@ -21,13 +21,13 @@ final class DisklessSnapshotSink: FileSystem, WritableFile, @unchecked Sendable 
     private let deliver: Deliver
     /// Bytes accumulated until a chunk is full (the writer's thread only).
     private var chunk = ByteBuffer()
-    private static let chunkSize = 64 * 1024
+    private static let chunkSize = 1024 * 1024
     /// Bytes handed to the loop and not yet taken by the socket, and whether a send
     /// failed; guarded by `condition`.
     private let condition = NSCondition()
     private var inFlight = 0
     private var failed = false
-    private static let inFlightLimit = 4 * chunkSize
+    private static let inFlightLimit = 8 * chunkSize
     /// Bytes sent, for the transfer's log line.
     private(set) var bytesSent = 0
 

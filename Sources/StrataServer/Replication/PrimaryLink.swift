@@ -12,6 +12,7 @@
 //! does not load) is logged and the link restarted; the keyspace is replaced only by a
 //! snapshot that loaded whole.
 
+import CMallocInfo
 import Foundation
 import NIOCore
 import NIOPosix
@@ -368,6 +369,9 @@ final class PrimaryLink: ChannelInboundHandler {
         let loop = core.eventLoop
         core.persistence.loadingStarted()
         ServerCore.snapshotQueue.async {
+            // At full priority (the queue's own is lower): the link is down until it loaded.
+            let previous = strata_set_thread_nice(0)
+            defer { _ = strata_set_thread_nice(previous) }
             let result = Result {
                 try SnapshotReader.load(
                     path: path, fileSystem: fileSystem, databaseCount: count, settings: settings,

@@ -96,7 +96,7 @@ extension ServerCore {
         }
         logger.notice(
             "Replica \(address):\(port) asks for synchronization; starting a snapshot for it at offset \(offset)")
-        writeTransferSnapshot { core, result in
+        writeTransferSnapshot(nice: 0) { core, result in
             guard core.replication.replica(on: connection) === link else {
                 if case .success(let (path, _)) = result { unlink(path) }
                 return
@@ -137,7 +137,7 @@ extension ServerCore {
         var options = snapshotOptions
         options.codec = .none
         let now = clock.wallMilliseconds()
-        writeFrozenKeyspace { frozen in
+        writeFrozenKeyspace(nice: 0) { frozen in
             try SnapshotWriter.write(
                 frozen, to: sink.path, tempPath: sink.path, fileSystem: sink, options: options, now: now)
         } finish: { core, result in

@@ -110,12 +110,15 @@ extension ServerCore {
     /// The background work BGSAVE and BGREWRITEAOF share: freezes the keyspace (a copy of
     /// the array of databases; their shards are copy-on-write), runs `write` over the frozen
     /// copy on the snapshot queue at nice 10 (so that it yields the CPU to the event loop and
-    /// its clients; Redis's fork child competes at full priority), and calls `finish` on the
+    /// its clients; Redis's fork child competes at full priority) unless given another
+    /// `nice` (a replica's full sync: its length is what the replica and the primary's
+    /// buffer for it wait on, so it competes as Redis's child does), and calls `finish` on the
     /// event loop. The frozen copy is released on the snapshot queue, not on the event loop:
     /// freeing the shards the live keyspace replaced meanwhile can take a while. Access
     /// times are held while any such work runs, and the copy-on-write size is recorded.
     func writeFrozenKeyspace<T>(
-        _ write: @escaping ([Database]) throws -> T, finish: @escaping (ServerCore, Result<T, Error>) -> Void
+        nice: Int = 10, _ write: @escaping ([Database]) throws -> T,
+        finish: @escaping (ServerCore, Result<T, Error>) -> Void
     ) {
         let frozen = engine.databases
         engine.holdsAccessTimes = true
@@ -123,7 +126,7 @@ extension ServerCore {
         let core = NIOLoopBound(self, eventLoop: loop)
         let done = NIOLoopBound(finish, eventLoop: loop)
         ServerCore.snapshotQueue.async {
-            let previous = strata_set_thread_nice(10)
+            let previous = strata_set_thread_nice(Int32(nice))
             let result = Result { try write(frozen) }
             _ = strata_set_thread_nice(previous)
             let identities = frozen.map { $0.shards.map { $0.storageIdentity } }
