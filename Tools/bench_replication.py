@@ -20,7 +20,8 @@ redis-server on PATH). Needs redis-benchmark, redis-cli and redis-py.
    same measure just before REPLICAOF. `GET p99`: one client in another process issuing
    GETs of random existing keys one at a time (Python: ~0.1 ms of client overhead
    included); `pre` over the `--idle-window` seconds before REPLICAOF (under the same
-   load as during), `sync` from REPLICAOF to link up; `sync/pre` is the bar's ratio.
+   load as during), `sync` from REPLICAOF to link up; `sync/pre` is the bar's ratio; `max
+   at s`: when the slowest GET of the sync started.
    Both servers get `repl-diskless-sync` from `--diskless` (default yes, as both default),
    `repl-diskless-sync-delay 0` (not the default 5 s wait for more replicas) and
    `client-output-buffer-limit replica` from `--replica-buffer-limit` (default `0 0 0`,
@@ -300,13 +301,16 @@ def full_sync(kind, binary, primary, keys, under_load, args):
     if done is None:
         raise RuntimeError(f"{kind}: no sync after {args.timeout} s (logs in {replica.dir}, {primary.dir})")
     pre = [l for a, l in zip(at, lat) if begin - args.idle_window <= a < begin]
-    during = [l for a, l in zip(at, lat) if begin <= a <= done]
+    during = [(l, a) for a, l in zip(at, lat) if begin <= a <= done]
+    worst, worst_at = max(during, default=(0, begin))
+    during = [l for l, _ in during]
     events = sorted(timeline(primary.log, wall, "primary") + timeline(replica.log, wall, "replica"))
     replica.stop(keep_log_as=os.path.join(args.logs, f"{kind}-replica-{'load' if under_load else 'idle'}.log"))
     PROCS.remove(replica)
-    return {"sync s": done - begin, "caught up s": caught - begin if caught else float("nan"), "extra MB": (peak - before) / 1e6, "pre p99 ms": p99_ms(pre),
-            "sync p99 ms": p99_ms(during), "sync max ms": max(during, default=0) * 1000,
-            "sync/pre p99": p99_ms(during) / p99_ms(pre), "GETs in sync": len(during)}, events
+    return {"sync s": done - begin, "caught up s": caught - begin if caught else float("nan"),
+            "extra MB": (peak - before) / 1e6, "pre p99 ms": p99_ms(pre), "sync p99 ms": p99_ms(during),
+            "sync/pre p99": p99_ms(during) / p99_ms(pre), "sync max ms": worst * 1000, "max at s": worst_at - begin,
+            "GETs in sync": len(during)}, events
 
 
 # --- Lag -----------------------------------------------------------------------------------
@@ -346,12 +350,15 @@ def lag(kind, binary, args):
         p = redis.Redis(port=primary.port, socket_timeout=10)
         r = redis.Redis(port=replica.port, socket_timeout=10)
         while not stop.is_set():
-            offset = p.info("replication")["master_repl_offset"]
-            ptimes.append(time.monotonic())
-            poffsets.append(offset)
-            offset = r.info("replication")["slave_repl_offset"]
-            rtimes.append(time.monotonic())
-            roffsets.append(offset)
+            try:
+                offset = p.info("replication")["master_repl_offset"]
+                ptimes.append(time.monotonic())
+                poffsets.append(offset)
+                offset = r.info("replication")["slave_repl_offset"]
+                rtimes.append(time.monotonic())
+                roffsets.append(offset)
+            except redis.RedisError as error:
+                log(f"{kind}: lag sample failed: {error}")
             stop.wait(0.05)
 
     sampler = threading.Thread(target=sample)
@@ -368,6 +375,8 @@ def lag(kind, binary, args):
             raise RuntimeError(f"{kind}: the replica did not catch up")
         time.sleep(0.002)
     catch_up = time.monotonic() - ended
+    if not rtimes:
+        raise RuntimeError(f"{kind}: no lag samples")
     lag_bytes = [interpolate(ptimes, poffsets, t) - o for t, o in zip(rtimes, roffsets)]
     # When the primary reached offset o: the inverse of its (non-decreasing) offset series.
     lag_ms = [max(0.0, t - interpolate(poffsets, ptimes, o)) * 1000 for t, o in zip(rtimes, roffsets)]
@@ -382,7 +391,11 @@ def lag(kind, binary, args):
 
 # --- Main ----------------------------------------------------------------------------------
 
-SYNC_ROWS = ["sync s", "caught up s", "extra MB", "pre p99 ms", "sync p99 ms", "sync/pre p99", "sync max ms", "GETs in sync"]
+SYNC_ROWS = ["sync s", "caught up s", "extra MB", "pre p99 ms", "sync p99 ms", "sync/pre p99", "sync max ms",
+             "max at s", "GETs in sync"]
+LAG_ROWS = ["SET/s alone", "SET/s w/ replica", "lag MB max", "lag MB mean", "lag ms max", "lag ms mean",
+            "catch-up ms", "samples"]
+FAILURES = (RuntimeError, subprocess.SubprocessError, redis.RedisError)
 
 
 def stop_all_but(keep):
@@ -390,6 +403,7 @@ def stop_all_but(keep):
     PROCS.remove(keep)
     stop_all()
     PROCS.append(keep)
+
 
 def table(title, rows, results):
     print(title)
@@ -433,7 +447,7 @@ def main():
                     log(f"{kind}: full sync, primary {variant}")
                     try:
                         figures, events[kind, variant] = full_sync(kind, binary, primary, args.keys, under_load, args)
-                    except RuntimeError as error:
+                    except FAILURES as error:
                         log(f"{kind}: FAILED: {error}")
                         figures = dict.fromkeys(SYNC_ROWS, float("nan"))
                         stop_all_but(primary)
@@ -443,17 +457,21 @@ def main():
                 PROCS.remove(primary)
             if not args.skip_lag:
                 log(f"{kind}: lag under a SET load")
-                lags[kind] = lag(kind, binary, args)
+                try:
+                    lags[kind] = lag(kind, binary, args)
+                except FAILURES as error:
+                    log(f"{kind}: FAILED: {error}")
+                    lags[kind] = dict.fromkeys(LAG_ROWS, float("nan"))
+                    stop_all()
                 log(f"{kind}: {lags[kind]}")
     finally:
         stop_all()
     for variant, title in [("idle", "primary idle"), ("load", "primary under SET -P 16 -c 8 -d 100 -r N")]:
         if variant in sync:
-            table(f"Full sync of {args.keys} keys (100-byte values, repl-diskless-sync {args.diskless}), {title}", SYNC_ROWS, sync[variant])
+            table(f"Full sync of {args.keys} keys (100-byte values, repl-diskless-sync {args.diskless}), {title}",
+                  SYNC_ROWS, sync[variant])
     if lags:
-        table(f"SET -P 16 -c 50 -n {args.lag_requests} -r 100000 -d 64 on a primary with one replica", 
-              ["SET/s alone", "SET/s w/ replica", "lag MB max", "lag MB mean", "lag ms max", "lag ms mean",
-               "catch-up ms", "samples"], lags)
+        table(f"SET -P 16 -c 50 -n {args.lag_requests} -r 100000 -d 64 on a primary with one replica", LAG_ROWS, lags)
     if sync:
         print("Bars")
         for variant in sync:
@@ -469,7 +487,7 @@ def main():
             print(f"  {kind}, primary {variant}")
             for at, role, message in rows:
                 print(f"    {at:8.3f} {role:<8} {message[:110]}")
-    print(f"Logs: {args.logs}")
+    print(f"Logs: {args.logs}; host load average (1, 5, 15 min) at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     /// Sends the file at `path` as a replica's snapshot (see ``queueSnapshotFile``), then the
     /// stream produced meanwhile (`pending`); the connection goes on as a replica.
     /// `whenSent` runs once the socket took the file.
-    func sendSnapshot(path: String, bytes: Int, then pending: [UInt8], whenSent: @escaping () -> Void) {
+    func sendSnapshot(path: String, bytes: Int, then pending: [ByteBuffer], whenSent: @escaping () -> Void) {
         guard let context, !closing else {
             unlink(path)
             return
@@ -153,7 +153,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
             return
         }
         // Written after the file: the channel keeps writes in order.
-        sendReplicationBytes(pending)
+        sendReplicationBuffers(pending)
         finishSnapshotTransfer()
     }
 
@@ -207,6 +207,18 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
         outbound.writeBytes(bytes)
         if closesOverOutputLimit(context, pending: backlogBytes + outbound.readableBytes) { return }
         core.scheduleFlush(self)
+    }
+
+    /// Writes the stream held for this replica while its snapshot was sent, buffer by
+    /// buffer as they are (no copy into the outbound buffer: it can be large).
+    func sendReplicationBuffers(_ buffers: [ByteBuffer]) {
+        guard let context, !closing, !buffers.isEmpty else { return }
+        writeOutbound(context)
+        for buffer in buffers {
+            core.stats.netOutputBytes += buffer.readableBytes
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        }
+        context.flush()
     }
 
     /// Queues a buffer of the replication stream for this replica.

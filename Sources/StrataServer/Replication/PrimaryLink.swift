@@ -67,6 +67,8 @@ final class PrimaryLink: ChannelInboundHandler {
     /// The database the stream selected (`repl-stream-db` in a snapshot).
     private(set) var selectedDb = 0
     var streamDb: Int { selectedDb }
+    /// Whether the rest of a large input is to be applied in a later turn.
+    private var continuationScheduled = false
     /// Commands between the stream's MULTI and EXEC, run together at EXEC.
     private var transaction: [[Bytes]]?
     /// Where the command being parsed starts in `inbound` (its bytes go to the backlog
@@ -360,6 +362,10 @@ final class PrimaryLink: ChannelInboundHandler {
 
     private func loadSnapshot() {
         phase = .loading
+        // As Redis's replica, which does not read while it loads: the stream produced
+        // meanwhile waits in the socket and the primary's buffer for this replica (where
+        // its output limit applies), not in this server's memory.
+        context?.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         core.logger.notice("MASTER <-> REPLICA sync: Loading DB in memory")
         let path = snapshotPath
         let settings = core.engine.settings
@@ -424,9 +430,15 @@ final class PrimaryLink: ChannelInboundHandler {
         phase = .online
         downSince = 0
         commandStart = inbound.readerIndex
+        context?.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        context?.read()
         sendAcknowledgement()
         applyStream()
     }
+
+    /// Input applied in one turn of the event loop before the rest waits for the next:
+    /// a large backlog from the primary must not keep this server's clients waiting.
+    private static let bytesPerTurn = 4 << 20
 
     /// Once a second: the acknowledgement, or the link closed (and retried) when the
     /// primary sent nothing for `repl-timeout` seconds (it pings every 10 by default).
@@ -449,10 +461,22 @@ final class PrimaryLink: ChannelInboundHandler {
         send(["REPLCONF", "ACK", String(appliedOffset)])
     }
 
-    /// Applies the whole commands that arrived.
+    /// Applies the whole commands that arrived, up to ``bytesPerTurn`` in this turn of
+    /// the event loop (the rest in the next ones).
     private func applyStream() {
         let now = core.clock.wallMilliseconds()
+        let turnStart = inbound.readerIndex
         while phase == .online {
+            if inbound.readerIndex - turnStart >= PrimaryLink.bytesPerTurn {
+                if !continuationScheduled {
+                    continuationScheduled = true
+                    core.eventLoop.execute { [self] in
+                        continuationScheduled = false
+                        if phase == .online { applyStream() }
+                    }
+                }
+                break
+            }
             let args: [Bytes]
             do {
                 guard let parsed = try parser.next(&inbound) else { break }
@@ -471,7 +495,9 @@ final class PrimaryLink: ChannelInboundHandler {
             appliedOffset += Int64(length)
             commandStart = inbound.readerIndex
         }
-        if !parser.isMidRequest {
+        // Compacted once what was read outweighs what is left (moving a large rest every
+        // turn would cost more than the turn).
+        if !parser.isMidRequest && inbound.readerIndex >= inbound.readableBytes {
             inbound.discardReadBytes()
             commandStart = inbound.readerIndex
         }

@@ -44,12 +44,24 @@ final class ReplicaLink<Connection: AnyObject> {
     var phase: ReplicaPhase
     /// Whether it acknowledges its offset (a PSYNC replica; one that said SYNC does not).
     let acknowledges: Bool
-    /// The stream produced while its snapshot was written and sent, sent after it.
-    var pending: [UInt8] = []
+    /// The stream produced while its snapshot was written and sent, sent after it: the
+    /// buffers of each pass as they were (shared with the online replicas', never copied
+    /// into one growing array), and their size.
+    var pending: [ByteBuffer] = []
+    var pendingBytes = 0
     /// The offset it last acknowledged (`REPLCONF ACK`), and when (Unix ms): also when its
     /// snapshot made progress, for `repl-timeout`.
     var acknowledgedOffset: Int64 = 0
     var acknowledgedAt: Int64
+
+    /// Hands over the stream held for it.
+    func takePending() -> [ByteBuffer] {
+        defer {
+            pending = []
+            pendingBytes = 0
+        }
+        return pending
+    }
 
     init(
         connection: Connection, address: String, port: Int, phase: ReplicaPhase, acknowledges: Bool = true, now: Int64
@@ -178,7 +190,8 @@ struct ReplicationState<Connection: AnyObject> {
         pending = ByteBufferAllocator().buffer(capacity: 0)
         bytes.withUnsafeReadableBytes { backlog?.append($0) }
         for replica in replicas where replica.phase != .online {
-            replica.pending.append(contentsOf: bytes.readableBytesView)
+            replica.pending.append(bytes)
+            replica.pendingBytes += bytes.readableBytes
         }
         return bytes
     }

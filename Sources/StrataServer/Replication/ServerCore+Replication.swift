@@ -105,8 +105,7 @@ extension ServerCore {
             case .success(let (path, bytes)):
                 core.logger.notice("Synchronization with replica \(address):\(port): sending a \(bytes)-byte snapshot")
                 link.phase = .online
-                let pending = link.pending
-                link.pending = []
+                let pending = link.takePending()
                 connection.sendSnapshot(path: path, bytes: bytes, then: pending) {
                     link.acknowledgedAt = core.clock.wallMilliseconds()
                 }
@@ -176,7 +175,7 @@ extension ServerCore {
                 replica.connection.sendReplicationBuffer(bytes)
             } else {
                 // What is kept for it until its snapshot is sent counts as its output.
-                _ = replica.connection.closesOverOutputLimit(holding: replica.pending.count)
+                _ = replica.connection.closesOverOutputLimit(holding: replica.pendingBytes)
             }
         }
     }
@@ -277,8 +276,7 @@ extension ServerCore {
         if replica.phase == .sendingSnapshot {
             // The first acknowledgement after a diskless snapshot: the stream follows.
             replica.phase = .online
-            connection.sendReplicationBytes(replica.pending)
-            replica.pending = []
+            connection.sendReplicationBuffers(replica.takePending())
             logger.notice("Synchronization with replica \(replica.address):\(replica.port) succeeded")
         }
         replica.acknowledgedOffset = max(replica.acknowledgedOffset, offset)
