@@ -44,11 +44,26 @@ final class ReplicaLink<Connection: AnyObject> {
     var phase: ReplicaPhase
     /// Whether it acknowledges its offset (a PSYNC replica; one that said SYNC does not).
     let acknowledges: Bool
-    /// The stream produced while its snapshot was written and sent, sent after it: the
-    /// buffers of each pass as they were (shared with the online replicas', never copied
-    /// into one growing array), and their size.
-    var pending: [ByteBuffer] = []
-    var pendingBytes = 0
+    /// The stream produced while its snapshot was written and sent, sent after it: in
+    /// chunks of ``holdChunk`` bytes filled in turn (never one growing array copied at
+    /// each append; a pass's buffer, with its spare capacity, is not kept either), and
+    /// their size.
+    private(set) var pending: [ByteBuffer] = []
+    private(set) var pendingBytes = 0
+    static var holdChunk: Int { 4 << 20 }
+
+    /// Keeps a pass's stream for it until its snapshot is sent.
+    func hold(_ bytes: ByteBuffer) {
+        var bytes = bytes
+        pendingBytes += bytes.readableBytes
+        if let last = pending.indices.last, pending[last].writableBytes >= bytes.readableBytes {
+            pending[last].writeBuffer(&bytes)
+            return
+        }
+        var chunk = ByteBufferAllocator().buffer(capacity: max(Self.holdChunk, bytes.readableBytes))
+        chunk.writeBuffer(&bytes)
+        pending.append(chunk)
+    }
     /// The offset it last acknowledged (`REPLCONF ACK`), and when (Unix ms): also when its
     /// snapshot made progress, for `repl-timeout`.
     var acknowledgedOffset: Int64 = 0
@@ -190,8 +205,7 @@ struct ReplicationState<Connection: AnyObject> {
         pending = ByteBufferAllocator().buffer(capacity: 0)
         bytes.withUnsafeReadableBytes { backlog?.append($0) }
         for replica in replicas where replica.phase != .online {
-            replica.pending.append(bytes)
-            replica.pendingBytes += bytes.readableBytes
+            replica.hold(bytes)
         }
         return bytes
     }
