@@ -3,6 +3,7 @@ limit (`client-output-buffer-limit replica`), so the primary's memory stays boun
 writes go on; one that reads but never acknowledges is dropped after `repl-timeout`. Both
 with the snapshot sent from a file and streamed (`$EOF:`)."""
 
+import os
 import socket
 import threading
 
@@ -38,6 +39,8 @@ def test_a_replica_that_never_reads_is_dropped_at_its_output_limit(start_server,
     assert "closed for overcoming of output buffer limits" in primary.output()
     assert info_field(p, "memory", "used_memory") - before < 10_000_000
     assert p.get("big") == value
+    # The stream held for it past a few MiB went to a temporary file, removed with it.
+    assert [name for name in os.listdir(primary.workdir) if name.startswith("temp-")] == []
     sock.close()
 
 
@@ -51,3 +54,24 @@ def test_a_replica_that_never_acknowledges_is_dropped_after_repl_timeout(start_s
                message="the replica is dropped")
     assert "Disconnecting timedout replica" in primary.output()
     sock.close()
+
+
+def test_the_stream_held_for_a_syncing_replica_spills_to_a_file_removed_with_it(start_server):
+    primary = start_server("--client-output-buffer-limit", "replica 0 0 0")
+    p = primary.client()
+    # Diskless, and never acknowledging: the stream is held for it until it would have loaded.
+    sock = silent_replica(primary, True, read=True)
+    before = info_field(p, "memory", "used_memory")
+    value = b"v" * 100_000
+    for _ in range(300):  # 30 MB of stream
+        p.set("big", value)
+
+    def temporary_files():
+        return [name for name in os.listdir(primary.workdir) if name.startswith("temp-")]
+
+    wait_until(lambda: temporary_files() != [], message="the held stream spills to a file")
+    assert info_field(p, "memory", "used_memory") - before < 20_000_000
+    sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+    wait_until(lambda: info_field(p, "replication", "connected_slaves") == 0 and temporary_files() == [],
+               message="the file goes with the replica")

@@ -142,7 +142,10 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     /// Sends the file at `path` as a replica's snapshot (see ``queueSnapshotFile``), then the
     /// stream produced meanwhile (`pending`); the connection goes on as a replica.
     /// `whenSent` runs once the socket took the file.
-    func sendSnapshot(path: String, bytes: Int, then pending: [ByteBuffer], whenSent: @escaping () -> Void) {
+    func sendSnapshot(
+        path: String, bytes: Int, then pending: [ByteBuffer], file: (path: String, bytes: Int)?,
+        whenSent: @escaping () -> Void
+    ) {
         guard let context, !closing else {
             unlink(path)
             return
@@ -153,7 +156,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
             return
         }
         // Written after the file: the channel keeps writes in order.
-        sendReplicationBuffers(pending)
+        sendReplicationBuffers(pending, file: file)
         finishSnapshotTransfer()
     }
 
@@ -209,14 +212,32 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
         core.scheduleFlush(self)
     }
 
-    /// Writes the stream held for this replica while its snapshot was sent, buffer by
-    /// buffer as they are (no copy into the outbound buffer: it can be large).
-    func sendReplicationBuffers(_ buffers: [ByteBuffer]) {
-        guard let context, !closing, !buffers.isEmpty else { return }
+    /// Writes the stream held for this replica while its snapshot was sent: the buffers as
+    /// they are (no copy into the outbound buffer: they can be large), then the `file` the
+    /// rest went to, with sendfile (the file is removed once opened).
+    func sendReplicationBuffers(_ buffers: [ByteBuffer], file: (path: String, bytes: Int)?) {
+        guard let context, !closing else {
+            if let file { unlink(file.path) }
+            return
+        }
         writeOutbound(context)
         for buffer in buffers {
             core.stats.netOutputBytes += buffer.readableBytes
             context.write(wrapOutboundOut(buffer), promise: nil)
+        }
+        if let file {
+            do {
+                let handle = try NIOFileHandle(path: file.path)
+                unlink(file.path)
+                core.stats.netOutputBytes += file.bytes
+                let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: file.bytes)
+                context.write(NIOAny(IOData.fileRegion(region))).whenComplete { _ in try? handle.close() }
+            } catch {
+                unlink(file.path)
+                core.logger.warning("Could not open the stream held for replica \(session.address): \(error)")
+                closeNow()
+                return
+            }
         }
         context.flush()
     }

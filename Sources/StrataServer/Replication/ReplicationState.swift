@@ -44,43 +44,19 @@ final class ReplicaLink<Connection: AnyObject> {
     var phase: ReplicaPhase
     /// Whether it acknowledges its offset (a PSYNC replica; one that said SYNC does not).
     let acknowledges: Bool
-    /// The stream produced while its snapshot was written and sent, sent after it: in
-    /// chunks of ``holdChunk`` bytes filled in turn (never one growing array copied at
-    /// each append; a pass's buffer, with its spare capacity, is not kept either), and
-    /// their size.
-    private(set) var pending: [ByteBuffer] = []
-    private(set) var pendingBytes = 0
-    static var holdChunk: Int { 4 << 20 }
-
-    /// Keeps a pass's stream for it until its snapshot is sent.
-    func hold(_ bytes: ByteBuffer) {
-        var bytes = bytes
-        pendingBytes += bytes.readableBytes
-        if let last = pending.indices.last, pending[last].writableBytes >= bytes.readableBytes {
-            pending[last].writeBuffer(&bytes)
-            return
-        }
-        var chunk = ByteBufferAllocator().buffer(capacity: max(Self.holdChunk, bytes.readableBytes))
-        chunk.writeBuffer(&bytes)
-        pending.append(chunk)
-    }
+    /// The stream produced while its snapshot is written, sent and (diskless) loaded,
+    /// sent after it; nil for a replica that continued from the backlog.
+    let held: HeldStream?
     /// The offset it last acknowledged (`REPLCONF ACK`), and when (Unix ms): also when its
     /// snapshot made progress, for `repl-timeout`.
     var acknowledgedOffset: Int64 = 0
     var acknowledgedAt: Int64
 
-    /// Hands over the stream held for it.
-    func takePending() -> [ByteBuffer] {
-        defer {
-            pending = []
-            pendingBytes = 0
-        }
-        return pending
-    }
-
     init(
-        connection: Connection, address: String, port: Int, phase: ReplicaPhase, acknowledges: Bool = true, now: Int64
+        connection: Connection, address: String, port: Int, phase: ReplicaPhase, acknowledges: Bool = true,
+        held: HeldStream? = nil, now: Int64
     ) {
+        self.held = held
         self.connection = connection
         self.address = address
         self.port = port
@@ -197,16 +173,13 @@ struct ReplicationState<Connection: AnyObject> {
         pending.writeBuffer(&copy)
     }
 
-    /// Ends the pass: the bytes produced go into the backlog and to the replicas still
-    /// syncing (after their snapshot); returned for the online replicas, nil when none.
+    /// Ends the pass: the bytes produced go into the backlog and are returned for the
+    /// replicas (held for those still syncing); nil when there are none.
     mutating func takePending() -> ByteBuffer? {
         guard pending.readableBytes > 0 else { return nil }
         let bytes = pending
         pending = ByteBufferAllocator().buffer(capacity: 0)
         bytes.withUnsafeReadableBytes { backlog?.append($0) }
-        for replica in replicas where replica.phase != .online {
-            replica.hold(bytes)
-        }
         return bytes
     }
 

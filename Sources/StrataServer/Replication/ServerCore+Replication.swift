@@ -83,7 +83,8 @@ extension ServerCore {
         let now = clock.wallMilliseconds()
         let link = ReplicaLink(
             connection: connection, address: address, port: port,
-            phase: .waitingForSnapshot, acknowledges: command == .psync, now: now)
+            phase: .waitingForSnapshot, acknowledges: command == .psync,
+            held: HeldStream { [unowned(unsafe) self] in nextTempPath() }, now: now)
         replication.attach(link)
         connection.becomeReplica()
         connection.startSnapshotTransfer()
@@ -105,12 +106,13 @@ extension ServerCore {
             case .success(let (path, bytes)):
                 core.logger.notice("Synchronization with replica \(address):\(port): sending a \(bytes)-byte snapshot")
                 link.phase = .online
-                let pending = link.takePending()
-                connection.sendSnapshot(path: path, bytes: bytes, then: pending) {
+                let held = link.held?.take() ?? (chunks: [], file: nil)
+                connection.sendSnapshot(path: path, bytes: bytes, then: held.chunks, file: held.file) {
                     link.acknowledgedAt = core.clock.wallMilliseconds()
                 }
             case .failure(let error):
                 core.logger.warning("Snapshot for replica \(address):\(port) failed: \(error)")
+                link.held?.discard()
                 core.replication.detach(connection, now: core.clock.wallMilliseconds())
                 connection.terminate()
             }
@@ -151,6 +153,7 @@ extension ServerCore {
                 )
             case .failure(let error):
                 core.logger.warning("Diskless snapshot for replica \(address) failed: \(error)")
+                link.held?.discard()
                 core.replication.detach(connection, now: core.clock.wallMilliseconds())
                 connection.terminate()
             }
@@ -173,9 +176,17 @@ extension ServerCore {
         for replica in replication.replicas {
             if replica.phase == .online {
                 replica.connection.sendReplicationBuffer(bytes)
-            } else {
+            } else if let held = replica.held {
+                do {
+                    try held.append(bytes)
+                } catch {
+                    logger.warning(
+                        "Could not hold the stream for replica \(replica.address):\(replica.port) (\(error)); it will sync again")
+                    replica.connection.closeNow()
+                    continue
+                }
                 // What is kept for it until its snapshot is sent counts as its output.
-                _ = replica.connection.closesOverOutputLimit(holding: replica.pendingBytes)
+                _ = replica.connection.closesOverOutputLimit(holding: held.bytes)
             }
         }
     }
@@ -276,7 +287,8 @@ extension ServerCore {
         if replica.phase == .sendingSnapshot {
             // The first acknowledgement after a diskless snapshot: the stream follows.
             replica.phase = .online
-            connection.sendReplicationBuffers(replica.takePending())
+            let held = replica.held?.take() ?? (chunks: [], file: nil)
+            connection.sendReplicationBuffers(held.chunks, file: held.file)
             logger.notice("Synchronization with replica \(replica.address):\(replica.port) succeeded")
         }
         replica.acknowledgedOffset = max(replica.acknowledgedOffset, offset)
@@ -287,6 +299,7 @@ extension ServerCore {
 
     /// A connection closed: if it was a replica, it no longer is.
     func replicaDisconnected(_ connection: ConnectionHandler) {
+        replication.replica(on: connection)?.held?.discard()
         guard replication.detach(connection, now: clock.wallMilliseconds()) else { return }
         logger.notice("Connection with replica \(connection.session.address) lost.")
     }
