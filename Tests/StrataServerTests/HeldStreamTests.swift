@@ -22,7 +22,9 @@ import Testing
         #expect(held.bytes == 115 && held.fileBytes == 25)
         let taken = held.take()
         #expect(taken.chunks.reduce(0) { $0 + $1.readableBytes } == 90)
-        #expect(taken.chunks.flatMap { Array($0.readableBytesView) } == [UInt8](repeating: 1, count: 60) + [UInt8](repeating: 2, count: 30))
+        #expect(
+            taken.chunks.flatMap { Array($0.readableBytesView) } == [UInt8](repeating: 1, count: 60)
+                + [UInt8](repeating: 2, count: 30))
         #expect(taken.file?.path == file && taken.file?.bytes == 25)
         let contents = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
         #expect(contents == [UInt8](repeating: 3, count: 20) + [UInt8](repeating: 4, count: 5))

@@ -181,7 +181,8 @@ extension ServerCore {
                     try held.append(bytes)
                 } catch {
                     logger.warning(
-                        "Could not hold the stream for replica \(replica.address):\(replica.port) (\(error)); it will sync again")
+                        "Could not hold the stream for replica \(replica.address):\(replica.port) (\(error)); it will sync again"
+                    )
                     replica.connection.closeNow()
                     continue
                 }
