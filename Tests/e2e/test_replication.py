@@ -451,3 +451,13 @@ def test_chained_replicas_get_the_same_stream(start_server):
     assert info_field(middle.client(), "replication", "master_repl_offset") == offset
     assert info_field(redis_leaf.client(), "replication", "slave_repl_offset") == offset
     assert info_field(middle.client(), "stats", "sync_full") == 2
+
+
+def test_info_replication_of_a_replica_whose_link_never_came_up_as_redis(start_server):
+    fields = []
+    for binary in ({}, {"binary": REDIS}):
+        replica = start_server("--save", "", "--replicaof", "127.0.0.1 1", **binary)
+        info = replica.client().info("replication")
+        assert info["master_link_status"] == "down" and info["master_link_down_since_seconds"] == -1
+        fields.append(list(info))
+    assert fields[0] == fields[1]

@@ -76,6 +76,7 @@ final class PrimaryLink: ChannelInboundHandler {
     private var commandStart = 0
     /// When the primary last sent anything (Unix ms), and when the link went down.
     private(set) var lastIOAt: Int64
+    /// (0 while up, and before the link was ever up: Redis then prints -1).
     private(set) var downSince: Int64
 
     init(host: String, port: Int, core: ServerCore) {
@@ -84,7 +85,7 @@ final class PrimaryLink: ChannelInboundHandler {
         self.core = core
         self.selectedDb = core.restoredStreamDb
         self.lastIOAt = core.clock.wallMilliseconds()
-        self.downSince = lastIOAt
+        self.downSince = 0
     }
 
     // MARK: Connecting

@@ -175,7 +175,10 @@ extension ServerCore {
             ),
             ("slave_read_repl_offset", String(link.appliedOffset)), ("slave_repl_offset", String(link.appliedOffset)),
         ]
-        if !up { fields.append(("master_link_down_since_seconds", String(max(0, (now - link.downSince) / 1000)))) }
+        if !up {
+            let seconds = link.downSince == 0 ? -1 : max(0, (now - link.downSince) / 1000)
+            fields.append(("master_link_down_since_seconds", String(seconds)))
+        }
         fields += [
             ("slave_priority", config.inertValues["replica-priority"] ?? "100"),
             ("slave_read_only", refusesWrites ? "1" : "0"),
