@@ -292,6 +292,26 @@ public struct Database: Sendable {
         return true
     }
 
+    /// As ``forEachLive(now:_:)``, but each shard is released once visited, leaving this
+    /// database empty: walking a frozen copy that nothing else holds, what the live
+    /// keyspace copied or replaced since the freeze is freed as the walk goes, not at its
+    /// end.
+    public mutating func drainLive(now: Int64, _ body: (Bytes, Value, Int64?) throws -> Void) rethrows {
+        for index in shards.indices {
+            let shard = shards[index]
+            shards[index] = Shard()
+            for (key, entry) in shard.entries {
+                var deadline: Int64?
+                if entry.hasDeadline, let d = shard.deadlines[key] {
+                    if d <= now { continue }
+                    deadline = d
+                }
+                try body(key, entry.value, deadline)
+            }
+        }
+        self = Database()
+    }
+
     /// Removes every key.
     public mutating func removeAll() {
         let keeps = keepsExpiredKeys

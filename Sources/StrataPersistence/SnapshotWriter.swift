@@ -57,10 +57,22 @@ public enum SnapshotWriter {
         _ databases: [Database], to path: String, tempPath: String, fileSystem: any FileSystem = POSIXFileSystem.shared,
         options: SnapshotOptions, now: Int64
     ) throws -> SnapshotSummary {
+        var copy = databases
+        return try write(draining: &copy, to: path, tempPath: tempPath, fileSystem: fileSystem, options: options, now: now)
+    }
+
+    /// As ``write(_:to:tempPath:fileSystem:options:now:)``, emptying `databases` shard by
+    /// shard as they are written: given a frozen copy of the keyspace that nothing else
+    /// holds, the memory the live keyspace stopped sharing with it is freed during the
+    /// save rather than after it.
+    public static func write(
+        draining databases: inout [Database], to path: String, tempPath: String,
+        fileSystem: any FileSystem = POSIXFileSystem.shared, options: SnapshotOptions, now: Int64
+    ) throws -> SnapshotSummary {
         let file = try DurableFileWriter(path: path, tempPath: tempPath, fileSystem: fileSystem)
         var state = State(file: file, options: options, now: now)
         do {
-            try state.writeAll(databases)
+            try state.writeAll(&databases)
             try file.commit()
         } catch {
             file.abandon()
@@ -94,11 +106,11 @@ public enum SnapshotWriter {
         var typesInDB: [String: Int] = [:]
         var expiresInDB = 0
 
-        mutating func writeAll(_ databases: [Database]) throws {
+        mutating func writeAll(_ databases: inout [Database]) throws {
             begin()
-            for (index, database) in databases.enumerated() where database.count > 0 {
-                beginDatabase(index, keys: database.count, expires: database.deadlineCount)
-                try database.forEachLive(now: now) { key, value, deadline in
+            for index in databases.indices where databases[index].count > 0 {
+                beginDatabase(index, keys: databases[index].count, expires: databases[index].deadlineCount)
+                try databases[index].drainLive(now: now) { key, value, deadline in
                     try add(key: key, value: value, deadline: deadline)
                 }
             }

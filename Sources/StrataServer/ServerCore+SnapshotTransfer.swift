@@ -86,7 +86,8 @@ extension ServerCore {
         let fileSystem = persistence.fileSystem
         writeFrozenKeyspace(nice: nice) { frozen in
             try SnapshotWriter.write(
-                frozen, to: path, tempPath: path + ".part", fileSystem: fileSystem, options: options, now: now)
+                draining: &frozen, to: path, tempPath: path + ".part", fileSystem: fileSystem, options: options,
+                now: now)
         } finish: { core, result in
             if case .failure = result { unlink(path) }
             finish(core, result.map { (path, $0.fileBytes) })

@@ -140,7 +140,7 @@ extension ServerCore {
         let now = clock.wallMilliseconds()
         writeFrozenKeyspace(nice: 0) { frozen in
             try SnapshotWriter.write(
-                frozen, to: sink.path, tempPath: sink.path, fileSystem: sink, options: options, now: now)
+                draining: &frozen, to: sink.path, tempPath: sink.path, fileSystem: sink, options: options, now: now)
         } finish: { core, result in
             guard core.replication.replica(on: connection) === link else { return }
             switch result {

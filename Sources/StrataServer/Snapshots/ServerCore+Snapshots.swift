@@ -99,7 +99,7 @@ extension ServerCore {
         log(persistence.backgroundSaveStarted(now: now, dirty: engine.stats.dirty))
         writeFrozenKeyspace { frozen in
             try SnapshotWriter.write(
-                frozen, to: path, tempPath: temp, fileSystem: fileSystem, options: options, now: now)
+                draining: &frozen, to: path, tempPath: temp, fileSystem: fileSystem, options: options, now: now)
         } finish: { core, result in
             core.finishBackgroundSave(result)
         }
@@ -117,19 +117,24 @@ extension ServerCore {
     /// freeing the shards the live keyspace replaced meanwhile can take a while. Access
     /// times are held while any such work runs, and the copy-on-write size is recorded.
     func writeFrozenKeyspace<T>(
-        nice: Int = 10, _ write: @escaping ([Database]) throws -> T,
+        nice: Int = 10, _ write: @escaping (inout [Database]) throws -> T,
         finish: @escaping (ServerCore, Result<T, Error>) -> Void
     ) {
-        let frozen = engine.databases
+        // The writer is the frozen copy's only owner (a writer that drains it frees what
+        // the live keyspace stopped sharing as it goes); the shards' identities, taken
+        // now, tell afterwards what the live keyspace copied.
+        let frozen = FrozenKeyspace(engine.databases)
+        let identities = engine.databases.map { $0.shards.map { $0.storageIdentity } }
         engine.holdsAccessTimes = true
         let loop = eventLoop
         let core = NIOLoopBound(self, eventLoop: loop)
         let done = NIOLoopBound(finish, eventLoop: loop)
         ServerCore.snapshotQueue.async {
             let previous = strata_set_thread_nice(Int32(nice))
-            let result = Result { try write(frozen) }
+            var databases = frozen.take()
+            let result = Result { try write(&databases) }
+            databases = []
             _ = strata_set_thread_nice(previous)
-            let identities = frozen.map { $0.shards.map { $0.storageIdentity } }
             loop.execute {
                 let server = core.value
                 server.persistence.lastCopyOnWriteBytes = ServerCore.copiedBytes(
@@ -175,5 +180,21 @@ extension ServerCore {
         else { return }
         log(SnapshotScheduler.savePointLogLine(point))
         startBackgroundSave()
+    }
+}
+
+/// A frozen copy of the keyspace handed to the snapshot queue, taken out there so that the
+/// writer holds it alone.
+final class FrozenKeyspace: @unchecked Sendable {
+    private var databases: [Database]
+
+    init(_ databases: [Database]) {
+        self.databases = databases
+    }
+
+    /// The copy; the box keeps nothing.
+    func take() -> [Database] {
+        defer { databases = [] }
+        return databases
     }
 }
