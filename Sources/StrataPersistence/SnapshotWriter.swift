@@ -58,7 +58,8 @@ public enum SnapshotWriter {
         options: SnapshotOptions, now: Int64
     ) throws -> SnapshotSummary {
         var copy = databases
-        return try write(draining: &copy, to: path, tempPath: tempPath, fileSystem: fileSystem, options: options, now: now)
+        return try write(
+            draining: &copy, to: path, tempPath: tempPath, fileSystem: fileSystem, options: options, now: now)
     }
 
     /// As ``write(_:to:tempPath:fileSystem:options:now:)``, emptying `databases` shard by
