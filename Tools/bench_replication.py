@@ -1,6 +1,6 @@
 """Replication benchmark, redis-server and strata-server side by side in one run, each
-primary with a replica of its own kind (only loopback ports 7400-7499 by default, only
-processes it starts, stopped by PID):
+primary with a replica of its own kind (loopback ports only, only processes it starts,
+stopped by PID):
 
   python3 Tools/bench_replication.py [--keys N] [--skip-sync] [--skip-lag]
 
@@ -47,7 +47,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -56,64 +55,41 @@ import time
 
 import redis
 
+import bench_aof
+from bench_snapshot import children, rss as vm_rss
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 STRATA = os.environ.get("STRATA_SERVER", os.path.join(HERE, "..", ".build", "release", "strata-server"))
 REDIS = os.environ.get("REDIS_SERVER", shutil.which("redis-server") or "redis-server")
-PORTS = iter(range(7400, 7500))
 
 
 def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def next_port():
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port in 7400-7499")
-
-
-class Server:
-    """A server in its own temporary directory (removed by `stop`), output to server.log."""
+class Server(bench_aof.Process):
+    """bench_aof's server process (free loopback port, no save points, stopped by PID) in
+    its own temporary directory (removed by `stop`), output to server.log, with a
+    redis-py client."""
 
     buffer_limit, diskless = "0 0 0", "yes"
 
     def __init__(self, kind, binary, extra=()):
-        self.kind, self.port = kind, next_port()
-        self.dir = tempfile.mkdtemp(prefix=f"bench-repl-{kind}-", dir="/tmp")
-        self.log = os.path.join(self.dir, "server.log")
-        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
-                "--appendonly", "no", "--repl-diskless-sync", Server.diskless, "--repl-diskless-sync-delay", "0",
-                "--client-output-buffer-limit", f"replica {Server.buffer_limit}", *extra]
+        self.kind = kind
+        directory = tempfile.mkdtemp(prefix=f"bench-repl-{kind}-", dir="/tmp")
+        self.log = os.path.join(directory, "server.log")
+        args = ["--bind", "127.0.0.1", "--appendonly", "no", "--repl-diskless-sync", Server.diskless,
+                "--repl-diskless-sync-delay", "0", "--client-output-buffer-limit", f"replica {Server.buffer_limit}",
+                *extra]
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+            super().__init__(binary, args, directory=directory, log=out)
         self.client = redis.Redis(port=self.port, socket_timeout=30, decode_responses=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{kind} on {self.port} exited: see {self.log}")
-            try:
-                if self.client.ping():
-                    return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{kind} on {self.port} did not start")
 
     def repl(self):
         return self.client.info("replication")
 
     def stop(self, keep_log_as=None):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        super().stop()
         if keep_log_as:
             shutil.copy(self.log, keep_log_as)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -197,25 +173,6 @@ def get_probe(port, keys, stop, conn):
 def p99_ms(samples):
     samples = sorted(samples)
     return samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000 if samples else float("nan")
-
-
-def vm_rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def children(pid):
-    kids = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                kids += [int(p) for p in f.read().split()]
-    except OSError:
-        pass
-    return kids
 
 
 def private_dirty(pid):

@@ -52,15 +52,19 @@ extension Database {
     /// deadline, shard by shard: what snapshots and AOF rewrites write out.
     @inlinable
     public func forEachLive(now: Int64, _ body: (Bytes, Value, Int64?) throws -> Void) rethrows {
-        for shard in shards {
-            for (key, entry) in shard.entries {
-                var deadline: Int64?
-                if entry.hasDeadline, let d = shard.deadlines[key] {
-                    if d <= now { continue }
-                    deadline = d
-                }
-                try body(key, entry.value, deadline)
+        for shard in shards { try Database.forEachLive(in: shard, now: now, body) }
+    }
+
+    /// The keys of `shard` whose deadline (if any) is after `now`, with value and deadline.
+    @inlinable
+    static func forEachLive(in shard: Shard, now: Int64, _ body: (Bytes, Value, Int64?) throws -> Void) rethrows {
+        for (key, entry) in shard.entries {
+            var deadline: Int64?
+            if entry.hasDeadline, let d = shard.deadlines[key] {
+                if d <= now { continue }
+                deadline = d
             }
+            try body(key, entry.value, deadline)
         }
     }
 

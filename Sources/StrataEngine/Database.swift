@@ -300,14 +300,7 @@ public struct Database: Sendable {
         for index in shards.indices {
             let shard = shards[index]
             shards[index] = Shard()
-            for (key, entry) in shard.entries {
-                var deadline: Int64?
-                if entry.hasDeadline, let d = shard.deadlines[key] {
-                    if d <= now { continue }
-                    deadline = d
-                }
-                try body(key, entry.value, deadline)
-            }
+            try Database.forEachLive(in: shard, now: now, body)
         }
         self = Database()
     }

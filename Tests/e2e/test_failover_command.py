@@ -11,7 +11,7 @@ import threading
 import pytest
 import redis
 
-from conftest import info_field, wait_until
+from conftest import info_field, wait_blocked, wait_until
 from test_replication import digests_agree, wait_caught_up, write_everything
 from test_replication_hostile_primary import fake_primary  # noqa: F401 (fixture)
 
@@ -143,17 +143,16 @@ def test_a_failover_that_times_out_resumes_the_held_writes(start_server):
     p = primary.client()
     sock = attach_silent_replica(primary, 1)
     p.set("k", "v")
-    assert p.execute_command("FAILOVER", "TIMEOUT", 500) == b"OK"
+    assert p.execute_command("FAILOVER", "TIMEOUT", 2000) == b"OK"
     assert info_field(p, "replication", "master_failover_state") == "waiting-for-sync"
     with pytest.raises(redis.ResponseError, match="FAILOVER already in progress"):
         p.execute_command("FAILOVER")
     with pytest.raises(redis.ResponseError, match="REPLICAOF not allowed while failing over"):
         p.execute_command("REPLICAOF", "127.0.0.1", 1)
     thread, results = held_write(primary)
+    wait_blocked(p)  # the write waits while the failover does
+    assert results == [] and info_field(p, "replication", "master_failover_state") == "waiting-for-sync"
     assert p.get("k") == b"v", "reads go on"
-    done = bool(results)
-    if info_field(p, "replication", "master_failover_state") == "waiting-for-sync":
-        assert not done, "the write waits while the failover does"
     thread.join(timeout=30)
     assert results == [True]
     assert "FAILOVER aborted: Replica never caught up before timeout" in primary.output()
@@ -167,6 +166,8 @@ def test_failover_abort_resumes_the_held_writes(start_server):
     sock = attach_silent_replica(primary, 1)
     assert p.execute_command("FAILOVER") == b"OK"
     thread, results = held_write(primary)
+    wait_blocked(p)
+    assert results == []
     assert p.execute_command("FAILOVER", "ABORT") == b"OK"
     thread.join(timeout=30)
     assert results == [True] and p.get("held") == b"1"

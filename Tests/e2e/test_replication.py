@@ -4,7 +4,9 @@ its link is cut continues from the backlog (`+CONTINUE`, no second full sync). T
 keyspaces are compared with DEBUG DIGEST, which both servers compute the same way."""
 
 import json
+import os
 import shutil
+import signal
 import time
 
 import pytest
@@ -379,16 +381,20 @@ def test_a_replica_keeps_its_own_append_only_file_and_can_be_backed_up(start_ser
 
 
 def test_a_replica_leaves_expired_keys_to_its_primary(start_server):
-    # The primary's commands arrive after a delay (the replica is busy): a key given a
-    # short TTL and then made persistent on the primary must survive on the replica.
+    # The primary's commands reach the replica after their short TTLs passed (the replica
+    # stopped meanwhile): a key made persistent on the primary must survive on the replica.
     primary, p, replica = synced(start_server, strata_replica_of)
     r = replica.client()
-    r.execute_command("DEBUG", "SLEEP", "0.5")
-    p.set("k", "v", px=100)
-    p.persist("k")
-    p.set("k2", "v", px=100)
-    p.pexpire("k2", 5_000_000)
-    time.sleep(0.2)
+    os.kill(replica.proc.pid, signal.SIGSTOP)
+    try:
+        p.set("k", "v", px=100)
+        p.persist("k")
+        p.set("k2", "v", px=100)
+        p.pexpire("k2", 5_000_000)
+        p.set("clock", "v", px=100)
+        wait_until(lambda: p.exists("clock") == 0, message="the short TTLs pass")
+    finally:
+        os.kill(replica.proc.pid, signal.SIGCONT)
     wait_caught_up(primary, replica)
     assert r.get("k") == b"v" and r.pttl("k") == -1
     assert r.get("k2") == b"v" and r.pttl("k2") > 4_000_000
@@ -443,7 +449,11 @@ def test_chained_replicas_get_the_same_stream(start_server):
     middle.client().config_set("repl-ping-replica-period", 1)
     with pytest.raises(redis.ResponseError, match="WAIT cannot be used with replica instances"):
         middle.client().wait(1, 10)
-    time.sleep(2.5)  # two PING periods of the middle: it must send none of its own
+    # Two PINGs of the primary's (14 bytes each) span more than a period of the middle's.
+    p.config_set("repl-ping-replica-period", 1)
+    start = info_field(p, "replication", "master_repl_offset")
+    wait_until(lambda: info_field(p, "replication", "master_repl_offset") >= start + 28,
+               message="the primary pings twice")
     wait_caught_up(primary, middle)
     for leaf in (redis_leaf, strata_leaf):
         wait_caught_up(middle, leaf)

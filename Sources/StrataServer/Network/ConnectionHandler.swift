@@ -140,12 +140,9 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     }
 
     /// Sends the file at `path` as a replica's snapshot (see ``queueSnapshotFile``), then the
-    /// stream produced meanwhile (`pending`); the connection goes on as a replica.
+    /// stream produced meanwhile (`held`); the connection goes on as a replica.
     /// `whenSent` runs once the socket took the file.
-    func sendSnapshot(
-        path: String, bytes: Int, then pending: [ByteBuffer], file: (path: String, bytes: Int)?,
-        whenSent: @escaping () -> Void
-    ) {
+    func sendSnapshot(path: String, bytes: Int, then held: HeldStream.Contents, whenSent: @escaping () -> Void) {
         guard let context, !closing else {
             unlink(path)
             return
@@ -156,7 +153,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
             return
         }
         // Written after the file: the channel keeps writes in order.
-        sendReplicationBuffers(pending, file: file)
+        sendReplicationBuffers(held)
         finishSnapshotTransfer()
     }
 
@@ -184,13 +181,24 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
         _ context: ChannelHandlerContext, path: String, bytes: Int, whenSent: @escaping () -> Void
     ) -> Bool {
         outbound.writeString("$\(bytes)\r\n")
-        core.stats.netOutputBytes += bytes
         writeOutbound(context)
+        guard writeFile(context, path: path, bytes: bytes, whenSent: whenSent) else { return false }
+        context.flush()
+        return true
+    }
+
+    /// Writes (without flushing) the `bytes`-long file at `path` with sendfile and removes
+    /// the file (the open handle keeps its data). False, the file removed, when it cannot
+    /// be opened.
+    private func writeFile(
+        _ context: ChannelHandlerContext, path: String, bytes: Int, whenSent: @escaping () -> Void = {}
+    ) -> Bool {
         do {
             let handle = try NIOFileHandle(path: path)
             unlink(path)
+            core.stats.netOutputBytes += bytes
             let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: bytes)
-            context.writeAndFlush(NIOAny(IOData.fileRegion(region))).whenComplete { _ in
+            context.write(NIOAny(IOData.fileRegion(region))).whenComplete { _ in
                 try? handle.close()
                 whenSent()
             }
@@ -215,29 +223,20 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     /// Writes the stream held for this replica while its snapshot was sent: the buffers as
     /// they are (no copy into the outbound buffer: they can be large), then the `file` the
     /// rest went to, with sendfile (the file is removed once opened).
-    func sendReplicationBuffers(_ buffers: [ByteBuffer], file: (path: String, bytes: Int)?) {
+    func sendReplicationBuffers(_ held: HeldStream.Contents) {
         guard let context, !closing else {
-            if let file { unlink(file.path) }
+            if let file = held.file { unlink(file.path) }
             return
         }
         writeOutbound(context)
-        for buffer in buffers {
+        for buffer in held.chunks {
             core.stats.netOutputBytes += buffer.readableBytes
             context.write(wrapOutboundOut(buffer), promise: nil)
         }
-        if let file {
-            do {
-                let handle = try NIOFileHandle(path: file.path)
-                unlink(file.path)
-                core.stats.netOutputBytes += file.bytes
-                let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: file.bytes)
-                context.write(NIOAny(IOData.fileRegion(region))).whenComplete { _ in try? handle.close() }
-            } catch {
-                unlink(file.path)
-                core.logger.warning("Could not open the stream held for replica \(session.address): \(error)")
-                closeNow()
-                return
-            }
+        if let file = held.file, !writeFile(context, path: file.path, bytes: file.bytes) {
+            core.logger.warning("Could not open the stream held for replica \(session.address)")
+            closeNow()
+            return
         }
         context.flush()
     }

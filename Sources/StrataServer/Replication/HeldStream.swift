@@ -11,6 +11,13 @@ import NIOCore
 
 /// The stream held for one syncing replica.
 final class HeldStream {
+    /// What was held, handed over: the chunks, then the file (its path and size; the
+    /// receiver removes it once opened).
+    struct Contents {
+        var chunks: [ByteBuffer] = []
+        var file: (path: String, bytes: Int)?
+    }
+
     /// In-memory chunks, in order, then what went to the file.
     private(set) var chunks: [ByteBuffer] = []
     /// The temporary file holding what came after the chunks, and its size.
@@ -36,7 +43,7 @@ final class HeldStream {
     func append(_ buffer: ByteBuffer) throws {
         var buffer = buffer
         let size = buffer.readableBytes
-        if fileDescriptor < 0 && filePath == nil && bytes + size <= memoryLimit {
+        if fileDescriptor < 0 && bytes + size <= memoryLimit {
             if let last = chunks.indices.last, chunks[last].writableBytes >= size {
                 chunks[last].writeBuffer(&buffer)
             } else {
@@ -68,11 +75,10 @@ final class HeldStream {
         bytes += size
     }
 
-    /// Hands over what is held: the chunks, then the file (its path and size; the caller
-    /// removes it once opened). Nothing is held afterwards.
-    func take() -> (chunks: [ByteBuffer], file: (path: String, bytes: Int)?) {
+    /// Hands over what is held. Nothing is held afterwards.
+    func take() -> Contents {
         if fileDescriptor >= 0 { close(fileDescriptor) }
-        let taken = (chunks, filePath.map { ($0, fileBytes) })
+        let taken = Contents(chunks: chunks, file: filePath.map { ($0, fileBytes) })
         fileDescriptor = -1
         filePath = nil
         chunks = []

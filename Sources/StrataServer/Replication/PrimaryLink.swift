@@ -344,7 +344,8 @@ final class PrimaryLink: ChannelInboundHandler {
             return false
         }
         snapshotReceived += slice.readableBytes
-        lastBytes.append(contentsOf: slice.readableBytesView)
+        // Only the tail matters: the mark is at most that long.
+        lastBytes.append(contentsOf: slice.readableBytesView.suffix(PrimaryLink.endMarkLength))
         if lastBytes.count > PrimaryLink.endMarkLength {
             lastBytes.removeFirst(lastBytes.count - PrimaryLink.endMarkLength)
         }

@@ -45,8 +45,8 @@ final class ReplicaLink<Connection: AnyObject> {
     /// Whether it acknowledges its offset (a PSYNC replica; one that said SYNC does not).
     let acknowledges: Bool
     /// The stream produced while its snapshot is written, sent and (diskless) loaded,
-    /// sent after it; nil for a replica that continued from the backlog.
-    let held: HeldStream?
+    /// sent after it (nothing for a replica that continued from the backlog).
+    let held: HeldStream
     /// The offset it last acknowledged (`REPLCONF ACK`), and when (Unix ms): also when its
     /// snapshot made progress, for `repl-timeout`.
     var acknowledgedOffset: Int64 = 0
@@ -54,7 +54,7 @@ final class ReplicaLink<Connection: AnyObject> {
 
     init(
         connection: Connection, address: String, port: Int, phase: ReplicaPhase, acknowledges: Bool = true,
-        held: HeldStream? = nil, now: Int64
+        held: HeldStream, now: Int64
     ) {
         self.held = held
         self.connection = connection
@@ -189,11 +189,12 @@ struct ReplicationState<Connection: AnyObject> {
         lastReplicaLeftAt = nil
     }
 
-    /// Detaches the replica on `connection`; returns whether it was one.
+    /// Detaches the replica on `connection`, dropping what was held for it; returns whether
+    /// it was one.
     @discardableResult
     mutating func detach(_ connection: Connection, now: Int64) -> Bool {
         guard let index = replicas.firstIndex(where: { $0.connection === connection }) else { return false }
-        replicas.remove(at: index)
+        replicas.remove(at: index).held.discard()
         if replicas.isEmpty { lastReplicaLeftAt = now }
         return true
     }

@@ -115,9 +115,11 @@ extension ServerCore {
             return
         }
         let offset = replication.offset
-        let candidates = failover.target.map { replica(at: $0).map { [$0] } ?? [] } ?? replication.replicas
-        guard let replica = candidates.first(where: { $0.phase == .online && $0.acknowledgedOffset == offset })
-        else { return }
+        let caughtUp = replication.replicas.first { replica in
+            guard replica.phase == .online && replica.acknowledgedOffset == offset else { return false }
+            return failover.target.map { replica.address == $0.host && replica.port == $0.port } ?? true
+        }
+        guard let replica = caughtUp else { return }
         logger.notice("Failover target \(replica.address):\(replica.port) is synced, failing over.")
         startFailover(to: (replica.address, replica.port))
     }

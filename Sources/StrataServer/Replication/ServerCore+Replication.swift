@@ -49,7 +49,7 @@ extension ServerCore {
                 replication.attach(
                     ReplicaLink(
                         connection: connection, address: address,
-                        port: handshake.listeningPort, phase: .online, now: now))
+                        port: handshake.listeningPort, phase: .online, held: heldStream(), now: now))
                 connection.becomeReplica()
                 connection.sendReplicationBytes(
                     Array((handshake.understandsPsync2 ? "+CONTINUE \(replication.id)\r\n" : "+CONTINUE\r\n").utf8))
@@ -84,7 +84,7 @@ extension ServerCore {
         let link = ReplicaLink(
             connection: connection, address: address, port: port,
             phase: .waitingForSnapshot, acknowledges: command == .psync,
-            held: HeldStream { [unowned(unsafe) self] in nextTempPath() }, now: now)
+            held: heldStream(), now: now)
         replication.attach(link)
         connection.becomeReplica()
         connection.startSnapshotTransfer()
@@ -106,18 +106,21 @@ extension ServerCore {
             case .success(let (path, bytes)):
                 core.logger.notice("Synchronization with replica \(address):\(port): sending a \(bytes)-byte snapshot")
                 link.phase = .online
-                let held = link.held?.take() ?? (chunks: [], file: nil)
-                connection.sendSnapshot(path: path, bytes: bytes, then: held.chunks, file: held.file) {
+                connection.sendSnapshot(path: path, bytes: bytes, then: link.held.take()) {
                     link.acknowledgedAt = core.clock.wallMilliseconds()
                 }
             case .failure(let error):
                 core.logger.warning("Snapshot for replica \(address):\(port) failed: \(error)")
-                link.held?.discard()
                 core.replication.detach(connection, now: core.clock.wallMilliseconds())
                 connection.terminate()
             }
         }
         return .none
+    }
+
+    /// Where the stream is held for a replica while it syncs (its file in the data directory).
+    private func heldStream() -> HeldStream {
+        HeldStream { [unowned(unsafe) self] in nextTempPath() }
     }
 
     /// A diskless full sync: the snapshot of the keyspace frozen now is written straight to
@@ -153,7 +156,6 @@ extension ServerCore {
                 )
             case .failure(let error):
                 core.logger.warning("Diskless snapshot for replica \(address) failed: \(error)")
-                link.held?.discard()
                 core.replication.detach(connection, now: core.clock.wallMilliseconds())
                 connection.terminate()
             }
@@ -176,9 +178,9 @@ extension ServerCore {
         for replica in replication.replicas {
             if replica.phase == .online {
                 replica.connection.sendReplicationBuffer(bytes)
-            } else if let held = replica.held {
+            } else {
                 do {
-                    try held.append(bytes)
+                    try replica.held.append(bytes)
                 } catch {
                     logger.warning(
                         "Could not hold the stream for replica \(replica.address):\(replica.port) (\(error)); it will sync again"
@@ -187,7 +189,7 @@ extension ServerCore {
                     continue
                 }
                 // What is kept for it until its snapshot is sent counts as its output.
-                _ = replica.connection.closesOverOutputLimit(holding: held.bytes)
+                _ = replica.connection.closesOverOutputLimit(holding: replica.held.bytes)
             }
         }
     }
@@ -288,8 +290,7 @@ extension ServerCore {
         if replica.phase == .sendingSnapshot {
             // The first acknowledgement after a diskless snapshot: the stream follows.
             replica.phase = .online
-            let held = replica.held?.take() ?? (chunks: [], file: nil)
-            connection.sendReplicationBuffers(held.chunks, file: held.file)
+            connection.sendReplicationBuffers(replica.held.take())
             logger.notice("Synchronization with replica \(replica.address):\(replica.port) succeeded")
         }
         replica.acknowledgedOffset = max(replica.acknowledgedOffset, offset)
@@ -300,7 +301,6 @@ extension ServerCore {
 
     /// A connection closed: if it was a replica, it no longer is.
     func replicaDisconnected(_ connection: ConnectionHandler) {
-        replication.replica(on: connection)?.held?.discard()
         guard replication.detach(connection, now: clock.wallMilliseconds()) else { return }
         logger.notice("Connection with replica \(connection.session.address) lost.")
     }
