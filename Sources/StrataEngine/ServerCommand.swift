@@ -35,6 +35,21 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case clientUnpause = "client|unpause"
     case clientNoEvict = "client|no-evict"
 
+    // Access control
+    case aclCat = "acl|cat"
+    case aclDelUser = "acl|deluser"
+    case aclDryRun = "acl|dryrun"
+    case aclGenPass = "acl|genpass"
+    case aclGetUser = "acl|getuser"
+    case aclHelp = "acl|help"
+    case aclList = "acl|list"
+    case aclLoad = "acl|load"
+    case aclLog = "acl|log"
+    case aclSave = "acl|save"
+    case aclSetUser = "acl|setuser"
+    case aclUsers = "acl|users"
+    case aclWhoAmI = "acl|whoami"
+
     // Introspection and configuration
     case command
     case commandCount = "command|count"

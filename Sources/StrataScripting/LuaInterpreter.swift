@@ -20,6 +20,9 @@ public protocol ScriptHost: AnyObject {
     func scriptLog(level: Int, message: String)
     /// `redis.set_repl(flags)`: which of the script's later writes are propagated.
     func scriptSetReplication(_ flags: Int)
+    /// `redis.acl_check_cmd(...)`: whether the script's user may run the command; nil
+    /// when the command does not exist.
+    func scriptACLCheck(_ args: [Bytes]) -> Bool?
 }
 
 /// A Lua interpreter holding compiled scripts and function libraries.

@@ -95,7 +95,18 @@ extension LuaInterpreter {
             return 0
         case .aclCheckCommand:
             guard count >= 1 else { return raise("Please specify at least one argument for this redis lib call") }
-            lua_pushboolean(L, 1)
+            var args: [Bytes] = []
+            for index in 1...count {
+                let type = lua_type(L, index)
+                guard type == LUA_TSTRING || type == LUA_TNUMBER else {
+                    return raise("Lua redis lib command arguments must be strings or integers")
+                }
+                args.append(bytesValue(at: index))
+            }
+            guard let allowed = host?.scriptACLCheck(args) else {
+                return raise("Invalid command passed to redis.acl_check_cmd()")
+            }
+            lua_pushboolean(L, allowed ? 1 : 0)
             return 1
         case .registerFunction:
             return registerFunction(argumentCount: count)

@@ -127,6 +127,8 @@ final class ServerCore {
     var adoptSocket: ((Int32, [UInt8], ClientSession) -> Void)?
     /// Client socket descriptors.
     var socketDescriptors = SocketDescriptors()
+    /// ACL users and the ACL log.
+    let accessControl: AccessControl
     /// Lua scripts and functions.
     lazy var scripting: ScriptingState = {
         let state = ScriptingState(heapLimit: config.luaHeapLimit, now: clock.wallMilliseconds())
@@ -142,6 +144,7 @@ final class ServerCore {
         self.eventLoop = eventLoop
         self.engine = Engine(databaseCount: config.databases)
         self.engineReference = Unmanaged.passUnretained(engine)
+        self.accessControl = AccessControl(catalog: ACLCommandCatalog.of(engine.commands))
         self.engine.settings = config.engineSettings
         self.engine.keyspaceEvents = config.notifyKeyspaceEvents
         self.parserLimits = RESPParserLimits(maxBulkLength: config.protoMaxBulkLen)
@@ -154,10 +157,12 @@ final class ServerCore {
         self.runID = ServerCore.newReplicationID()
         self.replication = ReplicationState(id: runID)
         self.minimumReplicas = ServerCore.minimumReplicas(config)
+        accessControl.setDefaultPassword(config.requirePass)
+        accessControl.allChannelsByDefault = config.inertValues["acl-pubsub-default"] == "allchannels"
     }
 
-    /// Whether a password is required.
-    var requiresPassword: Bool { !config.requirePass.isEmpty }
+    /// Whether the default user has a password (protected mode then lets remote clients in).
+    var requiresPassword: Bool { !accessControl.defaultUser.state.noPassword }
 
     /// Creates the session for a new connection.
     func makeSession(remote: SocketAddress?, local: SocketAddress?, fd: Int) -> ClientSession {
@@ -167,9 +172,11 @@ final class ServerCore {
     /// Creates the session for a new connection whose addresses are known as text.
     func makeSession(address: String, localAddress: String, fd: Int) -> ClientSession {
         let id = clients.makeID()
-        return ClientSession(
-            id: id, authenticated: !requiresPassword, address: address, localAddress: localAddress, fd: fd,
-            now: clock.wallMilliseconds())
+        let session = ClientSession(
+            id: id, authenticated: !accessControl.authenticationRequired, address: address,
+            localAddress: localAddress, fd: fd, now: clock.wallMilliseconds())
+        session.user = accessControl.defaultUser
+        return session
     }
 
     static func describe(_ address: SocketAddress?) -> String {
@@ -264,9 +271,16 @@ final class ServerCore {
             }
         }
         if session.lastCommandSpec !== spec { session.lastCommandSpec = spec }
-        if !session.authenticated && !spec.flags.contains(.noAuth) {
+        if !session.authenticated && !spec.flags.contains(.noAuth) && accessControl.authenticationRequired {
             session.transaction?.aborted = true
             let error = rejected(spec, Reply.error("NOAUTH Authentication required."))
+            return .reply(spec.serverCommand == .exec ? abortExec(error, session: session) : error)
+        }
+        if let user = session.user, !user.isUnrestricted,
+            let denial = aclDenial(user, spec, args: args, session: session, context: session.inTransaction ? .multi : .toplevel)
+        {
+            session.transaction?.aborted = true
+            let error = rejected(spec, denial)
             return .reply(spec.serverCommand == .exec ? abortExec(error, session: session) : error)
         }
         if session.resp == .resp2 && session.isSubscriber
@@ -417,6 +431,8 @@ final class ServerCore {
         engine.clearEvictionPool()
         tracking.maxKeys = config.trackingTableMaxKeys
         minimumReplicas = ServerCore.minimumReplicas(config)
+        accessControl.allChannelsByDefault = config.inertValues["acl-pubsub-default"] == "allchannels"
+        accessControl.log.trim(to: replicationSetting("acllog-max-len", 128))
         replication.resizeBacklog(to: replicationSetting("repl-backlog-size", 1_048_576))
         logger.logLevel = config.loggerLevel
         if scripting.cache.memoryLimit != config.luaHeapLimit {

@@ -7,6 +7,11 @@ struct ServerStats {
     var netInputBytes = 0
     var netOutputBytes = 0
     var errorReplies = 0
+    /// ACL denials by kind (`acl_access_denied_auth|cmd|key|channel`).
+    var aclDeniedAuth = 0
+    var aclDeniedCommands = 0
+    var aclDeniedKeys = 0
+    var aclDeniedChannels = 0
     /// Reads from client sockets that brought bytes (`total_reads_processed`).
     var readsProcessed = 0
     /// Replies handed to client sockets (`total_writes_processed`).

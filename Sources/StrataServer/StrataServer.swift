@@ -111,6 +111,10 @@ public final class StrataServer: @unchecked Sendable {
                 logger.critical("\(message)")
                 exit(1)
             }
+            if let message = core.loadInitialUsers() {
+                fail(message)
+                return
+            }
             if core.config.appendOnly {
                 core.beginAppendOnlyLoading(failed: fail)
             } else {

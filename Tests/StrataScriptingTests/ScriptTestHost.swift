@@ -22,6 +22,12 @@ final class ScriptTestHost: ScriptHost {
     func scriptLog(level: Int, message: String) { logged.append((level, message)) }
 
     func scriptSetReplication(_ flags: Int) { replicationFlags = flags }
+
+    /// Every known command is allowed: the test host has no users.
+    func scriptACLCheck(_ args: [Bytes]) -> Bool? {
+        if case .success = engine.commands.resolve(args) { return true }
+        return nil
+    }
 }
 
 /// Compiles and runs `body` as EVAL would.

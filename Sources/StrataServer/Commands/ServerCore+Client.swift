@@ -207,8 +207,10 @@ extension ServerCore {
                 }
                 candidates = candidates.filter { ServerCore.clientType(of: $0.session) == type }
             } else if option.equalsIgnoringCase("user") {
-                // Only the default user exists; every client is authenticated as it.
-                guard value == "default" else { return .reply(.error("ERR No such user '\(value)'")) }
+                guard let user = accessControl.user(named: value) else {
+                    return .reply(.error("ERR No such user '\(value)'"))
+                }
+                candidates = candidates.filter { $0.session.user === user }
             } else if option.equalsIgnoringCase("skipme") {
                 switch value.lowercased() {
                 case "yes": skipMe = true

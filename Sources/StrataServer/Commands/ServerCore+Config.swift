@@ -77,7 +77,9 @@ extension ServerCore {
         if let failure = ConfigSetTransaction.apply(configApplySteps(from: config, to: updated)) {
             return .error("ERR " + failure.message)
         }
+        let previous = config
         config = updated
+        if updated.requirePass != previous.requirePass { accessControl.setDefaultPassword(updated.requirePass) }
         configurationChanged()
         return .ok
     }

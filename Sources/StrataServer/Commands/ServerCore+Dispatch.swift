@@ -29,6 +29,9 @@ extension ServerCore {
             return hello(args, session: session)
         case .auth:
             return .reply(auth(args, session: session))
+        case .aclCat, .aclDelUser, .aclDryRun, .aclGenPass, .aclGetUser, .aclHelp, .aclList, .aclLoad, .aclLog,
+            .aclSave, .aclSetUser, .aclUsers, .aclWhoAmI:
+            return aclCommand(command, args: args, session: session)
         case .multi, .exec, .discard, .watch, .unwatch:
             return .reply(transactionCommand(command, args: args, session: session, connection: connection, now: now))
         case .subscribe, .patternSubscribe, .unsubscribe, .patternUnsubscribe, .publish, .pubsubChannels,
@@ -121,44 +124,8 @@ extension ServerCore {
         session.db = 0
         session.resp = .resp2
         session.name = nil
-        session.authenticated = !requiresPassword
-    }
-
-    /// Compares passwords in time independent of where they differ.
-    static func constantTimeEquals(_ a: Bytes, _ b: String) -> Bool {
-        let x = a.array
-        let y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        let length = max(x.count, y.count)
-        for i in 0..<length {
-            let p = i < x.count ? x[i] : 0
-            let q = i < y.count ? y[i] : 0
-            difference |= p ^ q
-        }
-        return difference == 0
-    }
-
-    /// Checks credentials; the user must be `default`.
-    func checkCredentials(user: Bytes?, password: Bytes) -> Bool {
-        if let user, user.string != "default" { return false }
-        if !requiresPassword { return user != nil }  // `AUTH default <anything>` with nopass succeeds
-        return ServerCore.constantTimeEquals(password, config.requirePass)
-    }
-
-    func auth(_ args: [Bytes], session: ClientSession) -> Reply {
-        guard args.count <= 3 else { return Errors.syntax }
-        if args.count == 2 && !requiresPassword {
-            return .error(
-                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
-            )
-        }
-        let user: Bytes? = args.count == 3 ? args[1] : nil
-        if checkCredentials(user: user, password: args[args.count - 1]) {
-            session.authenticated = true
-            return .ok
-        }
-        logger.notice("Failed authentication attempt from \(session.address)")
-        return .error("WRONGPASS invalid username-password pair or user is disabled.")
+        session.user = accessControl.defaultUser
+        session.authenticated = !accessControl.authenticationRequired
     }
 
     func hello(_ args: [Bytes], session: ClientSession) -> CommandOutcome {
@@ -180,9 +147,8 @@ extension ServerCore {
             let option = args[index]
             let remaining = args.count - index - 1
             if option.equalsIgnoringCase("auth") && remaining >= 2 {
-                guard checkCredentials(user: args[index + 1], password: args[index + 2]) else {
-                    return .reply(.error("WRONGPASS invalid username-password pair or user is disabled."))
-                }
+                guard authenticate(session, name: args[index + 1].string, password: args[index + 2], object: args[0])
+                else { return .reply(ServerCore.wrongPassword) }
                 authenticatedNow = true
                 index += 3
             } else if option.equalsIgnoringCase("setname") && remaining >= 1 {

@@ -175,6 +175,10 @@ extension ServerCore {
                     ("total_writes_processed", String(stats.writesProcessed)),
                     ("io_threaded_reads_processed", "0"), ("io_threaded_writes_processed", "0"),
                     ("reply_buffer_shrinks", "0"), ("reply_buffer_expands", "0"),
+                    ("acl_access_denied_auth", String(stats.aclDeniedAuth)),
+                    ("acl_access_denied_cmd", String(stats.aclDeniedCommands)),
+                    ("acl_access_denied_key", String(stats.aclDeniedKeys)),
+                    ("acl_access_denied_channel", String(stats.aclDeniedChannels)),
                 ])
         case "replication":
             return fields("Replication", replicationInfoFields(now: now))

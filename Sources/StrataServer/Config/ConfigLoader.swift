@@ -50,6 +50,22 @@ public enum ConfigLoader {
                     line: lineNumber, text: line, reason: "Unbalanced quotes in configuration line", source: source)
             }
             guard let name = words.first else { continue }
+            if name.lowercased() == "user" {
+                guard words.count >= 2 else {
+                    throw ConfigLoadError(
+                        line: lineNumber, text: line, reason: "Bad directive or wrong number of arguments",
+                        source: source)
+                }
+                if config.users.contains(where: { $0.first == words[1] }) {
+                    throw ConfigLoadError(
+                        line: lineNumber, text: line,
+                        reason:
+                            "Error in user declaration '\(words[1])': Duplicate user found. A user can only be defined once in config files",
+                        source: source)
+                }
+                config.users.append(Array(words.dropFirst()))
+                continue
+            }
             guard let directive = ConfigDirective.named(name) else {
                 throw ConfigLoadError(
                     line: lineNumber, text: line, reason: "Bad directive or wrong number of arguments", source: source)

@@ -20,6 +20,8 @@ public struct ServerConfig: Sendable {
     public var enableProtectedConfigs = DebugCommandAccess.no
     /// `requirepass`: the default user's password; empty means none.
     public var requirePass = ""
+    /// `user <name> <rules...>` directives, in file order (name first).
+    public var users: [[String]] = []
     /// `dir`: working directory for data files, default `.`.
     public var dir = "."
     /// `databases`: number of logical databases, default 16.

@@ -14,6 +14,9 @@ public final class ClientSession {
     public var resp: RESPVersion = .resp2
     /// Whether the client may run commands that need authentication.
     public var authenticated: Bool
+    /// The ACL user it runs as; nil for the server's own sessions (scripts' inner calls
+    /// use the caller's user, a primary's stream and the AOF are not checked).
+    var user: ACLUser?
     /// Peer address, `ip:port`.
     public let address: String
     /// Local address, `ip:port`.
@@ -116,7 +119,7 @@ public final class ClientSession {
             + "flags=\(flags) db=\(db) sub=\(channels.count) psub=\(patterns.count) ssub=\(shardChannels.count) multi=\(multi) "
             + "qbuf=\(queryBuffer) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=\(outputBuffer) "
             + "tot-mem=\(1024 + queryBuffer + outputBuffer) events=r\(outputBuffer > 0 ? "w" : "") cmd=\(lastCommand) "
-            + "user=default redir=\(redirect) resp=\(resp.rawValue)"
+            + "user=\(user?.name ?? "default") redir=\(redirect) resp=\(resp.rawValue)"
     }
 }
 

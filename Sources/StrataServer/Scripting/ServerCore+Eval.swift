@@ -169,6 +169,17 @@ extension ServerCore: ScriptHost {
         case .success(let found): spec = found
         case .failure(let error): return ScriptRunner.callResolutionError(error)
         }
+        if !spec.flags.contains(.noscript), let user = run.caller.session.user, !user.isUnrestricted {
+            if let denial = user.check(spec, args, catalog: accessControl.catalog) {
+                noteACLDenial(denial, spec: spec, args: args, user: user, session: run.caller.session, context: .lua)
+                return .error(ServerCore.scriptDenial(denial.reason))
+            }
+            if spec.name == "sort" || spec.name == "sort_ro", !user.readsAllKeys,
+                let refusal = ServerCore.sortPatternDenial(args)
+            {
+                return refusal
+            }
+        }
         if case .refused(let reply) = run.admitCall(spec.flags, writeRefusal: diskWriteRefusal) { return reply }
         let session = scripting.session
         let logged = run.propagates ? 0 : effectCount()
@@ -220,6 +231,12 @@ extension ServerCore: ScriptHost {
         case 2: logger.notice("\(message)")
         default: logger.warning("\(message)")
         }
+    }
+
+    func scriptACLCheck(_ args: [Bytes]) -> Bool? {
+        guard case .success(let spec) = engine.commands.resolve(args) else { return nil }
+        guard let user = scripting.run?.caller.session.user, !user.isUnrestricted else { return true }
+        return user.check(spec, args, catalog: accessControl.catalog) == nil
     }
 
     func scriptSetReplication(_ flags: Int) {
