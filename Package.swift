@@ -101,7 +101,8 @@ let package = Package(
         .target(
             name: "StrataFuzzTargets",
             dependencies: [
-                "RESP", "StrataEngine", "StrataPersistence", .product(name: "NIOCore", package: "swift-nio"),
+                "RESP", "StrataEngine", "StrataPersistence", "StrataServer",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/FuzzTargets"
         ),

@@ -129,6 +129,9 @@ final class ServerCore {
     var socketDescriptors = SocketDescriptors()
     /// ACL users and the ACL log.
     let accessControl: AccessControl
+    /// Set when a script ends with an error its `redis.call` already counted: the
+    /// script's own reply is not counted again.
+    var errorReplyAlreadyCounted = false
     /// Lua scripts and functions.
     lazy var scripting: ScriptingState = {
         let state = ScriptingState(heapLimit: config.luaHeapLimit, now: clock.wallMilliseconds())
@@ -375,7 +378,11 @@ final class ServerCore {
             commitWrites(now: now)
             var failed = false
             if case .reply(let reply) = outcome, case .error = reply {
-                noteErrorReply(reply)
+                if errorReplyAlreadyCounted {
+                    errorReplyAlreadyCounted = false
+                } else {
+                    noteErrorReply(reply)
+                }
                 failed = true
             }
             noteCall(spec, args: args, session: session, since: started, failed: failed, now: now)
@@ -432,7 +439,6 @@ final class ServerCore {
         tracking.maxKeys = config.trackingTableMaxKeys
         minimumReplicas = ServerCore.minimumReplicas(config)
         accessControl.allChannelsByDefault = config.inertValues["acl-pubsub-default"] == "allchannels"
-        accessControl.log.trim(to: replicationSetting("acllog-max-len", 128))
         replication.resizeBacklog(to: replicationSetting("repl-backlog-size", 1_048_576))
         logger.logLevel = config.loggerLevel
         if scripting.cache.memoryLimit != config.luaHeapLimit {

@@ -24,6 +24,7 @@ final class FuzzCorpusReplayTests: XCTestCase {
     func testRESPReplyCorpus() throws { try replay("resp-reply", minimumInputs: 10) }
     func testSnapshotCorpus() throws { try replay("snapshot", minimumInputs: 3) }
     func testRDBCorpus() throws { try replay("rdb", minimumInputs: 3) }
+    func testACLRulesCorpus() throws { try replay("acl-rules", minimumInputs: 10) }
 
     /// The Redis-written fixtures (larger than the fuzzer's inputs) through the same body.
     func testRedisFixtures() throws {

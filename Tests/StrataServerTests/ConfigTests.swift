@@ -104,13 +104,6 @@ struct CommandSynopsisTests {
         #expect(multi.count == 1 && multi[0].multiple)
     }
 
-    @Test func constantTimeCompare() {
-        #expect(ServerCore.constantTimeEquals("secret", "secret"))
-        #expect(!ServerCore.constantTimeEquals("secret", "secreT"))
-        #expect(!ServerCore.constantTimeEquals("secret", "secret2"))
-        #expect(!ServerCore.constantTimeEquals("", "x"))
-    }
-
     @Test func numbersAreReadAsRedisReadsThem() throws {
         // Integers as string2ll: no `+`, no spaces, no leading zeros.
         for text in ["+1", " 1", "1 ", "01", "-0", ""] {

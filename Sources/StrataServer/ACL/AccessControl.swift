@@ -129,6 +129,7 @@ final class AccessControl {
     static func mergeSelectors(_ rules: [[UInt8]]) throws(SetUserError) -> [[UInt8]] {
         var merged: [[UInt8]] = []
         var open: [UInt8]?
+        var start: [UInt8] = []
         for rule in rules {
             if var selector = open {
                 selector.append(UInt8(ascii: " "))
@@ -143,14 +144,12 @@ final class AccessControl {
             }
             if rule.first == UInt8(ascii: "(") && rule.last != UInt8(ascii: ")") {
                 open = rule
+                start = rule
                 continue
             }
             merged.append(rule)
         }
-        if let open {
-            let start = open.split(separator: UInt8(ascii: " "), maxSplits: 1).first.map(Array.init) ?? open
-            throw .unmatchedParenthesis(String(decoding: start, as: UTF8.self))
-        }
+        if open != nil { throw .unmatchedParenthesis(String(decoding: start, as: UTF8.self)) }
         return merged
     }
 
@@ -163,12 +162,14 @@ final class AccessControl {
         var parsed: [(String, ACLUserState)] = []
         var seen = Set<String>()
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in Array(text.utf8).split(separator: 10, omittingEmptySubsequences: false) {
             lineNumber += 1
-            var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            var lineBytes = Array(line.utf8)
+            // As Redis's sdstrim(" \t\r\n"): surrounding blanks and a CR are dropped.
+            let blank: (UInt8) -> Bool = { $0 == 32 || $0 == 9 || $0 == 13 || $0 == 10 }
+            guard let first = rawLine.firstIndex(where: { !blank($0) }),
+                let last = rawLine.lastIndex(where: { !blank($0) })
+            else { continue }
+            var lineBytes = Array(rawLine[first...last])
             let split = try? lineBytes.withUnsafeMutableBytes { raw in
                 try RESPInlineSplitter.split(UnsafeRawBufferPointer(raw))
             }

@@ -128,7 +128,11 @@ extension ServerCore {
     private func configRewrite() -> Reply {
         guard !config.configFile.isEmpty else { return .error("ERR The server is running without a config file") }
         let existing = (try? String(contentsOfFile: config.configFile, encoding: .utf8)) ?? ""
-        let text = ConfigRewrite.rewrite(existing, config: config)
+        let userLines =
+            aclFilePath == nil
+            ? accessControl.sortedNames.compactMap { accessControl.user(named: $0)?.listLine(catalog: accessControl.catalog) }
+            : nil
+        let text = ConfigRewrite.rewrite(existing, config: config, userLines: userLines)
         do {
             try DurableFile.write(Array(text.utf8), to: config.configFile, fileSystem: persistence.fileSystem)
         } catch {

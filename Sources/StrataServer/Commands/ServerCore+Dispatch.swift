@@ -165,7 +165,7 @@ extension ServerCore {
         if !session.authenticated && !authenticatedNow {
             return .reply(
                 .error(
-                    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+                    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
                 ))
         }
         if authenticatedNow { session.authenticated = true }

@@ -18,13 +18,22 @@ enum ConfigRewrite {
     ]
 
     /// The new text of a configuration file whose text was `existing`, for `config`.
-    static func rewrite(_ existing: String, config: ServerConfig) -> String {
+    /// `userLines` are the ACL users as `user` directives (nil with an ACL file: the
+    /// file's `user` lines are then dropped); they replace the first `user` line, or are
+    /// appended.
+    static func rewrite(_ existing: String, config: ServerConfig, userLines: [String]? = nil) -> String {
         let defaults = ServerConfig()
         var lines: [String] = []
         var written = Set<String>()
+        var usersWritten = false
         for line in existing.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.trimmingWhitespace()
             let name = trimmed.split(separator: " ").first.map { $0.lowercased() } ?? ""
+            if name == "user" {
+                if !usersWritten { lines += userLines ?? [] }
+                usersWritten = true
+                continue
+            }
             guard !trimmed.hasPrefix("#"), let directive = ConfigDirective.named(name) else {
                 lines.append(String(line))
                 continue
@@ -36,7 +45,7 @@ enum ConfigRewrite {
         while lines.last?.isEmpty == true { lines.removeLast() }
         let appended = ConfigDirective.table.filter {
             !written.contains($0.name) && $0.get(config) != $0.get(defaults)
-        }.compactMap { text(of: $0, config) }
+        }.compactMap { text(of: $0, config) } + (usersWritten ? [] : userLines ?? [])
         if !appended.isEmpty { lines += (lines.contains(marker) ? [] : [marker]) + appended }
         return lines.joined(separator: "\n") + "\n"
     }

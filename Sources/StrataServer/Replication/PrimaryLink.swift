@@ -270,6 +270,17 @@ final class PrimaryLink: ChannelInboundHandler {
             primaryID = newID
             appliedOffset = core.replication.offset
             goOnline()
+        } else if line.hasPrefix("-") && !line.hasPrefix("-NOMASTERLINK") && !line.hasPrefix("-LOADING")
+            && core.failover.phase != .inProgress
+        {
+            // As Redis: a primary refusing PSYNC (an old server, or an ACL user without
+            // +psync) is asked for a plain SYNC, which answers with the snapshot directly.
+            core.logger.notice("Master does not support PSYNC or is in error state (reply: \(line))")
+            core.logger.notice("Retrying with SYNC...")
+            primaryID = core.replication.id
+            appliedOffset = 0
+            phase = .awaitingSnapshot
+            send(["SYNC"])
         } else {
             fail("Unexpected reply to PSYNC from master: \(line)")
             core.failoverAnswered(accepted: false)
@@ -279,6 +290,7 @@ final class PrimaryLink: ChannelInboundHandler {
     // MARK: Snapshot
 
     private func startSnapshot(_ line: String) {
+        if line.hasPrefix("-") { return fail("MASTER aborted replication with an error: \(line.dropFirst())") }
         guard line.hasPrefix("$") else { return fail("Bad protocol from MASTER, the first byte is not '$': \(line)") }
         var length = 0
         if line.hasPrefix("$EOF:") {

@@ -23,6 +23,9 @@ final class ScriptRun {
     /// Whether `maxmemory` was exceeded when the script started.
     let outOfMemoryAtStart: Bool
     /// Set once the script called a write command: it can no longer be killed.
+    /// The error texts `redis.call`/`redis.pcall` returned, already counted in the error
+    /// stats: the script's final error is not counted again when it is one of them.
+    var countedErrors: [String] = []
     var wrote = false
     /// Set once it ran past `busy-reply-threshold`.
     var timedOut = false

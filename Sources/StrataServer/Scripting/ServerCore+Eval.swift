@@ -84,6 +84,9 @@ extension ServerCore {
         engine.runningScript = false
         executingTransaction = insideTransaction
         scripting.run = nil
+        if case .error(let text) = reply, run.countedErrors.contains(where: { text.hasPrefix($0) }) {
+            errorReplyAlreadyCounted = true
+        }
         if !busyClients.isEmpty { adoptBusyClients() }
         let end = run.end(insideTransaction: insideTransaction) { clock.monotonicNanoseconds() }
         if let elapsed = end.slowMilliseconds {
@@ -164,23 +167,36 @@ extension ServerCore: ScriptHost {
         guard let run = scripting.run else {
             return .error("ERR redis.call can only be called inside a script invocation")
         }
+        let reply = scriptCall(args, run: run)
+        if case .error(let text) = reply { run.countedErrors.append(text) }
+        return reply
+    }
+
+    /// `redis.call` within `run`; every error it returns has been counted (errorstats, and
+    /// the command's rejected or failed calls), as Redis counts them where they happen.
+    private func scriptCall(_ args: [Bytes], run: ScriptRun) -> Reply {
         let spec: CommandSpec
         switch engine.commands.resolve(args) {
         case .success(let found): spec = found
-        case .failure(let error): return ScriptRunner.callResolutionError(error)
+        case .failure(let error):
+            let reply = ScriptRunner.callResolutionError(error)
+            noteErrorReply(reply)
+            return reply
         }
         if !spec.flags.contains(.noscript), let user = run.caller.session.user, !user.isUnrestricted {
             if let denial = user.check(spec, args, catalog: accessControl.catalog) {
                 noteACLDenial(denial, spec: spec, args: args, user: user, session: run.caller.session, context: .lua)
-                return .error(ServerCore.scriptDenial(denial.reason))
+                return rejected(spec, .error(ServerCore.scriptDenial(denial.reason)))
             }
             if spec.name == "sort" || spec.name == "sort_ro", !user.readsAllKeys,
                 let refusal = ServerCore.sortPatternDenial(args)
             {
-                return refusal
+                return rejected(spec, refusal)
             }
         }
-        if case .refused(let reply) = run.admitCall(spec.flags, writeRefusal: diskWriteRefusal) { return reply }
+        if case .refused(let reply) = run.admitCall(spec.flags, writeRefusal: diskWriteRefusal) {
+            return rejected(spec, reply)
+        }
         let session = scripting.session
         let logged = run.propagates ? 0 : effectCount()
         let outcome = runResolved(spec, args: args, session: session, connection: run.caller, now: run.now)
@@ -234,7 +250,11 @@ extension ServerCore: ScriptHost {
     }
 
     func scriptACLCheck(_ args: [Bytes]) -> Bool? {
-        guard case .success(let spec) = engine.commands.resolve(args) else { return nil }
+        guard var spec = engine.commands.spec(named: args[0]) else { return nil }
+        if case .container = spec.handler {
+            guard args.count > 1, let sub = spec.subcommands[args[1].lowercased.string] else { return nil }
+            spec = sub
+        }
         guard let user = scripting.run?.caller.session.user, !user.isUnrestricted else { return true }
         return user.check(spec, args, catalog: accessControl.catalog) == nil
     }
