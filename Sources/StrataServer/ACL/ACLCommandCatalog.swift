@@ -16,6 +16,20 @@ enum ACLChannelUse {
     case subscribePatterns
 }
 
+/// One key spec that is a plain range from a fixed index.
+struct SimpleKeyRange {
+    let begin: Int
+    /// Relative to `begin`, or negative from the end.
+    let lastKey: Int
+    let step: Int
+    let flags: KeySpecFlags
+}
+
+/// Commands whose keys Redis finds with their own search even when the specs look plain.
+enum KeyFallbackNames {
+    static func usesOwnSearch(_ name: String) -> Bool { name == "sort" || name == "sort_ro" || name == "migrate" }
+}
+
 /// The command table as ACL rules see it.
 final class ACLCommandCatalog: @unchecked Sendable {
     /// The catalog of the standard command table, built once (it is immutable).
@@ -43,6 +57,9 @@ final class ACLCommandCatalog: @unchecked Sendable {
     let metadata: [CommandMetadata?]
     /// Whether each command (by ordinal) can have key arguments.
     private let keyed: [Bool]
+    /// Per ordinal, the key specs when all are plain index ranges (most commands): the
+    /// check then walks key positions without building a list of references.
+    let simpleKeys: [[SimpleKeyRange]?]
     private let table: CommandTable
 
     /// The catalog of `table`.
@@ -79,6 +96,23 @@ final class ACLCommandCatalog: @unchecked Sendable {
             keyed[spec.ordinal] = metadata[spec.ordinal]?.hasKeys ?? (spec.firstKey > 0)
         }
         self.keyed = keyed
+        var simpleKeys = [[SimpleKeyRange]?](repeating: nil, count: bitCount)
+        for spec in everything {
+            guard let specs = metadata[spec.ordinal]?.keySpecs else { continue }
+            var plan: [SimpleKeyRange] = []
+            for keySpec in specs where !keySpec.flags.contains(.notKey) {
+                guard case .index(let begin) = keySpec.beginSearch,
+                    case .range(let lastKey, let keyStep, let limit) = keySpec.findKeys, limit == 0, keyStep > 0,
+                    keySpec.flags.isDisjoint(with: [.incomplete, .variableFlags])
+                else {
+                    plan = []
+                    break
+                }
+                plan.append(SimpleKeyRange(begin: begin, lastKey: lastKey, step: keyStep, flags: keySpec.flags))
+            }
+            if !plan.isEmpty && KeyFallbackNames.usesOwnSearch(spec.name) == false { simpleKeys[spec.ordinal] = plan }
+        }
+        self.simpleKeys = simpleKeys
         self.channelUse = channelUse
     }
 

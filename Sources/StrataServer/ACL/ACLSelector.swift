@@ -275,9 +275,15 @@ struct ACLSelector: Equatable {
     func check(_ spec: CommandSpec, _ args: [Bytes], catalog: ACLCommandCatalog) -> ACLDenial? {
         if !allowsCommand(spec, args) { return ACLDenial(reason: .command, position: 0) }
         if !allKeys && catalog.hasKeys(spec) {
-            for key in catalog.keyReferences(spec, args) where key.position < args.count {
-                if !allowsKey(args[key.position], flags: key.flags) {
-                    return ACLDenial(reason: .key, position: key.position)
+            if spec.ordinal < catalog.simpleKeys.count, let plan = catalog.simpleKeys[spec.ordinal],
+                let result = simpleKeyDenial(plan, args)
+            {
+                if let denial = result { return denial }
+            } else {
+                for key in catalog.keyReferences(spec, args) where key.position < args.count {
+                    if !allowsKey(args[key.position], flags: key.flags) {
+                        return ACLDenial(reason: .key, position: key.position)
+                    }
                 }
             }
         }
@@ -294,6 +300,28 @@ struct ACLSelector: Equatable {
             }
         }
         return nil
+    }
+
+    /// The first key of a plain-range command this selector refuses: `.some(nil)` when all
+    /// are allowed, nil when a range does not fit the arguments (the general search then
+    /// decides, as Redis falls back to the command's own search).
+    private func simpleKeyDenial(_ plan: [SimpleKeyRange], _ args: [Bytes]) -> ACLDenial?? {
+        let count = args.count
+        for range in plan {
+            let last = range.lastKey >= 0 ? range.begin + range.lastKey : count + range.lastKey
+            guard range.begin < count, last < count, last >= range.begin else { return nil }
+        }
+        for range in plan {
+            let last = range.lastKey >= 0 ? range.begin + range.lastKey : count + range.lastKey
+            var position = range.begin
+            while position <= last {
+                if !allowsKey(args[position], flags: range.flags) {
+                    return .some(ACLDenial(reason: .key, position: position))
+                }
+                position += range.step
+            }
+        }
+        return .some(nil)
     }
 
     /// Whether a key may be used the way `flags` say (read for `access`, write for

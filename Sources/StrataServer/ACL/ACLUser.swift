@@ -161,8 +161,8 @@ final class ACLUser {
     /// command; else the highest reason, the later argument among equals).
     func check(_ spec: CommandSpec, _ args: [Bytes], catalog: ACLCommandCatalog) -> ACLDenial? {
         var worst = ACLDenial(reason: .command, position: 0)
-        for selector in state.selectors {
-            guard let denial = selector.check(spec, args, catalog: catalog) else { return nil }
+        for index in state.selectors.indices {
+            guard let denial = state.selectors[index].check(spec, args, catalog: catalog) else { return nil }
             if denial.reason > worst.reason || (denial.reason == worst.reason && denial.position > worst.position) {
                 worst = denial
             }
