@@ -789,3 +789,17 @@ def test_changing_the_default_user(strata_and_redis):
     c2 = diff.conn("anon2")
     c2.run("PING", expect=NOAUTH)
     diff.check()
+
+
+def test_setuser_arguments_are_redacted_in_the_slow_log(strata_and_redis):
+    """ACL SETUSER's name and rules (passwords among them) never reach SLOWLOG."""
+    seen = []
+    for server in strata_and_redis:
+        c = server.client()
+        c.config_set("slowlog-log-slower-than", 0)
+        c.slowlog_reset()
+        c.execute_command("ACL", "SETUSER", "zz", "on", ">secret", "~*")
+        entries = c.execute_command("SLOWLOG", "GET", 10)
+        seen.append([entry[3] for entry in entries if [a.lower() for a in entry[3][:2]] == [b"acl", b"setuser"]])
+    assert seen[1] == [[b"ACL", b"SETUSER", b"(redacted)", b"(redacted)", b"(redacted)", b"(redacted)"]], seen[1]
+    assert seen[0] == seen[1]

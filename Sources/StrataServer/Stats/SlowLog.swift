@@ -71,13 +71,16 @@ struct SlowLog {
         length = 0
     }
 
-    /// Secrets replaced: AUTH's arguments, and the two following HELLO's AUTH.
+    /// Secrets replaced: AUTH's arguments, ACL SETUSER's (name and rules), and the two
+    /// following HELLO's AUTH.
     static func redacted(_ arguments: [Bytes], command: ServerCommand?) -> [Bytes] {
         let hidden = Bytes("(redacted)")
         var result = arguments
         switch command {
         case .auth:
             for index in result.indices.dropFirst() { result[index] = hidden }
+        case .aclSetUser:
+            for index in result.indices.dropFirst(2) { result[index] = hidden }
         case .hello:
             var index = 2
             while index < result.count {
