@@ -40,19 +40,23 @@ import Testing
             ("+select|0 +select", "-@all +select"), ("+@all -get +get", "+@all"), ("+get -get", "-@all"),
         ]
         for (rules, expected) in cases {
-            let described = try user(rules).state.selectors[0].commandRules(catalog: control.catalog)
-            #expect(described == expected, "\(rules)")
+            let described = try user(rules).state.selectors[0].commandRuleBytes(catalog: control.catalog)
+            #expect(String(decoding: described, as: UTF8.self) == expected, "\(rules)")
         }
     }
 
     @Test func listLineHasRedisLayout() throws {
         let u3 = try user("on >p1 ~a* %R~r* %W~w* &ch* -@all +get (~x +set)")
         #expect(
-            u3.listLine(catalog: control.catalog)
+            String(decoding: u3.listLine(catalog: control.catalog), as: UTF8.self)
                 == "user u on #\(SHA256.hex(Array("p1".utf8))) ~a* %R~r* %W~w* resetchannels &ch* -@all +get (~x resetchannels -@all +set)"
         )
-        #expect(try user("reset").listLine(catalog: control.catalog) == "user u off sanitize-payload resetchannels -@all")
-        #expect(try user("%R~a %W~a").state.selectors[0].keysDescription == "~a")
+        #expect(try user("reset").listLine(catalog: control.catalog) == Array("user u off sanitize-payload resetchannels -@all".utf8))
+        #expect(try user("%R~a %W~a").state.selectors[0].keysDescription == Array("~a".utf8))
+        // Patterns and first arguments are bytes: a non-UTF-8 pattern is described exactly.
+        let binary = try control.stagedState(for: "b", rules: [[UInt8(ascii: "~"), 0xff, 0xfe], Array("+select|".utf8) + [0xff]])
+        let line = ACLUser(name: "b", state: binary).listLine(catalog: control.catalog)
+        #expect(line == Array("user b off ~".utf8) + [0xff, 0xfe] + Array(" resetchannels -@all +select|".utf8) + [0xff])
     }
 
     @Test func refusesBadRulesWithRedisReasons() {

@@ -55,6 +55,8 @@ final class ACLCommandCatalog: @unchecked Sendable {
     /// Redis's key specs per ordinal, nil for a command Redis does not have (its legacy key
     /// positions are used).
     let metadata: [CommandMetadata?]
+    /// Full names by ordinal.
+    private let names: [String?]
     /// Whether each command (by ordinal) can have key arguments.
     private let keyed: [Bool]
     /// Per ordinal, the key specs when all are plain index ranges (most commands): the
@@ -91,6 +93,9 @@ final class ACLCommandCatalog: @unchecked Sendable {
             }
         }
         self.metadata = metadata
+        var names = [String?](repeating: nil, count: bitCount)
+        for spec in everything { names[spec.ordinal] = spec.name }
+        self.names = names
         var keyed = [Bool](repeating: false, count: bitCount)
         for spec in everything {
             keyed[spec.ordinal] = metadata[spec.ordinal]?.hasKeys ?? (spec.firstKey > 0)
@@ -126,6 +131,11 @@ final class ACLCommandCatalog: @unchecked Sendable {
         guard parts.count == 2 else { return command }
         guard !command.subcommands.isEmpty else { return nil }
         return command.subcommands[parts[1].lowercased()]
+    }
+
+    /// The full name of the command with `ordinal`.
+    func name(ofOrdinal ordinal: Int) -> String? {
+        ordinal < names.count ? names[ordinal] : nil
     }
 
     /// Whether `spec` is a subcommand.

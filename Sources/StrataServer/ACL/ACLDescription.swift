@@ -67,43 +67,55 @@ extension ACLSelector {
         for sub in spec.subcommands.values.sorted(by: { $0.name < $1.name }) {
             singleCommandRules(sub, fake: &fake, rules: &rules)
         }
-        if !allowed, let arguments = firstArgs[spec.ordinal] {
-            for argument in arguments { rules.append("+\(spec.name)|\(argument)") }
-        }
     }
 
     /// The key patterns as `ACL GETUSER` prints them.
-    var keysDescription: String {
-        allKeys ? "~*" : keys.map(\.description).joined(separator: " ")
+    var keysDescription: [UInt8] {
+        allKeys ? Array("~*".utf8) : ACLSelector.joined(keys.map(\.description))
     }
 
     /// The channel patterns as `ACL GETUSER` prints them.
-    var channelsDescription: String {
-        allChannels ? "&*" : channels.map { "&" + $0.string }.joined(separator: " ")
+    var channelsDescription: [UInt8] {
+        allChannels ? Array("&*".utf8) : ACLSelector.joined(channels.map { [UInt8(ascii: "&")] + $0.array })
     }
 
     /// The selector as `ACL LIST` writes it: keys, channels, commands.
-    func listDescription(catalog: ACLCommandCatalog) -> String {
-        var words: [String] = []
+    func listDescription(catalog: ACLCommandCatalog) -> [UInt8] {
+        var words: [[UInt8]] = []
         if allKeys {
-            words.append("~*")
+            words.append(Array("~*".utf8))
         } else {
             words.append(contentsOf: keys.map(\.description))
         }
         if allChannels {
-            words.append("&*")
+            words.append(Array("&*".utf8))
         } else {
-            words.append("resetchannels")
-            words.append(contentsOf: channels.map { "&" + $0.string })
+            words.append(Array("resetchannels".utf8))
+            words.append(contentsOf: channels.map { [UInt8(ascii: "&")] + $0.array })
         }
-        words.append(commandRules(catalog: catalog))
-        return words.joined(separator: " ")
+        words.append(commandRuleBytes(catalog: catalog))
+        return ACLSelector.joined(words)
+    }
+
+    /// The command rules as bytes (first arguments need not be UTF-8).
+    func commandRuleBytes(catalog: ACLCommandCatalog) -> [UInt8] {
+        var bytes = Array(commandRules(catalog: catalog).utf8)
+        for (ordinal, arguments) in firstArgs.sorted(by: { $0.key < $1.key }) where !commands.contains(ordinal) {
+            guard let name = catalog.name(ofOrdinal: ordinal) else { continue }
+            for argument in arguments { bytes += Array(" +\(name)|".utf8) + argument }
+        }
+        return bytes
+    }
+
+    /// Words joined with single spaces.
+    static func joined(_ words: [[UInt8]]) -> [UInt8] {
+        Array(words.joined(separator: [UInt8(ascii: " ")]))
     }
 
     /// The `commands`, `keys`, `channels` pairs of `ACL GETUSER`.
     func getUserFields(catalog: ACLCommandCatalog) -> [(Reply, Reply)] {
         [
-            (.bulk(Bytes("commands")), .bulk(Bytes(commandRules(catalog: catalog)))),
+            (.bulk(Bytes("commands")), .bulk(Bytes(commandRuleBytes(catalog: catalog)))),
             (.bulk(Bytes("keys")), .bulk(Bytes(keysDescription))),
             (.bulk(Bytes("channels")), .bulk(Bytes(channelsDescription))),
         ]
@@ -112,19 +124,19 @@ extension ACLSelector {
 
 extension ACLUser {
     /// The user's `ACL LIST` line, without `user <name> `.
-    func rulesDescription(catalog: ACLCommandCatalog) -> String {
-        var words = state.flagNames
-        words.append(contentsOf: state.passwords.map { "#" + $0 })
+    func rulesDescription(catalog: ACLCommandCatalog) -> [UInt8] {
+        var words = state.flagNames.map { Array($0.utf8) }
+        words.append(contentsOf: state.passwords.map { Array(("#" + $0).utf8) })
         for selector in state.selectors {
             let text = selector.listDescription(catalog: catalog)
-            words.append(selector.isRoot ? text : "(\(text))")
+            words.append(selector.isRoot ? text : [UInt8(ascii: "(")] + text + [UInt8(ascii: ")")])
         }
-        return words.joined(separator: " ")
+        return ACLSelector.joined(words)
     }
 
     /// The `ACL LIST` line.
-    func listLine(catalog: ACLCommandCatalog) -> String {
-        "user \(name) " + rulesDescription(catalog: catalog)
+    func listLine(catalog: ACLCommandCatalog) -> [UInt8] {
+        Array("user \(name) ".utf8) + rulesDescription(catalog: catalog)
     }
 
     /// The `ACL GETUSER` reply.

@@ -23,19 +23,26 @@ public enum ACLRuleFuzzing {
         let awkward = state.selectors.contains { selector in
             selector.keys.contains { $0.pattern.array.contains(where: delimiters.contains) }
                 || selector.channels.contains { $0.array.contains(where: delimiters.contains) }
-                || selector.firstArgs.values.contains { $0.contains { $0.utf8.contains(where: delimiters.contains) } }
+                || selector.firstArgs.values.contains { $0.contains { $0.contains(where: delimiters.contains) } }
         }
         if awkward { return }
-        let again = description.split(separator: " ").map { Array($0.utf8) }
+        let again = description.split(separator: UInt8(ascii: " ")).map(Array.init)
         guard let reread = try? control.stagedState(for: "fuzz-again", rules: again) else {
-            preconditionFailure("the description '\(description)' is not accepted as rules")
+            preconditionFailure("the description '\(printable(description))' is not accepted as rules")
         }
         let rereadDescription = ACLUser(name: "fuzz", state: reread).rulesDescription(catalog: control.catalog)
-        precondition(rereadDescription == description, "'\(description)' reads back as '\(rereadDescription)'")
-        precondition(reread.selectors.count == state.selectors.count, "selectors lost in '\(description)'")
+        let text = printable(description)
+        precondition(rereadDescription == description, "'\(text)' reads back as '\(printable(rereadDescription))'")
+        precondition(reread.selectors.count == state.selectors.count, "selectors lost in '\(text)'")
         for (a, b) in zip(state.selectors, reread.selectors) {
-            precondition(a.commands == b.commands, "command bits differ after reading back '\(description)'")
-            precondition(a.keys == b.keys && a.allKeys == b.allKeys, "keys differ after reading back '\(description)'")
+            precondition(a.commands == b.commands, "command bits differ after reading back '\(text)'")
+            precondition(a.keys == b.keys && a.allKeys == b.allKeys, "keys differ after reading back '\(text)'")
+            // First arguments of an allowed command do nothing and are not described (as in
+            // Redis); the others must come back.
+            let effective = a.firstArgs.filter { !a.commands.contains($0.key) }
+            precondition(effective == b.firstArgs, "first arguments differ after reading back '\(text)'")
         }
     }
+
+    private static func printable(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 }

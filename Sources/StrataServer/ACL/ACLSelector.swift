@@ -38,9 +38,9 @@ struct ACLKeyPattern: Equatable {
     var read: Bool
     var write: Bool
 
-    /// `~pat`, `%R~pat` or `%W~pat`.
-    var description: String {
-        (read && write ? "~" : read ? "%R~" : "%W~") + pattern.string
+    /// `~pat`, `%R~pat` or `%W~pat` (bytes: patterns need not be UTF-8).
+    var description: [UInt8] {
+        Array((read && write ? "~" : read ? "%R~" : "%W~").utf8) + pattern.array
     }
 }
 
@@ -95,7 +95,7 @@ struct ACLSelector: Equatable {
     /// decides whether a description starts with `+@all` or `-@all`.
     var futureCommands = false
     /// First arguments allowed for commands whose bit is clear (`+select|0`), by ordinal.
-    var firstArgs: [Int: [String]] = [:]
+    var firstArgs: [Int: [[UInt8]]] = [:]
     var keys: [ACLKeyPattern] = []
     var allKeys = false
     var channels: [Bytes] = []
@@ -161,7 +161,7 @@ struct ACLSelector: Equatable {
             if !channels.contains(Bytes(pattern)) { channels.append(Bytes(pattern)) }
             allChannels = false
         case UInt8(ascii: "+") where second != UInt8(ascii: "@"):
-            try allow(String(text.dropFirst()), catalog: catalog)
+            try allow(Array(rule.dropFirst()), catalog: catalog)
         case UInt8(ascii: "-") where second != UInt8(ascii: "@"):
             guard let spec = catalog.lookup(String(text.dropFirst())) else { throw .unknownCommand }
             change(spec, allowed: false)
@@ -221,14 +221,15 @@ struct ACLSelector: Equatable {
     }
 
     /// `+cmd`, `+container|sub`, `+cmd|firstarg`.
-    private mutating func allow(_ name: String, catalog: ACLCommandCatalog) throws(ACLRuleError) {
-        guard let bar = name.lastIndex(of: "|") else {
+    private mutating func allow(_ rule: [UInt8], catalog: ACLCommandCatalog) throws(ACLRuleError) {
+        let name = String(decoding: rule, as: UTF8.self)
+        guard let bar = rule.lastIndex(of: UInt8(ascii: "|")) else {
             guard let spec = catalog.lookup(name) else { throw .unknownCommand }
             change(spec, allowed: true)
             return
         }
-        let base = String(name[..<bar])
-        let argument = String(name[name.index(after: bar)...])
+        let base = String(decoding: rule[..<bar], as: UTF8.self)
+        let argument = Array(rule[(bar + 1)...])
         guard let command = catalog.lookup(base) else { throw .unknownCommand }
         if ACLCommandCatalog.isSubcommand(command) { throw .subcommandFirstArg }
         if argument.isEmpty { throw .syntax }
@@ -237,7 +238,7 @@ struct ACLSelector: Equatable {
             change(sub, allowed: true)
         } else {
             var allowed = firstArgs[command.ordinal] ?? []
-            if !allowed.contains(where: { $0.lowercased() == argument.lowercased() }) { allowed.append(argument) }
+            if !allowed.contains(where: { ACLSelector.equalIgnoringCase($0, argument) }) { allowed.append(argument) }
             firstArgs[command.ordinal] = allowed
         }
     }
@@ -254,6 +255,11 @@ struct ACLSelector: Equatable {
         if !allowed { allCommands = false }
     }
 
+    /// ASCII case-insensitive equality, as `strcasecmp`.
+    static func equalIgnoringCase(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { x, y in x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 97 && (x | 0x20) <= 122) }
+    }
+
     static func hasSpaces(_ bytes: [UInt8]) -> Bool {
         bytes.contains { $0 == 0 || $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == 10 || $0 == 13 }
     }
@@ -267,8 +273,8 @@ struct ACLSelector: Equatable {
         guard let allowed = firstArgs[spec.ordinal] else { return false }
         let index = ACLCommandCatalog.isSubcommand(spec) ? 2 : 1
         guard index < args.count else { return false }
-        let given = args[index].string.lowercased()
-        return allowed.contains { $0.lowercased() == given }
+        let given = args[index].array
+        return allowed.contains { ACLSelector.equalIgnoringCase($0, given) }
     }
 
     /// Redis's `ACLSelectorCheckCmd`: nil when allowed.

@@ -249,8 +249,8 @@ final class AccessControl {
     }
 
     /// The ACL file text `ACL SAVE` writes: the `ACL LIST` lines.
-    var fileText: String {
-        sortedNames.compactMap { users[$0]?.listLine(catalog: catalog) }.map { $0 + "\n" }.joined()
+    var fileText: [UInt8] {
+        sortedNames.compactMap { users[$0]?.listLine(catalog: catalog) }.flatMap { $0 + [10] }
     }
 }
 

@@ -178,7 +178,7 @@ extension ServerCore {
         guard let path = aclFilePath else { return ServerCore.noACLFile }
         let temporary = path + ".tmp-\(getpid())"
         do {
-            try Data(accessControl.fileText.utf8).write(to: URL(fileURLWithPath: temporary))
+            try Data(accessControl.fileText).write(to: URL(fileURLWithPath: temporary))
             guard rename(temporary, path) == 0 else {
                 unlink(temporary)
                 return .error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
