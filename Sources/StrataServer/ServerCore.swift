@@ -127,6 +127,8 @@ final class ServerCore {
     var adoptSocket: ((Int32, [UInt8], ClientSession) -> Void)?
     /// Client socket descriptors.
     var socketDescriptors = SocketDescriptors()
+    /// TLS contexts and listeners (`ServerCore+TLS.swift`).
+    let tlsRuntime = TLSRuntime()
     /// Lua scripts and functions.
     lazy var scripting: ScriptingState = {
         let state = ScriptingState(heapLimit: config.luaHeapLimit, now: clock.wallMilliseconds())
