@@ -64,6 +64,9 @@ enum TLSContextBuilder {
         var server = TLSConfiguration.makeServerConfiguration(
             certificateChain: serverChain.map { .certificate($0) }, privateKey: .privateKey(serverKey))
         apply(settings, versions: versions, roots: roots, to: &server)
+        // As Redis, which closes right after its close_notify: a peer that never answers
+        // its own must not keep the socket (and a shutdown) waiting SwiftNIO SSL's 5 s.
+        server.shutdownTimeout = .milliseconds(100)
         switch settings.authClients {
         case .yes: server.certificateVerification = .noHostnameVerification
         case .optional: server.certificateVerification = .optionalVerification
