@@ -200,6 +200,16 @@ def test_config_set_new_certificate(start_server, certs):
     assert plain.config_set("tls-protocols", "TLSv1.2")
     assert tls_ping(port, b)
     assert old.get("k") == b"after"
+    # tls-port moves the listener (a port in use is refused, as in Redis).
+    moved = free_port()
+    assert plain.config_set("tls-port", moved)
+    wait_until(lambda: tls_ping(moved, b), 10, "the moved TLS listener")
+    assert not tls_ping(port, b)
+    with pytest.raises(redis.exceptions.ResponseError) as error:
+        plain.config_set("tls-port", server.port)
+    assert "Unable to listen on this port" in str(error.value)
+    assert plain.config_get("tls-port") == {"tls-port": str(moved)}
+    assert old.get("k") == b"after"
 
 
 def test_start_refused_with_a_bad_certificate(certs, tmp_path):
