@@ -51,7 +51,7 @@ run: release
 
 test-deps: deps
 	@missing=""; \
-	for p in redis-tools redis-server lz4 python3-venv iproute2 tmux; do \
+	for p in redis-tools redis-server lz4 python3-venv iproute2 tmux openssl; do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

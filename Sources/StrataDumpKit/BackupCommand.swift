@@ -15,7 +15,9 @@ struct BackupCommand: DumpSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Takes a verified snapshot of a running server (Strata or Redis) over the network.",
-        usage: "strata-dump backup --from HOST:PORT --out DIR [--keep N] [--password P] [--user U] [--json]")
+        usage:
+            "strata-dump backup --from HOST:PORT --out DIR [--keep N] [--password P] [--user U] [--tls [--cacert FILE] [--cert FILE --key FILE] [--insecure]] [--json]"
+    )
 
     static let prefix = "backup-"
     static let suffix = ".rdb"
@@ -39,6 +41,8 @@ struct BackupCommand: DumpSubcommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("With --password: the user for AUTH.", valueName: "U"))
     var user: String?
 
+    @OptionGroup var tlsOptions: TLSClientOptions
+
     @Flag(help: "Write the result as one JSON line.")
     var json = false
 
@@ -46,6 +50,7 @@ struct BackupCommand: DumpSubcommand {
 
     func validate() throws {
         guard from != nil, out != nil else { throw ValidationError("backup needs --from HOST:PORT and --out DIR") }
+        try tlsOptions.validate()
         try checkRange(keep, "--keep", in: 1...1_000_000)
     }
 
@@ -72,7 +77,7 @@ struct BackupCommand: DumpSubcommand {
         let path = directory + "/" + name
         let bytes: Int
         do {
-            let connection = try RESPConnection(address, timeoutSeconds: 300)
+            let connection = try RESPConnection(address, timeoutSeconds: 300, tls: tlsOptions.makeContext())
             try connection.authenticate(user: user, password: password)
             _ = try connection.call(["REPLCONF", "capa", "eof"])
             _ = try connection.call(["REPLCONF", "rdb-only", "1"])

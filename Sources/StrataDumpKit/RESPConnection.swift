@@ -2,8 +2,11 @@
 //! HOST:PORT (loopback or remote, IPv4 or IPv6), sends pipelined commands and reads replies
 //! (framed and parsed by the RESP module's encoder and reply parser), and reads a raw
 //! snapshot payload as a replica does. Timeouts make a silent server an error, never a hang.
+//! With a TLS context the bytes go through ``TLSTransport``; otherwise straight through the
+//! socket.
 
 import Foundation
+import NIOSSL
 import RESP
 
 #if canImport(Glibc)
@@ -19,13 +22,14 @@ struct ConnectionError: Error, CustomStringConvertible {
 
 final class RESPConnection {
     private let fd: Int32
+    private let transport: RESPTransport
     private var buffer: [UInt8] = []
     private var position = 0
     private let parser = RESPReplyParser()
     let address: String
 
-    /// Connects to `address` (`HOST:PORT`, `[V6]:PORT`).
-    init(_ address: String, timeoutSeconds: Int = 60) throws {
+    /// Connects to `address` (`HOST:PORT`, `[V6]:PORT`), with TLS when `tls` is given.
+    init(_ address: String, timeoutSeconds: Int = 60, tls: NIOSSLContext? = nil) throws {
         self.address = address
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw ConnectionError(description: "\(address): expected HOST:PORT")
@@ -64,21 +68,25 @@ final class RESPConnection {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if let tls {
+            // SNI for host names only, as clients send it.
+            let isAddress = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
+            do {
+                transport = try TLSTransport(fd: fd, address: address, context: tls, serverName: isAddress ? nil : host)
+            } catch {
+                close(fd)
+                throw error
+            }
+        } else {
+            transport = PlainTransport(fd: fd, address: address)
+        }
     }
 
     deinit { close(fd) }
 
     /// Sends `bytes` whole.
     func send(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ConnectionError(description: "\(address): send: \(String(cString: strerror(errno)))")
-            }
-            sent += n
-        }
+        try transport.write(bytes)
     }
 
     /// Sends one command and reads its reply.
@@ -97,19 +105,7 @@ final class RESPConnection {
             buffer.removeFirst(position)
             position = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                buffer += chunk[..<n]
-                return
-            }
-            if n < 0 && errno == EINTR { continue }
-            if n == 0 { throw ConnectionError(description: "\(address): the server closed the connection") }
-            let reason =
-                errno == EAGAIN || errno == EWOULDBLOCK ? "no answer (timed out)" : String(cString: strerror(errno))
-            throw ConnectionError(description: "\(address): \(reason)")
-        }
+        try transport.read(into: &buffer)
     }
 
     /// The longest line ``readLine()`` accepts, in bytes.

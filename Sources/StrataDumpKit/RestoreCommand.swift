@@ -17,7 +17,7 @@ struct RestoreCommand: DumpSubcommand {
         commandName: "restore",
         abstract: "Loads a dump into a running server (--to) or installs it as a server's start-up data (--into).",
         usage: """
-            strata-dump restore SOURCE --to HOST:PORT [--password P] [--user U] [--db N] [--match GLOB] [--replace] [--until TIME]
+            strata-dump restore SOURCE --to HOST:PORT [--password P] [--user U] [--tls [--cacert FILE] [--cert FILE --key FILE] [--insecure]] [--db N] [--match GLOB] [--replace] [--until TIME]
             strata-dump restore SOURCE --into DIR [--dbfilename NAME] [--force] [--db N] [--match GLOB] [--until TIME]
             """)
 
@@ -67,6 +67,8 @@ struct RestoreCommand: DumpSubcommand {
         help: ArgumentHelp("With --into: the snapshot's codec (default lz4).", valueName: "CODEC"))
     var codec: CompressionCodec?
 
+    @OptionGroup var tlsOptions: TLSClientOptions
+
     /// Accepted as it always was, though the result is one line of text either way.
     @Flag(help: .hidden)
     var json = false
@@ -78,6 +80,8 @@ struct RestoreCommand: DumpSubcommand {
         guard (to == nil) != (into == nil) else {
             throw ValidationError("restore takes either --to HOST:PORT or --into DIR")
         }
+        try tlsOptions.validate()
+        if tlsOptions.tls && to == nil { throw ValidationError("--tls goes with --to HOST:PORT") }
         try checkRange(db, "--db", in: KeyFilter.databases)
         if until != nil && !AppendOnlyInput.isAppendOnly(source) { throw ValidationError(KeySource.untilNeedsAnAOF) }
         if into != nil {
@@ -110,7 +114,7 @@ struct RestoreCommand: DumpSubcommand {
 
     func toServer(_ source: KeySource, address: String, filter: KeyFilter, output: DumpOutput) throws {
         let start = Date()
-        let connection = try RESPConnection(address)
+        let connection = try RESPConnection(address, tls: tlsOptions.makeContext())
         try connection.authenticate(user: user, password: password)
         if case .error(let message) = try connection.call(["PING"]) {
             throw ConnectionError(description: "\(address): \(message)")

@@ -132,6 +132,8 @@ final class ServerCore {
     /// Set when a script ends with an error its `redis.call` already counted: the
     /// script's own reply is not counted again.
     var errorReplyAlreadyCounted = false
+    /// TLS contexts and listeners (`ServerCore+TLS.swift`).
+    let tlsRuntime = TLSRuntime()
     /// Lua scripts and functions.
     lazy var scripting: ScriptingState = {
         let state = ScriptingState(heapLimit: config.luaHeapLimit, now: clock.wallMilliseconds())

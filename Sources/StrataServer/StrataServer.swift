@@ -4,6 +4,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import StrataEngine
 
 #if canImport(Glibc)
@@ -30,39 +31,15 @@ public final class StrataServer: @unchecked Sendable {
     /// The port bound (useful when configured with port 0).
     public var port: Int { core.boundPort }
 
-    /// Binds every `bind` address and starts serving.
+    /// Binds every `bind` address (on `port`, and on `tls-port` when set) and starts serving.
     ///
     /// - Throws: when no address can be bound.
     public func start() throws {
         let core = self.core
         core.config.maxClients = OpenFilesLimit.adjust(maxClients: core.config.maxClients, logger: logger)
         let config = core.config
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 511)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            // Nothing is accepted until loading has begun (below): a command served before
-            // would see an empty keyspace, and a write would be lost or miss the AOF.
-            .serverChannelOption(ChannelOptions.autoRead, value: false)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: config.tcpKeepalive > 0 ? 1 : 0)
-            .childChannelOption(
-                ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPIDLE)),
-                value: SocketOptionValue(max(1, config.tcpKeepalive))
-            )
-            .childChannelOption(
-                ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPINTVL)),
-                value: SocketOptionValue(max(1, config.tcpKeepalive / 3))
-            )
-            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
-            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let fd = core.socketDescriptors.find(remote: channel.remoteAddress, local: channel.localAddress)
-                    let session = core.makeSession(remote: channel.remoteAddress, local: channel.localAddress, fd: fd)
-                    let handler = ConnectionHandler(core: core, session: session, allocator: channel.allocator)
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                }
-            }
+        // As Redis: a certificate that does not load stops the server before it listens.
+        if !core.configureTLSAtStart() { exit(1) }
         // Connections a busy script accepted itself join the server here.
         let group = self.group
         core.adoptSocket = { fd, unanswered, session in
@@ -88,19 +65,38 @@ public final class StrataServer: @unchecked Sendable {
             if host == "::*" { host = "::" }
             addresses.append((host, optional))
         }
+        listenAddresses = addresses
+        // `port 0` with a `tls-port` serves TLS only, as in Redis; without one, port 0 binds
+        // a free port (tests).
         var port = config.port
-        for (host, optional) in addresses {
-            do {
-                let channel = try bootstrap.bind(host: host, port: port).wait()
-                serverChannels.append(channel)
-                if let bound = channel.localAddress?.port { port = bound }
-            } catch {
-                if optional { continue }
-                throw error
+        if config.port != 0 || config.tls.port == 0 {
+            let bootstrap = makeBootstrap(encrypted: false)
+            for (host, optional) in addresses {
+                do {
+                    let channel = try bootstrap.bind(host: host, port: port).wait()
+                    serverChannels.append(channel)
+                    if let bound = channel.localAddress?.port { port = bound }
+                } catch {
+                    if optional { continue }
+                    throw error
+                }
+            }
+        }
+        if config.tls.port != 0 {
+            let bootstrap = makeBootstrap(encrypted: true)
+            for (host, optional) in addresses {
+                do {
+                    tlsChannels.append(try bootstrap.bind(host: host, port: config.tls.port).wait())
+                } catch {
+                    if optional { continue }
+                    logger.critical("Failed listening on port \(config.tls.port) (tls), aborting: \(error)")
+                    exit(1)
+                }
             }
         }
         core.boundPort = port
-        core.listeningDescriptors = SocketDescriptors.listening(port: port)
+        core.listeningDescriptors = port == 0 ? [] : SocketDescriptors.listening(port: port)
+        core.tlsRuntime.relisten = { [unowned self] port in self.relistenTLS(port) }
         let logger = self.logger
         try group.next().submit {
             ProcessMemory.enableBackgroundPurging()
@@ -122,10 +118,106 @@ public final class StrataServer: @unchecked Sendable {
             }
             core.followConfiguredPrimary()
         }.wait()
-        for channel in serverChannels {
+        for channel in serverChannels + tlsChannels {
             try channel.setOption(ChannelOptions.autoRead, value: true).wait()
         }
-        logger.notice("Ready to accept connections tcp on port \(port)")
+        if !serverChannels.isEmpty { logger.notice("Ready to accept connections tcp on port \(port)") }
+        if !tlsChannels.isEmpty { logger.notice("Ready to accept connections tls on port \(config.tls.port)") }
+    }
+
+    /// The listeners' addresses (host, whether failing to bind it is allowed).
+    private var listenAddresses: [(String, Bool)] = []
+    /// The TLS listeners.
+    private var tlsChannels: [Channel] = []
+
+    /// A listener's bootstrap; `encrypted` puts TLS (`NIOSSLServerHandler` with the
+    /// current context, the file reader, the handshake guard) before the connection
+    /// handler, which is the same for both.
+    private func makeBootstrap(encrypted: Bool) -> ServerBootstrap {
+        let core = self.core
+        let config = core.config
+        return ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 511)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            // Nothing is accepted until loading has begun (below): a command served before
+            // would see an empty keyspace, and a write would be lost or miss the AOF.
+            .serverChannelOption(ChannelOptions.autoRead, value: false)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: config.tcpKeepalive > 0 ? 1 : 0)
+            .childChannelOption(
+                ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPIDLE)),
+                value: SocketOptionValue(max(1, config.tcpKeepalive))
+            )
+            .childChannelOption(
+                ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPINTVL)),
+                value: SocketOptionValue(max(1, config.tcpKeepalive / 3))
+            )
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if encrypted {
+                        // Contexts are replaced by CONFIG SET; each connection keeps the one it began with.
+                        guard let contexts = core.tlsRuntime.contexts else { throw ChannelError.ioOnClosedChannel }
+                        try pipeline.addHandler(NIOSSLServerHandler(context: contexts.server))
+                        try pipeline.addHandler(TLSFileRegionReader())
+                        try pipeline.addHandler(
+                            TLSHandshakeGuard(
+                                timeoutMilliseconds: core.config.tls.handshakeTimeoutMilliseconds, logger: core.logger))
+                    }
+                    let fd = core.socketDescriptors.find(remote: channel.remoteAddress, local: channel.localAddress)
+                    let session = core.makeSession(remote: channel.remoteAddress, local: channel.localAddress, fd: fd)
+                    let handler = ConnectionHandler(
+                        core: core, session: session, allocator: channel.allocator, encrypted: encrypted)
+                    try pipeline.addHandler(handler)
+                }
+            }
+    }
+
+    /// On the event loop (`CONFIG SET tls-port`): closes the TLS listeners and listens on
+    /// `port` instead (none for 0). The port is tried first with a plain socket so that a
+    /// port in use is refused at once, as Redis refuses it.
+    private func relistenTLS(_ port: Int) -> String? {
+        if port != 0 {
+            for (host, optional) in listenAddresses where !optional {
+                if let reason = StrataServer.bindProbe(host: host, port: port) {
+                    logger.warning("Could not create server TCP listening socket \(host):\(port): \(reason)")
+                    return "Unable to listen on this port. Check server logs."
+                }
+            }
+        }
+        for channel in tlsChannels { channel.close(promise: nil) }
+        tlsChannels = []
+        guard port != 0 else { return nil }
+        let bootstrap = makeBootstrap(encrypted: true)
+        let logger = self.logger
+        for (host, _) in listenAddresses {
+            bootstrap.bind(host: host, port: port).whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    tlsChannels.append(channel)
+                    channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                    logger.notice("Ready to accept connections tls on port \(port)")
+                case .failure(let error):
+                    logger.warning("Failed listening on port \(port) (tls): \(error)")
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Whether `host:port` can be bound now: nil, or the system's reason.
+    private static func bindProbe(host: String, port: Int) -> String? {
+        guard let address = try? SocketAddress(ipAddress: host, port: port) else { return nil }
+        let family = address.protocol == .inet6 ? AF_INET6 : AF_INET
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let result = address.withSockAddr { pointer, length in bind(fd, pointer, socklen_t(length)) }
+        return result == 0 ? nil : String(cString: strerror(errno))
     }
 
     /// Blocks until the server has shut down.
@@ -151,7 +243,7 @@ public final class StrataServer: @unchecked Sendable {
         shuttingDown = true
         logger.notice("Received shutdown request, closing listening sockets and clients")
         let loop = core.eventLoop
-        let closes = serverChannels.map { $0.close() }
+        let closes = (serverChannels + tlsChannels).map { $0.close() }
         EventLoopFuture.andAllComplete(closes, on: loop).whenComplete { _ in
             for client in self.core.clients.values { client.terminate() }
             // Give in-flight replies a moment to drain, then finish.

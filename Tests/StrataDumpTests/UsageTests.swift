@@ -12,9 +12,9 @@ struct UsageTests {
                strata-dump verify FILE [--salvage OUT] [--json]
                strata-dump verify AOFDIR|MANIFEST|AOFFILE [--fix] [--json]
                strata-dump convert SOURCE OUT [--format sdb|rdb|resp|jsonl] [--codec lz4|zlib|none]
-               strata-dump restore SOURCE --to HOST:PORT [--password P] [--user U] [--db N] [--match GLOB] [--replace] [--until TIME]
+               strata-dump restore SOURCE --to HOST:PORT [--password P] [--user U] [--tls [--cacert FILE] [--cert FILE --key FILE] [--insecure]] [--db N] [--match GLOB] [--replace] [--until TIME]
                strata-dump restore SOURCE --into DIR [--dbfilename NAME] [--force] [--db N] [--match GLOB] [--until TIME]
-               strata-dump backup --from HOST:PORT --out DIR [--keep N] [--password P] [--user U] [--json]
+               strata-dump backup --from HOST:PORT --out DIR [--keep N] [--password P] [--user U] [--tls [--cacert FILE] [--cert FILE --key FILE] [--insecure]] [--json]
         exit codes: 0 good, 1 damaged or failed, 2 usage error
         """
 

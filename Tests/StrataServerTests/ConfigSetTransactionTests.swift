@@ -135,6 +135,7 @@ struct ConfigSetTransactionTests {
         ] {
             #expect(ConfigDirective.named(name)?.hidden == true, "\(name)")
         }
-        #expect(ConfigDirective.table.filter { !$0.hidden }.count + ConfigDirective.aliases.count == 194)
+        // Redis's visible parameters and aliases, and Strata's own (tls-handshake-timeout included).
+        #expect(ConfigDirective.table.filter { !$0.hidden }.count + ConfigDirective.aliases.count == 195)
     }
 }

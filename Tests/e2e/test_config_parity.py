@@ -21,6 +21,7 @@ VALUE_DIFFERENCES = {
 STRATA_ONLY = {
     "lua-heap-limit",  # a cap on each Lua interpreter's heap
     "snapshot-compression",  # how snapshot frames are compressed
+    "tls-handshake-timeout",  # how long a TLS handshake may take (Redis waits forever)
 }
 
 # Redis's hidden debugging parameters: answered by exact name, never by a pattern.

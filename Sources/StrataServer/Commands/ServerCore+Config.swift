@@ -122,6 +122,7 @@ extension ServerCore {
                         if new.appendOnly { stopAppendOnly() } else { _ = startAppendOnly() }
                     }))
         }
+        steps += tlsApplySteps(from: old, to: new)
         return steps
     }
 

@@ -180,8 +180,8 @@ public struct ConfigDirective: Sendable {
     ]
 
     /// Every parameter `CONFIG GET` and `CONFIG SET` know: the ones Strata uses, then the
-    /// ones it accepts for compatibility (``inert``).
-    public static let table: [ConfigDirective] = all + inert
+    /// ones it accepts for compatibility (``inert``), then TLS's (``tls``).
+    public static let table: [ConfigDirective] = all + inert + tls
 
     /// Old names Redis 7 still accepts, mapped to the current ones. `CONFIG GET` lists
     /// both, as Redis does.

@@ -1,4 +1,4 @@
-//! The Redis 7.0 parameters Strata accepts but does not act on: replication, cluster, TLS,
+//! The Redis 7.0 parameters Strata accepts but does not act on: replication, cluster,
 //! threads, defragmentation, lazy freeing, process management. Tools read and write them
 //! (`CONFIG GET *`, config files written for Redis), so each one is answered with Redis's
 //! default, validated on `CONFIG SET` and in config files exactly as Redis validates it
@@ -11,8 +11,6 @@ import Foundation
 extension ConfigDirective {
     private static let intMax = Int(Int32.max)
     private static let longMax = Int.max
-    /// What Redis answers when TLS would have to start without certificates.
-    private static let tlsRefusal = "Unable to update TLS configuration. Check server logs."
 
     /// The parameters kept for compatibility only (see the file comment).
     static let inert: [ConfigDirective] = [
@@ -154,26 +152,6 @@ extension ConfigDirective {
             "local0", mutable: false),
         keptString("syslog-ident", "redis", mutable: false),
         keptInt("tcp-backlog", 0...intMax, 511, mutable: false),
-        keptEnum("tls-auth-clients", ["no", "yes", "optional"], "yes"),
-        keptString("tls-ca-cert-dir", ""),
-        keptString("tls-ca-cert-file", ""),
-        keptString("tls-cert-file", ""),
-        keptString("tls-ciphers", ""),
-        keptString("tls-ciphersuites", ""),
-        keptString("tls-client-cert-file", ""),
-        keptString("tls-client-key-file", ""),
-        keptString("tls-client-key-file-pass", ""),
-        keptBool("tls-cluster", false, refuse: ["yes": tlsRefusal]),
-        keptString("tls-dh-params-file", ""),
-        keptString("tls-key-file", ""),
-        keptString("tls-key-file-pass", ""),
-        keptInt("tls-port", 0...65535, 0, refuseNonZero: tlsRefusal),
-        keptBool("tls-prefer-server-ciphers", false),
-        keptString("tls-protocols", ""),
-        keptBool("tls-replication", false, refuse: ["yes": tlsRefusal]),
-        keptInt("tls-session-cache-size", 0...intMax, 20480),
-        keptInt("tls-session-cache-timeout", 0...intMax, 300),
-        keptBool("tls-session-caching", true),
         keptString("unixsocket", "", mutable: false),
         keptInt("unixsocketperm", 0...0o777, 0, mutable: false),
         // Hidden debugging parameters: answered by exact name only, as Redis does.

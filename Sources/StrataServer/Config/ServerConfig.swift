@@ -148,6 +148,8 @@ public struct ServerConfig: Sendable {
     public var notifyKeyspaceEvents: KeyspaceEventTypes = []
     /// `daemonize`: Strata never forks; only `no` is accepted.
     public var daemonize = false
+    /// The `tls-*` parameters.
+    public var tls = TLSSettings()
     /// The values of the parameters Strata accepts without acting on them
     /// (``ConfigDirective/inert``), by canonical name; absent ones have Redis's default.
     public var inertValues: [String: String] = [:]

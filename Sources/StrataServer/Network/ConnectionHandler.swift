@@ -36,10 +36,14 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     /// The AOF offset this client's last write ended at; with `appendfsync always` its
     /// replies are held until the AOF is synced that far.
     var durableOffsetNeeded: UInt64 = 0
+    /// Whether the connection is TLS: its socket carries encrypted bytes, so a busy
+    /// script cannot read it directly (the client waits for the script instead).
+    let encrypted: Bool
 
-    init(core: ServerCore, session: ClientSession, allocator: ByteBufferAllocator) {
+    init(core: ServerCore, session: ClientSession, allocator: ByteBufferAllocator, encrypted: Bool = false) {
         self.core = core
         self.session = session
+        self.encrypted = encrypted
         self.parser = RESPRequestParser(limits: core.parserLimits, authenticated: session.authenticated)
         self.inbound = allocator.buffer(capacity: 0)
         self.outbound = allocator.buffer(capacity: 1024)
@@ -440,7 +444,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
     /// Whether this client can be served while a script is busy: idle, readable, not
     /// parked, not closing.
     var canServeWhileBusy: Bool {
-        guard let context, state.executesInput, session.fd >= 0 else { return false }
+        guard let context, state.executesInput, session.fd >= 0, !encrypted else { return false }
         return context.channel.isWritable
     }
 

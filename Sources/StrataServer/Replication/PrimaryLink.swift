@@ -10,12 +10,14 @@
 //! that its replicas, and a promotion, continue the same history. A link that drops is
 //! retried every second. Bad input from the primary (a malformed stream, a snapshot that
 //! does not load) is logged and the link restarted; the keyspace is replaced only by a
-//! snapshot that loaded whole.
+//! snapshot that loaded whole. With `tls-replication yes` the link is TLS (the client
+//! context of `ServerCore+TLS.swift`).
 
 import CMallocInfo
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RESP
 import StrataEngine
 import StrataPersistence
@@ -95,11 +97,23 @@ final class PrimaryLink: ChannelInboundHandler {
         guard phase != .stopped else { return }
         phase = .connecting
         let link = NIOLoopBound(self, eventLoop: core.eventLoop)
+        // `tls-replication yes`: TLS with the client context (this server's client
+        // certificate; the primary's checked against the CA, without a host name, as Redis).
+        let tlsContext = core.config.tls.replication ? core.tlsRuntime.contexts?.client : nil
+        if core.config.tls.replication && tlsContext == nil {
+            // Never a plaintext link when TLS was asked for.
+            core.logger.warning("tls-replication is on but TLS is not configured; retrying")
+            return retryLater()
+        }
         ClientBootstrap(group: core.eventLoop)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .connectTimeout(.seconds(Int64(core.replicationSetting("repl-timeout", 60))))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tlsContext, serverHostname: nil))
+                    }
                     try channel.pipeline.syncOperations.addHandler(link.value)
                 }
             }
@@ -140,8 +154,11 @@ final class PrimaryLink: ChannelInboundHandler {
             let user = core.config.inertValues["masteruser"] ?? ""
             steps.append(user.isEmpty ? ["AUTH", password] : ["AUTH", user, password])
         }
+        // As Redis: the announced port, else the TLS port when replicating over TLS.
         let announced = core.replicationSetting("replica-announce-port", 0)
-        steps.append(["REPLCONF", "listening-port", String(announced > 0 ? announced : core.boundPort)])
+        let tlsPort = core.config.tls.replication ? core.config.tls.port : 0
+        let listening = announced > 0 ? announced : tlsPort > 0 ? tlsPort : core.boundPort
+        steps.append(["REPLCONF", "listening-port", String(listening)])
         steps.append(["REPLCONF", "capa", "eof", "capa", "psync2"])
         let (id, offset) = core.replication.continuation()
         // A primary handing over to its replica asks it to take over (see FAILOVER).

@@ -25,7 +25,9 @@ extension ServerCore {
         // SwiftNIO activates the connections it accepts with a task after the pass: those it
         // accepted in the pass that started this script are served like ones accepted here.
         for handler in awaitingActivation
-        where handler.session.fd >= 0 && !busyClients.contains(where: { $0.pendingHandler === handler }) {
+        where handler.session.fd >= 0 && !handler.encrypted
+            && !busyClients.contains(where: { $0.pendingHandler === handler })
+        {
             busyClients.append(
                 BusyClient(fd: Int32(handler.session.fd), session: handler.session, pendingHandler: handler))
         }
