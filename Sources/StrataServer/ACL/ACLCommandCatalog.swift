@@ -23,6 +23,21 @@ struct SimpleKeyRange {
     let lastKey: Int
     let step: Int
     let flags: KeySpecFlags
+    /// SET's flags depend on its arguments (Redis's `setGetKeys`): with `GET` the key is
+    /// read and written, without it only overwritten.
+    var setGetFlags = false
+
+    /// The flags of the keys for these arguments.
+    @inline(__always)
+    func flags(for args: [Bytes]) -> KeySpecFlags {
+        guard setGetFlags else { return flags }
+        var index = 3
+        while index < args.count {
+            if args[index].equalsIgnoringCase("get") { return [.readWrite, .access, .update] }
+            index += 1
+        }
+        return [.overwrite, .update]
+    }
 }
 
 /// Commands whose keys Redis finds with their own search even when the specs look plain.
@@ -50,11 +65,13 @@ final class ACLCommandCatalog: @unchecked Sendable {
     /// Per category, the commands and subcommands carrying it (a container's own entry
     /// included when it carries it, as Redis's table does).
     let members: [String: [CommandSpec]]
-    /// The channel use of pub/sub commands, by ordinal.
-    let channelUse: [Int: ACLChannelUse]
+    /// The channel use of pub/sub commands, by ordinal (nil for the others).
+    let channelUse: [ACLChannelUse?]
     /// Redis's key specs per ordinal, nil for a command Redis does not have (its legacy key
     /// positions are used).
     let metadata: [CommandMetadata?]
+    /// SORT and SORT_RO by ordinal: their BY/GET patterns need read access to every key.
+    private let sorts: [Bool]
     /// Full names by ordinal.
     private let names: [String?]
     /// Whether each command (by ordinal) can have key arguments.
@@ -82,7 +99,7 @@ final class ACLCommandCatalog: @unchecked Sendable {
         }
         self.members = members
         var metadata = [CommandMetadata?](repeating: nil, count: bitCount)
-        var channelUse: [Int: ACLChannelUse] = [:]
+        var channelUse = [ACLChannelUse?](repeating: nil, count: bitCount)
         for spec in everything {
             metadata[spec.ordinal] = spec.redisMetadata
             switch spec.name {
@@ -93,6 +110,9 @@ final class ACLCommandCatalog: @unchecked Sendable {
             }
         }
         self.metadata = metadata
+        var sorts = [Bool](repeating: false, count: bitCount)
+        for spec in everything where spec.name == "sort" || spec.name == "sort_ro" { sorts[spec.ordinal] = true }
+        self.sorts = sorts
         var names = [String?](repeating: nil, count: bitCount)
         for spec in everything { names[spec.ordinal] = spec.name }
         self.names = names
@@ -105,15 +125,18 @@ final class ACLCommandCatalog: @unchecked Sendable {
         for spec in everything {
             guard let specs = metadata[spec.ordinal]?.keySpecs else { continue }
             var plan: [SimpleKeyRange] = []
+            let isSet = spec.name == "set"
             for keySpec in specs where !keySpec.flags.contains(.notKey) {
                 guard case .index(let begin) = keySpec.beginSearch,
                     case .range(let lastKey, let keyStep, let limit) = keySpec.findKeys, limit == 0, keyStep > 0,
-                    keySpec.flags.isDisjoint(with: [.incomplete, .variableFlags])
+                    keySpec.flags.isDisjoint(with: isSet ? [.incomplete] : [.incomplete, .variableFlags])
                 else {
                     plan = []
                     break
                 }
-                plan.append(SimpleKeyRange(begin: begin, lastKey: lastKey, step: keyStep, flags: keySpec.flags))
+                var range = SimpleKeyRange(begin: begin, lastKey: lastKey, step: keyStep, flags: keySpec.flags)
+                range.setGetFlags = isSet
+                plan.append(range)
             }
             if !plan.isEmpty && KeyFallbackNames.usesOwnSearch(spec.name) == false { simpleKeys[spec.ordinal] = plan }
         }
@@ -137,6 +160,10 @@ final class ACLCommandCatalog: @unchecked Sendable {
     func name(ofOrdinal ordinal: Int) -> String? {
         ordinal < names.count ? names[ordinal] : nil
     }
+
+    /// Whether `spec` is SORT or SORT_RO.
+    @inline(__always)
+    func isSort(_ spec: CommandSpec) -> Bool { spec.ordinal < sorts.count && sorts[spec.ordinal] }
 
     /// Whether `spec` is a subcommand.
     static func isSubcommand(_ spec: CommandSpec) -> Bool { spec.name.contains("|") }

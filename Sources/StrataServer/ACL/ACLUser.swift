@@ -129,17 +129,21 @@ final class ACLUser {
     private(set) var state: ACLUserState
     /// Whether it may run everything on every key and channel: checks are skipped.
     private(set) var isUnrestricted: Bool
+    /// The state's selectors in the form checked on every command.
+    private var selectors: [ACLSelectorCheck]
 
     init(name: String, state: ACLUserState) {
         self.name = name
         self.state = state
         self.isUnrestricted = state.selectors.contains { $0.isUnrestricted }
+        self.selectors = state.selectors.map(ACLSelectorCheck.init)
     }
 
     /// Replaces the state (after every rule of an `ACL SETUSER` applied).
     func replace(with newState: ACLUserState) {
         state = newState
         isUnrestricted = newState.selectors.contains { $0.isUnrestricted }
+        selectors = newState.selectors.map(ACLSelectorCheck.init)
     }
 
     /// Whether `password` is one of its passwords (or it has nopass); compared in time
@@ -161,8 +165,8 @@ final class ACLUser {
     /// command; else the highest reason, the later argument among equals).
     func check(_ spec: CommandSpec, _ args: [Bytes], catalog: ACLCommandCatalog) -> ACLDenial? {
         var worst = ACLDenial(reason: .command, position: 0)
-        for index in state.selectors.indices {
-            guard let denial = state.selectors[index].check(spec, args, catalog: catalog) else { return nil }
+        for selector in selectors {
+            guard let denial = selector.check(spec, args, catalog: catalog) else { return nil }
             if denial.reason > worst.reason || (denial.reason == worst.reason && denial.position > worst.position) {
                 worst = denial
             }
@@ -171,5 +175,5 @@ final class ACLUser {
     }
 
     /// Whether it may read every key (SORT's BY and GET patterns need it).
-    var readsAllKeys: Bool { state.selectors.contains { $0.readsAllKeys } }
+    var readsAllKeys: Bool { selectors.contains { $0.readsAllKeys } }
 }

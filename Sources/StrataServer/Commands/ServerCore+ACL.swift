@@ -20,7 +20,7 @@ extension ServerCore {
             if inExec { return .error(ServerCore.changedSinceQueued(denial.reason)) }
             return .error(ServerCore.noPermission(denial.reason, spec: spec))
         }
-        if spec.name == "sort" || spec.name == "sort_ro", !user.readsAllKeys {
+        if accessControl.catalog.isSort(spec), !user.readsAllKeys {
             return ServerCore.sortPatternDenial(args)
         }
         return nil
@@ -180,8 +180,7 @@ extension ServerCore {
         let upcoming = selectors.flatMap(\.channels)
         let hadAll = previous.selectors.contains { $0.allChannels }
         if !hadAll && previous.selectors.allSatisfy({ $0.channels.allSatisfy { upcoming.contains($0) } }) { return false }
-        var allowed = ACLSelector(isRoot: false, bitCount: 0, allChannels: false)
-        allowed.channels = upcoming
+        let allowed = ACLSelectorCheck(channels: upcoming)
         var closesCurrent = false
         for connection in Array(clients.values) {
             let session = connection.session

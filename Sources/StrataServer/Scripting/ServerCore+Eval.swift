@@ -188,7 +188,7 @@ extension ServerCore: ScriptHost {
                 noteACLDenial(denial, spec: spec, args: args, user: user, session: run.caller.session, context: .lua)
                 return rejected(spec, .error(ServerCore.scriptDenial(denial.reason)))
             }
-            if spec.name == "sort" || spec.name == "sort_ro", !user.readsAllKeys,
+            if accessControl.catalog.isSort(spec), !user.readsAllKeys,
                 let refusal = ServerCore.sortPatternDenial(args)
             {
                 return rejected(spec, refusal)
