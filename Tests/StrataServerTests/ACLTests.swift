@@ -105,6 +105,17 @@ import Testing
         #expect(try denial("+get ~a (+set ~b)", "set a v") == ACLDenial(reason: .key, position: 1))
     }
 
+    @Test func prefixPatternsMatchAsGlobsDo() throws {
+        #expect(ACLSelectorCheck.literalPrefix(of: Array("app:*".utf8)) == Array("app:".utf8))
+        #expect(ACLSelectorCheck.literalPrefix(of: Array("*".utf8)) == [])
+        for pattern in ["a?*", "a[b]*", "a\\**", "a*b", "a**"] {
+            #expect(ACLSelectorCheck.literalPrefix(of: Array(pattern.utf8)) == nil, "\(pattern)")
+        }
+        for (key, allowed) in [("app:1", true), ("app:", true), ("ap", false), ("xapp:1", false)] {
+            #expect(try denial("~app:* +@all", "get \(key)") == (allowed ? nil : ACLDenial(reason: .key, position: 1)))
+        }
+    }
+
     @Test func passwordsAreComparedByHash() throws {
         let u = try user("on >secret")
         #expect(u.accepts(password: Bytes("secret")))

@@ -4,6 +4,7 @@
 //! bitmap and pattern lists retained and released, on each command). Rebuilt whenever a
 //! user changes; Redis's `ACLSelectorCheckCmd` and key/channel matching.
 
+import Foundation
 import StrataEngine
 
 /// A selector's permissions, as checked.
@@ -12,6 +13,9 @@ final class ACLSelectorCheck {
     let allCommands: Bool
     let firstArgs: [Int: [[UInt8]]]
     let keys: ContiguousArray<ACLKeyPattern>
+    /// Per key pattern, its literal prefix when the pattern is `prefix*` with no other
+    /// special character (the common `app:*`): matched by comparing bytes.
+    let keyPrefixes: ContiguousArray<[UInt8]?>
     let allKeys: Bool
     let channels: [Bytes]
     let allChannels: Bool
@@ -22,6 +26,7 @@ final class ACLSelectorCheck {
         allCommands = selector.allCommands
         firstArgs = selector.firstArgs
         keys = ContiguousArray(selector.keys)
+        keyPrefixes = ContiguousArray(selector.keys.map { ACLSelectorCheck.literalPrefix(of: $0.pattern.array) })
         allKeys = selector.allKeys
         channels = selector.channels
         allChannels = selector.allChannels
@@ -33,6 +38,7 @@ final class ACLSelectorCheck {
         allCommands = false
         firstArgs = [:]
         keys = []
+        keyPrefixes = []
         allKeys = false
         self.channels = channels
         allChannels = false
@@ -114,9 +120,34 @@ final class ACLSelectorCheck {
         return keys.withUnsafeBufferPointer { patterns in
             for index in patterns.indices
             where (!needsRead || patterns[index].read) && (!needsWrite || patterns[index].write) {
-                if GlobPattern.matches(patterns[index].pattern, key) { return true }
+                if let prefix = keyPrefixes[index] {
+                    if ACLSelectorCheck.hasPrefix(key, prefix) { return true }
+                } else if GlobPattern.matches(patterns[index].pattern, key) {
+                    return true
+                }
             }
             return false
+        }
+    }
+
+    /// The literal part of a `literal*` pattern, or nil for any other pattern.
+    static func literalPrefix(of pattern: [UInt8]) -> [UInt8]? {
+        guard pattern.last == UInt8(ascii: "*") else { return nil }
+        let literal = pattern.dropLast()
+        let special: Set<UInt8> = [UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "["), UInt8(ascii: "\\")]
+        return literal.contains(where: special.contains) ? nil : Array(literal)
+    }
+
+    /// Whether `key` starts with `prefix`.
+    @inline(__always)
+    static func hasPrefix(_ key: Bytes, _ prefix: [UInt8]) -> Bool {
+        if prefix.isEmpty { return true }
+        return key.withUnsafeBytes { bytes in
+            guard bytes.count >= prefix.count, let start = bytes.baseAddress else { return false }
+            return prefix.withUnsafeBytes { literal in
+                guard let expected = literal.baseAddress else { return false }
+                return memcmp(start, expected, prefix.count) == 0
+            }
         }
     }
 

@@ -164,6 +164,7 @@ final class ACLUser {
     /// otherwise the denial to report (a command denial only when no selector got past the
     /// command; else the highest reason, the later argument among equals).
     func check(_ spec: CommandSpec, _ args: [Bytes], catalog: ACLCommandCatalog) -> ACLDenial? {
+        if selectors.count == 1 { return selectors[0].check(spec, args, catalog: catalog) }
         var worst = ACLDenial(reason: .command, position: 0)
         for selector in selectors {
             guard let denial = selector.check(spec, args, catalog: catalog) else { return nil }
