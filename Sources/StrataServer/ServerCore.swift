@@ -282,7 +282,8 @@ final class ServerCore {
             return .reply(spec.serverCommand == .exec ? abortExec(error, session: session) : error)
         }
         if let user = session.user, !user.isUnrestricted,
-            let denial = aclDenial(user, spec, args: args, session: session, context: session.inTransaction ? .multi : .toplevel)
+            let denial = aclDenial(
+                user, spec, args: args, session: session, context: session.inTransaction ? .multi : .toplevel)
         {
             session.transaction?.aborted = true
             let error = rejected(spec, denial)

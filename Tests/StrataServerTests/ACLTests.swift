@@ -28,7 +28,8 @@ import Testing
         #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
         #expect(SHA256.hex(long) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hex(Array("password".utf8)) == "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8")
+        #expect(
+            SHA256.hex(Array("password".utf8)) == "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8")
     }
 
     @Test func describesCommandRulesAsRedisNormalisesThem() throws {
@@ -51,12 +52,16 @@ import Testing
             String(decoding: u3.listLine(catalog: control.catalog), as: UTF8.self)
                 == "user u on #\(SHA256.hex(Array("p1".utf8))) ~a* %R~r* %W~w* resetchannels &ch* -@all +get (~x resetchannels -@all +set)"
         )
-        #expect(try user("reset").listLine(catalog: control.catalog) == Array("user u off sanitize-payload resetchannels -@all".utf8))
+        #expect(
+            try user("reset").listLine(catalog: control.catalog)
+                == Array("user u off sanitize-payload resetchannels -@all".utf8))
         #expect(try user("%R~a %W~a").state.selectors[0].keysDescription == Array("~a".utf8))
         // Patterns and first arguments are bytes: a non-UTF-8 pattern is described exactly.
-        let binary = try control.stagedState(for: "b", rules: [[UInt8(ascii: "~"), 0xff, 0xfe], Array("+select|".utf8) + [0xff]])
+        let binary = try control.stagedState(
+            for: "b", rules: [[UInt8(ascii: "~"), 0xff, 0xfe], Array("+select|".utf8) + [0xff]])
         let line = ACLUser(name: "b", state: binary).listLine(catalog: control.catalog)
-        #expect(line == Array("user b off ~".utf8) + [0xff, 0xfe] + Array(" resetchannels -@all +select|".utf8) + [0xff])
+        #expect(
+            line == Array("user b off ~".utf8) + [0xff, 0xfe] + Array(" resetchannels -@all +select|".utf8) + [0xff])
     }
 
     @Test func refusesBadRulesWithRedisReasons() {
@@ -67,7 +72,10 @@ import Testing
             ("+config|foo", "Unknown command or category name in ACL"),
             ("-get|foo", "Unknown command or category name in ACL"),
             ("+config|get|x", "Allowing first-arg of a subcommand is not supported"), ("+config|", "Syntax error"),
-            ("#abc", "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"),
+            (
+                "#abc",
+                "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"
+            ),
             ("<nothere", "The password you are trying to remove from the user does not exist"),
             ("(on)", "Syntax error"),
         ]
@@ -129,7 +137,8 @@ import Testing
     }
 
     @Test func aclFilesParseAndReportEveryBadLine() {
-        let text = "user alice on >pw ~* &* +@all\r\n\n  user bob off ~b* +get  \nuser carl +nosuch foo\nuser alice on\nfoo bar\n"
+        let text =
+            "user alice on >pw ~* &* +@all\r\n\n  user bob off ~b* +get  \nuser carl +nosuch foo\nuser alice on\nfoo bar\n"
         switch control.parseFile(text, path: "f.acl") {
         case .success:
             Issue.record("a bad file was accepted")
@@ -139,7 +148,9 @@ import Testing
                     == "f.acl:4: Error in applying operation '+nosuch': Unknown command or category name in ACL. f.acl:4: Syntax error. WARNING: Duplicate user 'alice' found on line 5. f.acl:6 should start with user keyword followed by the username. WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
             )
         }
-        guard case .success(let users) = control.parseFile("user alice on >pw ~* &* +@all\r\nuser bob off ~b* +get\n", path: "f")
+        guard
+            case .success(let users) = control.parseFile(
+                "user alice on >pw ~* &* +@all\r\nuser bob off ~b* +get\n", path: "f")
         else {
             Issue.record("a good file was refused")
             return
@@ -150,7 +161,8 @@ import Testing
     @Test func theLogGroupsRepeatsAndKeepsItsLength() {
         var log = ACLLog()
         func entry(_ object: String, _ time: Int64) -> ACLLogEntry {
-            ACLLogEntry(reason: .key, context: .toplevel, object: Bytes(object), username: "u", time: time, clientInfo: "")
+            ACLLogEntry(
+                reason: .key, context: .toplevel, object: Bytes(object), username: "u", time: time, clientInfo: "")
         }
         log.add(entry("a", 0), maxLength: 3)
         log.add(entry("b", 1), maxLength: 3)

@@ -138,19 +138,35 @@ public enum ServerCommandSpecs {
             "acl", arity: -2, flags: [], group: "server", since: "6.0.0",
             summary: "A container for Access List Control commands.", categories: ["slow"], handler: .container,
             subcommands: [
-                aclSub(.aclCat, arity: -2, flags: [.noscript, .loading, .stale], "Lists the ACL categories, or the commands inside a category.", "[category]", admin: false),
-                aclSub(.aclDelUser, arity: -3, "Deletes ACL users, and terminates their connections.", "username [username ...]"),
-                aclSub(.aclDryRun, arity: -4, "Simulates the execution of a command by a user, without executing the command.", "username command [arg [arg ...]]", since: "7.0.0"),
-                aclSub(.aclGenPass, arity: -2, flags: [.noscript, .loading, .stale], "Generates a pseudorandom, secure password that can be used to identify ACL users.", "[bits]", admin: false),
+                aclSub(
+                    .aclCat, arity: -2, flags: [.noscript, .loading, .stale],
+                    "Lists the ACL categories, or the commands inside a category.", "[category]", admin: false),
+                aclSub(
+                    .aclDelUser, arity: -3, "Deletes ACL users, and terminates their connections.",
+                    "username [username ...]"),
+                aclSub(
+                    .aclDryRun, arity: -4,
+                    "Simulates the execution of a command by a user, without executing the command.",
+                    "username command [arg [arg ...]]", since: "7.0.0"),
+                aclSub(
+                    .aclGenPass, arity: -2, flags: [.noscript, .loading, .stale],
+                    "Generates a pseudorandom, secure password that can be used to identify ACL users.", "[bits]",
+                    admin: false),
                 aclSub(.aclGetUser, arity: 3, "Lists the ACL rules of a user.", "username"),
-                aclSub(.aclHelp, arity: 2, flags: [.loading, .stale], "Returns helpful text about the different subcommands.", admin: false),
+                aclSub(
+                    .aclHelp, arity: 2, flags: [.loading, .stale],
+                    "Returns helpful text about the different subcommands.", admin: false),
                 aclSub(.aclList, arity: 2, "Dumps the effective rules in ACL file format."),
                 aclSub(.aclLoad, arity: 2, "Reloads the rules from the configured ACL file."),
                 aclSub(.aclLog, arity: -2, "Lists recent security events generated due to ACL rules.", "[count|RESET]"),
                 aclSub(.aclSave, arity: 2, "Saves the effective ACL rules in the configured ACL file."),
-                aclSub(.aclSetUser, arity: -3, "Creates and modifies an ACL user and its rules.", "username [rule [rule ...]]"),
+                aclSub(
+                    .aclSetUser, arity: -3, "Creates and modifies an ACL user and its rules.",
+                    "username [rule [rule ...]]"),
                 aclSub(.aclUsers, arity: 2, "Lists all ACL users."),
-                aclSub(.aclWhoAmI, arity: 2, flags: [.noscript, .loading, .stale], "Returns the authenticated username of the current connection.", admin: false),
+                aclSub(
+                    .aclWhoAmI, arity: 2, flags: [.noscript, .loading, .stale],
+                    "Returns the authenticated username of the current connection.", admin: false),
             ]),
         CommandSpec(
             "client", arity: -2, flags: [], group: "connection", since: "2.4.0",

@@ -167,7 +167,8 @@ struct ACLSelector: Equatable {
             change(spec, allowed: false)
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             let category = String(lower.dropFirst(2))
-            guard let members = catalog.members[category] ?? (ACLCommandCatalog.categories.contains(category) ? [] : nil)
+            guard
+                let members = catalog.members[category] ?? (ACLCommandCatalog.categories.contains(category) ? [] : nil)
             else { throw .unknownCommand }
             for spec in members { change(spec, allowed: first == UInt8(ascii: "+")) }
         default:
@@ -257,7 +258,9 @@ struct ACLSelector: Equatable {
 
     /// ASCII case-insensitive equality, as `strcasecmp`.
     static func equalIgnoringCase(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { x, y in x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 97 && (x | 0x20) <= 122) }
+        a.count == b.count
+            && zip(a, b).allSatisfy { x, y in x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 97 && (x | 0x20) <= 122)
+            }
     }
 
     static func hasSpaces(_ bytes: [UInt8]) -> Bool {

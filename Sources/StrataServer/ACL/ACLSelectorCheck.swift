@@ -44,7 +44,6 @@ final class ACLSelectorCheck {
         allChannels = false
     }
 
-
     /// Whether the command itself (not its keys) is allowed.
     @inline(__always)
     func allowsCommand(_ spec: CommandSpec, _ args: [Bytes]) -> Bool {
@@ -79,7 +78,8 @@ final class ACLSelectorCheck {
                     return ACLDenial(reason: .channel, position: 1)
                 }
             case .subscribeAll, .subscribePatterns:
-                for position in 1..<max(args.count, 1) where !allowsChannel(args[position], literally: use == .subscribePatterns) {
+                for position in 1..<max(args.count, 1)
+                where !allowsChannel(args[position], literally: use == .subscribePatterns) {
                     return ACLDenial(reason: .channel, position: position)
                 }
             }

@@ -108,7 +108,10 @@ struct ACLUserState: Equatable {
     /// Whether `bytes` is 64 lowercase hex digits.
     static func isHash(_ bytes: [UInt8]) -> Bool {
         bytes.count == 64
-            && bytes.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
+            && bytes.allSatisfy {
+                ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                    || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f"))
+            }
     }
 
     /// The words of a selector's body, split as Redis's `sdssplitargs` splits them; nil for

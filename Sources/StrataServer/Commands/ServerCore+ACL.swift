@@ -16,7 +16,8 @@ extension ServerCore {
     ) -> Reply? {
         if let denial = user.check(spec, args, catalog: accessControl.catalog) {
             let inExec = executingTransaction && context == .toplevel
-            noteACLDenial(denial, spec: spec, args: args, user: user, session: session, context: inExec ? .multi : context)
+            noteACLDenial(
+                denial, spec: spec, args: args, user: user, session: session, context: inExec ? .multi : context)
             if inExec { return .error(ServerCore.changedSinceQueued(denial.reason)) }
             return .error(ServerCore.noPermission(denial.reason, spec: spec))
         }
@@ -52,7 +53,8 @@ extension ServerCore {
         switch reason {
         case .command: return "ERR The user executing the script can't run this command or subcommand"
         case .key:
-            return "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments"
+            return
+                "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments"
         case .channel: return "ERR The user executing the script can't publish to the channel mentioned in the command"
         }
     }
@@ -67,7 +69,8 @@ extension ServerCore {
                 index += 3
                 continue
             }
-            if option.equalsIgnoringCase("store") || option.equalsIgnoringCase("by") || option.equalsIgnoringCase("get") {
+            if option.equalsIgnoringCase("store") || option.equalsIgnoringCase("by") || option.equalsIgnoringCase("get")
+            {
                 guard index + 1 < args.count else { return nil }
                 if option.equalsIgnoringCase("by") && args[index + 1].array.contains(UInt8(ascii: "*")) {
                     return .error("ERR BY option of SORT denied due to insufficient ACL permissions.")
@@ -117,7 +120,8 @@ extension ServerCore {
         let info = session.infoLine(
             now: now, queryBuffer: connection?.queryBufferSize ?? 0, outputBuffer: connection?.outputBufferSize ?? 0)
         accessControl.log.add(
-            ACLLogEntry(reason: reason, context: context, object: object, username: username, time: now, clientInfo: info),
+            ACLLogEntry(
+                reason: reason, context: context, object: object, username: username, time: now, clientInfo: info),
             maxLength: replicationSetting("acllog-max-len", 128))
     }
 
@@ -179,7 +183,9 @@ extension ServerCore {
         if selectors.contains(where: { $0.allChannels }) { return false }
         let upcoming = selectors.flatMap(\.channels)
         let hadAll = previous.selectors.contains { $0.allChannels }
-        if !hadAll && previous.selectors.allSatisfy({ $0.channels.allSatisfy { upcoming.contains($0) } }) { return false }
+        if !hadAll && previous.selectors.allSatisfy({ $0.channels.allSatisfy { upcoming.contains($0) } }) {
+            return false
+        }
         let allowed = ACLSelectorCheck(channels: upcoming)
         var closesCurrent = false
         for connection in Array(clients.values) {

@@ -14,9 +14,10 @@ extension ServerCore {
             return .reply(.array(accessControl.sortedNames.map { .bulk(Bytes($0)) }))
         case .aclList:
             return .reply(
-                .array(accessControl.sortedNames.compactMap { accessControl.user(named: $0) }.map {
-                    .bulk(Bytes($0.listLine(catalog: catalog)))
-                }))
+                .array(
+                    accessControl.sortedNames.compactMap { accessControl.user(named: $0) }.map {
+                        .bulk(Bytes($0.listLine(catalog: catalog)))
+                    }))
         case .aclGetUser:
             guard let user = accessControl.user(named: args[2].string) else { return .reply(.null) }
             return .reply(user.getUserReply(catalog: catalog))
@@ -181,11 +182,13 @@ extension ServerCore {
             try Data(accessControl.fileText).write(to: URL(fileURLWithPath: temporary))
             guard rename(temporary, path) == 0 else {
                 unlink(temporary)
-                return .error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
+                return .error(
+                    "ERR There was an error trying to save the ACLs. Please check the server logs for more information")
             }
         } catch {
             logger.warning("Opening temp ACL file for ACL SAVE: \(error)")
-            return .error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
+            return .error(
+                "ERR There was an error trying to save the ACLs. Please check the server logs for more information")
         }
         return .ok
     }

@@ -131,7 +131,9 @@ extension ServerCore {
         let existing = (try? String(contentsOfFile: config.configFile, encoding: .utf8)) ?? ""
         let userLines =
             aclFilePath == nil
-            ? accessControl.sortedNames.compactMap { accessControl.user(named: $0)?.listLine(catalog: accessControl.catalog) }.map {
+            ? accessControl.sortedNames.compactMap {
+                accessControl.user(named: $0)?.listLine(catalog: accessControl.catalog)
+            }.map {
                 String(decoding: $0, as: UTF8.self)
             }
             : nil

@@ -43,9 +43,10 @@ enum ConfigRewrite {
             }
         }
         while lines.last?.isEmpty == true { lines.removeLast() }
-        let appended = ConfigDirective.table.filter {
-            !written.contains($0.name) && $0.get(config) != $0.get(defaults)
-        }.compactMap { text(of: $0, config) } + (usersWritten ? [] : userLines ?? [])
+        let appended =
+            ConfigDirective.table.filter {
+                !written.contains($0.name) && $0.get(config) != $0.get(defaults)
+            }.compactMap { text(of: $0, config) } + (usersWritten ? [] : userLines ?? [])
         if !appended.isEmpty { lines += (lines.contains(marker) ? [] : [marker]) + appended }
         return lines.joined(separator: "\n") + "\n"
     }
