@@ -132,6 +132,9 @@ final class ServerCore {
     /// Set when a script ends with an error its `redis.call` already counted: the
     /// script's own reply is not counted again.
     var errorReplyAlreadyCounted = false
+    /// Set while EXEC runs the queued commands (not while a script runs): a command the
+    /// ACL rules refuse then gets the "rules changed since queued" error.
+    var runningQueuedCommands = false
     /// TLS contexts and listeners (`ServerCore+TLS.swift`).
     let tlsRuntime = TLSRuntime()
     /// Lua scripts and functions.

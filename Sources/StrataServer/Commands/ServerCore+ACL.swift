@@ -15,7 +15,7 @@ extension ServerCore {
         _ user: ACLUser, _ spec: CommandSpec, args: [Bytes], session: ClientSession, context: ACLLogEntry.Context
     ) -> Reply? {
         if let denial = user.check(spec, args, catalog: accessControl.catalog) {
-            let inExec = executingTransaction && context == .toplevel
+            let inExec = runningQueuedCommands && context == .toplevel
             noteACLDenial(
                 denial, spec: spec, args: args, user: user, session: session, context: inExec ? .multi : context)
             if inExec { return .error(ServerCore.changedSinceQueued(denial.reason)) }

@@ -69,6 +69,8 @@ extension ServerCore {
         var replies: [Reply] = []
         replies.reserveCapacity(transaction.queued.count)
         executingTransaction = true
+        runningQueuedCommands = true
+        defer { runningQueuedCommands = false }
         for command in transaction.queued {
             switch execute(command, session: session, connection: connection, now: now) {
             case .reply(let reply), .replyThenClose(let reply): replies.append(reply)
