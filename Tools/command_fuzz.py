@@ -47,6 +47,8 @@ EXCLUDED = {
     "client|pause": "pauses every client", "client|reply": "turns replies off", "save": "slow file I/O",
     "bgsave": "slow file I/O", "bgrewriteaof": "slow file I/O", "cluster": "not served",
     "module": "loads code", "acl|save": "writes files", "acl|load": "reads files", "config|rewrite": "writes files",
+    "acl|setuser": "can lock the fuzzer's own connections out (covered by the ACL differential corpus)",
+    "acl|deluser": "covered by the ACL differential corpus",
     "sentinel": "not served", "migrate": "connects out", "latency|doctor": "free text",
     "memory|doctor": "free text", "lolwut": "free text", "readonly": "cluster only", "readwrite": "cluster only",
     "asking": "cluster only", "function|restore": "covered by unit tests with real payloads",
