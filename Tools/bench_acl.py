@@ -30,11 +30,11 @@ RULES = ["on", ">app-pw", "~key:*", "~counter:*", "~mylist*", "&news.*", "-@all"
 TESTS = "set,get,incr,lpush,mset"
 
 
-def bench(port, pipeline, user):
+def bench(port, pipeline, user, tests=TESTS):
     requests = 1_000_000 if pipeline > 1 else 200_000
     auth = ["--user", "app", "-a", "app-pw"] if user == "app" else []
     args = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), *auth, "-n", str(requests), "-c", "50",
-            "-r", "100000", "-d", "32", "-P", str(pipeline), "--csv", "-t", TESTS]
+            "-r", "100000", "-d", "32", "-P", str(pipeline), "--csv", "-t", tests]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     return {row["test"]: float(row["rps"]) for row in csv.DictReader(io.StringIO(out))}
 
@@ -42,6 +42,8 @@ def bench(port, pipeline, user):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tests", default=TESTS, help=f"redis-benchmark -t list (default {TESTS})")
+    parser.add_argument("--pipelines", default="1,16", help="pipeline depths (default 1,16)")
     options = parser.parse_args()
     binaries = {"redis": os.environ.get("REDIS_SERVER") or shutil.which("redis-server"),
                 "strata": os.environ.get("STRATA_SERVER", ".build/release/strata-server")}
@@ -51,16 +53,17 @@ def main():
             subprocess.run(["redis-cli", "-p", str(server.port), "ACL", "SETUSER", "app", *RULES], check=True,
                            capture_output=True)
         best = {}
+        pipelines = [int(p) for p in options.pipelines.split(",")]
         for _ in range(options.rounds):
-            for pipeline in (1, 16):
+            for pipeline in pipelines:
                 for user in ("default", "app"):
                     for name, server in servers.items():
-                        for test, rps in bench(server.port, pipeline, user).items():
+                        for test, rps in bench(server.port, pipeline, user, options.tests).items():
                             key = (name, pipeline, user, test)
                             best[key] = max(best.get(key, 0), rps)
         tests = sorted({key[3] for key in best})
         print(f"{'test':<28} {'P':>3} {'server':>7} {'default ops/s':>14} {'app ops/s':>12} {'app/default':>12}")
-        for pipeline in (1, 16):
+        for pipeline in pipelines:
             for test in tests:
                 for name in servers:
                     default, app = best[(name, pipeline, "default", test)], best[(name, pipeline, "app", test)]
