@@ -98,6 +98,9 @@ public final class Engine {
     /// Set by the server while a Lua script or function runs: commands that Redis refuses
     /// from scripts (XREAD/XREADGROUP with BLOCK) read it.
     public var runningScript = false
+    /// Set by the server while SORT runs for a user who may not read every key: its BY and
+    /// GET patterns are refused (Redis's ACL rule for SORT).
+    public var sortPatternsRefused = false
     /// Random source for RANDOMKEY and sampling; replaceable for tests.
     public var random = FastRandom()
 

@@ -352,7 +352,10 @@ final class ServerCore {
         switch spec.handler {
         case .engine(let handler):
             var db = session.db
+            let sortRestricted = accessControl.catalog.isSort(spec) && refusesSortPatterns(session)
+            if sortRestricted { engine.sortPatternsRefused = true }
             let reply = withEngine { $0.run(handler, args: args, db: &db, now: now) }
+            if sortRestricted { engine.sortPatternsRefused = false }
             commitWrites(now: now)
             if case .blockedOn(let keys, let timeout) = reply {
                 let again = engine.blockedArguments ?? args

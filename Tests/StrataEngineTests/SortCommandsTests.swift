@@ -26,4 +26,19 @@ struct SortCommandsTests {
             h.run("SORT", "users", "BY", "age_*", "GET", "#", "GET", "user_*->name", "LIMIT", "0", "2")
                 == .array([.b("2"), .null, .b("3"), .b("cid")]))
     }
+
+    @Test func patternsRefusedWhileTheServerSaysSo() {
+        let h = Harness()
+        h.run("RPUSH", "l", "2", "1")
+        h.engine.sortPatternsRefused = true
+        #expect(
+            h.run("SORT", "l", "BY", "w_*")
+                == .error("ERR BY option of SORT denied due to insufficient ACL permissions."))
+        #expect(h.run("SORT", "l", "BY", "nosort") == .array([.b("2"), .b("1")]))
+        #expect(
+            h.run("SORT", "l", "GET", "#")
+                == .error("ERR GET option of SORT denied due to insufficient ACL permissions."))
+        h.engine.sortPatternsRefused = false
+        #expect(h.run("SORT", "l", "GET", "#") == .array([.b("1"), .b("2")]))
+    }
 }

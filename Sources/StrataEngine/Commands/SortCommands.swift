@@ -72,9 +72,16 @@ public enum SortCommands {
                 options.store = args[i + 1]
                 i += 1
             } else if word.equalsIgnoringCase("by") && remaining >= 1 {
+                // A pattern without `*` does not sort and reads no key.
+                if c.engine.sortPatternsRefused && args[i + 1].array.contains(UInt8(ascii: "*")) {
+                    return .failure(.error("ERR BY option of SORT denied due to insufficient ACL permissions."))
+                }
                 options.by = args[i + 1]
                 i += 1
             } else if word.equalsIgnoringCase("get") && remaining >= 1 {
+                if c.engine.sortPatternsRefused {
+                    return .failure(.error("ERR GET option of SORT denied due to insufficient ACL permissions."))
+                }
                 options.gets.append(args[i + 1])
                 i += 1
             } else {

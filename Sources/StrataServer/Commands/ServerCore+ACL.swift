@@ -21,9 +21,6 @@ extension ServerCore {
             if inExec { return .error(ServerCore.changedSinceQueued(denial.reason)) }
             return .error(ServerCore.noPermission(denial.reason, spec: spec))
         }
-        if accessControl.catalog.isSort(spec), !user.readsAllKeys {
-            return ServerCore.sortPatternDenial(args)
-        }
         return nil
     }
 
@@ -59,31 +56,13 @@ extension ServerCore {
         }
     }
 
-    /// SORT's BY and GET patterns read arbitrary keys: Redis refuses them to a user who
-    /// may not read every key (BY without `*` does not sort, and is allowed).
-    static func sortPatternDenial(_ args: [Bytes]) -> Reply? {
-        var index = 2
-        while index < args.count {
-            let option = args[index]
-            if option.equalsIgnoringCase("limit") {
-                index += 3
-                continue
-            }
-            if option.equalsIgnoringCase("store") || option.equalsIgnoringCase("by") || option.equalsIgnoringCase("get")
-            {
-                guard index + 1 < args.count else { return nil }
-                if option.equalsIgnoringCase("by") && args[index + 1].array.contains(UInt8(ascii: "*")) {
-                    return .error("ERR BY option of SORT denied due to insufficient ACL permissions.")
-                }
-                if option.equalsIgnoringCase("get") {
-                    return .error("ERR GET option of SORT denied due to insufficient ACL permissions.")
-                }
-                index += 2
-                continue
-            }
-            index += 1
-        }
-        return nil
+    /// Whether SORT run now by `session` must refuse BY and GET patterns (they read keys
+    /// only the data names): its user (for a script's call, the caller's) may not read
+    /// every key. SORT refuses them where it parses them, as Redis does.
+    func refusesSortPatterns(_ session: ClientSession) -> Bool {
+        let user = engine.runningScript ? scripting.run?.caller.session.user : session.user
+        guard let user, !user.isUnrestricted else { return false }
+        return !user.readsAllKeys
     }
 
     /// Logs and counts a denial.
@@ -163,16 +142,10 @@ extension ServerCore {
     /// one of them (it is closed after its reply).
     @discardableResult
     func disconnectClients(of users: [ACLUser], current: ClientSession?) -> Bool {
-        var closesCurrent = false
-        for connection in Array(clients.values) {
-            guard let user = connection.session.user, users.contains(where: { $0 === user }) else { continue }
-            if connection.session.id == current?.id {
-                closesCurrent = true
-            } else {
-                connection.terminate()
-            }
+        disconnect(current: current) { session in
+            guard let user = session.user else { return false }
+            return users.contains { $0 === user }
         }
-        return closesCurrent
     }
 
     /// After a user's channel permissions changed from `previous`: closes its subscribed
@@ -187,16 +160,20 @@ extension ServerCore {
             return false
         }
         let allowed = ACLSelectorCheck(channels: upcoming)
-        var closesCurrent = false
-        for connection in Array(clients.values) {
-            let session = connection.session
-            guard session.user === user, session.isSubscriber else { continue }
-            let revoked =
-                session.patterns.contains { !allowed.allowsChannel($0, literally: true) }
+        return disconnect(current: current) { session in
+            guard session.user === user, session.isSubscriber else { return false }
+            return session.patterns.contains { !allowed.allowsChannel($0, literally: true) }
                 || session.channels.contains { !allowed.allowsChannel($0, literally: false) }
                 || session.shardChannels.contains { !allowed.allowsChannel($0, literally: false) }
-            guard revoked else { continue }
-            if session.id == current.id {
+        }
+    }
+
+    /// Closes the clients `matches` picks, except `current`, which is left to close after
+    /// its reply; returns whether `current` was picked.
+    private func disconnect(current: ClientSession?, where matches: (ClientSession) -> Bool) -> Bool {
+        var closesCurrent = false
+        for connection in Array(clients.values) where matches(connection.session) {
+            if connection.session.id == current?.id {
                 closesCurrent = true
             } else {
                 connection.terminate()

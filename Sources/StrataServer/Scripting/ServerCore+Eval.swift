@@ -188,11 +188,6 @@ extension ServerCore: ScriptHost {
                 noteACLDenial(denial, spec: spec, args: args, user: user, session: run.caller.session, context: .lua)
                 return rejected(spec, .error(ServerCore.scriptDenial(denial.reason)))
             }
-            if accessControl.catalog.isSort(spec), !user.readsAllKeys,
-                let refusal = ServerCore.sortPatternDenial(args)
-            {
-                return rejected(spec, refusal)
-            }
         }
         if case .refused(let reply) = run.admitCall(spec.flags, writeRefusal: diskWriteRefusal) {
             return rejected(spec, reply)
