@@ -12,12 +12,12 @@ import csv
 import io
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_aof import Process, free_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STRATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "release", "strata-server")
@@ -27,41 +27,16 @@ REQUESTS = {1: int(os.environ.get("BENCH_REQUESTS_P1", "100000")),
 TESTS = os.environ.get("BENCH_TESTS", "set,get").split(",")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A server process with a plain and a TLS port, in its own directory."""
-
-    def __init__(self, name, binary, certs, workdir):
-        self.name = name
-        self.port = free_port()
-        self.tls_port = free_port()
-        self.log = open(os.path.join(workdir, f"{name}.log"), "w")
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--tls-port", str(self.tls_port), "--bind", "127.0.0.1",
-             "--tls-cert-file", f"{certs}/server.crt", "--tls-key-file", f"{certs}/server.key",
-             "--tls-ca-cert-file", f"{certs}/ca.crt", "--save", "", "--appendonly", "no", "--dir", workdir],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            ok = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True)
-            if ok.stdout.strip() == "PONG":
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"{name} did not start")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+def start(name, binary, certs):
+    """A server (bench_aof.Process: a free plain port, its own directory, stopped by PID)
+    with a TLS port beside it."""
+    tls_port = free_port()
+    server = Process(binary, ["--tls-port", str(tls_port), "--bind", "127.0.0.1",
+                              "--tls-cert-file", f"{certs}/server.crt", "--tls-key-file", f"{certs}/server.key",
+                              "--tls-ca-cert-file", f"{certs}/ca.crt", "--appendonly", "no"])
+    server.name = name
+    server.tls_port = tls_port
+    return server
 
 
 def bench(server, certs, test, pipeline, tls):
@@ -86,9 +61,7 @@ def main():
     servers = []
     try:
         for name, binary in (("redis", shutil.which("redis-server")), ("strata", STRATA)):
-            d = os.path.join(work, name)
-            os.makedirs(d)
-            servers.append(Server(name, binary, certs, d))
+            servers.append(start(name, binary, certs))
         redis_server, strata = servers
         best = {}
         for _ in range(ROUNDS):

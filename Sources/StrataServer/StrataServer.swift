@@ -70,28 +70,15 @@ public final class StrataServer: @unchecked Sendable {
         // a free port (tests).
         var port = config.port
         if config.port != 0 || config.tls.port == 0 {
-            let bootstrap = makeBootstrap(encrypted: false)
-            for (host, optional) in addresses {
-                do {
-                    let channel = try bootstrap.bind(host: host, port: port).wait()
-                    serverChannels.append(channel)
-                    if let bound = channel.localAddress?.port { port = bound }
-                } catch {
-                    if optional { continue }
-                    throw error
-                }
-            }
+            serverChannels = try bindAll(makeBootstrap(encrypted: false), port: &port)
         }
         if config.tls.port != 0 {
-            let bootstrap = makeBootstrap(encrypted: true)
-            for (host, optional) in addresses {
-                do {
-                    tlsChannels.append(try bootstrap.bind(host: host, port: config.tls.port).wait())
-                } catch {
-                    if optional { continue }
-                    logger.critical("Failed listening on port \(config.tls.port) (tls), aborting: \(error)")
-                    exit(1)
-                }
+            var tlsPort = config.tls.port
+            do {
+                tlsChannels = try bindAll(makeBootstrap(encrypted: true), port: &tlsPort)
+            } catch {
+                logger.critical("Failed listening on port \(config.tls.port) (tls), aborting: \(error)")
+                exit(1)
             }
         }
         core.boundPort = port
@@ -123,6 +110,23 @@ public final class StrataServer: @unchecked Sendable {
         }
         if !serverChannels.isEmpty { logger.notice("Ready to accept connections tcp on port \(port)") }
         if !tlsChannels.isEmpty { logger.notice("Ready to accept connections tls on port \(config.tls.port)") }
+    }
+
+    /// Binds `bootstrap` on every listen address at `port` (0: the first bind picks one,
+    /// the others use it); an address marked optional may fail.
+    private func bindAll(_ bootstrap: ServerBootstrap, port: inout Int) throws -> [Channel] {
+        var channels: [Channel] = []
+        for (host, optional) in listenAddresses {
+            do {
+                let channel = try bootstrap.bind(host: host, port: port).wait()
+                channels.append(channel)
+                if let bound = channel.localAddress?.port { port = bound }
+            } catch {
+                if optional { continue }
+                throw error
+            }
+        }
+        return channels
     }
 
     /// The listeners' addresses (host, whether failing to bind it is allowed).

@@ -35,19 +35,26 @@ class PathNorm:
         return text
 
 
+def side_directory(tmp_path, side, files, args_for, config):
+    """Makes tmp_path/<side> holding `files` ({name: bytes}); returns it and the server's
+    arguments, `args_for(dir)` (after the config file named `config`, when given)."""
+    d = tmp_path / side
+    d.mkdir()
+    for name, content in files.items():
+        (d / name).write_bytes(content)
+    args = list(args_for(str(d)))
+    if config is not None:
+        args.insert(0, str(d / config))
+    return d, args
+
+
 def start_pair(start_server, tmp_path, files, args_for, config=None):
     """Starts Strata and Redis, each in tmp_path/<side> holding `files` ({name: bytes}),
     with `args_for(dir)` as arguments (a config file named `config` goes first).
     Returns (strata, redis, dirs)."""
     servers, dirs = [], []
     for side, binary in binaries():
-        d = tmp_path / side
-        d.mkdir()
-        for name, content in files.items():
-            (d / name).write_bytes(content)
-        args = list(args_for(str(d)))
-        if config is not None:
-            args.insert(0, str(d / config))
+        d, args = side_directory(tmp_path, side, files, args_for, config)
         extra = [] if side == "strata" else ["--save", "", "--appendonly", "no"]
         servers.append(start_server(*args, *extra, binary=binary, workdir=str(d)))
         dirs.append(str(d))
@@ -291,13 +298,7 @@ STARTUP_FAILURES = [
 def test_startup_failures(tmp_path, name, files, args_for, config, phrases):
     results = {}
     for side, binary in binaries():
-        d = tmp_path / side
-        d.mkdir()
-        for file_name, content in files.items():
-            (d / file_name).write_bytes(content)
-        args = list(args_for(str(d)))
-        if config is not None:
-            args.insert(0, str(d / config))
+        d, args = side_directory(tmp_path, side, files, args_for, config)
         # A relative aclfile in the config is relative to the working directory, `d`.
         code, output = run_to_exit(binary, args, str(d))
         results[side] = (code, output.replace(str(d), "<dir>"))

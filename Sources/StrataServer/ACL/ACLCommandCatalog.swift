@@ -40,11 +40,6 @@ struct SimpleKeyRange {
     }
 }
 
-/// Commands whose keys Redis finds with their own search even when the specs look plain.
-enum KeyFallbackNames {
-    static func usesOwnSearch(_ name: String) -> Bool { name == "sort" || name == "sort_ro" || name == "migrate" }
-}
-
 /// The command table as ACL rules see it.
 final class ACLCommandCatalog: @unchecked Sendable {
     /// The catalog of the standard command table, built once (it is immutable).
@@ -138,7 +133,7 @@ final class ACLCommandCatalog: @unchecked Sendable {
                 range.setGetFlags = isSet
                 plan.append(range)
             }
-            if !plan.isEmpty && KeyFallbackNames.usesOwnSearch(spec.name) == false { simpleKeys[spec.ordinal] = plan }
+            if !plan.isEmpty { simpleKeys[spec.ordinal] = plan }
         }
         self.simpleKeys = simpleKeys
         self.channelUse = channelUse
