@@ -2,6 +2,7 @@
 
 import Foundation
 import StrataEngine
+import StrataPersistence
 
 extension ServerCore {
     /// Runs an `ACL` subcommand.
@@ -175,18 +176,14 @@ extension ServerCore {
         }
     }
 
+    /// `ACL SAVE`: the file replaced atomically and synced, as CONFIG REWRITE writes its
+    /// file.
     private func aclSave() -> Reply {
         guard let path = aclFilePath else { return ServerCore.noACLFile }
-        let temporary = path + ".tmp-\(getpid())"
         do {
-            try Data(accessControl.fileText).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else {
-                unlink(temporary)
-                return .error(
-                    "ERR There was an error trying to save the ACLs. Please check the server logs for more information")
-            }
+            try DurableFile.write(accessControl.fileText, to: path, fileSystem: persistence.fileSystem)
         } catch {
-            logger.warning("Opening temp ACL file for ACL SAVE: \(error)")
+            logger.warning("Saving the ACL file \(path): \(error)")
             return .error(
                 "ERR There was an error trying to save the ACLs. Please check the server logs for more information")
         }
