@@ -11,6 +11,10 @@ median of the per-round ratios Strata/Redis and their range: CPU and p99 want <=
 >= 1.0. The last row is the idle GET latency: one client, one request at a time, the max and
 p99 over the run (`--idle-requests`).
 
+With `--zset N` the workloads are instead those of a large sorted set: one of N members
+(`member:<12 digits>`, integer scores) is loaded into both servers, and ZADD, ZINCRBY, ZRANK,
+`ZRANGE 0 9` and `ZRANGE ... BYSCORE LIMIT 0 10` run on random members at -P 1 and -P 16.
+
 Server CPU is what the bars speak of because it does not depend on how the benchmark
 client, which shares the two cores, is scheduled."""
 import argparse
@@ -36,13 +40,35 @@ def cpu_seconds(pid):
     return int(fields[11]) / TICKS, int(fields[12]) / TICKS
 
 
-def bench(server, test, pipeline, requests, clients=50):
-    """One redis-benchmark run; returns ops/s, p99 ms, max ms, CPU seconds per request
-    (user, system)."""
+ZSET_WORKLOADS = {
+    "ZADD": ["zadd", "lb", "__rand_int__", "member:__rand_int__"],
+    "ZINCRBY": ["zincrby", "lb", "1", "member:__rand_int__"],
+    "ZRANK": ["zrank", "lb", "member:__rand_int__"],
+    "ZRANGE 0 9": ["zrange", "lb", "0", "9"],
+    "ZRANGE BYSCORE": ["zrange", "lb", "__rand_int__", "+inf", "byscore", "limit", "0", "10"],
+}
+
+
+def load_zset(server, members):
+    """Loads `lb`, a sorted set of `members` members, through redis-cli --pipe."""
+    chunks = []
+    for start in range(0, members, 1000):
+        words = ["ZADD", "lb"]
+        for i in range(start, min(start + 1000, members)):
+            words += [str(i), f"member:{i:012d}"]
+        chunks.append(f"*{len(words)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in words))
+    subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input="".join(chunks).encode(),
+                   capture_output=True, check=True)
+
+
+def bench(server, test, pipeline, requests, clients=50, keyspace=100_000):
+    """One redis-benchmark run (`test`: a built-in test name or a command's words);
+    returns ops/s, p99 ms, max ms, CPU seconds per request (user, system)."""
     before = cpu_seconds(server.proc.pid)
+    command = ["-t", test] if isinstance(test, str) else test
     out = subprocess.run(
         ["redis-benchmark", "-h", "127.0.0.1", "-p", str(server.port), "-n", str(requests), "-c", str(clients),
-         "-r", "100000", "-d", "32", "-P", str(pipeline), "--csv", "-t", test],
+         "-r", str(keyspace), "-d", "32", "-P", str(pipeline), "--csv", *command],
         capture_output=True, text=True, check=True).stdout
     after = cpu_seconds(server.proc.pid)
     row = list(csv.DictReader(io.StringIO(out)))[0]
@@ -64,28 +90,39 @@ def main():
     parser.add_argument("--requests-p16", type=int, default=1_000_000)
     parser.add_argument("--idle-requests", type=int, default=20_000, help="0: no idle latency row")
     parser.add_argument("--redis", default="redis-server")
+    parser.add_argument("--zset", type=int, default=0, help="members of the large sorted set (0: the -t tests)")
     args = parser.parse_args()
 
     servers = {"redis": Process(args.redis, []), "strata": Process(args.strata, [])}
+    keyspace = 100_000
+    workloads = []
+    for item in args.tests.split(","):
+        test, pipeline = item.split(":")
+        workloads.append((f"{test.upper()} -P {pipeline}", test, int(pipeline)))
+    if args.zset:
+        keyspace = args.zset
+        for server in servers.values():
+            load_zset(server, args.zset)
+        workloads = [(f"{label} -P {pipeline}", command, pipeline)
+                     for label, command in ZSET_WORKLOADS.items() for pipeline in (1, 16)]
+        args.idle_requests = 0
     try:
         version = subprocess.run([args.redis, "--version"], capture_output=True, text=True).stdout.split()[2]
         print(f"redis-server {version.removeprefix('v=')} vs strata-server, 50 clients, -r 100000, -d 32, "
               f"{args.rounds} interleaved rounds; ratios Strata/Redis: median (range)")
-        print(f"{'workload':16} {'ops/s':>17} {'CPU/request':>17} {'user':>6} {'sys':>6} {'p99':>17}"
+        print(f"{'workload':22} {'ops/s':>17} {'CPU/request':>17} {'user':>6} {'sys':>6} {'p99':>17}"
               f"   redis us/req  strata us/req")
-        for item in args.tests.split(","):
-            test, pipeline = item.split(":")
-            pipeline = int(pipeline)
+        for label, test, pipeline in workloads:
             requests = args.requests_p1 if pipeline == 1 else args.requests_p16
             runs = {"redis": [], "strata": []}
             for round_ in range(args.rounds):
                 order = ["redis", "strata"] if round_ % 2 == 0 else ["strata", "redis"]
                 for name in order:
-                    runs[name].append(bench(servers[name], test, pipeline, requests))
+                    runs[name].append(bench(servers[name], test, pipeline, requests, keyspace=keyspace))
             ratio = {key: [s[key] / r[key] for r, s in zip(runs["redis"], runs["strata"])]
                      for key in ("ops", "cpu", "user", "sys", "p99")}
             micro = {name: statistics.median(run["cpu"] for run in runs[name]) * 1e6 for name in runs}
-            print(f"{test.upper() + ' -P ' + str(pipeline):16} {spread(ratio['ops']):>17} {spread(ratio['cpu']):>17} "
+            print(f"{label:22} {spread(ratio['ops']):>17} {spread(ratio['cpu']):>17} "
                   f"{statistics.median(ratio['user']):6.2f} {statistics.median(ratio['sys']):6.2f} "
                   f"{spread(ratio['p99']):>17}   {micro['redis']:12.2f} {micro['strata']:13.2f}", flush=True)
         if args.idle_requests:
@@ -97,7 +134,7 @@ def main():
             for key in ("max", "p99"):
                 ratios = [s[key] / r[key] for r, s in zip(runs["redis"], runs["strata"])]
                 values = {name: statistics.median(run[key] for run in runs[name]) for name in runs}
-                print(f"idle GET {key:7} {spread(ratios):>17}   redis {values['redis']:.3f} ms, "
+                print(f"idle GET {key:13} {spread(ratios):>17}   redis {values['redis']:.3f} ms, "
                       f"strata {values['strata']:.3f} ms")
     finally:
         for server in servers.values():

@@ -41,19 +41,9 @@ extension ByteBuffer {
     /// Writes `$len\r\n<bytes>\r\n`.
     @inlinable
     public mutating func writeRESPBulk(_ bytes: UnsafeRawBufferPointer) {
-        let count = bytes.count
-        writeWithUnsafeMutableBytes(minimumWritableBytes: count + 26) { out in
+        writeWithUnsafeMutableBytes(minimumWritableBytes: RESPDigits.bulkRoom(bytes.count)) { out in
             guard let base = out.baseAddress else { return 0 }
-            base.storeBytes(of: UInt8(ascii: "$"), as: UInt8.self)
-            var index = 1 + RESPDigits.write(count, to: base + 1)
-            (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
-            index += 2
-            if count > 0, let source = bytes.baseAddress {
-                (base + index).copyMemory(from: source, byteCount: count)
-            }
-            index += count
-            (base + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
-            return index + 2
+            return RESPDigits.writeBulk(bytes, to: base)
         }
     }
 
@@ -207,6 +197,11 @@ public enum RESPDigits {
             destination.storeBytes(of: UInt8(truncatingIfNeeded: value) &+ 48, as: UInt8.self)
             return 1
         }
+        if value >= 10 && value < 100 {  // lengths of short strings: no loop
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: value / 10) &+ 48, as: UInt8.self)
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: value % 10) &+ 48, toByteOffset: 1, as: UInt8.self)
+            return 2
+        }
         var magnitude = value.magnitude
         var length = value < 0 ? 1 : 0
         var probe = magnitude
@@ -223,6 +218,29 @@ public enum RESPDigits {
         } while magnitude > 0
         if value < 0 { destination.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self) }
         return length
+    }
+
+    /// The room ``writeBulk(_:to:)`` may need for `count` bytes: `$`, the length's digits,
+    /// two CRLFs.
+    @inlinable
+    public static func bulkRoom(_ count: Int) -> Int { count &+ 26 }
+
+    /// Writes `$len\r\n<bytes>\r\n` at `destination` (``bulkRoom(_:)`` bytes of room).
+    ///
+    /// - Returns: the number of bytes written.
+    @inlinable
+    public static func writeBulk(_ bytes: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer) -> Int {
+        let count = bytes.count
+        destination.storeBytes(of: UInt8(ascii: "$"), as: UInt8.self)
+        var index = 1 + write(count, to: destination + 1)
+        (destination + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
+        index += 2
+        if count > 0, let source = bytes.baseAddress {
+            (destination + index).copyMemory(from: source, byteCount: count)
+        }
+        index += count
+        (destination + index).storeBytes(of: 0x0A0D, toByteOffset: 0, as: UInt16.self)
+        return index + 2
     }
 }
 

@@ -48,6 +48,18 @@ public enum Reply: Sendable, Equatable {
     case bigNumber(String)
     /// RESP3 attributes (`|`) before a reply; in RESP2 the reply alone.
     indirect case attribute([(Reply, Reply)], Reply)
+    /// Sorted-set members as ZRANGE replies them: the same as ``expanded`` (an array of
+    /// bulk strings, or with scores ``pairs(_:)`` of bulk strings and doubles), encoded
+    /// straight from the members without building a reply per element.
+    case members([ScoredMember], withScores: Bool)
+
+    /// The reply with ``members(_:withScores:)`` spelled out as arrays of replies (for
+    /// consumers that walk replies element by element, such as scripts).
+    public var expanded: Reply {
+        guard case .members(let members, let withScores) = self else { return self }
+        if withScores { return .pairs(members.map { (.bulk($0.member), .double($0.score)) }) }
+        return .array(members.map { .bulk($0.member) })
+    }
 
     /// A bulk string from text.
     public static func text(_ string: String) -> Reply { .bulk(Bytes(string)) }
@@ -56,6 +68,14 @@ public enum Reply: Sendable, Equatable {
     public static func optional(_ bytes: Bytes?) -> Reply { bytes.map(Reply.bulk) ?? .null }
 
     public static func == (lhs: Reply, rhs: Reply) -> Bool {
+        switch (lhs, rhs) {
+        case (.members, _), (_, .members): return lhs.expanded.equalsExpanded(rhs.expanded)
+        default: return lhs.equalsExpanded(rhs)
+        }
+    }
+
+    private func equalsExpanded(_ rhs: Reply) -> Bool {
+        let lhs = self
         switch (lhs, rhs) {
         case (.ok, .ok), (.null, .null), (.nullArray, .nullArray): return true
         case (.status(let a), .status(let b)): return a == b

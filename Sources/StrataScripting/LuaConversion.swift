@@ -98,6 +98,8 @@ extension LuaInterpreter {
             } else {
                 pushList(pairs.map { .array([$0.0, $0.1]) })
             }
+        case .members:
+            push(reply.expanded)
         case .pairs(let pairs):
             if resp3 {
                 pushList(pairs.map { .array([$0.0, $0.1]) })

@@ -15,7 +15,7 @@ final class Harness {
     /// Runs a command given as byte strings.
     @discardableResult
     func run(bytes: [Bytes]) -> Reply {
-        engine.execute(bytes, db: &db, now: now)
+        engine.execute(bytes, db: &db, now: now).expanded
     }
 
     /// Moves the clock forward.

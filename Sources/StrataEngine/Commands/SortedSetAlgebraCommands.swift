@@ -216,8 +216,7 @@ public enum SortedSetAlgebraCommands {
         let result = evaluate(operation, request)
         if store { return SortedSetRangeCommands.store(&c, c.args[1], result) }
         let ordered = result.sorted { $0.precedes($1) }
-        if request.withScores { return .pairs(ordered.map { (.bulk($0.member), .double($0.score)) }) }
-        return .array(ordered.map { .bulk($0.member) })
+        return .members(ordered, withScores: request.withScores)
     }
 
     static func intercard(_ c: inout CommandContext) -> Reply {

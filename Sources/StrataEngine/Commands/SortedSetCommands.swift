@@ -343,7 +343,7 @@ public enum SortedSetCommands {
             let items = popped ?? []
             c.changed(items.count)
             if count == nil, let first = items.first { return .array([.bulk(first.member), .double(first.score)]) }
-            return .pairs(items.map { (.bulk($0.member), .double($0.score)) })
+            return .members(items, withScores: true)
         }
     }
 
@@ -447,8 +447,7 @@ public enum SortedSetCommands {
             while ranks.count < count { ranks.insert(Int.random(in: 0..<zset.count, using: &c.engine.random)) }
             picked = ranks.compactMap { zset.member(atRank: $0) }
         }
-        if withScores { return .pairs(picked.map { (.bulk($0.member), .double($0.score)) }) }
-        return .array(picked.map { .bulk($0.member) })
+        return .members(picked, withScores: withScores)
     }
 
     static func scan(_ c: inout CommandContext) -> Reply {

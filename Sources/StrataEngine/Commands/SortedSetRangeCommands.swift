@@ -173,8 +173,7 @@ public enum SortedSetRangeCommands {
         if form.store {
             return store(&c, c.args[1], selected)
         }
-        if query.withScores { return .pairs(selected.map { (.bulk($0.member), .double($0.score)) }) }
-        return .array(selected.map { .bulk($0.member) })
+        return .members(selected, withScores: query.withScores)
     }
 
     /// The sorted set at `key` for a command that writes (no hit/miss statistics).

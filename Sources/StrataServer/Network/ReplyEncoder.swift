@@ -45,6 +45,8 @@ enum ReplyEncoder {
                 write(key, into: &buffer, version: version)
                 write(value, into: &buffer, version: version)
             }
+        case .members(let members, let withScores):
+            writeMembers(members, withScores: withScores, into: &buffer, version: version)
         case .pairs(let pairs):
             if version == .resp3 {
                 buffer.writeRESPHeader(UInt8(ascii: "*"), count: pairs.count)
@@ -100,6 +102,36 @@ enum ReplyEncoder {
                 }
             }
             write(reply, into: &buffer, version: version)
+        }
+    }
+
+    /// Writes sorted-set members as ``Reply/expanded`` would encode them. Without scores
+    /// the bulk strings go into one reservation of the buffer, written in place; members are
+    /// read where they are stored, not copied out.
+    private static func writeMembers(
+        _ members: [ScoredMember], withScores: Bool, into buffer: inout ByteBuffer, version: RESPVersion
+    ) {
+        let nested = withScores && version == .resp3
+        buffer.writeRESPHeader(UInt8(ascii: "*"), count: withScores && !nested ? members.count * 2 : members.count)
+        members.withUnsafeBufferPointer { items in
+            if withScores {
+                for index in items.indices {
+                    if nested { buffer.writeStaticString("*2\r\n") }
+                    items[index].member.withUnsafeBytes { buffer.writeRESPBulk($0) }
+                    write(.double(items[index].score), into: &buffer, version: version)
+                }
+                return
+            }
+            var room = 0
+            for index in items.indices { room &+= RESPDigits.bulkRoom(items[index].member.count) }
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { out in
+                guard let base = out.baseAddress else { return 0 }
+                var written = 0
+                for index in items.indices {
+                    written &+= items[index].member.withUnsafeBytes { RESPDigits.writeBulk($0, to: base + written) }
+                }
+                return written
+            }
         }
     }
 }
