@@ -22,6 +22,19 @@ size_t strata_malloc_allocated_bytes(void) {
     return allocated;
 }
 
+size_t strata_malloc_dirty_bytes(void) {
+    uint64_t epoch = 1;
+    size_t size = sizeof(epoch);
+    mallctl("epoch", &epoch, &size, &epoch, size);
+    char name[64];
+    snprintf(name, sizeof(name), "stats.arenas.%u.pdirty", (unsigned)MALLCTL_ARENAS_ALL);
+    size_t pages = 0;
+    size = sizeof(pages);
+    if (mallctl(name, &pages, &size, NULL, 0) != 0) return 0;
+    long page = sysconf(_SC_PAGESIZE);
+    return pages * (size_t)(page > 0 ? page : 4096);
+}
+
 void strata_malloc_trim(void) {
     char name[64];
     snprintf(name, sizeof(name), "arena.%u.purge", (unsigned)MALLCTL_ARENAS_ALL);

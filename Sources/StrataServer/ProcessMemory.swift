@@ -36,6 +36,11 @@ public enum ProcessMemory {
         strata_malloc_trim()
     }
 
+    /// Bytes of freed pages the allocator keeps resident for reuse.
+    public static func dirtyBytes() -> Int {
+        Int(strata_malloc_dirty_bytes())
+    }
+
     /// Starts jemalloc's background purging thread (as Redis's `jemalloc-bg-thread yes`):
     /// pages freed by evictions and expiry go back to the system as they age instead of
     /// lingering in RSS.

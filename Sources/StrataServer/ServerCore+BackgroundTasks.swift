@@ -69,9 +69,23 @@ extension ServerCore {
     private func sampleStatistics() {
         stats.sample(now: clock.wallMilliseconds(), commands: engine.stats.commandsProcessed)
         if config.maxMemory > 0 { memoryGauge.refresh() }
+        releaseDirtyPages()
         checkSavePoints()
         appendOnlyTick()
     }
+
+    /// Returns freed pages to the system when the allocator holds many: a keyspace table
+    /// that grew leaves its old array behind (a quarter of the keyspace's memory at the
+    /// doubling), and jemalloc's decay would keep it resident for seconds. Small amounts
+    /// stay for reuse, so a steady workload does not fault pages back in.
+    private func releaseDirtyPages() {
+        let dirty = ProcessMemory.dirtyBytes()
+        guard dirty >= ServerCore.dirtyPagesFloor, dirty >= ProcessMemory.allocatedBytes() / 16 else { return }
+        ProcessMemory.trim()
+    }
+
+    /// The least amount of freed memory ``releaseDirtyPages()`` returns to the system.
+    static let dirtyPagesFloor = 8 * 1024 * 1024
 
     func closeIdleClients() {
         guard config.timeout > 0 else { return }

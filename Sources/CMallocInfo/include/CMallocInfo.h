@@ -11,6 +11,8 @@ size_t strata_malloc_allocated_bytes(void);
 uint64_t strata_thread_net_allocated(void);
 /// Returns unused dirty pages of every arena to the system.
 void strata_malloc_trim(void);
+/// Bytes of freed pages jemalloc keeps (dirty) before it returns them to the system.
+size_t strata_malloc_dirty_bytes(void);
 
 /// Turns on jemalloc's background thread, which returns freed pages to the system as they
 /// age (Redis's `jemalloc-bg-thread yes`); 0 on success.
