@@ -245,3 +245,34 @@ def test_config_set_proto_max_bulk_len_applies_to_connected_clients(server):
         assert server.cli("CONFIG", "SET", "proto-max-bulk-len", "1mb") == b"OK\n"
         sock.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n")
         assert sock.recv(100) == b"-ERR Protocol error: invalid bulk length\r\n"
+
+
+def test_replies_keep_their_order_when_the_socket_takes_only_part_of_them(server):
+    """Replies are sent straight on the socket while it takes them and through the event
+    loop's queue once it is full: a client with a tiny receive buffer that pipelines large
+    and small replies, round after round, must get every byte in order."""
+    r = server.client()
+    big = bytes(range(256)) * (3 * 1024 * 1024 // 256 + 7)
+    r.set("big", big)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(30)
+    sock.connect(("127.0.0.1", server.port))
+    expected = b""
+    request = b""
+    for round_ in range(6):
+        request += b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n"
+        expected += b"$%d\r\n%s\r\n" % (len(big), big)
+        for i in range(50):
+            word = b"r%d-%d" % (round_, i)
+            request += b"*2\r\n$4\r\nECHO\r\n$%d\r\n%s\r\n" % (len(word), word)
+            expected += b"$%d\r\n%s\r\n" % (len(word), word)
+    sock.sendall(request)
+    received = bytearray()
+    while len(received) < len(expected):
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        received += chunk
+    sock.close()
+    assert bytes(received) == expected
+    assert r.ping()
