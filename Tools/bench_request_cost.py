@@ -108,7 +108,7 @@ def main():
         args.idle_requests = 0
     try:
         version = subprocess.run([args.redis, "--version"], capture_output=True, text=True).stdout.split()[2]
-        print(f"redis-server {version.removeprefix('v=')} vs strata-server, 50 clients, -r 100000, -d 32, "
+        print(f"redis-server {version.removeprefix('v=')} vs strata-server, 50 clients, -r {keyspace}, -d 32, "
               f"{args.rounds} interleaved rounds; ratios Strata/Redis: median (range)")
         print(f"{'workload':22} {'ops/s':>17} {'CPU/request':>17} {'user':>6} {'sys':>6} {'p99':>17}"
               f"   redis us/req  strata us/req")
