@@ -2,8 +2,10 @@
 //! fields. It is binary safe (never `Swift.String`), hashes its bytes in one call, compares
 //! with `memcmp`, and keeps up to 22 bytes inline so that typical keys (`user:1000`,
 //! `key:000000012345`) cost no heap allocation. Longer strings live in one tail-allocated
-//! heap block (`ByteStorage`: object header, length, bytes), so copies share storage and
-//! mutation copies on write, as every engine value must.
+//! heap block (`ByteStorage`: object header, then the bytes), so copies share storage and
+//! mutation copies on write, as every engine value must. The length is kept beside the
+//! reference, not in the block: a 32-byte value then takes a 48-byte allocation instead
+//! of a 64-byte one (16 bytes of object header, no 8-byte length pushing it over).
 
 #if canImport(Glibc)
     import Glibc
@@ -19,7 +21,8 @@ public struct Bytes: @unchecked Sendable {
     enum Storage: @unchecked Sendable {
         /// Up to ``Bytes/inlineCapacity`` bytes packed into words; `count` is the length.
         case small(UInt64, UInt64, UInt32, UInt16, count: UInt8)
-        case large(ByteStorage)
+        /// More than ``Bytes/inlineCapacity`` bytes: the first `count` bytes of the block.
+        case large(ByteStorage, count: Int)
     }
 
     @usableFromInline var storage: Storage
@@ -51,7 +54,7 @@ public struct Bytes: @unchecked Sendable {
             }
             storage = .small(words.0, words.1, words.2, words.3, count: UInt8(raw.count))
         } else {
-            storage = .large(ByteStorage.make(copying: raw, capacity: raw.count))
+            storage = .large(ByteStorage.make(copying: raw, capacity: raw.count), count: raw.count)
         }
     }
 
@@ -103,7 +106,7 @@ public struct Bytes: @unchecked Sendable {
     public var count: Int {
         switch storage {
         case .small(_, _, _, _, let count): return Int(count)
-        case .large(let storage): return storage.header
+        case .large(_, let count): return count
         }
     }
 
@@ -120,9 +123,9 @@ public struct Bytes: @unchecked Sendable {
             return try Swift.withUnsafeBytes(of: &words) { raw in
                 try body(UnsafeRawBufferPointer(start: raw.baseAddress, count: Int(count)))
             }
-        case .large(let storage):
+        case .large(let storage, let count):
             return try storage.withUnsafeMutablePointerToElements { pointer in
-                try body(UnsafeRawBufferPointer(start: pointer, count: storage.header))
+                try body(UnsafeRawBufferPointer(start: pointer, count: count))
             }
         }
     }
@@ -159,11 +162,11 @@ extension Bytes: Hashable {
         switch (lhs.storage, rhs.storage) {
         case (.small(let a0, let a1, let a2, let a3, let ac), .small(let b0, let b1, let b2, let b3, let bc)):
             return ac == bc && a0 == b0 && a1 == b1 && a2 == b2 && a3 == b3
-        case (.large(let a), .large(let b)):
-            guard a.header == b.header else { return false }
+        case (.large(let a, let aCount), .large(let b, let bCount)):
+            guard aCount == bCount else { return false }
             if a === b { return true }
             return a.withUnsafeMutablePointerToElements { x in
-                b.withUnsafeMutablePointerToElements { y in memcmp(x, y, a.header) == 0 }
+                b.withUnsafeMutablePointerToElements { y in memcmp(x, y, aCount) == 0 }
             }
         default:
             // Canonical representation: a given length is always small or always large.
@@ -264,37 +267,38 @@ extension Bytes {
             return result
         }
         var target: ByteStorage
-        if case .large(let existing) = storage, existing.capacity >= newCount {
+        // The bytes of `target` that hold the string so far (the rest is uninitialized).
+        var oldCount: Int
+        if case .large(let existing, let existingCount) = storage, existing.capacity >= newCount {
             target = existing
+            oldCount = existingCount
             storage = .small(0, 0, 0, 0, count: 0)
             if !isKnownUniquelyReferenced(&target) {
-                target = withBytes(of: target, preserving) { ByteStorage.make(copying: $0, capacity: newCount) }
+                target = existing.withBytes(count: preserving ? existingCount : 0) {
+                    ByteStorage.make(copying: $0, capacity: newCount)
+                }
+                if !preserving { oldCount = 0 }
             }
         } else {
             let capacity = ByteStorage.capacity(growing: count, to: newCount)
+            oldCount = preserving ? count : 0
             target = withUnsafeBytes { old in
                 ByteStorage.make(
                     copying: preserving ? old : UnsafeRawBufferPointer(start: nil, count: 0), capacity: capacity)
             }
         }
-        let oldCount = target.header
         let result = target.withUnsafeMutablePointerToElements { pointer -> R in
             if newCount > oldCount { (pointer + oldCount).initialize(repeating: 0, count: newCount - oldCount) }
             return body(UnsafeMutableRawBufferPointer(start: pointer, count: newCount))
         }
-        target.header = newCount
         if newCount <= Bytes.inlineCapacity {
             self = target.withUnsafeMutablePointerToElements {
                 Bytes(UnsafeRawBufferPointer(start: $0, count: newCount))
             }
         } else {
-            storage = .large(target)
+            storage = .large(target, count: newCount)
         }
         return result
-    }
-
-    private func withBytes<R>(of storage: ByteStorage, _ keep: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        keep ? storage.withBytes(body) : body(UnsafeRawBufferPointer(start: nil, count: 0))
     }
 
     /// The bytes with ASCII letters lowered; used for command names and options.
@@ -326,8 +330,9 @@ extension Bytes {
     }
 }
 
-/// Heap storage of a long byte string: the length in the header, the bytes in the tail.
-public final class ByteStorage: ManagedBuffer<Int, UInt8> {
+/// Heap storage of a long byte string: the bytes in the tail, after the object header and
+/// nothing else. Whoever holds the block keeps the string's length (``Bytes``, ``Value``).
+public final class ByteStorage: ManagedBuffer<Void, UInt8> {
     /// The capacity to allocate when a string of `count` bytes must hold `newCount`: exact
     /// for small strings, else at least half as much again, so that a string grown a few
     /// bytes at a time (APPEND, SETBIT, BITFIELD at rising offsets) is copied a logarithmic
@@ -337,16 +342,16 @@ public final class ByteStorage: ManagedBuffer<Int, UInt8> {
         newCount <= 64 ? newCount : Swift.max(newCount, count + count / 2)
     }
 
-    /// Calls `body` with the stored bytes.
+    /// Calls `body` with the first `count` stored bytes.
     @inlinable
-    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        withUnsafeMutablePointerToElements { body(UnsafeRawBufferPointer(start: $0, count: header)) }
+    func withBytes<R>(count: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withUnsafeMutablePointerToElements { body(UnsafeRawBufferPointer(start: $0, count: count)) }
     }
 
     /// A new block holding `bytes`, with room for `capacity` bytes.
     @usableFromInline
     static func make(copying bytes: UnsafeRawBufferPointer, capacity: Int) -> ByteStorage {
-        let buffer = ByteStorage.create(minimumCapacity: Swift.max(capacity, bytes.count)) { _ in bytes.count }
+        let buffer = ByteStorage.create(minimumCapacity: Swift.max(capacity, bytes.count)) { _ in () }
         let storage = unsafeDowncast(buffer, to: ByteStorage.self)
         storage.withUnsafeMutablePointerToElements { pointer in
             if let base = bytes.baseAddress, bytes.count > 0 {

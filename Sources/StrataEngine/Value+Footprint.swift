@@ -4,11 +4,11 @@
 
 extension Value {
     /// Heap bytes of a byte string of `count` bytes kept out of line (the allocator's size
-    /// class of a block holding an object header, a length and the bytes), 0 when it fits
-    /// in `inline` bytes.
+    /// class of a block holding a 16-byte object header and the bytes), 0 when it fits in
+    /// `inline` bytes.
     static func heapBytes(_ count: Int, inline: Int) -> Int {
         guard count > inline else { return 0 }
-        let raw = 24 + count
+        let raw = 16 + count
         return (raw + 15) & ~15
     }
 
@@ -25,8 +25,8 @@ extension Value {
         var total = Value.keyspaceBytesPerKey + Value.heapBytes(keyBytes, inline: Bytes.inlineCapacity)
         switch self {
         case .integer, .shortString: break
-        case .longString(let storage), .rawString(let storage):
-            total += Value.heapBytes(storage.header, inline: 0)
+        case .longString(_, let count), .rawString(_, let count):
+            total += Value.heapBytes(count, inline: 0)
         case .hash(let hash):
             if let packed = hash.packedByteCount {
                 total += Value.heapBytes(packed, inline: 0)

@@ -12,8 +12,8 @@ extension Value {
     @inlinable
     public func withStringBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
         switch self {
-        case .longString(let storage), .rawString(let storage):
-            return storage.withBytes(body)
+        case .longString(let storage, let count), .rawString(let storage, let count):
+            return storage.withBytes(count: count, body)
         case .shortString, .integer:
             return stringBytes?.withUnsafeBytes(body)
         case .hash, .set, .list, .sortedSet, .stream:
@@ -39,22 +39,24 @@ extension Value {
         var taken = Value.integer(0)
         swap(&self, &taken)
         var storage: ByteStorage
+        let oldCount: Int
         switch consume taken {
-        case .longString(let held), .rawString(let held):
+        case .longString(let held, let heldCount), .rawString(let held, let heldCount):
             storage = held
+            oldCount = heldCount
         case let other:
             self = other
             guard let bytes = stringBytes else { return nil }
+            oldCount = bytes.count
             storage = bytes.withUnsafeBytes {
                 ByteStorage.make(copying: $0, capacity: ByteStorage.capacity(growing: $0.count, to: minimumCount))
             }
         }
-        let oldCount = storage.header
         let count = Swift.max(oldCount, minimumCount)
         if !isKnownUniquelyReferenced(&storage) || (count > oldCount && storage.capacity < count) {
             let old = storage
             let capacity = count > oldCount ? ByteStorage.capacity(growing: oldCount, to: count) : count
-            storage = old.withBytes { ByteStorage.make(copying: $0, capacity: capacity) }
+            storage = old.withBytes(count: oldCount) { ByteStorage.make(copying: $0, capacity: capacity) }
         }
         // From here on a constant: calls on the variable retained and released it. The
         // address is taken first: `body` called inside the storage's closure kept the
@@ -63,8 +65,7 @@ extension Value {
         let pointer = target.withUnsafeMutablePointerToElements { $0 }
         if count > oldCount { (pointer + oldCount).initialize(repeating: 0, count: count - oldCount) }
         let result = body(UnsafeMutableRawBufferPointer(start: pointer, count: count), count > oldCount)
-        target.header = count
-        self = .rawString(target)
+        self = .rawString(target, count: count)
         return result
     }
 }
@@ -80,8 +81,7 @@ extension Value {
             pointer.initialize(repeating: 0, count: count)
             return body(UnsafeMutableRawBufferPointer(start: pointer, count: count))
         }
-        storage.header = count
-        return (.rawString(storage), result)
+        return (.rawString(storage, count: count), result)
     }
 }
 

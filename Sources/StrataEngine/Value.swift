@@ -9,13 +9,13 @@
 public enum Value: @unchecked Sendable {
     /// A string of at most ``Value/inlineCapacity`` bytes, stored inline.
     case shortString(UInt64, UInt64, UInt16, count: UInt8)
-    /// A longer string, in a shared copy-on-write block.
-    case longString(ByteStorage)
+    /// A longer string: the first `count` bytes of a shared copy-on-write block.
+    case longString(ByteStorage, count: Int)
     /// A string that is the canonical decimal form of an integer (`int` encoding).
     case integer(Int)
     /// A string modified in place (APPEND, SETRANGE, SETBIT): Redis's `raw` encoding,
-    /// always on the heap whatever its length.
-    case rawString(ByteStorage)
+    /// always on the heap whatever its length: the first `count` bytes of the block.
+    case rawString(ByteStorage, count: Int)
     /// A hash (`listpack` or `hashtable`).
     case hash(HashValue)
     /// A set (`intset` or `hashtable`).
@@ -34,10 +34,12 @@ public enum Value: @unchecked Sendable {
     @inlinable
     public static func string(_ bytes: Bytes) -> Value {
         switch bytes.storage {
-        case .large(let storage):
-            return .longString(storage)
+        case .large(let storage, let count):
+            return .longString(storage, count: count)
         case .small(_, _, _, _, let count) where Int(count) > inlineCapacity:
-            return bytes.withUnsafeBytes { .longString(ByteStorage.make(copying: $0, capacity: $0.count)) }
+            return bytes.withUnsafeBytes {
+                .longString(ByteStorage.make(copying: $0, capacity: $0.count), count: $0.count)
+            }
         case .small(let a, let b, let c, _, let count):
             return .shortString(a, b, UInt16(truncatingIfNeeded: c), count: count)
         }
@@ -46,8 +48,8 @@ public enum Value: @unchecked Sendable {
     /// A `raw`-encoded string value holding `bytes`.
     @inlinable
     public static func raw(_ bytes: Bytes) -> Value {
-        if case .large(let storage) = bytes.storage { return .rawString(storage) }
-        return bytes.withUnsafeBytes { .rawString(ByteStorage.make(copying: $0, capacity: $0.count)) }
+        if case .large(let storage, let count) = bytes.storage { return .rawString(storage, count: count) }
+        return bytes.withUnsafeBytes { .rawString(ByteStorage.make(copying: $0, capacity: $0.count), count: $0.count) }
     }
 
     /// The name `TYPE` reports.
@@ -67,7 +69,7 @@ public enum Value: @unchecked Sendable {
         switch self {
         case .integer: return "int"
         case .shortString: return "embstr"
-        case .longString(let storage): return storage.header <= 44 ? "embstr" : "raw"
+        case .longString(_, let count): return count <= 44 ? "embstr" : "raw"
         case .rawString: return "raw"
         case .hash(let hash): return hash.encodingName
         case .set(let set): return set.encodingName
@@ -91,11 +93,9 @@ public enum Value: @unchecked Sendable {
         switch self {
         case .shortString(let a, let b, let c, let count):
             return Bytes(storage: .small(a, b, UInt32(c), 0, count: count))
-        case .longString(let storage), .rawString(let storage):
-            if storage.header > Bytes.inlineCapacity { return Bytes(storage: .large(storage)) }
-            return storage.withUnsafeMutablePointerToElements {
-                Bytes(UnsafeRawBufferPointer(start: $0, count: storage.header))
-            }
+        case .longString(let storage, let count), .rawString(let storage, let count):
+            if count > Bytes.inlineCapacity { return Bytes(storage: .large(storage, count: count)) }
+            return storage.withBytes(count: count) { Bytes($0) }
         case .integer(let n): return Bytes(n)
         case .hash, .set, .list, .sortedSet, .stream: return nil
         }

@@ -10,6 +10,21 @@ struct ValueTests {
         #expect(MemoryLayout<Entry>.stride == 24)
     }
 
+    /// A long string's bytes start right after the 16-byte object header (its length is
+    /// kept beside the reference), so a 32-byte value is one 48-byte allocation.
+    @Test func longStringBytesFollowTheObjectHeader() {
+        let value = Value.string(Bytes(Array(repeating: UInt8(ascii: "x"), count: 32)))
+        guard case .longString(let storage, let count) = value else {
+            Issue.record("not a long string")
+            return
+        }
+        #expect(count == 32)
+        let object = UnsafeRawPointer(Unmanaged.passUnretained(storage).toOpaque())
+        let offset = storage.withUnsafeMutablePointerToElements { UnsafeRawPointer($0) - object }
+        #expect(offset == 16)
+        #expect(value.memoryUsage(keyBytes: 16, hasDeadline: false) == Value.keyspaceBytesPerKey + 48)
+    }
+
     @Test(arguments: 0...40)
     func stringsRoundTripAtEveryLength(length: Int) {
         let bytes = Bytes((0..<length).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 7) })
