@@ -62,7 +62,10 @@ let package = Package(
         ),
         .target(
             name: "StrataPersistence",
-            dependencies: ["StrataEngine", "RESP", "CLZ4", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "StrataEngine", "RESP", "CLZ4", "CZlib", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: optimise
         ),
         .target(
@@ -70,6 +73,7 @@ let package = Package(
             dependencies: [
                 "RESP", "StrataEngine", "StrataPersistence", "StrataScripting", "CMallocInfo", "CCycleCounter",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),

@@ -4,8 +4,19 @@
 //! repair cuts the damaged last file at that offset after keeping a `.broken` copy, which
 //! is what `redis-check-aof --fix` does.
 
-import Foundation
 import StrataEngine
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// What checking one AOF file found.
 public struct AOFFileCheck: Sendable {

@@ -4,7 +4,7 @@
 //! `enable-debug-command`); unit tests arm their own. Asking costs an uncontended lock,
 //! next to nothing beside the system call itself.
 
-import Foundation
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -85,7 +85,7 @@ public struct FileFault: Sendable, Equatable, CustomStringConvertible {
 
 /// The faults armed on one file system, shared by every thread that uses it.
 public final class FaultPlan: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = NIOLock()
     private var faults: [FileFault] = []
     private var poweredOff = false
 

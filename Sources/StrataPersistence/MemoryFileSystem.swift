@@ -6,7 +6,7 @@
 //! followed by a reboot would; files opened before it stop working. Wrap it in a
 //! ``FaultInjectingFileSystem`` to inject faults.
 
-import Foundation
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -27,7 +27,7 @@ public final class MemoryFileSystem: FileSystem, @unchecked Sendable {
         }
     }
 
-    fileprivate let lock = NSLock()
+    fileprivate let lock = NIOLock()
     /// The names in every directory now.
     private var names: [String: Node] = [:]
     /// The names as of each directory's last sync.

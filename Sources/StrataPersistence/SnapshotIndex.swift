@@ -4,7 +4,11 @@
 //! damaged one. Stored as JSON in a frame standard decompressors skip (see
 //! `docs/FORMAT.md`).
 
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What a snapshot holds and where its chunks are.
 public struct SnapshotIndex: Codable, Equatable, Sendable {

@@ -4,7 +4,11 @@
 //! ends exactly at the end of the file. `strata-dump inspect` answers from it at once
 //! whatever the size of the file.
 
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// What a snapshot file is, from its first bytes and its index.
 public struct SnapshotHead: Sendable {

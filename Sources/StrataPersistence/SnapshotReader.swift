@@ -5,7 +5,6 @@
 //! reader skips damaged chunks, keeps the rest, and reports what it skipped.
 
 import Dispatch
-import Foundation
 import StrataEngine
 
 /// What reading a snapshot found.
@@ -223,7 +222,7 @@ final class LoadQueue: @unchecked Sendable {
     struct Cancelled: Error {}
 
     static let batchSize = 32768
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var items: [Item] = []
     private var cancelled = false
     private let capacity = 8

@@ -10,7 +10,12 @@
 //! with it.
 
 import CCycleCounter
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 struct CycleClock {
     /// The counter when the rate was measured.

@@ -3,7 +3,18 @@
 //! resident set from `/proc/self/statm`.
 
 import CMallocInfo
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Reads process memory figures.
 public enum ProcessMemory {
@@ -57,6 +68,6 @@ public enum ProcessMemory {
         ]
         var chosen = units[0]
         for unit in units where value >= unit.0 { chosen = unit }
-        return String(format: "%.2f%@", value / chosen.0, chosen.1)
+        return String(printf: "%.2f", value / chosen.0) + chosen.1
     }
 }

@@ -1,6 +1,11 @@
-import Foundation
 import Logging
 import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A swift-log handler writing Redis-style lines (`pid:M 27 Nov 2026 18:00:00.000 * text`)
 /// to standard output or a log file.
@@ -36,47 +41,86 @@ public struct RedisLogHandler: LogHandler {
         case .notice: marker = "*"
         default: marker = "#"
         }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "dd MMM yyyy HH:mm:ss.SSS"
-        let pid = ProcessInfo.processInfo.processIdentifier
+        let pid = getpid()
         let role = Self.roleLetter.withLockedValue { $0 }
-        sink.write("\(pid):\(role) \(formatter.string(from: Date())) \(marker) \(message)\n")
+        sink.write("\(pid):\(role) \(Self.localTimestamp()) \(marker) \(message)\n")
+    }
+
+    private static let monthNames = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+
+    /// The current local time as Redis's log lines print it, `27 Nov 2026 18:00:00.123`
+    /// (day, English month abbreviation, year, time to the millisecond, truncated).
+    static func localTimestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var fields = tm()
+        guard localtime_r(&seconds, &fields) != nil else { return "" }
+        func padded(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let month = monthNames[Int(min(max(fields.tm_mon, 0), 11))]
+        let milliseconds = Int32(now.tv_nsec / 1_000_000)
+        return "\(padded(fields.tm_mday, 2)) \(month) \(padded(fields.tm_year + 1900, 4)) "
+            + "\(padded(fields.tm_hour, 2)):\(padded(fields.tm_min, 2)):\(padded(fields.tm_sec, 2)).\(padded(milliseconds, 3))"
     }
 }
 
 /// Serialises writes to the log destination.
 final class LogSink: @unchecked Sendable {
-    private let lock = NSLock()
-    private let handle: FileHandle
+    private let lock = NIOLock()
+    /// Standard output, or the log file (open for the life of the process).
+    private let descriptor: Int32
 
-    private init(handle: FileHandle) { self.handle = handle }
+    private init(descriptor: Int32) { self.descriptor = descriptor }
 
-    private static let registryLock = NSLock()
+    private static let registryLock = NIOLock()
     nonisolated(unsafe) private static var sinks: [String: LogSink] = [:]
 
+    /// The one sink of `path` (standard output when empty, or when the file cannot be
+    /// opened): a file is created when missing and written from its end.
     static func shared(path: String) -> LogSink {
         registryLock.lock()
         defer { registryLock.unlock() }
         if let sink = sinks[path] { return sink }
-        var handle = FileHandle.standardOutput
+        var descriptor = STDOUT_FILENO
         if !path.isEmpty {
-            if !FileManager.default.fileExists(atPath: path) {
-                _ = FileManager.default.createFile(atPath: path, contents: nil)
-            }
-            if let file = FileHandle(forWritingAtPath: path) {
-                file.seekToEndOfFile()
-                handle = file
+            let file = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o666)
+            if file >= 0 {
+                lseek(file, 0, SEEK_END)
+                descriptor = file
             }
         }
-        let sink = LogSink(handle: handle)
+        let sink = LogSink(descriptor: descriptor)
         sinks[path] = sink
         return sink
     }
 
+    /// Writes all of `line` (going on after short writes and interruptions); a line the
+    /// destination refuses is dropped.
     func write(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        handle.write(Data(line.utf8))
+        var line = line
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                #if canImport(Glibc)
+                    let written = Glibc.write(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+                #else
+                    let written = Darwin.write(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+                #endif
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
     }
 }

@@ -9,8 +9,13 @@
 //! memory read). Keys evicted inline are freed on the event loop, so the estimate follows
 //! each eviction exactly; what other threads allocate or free shows at the next refresh.
 
-import Foundation
 import StrataEngine
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Memory in use, cheap enough to read before every command.
 struct MemoryGauge {

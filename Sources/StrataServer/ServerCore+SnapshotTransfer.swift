@@ -5,9 +5,14 @@
 //! `strata-dump backup` take a consistent snapshot over the network: callers that said
 //! `REPLCONF rdb-only 1`. A replica's synchronization is `ServerCore+Replication.swift`.
 
-import Foundation
 import StrataEngine
 import StrataPersistence
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ServerCore {
     /// The options REPLCONF accepts (Redis 7.0's).

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Server-level counters `INFO` reports beside the engine's.
 struct ServerStats {
     var totalConnectionsReceived = 0
@@ -48,10 +46,10 @@ struct ServerStats {
     }
 
     /// Network input in KiB per second over the recent samples, as Redis prints it.
-    var instantaneousInputKbps: String { String(format: "%.2f", rate(\.inputBytes) / 1024) }
+    var instantaneousInputKbps: String { String(printf: "%.2f", rate(\.inputBytes) / 1024) }
 
     /// Network output in KiB per second over the recent samples, as Redis prints it.
-    var instantaneousOutputKbps: String { String(format: "%.2f", rate(\.outputBytes) / 1024) }
+    var instantaneousOutputKbps: String { String(printf: "%.2f", rate(\.outputBytes) / 1024) }
 
     /// The per-second rate of a counter between the first and last samples.
     private func rate(_ counter: KeyPath<Sample, Int>) -> Double {

@@ -4,13 +4,24 @@
 // and shuts down gracefully on SIGTERM/SIGINT (exit 0).
 
 import Dispatch
-import Foundation
 import Logging
 import StrataServer
 
 #if canImport(Glibc)
     import Glibc
 #endif
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Writes `text` to standard error whole (any zero bytes in it too), unbuffered.
+func writeToStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in _ = fwrite(bytes.baseAddress, 1, bytes.count, stderr) }
+}
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -39,8 +50,7 @@ let (file, options) = ConfigLoader.parseArguments(arguments)
 do {
     if let file {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            FileHandle.standardError.write(
-                Data("Fatal error, can't open config file '\(file)': No such file or directory\n".utf8))
+            writeToStandardError("Fatal error, can't open config file '\(file)': No such file or directory\n")
             exit(1)
         }
         try ConfigLoader.apply(text, source: file, to: &config)
@@ -48,12 +58,12 @@ do {
     }
     try ConfigLoader.apply(options, source: "command line", to: &config)
 } catch {
-    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    writeToStandardError("\(error)\n")
     exit(1)
 }
 
 if chdir(config.dir) != 0 {
-    FileHandle.standardError.write(Data("Can't chdir to '\(config.dir)': \(String(cString: strerror(errno)))\n".utf8))
+    writeToStandardError("Can't chdir to '\(config.dir)': \(String(cString: strerror(errno)))\n")
     exit(1)
 }
 

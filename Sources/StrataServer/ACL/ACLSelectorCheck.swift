@@ -4,8 +4,13 @@
 //! bitmap and pattern lists retained and released, on each command). Rebuilt whenever a
 //! user changes; Redis's `ACLSelectorCheckCmd` and key/channel matching.
 
-import Foundation
 import StrataEngine
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A selector's permissions, as checked.
 final class ACLSelectorCheck {

@@ -3,7 +3,6 @@
 //! config file and the ACL file (`ACL LOAD`/`ACL SAVE`), and `requirepass`, which is the
 //! default user's password. The server owns one instance; it holds no connection state.
 
-import Foundation
 import RESP
 import StrataEngine
 

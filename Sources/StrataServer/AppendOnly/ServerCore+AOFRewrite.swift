@@ -7,10 +7,15 @@
 //! files are deleted. A crash at any moment leaves a manifest whose files hold every
 //! acknowledged write.
 
-import Foundation
 import NIOCore
 import StrataEngine
 import StrataPersistence
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ServerCore {
     /// BGREWRITEAOF.
@@ -42,9 +47,9 @@ extension ServerCore {
 
     /// Creates the AOF directory if needed.
     func ensureAOFDirectory() throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: aofDirectory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
+        var info = stat()
+        if stat(aofDirectory, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
                 throw DurableFileError(path: aofDirectory, operation: "mkdir", code: ENOTDIR)
             }
             return

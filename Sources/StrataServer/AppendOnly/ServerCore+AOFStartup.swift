@@ -6,10 +6,21 @@
 //! `-LOADING`; a truncated last command is cut off and logged (`aof-load-truncated yes`),
 //! any other damage stops the server with the file, the offset and the repair command.
 
-import Foundation
 import NIOCore
 import StrataEngine
 import StrataPersistence
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Carries an engine built on the loading thread to the event loop.
 private final class LoadedEngine: @unchecked Sendable {
@@ -82,7 +93,7 @@ extension ServerCore {
                     let seconds = Double(WallClock.nowMilliseconds() - start) / 1000
                     let commands = report.files.reduce(0) { $0 + $1.commands }
                     self.logger.notice(
-                        "DB loaded from append only file: \(String(format: "%.3f", seconds)) seconds (\(report.files.count) files, \(commands) commands)"
+                        "DB loaded from append only file: \(String(printf: "%.3f", seconds)) seconds (\(report.files.count) files, \(commands) commands)"
                     )
                     do {
                         try self.openIncrementalForAppend(loadedBytes: report.totalBytes)

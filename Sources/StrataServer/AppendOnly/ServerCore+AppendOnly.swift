@@ -13,12 +13,17 @@
 
 import CMallocInfo
 import Dispatch
-import Foundation
 import Logging
 import NIOCore
 import RESP
 import StrataEngine
 import StrataPersistence
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ServerCore {
     /// The background queue for AOF fsyncs.

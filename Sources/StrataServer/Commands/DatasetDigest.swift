@@ -7,7 +7,6 @@
 //! big-endian 32-bit integer, its elements, and xors `!!expire!!` when it has a deadline;
 //! the dataset's digest mixes each non-empty database's index and xors every key's digest.
 
-import Foundation
 import StrataEngine
 import StrataScripting
 
@@ -40,7 +39,14 @@ enum DatasetDigest {
 
     /// Lowercase hex, as Redis prints digests.
     static func hex(_ digest: [UInt8]) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(digest.count * 2)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     private static func object(_ digest: inout [UInt8], _ value: Value, hasDeadline: Bool) {
@@ -59,7 +65,7 @@ enum DatasetDigest {
             for item in zset.all {
                 var element = [UInt8](repeating: 0, count: 20)
                 mix(&element, item.member.array)
-                mix(&element, Array(String(format: "%.17g", item.score).utf8))
+                mix(&element, Array(String(printf: "%.17g", item.score).utf8))
                 xor(&digest, element)
             }
         case .hash(let hash):

@@ -5,8 +5,13 @@
 //! by default; Strata answers those with this one (the art is random either way; the
 //! last line names the version, which is what tools read).
 
-import Foundation
 import StrataEngine
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The Schotter drawing.
 struct Schotter {

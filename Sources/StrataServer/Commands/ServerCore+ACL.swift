@@ -3,7 +3,6 @@
 //! and HELLO AUTH, the `ACL` command, and disconnecting the clients of users that are
 //! deleted or lose the channels they are subscribed to.
 
-import Foundation
 import StrataEngine
 
 extension ServerCore {

@@ -1,8 +1,19 @@
 //! The `ACL` command's subcommands, with Redis 7.0's replies and error texts.
 
-import Foundation
 import StrataEngine
 import StrataPersistence
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ServerCore {
     /// Runs an `ACL` subcommand.

@@ -1,8 +1,19 @@
 //! CONFIG GET / SET / RESETSTAT / REWRITE / HELP over the directive table.
 
-import Foundation
 import StrataEngine
 import StrataPersistence
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ServerCore {
     func configCommand(_ command: ServerCommand, args: [Bytes], session: ClientSession) -> Reply {

@@ -12,9 +12,14 @@
 //! `DEBUG DIGEST` and `DEBUG DIGEST-VALUE key...`, Redis's keyspace digests
 //! (``DatasetDigest``).
 
-import Foundation
 import StrataEngine
 import StrataPersistence
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ServerCore {
     func debugCommand(_ args: [Bytes], session: ClientSession) -> Reply {
@@ -73,7 +78,7 @@ extension ServerCore {
     /// Sleeps the calling thread as Redis's `DEBUG SLEEP` does: the text is read as a
     /// number leniently (anything unreadable, negative or NaN sleeps 0), capped at a day.
     static func sleep(seconds text: String) {
-        let seconds = Double(text.trimmingCharacters(in: .whitespaces)) ?? 0
+        let seconds = Double(trimmingSpaces(text)) ?? 0
         guard seconds > 0 else { return }  // NaN too
         var remaining = UInt64(min(seconds, 86_400) * 1_000_000)
         while remaining > 0 {
@@ -81,6 +86,19 @@ extension ServerCore {
             usleep(UInt32(step))
             remaining -= step
         }
+    }
+
+    /// `text` without the spaces and tabs at its ends: Unicode's space separators (the
+    /// `Zs` category) and the tab, which `trimmingCharacters(in: .whitespaces)` trimmed.
+    private static func trimmingSpaces(_ text: String) -> String {
+        let isSpace = { (scalar: Unicode.Scalar) in
+            scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+            let last = scalars.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return String(scalars[first...last])
     }
 
     private func debugFault(_ words: [String]) -> Reply {

@@ -5,7 +5,6 @@
 //! fuzzer of the glob matcher) and PROTOCOL (one reply of each RESP3 type, with Redis's
 //! RESP2 fallbacks, for client libraries' tests). Replies and errors are Redis's.
 
-import Foundation
 import StrataEngine
 import StrataPersistence
 
@@ -92,7 +91,7 @@ extension ServerCore {
         if case .list(let list) = value {
             let layout = QuicklistLayout(list.elements, fill: config.listMaxListpackSize)
             line +=
-                " ql_nodes:\(layout.nodes) ql_avg_node:\(String(format: "%.2f", layout.averageNode))"
+                " ql_nodes:\(layout.nodes) ql_avg_node:\(String(printf: "%.2f", layout.averageNode))"
                 + " ql_listpack_max:\(config.listMaxListpackSize) ql_compressed:\(config.listCompressDepth != 0 ? 1 : 0)"
                 + " ql_uncompressed_size:\(layout.bytes)"
         }

@@ -1,8 +1,13 @@
 //! INFO: sections and field names as Redis 7.0 prints them.
 
 import CMallocInfo
-import Foundation
 import StrataEngine
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ServerCore {
     static let defaultSections = [
@@ -54,7 +59,7 @@ extension ServerCore {
                     ("redis_mode", "standalone"), ("os", ServerCore.osName), ("arch_bits", "64"),
                     ("monotonic_clock", "POSIX clock_gettime"), ("multiplexing_api", "epoll"),
                     ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"),
-                    ("process_id", String(ProcessInfo.processInfo.processIdentifier)),
+                    ("process_id", String(getpid())),
                     ("process_supervised", "no"), ("run_id", runID), ("tcp_port", String(boundPort)),
                     ("server_time_usec", String(clock.wallMicroseconds())),
                     ("uptime_in_seconds", String(uptime)), ("uptime_in_days", String(uptime / 86400)),
@@ -94,7 +99,7 @@ extension ServerCore {
                     ("used_memory_peak_human", ProcessMemory.human(peakMemory)),
                     (
                         "used_memory_peak_perc",
-                        String(format: "%.2f%%", peakMemory > 0 ? Double(used) * 100 / Double(peakMemory) : 100)
+                        String(printf: "%.2f%%", peakMemory > 0 ? Double(used) * 100 / Double(peakMemory) : 100)
                     ),
                     ("used_memory_startup", String(startupMemory)),
                     ("used_memory_dataset", String(max(0, used - startupMemory))),
@@ -103,7 +108,7 @@ extension ServerCore {
                     ("total_system_memory_human", ProcessMemory.human(total)),
                     ("maxmemory", String(config.maxMemory)), ("maxmemory_human", ProcessMemory.human(config.maxMemory)),
                     ("maxmemory_policy", config.maxMemoryPolicy.rawValue),
-                    ("mem_fragmentation_ratio", String(format: "%.2f", used > 0 ? Double(rss) / Double(used) : 0)),
+                    ("mem_fragmentation_ratio", String(printf: "%.2f", used > 0 ? Double(rss) / Double(used) : 0)),
                     (
                         "mem_allocator",
                         "jemalloc-" + String(String(cString: strata_malloc_version()).prefix { $0 != "-" })
@@ -149,7 +154,7 @@ extension ServerCore {
                     ("sync_full", String(stats.fullSyncs)), ("sync_partial_ok", String(stats.partialSyncsAccepted)),
                     ("sync_partial_err", String(stats.partialSyncsRejected)),
                     ("expired_keys", String(engine.stats.expiredKeys)),
-                    ("expired_stale_perc", String(format: "%.2f", stats.expiredStaleFraction * 100)),
+                    ("expired_stale_perc", String(printf: "%.2f", stats.expiredStaleFraction * 100)),
                     ("expired_time_cap_reached_count", String(stats.expireTimeCapReached)),
                     ("expire_cycle_cpu_milliseconds", String(stats.expireCycleNanoseconds / 1_000_000)),
                     ("evicted_keys", String(engine.stats.evictedKeys)),
@@ -185,7 +190,7 @@ extension ServerCore {
         case "cpu":
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
-            func seconds(_ t: timeval) -> String { String(format: "%.6f", Double(t.tv_sec) + Double(t.tv_usec) / 1e6) }
+            func seconds(_ t: timeval) -> String { String(printf: "%.6f", Double(t.tv_sec) + Double(t.tv_usec) / 1e6) }
             return fields(
                 "CPU", [("used_cpu_sys", seconds(usage.ru_stime)), ("used_cpu_user", seconds(usage.ru_utime))])
         case "cluster":

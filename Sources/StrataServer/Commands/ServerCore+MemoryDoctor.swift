@@ -3,8 +3,13 @@
 //! `enable-module-command` is off, which is its default).
 
 import CMallocInfo
-import Foundation
 import StrataEngine
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ServerCore {
     /// MEMORY DOCTOR's report, as Redis words its findings: too little memory to judge,

@@ -1,6 +1,11 @@
-import Foundation
 import StrataEngine
 import StrataPersistence
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One configuration directive: its name, how to print it, and how to set it.
 public struct ConfigDirective: Sendable {

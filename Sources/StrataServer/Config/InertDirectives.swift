@@ -6,8 +6,6 @@
 //! set and `CONFIG REWRITE` writes what differs from the default. A value is kept as the
 //! text `CONFIG GET` prints, in `ServerConfig.inertValues` by canonical name.
 
-import Foundation
-
 extension ConfigDirective {
     private static let intMax = Int(Int32.max)
     private static let longMax = Int.max

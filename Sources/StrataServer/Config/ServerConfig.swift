@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import StrataEngine
 import StrataPersistence
@@ -220,7 +219,7 @@ extension ServerConfig {
     /// A percentile as Redis prints it in configuration and INFO: `50`, `99.9` (`%f`
     /// without trailing zeros).
     static func percentileText(_ value: Double) -> String {
-        var text = String(format: "%f", value)
+        var text = String(printf: "%f", value)
         while text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }
         return text

@@ -17,11 +17,16 @@
 //! its input is parsed, so that SwiftNIO's receive pool reuses it instead of allocating
 //! one per read.
 
-import Foundation
 import NIOCore
 import RESP
 import StrataEngine
 import StrataPersistence
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Handles one client connection.
 final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {

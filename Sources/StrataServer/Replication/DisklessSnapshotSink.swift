@@ -6,9 +6,14 @@
 //! replica slows the writer down instead of the primary's memory growing with the
 //! snapshot. A connection that fails makes the next write fail, which abandons the save.
 
-import Foundation
 import NIOCore
 import StrataPersistence
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A write-only file system holding one file: the stream to a replica.
 final class DisklessSnapshotSink: FileSystem, WritableFile, @unchecked Sendable {
@@ -24,7 +29,7 @@ final class DisklessSnapshotSink: FileSystem, WritableFile, @unchecked Sendable 
     private static let chunkSize = 1024 * 1024
     /// Bytes handed to the loop and not yet taken by the socket, and whether a send
     /// failed; guarded by `condition`.
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var inFlight = 0
     private var failed = false
     private static let inFlightLimit = 8 * chunkSize

@@ -6,8 +6,14 @@
 //! all in memory; with no fork, this and the copy-on-write of the keyspace's tables are
 //! what a full sync costs the primary.
 
-import Foundation
 import NIOCore
+import StrataPersistence
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The stream held for one syncing replica.
 final class HeldStream {
@@ -57,7 +63,7 @@ final class HeldStream {
         if fileDescriptor < 0 {
             let path = makePath()
             let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            guard descriptor >= 0 else { throw DurableFileError(path: path, operation: "open", code: errno) }
             fileDescriptor = descriptor
             filePath = path
         }
@@ -67,7 +73,9 @@ final class HeldStream {
             while offset < raw.count {
                 let written = write(fileDescriptor, base + offset, raw.count - offset)
                 if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+                guard written > 0 else {
+                    throw DurableFileError(path: filePath ?? "", operation: "write", code: written < 0 ? errno : EIO)
+                }
                 offset += written
             }
         }

@@ -14,7 +14,6 @@
 //! context of `ServerCore+TLS.swift`).
 
 import CMallocInfo
-import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -54,7 +53,7 @@ final class PrimaryLink: ChannelInboundHandler {
     private var handshake: [[String]] = []
     /// The snapshot being received.
     private var snapshotPath = ""
-    private var snapshotFile: FileHandle?
+    private var snapshotFile: (any WritableFile)?
     private var snapshotRemaining = 0
     /// A snapshot sent without a length ends with this mark (empty: a length was sent);
     /// the last bytes received, to recognise it, and how many were received.
@@ -323,9 +322,7 @@ final class PrimaryLink: ChannelInboundHandler {
             length = parsed
         }
         snapshotPath = core.nextTempPath()
-        guard FileManager.default.createFile(atPath: snapshotPath, contents: nil),
-            let file = FileHandle(forWritingAtPath: snapshotPath)
-        else {
+        guard let file = try? POSIXFileSystem.shared.create(snapshotPath) else {
             return fail("Opening the temp file needed for MASTER <-> REPLICA synchronization: \(snapshotPath)")
         }
         core.logger.notice(
@@ -344,16 +341,14 @@ final class PrimaryLink: ChannelInboundHandler {
         if !endMark.isEmpty { return receiveMarkedSnapshot() }
         let take = min(snapshotRemaining, inbound.readableBytes)
         if take > 0, let slice = inbound.readSlice(length: take) {
-            do {
-                try snapshotFile?.write(contentsOf: Data(slice.readableBytesView))
-            } catch {
+            if let error = slice.withUnsafeReadableBytes({ snapshotFile?.writeAll($0).error }) {
                 fail("Write error writing to the snapshot from the master: \(error)")
                 return false
             }
             snapshotRemaining -= take
         }
         guard snapshotRemaining == 0 else { return false }
-        try? snapshotFile?.close()
+        snapshotFile?.close()
         snapshotFile = nil
         loadSnapshot()
         return false
@@ -366,9 +361,7 @@ final class PrimaryLink: ChannelInboundHandler {
         guard inbound.readableBytes > 0, let slice = inbound.readSlice(length: inbound.readableBytes) else {
             return false
         }
-        do {
-            try snapshotFile?.write(contentsOf: Data(slice.readableBytesView))
-        } catch {
+        if let error = slice.withUnsafeReadableBytes({ snapshotFile?.writeAll($0).error }) {
             fail("Write error writing to the snapshot from the master: \(error)")
             return false
         }
@@ -380,12 +373,12 @@ final class PrimaryLink: ChannelInboundHandler {
         }
         guard lastBytes == endMark else { return false }
         do {
-            try snapshotFile?.truncate(atOffset: UInt64(snapshotReceived - PrimaryLink.endMarkLength))
+            try snapshotFile?.truncate(to: snapshotReceived - PrimaryLink.endMarkLength)
         } catch {
             fail("Truncating the snapshot from the master: \(error)")
             return false
         }
-        try? snapshotFile?.close()
+        snapshotFile?.close()
         snapshotFile = nil
         loadSnapshot()
         return false
@@ -447,7 +440,7 @@ final class PrimaryLink: ChannelInboundHandler {
     }
 
     private func discardSnapshot() {
-        try? snapshotFile?.close()
+        snapshotFile?.close()
         snapshotFile = nil
         if !snapshotPath.isEmpty && phase != .loading {
             unlink(snapshotPath)

@@ -5,10 +5,15 @@
 //! A caller that only wants a snapshot (`REPLCONF rdb-only 1`: `redis-cli --rdb`,
 //! `strata-dump backup`) gets one and is disconnected, as before.
 
-import Foundation
 import NIOCore
 import StrataEngine
 import StrataPersistence
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ServerCore {
     /// The kept value of a numeric replication parameter.

@@ -3,7 +3,6 @@
 //! through a file system wrapped here that counts the bytes read, so progress is measured
 //! where the bytes are, without a hook in each format's reader.
 
-import Foundation
 import NIOConcurrencyHelpers
 import StrataPersistence
 
@@ -40,7 +39,7 @@ final class LoadingProgress: Sendable {
         return [
             ("loading_start_time", String(startedAt)), ("loading_total_bytes", String(totalBytes)),
             ("loading_rdb_used_mem", "0"), ("loading_loaded_bytes", String(loaded)),
-            ("loading_loaded_perc", String(format: "%.2f", percent)), ("loading_eta_seconds", String(eta)),
+            ("loading_loaded_perc", String(printf: "%.2f", percent)), ("loading_eta_seconds", String(eta)),
         ]
     }
 }

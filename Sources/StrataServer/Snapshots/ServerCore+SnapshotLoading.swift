@@ -2,10 +2,15 @@
 //! `-LOADING`, and removing the temp files a killed save left behind. The loading flag and
 //! the start-up save time are `SnapshotScheduler`'s; reading the file is done here.
 
-import Foundation
 import NIOCore
 import StrataEngine
 import StrataPersistence
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension ServerCore {
     /// Removes temp files that a process killed mid-save left behind.
@@ -52,7 +57,7 @@ extension ServerCore {
                         report.functions.map { [Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), $0] })
                     let seconds = Double(WallClock.nowMilliseconds() - start) / 1000
                     self.logger.notice(
-                        "DB loaded from disk: \(String(format: "%.3f", seconds)) seconds (\(report.keys) keys, \(report.expiredKeys) expired keys dropped)"
+                        "DB loaded from disk: \(String(printf: "%.3f", seconds)) seconds (\(report.keys) keys, \(report.expiredKeys) expired keys dropped)"
                     )
                 case .failure(let error):
                     failed(

@@ -7,10 +7,15 @@
 
 import CMallocInfo
 import Dispatch
-import Foundation
 import NIOCore
 import StrataEngine
 import StrataPersistence
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ServerCore {
     static let misconfError = Reply.error(

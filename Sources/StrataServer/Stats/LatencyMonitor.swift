@@ -8,8 +8,6 @@
 //! doctor's report gives each event's count, average, mean deviation and period, so the
 //! text tools show is the one Redis users know.
 
-import Foundation
-
 /// One event's samples.
 struct LatencySeries {
     /// Samples kept per event.
@@ -94,7 +92,7 @@ struct LatencyMonitor {
             let span = (series.samples.last?.time ?? 0) - (series.samples.first?.time ?? 0)
             let period = values.count > 1 ? Double(span) / Double(values.count - 1) : 1
             report +=
-                "\(number + 1). \(name): \(values.count) latency spikes (average \(average)ms, mean deviation \(deviation)ms, period \(String(format: "%.2f", period)) sec). Worst all time event \(series.maximum)ms.\n"
+                "\(number + 1). \(name): \(values.count) latency spikes (average \(average)ms, mean deviation \(deviation)ms, period \(String(printf: "%.2f", period)) sec). Worst all time event \(series.maximum)ms.\n"
         }
         report += "\nI have a few advices for you:\n\n"
         if slowLogThreshold < 0 || slowLogThreshold / 1000 > monitorThreshold {

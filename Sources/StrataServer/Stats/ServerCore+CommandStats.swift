@@ -2,7 +2,6 @@
 //! `SlowLog` and `LatencyMonitor`), and the commands and INFO sections that read them:
 //! SLOWLOG, LATENCY, `INFO commandstats`, `errorstats` and `latencystats`.
 
-import Foundation
 import StrataEngine
 
 extension ServerCore {
@@ -186,7 +185,7 @@ extension ServerCore {
             let perCall = counters.calls > 0 ? Double(counters.microseconds) / Double(counters.calls) : 0
             return (
                 "cmdstat_\(counters.name)",
-                "calls=\(counters.calls),usec=\(counters.microseconds),usec_per_call=\(String(format: "%.2f", perCall)),rejected_calls=\(counters.rejected),failed_calls=\(counters.failed)"
+                "calls=\(counters.calls),usec=\(counters.microseconds),usec_per_call=\(String(printf: "%.2f", perCall)),rejected_calls=\(counters.rejected),failed_calls=\(counters.failed)"
             )
         }
     }
@@ -201,7 +200,7 @@ extension ServerCore {
         guard config.latencyTracking else { return [] }
         return commandStats.commands.filter { $0.histogram.total > 0 }.map { counters in
             let percentiles = config.latencyTrackingPercentiles.map { percentile in
-                "p\(ServerConfig.percentileText(percentile))=\(String(format: "%.3f", Double(counters.histogram.value(atPercentile: percentile)) / 1000))"
+                "p\(ServerConfig.percentileText(percentile))=\(String(printf: "%.3f", Double(counters.histogram.value(atPercentile: percentile)) / 1000))"
             }
             return ("latency_percentiles_usec_\(counters.name)", percentiles.joined(separator: ","))
         }

@@ -9,13 +9,18 @@
 //! the process inside SwiftNIO SSL (a cipher string BoringSSL refuses, an unreadable CA
 //! directory, a key prompting for a passphrase on standard input) is checked first.
 
-import Foundation
 import NIOSSL
 
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
+#endif
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
 #endif
 
 /// The contexts new TLS connections are made with.
@@ -220,13 +225,13 @@ enum TLSErrorText {
     static func tidy(_ text: String) -> String {
         var reasons: [String] = []
         var rest = Substring(text)
-        while let start = rest.range(of: "error:") {
+        while let start = rest.firstRange(of: "error:") {
             var end =
                 rest[start.lowerBound...].firstIndex(where: { $0 == " " || $0 == "]" || $0 == "," })
                 ?? rest.endIndex
             if end < rest.endIndex, rest[end] == " " {
                 // The reason ends before " at /path:line".
-                end = rest[start.lowerBound...].range(of: " at ")?.lowerBound ?? end
+                end = rest[start.lowerBound...].firstRange(of: " at ")?.lowerBound ?? end
             }
             reasons.append(String(rest[start.lowerBound..<end]))
             rest = rest[end...]
