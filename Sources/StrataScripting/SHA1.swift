@@ -1,6 +1,8 @@
 //! SHA-1, for the script cache's keys (`redis.sha1hex`, EVALSHA). Not for security: Redis
 //! names scripts by the SHA-1 of their body, so Strata must compute the same digest.
 
+import StrataEngine
+
 /// SHA-1 digests.
 public enum SHA1 {
     /// The 20-byte digest of `data`.
@@ -68,14 +70,5 @@ public enum SHA1 {
     }
 
     /// The digest as 40 lower-case hex digits.
-    public static func hex(_ data: UnsafeRawBufferPointer) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(40)
-        for byte in digest(data) {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public static func hex(_ data: UnsafeRawBufferPointer) -> String { digest(data).lowercaseHex }
 }

@@ -3,6 +3,8 @@
 //! same digest. A small self-contained implementation keeps the server free of a crypto
 //! library for one hash of a few bytes per AUTH.
 
+import StrataEngine
+
 /// SHA-256 digests.
 enum SHA256 {
     private static let roundConstants: [UInt32] = [
@@ -66,16 +68,7 @@ enum SHA256 {
     }
 
     /// The lowercase hex of the digest of `message`, as Redis stores passwords.
-    static func hex(_ message: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in digest(message) {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func hex(_ message: [UInt8]) -> String { digest(message).lowercaseHex }
 
     private static func rotate(_ value: UInt32, _ count: UInt32) -> UInt32 {
         (value >> count) | (value << (32 - count))

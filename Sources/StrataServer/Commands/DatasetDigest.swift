@@ -38,16 +38,7 @@ enum DatasetDigest {
     }
 
     /// Lowercase hex, as Redis prints digests.
-    static func hex(_ digest: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(digest.count * 2)
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    static func hex(_ digest: [UInt8]) -> String { digest.lowercaseHex }
 
     private static func object(_ digest: inout [UInt8], _ value: Value, hasDeadline: Bool) {
         switch value {
