@@ -28,6 +28,11 @@ public final class POSIXFileSystem: FileSystem {
         try openForWriting(path, flags: O_WRONLY | O_CREAT | O_TRUNC)
     }
 
+    /// Standard output as a file to write to; it stays open when the file is released.
+    public static func standardOutput() -> any WritableFile {
+        POSIXWritableFile(fd: STDOUT_FILENO, path: "standard output", closesOnRelease: false)
+    }
+
     public func openForAppending(_ path: String) throws(DurableFileError) -> any WritableFile {
         try openForWriting(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
     }
@@ -107,13 +112,16 @@ final class POSIXReadableFile: ReadableFile {
 final class POSIXWritableFile: WritableFile, @unchecked Sendable {
     let path: String
     private var fd: Int32
+    /// Whether releasing the file closes its descriptor (not for standard output).
+    private let closesOnRelease: Bool
 
-    init(fd: Int32, path: String) {
+    init(fd: Int32, path: String, closesOnRelease: Bool = true) {
         self.fd = fd
         self.path = path
+        self.closesOnRelease = closesOnRelease
     }
 
-    deinit { close() }
+    deinit { if closesOnRelease { close() } }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(DurableFileError) -> Int {
         while true {

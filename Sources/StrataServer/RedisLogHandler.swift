@@ -1,5 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
+import StrataPersistence
 
 #if canImport(Glibc)
     import Glibc
@@ -73,9 +74,9 @@ public struct RedisLogHandler: LogHandler {
 final class LogSink: @unchecked Sendable {
     private let lock = NIOLock()
     /// Standard output, or the log file (open for the life of the process).
-    private let descriptor: Int32
+    private let file: any WritableFile
 
-    private init(descriptor: Int32) { self.descriptor = descriptor }
+    private init(file: any WritableFile) { self.file = file }
 
     private static let registryLock = NIOLock()
     nonisolated(unsafe) private static var sinks: [String: LogSink] = [:]
@@ -86,15 +87,8 @@ final class LogSink: @unchecked Sendable {
         registryLock.lock()
         defer { registryLock.unlock() }
         if let sink = sinks[path] { return sink }
-        var descriptor = STDOUT_FILENO
-        if !path.isEmpty {
-            let file = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o666)
-            if file >= 0 {
-                lseek(file, 0, SEEK_END)
-                descriptor = file
-            }
-        }
-        let sink = LogSink(descriptor: descriptor)
+        let file = path.isEmpty ? nil : try? POSIXFileSystem.shared.openForAppending(path)
+        let sink = LogSink(file: file ?? POSIXFileSystem.standardOutput())
         sinks[path] = sink
         return sink
     }
@@ -105,22 +99,6 @@ final class LogSink: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var line = line
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                #if canImport(Glibc)
-                    let written = Glibc.write(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-                #else
-                    let written = Darwin.write(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-                #endif
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return
-                }
-            }
-        }
+        line.withUTF8 { _ = file.writeAll(UnsafeRawBufferPointer($0)) }
     }
 }
