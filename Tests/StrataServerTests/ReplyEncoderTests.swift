@@ -28,7 +28,13 @@ import Testing
     func membersEncodeAsTheirExpandedReply(version: RESPVersion, withScores: Bool) {
         let reply = Reply.members(members, withScores: withScores)
         #expect(encoded(reply, version) == encoded(reply.expanded, version))
-        #expect(reply == reply.expanded)
+        // Equality sees through the shortcut, and still tells the two forms apart.
+        let spelledOut: Reply =
+            withScores
+            ? .pairs(members.map { (.bulk($0.member), .double($0.score)) }) : .array(members.map { .bulk($0.member) })
+        #expect(reply == spelledOut)
+        #expect(reply != .members(members, withScores: !withScores))
+        #expect(reply != .members(Array(members.dropLast()), withScores: withScores))
     }
 
     @Test(arguments: [RESPVersion.resp2, .resp3])

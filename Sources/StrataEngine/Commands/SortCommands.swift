@@ -73,7 +73,7 @@ public enum SortCommands {
                 i += 1
             } else if word.equalsIgnoringCase("by") && remaining >= 1 {
                 // A pattern without `*` does not sort and reads no key.
-                if c.engine.sortPatternsRefused && args[i + 1].array.contains(UInt8(ascii: "*")) {
+                if c.engine.sortPatternsRefused && args[i + 1].withUnsafeBytes({ $0.contains(UInt8(ascii: "*")) }) {
                     return .failure(.error("ERR BY option of SORT denied due to insufficient ACL permissions."))
                 }
                 options.by = args[i + 1]

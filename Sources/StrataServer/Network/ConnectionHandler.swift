@@ -605,6 +605,7 @@ final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
             }
             return
         }
+        // An empty buffer counts as sent: a write handed over unflushed must still be flushed.
         if !hasPendingWrite && sendDirectly(context) { return }
         writeOutbound(context)
         if hasPendingWrite {
