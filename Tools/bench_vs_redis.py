@@ -296,16 +296,17 @@ def main():
                     pipe_load(port, commands)
                     time.sleep(0.5)
                     after_rss, after_used = rss(proc.pid), info_field(port, "used_memory")
-                    per[name] = ((after_used - before_used) / units, (after_rss - before_rss) / units)
+                    per[name] = ((after_used - before_used) / units, (after_rss - before_rss) / units, after_rss)
                 memory.append((label, per["redis"], per["strata"]))
         print(f"redis-server {version} vs strata-server, 50 clients, -r 1000000, -d 32, best of {ROUNDS} interleaved rounds")
         print(f"{'workload':<28} {'redis ops/s':>12} {'strata ops/s':>13} {'ratio':>6} {'redis p99 ms':>13} {'strata p99 ms':>14}")
         for name, (rr, rp), (sr, sp) in results:
             print(f"{name:<28} {rr:>12.0f} {sr:>13.0f} {sr / rr:>6.2f} {rp:>13.3f} {sp:>14.3f}")
-        for label, (ru, rr), (su, sr) in memory:
+        for label, (ru, rr, rp), (su, sr, sp) in memory:
             print(f"memory: {label}")
             print(f"  {'used_memory bytes':<26} {ru:>12.1f} {su:>13.1f} {su / ru:>6.2f}")
             print(f"  {'RSS bytes':<26} {rr:>12.1f} {sr:>13.1f} {sr / rr:>6.2f}")
+            print(f"  {'process RSS after, MB':<26} {rp / 1048576:>12.1f} {sp / 1048576:>13.1f} {sp / rp:>6.2f}")
     finally:
         for proc in (redis, strata):
             proc.send_signal(signal.SIGTERM)

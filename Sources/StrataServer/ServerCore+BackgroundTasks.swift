@@ -76,8 +76,10 @@ extension ServerCore {
 
     /// Returns freed pages to the system when the allocator holds many: a keyspace table
     /// that grew leaves its old array behind (a quarter of the keyspace's memory at the
-    /// doubling), and jemalloc's decay would keep it resident for seconds. Small amounts
-    /// stay for reuse, so a steady workload does not fault pages back in.
+    /// doubling), and jemalloc's decay would keep it resident for seconds. Up to a
+    /// sixteenth of the allocated memory (and at least 1 MiB) stays for reuse, so a
+    /// steady workload does not fault pages back in: at most that much is given back and
+    /// faulted again per 100 ms, a fraction of a percent of a core.
     private func releaseDirtyPages() {
         let dirty = ProcessMemory.dirtyBytes()
         guard dirty >= ServerCore.dirtyPagesFloor, dirty >= ProcessMemory.allocatedBytes() / 16 else { return }
@@ -85,7 +87,7 @@ extension ServerCore {
     }
 
     /// The least amount of freed memory ``releaseDirtyPages()`` returns to the system.
-    static let dirtyPagesFloor = 8 * 1024 * 1024
+    static let dirtyPagesFloor = 1024 * 1024
 
     func closeIdleClients() {
         guard config.timeout > 0 else { return }

@@ -65,15 +65,17 @@ public struct HashValue: Sendable, Equatable {
     @discardableResult
     public mutating func set(_ field: Bytes, _ value: Bytes, limits: HashLimits) -> Bool {
         if case .listpack(var pairs) = storage {
-            storage = .table([:])  // release our reference so `pairs` is unique
-            let isNew = pairs.set(field, value)
-            storage = .listpack(pairs)
-            if pairs.count > limits.maxListpackEntries || field.count > limits.maxListpackValue
-                || value.count > limits.maxListpackValue
+            if field.count > limits.maxListpackValue || value.count > limits.maxListpackValue
+                || !pairs.fits(adding: field, value)
             {
                 convertToTable()
+            } else {
+                storage = .table([:])  // release our reference so `pairs` is unique
+                let isNew = pairs.set(field, value)
+                storage = .listpack(pairs)
+                if pairs.count > limits.maxListpackEntries { convertToTable() }
+                return isNew
             }
-            return isNew
         }
         guard case .table(var table) = storage else { return false }
         storage = .listpack(PackedPairs())

@@ -1,31 +1,70 @@
 //! The compact encoding of small hashes, in the spirit of Redis's listpack: every field and
-//! value, in insertion order, packed into one byte array as a LEB128 length followed by
-//! the bytes. Ten short fields cost about 200 bytes in one allocation, where an array of
-//! `Bytes` pairs would cost 48 bytes a field plus growth slack. Lookups scan linearly,
-//! which is what the encoding is for: at most `hash-max-listpack-entries` short entries.
-//! The array is kept at its exact size (no doubling slack). A value type: copies share
-//! the array until one of them writes.
+//! value, in insertion order, packed into one heap block as a LEB128 length followed by
+//! the bytes. Lookups scan linearly, which is what the encoding is for: at most
+//! `hash-max-listpack-entries` short entries.
+//!
+//! The block is a ``ByteStorage`` (a 16-byte object header, then the bytes) of exactly the
+//! packed size, and its byte count lives beside the reference, not in the block: ten short
+//! fields of about 190 packed bytes take a 208-byte allocation, where an array (a 32-byte
+//! header, and a capacity rounded up by every growth) took 224 or 256. A write builds the
+//! new block at its exact size in one pass, except a value replaced by one of the same
+//! encoded size in a block no copy shares, which is overwritten in place. A value type:
+//! copies share the block until one of them writes.
 
-/// Field/value pairs packed into one byte array.
+/// Field/value pairs packed into one exactly-sized byte block.
 @usableFromInline
-struct PackedPairs: Sendable, Equatable {
-    private var bytes: [UInt8] = []
+struct PackedPairs: @unchecked Sendable {
+    /// The packed bytes; nil while there is no pair.
+    private var block: ByteStorage?
+    /// Bytes used in `block` (at most ``maximumByteCount``).
+    private var used: UInt32 = 0
     /// Number of pairs.
-    private(set) var count = 0
+    private var pairCount: UInt32 = 0
+
+    /// The largest packed form, as Redis bounds a listpack: a hash that would grow past it
+    /// converts to the table encoding first (see ``fits(adding:_:)``).
+    static let maximumByteCount = 1 << 30
 
     /// No pairs.
     init() {}
 
-    /// Where one pair lies in `bytes`.
+    /// Number of pairs.
+    var count: Int { Int(pairCount) }
+
+    /// Bytes the packed form occupies (for MEMORY USAGE).
+    var byteCount: Int { Int(used) }
+
+    /// Bytes the block could hold: its allocation less the object header.
+    var blockCapacity: Int { block?.capacity ?? 0 }
+
+    /// Where the packed bytes start in the block (the object header's size); nil without
+    /// a block.
+    var blockHeaderBytes: Int? {
+        guard let block else { return nil }
+        let object = UnsafeRawPointer(Unmanaged.passUnretained(block).toOpaque())
+        return block.withUnsafeMutablePointerToElements { UnsafeRawPointer($0) - object }
+    }
+
+    /// Where one pair lies in the block.
     private struct Slot {
         var start: Int
-        var valueStart: Int
+        var valueLengthStart: Int
         var valueCount: Int
         var end: Int
     }
 
+    /// Whether setting `field` to `value` keeps the packed form within
+    /// ``maximumByteCount`` even if the field is new.
+    func fits(adding field: Bytes, _ value: Bytes) -> Bool {
+        let limit = Self.maximumByteCount
+        guard field.count <= limit, value.count <= limit else { return false }
+        // Each term is at most 2³⁰ + 5, so the sum cannot overflow.
+        return Int(used) + Self.lengthSize(field.count) + field.count + Self.lengthSize(value.count) + value.count
+            <= limit
+    }
+
     /// Reads a length at `offset`; returns it and the offset after it.
-    private static func readLength(_ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) -> (Int, Int) {
+    private static func readLength(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> (Int, Int) {
         var value = 0
         var shift = 0
         var index = offset
@@ -39,27 +78,57 @@ struct PackedPairs: Sendable, Equatable {
         return (value, index)
     }
 
-    private static func appendLength(_ length: Int, to out: inout [UInt8]) {
+    /// Writes `length` at `pointer`; returns the pointer after it.
+    private static func writeLength(_ length: Int, at pointer: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         var rest = length
+        var cursor = pointer
         while rest >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            cursor.pointee = UInt8(truncatingIfNeeded: rest) | 0x80
+            cursor += 1
             rest >>= 7
         }
-        out.append(UInt8(rest))
+        cursor.pointee = UInt8(rest)
+        return cursor + 1
+    }
+
+    /// Writes `bytes` at `pointer`; returns the pointer after them.
+    private static func write(_ bytes: Bytes, at pointer: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress, raw.count > 0 {
+                UnsafeMutableRawPointer(pointer).copyMemory(from: base, byteCount: raw.count)
+            }
+        }
+        return pointer + bytes.count
+    }
+
+    private static func lengthSize(_ length: Int) -> Int {
+        var size = 1
+        var rest = length
+        while rest >= 0x80 {
+            rest >>= 7
+            size += 1
+        }
+        return size
+    }
+
+    /// Calls `body` with the packed bytes (empty without a block).
+    private func withPacked<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard let block else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return block.withBytes(count: Int(used), body)
     }
 
     /// Visits every pair in order as raw byte ranges until `body` returns false.
     private func walk(_ body: (_ slot: Slot, _ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool)
     {
-        bytes.withUnsafeBufferPointer { buffer in
-            let raw = UnsafeRawBufferPointer(buffer)
+        withPacked { raw in
             var offset = 0
-            while offset < buffer.count {
-                let (fieldCount, fieldStart) = Self.readLength(buffer, offset)
-                let (valueCount, valueStart) = Self.readLength(buffer, fieldStart + fieldCount)
+            while offset < raw.count {
+                let (fieldCount, fieldStart) = Self.readLength(raw, offset)
+                let valueLengthStart = fieldStart + fieldCount
+                let (valueCount, valueStart) = Self.readLength(raw, valueLengthStart)
                 let end = valueStart + valueCount
-                let slot = Slot(start: offset, valueStart: valueStart, valueCount: valueCount, end: end)
-                let field = UnsafeRawBufferPointer(rebasing: raw[fieldStart..<(fieldStart + fieldCount)])
+                let slot = Slot(start: offset, valueLengthStart: valueLengthStart, valueCount: valueCount, end: end)
+                let field = UnsafeRawBufferPointer(rebasing: raw[fieldStart..<valueLengthStart])
                 let value = UnsafeRawBufferPointer(rebasing: raw[valueStart..<end])
                 if !body(slot, field, value) { return }
                 offset = end
@@ -67,13 +136,13 @@ struct PackedPairs: Sendable, Equatable {
         }
     }
 
-    /// The slot of `field` and its value.
-    private func find(_ field: Bytes) -> (slot: Slot, value: Bytes)? {
-        var found: (Slot, Bytes)?
+    /// The slot of `field`.
+    private func find(_ field: Bytes) -> Slot? {
+        var found: Slot?
         field.withUnsafeBytes { wanted in
-            walk { slot, candidate, value in
+            walk { slot, candidate, _ in
                 guard candidate.count == wanted.count, candidate.elementsEqual(wanted) else { return true }
-                found = (slot, Bytes(value))
+                found = slot
                 return false
             }
         }
@@ -82,35 +151,67 @@ struct PackedPairs: Sendable, Equatable {
 
     /// The value of `field`.
     func get(_ field: Bytes) -> Bytes? {
-        find(field)?.value
+        var found: Bytes?
+        field.withUnsafeBytes { wanted in
+            walk { _, candidate, value in
+                guard candidate.count == wanted.count, candidate.elementsEqual(wanted) else { return true }
+                found = Bytes(value)
+                return false
+            }
+        }
+        return found
     }
 
-    /// Sets `field` to `value`.
+    /// A new block of `size` bytes: the old bytes before `keep` (in old offsets),
+    /// then whatever `middle` writes, then the old bytes from `resume` on.
+    private func rebuilt(
+        size: Int, keep: Int, resume: Int, _ middle: (UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8>
+    ) -> ByteStorage? {
+        guard size > 0 else { return nil }
+        let fresh = unsafeDowncast(ByteStorage.create(minimumCapacity: size) { _ in () }, to: ByteStorage.self)
+        fresh.withUnsafeMutablePointerToElements { target in
+            withPacked { old in
+                if let base = old.baseAddress, keep > 0 {
+                    UnsafeMutableRawPointer(target).copyMemory(from: base, byteCount: keep)
+                }
+                let cursor = middle(target + keep)
+                if let base = old.baseAddress, resume < old.count {
+                    UnsafeMutableRawPointer(cursor).copyMemory(from: base + resume, byteCount: old.count - resume)
+                }
+            }
+        }
+        return fresh
+    }
+
+    /// Sets `field` to `value`. The caller keeps the form within ``maximumByteCount``
+    /// (``fits(adding:_:)``).
     ///
     /// - Returns: true when the field is new.
     mutating func set(_ field: Bytes, _ value: Bytes) -> Bool {
-        var encodedValue: [UInt8] = []
-        encodedValue.reserveCapacity(value.count + 5)
-        Self.appendLength(value.count, to: &encodedValue)
-        value.withUnsafeBytes { encodedValue.append(contentsOf: $0) }
-        if let (slot, _) = find(field) {
-            var replaced: [UInt8] = []
-            replaced.reserveCapacity(bytes.count - (slot.end - slot.valueStart) + encodedValue.count)
-            let valueLengthStart = slot.valueStart - Self.lengthSize(slot.valueCount)
-            replaced.append(contentsOf: bytes[..<valueLengthStart])
-            replaced.append(contentsOf: encodedValue)
-            replaced.append(contentsOf: bytes[slot.end...])
-            bytes = replaced
+        let encodedValueSize = Self.lengthSize(value.count) + value.count
+        if let slot = find(field) {
+            let oldValueSize = slot.end - slot.valueLengthStart
+            if oldValueSize == encodedValueSize, isKnownUniquelyReferenced(&block), let block {
+                block.withUnsafeMutablePointerToElements { base in
+                    _ = Self.write(value, at: Self.writeLength(value.count, at: base + slot.valueLengthStart))
+                }
+                return false
+            }
+            let size = Int(used) - oldValueSize + encodedValueSize
+            block = rebuilt(size: size, keep: slot.valueLengthStart, resume: slot.end) {
+                Self.write(value, at: Self.writeLength(value.count, at: $0))
+            }
+            used = UInt32(truncatingIfNeeded: size)
             return false
         }
-        var grown: [UInt8] = []
-        grown.reserveCapacity(bytes.count + field.count + 5 + encodedValue.count)
-        grown.append(contentsOf: bytes)
-        Self.appendLength(field.count, to: &grown)
-        field.withUnsafeBytes { grown.append(contentsOf: $0) }
-        grown.append(contentsOf: encodedValue)
-        bytes = grown
-        count += 1
+        let size = Int(used) + Self.lengthSize(field.count) + field.count + encodedValueSize
+        let end = Int(used)
+        block = rebuilt(size: size, keep: end, resume: end) {
+            let afterField = Self.write(field, at: Self.writeLength(field.count, at: $0))
+            return Self.write(value, at: Self.writeLength(value.count, at: afterField))
+        }
+        used = UInt32(truncatingIfNeeded: size)
+        pairCount += 1
         return true
     }
 
@@ -118,13 +219,11 @@ struct PackedPairs: Sendable, Equatable {
     ///
     /// - Returns: whether it was present.
     mutating func remove(_ field: Bytes) -> Bool {
-        guard let (slot, _) = find(field) else { return false }
-        var shrunk: [UInt8] = []
-        shrunk.reserveCapacity(bytes.count - (slot.end - slot.start))
-        shrunk.append(contentsOf: bytes[..<slot.start])
-        shrunk.append(contentsOf: bytes[slot.end...])
-        bytes = shrunk
-        count -= 1
+        guard let slot = find(field) else { return false }
+        let size = Int(used) - (slot.end - slot.start)
+        block = rebuilt(size: size, keep: slot.start, resume: slot.end) { $0 }
+        used = UInt32(truncatingIfNeeded: size)
+        pairCount -= 1
         return true
     }
 
@@ -138,17 +237,14 @@ struct PackedPairs: Sendable, Equatable {
         }
         return out
     }
+}
 
-    /// Bytes the packed form occupies (for MEMORY USAGE).
-    var byteCount: Int { bytes.count }
-
-    private static func lengthSize(_ length: Int) -> Int {
-        var size = 1
-        var rest = length
-        while rest >= 0x80 {
-            rest >>= 7
-            size += 1
-        }
-        return size
+extension PackedPairs: Equatable {
+    /// Equal when the same pairs are packed in the same order.
+    @usableFromInline
+    static func == (lhs: PackedPairs, rhs: PackedPairs) -> Bool {
+        guard lhs.pairCount == rhs.pairCount, lhs.used == rhs.used else { return false }
+        if lhs.block === rhs.block { return true }
+        return lhs.withPacked { a in rhs.withPacked { b in a.elementsEqual(b) } }
     }
 }
