@@ -79,7 +79,9 @@ struct PackedPairs: @unchecked Sendable {
     }
 
     /// Writes `length` at `pointer`; returns the pointer after it.
-    private static func writeLength(_ length: Int, at pointer: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+    private static func writeLength(_ length: Int, at pointer: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<
+        UInt8
+    > {
         var rest = length
         var cursor = pointer
         while rest >= 0x80 {
