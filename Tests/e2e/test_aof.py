@@ -471,8 +471,9 @@ def test_bgrewriteaof_replaces_the_files_and_keeps_writes_made_meanwhile(start_s
     assert info["aof_current_size"] >= info["aof_base_size"]
     after = manifest(strata)
     assert "appendonly.aof.2.base.rdb seq 2 type b" in after and "type h" not in after, after
-    assert set(os.listdir(aof_dir(strata))) == {line.split()[1] for line in after.splitlines()} | {
-        "appendonly.aof.manifest"}
+    # The history files are unlinked in the background, as in Redis.
+    expected = {line.split()[1] for line in after.splitlines()} | {"appendonly.aof.manifest"}
+    wait_until(lambda: set(os.listdir(aof_dir(strata))) == expected, message="the history files removed")
     assert before != after
     kill9(strata)
     again = start_server(*AOF, workdir=strata.workdir)

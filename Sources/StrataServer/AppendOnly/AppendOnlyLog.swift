@@ -81,8 +81,9 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
     var syncedOffset: UInt64 = 0
     /// Whether a background fsync is running.
     private(set) var syncInFlight = false
-    /// Start of the running fsync (monotonic ns), for `aof_delayed_fsync`.
-    private var syncStartedAt: UInt64 = 0
+    /// Since when writes wait for the running everysec fsync to end (monotonic ns); nil
+    /// when none is postponed.
+    private(set) var writesPostponedSince: UInt64?
     /// When the last everysec fsync was started (monotonic ns).
     private var lastEverysecSync: UInt64 = 0
     /// Connections whose replies wait for an fsync (`appendfsync always`).
@@ -91,8 +92,11 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
     var writeError: DurableFileError?
     /// When the last failed write is retried next (monotonic ns).
     private var nextRetry: UInt64 = 0
-    /// Everysec fsyncs that found the previous one still running.
+    /// Everysec writes that waited ``longestPostponement`` for a running fsync and then
+    /// went ahead anyway (`aof_delayed_fsync`, as Redis counts it).
     private(set) var delayedFsyncs = 0
+    /// Longest an everysec write waits for a running fsync (Redis's two seconds).
+    static var longestPostponement: UInt64 { 2_000_000_000 }
     /// Successful fsyncs of AOF files (Strata's own INFO field `strata_aof_fsyncs`).
     private(set) var fsyncs = 0
     /// Set by a failed fsync to the offset written by then. Linux may drop the dirty pages
@@ -136,12 +140,31 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
     /// as the policy asks: with `always`, a light pass is synced here (group commit: one
     /// fsync for every write of the pass), a heavy one in the background so that the next
     /// pass executes while the disk works.
-    mutating func writePending(now: UInt64, policy: AOFSyncPolicy) -> Actions {
+    ///
+    /// With `everysec`, while the background fsync runs the bytes stay in the buffer, for
+    /// up to ``longestPostponement`` (unless `force`), as Redis does: a write to a file
+    /// being synced waits in the kernel for the pages under write-back, and that wait
+    /// (up to 10 ms here) stalled every client of the pass. The replies do not wait.
+    mutating func writePending(now: UInt64, policy: AOFSyncPolicy, force: Bool = false) -> Actions {
         guard isLogging, feed.pendingBytes > 0, let file else { return [] }
         if writeError != nil && now < nextRetry { return [] }
+        var actions: Actions = []
+        if policy.fsync == .everysec && syncInFlight && !force {
+            guard let since = writesPostponedSince else {
+                writesPostponedSince = now
+                return []
+            }
+            if now &- since < Self.longestPostponement { return [] }
+            delayedFsyncs += 1
+            actions.append(
+                .log(
+                    .notice,
+                    "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis."
+                ))
+        }
+        writesPostponedSince = nil
         let (written, error) = feed.write { file.append($0) }
         writtenOffset += UInt64(written)
-        var actions: Actions = []
         if let error {
             if writeError == nil {
                 actions.append(
@@ -177,7 +200,6 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
             return releasable(policy: policy)
         }
         syncInFlight = true
-        syncStartedAt = now
         let files = filesToSync + [file]
         filesToSync.removeAll()
         return [.syncInBackground(files, target: writtenOffset, urgent: policy.fsync == .always)]
@@ -188,7 +210,8 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
         target: UInt64, failure: DurableFileError?, files: [AOFAppendFile], now: UInt64, policy: AOFSyncPolicy
     ) -> Actions {
         syncInFlight = false
-        var actions: Actions = []
+        // Writes postponed while it ran go now.
+        var actions = writesPostponedSince != nil ? writePending(now: now, policy: policy) : []
         guard noteSync(upTo: target, failure: failure, now: now, policy: policy, into: &actions) else {
             // Every file but the current one (which the next fsync covers) is retried.
             filesToSync = files.filter { $0 !== file } + filesToSync
@@ -262,7 +285,7 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
     // MARK: The timer
 
     /// The once-a-second work, called every 100 ms: retries of a failed write and of its
-    /// fsync, the everysec fsync (counting one found still running after 2 s as delayed).
+    /// fsync, writes postponed by a running fsync, the everysec fsync.
     mutating func tick(now: UInt64, policy: AOFSyncPolicy) -> Actions {
         guard isLogging else { return [] }
         var actions: Actions = []
@@ -272,9 +295,7 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
         }
         switch policy.fsync {
         case .everysec where now &- lastEverysecSync >= 1_000_000_000:
-            if syncInFlight {
-                if now &- syncStartedAt > 2_000_000_000 { delayedFsyncs += 1 }
-            } else if writtenOffset > syncedOffset {
+            if !syncInFlight && writtenOffset > syncedOffset {
                 lastEverysecSync = now
                 actions += requestSync(now: now, policy: policy)
             }
@@ -289,7 +310,7 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
     /// Writes and fsyncs everything logged so far, on the event loop (shutdown,
     /// `appendonly no`, a rewrite restarting the temp file).
     mutating func flushNow(now: UInt64, policy: AOFSyncPolicy) -> Actions {
-        var actions = writePending(now: now, policy: policy)
+        var actions = writePending(now: now, policy: policy, force: true)
         for file in filesToSync + (file.map { [$0] } ?? []) { _ = file.sync() }
         filesToSync.removeAll()
         syncedOffset = writtenOffset

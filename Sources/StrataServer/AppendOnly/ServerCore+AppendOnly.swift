@@ -111,9 +111,10 @@ extension ServerCore {
     }
 
     /// Writes the buffer to the file (once per event-loop pass, before replies are
-    /// flushed) and starts an fsync when the policy asks for one.
-    func writeAppendOnlyBuffer() {
-        perform(aof.writePending(now: clock.monotonicNanoseconds(), policy: aofPolicy))
+    /// flushed) and starts an fsync when the policy asks for one. Without `force`, an
+    /// everysec write waits while a background fsync runs (``AppendOnlyLog/writePending(now:policy:force:)``).
+    func writeAppendOnlyBuffer(force: Bool = false) {
+        perform(aof.writePending(now: clock.monotonicNanoseconds(), policy: aofPolicy, force: force))
     }
 
     /// Starts a background fsync of what has been written, unless one is running.
