@@ -44,7 +44,8 @@ def cli(port, *args):
 
 
 class Process:
-    """A server on a free loopback port, without save points, stopped by PID. Its directory
+    """A server on a free loopback port (bound to 127.0.0.1 only), without save points,
+    stopped by PID. Its directory
     is a new temporary one (removed by `stop`) unless `directory` is given (kept); its
     output goes to `log` (a file) or nowhere."""
 
@@ -52,7 +53,8 @@ class Process:
         self.port = free_port()
         self.owns_dir = directory is None
         self.dir = directory or tempfile.mkdtemp(prefix="bench-aof-", dir=os.environ.get("BENCH_DIR", os.getcwd()))
-        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--dir", self.dir, "--save", "", *args],
+        self.proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir,
+                                      "--save", "", *args],
                                      stdout=log or subprocess.DEVNULL,
                                      stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
         deadline = time.time() + 30
