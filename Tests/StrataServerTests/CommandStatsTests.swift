@@ -44,8 +44,23 @@ struct LatencyHistogramTests {
         histogram.record(nanoseconds: 4000)
         histogram.record(nanoseconds: 70_000)
         let buckets = histogram.cumulativeBuckets()
-        #expect(buckets.map(\.microseconds) == [4, 8, 131])
+        // Each bound is the top of the sub-bucket beginning at the power of two: 131,072 +
+        // 1,023 ns reads 132, as Redis prints it.
+        #expect(buckets.map(\.microseconds) == [4, 8, 132])
         #expect(buckets.map(\.count) == [2, 3, 4])
+    }
+
+    /// Durations Redis 7.0.15 was seen to print (EVAL loops): bounds 66, 528, 8454 and
+    /// 67633 µs, each counting the sub-bucket that begins at its power of two.
+    @Test func boundsAreTheTopOfTheSubBucketAtEachPowerOfTwo() {
+        var histogram = LatencyHistogram()
+        histogram.record(nanoseconds: 65_600)  // in 65,536's 512-ns sub-bucket: counted at 66
+        histogram.record(nanoseconds: 300_000)
+        histogram.record(nanoseconds: 8_000_000)
+        histogram.record(nanoseconds: 67_200_000)  // in 67,108,864's sub-bucket
+        let buckets = histogram.cumulativeBuckets()
+        #expect(buckets.map(\.microseconds) == [66, 528, 8454, 67633])
+        #expect(buckets.map(\.count) == [1, 2, 3, 4])
     }
 }
 

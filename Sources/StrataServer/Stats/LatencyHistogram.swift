@@ -8,8 +8,8 @@
 //! `b = bitWidth(v | 255) - 8` and sub-bucket `v >> b`, so every bucket's resolution is
 //! `2^b` — relative error under 1%. Percentiles report the highest value equivalent to the
 //! sub-bucket that reaches the requested count, and the histogram view reports the counts
-//! below each power of two from 1024 ns; both are what Redis prints, byte for byte, for the
-//! same recorded durations. Recording is a shift and an increment; the counts (3,072 of
+//! up to each power of two from 1024 ns (through the end of its sub-bucket); both are what
+//! Redis prints, byte for byte, for the same recorded durations. Recording is a shift and an increment; the counts (3,072 of
 //! them) are allocated on a command's first call.
 
 /// Durations in nanoseconds, counted in HDR-style log-linear buckets.
@@ -74,26 +74,30 @@ struct LatencyHistogram {
         return Self.maximum
     }
 
-    /// The cumulative distribution `LATENCY HISTOGRAM` prints: for each power of two from
-    /// 1024 ns, the durations recorded below it, listed when that count grew, up to the one
-    /// that covers them all. Bounds are in whole microseconds, as Redis prints them.
+    /// The cumulative distribution `LATENCY HISTOGRAM` prints, as HdrHistogram's
+    /// logarithmic iterator walks it for Redis: for each power of two from 1024 ns, the
+    /// durations recorded up to the end of the sub-bucket that begins at it, listed when
+    /// that count grew, up to the one that covers them all. Each bound is the highest value
+    /// of that sub-bucket in whole microseconds: 65,536 ns reads 66 (its sub-bucket is 512
+    /// ns wide), 8,192 ns reads 8, as Redis prints them.
     func cumulativeBuckets() -> [(microseconds: UInt64, count: UInt64)] {
         guard total > 0 else { return [] }
         var buckets: [(UInt64, UInt64)] = []
-        var bound: UInt64 = 1024
+        var level: UInt64 = 1024
         var slot = 0
-        var below: UInt64 = 0
+        var counted: UInt64 = 0
         var reported: UInt64 = 0
-        while reported < total && bound <= Self.maximum << 1 {
-            while slot < counts.count && Self.range(ofSlot: slot).lowest < bound {
-                below &+= counts[slot]
+        while reported < total && level <= Self.maximum << 1 {
+            while slot < counts.count && Self.range(ofSlot: slot).lowest <= level {
+                counted &+= counts[slot]
                 slot += 1
             }
-            if below > reported {
-                buckets.append((bound / 1000, below))
-                reported = below
+            if counted > reported {
+                let width: UInt64 = 1 << UInt64(Self.bucketIndex(level))
+                buckets.append(((level + width - 1) / 1000, counted))
+                reported = counted
             }
-            bound <<= 1
+            level <<= 1
         }
         return buckets
     }
