@@ -2,11 +2,9 @@
 //! `sync()` may run on another thread at the same time (the kernel orders them), which is
 //! how `appendfsync always` overlaps one group's fsync with the next group's execution.
 //! A write the disk refuses part-way is cut back so the file never ends in half a command
-//! that later writes would follow. The descriptor is closed on a background queue: closing
-//! a file just written can wait for its write-back (18 ms was seen at the end of a
+//! that later writes would follow. The descriptor is closed by ``BackgroundFileWork``:
+//! closing a file just written can wait for its write-back (18 ms was seen at the end of a
 //! rewrite), and the last reference is usually dropped on the event loop.
-
-import Dispatch
 
 #if canImport(Glibc)
     import Glibc
@@ -30,17 +28,8 @@ public final class AOFAppendFile: @unchecked Sendable {
         size = try file.currentSize()
     }
 
-    /// Where released files are closed, in the order they were released.
-    static let closingQueue = DispatchQueue(label: "strata.aof.close", qos: .utility)
-
-    /// The open file, handed to another thread to be released there.
-    private struct Released: @unchecked Sendable {
-        let file: any WritableFile
-    }
-
     deinit {
-        let released = Released(file: file)
-        AOFAppendFile.closingQueue.async { withExtendedLifetime(released) {} }
+        BackgroundFileWork.release(file)
     }
 
     /// Appends all of `bytes`.

@@ -64,19 +64,18 @@ public struct HashValue: Sendable, Equatable {
     /// - Returns: true when the field is new.
     @discardableResult
     public mutating func set(_ field: Bytes, _ value: Bytes, limits: HashLimits) -> Bool {
-        if case .listpack(var pairs) = storage {
-            if field.count > limits.maxListpackValue || value.count > limits.maxListpackValue
-                || !pairs.fits(adding: field, value)
-            {
-                convertToTable()
-            } else {
-                storage = .table([:])  // release our reference so `pairs` is unique
-                let isNew = pairs.set(field, value)
-                storage = .listpack(pairs)
+        if case .listpack(var pairs) = storage,
+            field.count <= limits.maxListpackValue && value.count <= limits.maxListpackValue
+        {
+            storage = .table([:])  // release our reference so `pairs` is unique
+            let isNew = pairs.set(field, value)
+            storage = .listpack(pairs)
+            if let isNew {
                 if pairs.count > limits.maxListpackEntries { convertToTable() }
                 return isNew
             }
         }
+        convertToTable()
         guard case .table(var table) = storage else { return false }
         storage = .listpack(PackedPairs())
         let isNew = table.updateValue(value, forKey: field) == nil

@@ -21,8 +21,8 @@ struct PackedPairs: @unchecked Sendable {
     /// Number of pairs.
     private var pairCount: UInt32 = 0
 
-    /// The largest packed form, as Redis bounds a listpack: a hash that would grow past it
-    /// converts to the table encoding first (see ``fits(adding:_:)``).
+    /// The largest packed form, as Redis bounds a listpack: ``set(_:_:)`` refuses a write
+    /// that would grow past it, and the hash converts to the table encoding.
     static let maximumByteCount = 1 << 30
 
     /// No pairs.
@@ -49,18 +49,8 @@ struct PackedPairs: @unchecked Sendable {
     private struct Slot {
         var start: Int
         var valueLengthStart: Int
-        var valueCount: Int
+        var valueStart: Int
         var end: Int
-    }
-
-    /// Whether setting `field` to `value` keeps the packed form within
-    /// ``maximumByteCount`` even if the field is new.
-    func fits(adding field: Bytes, _ value: Bytes) -> Bool {
-        let limit = Self.maximumByteCount
-        guard field.count <= limit, value.count <= limit else { return false }
-        // Each term is at most 2³⁰ + 5, so the sum cannot overflow.
-        return Int(used) + Self.lengthSize(field.count) + field.count + Self.lengthSize(value.count) + value.count
-            <= limit
     }
 
     /// Reads a length at `offset`; returns it and the offset after it.
@@ -129,7 +119,7 @@ struct PackedPairs: @unchecked Sendable {
                 let valueLengthStart = fieldStart + fieldCount
                 let (valueCount, valueStart) = Self.readLength(raw, valueLengthStart)
                 let end = valueStart + valueCount
-                let slot = Slot(start: offset, valueLengthStart: valueLengthStart, valueCount: valueCount, end: end)
+                let slot = Slot(start: offset, valueLengthStart: valueLengthStart, valueStart: valueStart, end: end)
                 let field = UnsafeRawBufferPointer(rebasing: raw[fieldStart..<valueLengthStart])
                 let value = UnsafeRawBufferPointer(rebasing: raw[valueStart..<end])
                 if !body(slot, field, value) { return }
@@ -153,15 +143,8 @@ struct PackedPairs: @unchecked Sendable {
 
     /// The value of `field`.
     func get(_ field: Bytes) -> Bytes? {
-        var found: Bytes?
-        field.withUnsafeBytes { wanted in
-            walk { _, candidate, value in
-                guard candidate.count == wanted.count, candidate.elementsEqual(wanted) else { return true }
-                found = Bytes(value)
-                return false
-            }
-        }
-        return found
+        guard let slot = find(field) else { return nil }
+        return withPacked { Bytes(UnsafeRawBufferPointer(rebasing: $0[slot.valueStart..<slot.end])) }
     }
 
     /// A new block of `size` bytes: the old bytes before `keep` (in old offsets),
@@ -185,11 +168,13 @@ struct PackedPairs: @unchecked Sendable {
         return fresh
     }
 
-    /// Sets `field` to `value`. The caller keeps the form within ``maximumByteCount``
-    /// (``fits(adding:_:)``).
+    /// Sets `field` to `value`, unless the packed form would pass ``maximumByteCount``.
     ///
-    /// - Returns: true when the field is new.
-    mutating func set(_ field: Bytes, _ value: Bytes) -> Bool {
+    /// - Returns: true when the field is new, false when it was replaced, nil (and nothing
+    ///   changed) when it would not fit.
+    mutating func set(_ field: Bytes, _ value: Bytes) -> Bool? {
+        // Each length is at most the maximum, so no sum below can overflow.
+        guard field.count <= Self.maximumByteCount, value.count <= Self.maximumByteCount else { return nil }
         let encodedValueSize = Self.lengthSize(value.count) + value.count
         if let slot = find(field) {
             let oldValueSize = slot.end - slot.valueLengthStart
@@ -200,6 +185,7 @@ struct PackedPairs: @unchecked Sendable {
                 return false
             }
             let size = Int(used) - oldValueSize + encodedValueSize
+            guard size <= Self.maximumByteCount else { return nil }
             block = rebuilt(size: size, keep: slot.valueLengthStart, resume: slot.end) {
                 Self.write(value, at: Self.writeLength(value.count, at: $0))
             }
@@ -207,6 +193,7 @@ struct PackedPairs: @unchecked Sendable {
             return false
         }
         let size = Int(used) + Self.lengthSize(field.count) + field.count + encodedValueSize
+        guard size <= Self.maximumByteCount else { return nil }
         let end = Int(used)
         block = rebuilt(size: size, keep: end, resume: end) {
             let afterField = Self.write(field, at: Self.writeLength(field.count, at: $0))

@@ -7,7 +7,6 @@
 //! files are deleted. A crash at any moment leaves a manifest whose files hold every
 //! acknowledged write.
 
-import Dispatch
 import NIOCore
 import StrataEngine
 import StrataPersistence
@@ -155,22 +154,16 @@ extension ServerCore {
         deleteHistoryFiles()
     }
 
-    /// Files of earlier rewrites are unlinked here, off the event loop: unlinking a base
-    /// of tens of megabytes took 2–20 ms, a stall for every client of that pass.
-    static let historyRemovalQueue = DispatchQueue(label: "strata.aof.history", qos: .utility)
-
-    /// Deletes the files the manifest lists as history in the background and lists them
-    /// no more, as Redis does (a crash before the unlinks ran leaves files the manifest no
+    /// Deletes the files the manifest lists as history in the background
+    /// (``BackgroundFileWork``: unlinking a large base took up to 20 ms) and lists them no
+    /// more, as Redis does (a crash before the unlinks ran leaves files the manifest no
     /// longer names; loading ignores them).
     func deleteHistoryFiles() {
         guard !aof.manifest.history.isEmpty else { return }
-        let paths = aof.manifest.history.map { aofDirectory + "/" + $0.name }
         for file in aof.manifest.history {
             logger.notice("Removing the history file \(file.name) in the background")
         }
-        ServerCore.historyRemovalQueue.async {
-            for path in paths { unlink(path) }
-        }
+        BackgroundFileWork.remove(aof.manifest.history.map { aofDirectory + "/" + $0.name })
         var updated = aof.manifest
         updated.history = []
         if (try? persistManifest(updated)) != nil { aof.manifest = updated }
