@@ -29,7 +29,7 @@ public final class AOFAppendFile: @unchecked Sendable {
     }
 
     deinit {
-        BackgroundFileWork.release(file)
+        BackgroundFileWork.close(file)
     }
 
     /// Appends all of `bytes`.

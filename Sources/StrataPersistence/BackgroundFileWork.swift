@@ -16,9 +16,9 @@ import Dispatch
 public enum BackgroundFileWork {
     static let queue = DispatchQueue(label: "strata.files", qos: .utility)
 
-    /// Something handed to the queue only to be released there.
-    private struct Released: @unchecked Sendable {
-        let object: AnyObject
+    /// A file handed to the queue to be closed there.
+    private struct Closing: @unchecked Sendable {
+        let file: any WritableFile
     }
 
     /// Unlinks `paths`, ignoring the ones already gone.
@@ -29,10 +29,11 @@ public enum BackgroundFileWork {
         }
     }
 
-    /// Drops this reference to `object` on the queue, so that a `deinit` it runs there (a
-    /// descriptor's close) does not block the caller.
-    public static func release(_ object: AnyObject) {
-        let released = Released(object: object)
-        queue.async { withExtendedLifetime(released) {} }
+    /// Closes `file` on the queue. The close is explicit rather than left to the file's
+    /// `deinit`: whichever thread drops the last reference would run that, and the caller's
+    /// own reference is often the last one, released after the queue's.
+    public static func close(_ file: any WritableFile) {
+        let closing = Closing(file: file)
+        queue.async { closing.file.close() }
     }
 }

@@ -3,6 +3,8 @@
 //! resident set from `/proc/self/statm`.
 
 import CMallocInfo
+import Dispatch
+import NIOConcurrencyHelpers
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -42,10 +44,33 @@ public enum ProcessMemory {
         Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    /// Returns freed heap pages to the system (after mass deletion).
-    public static func trim() {
-        strata_malloc_trim()
+    /// Returns freed heap pages to the system (after mass deletion), on a background
+    /// thread: the purge unmaps pages, and with the process's threads on several cores each
+    /// unmap waits for the other cores to drop their stale translations, 10–15 ms for a
+    /// few megabytes, which on the event loop every client waited for. A purge asked for
+    /// while one is queued or running is covered by it.
+    public static func trimInBackground() {
+        let queued = trimState.withLockedValue { state -> Bool in
+            guard !state.pending else { return false }
+            state.pending = true
+            return true
+        }
+        guard queued else { return }
+        trimQueue.async {
+            trimState.withLockedValue { $0.pending = false }
+            strata_malloc_trim()
+            trimState.withLockedValue { $0.completed &+= 1 }
+        }
     }
+
+    /// Whether a purge is queued, and how many ran.
+    struct TrimState {
+        var pending = false
+        var completed: UInt64 = 0
+    }
+
+    static let trimState = NIOLockedValueBox(TrimState())
+    static let trimQueue = DispatchQueue(label: "strata.memory-trim", qos: .utility)
 
     /// Bytes of freed pages the allocator keeps resident for reuse.
     public static func dirtyBytes() -> Int {

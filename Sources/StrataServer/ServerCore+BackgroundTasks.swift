@@ -61,7 +61,7 @@ extension ServerCore {
         if !again && total.expired == 0 && expiredSinceTrim > 10_000 {
             // A wave of expiry has ended: hand the freed pages back to the system.
             expiredSinceTrim = 0
-            ProcessMemory.trim()
+            ProcessMemory.trimInBackground()
         }
         return again
     }
@@ -83,7 +83,7 @@ extension ServerCore {
     private func releaseDirtyPages() {
         let dirty = ProcessMemory.dirtyBytes()
         guard dirty >= ServerCore.dirtyPagesFloor, dirty >= ProcessMemory.allocatedBytes() / 16 else { return }
-        ProcessMemory.trim()
+        ProcessMemory.trimInBackground()
     }
 
     /// The least amount of freed memory ``releaseDirtyPages()`` returns to the system.

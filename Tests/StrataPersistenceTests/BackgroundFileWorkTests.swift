@@ -37,29 +37,68 @@ struct BackgroundFileWorkTests {
         #expect(Self.eventually { paths.allSatisfy { !FileManager.default.fileExists(atPath: $0) } })
     }
 
-    @Test func releasesTheLastReferenceOnTheQueue() {
+    /// A file that records the thread its `close` ran on.
+    final class RecordingFile: WritableFile, @unchecked Sendable {
+        let wrapped: any WritableFile
         let lock = NSLock()
-        var deallocated = false
+        var closedOn: [pthread_t] = []
+        init(_ wrapped: any WritableFile) { self.wrapped = wrapped }
+        var path: String { wrapped.path }
+        func write(_ bytes: UnsafeRawBufferPointer) throws(DurableFileError) -> Int { try wrapped.write(bytes) }
+        func sync(dataOnly: Bool) throws(DurableFileError) { try wrapped.sync(dataOnly: dataOnly) }
+        func truncate(to size: Int) throws(DurableFileError) { try wrapped.truncate(to: size) }
+        func currentSize() throws(DurableFileError) -> Int { try wrapped.currentSize() }
+        func close() {
+            lock.lock()
+            closedOn.append(pthread_self())
+            lock.unlock()
+            wrapped.close()
+        }
+        var closes: [pthread_t] {
+            lock.lock()
+            defer { lock.unlock() }
+            return closedOn
+        }
+    }
+
+    /// A memory file system whose files opened for appending are ``RecordingFile``s.
+    final class RecordingFileSystem: FileSystem, @unchecked Sendable {
+        let memory = MemoryFileSystem()
+        var opened: [RecordingFile] = []
+        func openForReading(_ path: String) throws(DurableFileError) -> any ReadableFile {
+            try memory.openForReading(path)
+        }
+        func create(_ path: String) throws(DurableFileError) -> any WritableFile { try memory.create(path) }
+        func openForAppending(_ path: String) throws(DurableFileError) -> any WritableFile {
+            let file = RecordingFile(try memory.openForAppending(path))
+            opened.append(file)
+            return file
+        }
+        func rename(_ source: String, to destination: String) throws(DurableFileError) {
+            try memory.rename(source, to: destination)
+        }
+        func remove(_ path: String) { memory.remove(path) }
+        func truncate(_ path: String, to size: Int) throws(DurableFileError) { try memory.truncate(path, to: size) }
+        func syncDirectory(_ path: String) { memory.syncDirectory(path) }
+        func size(of path: String) -> Int? { memory.size(of: path) }
+    }
+
+    /// An append file let go of on this thread is closed on the queue, once, whichever
+    /// thread drops the last reference to the descriptor.
+    @Test func appendFilesAreClosedOnTheQueue() throws {
+        let fileSystem = RecordingFileSystem()
         BackgroundFileWork.queue.suspend()
         do {
-            let object = Tracked {
-                lock.lock()
-                deallocated = true
-                lock.unlock()
-            }
-            BackgroundFileWork.release(object)
+            let file = try AOFAppendFile(path: "dir/log.aof", fileSystem: fileSystem)
+            _ = file.append(UnsafeRawBufferPointer(start: nil, count: 0))
         }
-        // The caller's reference is gone; the queue's keeps the object until it runs.
-        lock.lock()
-        let early = deallocated
-        lock.unlock()
-        #expect(!early)
+        let recorded = try #require(fileSystem.opened.first)
+        // Let go of, but not closed here.
+        #expect(recorded.closes.isEmpty)
         BackgroundFileWork.queue.resume()
-        #expect(
-            Self.eventually {
-                lock.lock()
-                defer { lock.unlock() }
-                return deallocated
-            })
+        #expect(Self.eventually { !recorded.closes.isEmpty })
+        let closes = recorded.closes
+        #expect(closes.count == 1)
+        #expect(closes.allSatisfy { pthread_equal($0, pthread_self()) == 0 })
     }
 }

@@ -1,0 +1,27 @@
+import Dispatch
+import Foundation
+import Testing
+
+@testable import StrataServer
+
+/// Freed pages go back to the system off the caller's thread, one purge at a time.
+@Suite("Process memory")
+struct ProcessMemoryTests {
+    @Test func trimRunsOnItsQueueAndCoalesces() {
+        let before = ProcessMemory.trimState.withLockedValue { $0.completed }
+        ProcessMemory.trimQueue.suspend()
+        ProcessMemory.trimInBackground()
+        ProcessMemory.trimInBackground()
+        // Nothing ran on this thread; the second request is covered by the first.
+        #expect(ProcessMemory.trimState.withLockedValue { $0.completed } == before)
+        #expect(ProcessMemory.trimState.withLockedValue { $0.pending })
+        ProcessMemory.trimQueue.resume()
+        let deadline = Date().addingTimeInterval(30)
+        while ProcessMemory.trimState.withLockedValue({ $0.completed }) == before && Date() < deadline {
+            usleep(1000)
+        }
+        ProcessMemory.trimQueue.sync {}
+        #expect(ProcessMemory.trimState.withLockedValue { $0.completed } == before + 1)
+        #expect(!ProcessMemory.trimState.withLockedValue { $0.pending })
+    }
+}
