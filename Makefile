@@ -15,7 +15,10 @@ NEWEST_CLIENT_TESTS := Tests/e2e/test_newest_redis_py.py
 # the server's user-space CPU per request. Debug builds (`swift test`) keep them.
 # They link the Swift standard library and Foundation statically: the process then maps
 # only the parts it uses (the server starts at about 16 MB resident, not 21).
-RELEASE := swift build -c release -Xswiftc -enforce-exclusivity=unchecked --static-swift-stdlib
+# Each function is compiled into its own section, so that the server's link can lay them
+# out in the order Tools/symbol-order.txt gives (Package.swift says why).
+RELEASE := swift build -c release -Xswiftc -enforce-exclusivity=unchecked --static-swift-stdlib \
+	-Xswiftc -Xfrontend -Xswiftc -function-sections
 PYTHON := $(VENV)/bin/python
 
 # $(call pinned-venv,DIR,REQUIREMENTS): make DIR a virtualenv holding exactly the pinned,

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Writes Tools/symbol-order.txt: every function of strata-server that a typical run executes,
+# hottest first, for the release link to lay out together (Package.swift says why). Run it
+# after large changes to the code and commit the list; a stale list costs memory, never
+# correctness (functions it does not name are laid out after it). SwiftPM does not relink
+# when only the list changed: remove .build/release/strata-server before `make release`.
+#
+#   Tools/gen-symbol-order.sh [path/to/strata-server]
+#
+# The server runs under valgrind's callgrind (which counts every function executed, where a
+# sampling profiler misses the ones that run once at start-up), on a loopback port, while
+# redis-benchmark's default tests, a pipelined run, a batch of small hashes and a sample of
+# other commands (INFO, CONFIG, SCAN, scripts, streams, transactions, BGSAVE) run against it.
+# Needs valgrind, redis-cli and redis-benchmark. Only processes it starts, stopped by PID.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+SERVER=${1:-$HERE/../.build/release/strata-server}
+PORT=${STRATA_ORDER_PORT:-7793}
+WORK=$(mktemp -d)
+trap 'kill "$VG" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+# callgrind cannot read the debug information the Swift compiler writes; it needs only the
+# symbol table.
+cp "$SERVER" "$WORK/server"
+strip --strip-debug "$WORK/server"
+valgrind --tool=callgrind --callgrind-out-file="$WORK/profile" --demangle=no --compress-strings=no --compress-pos=no \
+    "$WORK/server" --port "$PORT" --bind 127.0.0.1 --dir "$WORK" --save "" >"$WORK/log" 2>&1 &
+VG=$!
+for _ in $(seq 1 120); do
+    redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG && break
+    sleep 1
+done
+
+redis-benchmark -p "$PORT" -n 300 -c 4 -q >/dev/null 2>&1
+redis-benchmark -p "$PORT" -n 600 -P 16 -t set,get,incr,hset -q >/dev/null 2>&1
+while read -r line; do
+    eval redis-cli -p "$PORT" "$line" >/dev/null
+done <<'COMMANDS'
+info
+info all
+config get *
+dbsize
+client list
+hset h:1 f1 v1 f2 v2 f3 v3
+hgetall h:1
+memory usage h:1
+scan 0
+expire key:__rand_int__ 100
+ttl key:__rand_int__
+slowlog get
+command count
+xadd s * a 1
+xrange s - +
+eval "return redis.call('get',KEYS[1])" 1 key:__rand_int__
+publish ch hi
+object encoding h:1
+set a 1 ex 100
+zadd z 1 a 2 b
+zrange z 0 -1 withscores
+sadd s1 a b
+smembers s1
+del a
+keys h:*
+latency histogram
+memory stats
+bgsave
+COMMANDS
+python3 - "$PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def command(*args):
+    parts = [a.encode() for a in args]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+fields = lambda i: sum([["field:%d" % f, "value:%06d" % i] for f in range(10)], [])
+s.sendall(b"".join(command("HSET", "hash:%06d" % i, *fields(i)) for i in range(3000)))
+seen = 0
+while seen < 3000:
+    seen += s.recv(65536).count(b"\r\n")
+s.sendall(command("MULTI") + command("INCR", "c") + command("EXEC") + command("HELLO", "3") + command("PING"))
+s.recv(65536)
+PY
+sleep 3
+redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
+wait "$VG" || true
+
+# Self cost per function of the server's own object, hottest first; callgrind marks
+# recursion cycles with a "'N" suffix, which is not part of the symbol. Names the binary
+# defines more than once (local helpers such as "objectdestroyTm" that many objects have)
+# are left out: the linker would move every section defining one, whole libraries' code
+# among them, to the front.
+python3 - "$WORK/profile" "$WORK/server" >"$HERE/symbol-order.txt" <<'PY'
+import collections, subprocess, sys
+defined = collections.Counter(
+    line.split()[2]
+    for line in subprocess.run(["nm", "--defined-only", sys.argv[2]], capture_output=True, text=True).stdout.splitlines()
+    if len(line.split()) == 3)
+cost = collections.Counter()
+obj = fn = None
+after_call = False
+for line in open(sys.argv[1]):
+    if line.startswith("ob="):
+        obj = line[3:].strip()
+    elif line.startswith("fn="):
+        fn = line[3:].strip().split("'")[0] if obj == sys.argv[2] else None
+        if fn:
+            cost[fn] += 0
+        after_call = False
+    elif line.startswith("calls="):
+        after_call = True
+    elif fn and line[:1].isdigit():
+        if after_call:
+            after_call = False  # the inclusive cost of a call, not this function's own
+            continue
+        fields = line.split()
+        if len(fields) >= 2:
+            cost[fn] += int(fields[1])
+for name, _ in sorted(cost.items(), key=lambda item: -item[1]):
+    if defined[name] == 1:
+        print(name)
+PY
+wc -l "$HERE/symbol-order.txt"
