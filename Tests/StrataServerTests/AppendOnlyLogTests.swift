@@ -140,6 +140,32 @@ struct AppendOnlyLogTests {
         #expect(log.feed.pendingBytes == 0 && log.syncInFlight)
     }
 
+    /// A write kept back for a running fsync is not acknowledged before it is written (a
+    /// crash of the process then loses nothing acknowledged); a client whose writes are
+    /// written is not held.
+    @Test func everysecRepliesOfKeptBackWritesWaitUntilTheyAreWritten() throws {
+        var log = try logging()
+        let policy = AOFSyncPolicy(fsync: .everysec)
+        Self.append(&log, "INCR", "n")
+        _ = log.writePending(now: 0, policy: policy)
+        let written = log.feed.appendedOffset
+        #expect(!log.mustHoldReplies(until: written, policy: policy))
+        let sync = Self.backgroundSyncs(log.tick(now: Self.second, policy: policy))
+        Self.append(&log, "INCR", "n")
+        #expect(log.writePending(now: Self.second + 1, policy: policy).isEmpty)
+        let keptBack = log.feed.appendedOffset
+        #expect(log.mustHoldReplies(until: keptBack, policy: policy))
+        #expect(!log.mustHoldReplies(until: written, policy: policy))
+        let waiter = HeldConnection(keptBack)
+        log.hold(waiter)
+        #expect(Self.released(log.releasable(policy: policy)).isEmpty)
+        // The fsync's end writes the bytes, and the reply goes.
+        let done = log.syncFinished(
+            target: sync[0].target, failure: nil, files: sync[0].files, now: 2 * Self.second, policy: policy)
+        #expect(Self.released(done).map(ObjectIdentifier.init) == [ObjectIdentifier(waiter)])
+        #expect(!log.mustHoldReplies(until: keptBack, policy: policy))
+    }
+
     @Test func aRefusedWriteKeepsTheBytesRefusesWritesAndIsRetriedAfterItsDelay() throws {
         var log = try logging(.everysec)
         let policy = AOFSyncPolicy(fsync: .everysec)

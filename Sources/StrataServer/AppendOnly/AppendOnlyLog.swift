@@ -144,7 +144,10 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
     /// With `everysec`, while the background fsync runs the bytes stay in the buffer, for
     /// up to ``longestPostponement`` (unless `force`), as Redis does: a write to a file
     /// being synced waits in the kernel for the pages under write-back, and that wait
-    /// (up to 10 ms here) stalled every client of the pass. The replies do not wait.
+    /// (up to 10 ms here) stalled every client of the pass. Unlike Redis, the replies of
+    /// the writes kept back wait until they are written (``mustHoldReplies(until:policy:)``):
+    /// a write that was acknowledged is in the kernel, and a crash of the process loses none.
+    /// Clients that did not write are not held.
     mutating func writePending(now: UInt64, policy: AOFSyncPolicy, force: Bool = false) -> Actions {
         guard isLogging, feed.pendingBytes > 0, let file else { return [] }
         if writeError != nil && now < nextRetry { return [] }
@@ -180,6 +183,7 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
             actions.append(.log(.notice, "AOF write error looks solved, Redis can write again."))
             writeError = nil
         }
+        if policy.fsync == .everysec { actions += releasable(policy: policy) }
         if policy.fsync == .always && written < Self.backgroundSyncThreshold && !syncInFlight && filesToSync.isEmpty
             && !policy.suspended
         {
@@ -255,9 +259,16 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
 
     // MARK: Replies held for durability
 
-    /// Whether a connection whose last write ended at `offset` must hold its replies.
+    /// Whether a connection whose last write ended at `offset` must hold its replies: under
+    /// `always` until the write is synced; under `everysec` until it is written, while
+    /// writes are kept back for a running fsync.
     func mustHoldReplies(until offset: UInt64, policy: AOFSyncPolicy) -> Bool {
-        isLogging && policy.fsync == .always && offset > syncedOffset
+        guard isLogging else { return false }
+        switch policy.fsync {
+        case .always: return offset > syncedOffset
+        case .everysec: return writesPostponedSince != nil && offset > writtenOffset
+        case .no: return false
+        }
     }
 
     /// Parks `waiter` until its writes are durable.
@@ -272,7 +283,14 @@ struct AppendOnlyLog<Waiter: DurabilityWaiter> {
         var ready: [Waiter] = []
         var still: [Waiter] = []
         for waiter in waiting {
-            if waiter.durableOffsetNeeded <= syncedOffset || !isLogging || policy.fsync != .always {
+            let released: Bool
+            switch policy.fsync {
+            case .always: released = waiter.durableOffsetNeeded <= syncedOffset
+            // A failed write is Redis's case: the replies go, and writes are refused after.
+            case .everysec: released = waiter.durableOffsetNeeded <= writtenOffset || writeError != nil
+            case .no: released = true
+            }
+            if released || !isLogging {
                 ready.append(waiter)
             } else {
                 still.append(waiter)

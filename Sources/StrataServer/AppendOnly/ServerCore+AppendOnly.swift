@@ -145,7 +145,11 @@ extension ServerCore {
     /// Whether a connection whose last write ended at `offset` must hold its replies.
     func mustHoldReplies(until offset: UInt64) -> Bool {
         // The policy first: a call on the generic log copies it, on every flush.
-        aofPolicy.fsync == .always && aof.mustHoldReplies(until: offset, policy: aofPolicy)
+        switch aofPolicy.fsync {
+        case .always: return aof.mustHoldReplies(until: offset, policy: aofPolicy)
+        case .everysec: return aof.writesPostponedSince != nil && aof.mustHoldReplies(until: offset, policy: aofPolicy)
+        case .no: return false
+        }
     }
 
     /// Parks `connection` until its writes are durable.
