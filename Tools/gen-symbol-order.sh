@@ -26,13 +26,23 @@ strip --strip-debug "$WORK/server"
 valgrind --tool=callgrind --callgrind-out-file="$WORK/profile" --demangle=no --compress-strings=no --compress-pos=no \
     "$WORK/server" --port "$PORT" --bind 127.0.0.1 --dir "$WORK" --save "" >"$WORK/log" 2>&1 &
 VG=$!
+up=no
 for _ in $(seq 1 120); do
-    redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG && break
+    if redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG; then
+        up=yes
+        break
+    fi
     sleep 1
 done
+if [ "$up" != yes ]; then
+    echo "the server did not start under valgrind:" >&2
+    tail -5 "$WORK/log" >&2
+    exit 1
+fi
 
-redis-benchmark -p "$PORT" -n 300 -c 4 -q >/dev/null 2>&1
-redis-benchmark -p "$PORT" -n 600 -P 16 -t set,get,incr,hset -q >/dev/null 2>&1
+# Bounded: a benchmark whose server went away retries for ever.
+timeout 600 redis-benchmark -p "$PORT" -n 300 -c 4 -q >/dev/null 2>&1
+timeout 600 redis-benchmark -p "$PORT" -n 600 -P 16 -t set,get,incr,hset -q >/dev/null 2>&1
 while read -r line; do
     eval redis-cli -p "$PORT" "$line" >/dev/null
 done <<'COMMANDS'
