@@ -58,6 +58,32 @@ public protocol FileSystem: AnyObject, Sendable {
     func size(of path: String) -> Int?
 }
 
+/// A file system that hands each operation it does not implement itself to `base`: a
+/// wrapper that observes or changes some operations declares only those.
+public protocol ForwardingFileSystem: FileSystem {
+    /// The file system the other operations go to.
+    var base: any FileSystem { get }
+}
+
+extension ForwardingFileSystem {
+    public func openForReading(_ path: String) throws(DurableFileError) -> any ReadableFile {
+        try base.openForReading(path)
+    }
+    public func create(_ path: String) throws(DurableFileError) -> any WritableFile { try base.create(path) }
+    public func openForAppending(_ path: String) throws(DurableFileError) -> any WritableFile {
+        try base.openForAppending(path)
+    }
+    public func rename(_ source: String, to destination: String) throws(DurableFileError) {
+        try base.rename(source, to: destination)
+    }
+    public func remove(_ path: String) { base.remove(path) }
+    public func truncate(_ path: String, to size: Int) throws(DurableFileError) {
+        try base.truncate(path, to: size)
+    }
+    public func syncDirectory(_ path: String) { base.syncDirectory(path) }
+    public func size(of path: String) -> Int? { base.size(of: path) }
+}
+
 /// A file open for reading, read front to back (with an optional seek first).
 public protocol ReadableFile: AnyObject {
     /// The file's path.

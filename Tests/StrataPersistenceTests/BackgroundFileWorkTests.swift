@@ -6,23 +6,6 @@ import Testing
 /// Blocking file work handed off the caller's thread: it happens, later, on the queue.
 @Suite("Background file work")
 struct BackgroundFileWorkTests {
-    /// Polls `condition` until it holds or 30 s pass.
-    static func eventually(_ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(30)
-        while !condition() {
-            if Date() > deadline { return false }
-            usleep(1000)
-        }
-        return true
-    }
-
-    /// Records that it was deallocated.
-    final class Tracked: @unchecked Sendable {
-        var deallocated: () -> Void
-        init(_ deallocated: @escaping () -> Void) { self.deallocated = deallocated }
-        deinit { deallocated() }
-    }
-
     @Test func removesFilesOnTheQueue() throws {
         let directory = NSTemporaryDirectory() + "background-file-work-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -34,7 +17,8 @@ struct BackgroundFileWorkTests {
         // Nothing happens on the caller's thread.
         #expect(paths.allSatisfy { FileManager.default.fileExists(atPath: $0) })
         BackgroundFileWork.queue.resume()
-        #expect(Self.eventually { paths.allSatisfy { !FileManager.default.fileExists(atPath: $0) } })
+        BackgroundFileWork.queue.sync {}  // a serial queue: what was asked before has run
+        #expect(paths.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
     }
 
     /// A file that records the thread its `close` ran on.
@@ -62,25 +46,14 @@ struct BackgroundFileWorkTests {
     }
 
     /// A memory file system whose files opened for appending are ``RecordingFile``s.
-    final class RecordingFileSystem: FileSystem, @unchecked Sendable {
-        let memory = MemoryFileSystem()
+    final class RecordingFileSystem: ForwardingFileSystem, @unchecked Sendable {
+        let base: any FileSystem = MemoryFileSystem()
         var opened: [RecordingFile] = []
-        func openForReading(_ path: String) throws(DurableFileError) -> any ReadableFile {
-            try memory.openForReading(path)
-        }
-        func create(_ path: String) throws(DurableFileError) -> any WritableFile { try memory.create(path) }
         func openForAppending(_ path: String) throws(DurableFileError) -> any WritableFile {
-            let file = RecordingFile(try memory.openForAppending(path))
+            let file = RecordingFile(try base.openForAppending(path))
             opened.append(file)
             return file
         }
-        func rename(_ source: String, to destination: String) throws(DurableFileError) {
-            try memory.rename(source, to: destination)
-        }
-        func remove(_ path: String) { memory.remove(path) }
-        func truncate(_ path: String, to size: Int) throws(DurableFileError) { try memory.truncate(path, to: size) }
-        func syncDirectory(_ path: String) { memory.syncDirectory(path) }
-        func size(of path: String) -> Int? { memory.size(of: path) }
     }
 
     /// An append file let go of on this thread is closed on the queue, once, whichever
@@ -96,7 +69,7 @@ struct BackgroundFileWorkTests {
         // Let go of, but not closed here.
         #expect(recorded.closes.isEmpty)
         BackgroundFileWork.queue.resume()
-        #expect(Self.eventually { !recorded.closes.isEmpty })
+        BackgroundFileWork.queue.sync {}
         let closes = recorded.closes
         #expect(closes.count == 1)
         #expect(closes.allSatisfy { pthread_equal($0, pthread_self()) == 0 })

@@ -45,7 +45,7 @@ final class LoadingProgress: Sendable {
 }
 
 /// A file system whose reads are counted into a `LoadingProgress`.
-final class ProgressCountingFileSystem: FileSystem {
+final class ProgressCountingFileSystem: ForwardingFileSystem {
     let base: any FileSystem
     let progress: LoadingProgress
 
@@ -57,17 +57,6 @@ final class ProgressCountingFileSystem: FileSystem {
     func openForReading(_ path: String) throws(DurableFileError) -> any ReadableFile {
         ProgressCountingFile(try base.openForReading(path), progress: progress)
     }
-    func create(_ path: String) throws(DurableFileError) -> any WritableFile { try base.create(path) }
-    func openForAppending(_ path: String) throws(DurableFileError) -> any WritableFile {
-        try base.openForAppending(path)
-    }
-    func rename(_ source: String, to destination: String) throws(DurableFileError) {
-        try base.rename(source, to: destination)
-    }
-    func remove(_ path: String) { base.remove(path) }
-    func truncate(_ path: String, to size: Int) throws(DurableFileError) { try base.truncate(path, to: size) }
-    func syncDirectory(_ path: String) { base.syncDirectory(path) }
-    func size(of path: String) -> Int? { base.size(of: path) }
 }
 
 /// A readable file whose reads are counted.
