@@ -21,11 +21,14 @@ public enum BackgroundFileWork {
         let file: any WritableFile
     }
 
-    /// Unlinks `paths`, ignoring the ones already gone.
-    public static func remove(_ paths: [String]) {
+    /// Unlinks `paths`, ignoring the ones already gone, then calls `completion` on the
+    /// queue: a caller that records the files somewhere forgets them only once they are
+    /// gone, so a crash in between leaves them recorded rather than orphaned.
+    public static func remove(_ paths: [String], then completion: (@Sendable () -> Void)? = nil) {
         guard !paths.isEmpty else { return }
         queue.async {
             for path in paths { _ = unlink(path) }
+            completion?()
         }
     }
 

@@ -21,6 +21,28 @@ struct BackgroundFileWorkTests {
         #expect(paths.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
     }
 
+    /// The completion runs after every unlink: a caller that forgets the files only then
+    /// never forgets one still on disk.
+    @Test func completionRunsOnceTheFilesAreGone() throws {
+        let directory = NSTemporaryDirectory() + "background-file-work-done-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let paths = (0..<3).map { directory + "/file\($0)" }
+        for path in paths { #expect(FileManager.default.createFile(atPath: path, contents: Data("x".utf8))) }
+        let seen = NSLock()
+        nonisolated(unsafe) var leftWhenCalled: [Int] = []
+        BackgroundFileWork.remove(paths) {
+            let left = paths.filter { FileManager.default.fileExists(atPath: $0) }.count
+            seen.lock()
+            leftWhenCalled.append(left)
+            seen.unlock()
+        }
+        BackgroundFileWork.queue.sync {}
+        seen.lock()
+        defer { seen.unlock() }
+        #expect(leftWhenCalled == [0])
+    }
+
     /// A file that records the thread its `close` ran on.
     final class RecordingFile: WritableFile, @unchecked Sendable {
         let wrapped: any WritableFile

@@ -271,6 +271,11 @@ struct AppendOnlyLogTests {
         #expect(installation.manifest.incrementals.map(\.name) == ["appendonly.aof.2.incr.aof"])
         #expect(
             installation.manifest.history.map(\.name) == ["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof"])
+        #expect(installation.manifest.history.allSatisfy { $0.type == .history })
+        // The manifest with its history listed loads again (a crash before the history
+        // files are removed leaves it so): one base, the old one listed as history.
+        let reread = try AOFManifest.parse(installation.manifest.serialized(), path: "manifest")
+        #expect(reread.base?.name == "appendonly.aof.2.base.rdb" && reread.history.count == 2)
         #expect(installation.renamedIncremental == nil)
     }
 

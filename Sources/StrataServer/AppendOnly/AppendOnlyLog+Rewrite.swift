@@ -133,11 +133,9 @@ extension AppendOnlyLog {
             break
         }
         let kept = Set(updated.incrementals.map(\.name))
+        let retired = (old.base.map { [$0] } ?? []) + old.incrementals.filter { !kept.contains($0.name) }
         updated.history =
-            old.history + (old.base.map { [$0] } ?? [])
-            + old.incrementals.filter { !kept.contains($0.name) }.map {
-                .init(name: $0.name, sequence: $0.sequence, type: .history)
-            }
+            old.history + retired.map { .init(name: $0.name, sequence: $0.sequence, type: .history) }
         return AOFRewriteInstallation(
             manifest: updated, baseName: baseName, renamedIncremental: renamedIncremental,
             status: effective == .waitingForRewrite ? .on : status)

@@ -156,16 +156,40 @@ extension ServerCore {
 
     /// Deletes the files the manifest lists as history in the background
     /// (``BackgroundFileWork``: unlinking a large base took up to 20 ms) and lists them no
-    /// more, as Redis does (a crash before the unlinks ran leaves files the manifest no
-    /// longer names; loading ignores them).
+    /// more once they are gone. Redis rewrites the manifest first, so a crash before its
+    /// unlinks ran leaves files no manifest names; here they stay listed as history and
+    /// the next start removes them.
     func deleteHistoryFiles() {
-        guard !aof.manifest.history.isEmpty else { return }
-        for file in aof.manifest.history {
+        let history = aof.manifest.history
+        guard !history.isEmpty else { return }
+        for file in history {
             logger.notice("Removing the history file \(file.name) in the background")
         }
-        BackgroundFileWork.remove(aof.manifest.history.map { aofDirectory + "/" + $0.name })
+        let names = Set(history.map(\.name))
+        let core = NIOLoopBound(self, eventLoop: eventLoop)
+        let loop = eventLoop
+        BackgroundFileWork.remove(history.map { aofDirectory + "/" + $0.name }) {
+            loop.execute { core.value.forgetHistoryFiles(names) }
+        }
+    }
+
+    /// Deletes the history files at start-up, before the log is loaded or served, so a
+    /// directory left by a crash is clean again before the first client sees it.
+    func deleteHistoryFilesNow() {
+        let history = aof.manifest.history
+        guard !history.isEmpty else { return }
+        for file in history {
+            logger.notice("Removing the history file \(file.name)")
+            persistence.fileSystem.remove(aofDirectory + "/" + file.name)
+        }
+        forgetHistoryFiles(Set(history.map(\.name)))
+    }
+
+    /// Lists the history files `names` no more (they are gone).
+    func forgetHistoryFiles(_ names: Set<String>) {
         var updated = aof.manifest
-        updated.history = []
+        updated.history.removeAll { names.contains($0.name) }
+        guard updated.history.count != aof.manifest.history.count else { return }
         if (try? persistManifest(updated)) != nil { aof.manifest = updated }
     }
 
