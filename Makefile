@@ -18,7 +18,7 @@ NEWEST_CLIENT_TESTS := Tests/e2e/test_newest_redis_py.py
 # Each function is compiled into its own section, so that the server's link can lay them
 # out in the order Tools/symbol-order.txt gives (Package.swift says why).
 RELEASE := swift build -c release -Xswiftc -enforce-exclusivity=unchecked --static-swift-stdlib \
-	-Xswiftc -Xfrontend -Xswiftc -function-sections
+	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -Xfrontend -Xswiftc -disable-llvm-merge-functions-pass
 PYTHON := $(VENV)/bin/python
 
 # $(call pinned-venv,DIR,REQUIREMENTS): make DIR a virtualenv holding exactly the pinned,

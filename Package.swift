@@ -37,7 +37,7 @@ let residentFootprint: [LinkerSetting] = [
         [
             "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
             "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Tools/symbol-order.txt",
-            "-Xlinker", "--no-warn-symbol-ordering",
+            "-Xlinker", "--no-warn-symbol-ordering", "-Xlinker", "--icf=all",
         ],
         .when(platforms: [.linux], configuration: .release))
 ]
