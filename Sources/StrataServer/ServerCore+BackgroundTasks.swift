@@ -69,21 +69,33 @@ extension ServerCore {
     private func sampleStatistics() {
         stats.sample(now: clock.wallMilliseconds(), commands: engine.stats.commandsProcessed)
         if config.maxMemory > 0 { memoryGauge.refresh() }
-        releaseDirtyPages()
+        let idle = engine.stats.commandsProcessed == commandsAtLastSample
+        commandsAtLastSample = engine.stats.commandsProcessed
+        releaseDirtyPages(idle: idle)
         checkSavePoints()
         appendOnlyTick()
     }
 
     /// Returns freed pages to the system when the allocator holds many: a keyspace table
     /// that grew leaves its old array behind (a quarter of the keyspace's memory at the
-    /// doubling), and jemalloc's decay would keep it resident for seconds. Up to a
-    /// sixteenth of the allocated memory (and at least 1 MiB) stays for reuse, so a
-    /// steady workload does not fault pages back in: at most that much is given back and
-    /// faulted again per 100 ms, a fraction of a percent of a core.
-    private func releaseDirtyPages() {
+    /// doubling), and jemalloc's decay would keep it resident for seconds.
+    private func releaseDirtyPages(idle: Bool) {
         let dirty = ProcessMemory.dirtyBytes()
-        guard dirty >= ServerCore.dirtyPagesFloor, dirty >= ProcessMemory.allocatedBytes() / 16 else { return }
+        let allocated = dirty >= ServerCore.dirtyPagesFloor ? ProcessMemory.allocatedBytes() : 0
+        guard ServerCore.shouldReleaseDirtyPages(dirty: dirty, allocated: allocated, idle: idle) else { return }
         ProcessMemory.trimInBackground()
+    }
+
+    /// Whether `dirty` bytes of freed pages should go back to the system. While commands
+    /// run, up to a sixteenth of the allocated memory (and at least the floor) stays for
+    /// reuse, so a steady workload does not fault pages back in: at most that much is
+    /// given back and faulted again per 100 ms, a fraction of a percent of a core. Once a
+    /// whole sample period passed without a command, everything over the floor goes: an
+    /// idle server has nothing to reuse it for, and a burst that follows faults in only
+    /// what it needs.
+    static func shouldReleaseDirtyPages(dirty: Int, allocated: Int, idle: Bool) -> Bool {
+        guard dirty >= dirtyPagesFloor else { return false }
+        return idle || dirty >= allocated / 16
     }
 
     /// The least amount of freed memory ``releaseDirtyPages()`` returns to the system.

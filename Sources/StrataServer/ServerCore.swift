@@ -52,6 +52,9 @@ final class ServerCore {
     var boundPort = 0
     /// Keys expired by the active cycle since memory was last trimmed.
     var expiredSinceTrim = 0
+    /// Commands processed at the last statistics sample (a sample that finds the same
+    /// count saw an idle server).
+    var commandsAtLastSample = 0
     /// Who listens to which channel and pattern.
     var pubsub = PubSubHub()
     /// Clients parked by blocking commands, and the keys made ready for them.
