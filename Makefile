@@ -16,7 +16,10 @@ NEWEST_CLIENT_TESTS := Tests/e2e/test_newest_redis_py.py
 # They link the Swift standard library and Foundation statically: the process then maps
 # only the parts it uses (the server starts at about 16 MB resident, not 21).
 # Each function is compiled into its own section, so that the server's link can lay them
-# out in the order Tools/symbol-order.txt gives (Package.swift says why).
+# out in the order Tools/symbol-order.txt gives (Package.swift says why), and LLVM does not
+# merge functions (its thunks have no symbol for that list to name; the link folds
+# identical functions instead). The compiler skips LLVM for objects whose IR did not
+# change, so after changing these flags delete .build/release/*.build/*.o.
 RELEASE := swift build -c release -Xswiftc -enforce-exclusivity=unchecked --static-swift-stdlib \
 	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -Xfrontend -Xswiftc -disable-llvm-merge-functions-pass
 PYTHON := $(VENV)/bin/python

@@ -26,12 +26,16 @@ let hotPath: [SwiftSetting] =
 /// every symbol it binds).
 ///
 /// It also lays the functions out in the order `Tools/symbol-order.txt` lists them: every
-/// function a typical run executes, hottest first (`Tools/gen-symbol-order.sh` writes it;
-/// the Makefile compiles each function into its own section so the order can apply). The
-/// kernel maps code around each page a process touches, 64 KB or more, so code used
-/// together but spread over the 15 MB of text kept most of it resident; grouped, the
-/// process's code pages are the ones it runs. Functions the list no longer names (renamed
-/// since it was written) are laid out after it, which costs memory, never correctness.
+/// function a typical run executes, the common path's first, hottest first, then the
+/// protocol conformance descriptors (`Tools/gen-symbol-order.sh` writes it; the Makefile
+/// compiles each function into its own section so the order can apply). The kernel maps
+/// code around each page a process touches, 64 KB or more, so code used together but
+/// spread over the 15 MB of text kept most of it resident; grouped, the process's code
+/// pages are the ones it runs. Functions the list no longer names (renamed since it was
+/// written) are laid out after it, which costs memory, never correctness. Identical
+/// functions are folded (`--icf=all`): each object's own copy of Swift's small weak
+/// helpers otherwise kept a window of code resident (docs/DECISIONS.md says why folding
+/// is safe here).
 let residentFootprint: [LinkerSetting] = [
     .unsafeFlags(
         [

@@ -8,9 +8,11 @@
 #   Tools/gen-symbol-order.sh [path/to/strata-server]
 #
 # The server runs under valgrind's callgrind (which counts every function executed, where a
-# sampling profiler misses the ones that run once at start-up), on a loopback port, while
-# redis-benchmark's default tests, a pipelined run, a batch of small hashes and a sample of
-# other commands (INFO, CONFIG, SCAN, scripts, streams, transactions, BGSAVE) run against it.
+# sampling profiler misses the ones that run once at start-up), on a loopback port, in two
+# phases: the common path (redis-benchmark's default tests, a pipelined run, loads of
+# strings, small hashes, a sorted set and a stream, PING and INFO), then a sample of other
+# commands (CONFIG, SCAN, scripts, transactions, BGSAVE...). The first phase's functions
+# come first in the list, hottest first, then the second's.
 # Needs valgrind, redis-cli and redis-benchmark. Only processes it starts, stopped by PID.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -40,9 +42,34 @@ if [ "$up" != yes ]; then
     exit 1
 fi
 
+# Phase one, the common path: what a client of a cache does, and what monitoring asks.
+# Its functions are listed first, hottest first, so that the pages a usual run touches
+# lie together; phase two's (everything else the run tries) follow.
 # Bounded: a benchmark whose server went away retries for ever.
 timeout 600 redis-benchmark -p "$PORT" -n 300 -c 4 -q >/dev/null 2>&1
 timeout 600 redis-benchmark -p "$PORT" -n 600 -P 16 -t set,get,incr,hset -q >/dev/null 2>&1
+python3 - "$PORT" <<'PY'
+import socket, sys, threading
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def command(*args):
+    parts = [a.encode() for a in args]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+fields = lambda i: sum([["field:%d" % f, "value:%06d" % i] for f in range(10)], [])
+batch = [command("HSET", "hash:%06d" % i, *fields(i)) for i in range(3000)]
+batch += [command("SET", "key:%012d" % i, "x" * 32) for i in range(3000)]
+batch += [command("ZADD", "zset", str(i * 7919 % 1000003), "member:%d" % i) for i in range(3000)]
+batch += [command("XADD", "events", "*", "user", str(i), "action", "click") for i in range(3000)]
+batch += [command("PING"), command("INFO"), command("INFO", "memory"), command("DBSIZE")]
+sender = threading.Thread(target=s.sendall, args=(b"".join(batch),))
+sender.start()
+seen = 0
+while seen < 12003:
+    seen += s.recv(65536).count(b"\r\n")  # a lower bound of the replies read (INFO has many lines)
+sender.join()
+PY
+callgrind_control --dump=common "$VG" >/dev/null 2>&1
+
+# Phase two.
 while read -r line; do
     eval redis-cli -p "$PORT" "$line" >/dev/null
 done <<'COMMANDS'
@@ -108,28 +135,40 @@ def defined_names(*paths):
     return [line.split()[2] for line in listing.splitlines() if len(line.split()) == 3]
 defined = collections.Counter(defined_names(sys.argv[2]))
 prebuilt = set(defined_names(*(a for a in glob.glob(sys.argv[3] + "/*.a") if not a.endswith("/libswiftCore.a"))))
-cost = collections.Counter()
-obj = fn = None
-after_call = False
-for line in open(sys.argv[1]):
-    if line.startswith("ob="):
-        obj = line[3:].strip()
-    elif line.startswith("fn="):
-        fn = line[3:].strip().split("'")[0] if obj == sys.argv[2] else None
-        if fn:
-            cost[fn] += 0
-        after_call = False
-    elif line.startswith("calls="):
-        after_call = True
-    elif fn and line[:1].isdigit():
-        if after_call:
-            after_call = False  # the inclusive cost of a call, not this function's own
-            continue
-        fields = line.split()
-        if len(fields) >= 2:
-            cost[fn] += int(fields[1])
+def self_costs(path):
+    """Self cost per function of the server's own object in one callgrind file."""
+    cost = collections.Counter()
+    obj = fn = None
+    after_call = False
+    for line in open(path):
+        if line.startswith("ob="):
+            obj = line[3:].strip()
+        elif line.startswith("fn="):
+            fn = line[3:].strip().split("'")[0] if obj == sys.argv[2] else None
+            if fn:
+                cost[fn] += 0
+            after_call = False
+        elif line.startswith("calls="):
+            after_call = True
+        elif fn and line[:1].isdigit():
+            if after_call:
+                after_call = False  # the inclusive cost of a call, not this function's own
+                continue
+            fields = line.split()
+            if len(fields) >= 2:
+                cost[fn] += int(fields[1])
+    return cost
+common, total = collections.Counter(), collections.Counter()
+for path in glob.glob(sys.argv[1] + "*"):
+    cost = self_costs(path)
+    total.update(cost)
+    with open(path) as f:
+        if any("common" in line for line in (next(f, "") for _ in range(20)) if line.startswith(("desc:", "trigger"))):
+            common.update(cost)
 movable = lambda name: defined[name] == 1 or (defined[name] > 1 and name not in prebuilt)
-for name, _ in sorted(cost.items(), key=lambda item: -item[1]):
+phase_two = [name for name in total if name not in common]
+print(f"{len(common)} functions on the common path, {len(phase_two)} more", file=sys.stderr)
+for name in sorted(common, key=lambda name: -total[name]) + sorted(phase_two, key=lambda name: -total[name]):
     if movable(name):
         print(name)
 # Protocol conformance descriptors ("Mc"), which sit in read-only data beside the code of
