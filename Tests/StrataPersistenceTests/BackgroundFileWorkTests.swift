@@ -6,12 +6,18 @@ import Testing
 /// Blocking file work handed off the caller's thread: it happens, later, on the queue.
 @Suite("Background file work")
 struct BackgroundFileWorkTests {
-    @Test func removesFilesOnTheQueue() throws {
-        let directory = NSTemporaryDirectory() + "background-file-work-\(getpid())"
+    /// Creates a fresh directory holding three small files; returns it and the files' paths.
+    static func directoryWithFiles(_ name: String) throws -> (directory: String, paths: [String]) {
+        let directory = NSTemporaryDirectory() + "\(name)-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let paths = (0..<3).map { directory + "/file\($0)" }
         for path in paths { #expect(FileManager.default.createFile(atPath: path, contents: Data("x".utf8))) }
+        return (directory, paths)
+    }
+
+    @Test func removesFilesOnTheQueue() throws {
+        let (directory, paths) = try Self.directoryWithFiles("background-file-work")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         BackgroundFileWork.queue.suspend()
         BackgroundFileWork.remove(paths + [directory + "/never-existed"])
         // Nothing happens on the caller's thread.
@@ -24,11 +30,8 @@ struct BackgroundFileWorkTests {
     /// The completion runs after every unlink: a caller that forgets the files only then
     /// never forgets one still on disk.
     @Test func completionRunsOnceTheFilesAreGone() throws {
-        let directory = NSTemporaryDirectory() + "background-file-work-done-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (directory, paths) = try Self.directoryWithFiles("background-file-work-done")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let paths = (0..<3).map { directory + "/file\($0)" }
-        for path in paths { #expect(FileManager.default.createFile(atPath: path, contents: Data("x".utf8))) }
         let seen = NSLock()
         nonisolated(unsafe) var leftWhenCalled: [Int] = []
         BackgroundFileWork.remove(paths) {

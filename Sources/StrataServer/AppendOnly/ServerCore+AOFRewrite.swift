@@ -154,39 +154,36 @@ extension ServerCore {
         deleteHistoryFiles()
     }
 
-    /// Deletes the files the manifest lists as history in the background
-    /// (``BackgroundFileWork``: unlinking a large base took up to 20 ms) and lists them no
-    /// more once they are gone. Redis rewrites the manifest first, so a crash before its
-    /// unlinks ran leaves files no manifest names; here they stay listed as history and
-    /// the next start removes them.
-    func deleteHistoryFiles() {
+    /// Deletes the files the manifest lists as history and lists them no more once they
+    /// are gone. Redis rewrites the manifest first, so a crash before its unlinks ran
+    /// leaves files no manifest names; here they stay listed as history and the next start
+    /// removes them. At start-up (`inBackground` false) the unlinks run at once, before
+    /// the log is loaded or served; otherwise on ``BackgroundFileWork`` (unlinking a large
+    /// base took up to 20 ms).
+    func deleteHistoryFiles(inBackground: Bool = true) {
         let history = aof.manifest.history
         guard !history.isEmpty else { return }
-        for file in history {
-            logger.notice("Removing the history file \(file.name) in the background")
-        }
+        let directory = aofDirectory
         let names = Set(history.map(\.name))
+        for file in history {
+            logger.notice("Removing the history file \(file.name)\(inBackground ? " in the background" : "")")
+        }
+        guard inBackground else {
+            for name in names { persistence.fileSystem.remove(directory + "/" + name) }
+            forgetHistoryFiles(names, in: directory)
+            return
+        }
         let core = NIOLoopBound(self, eventLoop: eventLoop)
         let loop = eventLoop
-        BackgroundFileWork.remove(history.map { aofDirectory + "/" + $0.name }) {
-            loop.execute { core.value.forgetHistoryFiles(names) }
+        BackgroundFileWork.remove(names.map { directory + "/" + $0 }) {
+            loop.execute { core.value.forgetHistoryFiles(names, in: directory) }
         }
     }
 
-    /// Deletes the history files at start-up, before the log is loaded or served, so a
-    /// directory left by a crash is clean again before the first client sees it.
-    func deleteHistoryFilesNow() {
-        let history = aof.manifest.history
-        guard !history.isEmpty else { return }
-        for file in history {
-            logger.notice("Removing the history file \(file.name)")
-            persistence.fileSystem.remove(aofDirectory + "/" + file.name)
-        }
-        forgetHistoryFiles(Set(history.map(\.name)))
-    }
-
-    /// Lists the history files `names` no more (they are gone).
-    func forgetHistoryFiles(_ names: Set<String>) {
+    /// Lists the history files `names` of `directory` no more (they are gone); nothing
+    /// when the AOF moved to another directory meanwhile.
+    func forgetHistoryFiles(_ names: Set<String>, in directory: String) {
+        guard directory == aofDirectory else { return }
         var updated = aof.manifest
         updated.history.removeAll { names.contains($0.name) }
         guard updated.history.count != aof.manifest.history.count else { return }

@@ -51,7 +51,7 @@ extension ServerCore {
             return
         }
         aof.manifest = manifest
-        deleteHistoryFilesNow()
+        deleteHistoryFiles(inBackground: false)
         persistence.loading = true
         let directory = aofDirectory
         let settings = engine.settings
