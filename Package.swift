@@ -69,9 +69,12 @@ let package = Package(
         ),
         .target(
             name: "StrataEngine",
-            dependencies: ["RedisInteger", "CPrefetch", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [
+                "RedisInteger", "CPrefetch", "StrataCluster", .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: hotPath
         ),
+        .target(name: "StrataCluster", swiftSettings: optimise),
         .target(name: "CPrefetch"),
         .target(name: "CCycleCounter"),
         .target(name: "CMallocInfo", linkerSettings: [.linkedLibrary("jemalloc")]),
@@ -98,7 +101,8 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "RESP", "StrataEngine", "StrataPersistence", "StrataScripting", "CMallocInfo", "CCycleCounter",
+                "RESP", "StrataEngine", "StrataPersistence", "StrataScripting", "StrataCluster", "CMallocInfo",
+                "CCycleCounter",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -151,6 +155,7 @@ let package = Package(
             dependencies: ["RESP", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine", "TestSupport"]),
+        .testTarget(name: "StrataClusterTests", dependencies: ["StrataCluster"], exclude: ["Fixtures"]),
         .testTarget(name: "StrataPersistenceTests", dependencies: ["StrataPersistence", "TestSupport"]),
         .testTarget(
             name: "StrataDumpTests",

@@ -26,7 +26,7 @@ public final class CommandTable: Sendable {
     /// Every command of Strata.
     public static let standard = CommandTable(
         KeyCommands.specs + StringCommands.specs + BitCommands.specs + ExpireCommands.specs
-            + DatabaseCommands.specs + ServerCommandSpecs.specs + MemoryCommands.specs
+            + DatabaseCommands.specs + ServerCommandSpecs.specs + MemoryCommands.specs + ClusterCommandSpecs.specs
             + HashCommands.specs + SetCommands.specs + ListCommands.specs + SortCommands.specs
             + BlockingListCommands.specs + SortedSetCommands.specs + SortedSetRangeCommands.specs
             + SortedSetAlgebraCommands.specs + BlockingSortedSetCommands.specs + GeoCommands.specs

@@ -54,6 +54,7 @@ extension Database {
                     shard.deadlines.removeValue(forKey: key, hash: hash)
                 }
             }
+            if slotIndex != nil { for key in stale { slotIndex?.remove(key) } }
             noteRemoved(keys: stale.count, deadlines: stale.count)
         }
         withShard(index) { shard in

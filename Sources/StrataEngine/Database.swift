@@ -26,6 +26,8 @@ public struct Database: Sendable {
     /// Estimated average remaining TTL in ms of keys with a deadline (`INFO keyspace`
     /// `avg_ttl`), maintained by the active expiry cycle.
     public internal(set) var averageTTL: Int64 = 0
+    /// The keys of each hash slot, kept in cluster mode only (``enableSlotIndex()``).
+    public internal(set) var slotIndex: SlotKeyIndex?
     /// Where eviction sampling continues (``forEachSample(_:volatileOnly:_:)``).
     var samplingCursor = SamplingCursor()
 
@@ -190,6 +192,7 @@ public struct Database: Sendable {
         }
         if previous == nil {
             count += 1
+            slotIndex?.insert(key)
             splitIfNeeded()
         }
     }
@@ -213,6 +216,7 @@ public struct Database: Sendable {
         }
         shards[s].entries.insertNew(key, entry, tag: KeyTable<Entry>.tag(hash))
         count += 1
+        slotIndex?.insert(key)
         splitIfNeeded()
         return true
     }
@@ -248,6 +252,7 @@ public struct Database: Sendable {
         guard let stored = storedSlot(key, hash: hash, shard: s) else { return false }
         shards[s].entries.remove(at: stored.slot)
         count -= 1
+        slotIndex?.remove(key)
         if stored.hasDeadline {
             shards[s].deadlines.removeValue(forKey: key, hash: hash)
             deadlineCount -= 1
@@ -259,6 +264,7 @@ public struct Database: Sendable {
     private mutating func removeEntry(_ key: Bytes, hash: UInt64, shard s: Int) -> Entry? {
         guard let old = shards[s].entries.removeValue(forKey: key, hash: hash) else { return nil }
         count -= 1
+        slotIndex?.remove(key)
         if old.hasDeadline {
             shards[s].deadlines.removeValue(forKey: key, hash: hash)
             deadlineCount -= 1
@@ -302,14 +308,18 @@ public struct Database: Sendable {
             shards[index] = Shard()
             try Database.forEachLive(in: shard, now: now, body)
         }
+        let indexed = slotIndex != nil
         self = Database()
+        if indexed { slotIndex = SlotKeyIndex() }
     }
 
     /// Removes every key.
     public mutating func removeAll() {
         let keeps = keepsExpiredKeys
+        let indexed = slotIndex != nil
         self = Database()
         keepsExpiredKeys = keeps
+        if indexed { slotIndex = SlotKeyIndex() }
     }
 
     // MARK: Growth

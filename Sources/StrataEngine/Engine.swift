@@ -17,6 +17,8 @@ public struct EngineStats: Sendable {
 
 /// Settings the engine's commands consult.
 public struct EngineSettings: Sendable {
+    /// Cluster mode: only database 0 (SELECT, MOVE, SWAPDB and COPY ... DB refuse others).
+    public var clusterMode = false
     /// Largest string a command may build (`proto-max-bulk-len`).
     public var maxStringLength = 512 * 1024 * 1024
     /// Compact-encoding limits of hashes.

@@ -70,6 +70,12 @@ public enum ServerCommand: String, Sendable, CaseIterable {
     case moduleUnload = "module|unload"
     case moduleHelp = "module|help"
     case lolwut
+
+    // Cluster mode: every CLUSTER subcommand shares one handler, which reads the name.
+    case cluster
+    case asking
+    case readOnly = "readonly"
+    case readWrite = "readwrite"
     case debug
     case configGet = "config|get"
     case configSet = "config|set"

@@ -27,6 +27,8 @@ final class ServerCore {
     var replication: ReplicationState<ConnectionHandler>
     /// The link to this server's primary while it is a replica.
     var primaryLink: PrimaryLink?
+    /// Cluster mode's state and bus (nil unless `cluster-enabled yes`).
+    var cluster: ClusterRuntime?
     /// A coordinated failover (`FAILOVER`) under way.
     var failover = FailoverState()
     /// True while commands of the primary's stream are applied (they reach this server's
@@ -294,6 +296,15 @@ final class ServerCore {
             session.transaction?.aborted = true
             let error = rejected(spec, denial)
             return .reply(spec.serverCommand == .exec ? abortExec(error, session: session) : error)
+        }
+        if cluster != nil, let redirection = clusterRedirection(spec, args: args, session: session, now: now) {
+            if spec.serverCommand == .exec {
+                session.transaction = nil
+                unwatchAll(session)
+            } else {
+                session.transaction?.aborted = true
+            }
+            return .reply(rejected(spec, redirection))
         }
         if session.resp == .resp2 && session.isSubscriber
             && !spec.flags.contains(.subscribedContext)

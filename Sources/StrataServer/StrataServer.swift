@@ -82,6 +82,14 @@ public final class StrataServer: @unchecked Sendable {
             }
         }
         core.boundPort = port
+        if config.clusterEnabled {
+            do {
+                clusterChannels = try bindClusterBus(port: config.clusterBusPort)
+            } catch {
+                logger.critical("Failed listening on the cluster bus port \(config.clusterBusPort), aborting: \(error)")
+                exit(1)
+            }
+        }
         core.listeningDescriptors = port == 0 ? [] : SocketDescriptors.listening(port: port)
         core.tlsRuntime.relisten = { [unowned self] port in self.relistenTLS(port) }
         let logger = self.logger
@@ -94,6 +102,10 @@ public final class StrataServer: @unchecked Sendable {
                 logger.critical("\(message)")
                 exit(1)
             }
+            if core.config.clusterEnabled, let message = core.startCluster() {
+                fail(message)
+                return
+            }
             if let message = core.loadInitialUsers() {
                 fail(message)
                 return
@@ -105,7 +117,7 @@ public final class StrataServer: @unchecked Sendable {
             }
             core.followConfiguredPrimary()
         }.wait()
-        for channel in serverChannels + tlsChannels {
+        for channel in serverChannels + tlsChannels + clusterChannels {
             try channel.setOption(ChannelOptions.autoRead, value: true).wait()
         }
         if !serverChannels.isEmpty { logger.notice("Ready to accept connections tcp on port \(port)") }
@@ -133,6 +145,32 @@ public final class StrataServer: @unchecked Sendable {
     private var listenAddresses: [(String, Bool)] = []
     /// The TLS listeners.
     private var tlsChannels: [Channel] = []
+    /// The cluster bus listeners.
+    private var clusterChannels: [Channel] = []
+
+    /// Binds the cluster bus on every listen address: each accepted connection gets the
+    /// frame decoder and a handler that hands its messages to the server.
+    private func bindClusterBus(port: Int) throws -> [Channel] {
+        let core = self.core
+        let limit = core.clusterFrameLimit
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 511)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ChannelOptions.autoRead, value: false)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let link = ClusterLink(node: nil, createdAt: core.clock.wallMilliseconds())
+                    link.channel = channel
+                    core.clusterAccepted(link)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(ClusterBusFrameDecoder(limit: limit)))
+                    try channel.pipeline.syncOperations.addHandler(ClusterBusHandler(core: core, link: link))
+                }
+            }
+        var busPort = port
+        return try bindAll(bootstrap, port: &busPort)
+    }
 
     /// A listener's bootstrap; `encrypted` puts TLS (`NIOSSLServerHandler` with the
     /// current context, the file reader, the handshake guard) before the connection

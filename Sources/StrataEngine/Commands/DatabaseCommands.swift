@@ -36,6 +36,7 @@ public enum DatabaseCommands {
         case .failure(let error): return error
         case .success(let n): index = n
         }
+        if c.engine.settings.clusterMode && index != 0 { return .error("ERR SELECT is not allowed in cluster mode") }
         guard index >= 0 && index < c.engine.databases.count else { return Errors.dbIndexOutOfRange }
         c.db = index
         return .ok
@@ -63,6 +64,7 @@ public enum DatabaseCommands {
     }
 
     static func swapdb(_ c: inout CommandContext) -> Reply {
+        if c.engine.settings.clusterMode { return .error("ERR SWAPDB is not allowed in cluster mode") }
         // Redis reads C ints here: a number outside 32 bits is as invalid as a non-number.
         guard case .success(let a) = c.int32(1) else { return .error("ERR invalid first DB index") }
         guard case .success(let b) = c.int32(2) else { return .error("ERR invalid second DB index") }

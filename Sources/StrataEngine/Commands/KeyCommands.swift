@@ -268,6 +268,9 @@ public enum KeyCommands {
             }
             i += 1
         }
+        if c.engine.settings.clusterMode && (c.db != 0 || targetDB != 0) {
+            return .error("ERR Copying to another database is not allowed in cluster mode")
+        }
         if source == target && targetDB == c.db {
             return .error("ERR source and destination objects are the same")
         }
@@ -285,6 +288,7 @@ public enum KeyCommands {
     }
 
     static func move(_ c: inout CommandContext) -> Reply {
+        if c.engine.settings.clusterMode { return .error("ERR MOVE is not allowed in cluster mode") }
         let key = c.args[1]
         let targetDB: Int
         switch c.int32(2) {

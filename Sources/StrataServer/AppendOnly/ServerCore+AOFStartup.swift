@@ -83,6 +83,7 @@ extension ServerCore {
                 switch result {
                 case .success(let report):
                     self.engine.databases = loaded.engine.databases
+                    self.keyspaceReplaced()
                     self.restoreFunctions(report.functionCommands)
                     if let cut = report.truncatedTail {
                         self.logger.warning("!!! Warning: short read while loading the AOF file \(cut.path)!!!")

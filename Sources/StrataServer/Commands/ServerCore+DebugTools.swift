@@ -61,6 +61,7 @@ extension ServerCore {
             }
         }
         engine.databases = merged
+        keyspaceReplaced()
         for index in engine.databases.indices { engine.noteWholeDatabase(index) }
         commitWrites(now: now)
         restoreFunctions(functions.map { [Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), $0] })

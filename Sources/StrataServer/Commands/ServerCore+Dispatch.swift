@@ -67,6 +67,10 @@ extension ServerCore {
             return .reply(moduleCommand(command))
         case .lolwut:
             return .reply(lolwut(args))
+        case .cluster:
+            return .reply(clusterCommand(args, session: session, now: now))
+        case .asking, .readOnly, .readWrite:
+            return .reply(clusterConnectionCommand(command, session: session))
         case .dump:
             return .reply(dumpCommand(args, session: session, now: now))
         case .restore:
@@ -121,6 +125,8 @@ extension ServerCore {
         session.skipsNextReply = false
         session.skipsThisReply = false
         session.noEvict = false
+        session.asking = false
+        session.readOnlyCluster = false
         session.db = 0
         session.resp = .resp2
         session.name = nil
@@ -177,7 +183,7 @@ extension ServerCore {
                 (.text("version"), .text(ServerVersion.redisCompatible)),
                 (.text("proto"), .integer(version.rawValue)),
                 (.text("id"), .integer(Int(session.id))),
-                (.text("mode"), .text("standalone")),
+                (.text("mode"), .text(cluster == nil ? "standalone" : "cluster")),
                 (.text("role"), .text("master")),
                 (.text("modules"), .array([])),
             ]))

@@ -194,7 +194,7 @@ extension ServerCore {
             return fields(
                 "CPU", [("used_cpu_sys", seconds(usage.ru_stime)), ("used_cpu_user", seconds(usage.ru_utime))])
         case "cluster":
-            return fields("Cluster", [("cluster_enabled", "0")])
+            return fields("Cluster", [("cluster_enabled", cluster == nil ? "0" : "1")])
         case "modules":
             return fields("Modules", [])
         case "commandstats":

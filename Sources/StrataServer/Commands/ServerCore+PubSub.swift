@@ -27,6 +27,7 @@ extension ServerCore {
             return .sequence(
                 unsubscribe(session, patterns: command == .patternUnsubscribe, from: Array(args.dropFirst())))
         case .publish:
+            if cluster != nil { propagatePublish(channel: args[1], message: args[2], shard: false) }
             return .integer(publish(channel: args[1], message: args[2]))
         case .shardSubscribe:
             // As Redis: unlike SUBSCRIBE, not even inside MULTI.
@@ -40,6 +41,7 @@ extension ServerCore {
         case .shardUnsubscribe:
             return .sequence(shardUnsubscribe(session, from: Array(args.dropFirst())))
         case .shardPublish:
+            if cluster != nil { propagatePublish(channel: args[1], message: args[2], shard: true) }
             var receivers = 0
             pubsub.forEachShardDelivery(channel: args[1], message: args[2]) { id, frame in
                 guard let client = clients[id] else { return }

@@ -1,4 +1,4 @@
-//! The Redis 7.0 parameters Strata accepts but does not act on: replication, cluster,
+//! The Redis 7.0 parameters Strata accepts but does not act on: replication,
 //! threads, defragmentation, lazy freeing, process management. Tools read and write them
 //! (`CONFIG GET *`, config files written for Redis), so each one is answered with Redis's
 //! default, validated on `CONFIG SET` and in config files exactly as Redis validates it
@@ -35,25 +35,6 @@ extension ConfigDirective {
         keptString("bgsave_cpulist", "", mutable: false),
         keptString("bind-source-addr", ""),
         keptString("bio_cpulist", "", mutable: false),
-        keptBool("cluster-allow-pubsubshard-when-down", true),
-        keptBool("cluster-allow-reads-when-down", false),
-        keptBool("cluster-allow-replica-migration", true),
-        keptInt("cluster-announce-bus-port", 0...65535, 0),
-        keptString("cluster-announce-hostname", "", validate: validateHostname),
-        keptString("cluster-announce-ip", ""),
-        keptInt("cluster-announce-port", 0...65535, 0),
-        keptInt("cluster-announce-tls-port", 0...65535, 0),
-        keptString("cluster-config-file", "nodes.conf", mutable: false),
-        keptBool(
-            "cluster-enabled", false, mutable: false, refuse: ["yes": "Strata does not implement Redis Cluster"]),
-        keptMemory("cluster-link-sendbuf-limit", 0...longMax, 0, unsigned: true),
-        keptInt("cluster-migration-barrier", 0...intMax, 1),
-        keptInt("cluster-node-timeout", 0...longMax, 15000),
-        keptInt("cluster-port", 0...65535, 0, mutable: false),
-        keptEnum("cluster-preferred-endpoint-type", ["ip", "hostname", "unknown-endpoint"], "ip"),
-        keptBool("cluster-replica-no-failover", false),
-        keptInt("cluster-replica-validity-factor", 0...intMax, 10),
-        keptBool("cluster-require-full-coverage", true),
         keptBool("crash-log-enabled", true),
         keptBool("crash-memcheck-enabled", true),
         keptBool("disable-thp", true, mutable: false),

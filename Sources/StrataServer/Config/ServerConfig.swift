@@ -162,6 +162,7 @@ public struct ServerConfig: Sendable {
     public var engineSettings: EngineSettings {
         var settings = EngineSettings()
         settings.maxStringLength = protoMaxBulkLen
+        settings.clusterMode = clusterEnabled
         settings.hashLimits.maxListpackEntries = hashMaxListpackEntries
         settings.hashLimits.maxListpackValue = hashMaxListpackValue
         settings.setLimits.maxIntsetEntries = setMaxIntsetEntries

@@ -56,6 +56,10 @@ public final class ClientSession {
     var skipsThisReply = false
     /// CLIENT NO-EVICT ON (shown as flag `e`).
     var noEvict = false
+    /// Cluster mode: the client said `ASKING` (lasts for its next command).
+    var asking = false
+    /// Cluster mode: the client said `READONLY` (reads from a replica's primary's slots).
+    var readOnlyCluster = false
     /// What it said in `REPLCONF` before `SYNC`/`PSYNC`.
     var replicaHandshake = ReplicaHandshake()
     /// Whether it is a replica receiving the replication stream (its commands, `REPLCONF

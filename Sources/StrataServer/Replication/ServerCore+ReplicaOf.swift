@@ -10,6 +10,7 @@ import StrataEngine
 extension ServerCore {
     /// `REPLICAOF host port` and `REPLICAOF NO ONE` (also SLAVEOF).
     func replicaofCommand(_ args: [Bytes], session: ClientSession) -> Reply {
+        if cluster != nil { return .error("ERR REPLICAOF not allowed in cluster mode.") }
         if failover.phase != .none { return .error("ERR REPLICAOF not allowed while failing over.") }
         let host = args[1].string
         if host.lowercased() == "no" && args[2].string.lowercased() == "one" {
@@ -83,6 +84,7 @@ extension ServerCore {
         applyingPrimaryStream = true
         defer { applyingPrimaryStream = false }
         engine.databases = databases
+        keyspaceReplaced()
         engine.keepsExpiredKeys = true
         for index in engine.databases.indices { engine.noteWholeDatabase(index) }
         commitWrites(now: now)

@@ -52,6 +52,7 @@ extension ServerCore {
                 switch result {
                 case .success(let (databases, report)):
                     self.engine.databases = databases
+                    self.keyspaceReplaced()
                     self.restoreReplication(from: report.aux)
                     self.restoreFunctions(
                         report.functions.map { [Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), $0] })

@@ -1,0 +1,307 @@
+//! Cluster mode on the event loop (`cluster-enabled yes`): `nodes.conf` loaded or created
+//! at start, the bus's links, the 100 ms clock, and what the cluster state asks for after
+//! a message or a tick (send, connect, drop, follow a primary, delete lost keys, deliver
+//! messages published elsewhere). The state itself, with the protocol's rules, is
+//! `ClusterState` (StrataCluster); this file is its I/O.
+
+import NIOCore
+import NIOPosix
+import StrataCluster
+import StrataEngine
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+import StrataPersistence
+
+/// The cluster's part of the server.
+final class ClusterRuntime {
+    var state: ClusterState
+    /// Outgoing links by node name (one per node, made while connecting too).
+    var outbound: [String: ClusterLink] = [:]
+    /// Incoming links.
+    var inbound: [ObjectIdentifier: ClusterLink] = [:]
+    /// Ticks so far (a random node is pinged every tenth).
+    var iteration = 0
+    /// Where `nodes.conf` is.
+    let configPath: String
+
+    init(state: ClusterState, configPath: String) {
+        self.state = state
+        self.configPath = configPath
+    }
+
+    /// Whether a node has an outgoing link (connected or connecting).
+    func isLinked(_ name: String) -> Bool { outbound[name] != nil }
+}
+
+extension ServerCore {
+    /// The largest bus frame accepted: a PUBLISH of the largest bulk string, twice.
+    var clusterFrameLimit: Int { ClusterBusMessage.headerSize + 16 + 2 * max(config.protoMaxBulkLen, 1 << 20) }
+
+    /// Loads `nodes.conf`, or creates it with a new node, and keeps the keyspace's slot
+    /// index. An unreadable or corrupt file stops the server (as Redis).
+    ///
+    /// - Returns: the error line to log before exiting, or nil.
+    func startCluster() -> String? {
+        let now = clock.wallMilliseconds()
+        let path = config.clusterConfigFile
+        var state: ClusterState
+        if let bytes = try? persistence.fileSystem.contents(of: path), !bytes.isEmpty {
+            switch NodesConfigFile.parse(String(decoding: bytes, as: UTF8.self), settings: config.clusterSettings, now: now) {
+            case .failure(let error):
+                logger.warning("Unrecoverable error: corrupted cluster config file \"\(error.message)\".")
+                return "Unrecoverable error: corrupted cluster config file."
+            case .success(let loaded):
+                state = loaded
+                logger.notice("Node configuration loaded, I'm \(state.myself)")
+            }
+        } else {
+            state = ClusterState(settings: config.clusterSettings, now: now)
+            logger.notice("No cluster configuration found, I'm \(state.myself)")
+            state.needsSave = true
+        }
+        state.me.port = config.clusterInt("cluster-announce-port", 0) != 0 ? config.clusterInt("cluster-announce-port", 0) : config.port
+        state.me.busPort = config.clusterInt("cluster-announce-bus-port", 0) != 0
+            ? config.clusterInt("cluster-announce-bus-port", 0) : config.clusterBusPort
+        state.me.hostname = config.inertValues["cluster-announce-hostname"] ?? ""
+        if let ip = config.inertValues["cluster-announce-ip"], !ip.isEmpty { state.me.ip = ip }
+        cluster = ClusterRuntime(state: state, configPath: path)
+        engine.databases[0].enableSlotIndex()
+        if let error = saveClusterConfig() { return "Cannot save the cluster config file: \(error)" }
+        eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) {
+            [unowned(unsafe) self] _ in
+            self.clusterTick()
+        }
+        return nil
+    }
+
+    /// After the keyspace was replaced (a load, a full sync): index its slots again.
+    func keyspaceReplaced() {
+        if cluster != nil { engine.databases[0].enableSlotIndex() }
+    }
+
+    /// What this node says of itself in its messages.
+    var clusterSelfInfo: ClusterSelfInfo {
+        let me = cluster?.state.me
+        let offset = primaryLink.map { UInt64(clamping: $0.appliedOffset) } ?? UInt64(clamping: replication.offset)
+        return ClusterSelfInfo(
+            port: UInt16(clamping: me?.port ?? config.port), plaintextPort: 0,
+            busPort: UInt16(clamping: me?.busPort ?? config.clusterBusPort),
+            announcedIP: config.inertValues["cluster-announce-ip"] ?? "",
+            hostname: config.inertValues["cluster-announce-hostname"] ?? "", replicationOffset: offset)
+    }
+
+    /// Writes `nodes.conf` when the state changed.
+    ///
+    /// - Returns: the error, when the file could not be written.
+    @discardableResult
+    func saveClusterConfig(force: Bool = false) -> String? {
+        guard let cluster, cluster.state.needsSave || force else { return nil }
+        let text = NodesConfigFile.text(of: cluster.state, linked: cluster.isLinked)
+        do {
+            let writer = try DurableFileWriter(
+                path: cluster.configPath, tempPath: cluster.configPath + ".tmp-\(getpid())",
+                fileSystem: persistence.fileSystem)
+            try writer.append(Array(text.utf8))
+            try writer.commit()
+            cluster.state.needsSave = false
+            return nil
+        } catch {
+            logger.warning("Could not save the cluster config file \(cluster.configPath): \(error)")
+            return "\(error)"
+        }
+    }
+
+    // MARK: The bus
+
+    /// A link accepted on the bus port.
+    func clusterAccepted(_ link: ClusterLink) {
+        cluster?.inbound[ObjectIdentifier(link)] = link
+    }
+
+    /// A message from a link.
+    func clusterReceived(_ message: ClusterBusMessage, on link: ClusterLink, peerIP: String, localIP: String) {
+        guard let cluster else { return }
+        let now = clock.wallMilliseconds()
+        let context = ClusterLinkContext(outboundNode: link.node, peerIP: peerIP, localIP: localIP)
+        let actions = cluster.state.receive(
+            message, on: context, clusterSelfInfo, linked: cluster.isLinked,
+            keysInSlot: { [unowned(unsafe) self] in self.keysInSlot($0) },
+            allowReplicaMigration: config.clusterFlag("cluster-allow-replica-migration", true), now: now)
+        perform(actions, link: link)
+        saveClusterConfig()
+    }
+
+    /// A message that did not decode: logged; the link stays unless its framing is lost.
+    func clusterDropped(_ error: ClusterBusMessage.DecodeError, on link: ClusterLink) {
+        logger.warning("\(error.description)")
+    }
+
+    /// A link closed, by either side.
+    func clusterLinkClosed(_ link: ClusterLink) {
+        guard let cluster else { return }
+        link.channel = nil
+        cluster.inbound[ObjectIdentifier(link)] = nil
+        if let name = link.node, cluster.outbound[name] === link { cluster.outbound[name] = nil }
+    }
+
+    /// Carries out what the cluster state asked for. `link` is the link a message came on.
+    func perform(_ actions: [ClusterBusAction], link: ClusterLink?) {
+        guard let cluster else { return }
+        for action in actions {
+            switch action {
+            case .reply(let message):
+                link?.send(message)
+            case .send(let message, let name):
+                cluster.outbound[name]?.send(message)
+                if message.type != .ping { countSent(message.type) }
+            case .broadcast(let message):
+                for (name, target) in cluster.outbound where cluster.state.node(name)?.inHandshake == false {
+                    target.send(message)
+                    countSent(message.type)
+                }
+            case .dropLink(let name):
+                cluster.outbound.removeValue(forKey: name)?.close()
+            case .dropThisLink:
+                if let link {
+                    if let name = link.node, cluster.outbound[name] === link { cluster.outbound[name] = nil }
+                    cluster.inbound[ObjectIdentifier(link)] = nil
+                    link.close()
+                }
+            case .renamed(let old, let new):
+                if let moved = cluster.outbound.removeValue(forKey: old) {
+                    moved.node = new
+                    cluster.outbound[new] = moved
+                }
+            case .connect(let name):
+                connectClusterLink(to: name)
+            case .replicate(let primary):
+                followClusterPrimary(primary)
+            case .deleteKeys(let slots):
+                deleteKeys(inSlots: slots)
+            case .publish(let channel, let message, let shard):
+                deliverPublished(channel: Bytes(channel), message: Bytes(message), shard: shard)
+            case .log(let level, let text):
+                switch level {
+                case .verbose: logger.info("\(text)")
+                case .notice: logger.notice("\(text)")
+                case .warning: logger.warning("\(text)")
+                }
+            }
+        }
+    }
+
+    private func countSent(_ type: ClusterMessageType) {
+        cluster?.state.sentByType[Int(type.rawValue)] &+= 1
+    }
+
+    /// Opens the outgoing link to `name`; once connected it sends MEET or PING.
+    func connectClusterLink(to name: String) {
+        guard let cluster, cluster.outbound[name] == nil, let node = cluster.state.node(name), !node.ip.isEmpty,
+            (1...65535).contains(node.busPort)
+        else { return }
+        let link = ClusterLink(node: name, createdAt: clock.wallMilliseconds())
+        cluster.outbound[name] = link
+        let limit = clusterFrameLimit
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(.milliseconds(max(1000, cluster.state.settings.nodeTimeout)))
+            .channelInitializer { [unowned(unsafe) self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(ClusterBusFrameDecoder(limit: limit)))
+                    try channel.pipeline.syncOperations.addHandler(ClusterBusHandler(core: self, link: link))
+                }
+            }
+            .connect(host: node.ip, port: node.busPort)
+            .whenComplete { [unowned(unsafe) self] result in
+                guard let cluster = self.cluster else { return }
+                switch result {
+                case .success(let channel):
+                    guard let current = link.node, cluster.outbound[current] === link else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    link.channel = channel
+                    if let first = cluster.state.linkEstablished(
+                        current, self.clusterSelfInfo, linked: cluster.isLinked, now: self.clock.wallMilliseconds())
+                    {
+                        link.send(first)
+                    }
+                case .failure(let error):
+                    self.logger.debug("Unable to connect to Cluster Node [\(node.ip)]:\(node.busPort) -> \(error)")
+                    if let current = link.node, cluster.outbound[current] === link { cluster.outbound[current] = nil }
+                }
+            }
+    }
+
+    /// The 100 ms clock: handshakes, reconnections, pings, failure detection, the state.
+    func clusterTick() {
+        guard let cluster else { return }
+        cluster.iteration &+= 1
+        let actions = cluster.state.tick(
+            cluster.iteration, clusterSelfInfo, linkSince: { [unowned cluster] in cluster.outbound[$0]?.createdAt },
+            now: clock.wallMilliseconds())
+        perform(actions, link: nil)
+        // A replica whose primary's address is known follows it.
+        if cluster.state.me.isReplica, let primary = cluster.state.me.primary,
+            let node = cluster.state.node(primary), node.hasAddress, !node.ip.isEmpty, primaryLink == nil
+        {
+            follow(host: node.ip, port: node.port)
+        }
+        saveClusterConfig()
+    }
+
+    /// Follows `primary` (a slot change made this node its replica, or CLUSTER REPLICATE).
+    func followClusterPrimary(_ primary: String) {
+        guard let node = cluster?.state.node(primary), !node.ip.isEmpty else { return }
+        if let link = primaryLink, link.host == node.ip, link.port == node.port { return }
+        follow(host: node.ip, port: node.port)
+    }
+
+    /// Keys this node holds in `slot`.
+    func keysInSlot(_ slot: Int) -> Int {
+        engine.databases[0].slotIndex?.count(in: slot) ?? 0
+    }
+
+    /// Deletes every key of `slots` (slots this node lost while holding keys), as DELs
+    /// for replicas and the AOF.
+    func deleteKeys(inSlots slots: [Int]) {
+        let now = clock.wallMilliseconds()
+        for slot in slots {
+            let keys = engine.databases[0].slotIndex?.keys(in: slot, limit: .max) ?? []
+            for key in keys {
+                _ = engine.runServerWrite(args: [Bytes("DEL"), key], db: 0, now: now) { c in
+                    .integer(c.delete(key) ? 1 : 0)
+                }
+            }
+        }
+        commitWrites(now: now)
+    }
+
+    /// A message published on another node, delivered to this node's subscribers.
+    func deliverPublished(channel: Bytes, message: Bytes, shard: Bool) {
+        if shard {
+            pubsub.forEachShardDelivery(channel: channel, message: message) { id, frame in
+                clients[id]?.deliver(frame)
+            }
+        } else {
+            publish(channel: channel, message: message)
+        }
+    }
+
+    /// Sends a PUBLISH (every node) or PUBLISHSHARD (this shard's nodes) over the bus.
+    func propagatePublish(channel: Bytes, message: Bytes, shard: Bool) {
+        guard let cluster else { return }
+        let body = ClusterBusMessage.Body.publish(channel: channel.withUnsafeBytes { Array($0) }, message: message.withUnsafeBytes { Array($0) })
+        let type: ClusterMessageType = shard ? .publishShard : .publish
+        let packet = cluster.state.header(type, clusterSelfInfo, body: body)
+        let shardPrimary = cluster.state.myPrimary
+        for (name, link) in cluster.outbound {
+            guard let node = cluster.state.node(name), !node.inHandshake else { continue }
+            if shard && name != shardPrimary && node.primary != shardPrimary { continue }
+            link.send(packet)
+            countSent(type)
+        }
+    }
+}

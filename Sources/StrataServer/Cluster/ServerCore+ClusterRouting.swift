@@ -1,0 +1,59 @@
+//! Cluster mode's check before a command runs: the command's keys (for EXEC, the keys of
+//! every queued command) decide whether this node serves it or which redirection or
+//! error the client gets (`ClusterState.route`). Commands without key arguments are
+//! served anywhere, as Redis serves them.
+
+import StrataCluster
+import StrataEngine
+
+extension ServerCore {
+    /// The redirection or error for `spec` with `args`, or nil when this node serves it.
+    /// Consumes the client's `ASKING` (it lasts for one command, a whole transaction).
+    func clusterRedirection(_ spec: CommandSpec, args: [Bytes], session: ClientSession, now: Int64) -> Reply? {
+        guard let cluster else { return nil }
+        let asking = session.asking
+        if !session.inTransaction && spec.serverCommand != .asking { session.asking = false }
+        var query = ClusterQuery()
+        query.asking = asking
+        query.readOnlyClient = session.readOnlyCluster
+        var keys: [Bytes] = []
+        if spec.serverCommand == .exec {
+            guard let queued = session.transaction?.queued else { return nil }
+            for command in queued {
+                guard case .success(let reference) = engine.commands.resolveReference(command) else { continue }
+                let queuedSpec = reference.takeUnretainedValue()
+                if queuedSpec.flags.contains(.write) { query.isWrite = true }
+                keys += clusterKeys(queuedSpec, args: command, query: &query)
+            }
+        } else {
+            keys = clusterKeys(spec, args: args, query: &query)
+            if keys.isEmpty { return nil }
+            query.isWrite = spec.flags.contains(.write)
+            query.isMigrate = spec.serverCommand == .migrate
+        }
+        let database = engine.databases[0]
+        let (route, _) = cluster.state.route(
+            keys: keys, slotOf: SlotKeyIndex.slot(of:), query: query,
+            exists: { key in
+                guard database.rawEntry(key) != nil else { return false }
+                return (database.deadline(key) ?? .max) > now
+            })
+        guard let line = route.errorLine(address: clusterAddress) else { return nil }
+        return .error(line)
+    }
+
+    /// The keys routing considers: the key arguments, or the channels of sharded pub/sub.
+    private func clusterKeys(_ spec: CommandSpec, args: [Bytes], query: inout ClusterQuery) -> [Bytes] {
+        switch spec.serverCommand {
+        case .shardPublish:
+            query.shardPubSub = true
+            return args.count > 1 ? [args[1]] : []
+        case .shardSubscribe, .shardUnsubscribe:
+            query.shardPubSub = true
+            return Array(args.dropFirst())
+        default:
+            guard let metadata = spec.redisMetadata else { return [] }
+            return metadata.keyReferences(in: args).compactMap { $0.position < args.count ? args[$0.position] : nil }
+        }
+    }
+}
