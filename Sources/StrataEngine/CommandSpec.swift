@@ -42,6 +42,9 @@ public struct CommandFlags: OptionSet, Sendable {
     /// May propagate something though it is not a write (Redis's `may_replicate`: EVAL,
     /// EVALSHA, FCALL, PUBLISH, PFCOUNT): held back by CLIENT PAUSE WRITE.
     public static let mayReplicate = CommandFlags(rawValue: 1 << 21)
+    /// Served on a slot being imported as if the client had said ASKING (RESTORE-ASKING,
+    /// which MIGRATE sends in cluster mode).
+    public static let asking = CommandFlags(rawValue: 1 << 24)
 
     /// The names `COMMAND` prints, in Redis's order.
     public var names: [String] {
@@ -49,7 +52,7 @@ public struct CommandFlags: OptionSet, Sendable {
             (.write, "write"), (.readonly, "readonly"), (.denyOOM, "denyoom"), (.admin, "admin"),
             (.pubsub, "pubsub"), (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
             (.stale, "stale"), (.noMulti, "no_multi"), (.noAuth, "no_auth"), (.fast, "fast"),
-            (.allowBusy, "allow_busy"),
+            (.allowBusy, "allow_busy"), (.asking, "asking"),
         ]
         return all.filter { contains($0.0) }.map { $0.1 }
     }

@@ -17,6 +17,11 @@ public enum KeyTransferCommandSpecs {
             synopsis: "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
             categories: ["keyspace", "write", "slow", "dangerous"], handler: .server(.restore)),
         CommandSpec(
+            "restore-asking", arity: -4, flags: [.write, .denyOOM, .asking], keys: (1, 1, 1), group: "server",
+            since: "3.0.0", summary: "An internal command for migrating keys in a cluster.",
+            synopsis: "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
+            categories: ["keyspace", "write", "slow", "dangerous"], handler: .server(.restore)),
+        CommandSpec(
             "migrate", arity: -6, flags: [.write], keys: (3, 3, 1), group: "generic", since: "2.6.0",
             summary: "Atomically transfers a key from one Redis instance to another.",
             synopsis:

@@ -30,6 +30,7 @@ extension ServerCore {
             if keys.isEmpty { return nil }
             query.isWrite = spec.flags.contains(.write)
             query.isMigrate = spec.serverCommand == .migrate
+            if spec.flags.contains(.asking) { query.asking = true }
         }
         let database = engine.databases[0]
         let (route, _) = cluster.state.route(
