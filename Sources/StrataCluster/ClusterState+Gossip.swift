@@ -50,6 +50,12 @@ public enum ClusterBusAction: Equatable, Sendable {
     case replicate(primary: String)
     /// Delete this node's keys in slots it lost.
     case deleteKeys(inSlots: [Int])
+    /// This replica won an election (or took over): stop replicating, serve writes.
+    case promoted
+    /// A primary in a coordinated failover: hold writers until then (Unix ms).
+    case pauseWriters(until: Int64)
+    /// The coordinated failover ended: writers held for it go on.
+    case resumeWriters
     /// Deliver a message published on another node.
     case publish(channel: [UInt8], message: [UInt8], shard: Bool)
     /// A line for the log.
@@ -99,7 +105,8 @@ extension ClusterState {
             type: type, port: me.port, currentEpoch: currentEpoch, configEpoch: shardOwner.configEpoch,
             replicationOffset: me.replicationOffset, sender: myself, slots: shardOwner.slots, primary: primaryName,
             ip: me.announcedIP, plaintextPort: me.plaintextPort, busPort: me.busPort, flags: self.me.flags,
-            clusterState: isOK ? 0 : 1, messageFlags: 0, body: body)
+            clusterState: isOK ? 0 : 1,
+            messageFlags: self.me.isPrimary && election.manualEnd != 0 ? ClusterBusMessage.pausedFlag : 0, body: body)
     }
 
     /// A PING, PONG or MEET with gossip about a tenth of the nodes (at least 3, never
@@ -214,8 +221,19 @@ extension ClusterState {
             actions += updateSlots(
                 claimedBy: about, epoch: epoch, slots: slots, keysInSlot: keysInSlot,
                 allowReplicaMigration: allowReplicaMigration)
-        case .failoverAuthRequest, .failoverAuthAck, .manualFailoverStart, .module:
+        case .failoverAuthRequest:
+            if let sender { actions += voteIfNeeded(for: sender, request: message, now: now) }
+        case .failoverAuthAck:
+            if let sender {
+                voteReceived(from: sender, senderEpoch: message.currentEpoch)
+            }
+        case .manualFailoverStart:
+            if let sender { actions += manualFailoverRequested(by: sender, info, now: now) }
+        case .module:
             break
+        }
+        if let sender, me.isReplica, me.primary == sender, message.messageFlags & ClusterBusMessage.pausedFlag != 0 {
+            actions += primaryPaused(at: message.replicationOffset)
         }
         return actions
     }
@@ -503,6 +521,8 @@ extension ClusterState {
         var actions: [ClusterBusAction] = []
         if newPrimary != nil, slotCount(of: shard) == 0, allowReplicaMigration || claimed == movedFromOurShard {
             actions.append(.log(.warning, "Configuration change detected. Reconfiguring myself as a replica of \(claimer)"))
+            if election.manualReplica != nil { actions.append(.resumeWriters) }
+            election = FailoverElection()
             becomeReplica(of: claimer)
             actions.append(.replicate(primary: claimer))
         } else if !dirtySlots.isEmpty {
@@ -544,7 +564,8 @@ extension ClusterState {
     /// - Parameters:
     ///   - linked: whether a node has an outgoing link, and since when (Unix ms).
     public mutating func tick(
-        _ iteration: Int, _ info: ClusterSelfInfo, linkSince: @escaping (String) -> Int64?, now: Int64
+        _ iteration: Int, _ info: ClusterSelfInfo, linkSince: @escaping (String) -> Int64?, dataAge: Int64 = 0,
+        now: Int64
     ) -> [ClusterBusAction] {
         var actions: [ClusterBusAction] = []
         let handshakeTimeout = max(settings.nodeTimeout, 1000)
@@ -593,6 +614,8 @@ extension ClusterState {
             }
         }
         if stateMayChange || !isOK, let change = updateState(now: now) { actions.append(stateLog(change)) }
+        actions += handleManualFailover(myOffset: info.replicationOffset, now: now)
+        if me.isReplica { actions += handleReplicaFailover(info, dataAge: dataAge, now: now) }
         return actions
     }
 }

@@ -14,6 +14,12 @@ public struct ClusterSettings: Equatable, Sendable {
     public var allowReadsWhenDown = false
     /// `cluster-allow-pubsubshard-when-down`.
     public var allowShardPubSubWhenDown = true
+    /// `cluster-replica-no-failover`.
+    public var replicaNoFailover = false
+    /// `cluster-replica-validity-factor` (0: any replica may fail over).
+    public var replicaValidityFactor: Int64 = 10
+    /// `repl-ping-replica-period`, ms.
+    public var replicationPingPeriod: Int64 = 10_000
     /// `cluster-preferred-endpoint-type`: how nodes are named to clients.
     public var preferredEndpoint: PreferredEndpoint = .ip
 
@@ -55,6 +61,8 @@ public struct ClusterState: Sendable {
     /// minority partition (rejoin delays).
     var firstStateCheck: Int64?
     var amongMinoritySince: Int64 = 0
+    /// A failover election or manual failover under way.
+    var election = FailoverElection()
     /// Names this node refuses to re-add for a minute after `CLUSTER FORGET`.
     var forgotten: [String: Int64] = [:]
 

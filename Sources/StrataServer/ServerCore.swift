@@ -268,21 +268,6 @@ final class ServerCore {
     private func execute(
         resolved spec: CommandSpec, args: [Bytes], session: ClientSession, connection: ConnectionHandler, now: Int64
     ) -> CommandOutcome {
-        if let link = primaryLink {
-            if spec.flags.contains(.write) && refusesWrites {
-                session.transaction?.aborted = true
-                return .reply(rejected(spec, .error("READONLY You can't write against a read only replica.")))
-            }
-            if link.phase != .online && !spec.flags.contains(.stale)
-                && config.inertValues["replica-serve-stale-data"] == "no"
-            {
-                session.transaction?.aborted = true
-                return .reply(
-                    rejected(
-                        spec,
-                        .error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")))
-            }
-        }
         if session.lastCommandSpec !== spec { session.lastCommandSpec = spec }
         if !session.authenticated && !spec.flags.contains(.noAuth) && accessControl.authenticationRequired {
             session.transaction?.aborted = true
@@ -305,6 +290,21 @@ final class ServerCore {
                 session.transaction?.aborted = true
             }
             return .reply(rejected(spec, redirection))
+        }
+        if let link = primaryLink {
+            if spec.flags.contains(.write) && refusesWrites {
+                session.transaction?.aborted = true
+                return .reply(rejected(spec, .error("READONLY You can't write against a read only replica.")))
+            }
+            if link.phase != .online && !spec.flags.contains(.stale)
+                && config.inertValues["replica-serve-stale-data"] == "no"
+            {
+                session.transaction?.aborted = true
+                return .reply(
+                    rejected(
+                        spec,
+                        .error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")))
+            }
         }
         if session.resp == .resp2 && session.isSubscriber
             && !spec.flags.contains(.subscribedContext)
@@ -464,6 +464,7 @@ final class ServerCore {
         accessControl.allChannelsByDefault = config.inertValues["acl-pubsub-default"] == "allchannels"
         replication.resizeBacklog(to: replicationSetting("repl-backlog-size", 1_048_576))
         logger.logLevel = config.loggerLevel
+        cluster?.state.settings = config.clusterSettings
         if scripting.cache.memoryLimit != config.luaHeapLimit {
             scripting.cache.memoryLimit = config.luaHeapLimit
             scripting.libraries.memoryLimit = config.luaHeapLimit

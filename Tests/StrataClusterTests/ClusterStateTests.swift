@@ -79,7 +79,7 @@ struct ClusterStateTests {
                     links[port]?[name] = nil
                 case .dropThisLink:
                     if let outbound { links[port]?[outbound] = nil }
-                case .replicate, .deleteKeys, .publish, .log:
+                case .replicate, .deleteKeys, .publish, .log, .promoted, .pauseWriters, .resumeWriters:
                     break
                 }
             }
@@ -133,6 +133,36 @@ struct ClusterStateTests {
             #expect(bus.states[port]?.node(victim)?.isFailing == true, "node \(port)")
             #expect(bus.states[port]?.isOK == false, "node \(port)")
         }
+    }
+
+    @Test func aReplicaOfAFailedPrimaryWinsTheElectionAndTheOldPrimaryFollowsIt() throws {
+        var bus = Bus(ports: [7001, 7002, 7003, 7004])
+        bus.states[7001]?.changeSlots([0...5000], delete: false)
+        bus.states[7002]?.changeSlots([5001...10000], delete: false)
+        bus.states[7003]?.changeSlots([10001...16383], delete: false)
+        for port in [7002, 7003, 7004] {
+            bus.states[7001]?.startHandshake(ip: "127.0.0.1", port: port, busPort: port + 10_000, now: bus.now)
+        }
+        for iteration in 0..<300 { bus.tick(iteration) }
+        let primary = try #require(bus.states[7001]?.myself)
+        #expect(bus.states[7004]?.replicate(primary, keyspaceEmpty: true) == nil)
+        for iteration in 300..<400 { bus.tick(iteration) }
+        #expect(bus.states[7002]?.node(try #require(bus.states[7004]?.myself))?.primary == primary)
+        // The primary goes silent; the replica must be voted in by 7002 and 7003.
+        let stopped = try #require(bus.states[7001])
+        bus.states[7001] = nil
+        for iteration in 400..<1000 { bus.tick(iteration) }
+        let replica = try #require(bus.states[7004])
+        let promoted = replica.me.isPrimary
+        #expect(promoted)
+        #expect(replica.slotOwners[42] == replica.myself)
+        #expect(bus.states[7002]?.slotOwners[42] == replica.myself)
+        // The old primary comes back, learns of the newer claim, and follows the winner.
+        bus.states[7001] = stopped
+        for iteration in 1000..<1300 { bus.tick(iteration) }
+        let rejoined = try #require(bus.states[7001])
+        #expect(rejoined.me.isReplica)
+        #expect(rejoined.me.primary == replica.myself)
     }
 
     @Test func slotCommandsCheckLikeRedis() {

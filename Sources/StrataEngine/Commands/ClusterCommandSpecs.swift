@@ -48,6 +48,10 @@ public enum ClusterCommandSpecs {
                     summary: "Sets hash slot ranges as unbound for a node.",
                     synopsis: "start-slot end-slot [start-slot end-slot ...]", categories: dangerous),
                 sub(
+                    "failover", arity: -2, flags: administrative, since: "3.0.0",
+                    summary: "Forces a replica to perform a manual failover of its master.",
+                    synopsis: "[FORCE|TAKEOVER]", categories: dangerous),
+                sub(
                     "flushslots", arity: 2, flags: administrative, since: "3.0.0",
                     summary: "Deletes all slots information from a node.", categories: dangerous),
                 sub(

@@ -61,6 +61,12 @@ extension ServerCore {
         return .ok
     }
 
+    /// Holds writers for a coordinated cluster failover (as `CLIENT PAUSE ms WRITE`).
+    func pauseWritersForFailover(milliseconds: Int64) {
+        pause.pause(.write, until: pauseClockMilliseconds.addingReportingOverflow(milliseconds).partialValue)
+        schedulePauseCheck()
+    }
+
     /// Checks the pause at its deadline (again later if it was extended meanwhile).
     private func schedulePauseCheck() {
         guard pause.mode != nil else { return }

@@ -180,6 +180,14 @@ extension ServerCore {
                 followClusterPrimary(primary)
             case .deleteKeys(let slots):
                 deleteKeys(inSlots: slots)
+            case .promoted:
+                becomePrimary(reason: "cluster failover")
+                saveClusterConfig(force: true)
+            case .pauseWriters(let until):
+                pauseWritersForFailover(milliseconds: max(until - clock.wallMilliseconds(), 1))
+            case .resumeWriters:
+                pause.unpause()
+                resumePostponedClients()
             case .publish(let channel, let message, let shard):
                 deliverPublished(channel: Bytes(channel), message: Bytes(message), shard: shard)
             case .log(let level, let text):
@@ -239,9 +247,10 @@ extension ServerCore {
     func clusterTick() {
         guard let cluster else { return }
         cluster.iteration &+= 1
+        let now = clock.wallMilliseconds()
         let actions = cluster.state.tick(
             cluster.iteration, clusterSelfInfo, linkSince: { [unowned cluster] in cluster.outbound[$0]?.createdAt },
-            now: clock.wallMilliseconds())
+            dataAge: replicaDataAge(now: now), now: now)
         perform(actions, link: nil)
         // A replica whose primary's address is known follows it.
         if cluster.state.me.isReplica, let primary = cluster.state.me.primary,
@@ -250,6 +259,14 @@ extension ServerCore {
             follow(host: node.ip, port: node.port)
         }
         saveClusterConfig()
+    }
+
+    /// How long this replica has gone without its primary's stream, ms (Redis's
+    /// `data_age`: since the last byte while linked, since the link went down otherwise).
+    func replicaDataAge(now: Int64) -> Int64 {
+        guard let link = primaryLink else { return 0 }
+        if link.phase == .online { return now - link.lastIOAt }
+        return now - link.downSince
     }
 
     /// Follows `primary` (a slot change made this node its replica, or CLUSTER REPLICATE).

@@ -151,6 +151,25 @@ extension ServerCore {
             return .integer(cluster.state.validFailureReports(node.name, now: now))
         case "reset":
             return clusterReset(args, now: now)
+        case "failover":
+            var mode = ManualFailoverMode.coordinated
+            if args.count == 3 {
+                if args[2].equalsIgnoringCase("force") {
+                    mode = .force
+                } else if args[2].equalsIgnoringCase("takeover") {
+                    mode = .takeover
+                } else {
+                    return Errors.syntax
+                }
+            } else if args.count > 3 {
+                return Errors.syntax
+            }
+            let primaryLinked = cluster.state.me.primary.map { cluster.outbound[$0]?.channel != nil } ?? false
+            switch cluster.state.startManualFailover(mode, primaryLinked: primaryLinked, now: now, clusterSelfInfo) {
+            case .failure(let error): return .error(error.message)
+            case .success(let actions): perform(actions, link: nil)
+            }
+            return .ok
         case "saveconfig":
             if let error = saveClusterConfig(force: true) {
                 return .error("ERR error saving the cluster node config: \(error)")

@@ -56,6 +56,9 @@ extension ServerConfig {
         settings.requireFullCoverage = clusterFlag("cluster-require-full-coverage", true)
         settings.allowReadsWhenDown = clusterFlag("cluster-allow-reads-when-down", false)
         settings.allowShardPubSubWhenDown = clusterFlag("cluster-allow-pubsubshard-when-down", true)
+        settings.replicaNoFailover = clusterFlag("cluster-replica-no-failover", false)
+        settings.replicaValidityFactor = Int64(clusterInt("cluster-replica-validity-factor", 10))
+        settings.replicationPingPeriod = Int64(clusterInt("repl-ping-replica-period", 10)) * 1000
         settings.preferredEndpoint =
             ClusterSettings.PreferredEndpoint(rawValue: inertValues["cluster-preferred-endpoint-type"] ?? "ip") ?? .ip
         return settings

@@ -1,0 +1,240 @@
+"""Cluster mode with real tools and real servers: `redis-cli --cluster` forms, checks and
+reshards clusters of Strata nodes and of Strata and redis-server 7.0 nodes together,
+redis-py's RedisCluster runs a workload with a model meanwhile, and the replies and
+errors of the cluster commands are compared with Redis's. Every node gets its own bus
+port (`cluster-port`), so ports near the top of the range work."""
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+
+import pytest
+import redis
+from redis.cluster import ClusterNode, RedisCluster
+
+from conftest import free_port, wait_until
+
+NODE_TIMEOUT = "2000"
+
+
+def cluster_node(start_server, binary=None, workdir=None, port=None):
+    args = ["--cluster-enabled", "yes", "--cluster-node-timeout", NODE_TIMEOUT, "--cluster-port", str(free_port()),
+            "--save", "", "--appendonly", "no"]
+    if binary is None:
+        return start_server(*args, workdir=workdir, port=port)
+    return start_server(*args, binary=binary, workdir=workdir, port=port)
+
+
+def redis_binary():
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is required (apt-get install redis-server)")
+    return binary
+
+
+def cluster_cli(*args, timeout=120):
+    result = subprocess.run(["redis-cli", "--cluster", *args], capture_output=True, text=True, timeout=timeout)
+    return result.returncode, result.stdout + result.stderr
+
+
+def create(nodes, replicas=0):
+    code, output = cluster_cli("create", *[f"127.0.0.1:{n.port}" for n in nodes], "--cluster-replicas",
+                               str(replicas), "--cluster-yes")
+    assert code == 0, output
+    assert "[OK] All 16384 slots covered." in output, output
+    wait_until(lambda: all(n.client().cluster("info")["cluster_state"] == "ok" for n in nodes),
+               message="every node says cluster_state:ok")
+
+
+def topology(node):
+    """What a node says of the cluster: each node's id, role, primary and slots."""
+    seen = {}
+    for line in node.client().execute_command("CLUSTER", "NODES").decode().splitlines():
+        fields = line.split()
+        flags = set(fields[2].split(",")) - {"myself"}
+        role = "master" if "master" in flags else "slave"
+        seen[fields[0]] = (role, fields[3], tuple(f for f in fields[8:] if not f.startswith("[")))
+    return seen
+
+
+def agreed(nodes):
+    views = [topology(n) for n in nodes]
+    return all(v == views[0] for v in views) and len(views[0]) == len(nodes)
+
+
+def cluster_client(node):
+    return RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", node.port)], decode_responses=True)
+
+
+def test_redis_cli_creates_a_strata_cluster_with_replicas_that_serves_redis_py(start_server):
+    nodes = [cluster_node(start_server) for _ in range(6)]
+    create(nodes, replicas=1)
+    code, output = cluster_cli("check", f"127.0.0.1:{nodes[0].port}")
+    assert code == 0 and "[OK] All nodes agree about slots configuration." in output, output
+    wait_until(lambda: agreed(nodes), message="every node lists the same topology")
+    info = nodes[0].client().cluster("info")
+    assert info["cluster_known_nodes"] == "6" and info["cluster_size"] == "3"
+    client = cluster_client(nodes[0])
+    model = {f"user:{i}": str(i * 7) for i in range(2000)}
+    for key, value in model.items():
+        client.set(key, value)
+    assert all(client.get(k) == v for k, v in model.items())
+    primaries = [n for n in nodes if n.client().execute_command("ROLE")[0] == b"master"]
+    assert len(primaries) == 3
+    assert sum(p.client().dbsize() for p in primaries) == len(model)
+    # Every primary holds a share, and its replica catches up.
+    for primary in primaries:
+        assert primary.client().dbsize() > 300
+        name = primary.client().cluster("myid")
+        replicas = primary.client().execute_command("CLUSTER", "REPLICAS", name)
+        assert len(replicas) == 1
+        port = int(replicas[0].decode().split()[1].split(":")[1].split("@")[0])
+        replica = redis.Redis(port=port)
+        wait_until(lambda: replica.dbsize() == primary.client().dbsize(), message="replica caught up")
+        # A READONLY connection reads its primary's slots from the replica.
+        key = primary.client().randomkey().decode()
+        assert replica.execute_command("READONLY")
+        assert replica.get(key) == model[key].encode()
+        with pytest.raises(redis.ResponseError, match="^MOVED"):
+            replica.set(key, "x")
+
+
+def test_strata_and_redis_nodes_share_a_cluster_and_move_slots_both_ways(start_server):
+    strata = [cluster_node(start_server) for _ in range(3)]
+    reference = [cluster_node(start_server, binary=redis_binary()) for _ in range(3)]
+    nodes = strata + reference
+    create(nodes)
+    wait_until(lambda: agreed(nodes), message="every node lists the same topology")
+    client = cluster_client(strata[0])
+    model = {}
+    for i in range(3000):
+        model[f"k{i}"] = str(i)
+        client.set(f"k{i}", str(i))
+    errors = []
+    stop = threading.Event()
+
+    def workload():
+        worker = cluster_client(reference[0])
+        i = 0
+        while not stop.is_set():
+            key = f"w{i % 500}"
+            try:
+                worker.set(key, str(i))
+                model[key] = str(i)
+                if worker.get(key) != str(i):
+                    errors.append(f"{key} read back wrong")
+            except Exception as error:  # noqa: BLE001 - any error reaching the application is a failure
+                errors.append(repr(error))
+            i += 1
+
+    thread = threading.Thread(target=workload)
+    thread.start()
+    try:
+        ids = {n.port: n.client().cluster("myid").decode() for n in nodes}
+        for source, target in ((strata[0], reference[0]), (reference[1], strata[1])):
+            code, output = cluster_cli("reshard", f"127.0.0.1:{strata[2].port}", "--cluster-from", ids[source.port],
+                                       "--cluster-to", ids[target.port], "--cluster-slots", "600", "--cluster-yes")
+            assert code == 0, output
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+    wait_until(lambda: agreed(nodes), message="topology agreed after the moves")
+    code, output = cluster_cli("check", f"127.0.0.1:{strata[0].port}")
+    assert code == 0 and "[OK] All 16384 slots covered." in output, output
+    assert "open" not in output.split("Check for open slots...")[1].split("Check slots coverage")[0], output
+    reader = cluster_client(reference[2])
+    assert all(reader.get(k) == v for k, v in model.items())
+    assert sum(n.client().dbsize() for n in nodes) == len(model)
+
+
+def test_cluster_commands_reply_as_redis(start_server):
+    """One fresh node of each, the same commands: replies and error texts compared."""
+    strata = cluster_node(start_server)
+    reference = cluster_node(start_server, binary=redis_binary())
+    commands = [
+        ("CLUSTER", "KEYSLOT", "foo"), ("CLUSTER", "KEYSLOT", "{user1000}.following"),
+        ("CLUSTER", "KEYSLOT", "foo{}{bar}"), ("CLUSTER", "KEYSLOT", "foo{{bar}}zap"),
+        ("CLUSTER", "ADDSLOTS", "1", "2", "3"), ("CLUSTER", "ADDSLOTS", "3"), ("CLUSTER", "ADDSLOTS", "5", "5"),
+        ("CLUSTER", "ADDSLOTS", "16384"), ("CLUSTER", "ADDSLOTS", "x"), ("CLUSTER", "DELSLOTS", "9"),
+        ("CLUSTER", "ADDSLOTSRANGE", "10", "20", "30", "40"), ("CLUSTER", "ADDSLOTSRANGE", "50", "45"),
+        ("CLUSTER", "ADDSLOTSRANGE", "50"), ("CLUSTER", "DELSLOTSRANGE", "10", "12"),
+        ("CLUSTER", "COUNTKEYSINSLOT", "16384"), ("CLUSTER", "COUNTKEYSINSLOT", "x"),
+        ("CLUSTER", "COUNTKEYSINSLOT", "12"), ("CLUSTER", "GETKEYSINSLOT", "12", "-1"),
+        ("CLUSTER", "GETKEYSINSLOT", "12", "10"),
+        ("CLUSTER", "SETSLOT", "1", "MIGRATING", "f" * 40), ("CLUSTER", "SETSLOT", "1", "NODE", "nope"),
+        ("CLUSTER", "SETSLOT", "1", "BOGUS"), ("CLUSTER", "SETSLOT", "99", "IMPORTING", "f" * 40),
+        ("CLUSTER", "SET-CONFIG-EPOCH", "-1"), ("CLUSTER", "SET-CONFIG-EPOCH", "x"),
+        ("CLUSTER", "FORGET", "f" * 40), ("CLUSTER", "REPLICATE", "f" * 40), ("CLUSTER", "REPLICAS", "f" * 40),
+        ("CLUSTER", "COUNT-FAILURE-REPORTS", "f" * 40), ("CLUSTER", "MEET", "not-an-ip", "7000"),
+        ("CLUSTER", "MEET", "127.0.0.1", "x"), ("CLUSTER", "MEET", "127.0.0.1", "70000"),
+        ("CLUSTER", "MEET", "127.0.0.1", "7000", "x"), ("CLUSTER", "RESET", "BOGUS"), ("CLUSTER", "BOGUS"),
+        ("SELECT", "1"), ("SELECT", "0"), ("SWAPDB", "0", "1"), ("MOVE", "k", "1"), ("COPY", "a", "b", "DB", "1"),
+        ("READONLY",), ("READWRITE",), ("ASKING",), ("CLUSTER", "FLUSHSLOTS"), ("CLUSTER", "RESET", "SOFT"),
+        ("SET", "foo", "bar"), ("GET", "foo"), ("MSET", "a", "1", "b", "2"),
+    ]
+    for command in commands:
+        replies = []
+        for node in (strata, reference):
+            try:
+                reply = node.client().execute_command(*command)
+            except redis.ResponseError as error:
+                reply = f"error: {error}"
+            if command[:2] == ("CLUSTER", "RESET") and not isinstance(reply, str):
+                reply = "ok"
+            replies.append(reply)
+        assert replies[0] == replies[1], command
+    epochs = [n.client().cluster("info")["cluster_current_epoch"] for n in (strata, reference)]
+    assert epochs[0] == epochs[1]
+    # A cluster-mode HELLO says so.
+    assert b"mode\ncluster\n" in strata.cli("HELLO", "3")
+
+
+def test_bad_bus_input_is_logged_and_dropped(start_server):
+    node = cluster_node(start_server)
+    bus_port = int(topology_address(node).split("@")[1])
+    frames = [
+        b"GET / HTTP/1.1\r\n\r\n",  # not the bus protocol at all
+        b"RCmb" + struct.pack(">I", 100),  # shorter than a header
+        b"RCmb" + struct.pack(">I", 0x7FFFFFFF),  # absurdly long
+        b"RCmb" + struct.pack(">IHHHH", 2256, 1, 7000, 0, 5) + bytes(2256 - 16),  # ping announcing 5 entries
+        b"RCmb" + struct.pack(">IHHHH", 2256, 1, 7000, 99, 0) + bytes(2256 - 16),  # unknown type
+        b"RCmb" + struct.pack(">IHHHH", 2296, 1, 7000, 3, 0) + os.urandom(2280),  # FAIL from an unknown sender
+    ]
+    for frame in frames:
+        with socket.create_connection(("127.0.0.1", bus_port)) as sock:
+            sock.sendall(frame)
+            sock.settimeout(2)
+            try:
+                sock.recv(1)
+            except OSError:
+                pass
+        assert node.client().ping()
+    wait_until(lambda: "Bad message length or signature received from Cluster bus." in node.output(),
+               message="the bad frame is logged")
+    assert "Received invalid ping packet of length 2256 but expected length 2776" in node.output()
+    assert node.client().cluster("info")["cluster_known_nodes"] == "1"
+
+
+def topology_address(node):
+    line = next(l for l in node.client().execute_command("CLUSTER", "NODES").decode().splitlines() if "myself" in l)
+    return line.split()[1]
+
+
+def test_a_restarted_node_keeps_its_identity_and_rejoins(start_server):
+    nodes = [cluster_node(start_server) for _ in range(3)]
+    create(nodes)
+    victim = nodes[1]
+    name = victim.client().cluster("myid")
+    conf = open(os.path.join(victim.workdir, "nodes.conf")).read()
+    assert conf.splitlines()[-1].startswith("vars currentEpoch 3 ")
+    port, workdir = victim.port, victim.workdir
+    bus_port = int(topology_address(victim).split("@")[1])
+    assert victim.stop() == 0
+    restarted = start_server("--cluster-enabled", "yes", "--cluster-node-timeout", NODE_TIMEOUT, "--cluster-port",
+                             str(bus_port), "--save", "", "--appendonly", "no", workdir=workdir, port=port)
+    assert restarted.client().cluster("myid") == name
+    wait_until(lambda: restarted.client().cluster("info")["cluster_state"] == "ok", message="rejoined")
+    wait_until(lambda: agreed([nodes[0], restarted, nodes[2]]), message="topology agreed after the restart")
