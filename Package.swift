@@ -144,7 +144,7 @@ let package = Package(
         .target(
             name: "StrataFuzzTargets",
             dependencies: [
-                "RESP", "StrataEngine", "StrataPersistence", "StrataServer",
+                "RESP", "StrataEngine", "StrataPersistence", "StrataServer", "StrataCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/FuzzTargets"

@@ -40,4 +40,6 @@ final class FuzzCorpusReplayTests: XCTestCase {
     }
     func testAOFCorpus() throws { try replay("aof", minimumInputs: 10) }
     func testManifestCorpus() throws { try replay("manifest", minimumInputs: 5) }
+    func testClusterBusCorpus() throws { try replay("cluster-bus", minimumInputs: 4) }
+    func testNodesConfCorpus() throws { try replay("nodes-conf", minimumInputs: 2) }
 }
