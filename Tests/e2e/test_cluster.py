@@ -270,3 +270,31 @@ def test_a_killed_primary_is_replaced_by_its_replica_and_rejoins_as_a_replica(st
                message="the old primary rejoins as a replica")
     wait_until(lambda: topology(replica)[victim_id][:2] == ("slave", replica_id), timeout=20,
                message="the cluster lists the old primary as the new one's replica")
+
+
+def test_scripts_in_cluster_mode_reply_as_redis(start_server):
+    strata = cluster_node(start_server)
+    reference = cluster_node(start_server, binary=redis_binary())
+    for node in (strata, reference):
+        node.client().execute_command("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+    wait_until(lambda: all(n.client().cluster("info")["cluster_state"] == "ok" for n in (strata, reference)),
+               message="both single-node clusters are ok")
+    scripts = [
+        ("EVAL", "redis.call('set','a','1'); return redis.call('set','b','2')", "0"),
+        ("EVAL", "#!lua flags=allow-cross-slot-keys\nredis.call('set','a','1'); return redis.call('set','b','2')",
+         "0"),
+        ("EVAL", "return redis.call('get', KEYS[1])", "1", "a"),
+        ("EVAL", "return redis.call('get', KEYS[1])", "2", "a", "b"),
+        ("EVAL", "redis.call('set','{t}1','x'); return redis.call('set','{t}2','y')", "0"),
+        ("EVAL", "#!lua\nredis.call('set','a','1'); return redis.call('set','b','2')", "0"),
+        ("EVAL", "#!lua flags=no-cluster\nreturn 1", "0"),
+        ("EVAL", "#!lua\nreturn redis.call('get', 'a')", "1", "b"),
+    ]
+    for script in scripts:
+        replies = []
+        for node in (strata, reference):
+            try:
+                replies.append(node.client().execute_command(*script))
+            except redis.ResponseError as error:
+                replies.append(f"error: {error}")
+        assert replies[0] == replies[1], script

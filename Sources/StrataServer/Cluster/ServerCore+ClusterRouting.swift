@@ -43,6 +43,42 @@ extension ServerCore {
         return .error(line)
     }
 
+    /// Cluster mode inside a script (Redis's `scriptVerifyClusterState`): every key a
+    /// `redis.call` touches must be served here, and all of them in one slot unless the
+    /// script declared `allow-cross-slot-keys`.
+    func clusterScriptRefusal(_ spec: CommandSpec, args: [Bytes], run: ScriptRun) -> Reply? {
+        guard let cluster else { return nil }
+        var query = ClusterQuery()
+        query.asking = run.caller.session.asking
+        query.readOnlyClient = run.caller.session.readOnlyCluster
+        let keys = clusterKeys(spec, args: args, query: &query)
+        if keys.isEmpty { return nil }
+        query.isWrite = spec.flags.contains(.write)
+        let database = engine.databases[0]
+        let (route, slot) = cluster.state.route(
+            keys: keys, slotOf: SlotKeyIndex.slot(of:), query: query,
+            exists: { key in
+                guard database.rawEntry(key) != nil else { return false }
+                return (database.deadline(key) ?? .max) > run.now
+            })
+        switch route {
+        case .local: break
+        case .down: return .error("ERR Script attempted to execute a command while the cluster is down")
+        case .downReadOnly:
+            return .error("ERR Script attempted to execute a write command while the cluster is down and readonly")
+        default: return .error("ERR Script attempted to access a non local key in a cluster node")
+        }
+        // Scripts without a shebang keep the old rule: any local key (Redis 7.0's legacy mode).
+        let declared = run.flags.contains(.declared) || run.isFunction
+        if let slot, declared, !run.flags.contains(.allowCrossSlotKeys) {
+            if let first = run.clusterSlot, first != slot {
+                return .error("ERR Script attempted to access keys that do not hash to the same slot")
+            }
+            run.clusterSlot = slot
+        }
+        return nil
+    }
+
     /// The keys routing considers: the key arguments, or the channels of sharded pub/sub.
     private func clusterKeys(_ spec: CommandSpec, args: [Bytes], query: inout ClusterQuery) -> [Bytes] {
         switch spec.serverCommand {

@@ -27,6 +27,9 @@ final class ScriptRun {
     /// stats: the script's final error is not counted again when it is one of them.
     var countedErrors: [String] = []
     var wrote = false
+    /// Cluster mode: the slot of the keys the script touched first (the others must share it
+    /// unless the script allows cross-slot keys).
+    var clusterSlot: Int?
     /// Set once it ran past `busy-reply-threshold`.
     var timedOut = false
     /// The error that stops it (`SCRIPT KILL`, `SHUTDOWN NOSAVE`).

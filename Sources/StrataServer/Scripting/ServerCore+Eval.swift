@@ -48,7 +48,7 @@ extension ServerCore {
         return runScript(
             name: sha, isFunction: false, flags: script.flags,
             readOnlyCommand: command == .evalReadOnly || command == .evalshaReadOnly,
-            session: session, connection: connection, now: now
+            session: session, connection: connection, now: now, declaredKeys: split.keys
         ) { cache.interpreter.runScript(script.ref, keys: split.keys, args: split.args, name: sha) }
     }
 
@@ -61,8 +61,11 @@ extension ServerCore {
     /// decides them), then performs what its end calls for.
     func runScript(
         name: String, isFunction: Bool, flags: ScriptFlags, readOnlyCommand: Bool, session: ClientSession,
-        connection: ConnectionHandler, now: Int64, body: () -> Reply
+        connection: ConnectionHandler, now: Int64, declaredKeys: ArraySlice<Bytes> = [], body: () -> Reply
     ) -> CommandOutcome {
+        if cluster != nil && (flags.contains(.declared) || isFunction) && flags.contains(.noCluster) {
+            return .reply(.error("ERR Can not run script on cluster, 'no-cluster' flag is set."))
+        }
         let admission = ScriptRunner.admit(
             flags: flags, isFunction: isFunction, readOnlyCommand: readOnlyCommand, writeRefusal: diskWriteRefusal
         ) { config.maxMemory > 0 && !performEvictions(now: now) }
@@ -75,6 +78,8 @@ extension ServerCore {
                 name: name, isFunction: isFunction, flags: flags, readOnly: readOnly, caller: connection, now: now,
                 startedAt: clock.monotonicNanoseconds(), outOfMemoryAtStart: outOfMemoryAtStart)
         }
+        // Cluster mode: the declared keys (one slot, checked before) fix the script's slot.
+        if cluster != nil, let first = declaredKeys.first { run.clusterSlot = SlotKeyIndex.slot(of: first) }
         let insideTransaction = executingTransaction
         scripting.run = run
         scripting.session.db = session.db
@@ -188,6 +193,9 @@ extension ServerCore: ScriptHost {
                 noteACLDenial(denial, spec: spec, args: args, user: user, session: run.caller.session, context: .lua)
                 return rejected(spec, .error(ServerCore.scriptDenial(denial.reason)))
             }
+        }
+        if cluster != nil, let refusal = clusterScriptRefusal(spec, args: args, run: run) {
+            return rejected(spec, refusal)
         }
         if case .refused(let reply) = run.admitCall(spec.flags, writeRefusal: diskWriteRefusal) {
             return rejected(spec, reply)

@@ -24,7 +24,8 @@ extension ServerCore {
         }
         return runScript(
             name: function.name, isFunction: true, flags: function.flags.union(.declared),
-            readOnlyCommand: command == .fcallReadOnly, session: session, connection: connection, now: now
+            readOnlyCommand: command == .fcallReadOnly, session: session, connection: connection, now: now,
+            declaredKeys: split.keys
         ) { libraries.interpreter.runFunction(function.ref, keys: split.keys, args: split.args, name: function.name) }
     }
 
