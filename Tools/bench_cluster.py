@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Cluster benchmark: a cluster of Strata nodes and one of redis-server 7.0 nodes of the
+same shape, side by side in one run (loopback only, processes it starts, stopped by PID).
+
+    python3 Tools/bench_cluster.py [--keys 200000] [--rounds 2] [--node-timeout 2000] [path/to/strata-server]
+
+1. Throughput: `redis-benchmark --cluster` SET and GET (50 clients, -d 32, -r 100000) at
+   -P 1 and -P 16 against a 3-primary cluster; the clusters alternate, best of the rounds.
+2. Slot migration: `--keys` keys loaded, then `redis-cli --cluster reshard` moves every
+   slot of one primary to another; keys moved per second.
+3. Failover: 3 primaries with a replica each; a primary is killed (SIGKILL) and the time
+   until every other node says `cluster_state:ok` with the replica promoted is measured.
+
+Ratios are Strata / Redis (higher is better for throughput and migration, lower for the
+failover time).
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_aof import Process, cli, free_port  # noqa: E402
+from redis.cluster import ClusterNode, RedisCluster  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+
+def start_cluster(binary, count, node_timeout, replicas):
+    nodes = [Process(binary, ["--appendonly", "no", "--cluster-enabled", "yes", "--cluster-node-timeout",
+                              str(node_timeout), "--cluster-port", str(free_port())]) for _ in range(count)]
+    subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{n.port}" for n in nodes],
+                    "--cluster-replicas", str(replicas), "--cluster-yes"], check=True, capture_output=True)
+    wait(lambda: all("cluster_state:ok" in cli(n.port, "cluster", "info") for n in nodes), "cluster ok")
+    return nodes
+
+
+def wait(condition, what, timeout=60):
+    deadline = time.time() + timeout
+    while not condition():
+        if time.time() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def stop(nodes):
+    for node in nodes:
+        node.stop()
+
+
+def benchmark(port, test, pipeline, requests):
+    output = subprocess.run(
+        ["redis-benchmark", "--cluster", "-p", str(port), "-t", test, "-n", str(requests), "-c", "50", "-d", "32",
+         "-r", "100000", "-P", str(pipeline), "--csv"], capture_output=True, text=True, check=True).stdout
+    for line in output.splitlines():
+        if line.startswith(f'"{test.upper()}"'):
+            return float(line.split(",")[1].strip('"'))
+    raise RuntimeError(f"no figure in {output!r}")
+
+
+def throughput(servers, args):
+    rows = []
+    for test in ("set", "get"):
+        for pipeline in (1, 16):
+            best = {}
+            for round_ in range(args.rounds):
+                order = list(servers.items()) if round_ % 2 == 0 else list(reversed(servers.items()))
+                for name, binary in order:
+                    nodes = start_cluster(binary, 3, args.node_timeout, 0)
+                    try:
+                        value = benchmark(nodes[0].port, test, pipeline, 200_000 if pipeline == 1 else 1_000_000)
+                    finally:
+                        stop(nodes)
+                    best[name] = max(best.get(name, 0), value)
+            rows.append((f"{test.upper()} -P {pipeline}", best["redis"], best["strata"]))
+    return rows
+
+
+def migration(binary, args):
+    nodes = start_cluster(binary, 3, args.node_timeout, 0)
+    try:
+        client = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", nodes[0].port)])
+        for start in range(0, args.keys, 10_000):
+            pipe = client.pipeline()
+            for i in range(start, min(start + 10_000, args.keys)):
+                pipe.set(f"key:{i}", "value")
+            pipe.execute()
+        client.close()
+        source, target = nodes[0], nodes[1]
+        moving = int(cli(source.port, "dbsize"))
+        ids = {n.port: cli(n.port, "cluster", "myid").strip() for n in nodes}
+        slots = sum(int(m.group(2)) - int(m.group(1)) + 1 for m in re.finditer(
+            r"(\d+)-(\d+)", next(l for l in cli(source.port, "cluster", "nodes").splitlines() if "myself" in l)))
+        started = time.time()
+        subprocess.run(["redis-cli", "--cluster", "reshard", f"127.0.0.1:{source.port}", "--cluster-from",
+                        ids[source.port], "--cluster-to", ids[target.port], "--cluster-slots", str(slots),
+                        "--cluster-pipeline", "100", "--cluster-yes"], check=True, capture_output=True)
+        elapsed = time.time() - started
+        assert int(cli(source.port, "dbsize")) == 0
+        return moving / elapsed
+    finally:
+        stop(nodes)
+
+
+def failover(binary, args):
+    nodes = start_cluster(binary, 6, args.node_timeout, 1)
+    try:
+        victim = next(n for n in nodes if cli(n.port, "role").startswith("master"))
+        victim_id = cli(victim.port, "cluster", "myid").strip()
+        replica_id = cli(victim.port, "cluster", "replicas", victim_id).split()[0]
+        replica = next(n for n in nodes if cli(n.port, "cluster", "myid").strip() == replica_id)
+        wait(lambda: "master_link_status:up" in cli(replica.port, "info", "replication"), "replica linked")
+        others = [n for n in nodes if n is not victim]
+        started = time.time()
+        victim.proc.kill()
+        victim.proc.wait()
+        wait(lambda: cli(replica.port, "role").startswith("master")
+             and all("cluster_state:ok" in cli(n.port, "cluster", "info") for n in others), "failover", timeout=120)
+        return time.time() - started
+    finally:
+        stop(nodes)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("strata", nargs="?", default=os.path.join(ROOT, ".build", "release", "strata-server"))
+    parser.add_argument("--keys", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--node-timeout", type=int, default=2000)
+    parser.add_argument("--parts", default="throughput,migration,failover")
+    args = parser.parse_args()
+    servers = {"redis": shutil.which("redis-server"), "strata": args.strata}
+    parts = args.parts.split(",")
+    print(f"redis-server 7.0 vs strata-server, 3-primary clusters, node timeout {args.node_timeout} ms")
+    print(f"{'workload':28} {'redis':>12} {'strata':>12} {'ratio':>7}")
+    if "throughput" in parts:
+        for name, redis_value, strata_value in throughput(servers, args):
+            print(f"{name + ' ops/s':28} {redis_value:12.0f} {strata_value:12.0f} {strata_value / redis_value:7.2f}")
+    if "migration" in parts:
+        rates = {}
+        for round_ in range(args.rounds):
+            for name in (["redis", "strata"] if round_ % 2 == 0 else ["strata", "redis"]):
+                rates[name] = max(rates.get(name, 0), migration(servers[name], args))
+        print(f"{'reshard keys/s':28} {rates['redis']:12.0f} {rates['strata']:12.0f} "
+              f"{rates['strata'] / rates['redis']:7.2f}")
+    if "failover" in parts:
+        times = {}
+        for round_ in range(args.rounds):
+            for name in (["redis", "strata"] if round_ % 2 == 0 else ["strata", "redis"]):
+                times[name] = min(times.get(name, 1e9), failover(servers[name], args))
+        print(f"{'failover s (lower better)':28} {times['redis']:12.2f} {times['strata']:12.2f} "
+              f"{times['strata'] / times['redis']:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
