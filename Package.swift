@@ -70,7 +70,8 @@ let package = Package(
         .target(
             name: "StrataEngine",
             dependencies: [
-                "RedisInteger", "CPrefetch", "StrataCluster", .product(name: "DequeModule", package: "swift-collections"),
+                "RedisInteger", "CPrefetch", "StrataCluster",
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: hotPath
         ),

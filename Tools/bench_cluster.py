@@ -111,6 +111,7 @@ def failover(binary, args):
     try:
         victim = next(n for n in nodes if cli(n.port, "role").startswith("master"))
         victim_id = cli(victim.port, "cluster", "myid").strip()
+        wait(lambda: cli(victim.port, "cluster", "replicas", victim_id).strip(), "the primary knows its replica")
         replica_id = cli(victim.port, "cluster", "replicas", victim_id).split()[0]
         replica = next(n for n in nodes if cli(n.port, "cluster", "myid").strip() == replica_id)
         wait(lambda: "master_link_status:up" in cli(replica.port, "info", "replication"), "replica linked")

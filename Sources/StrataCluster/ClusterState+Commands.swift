@@ -65,15 +65,21 @@ extension ClusterState {
         if me.isReplica { return .failure(ClusterError("ERR Please use SETSLOT only with masters.")) }
         switch (action.lowercased(), name) {
         case ("migrating", let name?):
-            guard slotOwners[slot] == myself else { return .failure(ClusterError("ERR I'm not the owner of hash slot \(slot)")) }
-            guard let target = lookup(name) else { return .failure(ClusterError("ERR I don't know about node \(name)")) }
+            guard slotOwners[slot] == myself else {
+                return .failure(ClusterError("ERR I'm not the owner of hash slot \(slot)"))
+            }
+            guard let target = lookup(name) else {
+                return .failure(ClusterError("ERR I don't know about node \(name)"))
+            }
             guard !target.isReplica else { return .failure(ClusterError("ERR Target node is not a master")) }
             migratingTo[slot] = target.name
         case ("importing", let name?):
             guard slotOwners[slot] != myself else {
                 return .failure(ClusterError("ERR I'm already the owner of hash slot \(slot)"))
             }
-            guard let source = lookup(name) else { return .failure(ClusterError("ERR I don't know about node \(name)")) }
+            guard let source = lookup(name) else {
+                return .failure(ClusterError("ERR I don't know about node \(name)"))
+            }
             guard !source.isReplica else { return .failure(ClusterError("ERR Target node is not a master")) }
             importingFrom[slot] = source.name
         case ("stable", nil):
@@ -128,8 +134,8 @@ extension ClusterState {
     public mutating func setConfigEpoch(_ epoch: Int64) -> ClusterError? {
         if epoch < 0 { return (ClusterError("ERR Invalid config epoch specified: \(epoch)")) }
         if nodes.count > 1 {
-            return (
-                ClusterError("ERR The user can assign a config epoch only when the node does not know any other node."))
+            return
+                (ClusterError("ERR The user can assign a config epoch only when the node does not know any other node."))
         }
         if me.configEpoch != 0 { return (ClusterError("ERR Node config epoch is already non-zero")) }
         me.configEpoch = UInt64(epoch)
@@ -203,6 +209,7 @@ extension ClusterState {
             let newName = ClusterNodeName.random()
             rename(myself, to: newName)
             myself = newName
+            mySlots = SlotBitmap()
         }
         needsSave = true
     }

@@ -29,7 +29,8 @@ extension ClusterState {
 
     /// `CLUSTER NODES`: a line per node, nodes in handshake left out when `withHandshakes`
     /// is false (as `nodes.conf` does).
-    public func nodesText(linked: (String) -> Bool, withHandshakes: Bool = true, plaintextPorts: Bool = false) -> String {
+    public func nodesText(linked: (String) -> Bool, withHandshakes: Bool = true, plaintextPorts: Bool = false) -> String
+    {
         var text = ""
         for node in orderedNodes where withHandshakes || !node.inHandshake {
             text += description(of: node, linked: linked(node.name), plaintextPorts: plaintextPorts) + "\n"

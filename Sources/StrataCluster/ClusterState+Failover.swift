@@ -118,7 +118,9 @@ extension ClusterState {
                 )
             ]
             let pong = header(.pong, info, body: .gossip([], hostname: nil))
-            for replica in replicas(of: primary) where replica.name != myself { actions.append(.send(pong, to: replica.name)) }
+            for replica in replicas(of: primary) where replica.name != myself {
+                actions.append(.send(pong, to: replica.name))
+            }
             return actions
         }
         var actions: [ClusterBusAction] = []
@@ -164,7 +166,9 @@ extension ClusterState {
         if lastVoteEpoch == currentEpoch { return deny("already voted for epoch \(currentEpoch)") }
         let forced = request.messageFlags & ClusterBusMessage.forceAckFlag != 0
         if node.isPrimary { return deny("it is a master node") }
-        guard let primary = node.primary, let primaryNode = nodes[primary] else { return deny("I don't know its master") }
+        guard let primary = node.primary, let primaryNode = nodes[primary] else {
+            return deny("I don't know its master")
+        }
         if !primaryNode.isFailing && !forced { return deny("its master is up") }
         if now - primaryNode.votedTime < settings.nodeTimeout * 2 {
             return deny(

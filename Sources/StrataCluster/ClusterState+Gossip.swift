@@ -194,7 +194,8 @@ extension ClusterState {
         case .fail:
             guard case .fail(let about) = message.body else { break }
             guard sender != nil else {
-                actions.append(.log(.notice, "Ignoring FAIL message from unknown node \(message.sender) about \(about)"))
+                actions.append(
+                    .log(.notice, "Ignoring FAIL message from unknown node \(message.sender) about \(about)"))
                 break
             }
             if let failing = nodes[about], !failing.isFailing, !failing.isMyself {
@@ -248,7 +249,10 @@ extension ClusterState {
             if node.inHandshake {
                 if let sender {
                     if updateAddress(sender, message, on: link) {
-                        actions.append(.log(.warning, "Address updated for node \(sender), now \(nodes[sender]?.ip ?? ""):\(message.port)"))
+                        actions.append(
+                            .log(
+                                .warning,
+                                "Address updated for node \(sender), now \(nodes[sender]?.ip ?? ""):\(message.port)"))
                         actions.append(.dropLink(of: sender))
                     }
                     remove(linkNode)
@@ -276,7 +280,9 @@ extension ClusterState {
                 $0.flags.formUnion(message.flags.intersection(.noFailover))
             }
             if message.type == .ping, updateAddress(sender, message, on: link) {
-                actions.append(.log(.warning, "Address updated for node \(sender), now \(nodes[sender]?.ip ?? ""):\(message.port)"))
+                actions.append(
+                    .log(.warning, "Address updated for node \(sender), now \(nodes[sender]?.ip ?? ""):\(message.port)")
+                )
                 actions.append(.dropLink(of: sender))
             }
         }
@@ -320,7 +326,10 @@ extension ClusterState {
             for slot in 0..<HashSlot.count where message.slots.contains(slot) {
                 guard let owner = slotOwners[slot], owner != sender, let ownerNode = nodes[owner] else { continue }
                 if ownerNode.configEpoch > message.configEpoch {
-                    actions.append(.log(.verbose, "Node \(sender) has old slots configuration, sending an UPDATE message about \(owner)"))
+                    actions.append(
+                        .log(
+                            .verbose,
+                            "Node \(sender) has old slots configuration, sending an UPDATE message about \(owner)"))
                     actions.append(.send(updateMessage(about: ownerNode), to: sender))
                     break
                 }
@@ -347,7 +356,8 @@ extension ClusterState {
     /// An UPDATE telling a node with a stale view that `node` serves its slots.
     func updateMessage(about node: ClusterNode) -> ClusterBusMessage {
         var message = header(
-            .update, ClusterSelfInfo(port: 0, plaintextPort: 0, busPort: 0, announcedIP: "", hostname: "", replicationOffset: 0),
+            .update,
+            ClusterSelfInfo(port: 0, plaintextPort: 0, busPort: 0, announcedIP: "", hostname: "", replicationOffset: 0),
             body: .update(configEpoch: node.configEpoch, node: node.name, slots: node.slots))
         message.port = UInt16(clamping: me.port)
         message.busPort = UInt16(clamping: me.busPort)
@@ -356,7 +366,9 @@ extension ClusterState {
 
     /// Updates a known node's address from a message on an incoming link; true when it
     /// changed (its outgoing link must then be dropped).
-    private mutating func updateAddress(_ name: String, _ message: ClusterBusMessage, on link: ClusterLinkContext) -> Bool {
+    private mutating func updateAddress(_ name: String, _ message: ClusterBusMessage, on link: ClusterLinkContext)
+        -> Bool
+    {
         guard let node = nodes[name], link.outboundNode != name else { return false }
         let ip = message.ip.isEmpty ? link.peerIP : message.ip
         if node.port == Int(message.port) && node.busPort == Int(message.busPort)
@@ -396,7 +408,8 @@ extension ClusterState {
                 if let sender, reporterIsPrimary, !node.isMyself {
                     if !entry.flags.isDisjoint(with: failingFlags) {
                         if node.failureReports[sender] == nil {
-                            actions.append(.log(.verbose, "Node \(sender) reported node \(node.name) as not reachable."))
+                            actions.append(
+                                .log(.verbose, "Node \(sender) reported node \(node.name) as not reachable."))
                         }
                         update(node.name) { $0.failureReports[sender] = now }
                         actions += markFailingIfNeeded(node.name, now: now)
@@ -463,7 +476,9 @@ extension ClusterState {
             .log(.notice, "Marking node \(name) as failing (quorum reached)."),
             .broadcast(
                 header(
-                    .fail, ClusterSelfInfo(port: 0, plaintextPort: 0, busPort: 0, announcedIP: "", hostname: "", replicationOffset: 0),
+                    .fail,
+                    ClusterSelfInfo(
+                        port: 0, plaintextPort: 0, busPort: 0, announcedIP: "", hostname: "", replicationOffset: 0),
                     body: .fail(node: name))),
         ]
         if let change = updateState(now: now) { actions.append(stateLog(change)) }
@@ -520,7 +535,8 @@ extension ClusterState {
         }
         var actions: [ClusterBusAction] = []
         if newPrimary != nil, slotCount(of: shard) == 0, allowReplicaMigration || claimed == movedFromOurShard {
-            actions.append(.log(.warning, "Configuration change detected. Reconfiguring myself as a replica of \(claimer)"))
+            actions.append(
+                .log(.warning, "Configuration change detected. Reconfiguring myself as a replica of \(claimer)"))
             if election.manualReplica != nil { actions.append(.resumeWriters) }
             election = FailoverElection()
             becomeReplica(of: claimer)
@@ -594,7 +610,9 @@ extension ClusterState {
         }
         var stateMayChange = false
         for name in order {
-            guard let node = nodes[name], node.flags.isDisjoint(with: [.myself, .noAddress, .handshake]) else { continue }
+            guard let node = nodes[name], node.flags.isDisjoint(with: [.myself, .noAddress, .handshake]) else {
+                continue
+            }
             let pingDelay = now - node.pingSent
             let dataDelay = now - node.dataReceived
             if let since = linkSince(name), now - since > settings.nodeTimeout, node.pingSent != 0,

@@ -39,6 +39,8 @@ public struct ClusterState: Sendable {
     public internal(set) var order: [String]
     /// The primary serving each slot.
     public internal(set) var slotOwners: [String?]
+    /// The slots this node serves (kept beside the owners for the check before each command).
+    public internal(set) var mySlots = SlotBitmap()
     /// Slots this node is handing over, to the node receiving them (`SETSLOT MIGRATING`).
     public internal(set) var migratingTo: [Int: String] = [:]
     /// Slots this node is receiving, from the node handing them over (`SETSLOT IMPORTING`).
@@ -142,7 +144,10 @@ public struct ClusterState: Sendable {
     @discardableResult
     public mutating func startHandshake(ip: String, port: Int, busPort: Int, now: Int64) -> Bool {
         if handshakeInProgress(ip: ip, port: port, busPort: busPort) { return false }
-        add(ClusterNode(name: ClusterNodeName.random(), flags: [.handshake, .meet], ip: ip, port: port, busPort: busPort, now: now))
+        add(
+            ClusterNode(
+                name: ClusterNodeName.random(), flags: [.handshake, .meet], ip: ip, port: port, busPort: busPort,
+                now: now))
         return true
     }
 
@@ -153,7 +158,16 @@ public struct ClusterState: Sendable {
         if let previous = slotOwners[slot] { nodes[previous]?.slots.set(slot, false) }
         slotOwners[slot] = owner
         if let owner { nodes[owner]?.slots.set(slot, true) }
+        mySlots.set(slot, owner == myself)
         needsSave = true
+    }
+
+    /// Whether this node serves `slot` with nothing moving in or out: a command whose keys
+    /// are all in it runs here without further questions.
+    @inlinable
+    public func servesSettled(_ slot: Int) -> Bool {
+        isOK && mySlots.contains(slot) && (migratingTo.isEmpty || migratingTo[slot] == nil)
+            && (importingFrom.isEmpty || importingFrom[slot] == nil)
     }
 
     /// The number of slots `name` serves.
@@ -189,20 +203,22 @@ public struct ClusterState: Sendable {
         let first = firstStateCheck ?? now
         firstStateCheck = first
         if me.isPrimary && !isOK && now - first < 2_000 { return nil }
+        // Per node rather than per slot: the owners' bitmaps hold the same slots.
         var ok = true
-        if settings.requireFullCoverage {
-            for owner in slotOwners {
-                guard let owner, let node = nodes[owner], !node.isFailing else {
-                    ok = false
-                    break
-                }
-            }
-        }
+        var assigned = 0
         var servingPrimaries = 0
         var reachable = 0
-        for node in nodes.values where node.isPrimary && !node.slots.isEmpty {
+        for node in nodes.values where !node.slots.isEmpty {
+            assigned += node.slots.count
+            if node.isFailing { ok = false }
+            guard node.isPrimary else { continue }
             servingPrimaries += 1
             if !node.isFailing && !node.isPossiblyFailing { reachable += 1 }
+        }
+        if !settings.requireFullCoverage {
+            ok = true
+        } else if assigned < HashSlot.count {
+            ok = false
         }
         size = servingPrimaries
         if reachable < servingPrimaries / 2 + 1 {
@@ -219,15 +235,15 @@ public struct ClusterState: Sendable {
     /// Counts of assigned slots served by reachable, possibly failing and failing nodes.
     public var slotHealth: (assigned: Int, ok: Int, possiblyFailing: Int, failing: Int) {
         var result = (assigned: 0, ok: 0, possiblyFailing: 0, failing: 0)
-        for owner in slotOwners {
-            guard let owner, let node = nodes[owner] else { continue }
-            result.assigned += 1
+        for node in nodes.values where !node.slots.isEmpty {
+            let count = node.slots.count
+            result.assigned += count
             if node.isFailing {
-                result.failing += 1
+                result.failing += count
             } else if node.isPossiblyFailing {
-                result.possiblyFailing += 1
+                result.possiblyFailing += count
             } else {
-                result.ok += 1
+                result.ok += count
             }
         }
         return result

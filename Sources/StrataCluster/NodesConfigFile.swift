@@ -15,7 +15,9 @@ public enum NodesConfigFile {
 
     /// The state the file describes; `now` stands for the ping and pong times it records
     /// as non-zero.
-    public static func parse(_ text: String, settings: ClusterSettings, now: Int64) -> Result<ClusterState, ClusterError> {
+    public static func parse(_ text: String, settings: ClusterSettings, now: Int64) -> Result<
+        ClusterState, ClusterError
+    > {
         var myself: String?
         var state = ClusterState(name: "", settings: settings, now: now)
         state.remove("")
@@ -114,6 +116,7 @@ public enum NodesConfigFile {
         }
         guard let myself else { return .failure(ClusterError("no node is myself")) }
         state.myself = myself
+        state.mySlots = state.me.slots
         if state.maxConfigEpoch > state.currentEpoch { state.currentEpoch = state.maxConfigEpoch }
         state.needsSave = false
         return .success(state)

@@ -53,15 +53,31 @@ public struct SlotBitmap: Equatable, Sendable {
     /// Whether no slot is in the set.
     public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
 
-    /// The slots in the set as ascending runs of consecutive slots.
+    /// The slots in the set as ascending runs of consecutive slots (a word at a time:
+    /// `nodes.conf` is written after every slot change, with each node's runs).
     public var ranges: [ClosedRange<Int>] {
         var result: [ClosedRange<Int>] = []
         var start: Int?
-        for slot in 0..<HashSlot.count {
-            if contains(slot) {
-                if start == nil { start = slot }
-            } else if let first = start {
-                result.append(first...(slot - 1))
+        var slot = 0
+        while slot < HashSlot.count {
+            let word = words[slot >> 6]
+            let bit = slot & 63
+            let rest = word >> UInt64(bit)
+            if start == nil {
+                if rest == 0 {
+                    slot = (slot | 63) + 1
+                    continue
+                }
+                slot += rest.trailingZeroBitCount
+                start = slot
+            } else {
+                let ones = (~rest).trailingZeroBitCount
+                if ones >= 64 - bit {
+                    slot = (slot | 63) + 1
+                    continue
+                }
+                slot += ones
+                if let first = start { result.append(first...(slot - 1)) }
                 start = nil
             }
         }

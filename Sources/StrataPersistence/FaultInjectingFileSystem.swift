@@ -49,6 +49,11 @@ public final class FaultInjectingFileSystem: FileSystem {
         return FaultInjectingWritableFile(try base.openForAppending(path), system: self)
     }
 
+    public func openForOverwriting(_ path: String) throws(DurableFileError) -> any WritableFile {
+        _ = try check(.open, path)
+        return FaultInjectingWritableFile(try base.openForOverwriting(path), system: self)
+    }
+
     /// Throws `EIO` once a torn write has cut the power.
     fileprivate func checkPower(_ operation: FileOperation, _ path: String) throws(DurableFileError) {
         if faults.isPoweredOff { throw DurableFileError(path: path, operation: operation.rawValue, code: EIO) }

@@ -41,6 +41,11 @@ public protocol FileSystem: AnyObject, Sendable {
     /// Opens `path` for appending, creating it when missing (`O_APPEND|O_CREAT`).
     func openForAppending(_ path: String) throws(DurableFileError) -> any WritableFile
 
+    /// Opens `path` for writing from its start without truncating it, creating it when
+    /// missing (`O_CREAT` alone): a small file rewritten in place, as Redis rewrites
+    /// `nodes.conf` (truncating, or renaming over it, makes ext4 flush it at once).
+    func openForOverwriting(_ path: String) throws(DurableFileError) -> any WritableFile
+
     /// Renames `source` to `destination`, replacing any file there (atomic on a disk).
     func rename(_ source: String, to destination: String) throws(DurableFileError)
 
@@ -72,6 +77,9 @@ extension ForwardingFileSystem {
     public func create(_ path: String) throws(DurableFileError) -> any WritableFile { try base.create(path) }
     public func openForAppending(_ path: String) throws(DurableFileError) -> any WritableFile {
         try base.openForAppending(path)
+    }
+    public func openForOverwriting(_ path: String) throws(DurableFileError) -> any WritableFile {
+        try base.openForOverwriting(path)
     }
     public func rename(_ source: String, to destination: String) throws(DurableFileError) {
         try base.rename(source, to: destination)
@@ -172,4 +180,22 @@ extension FileSystem {
 
     /// Whether `path` exists.
     public func fileExists(_ path: String) -> Bool { size(of: path) != nil }
+
+    /// Without a file system's own: a truncating create.
+    public func openForOverwriting(_ path: String) throws(DurableFileError) -> any WritableFile {
+        try create(path)
+    }
+
+    /// Replaces the contents of `path` in place with `bytes`, without fsync: written over the
+    /// old bytes (padded with newlines to the old length when shorter, then cut). Not
+    /// atomic; for files whose readers skip blank lines and that are rewritten often.
+    public func overwrite(_ path: String, with bytes: [UInt8]) throws(DurableFileError) {
+        let oldSize = size(of: path) ?? 0
+        var padded = bytes
+        if oldSize > bytes.count { padded += [UInt8](repeating: 0x0A, count: oldSize - bytes.count) }
+        let file = try openForOverwriting(path)
+        defer { file.close() }
+        if let error = padded.withUnsafeBytes({ file.writeAll($0) }).error { throw error }
+        if padded.count != bytes.count { try truncate(path, to: bytes.count) }
+    }
 }

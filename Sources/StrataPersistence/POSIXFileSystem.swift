@@ -37,6 +37,10 @@ public final class POSIXFileSystem: FileSystem {
         try openForWriting(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
     }
 
+    public func openForOverwriting(_ path: String) throws(DurableFileError) -> any WritableFile {
+        try openForWriting(path, flags: O_WRONLY | O_CREAT | O_CLOEXEC)
+    }
+
     private func openForWriting(_ path: String, flags: Int32) throws(DurableFileError) -> any WritableFile {
         let fd = open(path, flags, 0o644)
         guard fd >= 0 else { throw DurableFileError(path: path, operation: "open", code: errno) }

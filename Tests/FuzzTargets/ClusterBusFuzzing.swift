@@ -59,7 +59,9 @@ enum ClusterBusFuzzing {
 enum NodesConfigFuzzing {
     static func run(_ data: UnsafeRawBufferPointer) {
         let text = String(decoding: data, as: UTF8.self)
-        guard case .success(let state) = NodesConfigFile.parse(text, settings: ClusterSettings(), now: 5) else { return }
+        guard case .success(let state) = NodesConfigFile.parse(text, settings: ClusterSettings(), now: 5) else {
+            return
+        }
         let written = NodesConfigFile.text(of: state, linked: { _ in false })
         guard case .success(let again) = NodesConfigFile.parse(written, settings: ClusterSettings(), now: 5) else {
             preconditionFailure("a written nodes.conf does not parse")

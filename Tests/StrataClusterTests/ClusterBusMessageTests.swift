@@ -94,17 +94,50 @@ struct ClusterBusMessageTests {
         var prefix: [UInt8] = Array("RCmb".utf8) + [0, 0, 0x08, 0xD0]
         #expect(prefix.withUnsafeBytes { ClusterBusMessage.frameLength($0, limit: 1 << 20) } == .success(2256))
         prefix[7] = 0xCF
-        #expect(prefix.withUnsafeBytes { ClusterBusMessage.frameLength($0, limit: 1 << 20) } == .failure(.badSignatureOrLength))
+        #expect(
+            prefix.withUnsafeBytes { ClusterBusMessage.frameLength($0, limit: 1 << 20) }
+                == .failure(.badSignatureOrLength))
         prefix[4] = 0x7F
-        #expect(prefix.withUnsafeBytes { ClusterBusMessage.frameLength($0, limit: 1 << 20) } == .failure(.badSignatureOrLength))
+        #expect(
+            prefix.withUnsafeBytes { ClusterBusMessage.frameLength($0, limit: 1 << 20) }
+                == .failure(.badSignatureOrLength))
     }
 
     @Test func hashSlotsFollowCRC16AndHashTags() {
         #expect(Array("123456789".utf8).withUnsafeBytes { HashSlot.crc16($0) } == 0x31C3)
         #expect(HashSlot.of(Array("{user1000}.following".utf8)) == HashSlot.of(Array("user1000".utf8)))
-        #expect(HashSlot.of(Array("foo{}{bar}".utf8)) == Int(Array("foo{}{bar}".utf8).withUnsafeBytes { HashSlot.crc16($0) } & 0x3FFF))
+        #expect(
+            HashSlot.of(Array("foo{}{bar}".utf8))
+                == Int(Array("foo{}{bar}".utf8).withUnsafeBytes { HashSlot.crc16($0) } & 0x3FFF))
         #expect(HashSlot.of(Array("foo{{bar}}zap".utf8)) == HashSlot.of(Array("{bar".utf8)))
         #expect(HashSlot.of(Array("foo{bar}{zap}".utf8)) == HashSlot.of(Array("bar".utf8)))
         #expect(HashSlot.of(Array("foo".utf8)) == 12182)
+    }
+}
+
+@Suite("Slot bitmaps")
+struct SlotBitmapTests {
+    @Test func rangesMatchTheSlotsOneByOne() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var bitmap = SlotBitmap()
+            var expected = Set<Int>()
+            let runs = Int.random(in: 0...20, using: &generator)
+            for _ in 0..<runs {
+                let start = Int.random(in: 0..<HashSlot.count, using: &generator)
+                let length = Int.random(in: 1...300, using: &generator)
+                for slot in start..<min(start + length, HashSlot.count) {
+                    bitmap.set(slot, true)
+                    expected.insert(slot)
+                }
+            }
+            let ranges = bitmap.ranges
+            #expect(Set(ranges.flatMap { Array($0) }) == expected)
+            for (a, b) in zip(ranges, ranges.dropFirst()) { #expect(a.upperBound + 1 < b.lowerBound) }
+        }
+        var full = SlotBitmap()
+        for slot in 0..<HashSlot.count { full.set(slot, true) }
+        #expect(full.ranges == [0...16383])
+        #expect(SlotBitmap().ranges.isEmpty)
     }
 }

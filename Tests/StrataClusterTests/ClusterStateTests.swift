@@ -62,7 +62,9 @@ struct ClusterStateTests {
                     }
                 case .broadcast(let message):
                     for name in links[port]?.keys.sorted() ?? [] {
-                        if let target = self.port(of: name, from: port) { deliver(message, from: port, to: target, outbound: nil) }
+                        if let target = self.port(of: name, from: port) {
+                            deliver(message, from: port, to: target, outbound: nil)
+                        }
                     }
                 case .connect(let name):
                     guard let target = self.port(of: name, from: port), states[target] != nil else { continue }
@@ -89,7 +91,8 @@ struct ClusterStateTests {
             for port in states.keys.sorted() {
                 guard var state = states[port] else { continue }
                 let linksHere = links[port] ?? [:]
-                let actions = state.tick(iteration, ClusterStateTests.info(port), linkSince: { linksHere[$0] }, now: now)
+                let actions = state.tick(
+                    iteration, ClusterStateTests.info(port), linkSince: { linksHere[$0] }, now: now)
                 states[port] = state
                 perform(actions, at: port, replyTo: nil, outbound: nil)
             }
@@ -169,16 +172,21 @@ struct ClusterStateTests {
         var state = ClusterState(now: 0)
         #expect(state.changeSlots([1...3], delete: false) == nil)
         #expect(state.changeSlots([3...4], delete: false) == (ClusterError("ERR Slot 3 is already busy")))
-        #expect(state.changeSlots([5...5, 5...5], delete: false) == (ClusterError("ERR Slot 5 specified multiple times")))
+        #expect(
+            state.changeSlots([5...5, 5...5], delete: false) == (ClusterError("ERR Slot 5 specified multiple times")))
         #expect(state.changeSlots([9...9], delete: true) == (ClusterError("ERR Slot 9 is already unassigned")))
         #expect(state.me.slots.ranges == [1...3])
-        #expect(state.flushSlots(keyspaceEmpty: false) == (ClusterError("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.")))
+        #expect(
+            state.flushSlots(keyspaceEmpty: false)
+                == (ClusterError("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.")))
         let other = String(repeating: "e", count: 40)
         #expect(
             state.setSlot(2, action: "migrating", node: other, keysInSlot: 0, allowReplicaMigration: true)
                 == .failure(ClusterError("ERR I don't know about node \(other)")))
         state.add(ClusterNode(name: other, flags: [.primary], ip: "127.0.0.1", port: 7002, busPort: 17002, now: 0))
-        #expect(state.setSlot(2, action: "migrating", node: other, keysInSlot: 0, allowReplicaMigration: true) == .success(.none))
+        #expect(
+            state.setSlot(2, action: "migrating", node: other, keysInSlot: 0, allowReplicaMigration: true)
+                == .success(.none))
         #expect(
             state.setSlot(9, action: "migrating", node: other, keysInSlot: 0, allowReplicaMigration: true)
                 == .failure(ClusterError("ERR I'm not the owner of hash slot 9")))
@@ -188,9 +196,14 @@ struct ClusterStateTests {
                     ClusterError(
                         "ERR Can't assign hashslot 2 to a different node while I still hold keys for this hash slot.")))
         #expect(state.description(of: state.me, linked: true).hasSuffix("connected 1-3 [2->-\(other)]"))
-        #expect(state.setConfigEpoch(5) == (ClusterError("ERR The user can assign a config epoch only when the node does not know any other node.")))
+        #expect(
+            state.setConfigEpoch(5)
+                == (ClusterError(
+                    "ERR The user can assign a config epoch only when the node does not know any other node.")))
         #expect(state.forget(state.myself, now: 0) == (ClusterError("ERR I tried hard but I can't forget myself...")))
-        #expect(state.replicate(other, keyspaceEmpty: true) == (ClusterError("ERR To set a master the node must be empty and without assigned slots.")))
+        #expect(
+            state.replicate(other, keyspaceEmpty: true)
+                == (ClusterError("ERR To set a master the node must be empty and without assigned slots.")))
     }
 
     @Test func routingSendsClientsWhereTheKeysAre() {
@@ -206,11 +219,15 @@ struct ClusterStateTests {
         let slotOf = { (key: Int) in key }
         let query = ClusterQuery()
         #expect(state.route(keys: [5, 5], slotOf: slotOf, query: query, exists: { _ in true }).route == .local)
-        #expect(state.route(keys: [9000], slotOf: slotOf, query: query, exists: { _ in true }).route == .moved(slot: 9000, node: other))
+        #expect(
+            state.route(keys: [9000], slotOf: slotOf, query: query, exists: { _ in true }).route
+                == .moved(slot: 9000, node: other))
         #expect(state.route(keys: [1, 2], slotOf: slotOf, query: query, exists: { _ in true }).route == .crossSlot)
         #expect(state.route(keys: [Int](), slotOf: slotOf, query: query, exists: { _ in true }).route == .local)
         _ = state.setSlot(7, action: "migrating", node: other, keysInSlot: 1, allowReplicaMigration: true)
-        #expect(state.route(keys: [7], slotOf: slotOf, query: query, exists: { _ in false }).route == .ask(slot: 7, node: other))
+        #expect(
+            state.route(keys: [7], slotOf: slotOf, query: query, exists: { _ in false }).route
+                == .ask(slot: 7, node: other))
         #expect(state.route(keys: [7], slotOf: slotOf, query: query, exists: { _ in true }).route == .local)
         let slotOfPair = { (key: String) in 7 }
         #expect(
@@ -219,7 +236,9 @@ struct ClusterStateTests {
         var asking = ClusterQuery()
         asking.asking = true
         #expect(state.route(keys: [9000], slotOf: slotOf, query: asking, exists: { _ in false }).route == .local)
-        #expect(state.route(keys: [9000], slotOf: slotOf, query: query, exists: { _ in false }).route == .moved(slot: 9000, node: other))
+        #expect(
+            state.route(keys: [9000], slotOf: slotOf, query: query, exists: { _ in false }).route
+                == .moved(slot: 9000, node: other))
         state.changeSlots([100...100], delete: true)
         #expect(state.route(keys: [100], slotOf: slotOf, query: query, exists: { _ in true }).route == .unboundSlot)
     }
@@ -243,7 +262,10 @@ struct ClusterStateTests {
         let again = try NodesConfigFile.parse(written, settings: ClusterSettings(), now: 5).get()
         #expect(again.slotOwners == state.slotOwners)
         #expect(NodesConfigFile.text(of: again, linked: { _ in false }) == written)
-        for broken in ["vars currentEpoch", "zz 127.0.0.1:1 master - 0 0 0 connected", "\(state.myself) 127.0.0.1:1 myself,master - 0 0 0 connected 99999"] {
+        for broken in [
+            "vars currentEpoch", "zz 127.0.0.1:1 master - 0 0 0 connected",
+            "\(state.myself) 127.0.0.1:1 myself,master - 0 0 0 connected 99999",
+        ] {
             #expect((try? NodesConfigFile.parse(broken, settings: ClusterSettings(), now: 0).get()) == nil, "\(broken)")
         }
     }

@@ -27,6 +27,11 @@ struct FileSystemTests {
         try Self.writeAll(Array(" world".utf8), to: appended)
         try appended.truncate(to: 8)
         #expect(try fileSystem.contents(of: path) == Array("hello wo".utf8))
+        // Rewritten in place: shorter, then longer contents replace the old ones exactly.
+        try fileSystem.overwrite(path, with: Array("hey".utf8))
+        #expect(try fileSystem.contents(of: path) == Array("hey".utf8))
+        try fileSystem.overwrite(path, with: Array("hello wo".utf8))
+        #expect(try fileSystem.contents(of: path) == Array("hello wo".utf8))
         try fileSystem.rename(path, to: directory + "/b")
         #expect(fileSystem.size(of: path) == nil)
         #expect(fileSystem.size(of: directory + "/b") == 8)

@@ -63,7 +63,9 @@ public enum ClusterCommandSpecs {
                 sub(
                     "help", arity: 2, flags: [.loading, .stale], since: "5.0.0",
                     summary: "Returns helpful text about the different subcommands."),
-                sub("info", arity: 2, flags: [.stale], since: "3.0.0", summary: "Returns information about the state of a node."),
+                sub(
+                    "info", arity: 2, flags: [.stale], since: "3.0.0",
+                    summary: "Returns information about the state of a node."),
                 sub(
                     "keyslot", arity: 3, flags: [.stale], since: "3.0.0", summary: "Returns the hash slot for a key.",
                     synopsis: "key"),
@@ -96,7 +98,8 @@ public enum ClusterCommandSpecs {
                     summary: "Sets the configuration epoch for a new node.", synopsis: "config-epoch",
                     categories: dangerous),
                 sub(
-                    "setslot", arity: -4, flags: administrative, since: "3.0.0", summary: "Binds a hash slot to a node.",
+                    "setslot", arity: -4, flags: administrative, since: "3.0.0",
+                    summary: "Binds a hash slot to a node.",
                     synopsis: "slot <IMPORTING node-id|MIGRATING node-id|NODE node-id|STABLE>",
                     categories: dangerous),
                 sub(
@@ -111,7 +114,8 @@ public enum ClusterCommandSpecs {
             ]),
         CommandSpec(
             "asking", arity: 1, flags: [.fast], group: "cluster", since: "3.0.0",
-            summary: "Signals that a cluster client is following an -ASK redirect.", categories: ["fast", "connection"],
+            summary: "Signals that a cluster client is following an -ASK redirect.",
+            categories: ["fast", "connection"],
             handler: .server(.asking)),
         CommandSpec(
             "readonly", arity: 1, flags: [.fast, .loading, .stale], group: "cluster", since: "3.0.0",

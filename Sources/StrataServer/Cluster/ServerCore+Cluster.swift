@@ -8,11 +8,11 @@ import NIOCore
 import NIOPosix
 import StrataCluster
 import StrataEngine
+import StrataPersistence
 
 #if canImport(Glibc)
     import Glibc
 #endif
-import StrataPersistence
 
 /// The cluster's part of the server.
 final class ClusterRuntime {
@@ -25,6 +25,8 @@ final class ClusterRuntime {
     var iteration = 0
     /// Where `nodes.conf` is.
     let configPath: String
+    /// The epochs (current, last vote, this node's) in the file as last saved.
+    var savedEpochs: [UInt64] = []
 
     init(state: ClusterState, configPath: String) {
         self.state = state
@@ -48,7 +50,9 @@ extension ServerCore {
         let path = config.clusterConfigFile
         var state: ClusterState
         if let bytes = try? persistence.fileSystem.contents(of: path), !bytes.isEmpty {
-            switch NodesConfigFile.parse(String(decoding: bytes, as: UTF8.self), settings: config.clusterSettings, now: now) {
+            switch NodesConfigFile.parse(
+                String(decoding: bytes, as: UTF8.self), settings: config.clusterSettings, now: now)
+            {
             case .failure(let error):
                 logger.warning("Unrecoverable error: corrupted cluster config file \"\(error.message)\".")
                 return "Unrecoverable error: corrupted cluster config file."
@@ -61,8 +65,11 @@ extension ServerCore {
             logger.notice("No cluster configuration found, I'm \(state.myself)")
             state.needsSave = true
         }
-        state.me.port = config.clusterInt("cluster-announce-port", 0) != 0 ? config.clusterInt("cluster-announce-port", 0) : config.port
-        state.me.busPort = config.clusterInt("cluster-announce-bus-port", 0) != 0
+        state.me.port =
+            config.clusterInt("cluster-announce-port", 0) != 0
+            ? config.clusterInt("cluster-announce-port", 0) : config.port
+        state.me.busPort =
+            config.clusterInt("cluster-announce-bus-port", 0) != 0
             ? config.clusterInt("cluster-announce-bus-port", 0) : config.clusterBusPort
         state.me.hostname = config.inertValues["cluster-announce-hostname"] ?? ""
         if let ip = config.inertValues["cluster-announce-ip"], !ip.isEmpty { state.me.ip = ip }
@@ -92,19 +99,29 @@ extension ServerCore {
             hostname: config.inertValues["cluster-announce-hostname"] ?? "", replicationOffset: offset)
     }
 
-    /// Writes `nodes.conf` when the state changed.
+    /// Writes `nodes.conf` when the state changed: replaced atomically and fsynced when an
+    /// epoch changed (a vote or a new config epoch must survive a power loss) or `force`
+    /// says so; otherwise rewritten in place without fsync, as Redis 7.0 writes it (slot
+    /// moves rewrite it several times per slot, and a rename or truncation makes the file
+    /// system flush it at once).
     ///
     /// - Returns: the error, when the file could not be written.
     @discardableResult
     func saveClusterConfig(force: Bool = false) -> String? {
         guard let cluster, cluster.state.needsSave || force else { return nil }
         let text = NodesConfigFile.text(of: cluster.state, linked: cluster.isLinked)
+        let epochs = [cluster.state.currentEpoch, cluster.state.lastVoteEpoch, cluster.state.me.configEpoch]
         do {
-            let writer = try DurableFileWriter(
-                path: cluster.configPath, tempPath: cluster.configPath + ".tmp-\(getpid())",
-                fileSystem: persistence.fileSystem)
-            try writer.append(Array(text.utf8))
-            try writer.commit()
+            if force || epochs != cluster.savedEpochs {
+                let writer = try DurableFileWriter(
+                    path: cluster.configPath, tempPath: cluster.configPath + ".tmp-\(getpid())",
+                    fileSystem: persistence.fileSystem)
+                try writer.append(Array(text.utf8))
+                try writer.commit()
+            } else {
+                try persistence.fileSystem.overwrite(cluster.configPath, with: Array(text.utf8))
+            }
+            cluster.savedEpochs = epochs
             cluster.state.needsSave = false
             return nil
         } catch {
@@ -310,7 +327,8 @@ extension ServerCore {
     /// Sends a PUBLISH (every node) or PUBLISHSHARD (this shard's nodes) over the bus.
     func propagatePublish(channel: Bytes, message: Bytes, shard: Bool) {
         guard let cluster else { return }
-        let body = ClusterBusMessage.Body.publish(channel: channel.withUnsafeBytes { Array($0) }, message: message.withUnsafeBytes { Array($0) })
+        let body = ClusterBusMessage.Body.publish(
+            channel: channel.withUnsafeBytes { Array($0) }, message: message.withUnsafeBytes { Array($0) })
         let type: ClusterMessageType = shard ? .publishShard : .publish
         let packet = cluster.state.header(type, clusterSelfInfo, body: body)
         let shardPrimary = cluster.state.myPrimary

@@ -128,7 +128,8 @@ extension ServerCore {
         case "meet":
             return clusterMeet(args, now: now)
         case "forget":
-            return cluster.state.forget(args[2].string, now: now).map { .error($0.message) } ?? forgetLinks(args[2].string)
+            return cluster.state.forget(args[2].string, now: now).map { .error($0.message) }
+                ?? forgetLinks(args[2].string)
         case "replicate":
             if let error = cluster.state.replicate(args[2].string, keyspaceEmpty: keyspaceEmpty) {
                 return .error(error.message)
@@ -203,7 +204,8 @@ extension ServerCore {
             }
             busPort = given
         }
-        guard let ip = ServerCore.normalizedIP(args[2].string), (1...65535).contains(port), (1...65535).contains(busPort)
+        guard let ip = ServerCore.normalizedIP(args[2].string), (1...65535).contains(port),
+            (1...65535).contains(busPort)
         else {
             return .error("ERR Invalid node address specified: \(args[2].string):\(args[3].string)")
         }
@@ -325,7 +327,8 @@ extension ServerCore {
     private func linkEntry(direction: String, node: String, link: ClusterLink) -> Reply {
         .map([
             (.text("direction"), .text(direction)), (.text("node"), .text(node)),
-            (.text("create-time"), .integer(Int(link.createdAt))), (.text("events"), .text(link.channel == nil ? "" : "r")),
+            (.text("create-time"), .integer(Int(link.createdAt))),
+            (.text("events"), .text(link.channel == nil ? "" : "r")),
             (.text("send-buffer-allocated"), .integer(0)), (.text("send-buffer-used"), .integer(0)),
         ])
     }

@@ -13,6 +13,7 @@ extension ServerCore {
         guard let cluster else { return nil }
         let asking = session.asking
         if !session.inTransaction && spec.serverCommand != .asking { session.asking = false }
+        if let slot = ServerCore.settledSlot(spec, args: args), cluster.state.servesSettled(slot) { return nil }
         var query = ClusterQuery()
         query.asking = asking
         query.readOnlyClient = session.readOnlyCluster
@@ -32,15 +33,39 @@ extension ServerCore {
             query.isMigrate = spec.serverCommand == .migrate
             if spec.flags.contains(.asking) { query.asking = true }
         }
-        let database = engine.databases[0]
         let (route, _) = cluster.state.route(
-            keys: keys, slotOf: SlotKeyIndex.slot(of:), query: query,
-            exists: { key in
-                guard database.rawEntry(key) != nil else { return false }
-                return (database.deadline(key) ?? .max) > now
-            })
+            keys: keys, slotOf: SlotKeyIndex.slot(of:), query: query, exists: { holdsLiveKey($0, now: now) })
         guard let line = route.errorLine(address: clusterAddress) else { return nil }
         return .error(line)
+    }
+
+    /// The one slot of a command's keys when its key positions are fixed (no key finder)
+    /// and they all hash to it; nil otherwise (no keys, several slots, a key finder): the
+    /// common case, one key or keys of one tag, decided without looking keys up by spec.
+    static func settledSlot(_ spec: CommandSpec, args: [Bytes]) -> Int? {
+        guard spec.keyFinder == nil, spec.serverCommand == nil, spec.firstKey > 0, spec.firstKey < args.count else {
+            return nil
+        }
+        let last = spec.lastKey < 0 ? args.count + spec.lastKey : Swift.min(spec.lastKey, args.count - 1)
+        let step = Swift.max(spec.keyStep, 1)
+        var slot = -1
+        var index = spec.firstKey
+        while index <= last {
+            let keySlot = SlotKeyIndex.slot(of: args[index])
+            if slot == -1 {
+                slot = keySlot
+            } else if keySlot != slot {
+                return nil
+            }
+            index += step
+        }
+        return slot >= 0 ? slot : nil
+    }
+
+    /// Whether database 0 holds `key`, live at `now` (the check does not expire it).
+    private func holdsLiveKey(_ key: Bytes, now: Int64) -> Bool {
+        guard engine.databases[0].rawEntry(key) != nil else { return false }
+        return (engine.databases[0].deadline(key) ?? .max) > now
     }
 
     /// Cluster mode inside a script (Redis's `scriptVerifyClusterState`): every key a
@@ -54,13 +79,8 @@ extension ServerCore {
         let keys = clusterKeys(spec, args: args, query: &query)
         if keys.isEmpty { return nil }
         query.isWrite = spec.flags.contains(.write)
-        let database = engine.databases[0]
         let (route, slot) = cluster.state.route(
-            keys: keys, slotOf: SlotKeyIndex.slot(of:), query: query,
-            exists: { key in
-                guard database.rawEntry(key) != nil else { return false }
-                return (database.deadline(key) ?? .max) > run.now
-            })
+            keys: keys, slotOf: SlotKeyIndex.slot(of:), query: query, exists: { holdsLiveKey($0, now: run.now) })
         switch route {
         case .local: break
         case .down: return .error("ERR Script attempted to execute a command while the cluster is down")

@@ -74,7 +74,10 @@ extension ServerCore {
                 if ttl < 0 { continue }
                 if ttl < 1 { ttl = 1 }
             }
-            var restore = [Bytes(cluster != nil ? "RESTORE-ASKING" : "RESTORE"), key, Bytes(String(ttl)), DumpPayload.encode(value)]
+            var restore = [
+                Bytes(cluster != nil ? "RESTORE-ASKING" : "RESTORE"), key, Bytes(String(ttl)),
+                DumpPayload.encode(value),
+            ]
             if replace { restore.append(Bytes("REPLACE")) }
             request.appendRESPCommand(restore)
             sent.append(key)
