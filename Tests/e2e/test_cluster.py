@@ -101,7 +101,7 @@ def test_redis_cli_creates_a_strata_cluster_with_replicas_that_serves_redis_py(s
             replica.set(key, "x")
 
 
-def test_strata_and_redis_nodes_share_a_cluster_and_move_slots_both_ways(start_server):
+def test_strata_and_redis_nodes_share_a_cluster_and_move_and_rebalance_slots(start_server):
     strata = [cluster_node(start_server) for _ in range(3)]
     reference = [cluster_node(start_server, binary=redis_binary()) for _ in range(3)]
     nodes = strata + reference
@@ -137,6 +137,8 @@ def test_strata_and_redis_nodes_share_a_cluster_and_move_slots_both_ways(start_s
             code, output = cluster_cli("reshard", f"127.0.0.1:{strata[2].port}", "--cluster-from", ids[source.port],
                                        "--cluster-to", ids[target.port], "--cluster-slots", "600", "--cluster-yes")
             assert code == 0, output
+        code, output = cluster_cli("rebalance", f"127.0.0.1:{strata[2].port}")
+        assert code == 0 and "Moving" in output, output
     finally:
         stop.set()
         thread.join()
@@ -145,6 +147,11 @@ def test_strata_and_redis_nodes_share_a_cluster_and_move_slots_both_ways(start_s
     code, output = cluster_cli("check", f"127.0.0.1:{strata[0].port}")
     assert code == 0 and "[OK] All 16384 slots covered." in output, output
     assert "open" not in output.split("Check for open slots...")[1].split("Check slots coverage")[0], output
+    counts = []
+    for role, _, ranges in topology(strata[0]).values():
+        assert role == "master"
+        counts.append(sum(int(r.split("-")[-1]) - int(r.split("-")[0]) + 1 for r in ranges))
+    assert sum(counts) == 16384 and max(counts) - min(counts) < 16384 * 0.05, counts
     reader = cluster_client(reference[2])
     assert all(reader.get(k) == v for k, v in model.items())
     assert sum(n.client().dbsize() for n in nodes) == len(model)
