@@ -96,8 +96,10 @@ extension ClusterState {
         let authAge = now - election.authTime
         var age = dataAge
         if age > settings.nodeTimeout { age -= settings.nodeTimeout }
-        if settings.replicaValidityFactor > 0 && !manual
-            && age > settings.replicationPingPeriod + settings.nodeTimeout * settings.replicaValidityFactor
+        // The product may exceed 64 bits (both settings are users'): then no age is too old.
+        let (allowed, overflow) = settings.nodeTimeout.multipliedReportingOverflow(by: settings.replicaValidityFactor)
+        if settings.replicaValidityFactor > 0 && !manual && !overflow
+            && age > settings.replicationPingPeriod + allowed
         {
             return []
         }

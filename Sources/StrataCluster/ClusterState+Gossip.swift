@@ -182,7 +182,6 @@ extension ClusterState {
                 }
             }
             actions.append(.reply(gossipMessage(.pong, to: nil, info, linked: linked, now: now)))
-            sentByType[Int(ClusterMessageType.pong.rawValue)] &+= 1
         default:
             break
         }
@@ -565,7 +564,6 @@ extension ClusterState {
             if node.pingSent != 0 { $0.pingSent = node.pingSent }
             $0.flags.remove(.meet)
         }
-        sentByType[Int(type.rawValue)] &+= 1
         return message
     }
 
@@ -605,7 +603,6 @@ extension ClusterState {
             }.shuffled().prefix(5)
             if let oldest = sample.min(by: { (nodes[$0]?.pongReceived ?? 0) < (nodes[$1]?.pongReceived ?? 0) }) {
                 actions.append(.send(gossipMessage(.ping, to: oldest, info, linked: linked, now: now), to: oldest))
-                sentByType[Int(ClusterMessageType.ping.rawValue)] &+= 1
             }
         }
         var stateMayChange = false
@@ -622,7 +619,6 @@ extension ClusterState {
             }
             if linked(name) && node.pingSent == 0 && now - node.pongReceived > settings.nodeTimeout / 2 {
                 actions.append(.send(gossipMessage(.ping, to: name, info, linked: linked, now: now), to: name))
-                sentByType[Int(ClusterMessageType.ping.rawValue)] &+= 1
                 continue
             }
             guard node.pingSent != 0 else { continue }

@@ -6,8 +6,13 @@
 
 /// Settings of the cluster the state needs (the `cluster-*` directives).
 public struct ClusterSettings: Equatable, Sendable {
-    /// `cluster-node-timeout`, ms.
-    public var nodeTimeout: Int64 = 15_000
+    /// `cluster-node-timeout`, ms; kept within 0...``maxNodeTimeout`` (the directive takes
+    /// any long, and the protocol's arithmetic multiplies it).
+    public var nodeTimeout: Int64 = 15_000 {
+        didSet { nodeTimeout = min(max(nodeTimeout, 0), ClusterSettings.maxNodeTimeout) }
+    }
+    /// The largest node timeout used: about 35 years.
+    public static let maxNodeTimeout: Int64 = 1 << 40
     /// `cluster-require-full-coverage`.
     public var requireFullCoverage = true
     /// `cluster-allow-reads-when-down`.
@@ -16,10 +21,14 @@ public struct ClusterSettings: Equatable, Sendable {
     public var allowShardPubSubWhenDown = true
     /// `cluster-replica-no-failover`.
     public var replicaNoFailover = false
-    /// `cluster-replica-validity-factor` (0: any replica may fail over).
-    public var replicaValidityFactor: Int64 = 10
-    /// `repl-ping-replica-period`, ms.
-    public var replicationPingPeriod: Int64 = 10_000
+    /// `cluster-replica-validity-factor` (0: any replica may fail over), at most 2^31 - 1.
+    public var replicaValidityFactor: Int64 = 10 {
+        didSet { replicaValidityFactor = min(max(replicaValidityFactor, 0), Int64(Int32.max)) }
+    }
+    /// `repl-ping-replica-period`, ms, at most ``maxNodeTimeout``.
+    public var replicationPingPeriod: Int64 = 10_000 {
+        didSet { replicationPingPeriod = min(max(replicationPingPeriod, 0), ClusterSettings.maxNodeTimeout) }
+    }
     /// `cluster-preferred-endpoint-type`: how nodes are named to clients.
     public var preferredEndpoint: PreferredEndpoint = .ip
 
@@ -54,7 +63,7 @@ public struct ClusterState: Sendable {
     /// Primaries serving at least one slot.
     public internal(set) var size = 0
     public var settings: ClusterSettings
-    /// Messages sent and received, by type.
+    /// Messages sent (counted by the server as they leave) and received, by type.
     public var sentByType = [UInt64](repeating: 0, count: ClusterMessageType.allCases.count)
     public var receivedByType = [UInt64](repeating: 0, count: ClusterMessageType.allCases.count)
     /// Set by every change `nodes.conf` must record; the server saves and clears it.

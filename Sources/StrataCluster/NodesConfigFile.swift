@@ -58,7 +58,8 @@ public enum NodesConfigFile {
             let ports = address[address.index(after: colon)...]
             let portText = ports.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
             let port = leadingInteger(portText[0])
-            let busPort = portText.count > 1 ? leadingInteger(portText[1]) : port + 10_000
+            let busPort = portText.count > 1 ? leadingInteger(portText[1]) : port &+ 10_000
+            guard (0...65535).contains(port), (0...65535).contains(busPort) else { return bad("port out of range") }
             var flags = ClusterNodeFlags()
             for flag in fields[2].split(separator: ",") {
                 let known = ClusterNodeFlags(description: flag)

@@ -284,8 +284,7 @@ final class ServerCore {
         }
         if cluster != nil, let redirection = clusterRedirection(spec, args: args, session: session, now: now) {
             if spec.serverCommand == .exec {
-                session.transaction = nil
-                unwatchAll(session)
+                _ = discard(session)
             } else {
                 session.transaction?.aborted = true
             }

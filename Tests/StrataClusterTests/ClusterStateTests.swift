@@ -168,6 +168,29 @@ struct ClusterStateTests {
         #expect(rejoined.me.primary == replica.myself)
     }
 
+    @Test func settingsFromUsersStayWithinWhatTheArithmeticTakes() {
+        var settings = ClusterSettings()
+        settings.nodeTimeout = .max
+        settings.replicaValidityFactor = .max
+        settings.replicationPingPeriod = .max
+        #expect(settings.nodeTimeout == ClusterSettings.maxNodeTimeout)
+        #expect(settings.replicaValidityFactor == Int64(Int32.max))
+        // A replica of a failing primary runs its election clock with them, without trapping.
+        var state = ClusterState(settings: settings, now: 0)
+        let primary = String(repeating: "c", count: 40)
+        var node = ClusterNode(name: primary, flags: [.primary, .failing], ip: "127.0.0.1", port: 7001, now: 0)
+        node.slots.set(1, true)
+        state.add(node)
+        state.becomeReplica(of: primary)
+        for iteration in 0..<3 {
+            _ = state.tick(
+                iteration, ClusterStateTests.info(7000), linkSince: { _ in 0 }, dataAge: .max / 2,
+                now: .max / 4 + Int64(iteration))
+        }
+        let replica = state.me.isReplica
+        #expect(replica)
+    }
+
     @Test func slotCommandsCheckLikeRedis() {
         var state = ClusterState(now: 0)
         #expect(state.changeSlots([1...3], delete: false) == nil)
@@ -265,6 +288,8 @@ struct ClusterStateTests {
         for broken in [
             "vars currentEpoch", "zz 127.0.0.1:1 master - 0 0 0 connected",
             "\(state.myself) 127.0.0.1:1 myself,master - 0 0 0 connected 99999",
+            "\(state.myself) 127.0.0.1:9223372036854775807 myself,master - 0 0 0 connected",
+            "\(state.myself) 127.0.0.1:7000@70000 myself,master - 0 0 0 connected",
         ] {
             #expect((try? NodesConfigFile.parse(broken, settings: ClusterSettings(), now: 0).get()) == nil, "\(broken)")
         }

@@ -35,11 +35,32 @@ final class ClusterRuntime {
 
     /// Whether a node has an outgoing link (connected or connecting).
     func isLinked(_ name: String) -> Bool { outbound[name] != nil }
+
+    /// Per command (by ordinal): whether it can have no key at all, so that routing skips
+    /// it without looking its key specs up by name (Redis skips commands with no key specs
+    /// that are not movable).
+    private var keylessByOrdinal: [Bool?] = []
+
+    func isKeyless(_ spec: CommandSpec) -> Bool {
+        if spec.ordinal < keylessByOrdinal.count, let known = keylessByOrdinal[spec.ordinal] { return known }
+        let shardChannels: [ServerCommand] = [.shardPublish, .shardSubscribe, .shardUnsubscribe]
+        let keyless =
+            spec.keyFinder == nil && spec.firstKey == 0 && spec.serverCommand != .exec
+            && !shardChannels.contains { $0 == spec.serverCommand } && spec.redisMetadata?.hasKeys != true
+        if spec.ordinal >= keylessByOrdinal.count {
+            keylessByOrdinal += Array(repeating: nil, count: spec.ordinal + 1 - keylessByOrdinal.count)
+        }
+        keylessByOrdinal[spec.ordinal] = keyless
+        return keyless
+    }
 }
 
 extension ServerCore {
     /// The largest bus frame accepted: a PUBLISH of the largest bulk string, twice.
-    var clusterFrameLimit: Int { ClusterBusMessage.headerSize + 16 + 2 * max(config.protoMaxBulkLen, 1 << 20) }
+    var clusterFrameLimit: Int {
+        let (twice, overflow) = max(config.protoMaxBulkLen, 1 << 20).multipliedReportingOverflow(by: 2)
+        return overflow ? Int(UInt32.max) : min(ClusterBusMessage.headerSize + 16 + twice, Int(UInt32.max))
+    }
 
     /// Loads `nodes.conf`, or creates it with a new node, and keeps the keyspace's slot
     /// index. An unreadable or corrupt file stops the server (as Redis).
@@ -65,12 +86,10 @@ extension ServerCore {
             logger.notice("No cluster configuration found, I'm \(state.myself)")
             state.needsSave = true
         }
-        state.me.port =
-            config.clusterInt("cluster-announce-port", 0) != 0
-            ? config.clusterInt("cluster-announce-port", 0) : config.port
-        state.me.busPort =
-            config.clusterInt("cluster-announce-bus-port", 0) != 0
-            ? config.clusterInt("cluster-announce-bus-port", 0) : config.clusterBusPort
+        let announcedPort = config.clusterInt("cluster-announce-port", 0)
+        let announcedBusPort = config.clusterInt("cluster-announce-bus-port", 0)
+        state.me.port = announcedPort != 0 ? announcedPort : config.port
+        state.me.busPort = announcedBusPort != 0 ? announcedBusPort : config.clusterBusPort
         state.me.hostname = config.inertValues["cluster-announce-hostname"] ?? ""
         if let ip = config.inertValues["cluster-announce-ip"], !ip.isEmpty { state.me.ip = ip }
         cluster = ClusterRuntime(state: state, configPath: path)
@@ -169,14 +188,12 @@ extension ServerCore {
         for action in actions {
             switch action {
             case .reply(let message):
-                link?.send(message)
+                if let link { send(message, on: link) }
             case .send(let message, let name):
-                cluster.outbound[name]?.send(message)
-                if message.type != .ping { countSent(message.type) }
+                if let target = cluster.outbound[name] { send(message, on: target) }
             case .broadcast(let message):
                 for (name, target) in cluster.outbound where cluster.state.node(name)?.inHandshake == false {
-                    target.send(message)
-                    countSent(message.type)
+                    send(message, on: target)
                 }
             case .dropLink(let name):
                 cluster.outbound.removeValue(forKey: name)?.close()
@@ -217,8 +234,11 @@ extension ServerCore {
         }
     }
 
-    private func countSent(_ type: ClusterMessageType) {
-        cluster?.state.sentByType[Int(type.rawValue)] &+= 1
+    /// Sends `message` on `link` and counts it (`cluster_stats_messages_*_sent`).
+    func send(_ message: ClusterBusMessage, on link: ClusterLink) {
+        guard link.channel != nil else { return }
+        link.send(message)
+        cluster?.state.sentByType[Int(message.type.rawValue)] &+= 1
     }
 
     /// Opens the outgoing link to `name`; once connected it sends MEET or PING.
@@ -251,7 +271,7 @@ extension ServerCore {
                     if let first = cluster.state.linkEstablished(
                         current, self.clusterSelfInfo, linked: cluster.isLinked, now: self.clock.wallMilliseconds())
                     {
-                        link.send(first)
+                        self.send(first, on: link)
                     }
                 case .failure(let error):
                     self.logger.debug("Unable to connect to Cluster Node [\(node.ip)]:\(node.busPort) -> \(error)")
@@ -335,8 +355,7 @@ extension ServerCore {
         for (name, link) in cluster.outbound {
             guard let node = cluster.state.node(name), !node.inHandshake else { continue }
             if shard && name != shardPrimary && node.primary != shardPrimary { continue }
-            link.send(packet)
-            countSent(type)
+            send(packet, on: link)
         }
     }
 }

@@ -257,13 +257,12 @@ extension ServerCore {
         return .ok
     }
 
-    /// A replica's data goes with its primary on `CLUSTER RESET`.
+    /// A replica's data goes with its primary on `CLUSTER RESET`: FLUSHALL's own handler,
+    /// so WATCH, tracking, replicas and the AOF see a FLUSHALL.
     private func flushAllForClusterReset(now: Int64) {
-        _ = engine.runServerWrite(args: [Bytes("FLUSHALL")], db: 0, now: now) { c in
-            c.engine.databases[0].removeAll()
-            c.engine.noteWholeDatabase(0)
-            return .ok
-        }
+        let args = [Bytes("FLUSHALL")]
+        guard let spec = engine.commands.spec(named: args[0]), case .engine(let handler) = spec.handler else { return }
+        _ = engine.runServerWrite(args: args, db: 0, now: now) { handler(&$0) }
         commitWrites(now: now)
     }
 
@@ -271,8 +270,9 @@ extension ServerCore {
     func broadcastPong(now: Int64) {
         guard let cluster else { return }
         for (name, link) in cluster.outbound where cluster.state.node(name)?.inHandshake == false {
-            link.send(cluster.state.gossipMessage(.pong, to: nil, clusterSelfInfo, linked: cluster.isLinked, now: now))
-            cluster.state.sentByType[Int(ClusterMessageType.pong.rawValue)] &+= 1
+            send(
+                cluster.state.gossipMessage(.pong, to: nil, clusterSelfInfo, linked: cluster.isLinked, now: now),
+                on: link)
         }
     }
 

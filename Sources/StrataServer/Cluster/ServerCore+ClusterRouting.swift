@@ -14,6 +14,7 @@ extension ServerCore {
         let asking = session.asking
         if !session.inTransaction && spec.serverCommand != .asking { session.asking = false }
         if let slot = ServerCore.settledSlot(spec, args: args), cluster.state.servesSettled(slot) { return nil }
+        if cluster.isKeyless(spec) { return nil }
         var query = ClusterQuery()
         query.asking = asking
         query.readOnlyClient = session.readOnlyCluster
