@@ -60,7 +60,7 @@ extension ClusterState {
     ///
     /// - Parameter keysInSlot: how many keys this node holds in `slot`.
     public mutating func setSlot(
-        _ slot: Int, action: String, node name: String?, keysInSlot: Int, allowReplicaMigration: Bool
+        _ slot: Int, action: String, node name: String?, keysInSlot: Int
     ) -> Result<SetSlotEffect, ClusterError> {
         if me.isReplica { return .failure(ClusterError("ERR Please use SETSLOT only with masters.")) }
         switch (action.lowercased(), name) {
@@ -98,7 +98,7 @@ extension ClusterState {
             let wasMine = slotOwners[slot] == myself
             assign(slot, to: target.name)
             var effect = SetSlotEffect.none
-            if wasMine && target.name != myself && me.slots.isEmpty && allowReplicaMigration {
+            if wasMine && target.name != myself && me.slots.isEmpty && settings.allowReplicaMigration {
                 becomeReplica(of: target.name)
                 effect = .becameReplica(of: target.name)
             }

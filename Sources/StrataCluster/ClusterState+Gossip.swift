@@ -146,7 +146,7 @@ extension ClusterState {
     /// Processes a message received on `link` (Redis's `clusterProcessPacket`).
     public mutating func receive(
         _ message: ClusterBusMessage, on link: ClusterLinkContext, _ info: ClusterSelfInfo,
-        linked: (String) -> Bool, keysInSlot: (Int) -> Int, allowReplicaMigration: Bool, now: Int64
+        linked: (String) -> Bool, keysInSlot: (Int) -> Int, now: Int64
     ) -> [ClusterBusAction] {
         receivedByType[Int(message.type.rawValue)] &+= 1
         var actions: [ClusterBusAction] = []
@@ -188,8 +188,7 @@ extension ClusterState {
         switch message.type {
         case .ping, .pong, .meet:
             actions += receivePingOrPong(
-                message, sender: sender, on: link, linked: linked, now: now, keysInSlot: keysInSlot,
-                allowReplicaMigration: allowReplicaMigration)
+                message, sender: sender, on: link, linked: linked, now: now, keysInSlot: keysInSlot)
         case .fail:
             guard case .fail(let about) = message.body else { break }
             guard sender != nil else {
@@ -219,8 +218,7 @@ extension ClusterState {
             update(about) { $0.configEpoch = epoch }
             needsSave = true
             actions += updateSlots(
-                claimedBy: about, epoch: epoch, slots: slots, keysInSlot: keysInSlot,
-                allowReplicaMigration: allowReplicaMigration)
+                claimedBy: about, epoch: epoch, slots: slots, keysInSlot: keysInSlot)
         case .failoverAuthRequest:
             if let sender { actions += voteIfNeeded(for: sender, request: message, now: now) }
         case .failoverAuthAck:
@@ -240,7 +238,7 @@ extension ClusterState {
 
     private mutating func receivePingOrPong(
         _ message: ClusterBusMessage, sender: String?, on link: ClusterLinkContext, linked: (String) -> Bool,
-        now: Int64, keysInSlot: (Int) -> Int, allowReplicaMigration: Bool
+        now: Int64, keysInSlot: (Int) -> Int
     ) -> [ClusterBusAction] {
         var actions: [ClusterBusAction] = []
         var linkName = link.outboundNode
@@ -318,8 +316,7 @@ extension ClusterState {
         let dirty = shardOwner.map { $0.slots != message.slots } ?? false
         if dirty, nodes[sender]?.isPrimary == true {
             actions += updateSlots(
-                claimedBy: sender, epoch: message.configEpoch, slots: message.slots, keysInSlot: keysInSlot,
-                allowReplicaMigration: allowReplicaMigration)
+                claimedBy: sender, epoch: message.configEpoch, slots: message.slots, keysInSlot: keysInSlot)
         }
         if dirty {
             for slot in 0..<HashSlot.count where message.slots.contains(slot) {
@@ -507,8 +504,7 @@ extension ClusterState {
     /// importing it. A primary left without slots follows the claimer; slots lost with
     /// keys in them are emptied.
     mutating func updateSlots(
-        claimedBy claimer: String, epoch: UInt64, slots: SlotBitmap, keysInSlot: (Int) -> Int,
-        allowReplicaMigration: Bool
+        claimedBy claimer: String, epoch: UInt64, slots: SlotBitmap, keysInSlot: (Int) -> Int
     ) -> [ClusterBusAction] {
         guard claimer != myself else { return [.log(.warning, "Discarding UPDATE message about myself.")] }
         let shard = myPrimary
@@ -533,7 +529,7 @@ extension ClusterState {
             }
         }
         var actions: [ClusterBusAction] = []
-        if newPrimary != nil, slotCount(of: shard) == 0, allowReplicaMigration || claimed == movedFromOurShard {
+        if newPrimary != nil, slotCount(of: shard) == 0, settings.allowReplicaMigration || claimed == movedFromOurShard {
             actions.append(
                 .log(.warning, "Configuration change detected. Reconfiguring myself as a replica of \(claimer)"))
             if election.manualReplica != nil { actions.append(.resumeWriters) }
@@ -630,6 +626,7 @@ extension ClusterState {
         if stateMayChange || !isOK, let change = updateState(now: now) { actions.append(stateLog(change)) }
         actions += handleManualFailover(myOffset: info.replicationOffset, now: now)
         if me.isReplica { actions += handleReplicaFailover(info, dataAge: dataAge, now: now) }
+        actions += handleReplicaMigration(now: now)
         return actions
     }
 }

@@ -29,6 +29,12 @@ public struct ClusterSettings: Equatable, Sendable {
     public var replicationPingPeriod: Int64 = 10_000 {
         didSet { replicationPingPeriod = min(max(replicationPingPeriod, 0), ClusterSettings.maxNodeTimeout) }
     }
+    /// `cluster-allow-replica-migration`: a replica may move to an orphaned primary, and
+    /// a primary left without slots follows the node that took them.
+    public var allowReplicaMigration = true
+    /// `cluster-migration-barrier`: the working replicas a primary keeps before one of
+    /// them moves to an orphaned primary.
+    public var migrationBarrier: Int64 = 1
     /// `cluster-preferred-endpoint-type`: how nodes are named to clients.
     public var preferredEndpoint: PreferredEndpoint = .ip
 
@@ -76,6 +82,9 @@ public struct ClusterState: Sendable {
     var election = FailoverElection()
     /// Names this node refuses to re-add for a minute after `CLUSTER FORGET`.
     var forgotten: [String: Int64] = [:]
+    /// Primaries without a working replica that used to have one, with the Unix ms when
+    /// this node first saw them so (replica migration waits for it to last).
+    var orphanedSince: [String: Int64] = [:]
 
     /// A new cluster of one node, named `name` (random when nil).
     public init(name: String? = nil, settings: ClusterSettings = ClusterSettings(), now: Int64) {
@@ -122,6 +131,7 @@ public struct ClusterState: Sendable {
         for (slot, target) in migratingTo where target == name { migratingTo[slot] = nil }
         for (slot, source) in importingFrom where source == name { importingFrom[slot] = nil }
         for other in order { nodes[other]?.failureReports[name] = nil }
+        orphanedSince[name] = nil
         needsSave = true
     }
 

@@ -42,8 +42,7 @@ enum ClusterBusFuzzing {
             for outbound in [nil, peer] {
                 let context = ClusterLinkContext(outboundNode: outbound, peerIP: "127.0.0.2", localIP: "127.0.0.1")
                 _ = state.receive(
-                    message, on: context, info, linked: { _ in true }, keysInSlot: { _ in 1 },
-                    allowReplicaMigration: true, now: now)
+                    message, on: context, info, linked: { _ in true }, keysInSlot: { _ in 1 }, now: now)
             }
             now += 150
             _ = state.tick(Int(now / 100), info, linkSince: { _ in 1_000 }, now: now)

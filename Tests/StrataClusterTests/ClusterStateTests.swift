@@ -42,7 +42,7 @@ struct ClusterStateTests {
             let linksOfTarget = links[to] ?? [:]
             let actions = state.receive(
                 message, on: context, ClusterStateTests.info(to), linked: { linksOfTarget[$0] != nil },
-                keysInSlot: { _ in 0 }, allowReplicaMigration: true, now: now)
+                keysInSlot: { _ in 0 }, now: now)
             states[to] = state
             perform(actions, at: to, replyTo: from, outbound: outbound)
         }
@@ -204,17 +204,17 @@ struct ClusterStateTests {
                 == (ClusterError("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.")))
         let other = String(repeating: "e", count: 40)
         #expect(
-            state.setSlot(2, action: "migrating", node: other, keysInSlot: 0, allowReplicaMigration: true)
+            state.setSlot(2, action: "migrating", node: other, keysInSlot: 0)
                 == .failure(ClusterError("ERR I don't know about node \(other)")))
         state.add(ClusterNode(name: other, flags: [.primary], ip: "127.0.0.1", port: 7002, busPort: 17002, now: 0))
         #expect(
-            state.setSlot(2, action: "migrating", node: other, keysInSlot: 0, allowReplicaMigration: true)
+            state.setSlot(2, action: "migrating", node: other, keysInSlot: 0)
                 == .success(.none))
         #expect(
-            state.setSlot(9, action: "migrating", node: other, keysInSlot: 0, allowReplicaMigration: true)
+            state.setSlot(9, action: "migrating", node: other, keysInSlot: 0)
                 == .failure(ClusterError("ERR I'm not the owner of hash slot 9")))
         #expect(
-            state.setSlot(2, action: "node", node: other, keysInSlot: 3, allowReplicaMigration: true)
+            state.setSlot(2, action: "node", node: other, keysInSlot: 3)
                 == .failure(
                     ClusterError(
                         "ERR Can't assign hashslot 2 to a different node while I still hold keys for this hash slot.")))
@@ -247,7 +247,7 @@ struct ClusterStateTests {
                 == .moved(slot: 9000, node: other))
         #expect(state.route(keys: [1, 2], slotOf: slotOf, query: query, exists: { _ in true }).route == .crossSlot)
         #expect(state.route(keys: [Int](), slotOf: slotOf, query: query, exists: { _ in true }).route == .local)
-        _ = state.setSlot(7, action: "migrating", node: other, keysInSlot: 1, allowReplicaMigration: true)
+        _ = state.setSlot(7, action: "migrating", node: other, keysInSlot: 1)
         #expect(
             state.route(keys: [7], slotOf: slotOf, query: query, exists: { _ in false }).route
                 == .ask(slot: 7, node: other))
@@ -255,7 +255,7 @@ struct ClusterStateTests {
         let slotOfPair = { (key: String) in 7 }
         #expect(
             state.route(keys: ["a", "b"], slotOf: slotOfPair, query: query, exists: { $0 == "a" }).route == .tryAgain)
-        _ = state.setSlot(9000, action: "importing", node: other, keysInSlot: 0, allowReplicaMigration: true)
+        _ = state.setSlot(9000, action: "importing", node: other, keysInSlot: 0)
         var asking = ClusterQuery()
         asking.asking = true
         #expect(state.route(keys: [9000], slotOf: slotOf, query: asking, exists: { _ in false }).route == .local)

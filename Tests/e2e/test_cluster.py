@@ -305,3 +305,38 @@ def test_scripts_in_cluster_mode_reply_as_redis(start_server):
             except redis.ResponseError as error:
                 replies.append(f"error: {error}")
         assert replies[0] == replies[1], script
+
+
+def test_a_replica_migrates_to_a_primary_that_lost_its_last_replica(start_server):
+    nodes = [cluster_node(start_server) for _ in range(7)]
+    create(nodes[:6], replicas=1)
+    primaries = [n for n in nodes[:6] if n.client().execute_command("ROLE")[0] == b"master"]
+    rich, poor = primaries[0], primaries[1]
+    rich_id, poor_id = rich.client().cluster("myid").decode(), poor.client().cluster("myid").decode()
+    code, output = cluster_cli("add-node", f"127.0.0.1:{nodes[6].port}", f"127.0.0.1:{rich.port}",
+                               "--cluster-slave", "--cluster-master-id", rich_id)
+    assert code == 0, output
+    wait_until(lambda: agreed(nodes), message="every node lists the same topology")
+    client = cluster_client(nodes[0])
+    for i in range(300):
+        client.set(f"m{i}", str(i))
+    poor_replica_id = poor.client().execute_command("CLUSTER", "REPLICAS", poor_id)[0].decode().split()[0]
+    victim = next(n for n in nodes if n.client().cluster("myid").decode() == poor_replica_id)
+    rich_replicas = [n for n in nodes if topology(rich)[n.client().cluster("myid").decode()][1] == rich_id]
+    assert len(rich_replicas) == 2
+    mover = min(rich_replicas, key=lambda n: n.client().cluster("myid").decode())
+    victim.proc.kill()
+    victim.proc.wait()
+    others = [n for n in nodes if n is not victim]
+    mover_id = mover.client().cluster("myid").decode()
+    # Failure detection (about two node timeouts), five seconds orphaned, then the move.
+    wait_until(lambda: topology(mover)[mover_id][1] == poor_id, timeout=30,
+               message="the replica with the smallest name moves to the orphaned primary")
+    wait_until(lambda: all(topology(n)[mover_id][1] == poor_id for n in others), timeout=20,
+               message="every node lists the move")
+    wait_until(lambda: mover.client().info("replication")["master_link_status"] == "up"
+               and mover.client().dbsize() == poor.client().dbsize(), timeout=20,
+               message="the moved replica holds its new primary's keys")
+    stayer = next(n for n in rich_replicas if n is not mover)
+    assert topology(stayer)[stayer.client().cluster("myid").decode()][1] == rich_id
+    assert "Migrating to orphaned master " + poor_id in open(mover.log_path).read()

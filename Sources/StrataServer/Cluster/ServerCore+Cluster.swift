@@ -163,8 +163,7 @@ extension ServerCore {
         let context = ClusterLinkContext(outboundNode: link.node, peerIP: peerIP, localIP: localIP)
         let actions = cluster.state.receive(
             message, on: context, clusterSelfInfo, linked: cluster.isLinked,
-            keysInSlot: { [unowned(unsafe) self] in self.keysInSlot($0) },
-            allowReplicaMigration: config.clusterFlag("cluster-allow-replica-migration", true), now: now)
+            keysInSlot: { [unowned(unsafe) self] in self.keysInSlot($0) }, now: now)
         perform(actions, link: link)
         saveClusterConfig()
     }

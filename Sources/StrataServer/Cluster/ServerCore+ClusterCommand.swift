@@ -102,8 +102,7 @@ extension ServerCore {
             }
             let result = cluster.state.setSlot(
                 slot, action: args[3].string, node: args.count == 5 ? args[4].string : nil,
-                keysInSlot: keysInSlot(slot),
-                allowReplicaMigration: config.clusterFlag("cluster-allow-replica-migration", true))
+                keysInSlot: keysInSlot(slot))
             switch result {
             case .failure(let error):
                 return .error(error.message)

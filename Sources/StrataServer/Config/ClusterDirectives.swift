@@ -59,6 +59,8 @@ extension ServerConfig {
         settings.replicaNoFailover = clusterFlag("cluster-replica-no-failover", false)
         settings.replicaValidityFactor = Int64(clusterInt("cluster-replica-validity-factor", 10))
         settings.replicationPingPeriod = Int64(clusterInt("repl-ping-replica-period", 10)) * 1000
+        settings.allowReplicaMigration = clusterFlag("cluster-allow-replica-migration", true)
+        settings.migrationBarrier = Int64(clusterInt("cluster-migration-barrier", 1))
         settings.preferredEndpoint =
             ClusterSettings.PreferredEndpoint(rawValue: inertValues["cluster-preferred-endpoint-type"] ?? "ip") ?? .ip
         return settings
