@@ -529,7 +529,8 @@ extension ClusterState {
             }
         }
         var actions: [ClusterBusAction] = []
-        if newPrimary != nil, slotCount(of: shard) == 0, settings.allowReplicaMigration || claimed == movedFromOurShard {
+        if newPrimary != nil, slotCount(of: shard) == 0, settings.allowReplicaMigration || claimed == movedFromOurShard
+        {
             actions.append(
                 .log(.warning, "Configuration change detected. Reconfiguring myself as a replica of \(claimer)"))
             if election.manualReplica != nil { actions.append(.resumeWriters) }

@@ -5,6 +5,7 @@ errors of the cluster commands are compared with Redis's. Every node gets its ow
 port (`cluster-port`), so ports near the top of the range work."""
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -340,3 +341,42 @@ def test_a_replica_migrates_to_a_primary_that_lost_its_last_replica(start_server
     stayer = next(n for n in rich_replicas if n is not mover)
     assert topology(stayer)[stayer.client().cluster("myid").decode()][1] == rich_id
     assert "Migrating to orphaned master " + poor_id in open(mover.log_path).read()
+
+
+@pytest.mark.parametrize("server", ["strata", "redis"])
+def test_a_link_whose_send_buffer_passes_the_limit_is_freed(start_server, server):
+    binary = redis_binary() if server == "redis" else None
+    nodes = [cluster_node(start_server, binary=binary) for _ in range(3)]
+    create(nodes)
+    for node in nodes:
+        node.client().config_set("cluster-node-timeout", 60000)
+    sender, stopped = nodes[0], nodes[1]
+    stopped_id = stopped.client().cluster("myid").decode()
+    client = sender.client()
+
+    def buffered():
+        links = client.execute_command("CLUSTER", "LINKS")
+        return sum(dict(zip(*[iter(l)] * 2)).get(b"send-buffer-used", 0) for l in links
+                   if dict(zip(*[iter(l)] * 2)).get(b"node") == stopped_id.encode())
+
+    os.kill(stopped.proc.pid, signal.SIGSTOP)
+    try:
+        # PUBLISH goes to every node over the bus; the stopped one reads nothing.
+        payload = "x" * (1 << 20)
+        wait_until(lambda: client.publish("flood", payload) is not None and buffered() > (8 << 20), timeout=60,
+                   message="the link to the stopped node buffers what it cannot send")
+        assert int(client.info("memory")["mem_cluster_links"]) > (8 << 20)
+        assert int(client.info("clients")["cluster_connections"]) >= 4
+        assert int(client.cluster("info")["total_cluster_links_buffer_limit_exceeded"]) == 0
+        client.config_set("cluster-link-sendbuf-limit", 1 << 20)
+        wait_until(lambda: int(client.cluster("info")["total_cluster_links_buffer_limit_exceeded"]) >= 1,
+                   message="the link over the limit is freed")
+        assert buffered() < (1 << 20)
+        assert int(client.info("memory")["mem_cluster_links"]) < (4 << 20)
+        assert f"Freeing cluster link(to node {stopped_id}, used memory: " in open(sender.log_path).read()
+    finally:
+        os.kill(stopped.proc.pid, signal.SIGCONT)
+    client.config_set("cluster-link-sendbuf-limit", 0)
+    wait_until(lambda: all(n.client().cluster("info")["cluster_state"] == "ok" for n in nodes),
+               message="the cluster is whole again")
+    assert stopped.client().ping()

@@ -17,8 +17,15 @@ final class ClusterLink {
     var node: String?
     /// Unix ms when the link was created.
     let createdAt: Int64
-    /// Bytes and messages sent and received (`CLUSTER LINKS`).
+    /// Bytes sent so far.
     var sentBytes = 0
+    /// Bytes handed to the channel and not yet written to the socket: the link's send
+    /// buffer (`CLUSTER LINKS`, `cluster-link-sendbuf-limit`).
+    private(set) var pendingBytes = 0
+
+    /// What a link costs before anything waits in it, bytes: the record and the first
+    /// receive buffer (Redis counts its link record and 1 KiB of receive buffer).
+    static let baseMemory = 1_024 + 128
 
     init(node: String?, createdAt: Int64) {
         self.node = node
@@ -34,7 +41,10 @@ final class ClusterLink {
         sentBytes &+= bytes.count
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
-        channel.writeAndFlush(buffer, promise: nil)
+        pendingBytes &+= bytes.count
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { [self] _ in pendingBytes &-= bytes.count }
+        channel.writeAndFlush(buffer, promise: written)
     }
 
     func close() {

@@ -27,6 +27,8 @@ final class ClusterRuntime {
     let configPath: String
     /// The epochs (current, last vote, this node's) in the file as last saved.
     var savedEpochs: [UInt64] = []
+    /// Links closed because their send buffer passed `cluster-link-sendbuf-limit`.
+    var linksFreedForBufferLimit: UInt64 = 0
 
     init(state: ClusterState, configPath: String) {
         self.state = state
@@ -35,6 +37,15 @@ final class ClusterRuntime {
 
     /// Whether a node has an outgoing link (connected or connecting).
     func isLinked(_ name: String) -> Bool { outbound[name] != nil }
+
+    /// Every link, outgoing ones first.
+    var allLinks: [ClusterLink] { Array(outbound.values) + Array(inbound.values) }
+
+    /// What the links hold in memory (INFO's `mem_cluster_links`): each link's record
+    /// and receive buffer, as Redis counts them, plus what waits to be sent.
+    var linksMemory: Int {
+        allLinks.reduce(0) { $0 &+ ClusterLink.baseMemory &+ $1.pendingBytes }
+    }
 
     /// Per command (by ordinal): whether it can have no key at all, so that routing skips
     /// it without looking its key specs up by name (Redis skips commands with no key specs
@@ -284,6 +295,7 @@ extension ServerCore {
         guard let cluster else { return }
         cluster.iteration &+= 1
         let now = clock.wallMilliseconds()
+        freeLinksOverSendBufferLimit()
         let actions = cluster.state.tick(
             cluster.iteration, clusterSelfInfo, linkSince: { [unowned cluster] in cluster.outbound[$0]?.createdAt },
             dataAge: replicaDataAge(now: now), now: now)
@@ -295,6 +307,23 @@ extension ServerCore {
             follow(host: node.ip, port: node.port)
         }
         saveClusterConfig()
+    }
+
+    /// Closes the links whose send buffer passed `cluster-link-sendbuf-limit` (a peer that
+    /// stopped reading must not grow this node's memory without bound); outgoing ones are
+    /// made again by the next tick.
+    func freeLinksOverSendBufferLimit() {
+        guard let cluster, let limit = Int(config.inertValues["cluster-link-sendbuf-limit"] ?? ""), limit > 0
+        else { return }
+        for link in cluster.allLinks where link.pendingBytes > limit {
+            logger.warning(
+                "Freeing cluster link(\(link.isInbound ? "from" : "to") node \(link.node ?? ""), used memory: \(link.pendingBytes)) due to exceeding send buffer memory limit."
+            )
+            if let name = link.node, cluster.outbound[name] === link { cluster.outbound[name] = nil }
+            cluster.inbound[ObjectIdentifier(link)] = nil
+            link.close()
+            cluster.linksFreedForBufferLimit &+= 1
+        }
     }
 
     /// How long this replica has gone without its primary's stream, ms (Redis's

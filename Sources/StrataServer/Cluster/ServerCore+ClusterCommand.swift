@@ -55,7 +55,10 @@ extension ServerCore {
         case "nodes":
             return .verbatim(cluster.state.nodesText(linked: cluster.isLinked))
         case "info":
-            return .verbatim(cluster.state.infoFields().map { "\($0.0):\($0.1)\r\n" }.joined())
+            return .verbatim(
+                cluster.state.infoFields(linkBufferLimitExceeded: cluster.linksFreedForBufferLimit).map {
+                    "\($0.0):\($0.1)\r\n"
+                }.joined())
         case "slots":
             return .array(cluster.state.slotRanges.map(slotsEntry))
         case "shards":
@@ -328,7 +331,8 @@ extension ServerCore {
             (.text("direction"), .text(direction)), (.text("node"), .text(node)),
             (.text("create-time"), .integer(Int(link.createdAt))),
             (.text("events"), .text(link.channel == nil ? "" : "r")),
-            (.text("send-buffer-allocated"), .integer(0)), (.text("send-buffer-used"), .integer(0)),
+            (.text("send-buffer-allocated"), .integer(link.pendingBytes)),
+            (.text("send-buffer-used"), .integer(link.pendingBytes)),
         ])
     }
 

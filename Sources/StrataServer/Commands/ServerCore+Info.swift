@@ -78,7 +78,8 @@ extension ServerCore {
             return fields(
                 "Clients",
                 [
-                    ("connected_clients", String(clients.count)), ("cluster_connections", "0"),
+                    ("connected_clients", String(clients.count)),
+                    ("cluster_connections", String(cluster?.allLinks.count ?? 0)),
                     ("maxclients", String(config.maxClients)),
                     ("client_recent_max_input_buffer", String(maxInput)),
                     ("client_recent_max_output_buffer", String(maxOutput)),
@@ -109,6 +110,7 @@ extension ServerCore {
                     ("maxmemory", String(config.maxMemory)), ("maxmemory_human", ProcessMemory.human(config.maxMemory)),
                     ("maxmemory_policy", config.maxMemoryPolicy.rawValue),
                     ("mem_fragmentation_ratio", String(printf: "%.2f", used > 0 ? Double(rss) / Double(used) : 0)),
+                    ("mem_cluster_links", String(cluster?.linksMemory ?? 0)),
                     (
                         "mem_allocator",
                         "jemalloc-" + String(String(cString: strata_malloc_version()).prefix { $0 != "-" })
