@@ -464,6 +464,7 @@ final class ServerCore {
         replication.resizeBacklog(to: replicationSetting("repl-backlog-size", 1_048_576))
         logger.logLevel = config.loggerLevel
         cluster?.state.settings = config.clusterSettings
+        announceClusterAddress()
         if scripting.cache.memoryLimit != config.luaHeapLimit {
             scripting.cache.memoryLimit = config.luaHeapLimit
             scripting.libraries.memoryLimit = config.luaHeapLimit

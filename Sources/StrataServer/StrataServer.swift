@@ -160,6 +160,14 @@ public final class StrataServer: @unchecked Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if core.config.tls.cluster {
+                        // `tls-cluster yes`: the bus is TLS only, with the client listener's context.
+                        guard let contexts = core.tlsRuntime.contexts else { throw ChannelError.ioOnClosedChannel }
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: contexts.server))
+                        try channel.pipeline.syncOperations.addHandler(
+                            TLSHandshakeGuard(
+                                timeoutMilliseconds: core.config.tls.handshakeTimeoutMilliseconds, logger: core.logger))
+                    }
                     let link = ClusterLink(node: nil, createdAt: core.clock.wallMilliseconds())
                     link.channel = channel
                     core.clusterAccepted(link)
@@ -210,6 +218,7 @@ public final class StrataServer: @unchecked Sendable {
                     }
                     let fd = core.socketDescriptors.find(remote: channel.remoteAddress, local: channel.localAddress)
                     let session = core.makeSession(remote: channel.remoteAddress, local: channel.localAddress, fd: fd)
+                    session.encrypted = encrypted
                     let handler = ConnectionHandler(
                         core: core, session: session, allocator: channel.allocator, encrypted: encrypted)
                     try pipeline.addHandler(handler)

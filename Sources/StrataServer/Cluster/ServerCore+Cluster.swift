@@ -6,6 +6,7 @@
 
 import NIOCore
 import NIOPosix
+import NIOSSL
 import StrataCluster
 import StrataEngine
 import StrataPersistence
@@ -97,13 +98,8 @@ extension ServerCore {
             logger.notice("No cluster configuration found, I'm \(state.myself)")
             state.needsSave = true
         }
-        let announcedPort = config.clusterInt("cluster-announce-port", 0)
-        let announcedBusPort = config.clusterInt("cluster-announce-bus-port", 0)
-        state.me.port = announcedPort != 0 ? announcedPort : config.port
-        state.me.busPort = announcedBusPort != 0 ? announcedBusPort : config.clusterBusPort
-        state.me.hostname = config.inertValues["cluster-announce-hostname"] ?? ""
-        if let ip = config.inertValues["cluster-announce-ip"], !ip.isEmpty { state.me.ip = ip }
         cluster = ClusterRuntime(state: state, configPath: path)
+        announceClusterAddress()
         engine.databases[0].enableSlotIndex()
         if let error = saveClusterConfig() { return "Cannot save the cluster config file: \(error)" }
         eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) {
@@ -111,6 +107,22 @@ extension ServerCore {
             self.clusterTick()
         }
         return nil
+    }
+
+    /// Puts this node's announced ports, hostname and IP in its own record (at start and
+    /// after CONFIG SET: peers learn them from the next message).
+    func announceClusterAddress() {
+        guard let cluster else { return }
+        let ports = config.clusterAnnouncedPorts
+        let announcedBusPort = config.clusterInt("cluster-announce-bus-port", 0)
+        let busPort = announcedBusPort != 0 ? announcedBusPort : config.clusterBusPort
+        var me = cluster.state.me
+        (me.port, me.plaintextPort, me.busPort) = (ports.port, ports.plaintext, busPort)
+        me.hostname = config.inertValues["cluster-announce-hostname"] ?? ""
+        if let ip = config.inertValues["cluster-announce-ip"], !ip.isEmpty { me.ip = ip }
+        guard me != cluster.state.me else { return }
+        cluster.state.me = me
+        cluster.state.needsSave = true
     }
 
     /// After the keyspace was replaced (a load, a full sync): index its slots again.
@@ -123,7 +135,7 @@ extension ServerCore {
         let me = cluster?.state.me
         let offset = primaryLink.map { UInt64(clamping: $0.appliedOffset) } ?? UInt64(clamping: replication.offset)
         return ClusterSelfInfo(
-            port: UInt16(clamping: me?.port ?? config.port), plaintextPort: 0,
+            port: UInt16(clamping: me?.port ?? config.port), plaintextPort: UInt16(clamping: me?.plaintextPort ?? 0),
             busPort: UInt16(clamping: me?.busPort ?? config.clusterBusPort),
             announcedIP: config.inertValues["cluster-announce-ip"] ?? "",
             hostname: config.inertValues["cluster-announce-hostname"] ?? "", replicationOffset: offset)
@@ -256,6 +268,13 @@ extension ServerCore {
         guard let cluster, cluster.outbound[name] == nil, let node = cluster.state.node(name), !node.ip.isEmpty,
             (1...65535).contains(node.busPort)
         else { return }
+        // `tls-cluster yes`: TLS with this server's client certificate, the peer's checked
+        // against the CA without a host name (as Redis); never plaintext instead.
+        let tlsContext = config.tls.cluster ? tlsRuntime.contexts?.client : nil
+        if config.tls.cluster && tlsContext == nil {
+            logger.warning("tls-cluster is on but TLS is not configured; not connecting to \(name)")
+            return
+        }
         let link = ClusterLink(node: name, createdAt: clock.wallMilliseconds())
         cluster.outbound[name] = link
         let limit = clusterFrameLimit
@@ -263,6 +282,10 @@ extension ServerCore {
             .connectTimeout(.milliseconds(max(1000, cluster.state.settings.nodeTimeout)))
             .channelInitializer { [unowned(unsafe) self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tlsContext, serverHostname: nil))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(ClusterBusFrameDecoder(limit: limit)))
                     try channel.pipeline.syncOperations.addHandler(ClusterBusHandler(core: self, link: link))

@@ -26,11 +26,17 @@ extension ServerCore {
     /// Whether database 0 holds no key.
     private var keyspaceEmpty: Bool { engine.databases[0].count == 0 }
 
-    /// `endpoint:port` of a node, for MOVED and ASK.
-    func clusterAddress(_ name: String) -> String {
+    /// `endpoint:port` of a node, for MOVED and ASK to `session`.
+    func clusterAddress(_ name: String, for session: ClientSession) -> String {
         guard let cluster, let node = cluster.state.node(name) else { return ":0" }
-        return "\(cluster.state.endpoint(of: node)):\(node.port)"
+        return
+            "\(cluster.state.endpoint(of: node)):\(cluster.state.clientPort(of: node, plaintext: plaintextPorts(session)))"
     }
+
+    /// Whether `session` is told the nodes' plaintext ports: with `tls-cluster yes` nodes
+    /// announce their TLS ports, and a client on the plaintext port gets the plaintext
+    /// ones (as Redis 7.0 answers it).
+    func plaintextPorts(_ session: ClientSession) -> Bool { config.tls.cluster && !session.encrypted }
 
     /// A slot argument (Redis's `getSlotOrReply`).
     private func slotArgument(_ argument: Bytes) -> Int? {
@@ -53,14 +59,15 @@ extension ServerCore {
         case "myid":
             return .bulk(Bytes(cluster.state.myself))
         case "nodes":
-            return .verbatim(cluster.state.nodesText(linked: cluster.isLinked))
+            return .verbatim(cluster.state.nodesText(linked: cluster.isLinked, plaintextPorts: plaintextPorts(session)))
         case "info":
             return .verbatim(
                 cluster.state.infoFields(linkBufferLimitExceeded: cluster.linksFreedForBufferLimit).map {
                     "\($0.0):\($0.1)\r\n"
                 }.joined())
         case "slots":
-            return .array(cluster.state.slotRanges.map(slotsEntry))
+            let plaintext = plaintextPorts(session)
+            return .array(cluster.state.slotRanges.map { slotsEntry($0, plaintext: plaintext) })
         case "shards":
             return .array(cluster.state.shards.map { shardEntry(ranges: $0.ranges, nodes: $0.nodes) })
         case "keyslot":
@@ -145,7 +152,10 @@ extension ServerCore {
             guard !node.isReplica else { return .error("ERR The specified node is not a master") }
             return .array(
                 cluster.state.replicas(of: node.name).map {
-                    .bulk(Bytes(cluster.state.description(of: $0, linked: cluster.isLinked($0.name))))
+                    .bulk(
+                        Bytes(
+                            cluster.state.description(
+                                of: $0, linked: cluster.isLinked($0.name), plaintextPorts: plaintextPorts(session))))
                 })
         case "count-failure-reports":
             guard let node = cluster.state.lookup(args[2].string) else {
@@ -279,28 +289,33 @@ extension ServerCore {
     }
 
     /// One node of `CLUSTER SLOTS`: endpoint, port, name, and the other known addresses.
-    private func slotsNode(_ node: ClusterNode) -> Reply {
+    private func slotsNode(_ node: ClusterNode, plaintext: Bool) -> Reply {
         guard let state = cluster?.state else { return .nullArray }
         var extra: [(Reply, Reply)] = []
         if state.settings.preferredEndpoint != .ip { extra.append((.text("ip"), .text(node.ip))) }
         if state.settings.preferredEndpoint != .hostname && !node.hostname.isEmpty {
             extra.append((.text("hostname"), .text(node.hostname)))
         }
-        return .array([.text(state.endpoint(of: node)), .integer(node.port), .text(node.name), .map(extra)])
+        let port = state.clientPort(of: node, plaintext: plaintext)
+        return .array([.text(state.endpoint(of: node)), .integer(port), .text(node.name), .map(extra)])
     }
 
-    private func slotsEntry(_ entry: ClusterState.SlotRangeEntry) -> Reply {
-        .array([.integer(entry.range.lowerBound), .integer(entry.range.upperBound)] + entry.nodes.map(slotsNode))
+    private func slotsEntry(_ entry: ClusterState.SlotRangeEntry, plaintext: Bool) -> Reply {
+        .array(
+            [.integer(entry.range.lowerBound), .integer(entry.range.upperBound)]
+                + entry.nodes.map { slotsNode($0, plaintext: plaintext) })
     }
 
     private func shardEntry(ranges: [ClosedRange<Int>], nodes: [ClusterNode]) -> Reply {
         guard let state = cluster?.state else { return .nullArray }
         let slots = ranges.flatMap { [Reply.integer($0.lowerBound), .integer($0.upperBound)] }
         let described: [Reply] = nodes.map { node in
-            var fields: [(Reply, Reply)] = [
-                (.text("id"), .text(node.name)), (.text("port"), .integer(node.port)), (.text("ip"), .text(node.ip)),
-                (.text("endpoint"), .text(state.endpoint(of: node))),
-            ]
+            // With `tls-cluster yes`: the plaintext port (when there is one) and the TLS port.
+            var fields: [(Reply, Reply)] = [(.text("id"), .text(node.name))]
+            let port = config.tls.cluster ? node.plaintextPort : node.port
+            if port != 0 { fields.append((.text("port"), .integer(port))) }
+            if config.tls.cluster { fields.append((.text("tls-port"), .integer(node.port))) }
+            fields += [(.text("ip"), .text(node.ip)), (.text("endpoint"), .text(state.endpoint(of: node)))]
             if !node.hostname.isEmpty { fields.append((.text("hostname"), .text(node.hostname))) }
             let offset = node.isMyself ? clusterSelfInfo.replicationOffset : node.replicationOffset
             fields += [

@@ -36,7 +36,7 @@ extension ServerCore {
         }
         let (route, _) = cluster.state.route(
             keys: keys, slotOf: SlotKeyIndex.slot(of:), query: query, exists: { holdsLiveKey($0, now: now) })
-        guard let line = route.errorLine(address: clusterAddress) else { return nil }
+        guard let line = route.errorLine(address: { clusterAddress($0, for: session) }) else { return nil }
         return .error(line)
     }
 

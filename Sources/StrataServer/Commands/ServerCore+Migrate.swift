@@ -58,7 +58,7 @@ extension ServerCore {
 
         // Redis reads the port with atoi: leading digits, anything else is 0.
         let port = Int(args[2].string.prefix { $0.isASCII && $0.isNumber }.prefix(9)) ?? 0
-        guard let connection = SyncConnection.connect(host: args[1].string, port: port, timeoutMilliseconds: timeout)
+        guard let connection = migrateConnection(host: args[1].string, port: port, timeoutMilliseconds: timeout)
         else { return .error("IOERR error or timeout connecting to the client") }
 
         var request: [UInt8] = []
@@ -120,5 +120,19 @@ extension ServerCore {
         }
         if socketError { return .error("IOERR error or timeout reading to target instance") }
         return .ok
+    }
+
+    /// The connection to MIGRATE's target: TLS with `tls-cluster yes` (this server's client
+    /// certificate, as Redis 7.0 connects then), plaintext otherwise.
+    private func migrateConnection(host: String, port: Int, timeoutMilliseconds: Int) -> BlockingConnection? {
+        guard config.tls.cluster else {
+            return SyncConnection.connect(host: host, port: port, timeoutMilliseconds: timeoutMilliseconds)
+        }
+        guard let context = tlsRuntime.contexts?.client else {
+            logger.warning("tls-cluster is on but TLS is not configured; MIGRATE cannot connect")
+            return nil
+        }
+        return TLSSyncConnection.connect(
+            host: host, port: port, context: context, timeoutMilliseconds: timeoutMilliseconds)
     }
 }

@@ -9,8 +9,36 @@
     import Darwin
 #endif
 
+/// A connection MIGRATE writes and reads synchronously, each step within a timeout.
+protocol BlockingConnection: AnyObject {
+    /// Writes all of `bytes`; false on error or timeout.
+    func write(_ bytes: [UInt8], timeoutMilliseconds: Int) -> Bool
+    /// Reads one line without its `\r\n` (at most `limit` bytes kept); nil on timeout,
+    /// error, or when the peer closes first.
+    func readLine(timeoutMilliseconds: Int, limit: Int) -> [UInt8]?
+}
+
+extension BlockingConnection {
+    func readLine(timeoutMilliseconds: Int) -> [UInt8]? {
+        readLine(timeoutMilliseconds: timeoutMilliseconds, limit: 1023)
+    }
+}
+
+/// Lines cut from bytes received: the first whole line is taken out of `pending`; the
+/// middle of an overlong line is dropped so that at most `limit` bytes are kept.
+func takeLine(from pending: inout [UInt8], limit: Int) -> [UInt8]? {
+    if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+        var line = Array(pending[..<newline])
+        pending.removeSubrange(...newline)
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        return Array(line.prefix(limit))
+    }
+    if pending.count > limit + 2 { pending.removeSubrange(limit..<(pending.count - 2)) }
+    return nil
+}
+
 /// A connected socket read and written synchronously.
-final class SyncConnection {
+final class SyncConnection: BlockingConnection {
     private let fd: Int32
     /// Bytes read past the last line returned.
     private var pending: [UInt8] = []
@@ -90,17 +118,11 @@ final class SyncConnection {
     /// Reads one line within `timeoutMilliseconds`, without its `\r\n`; at most `limit`
     /// bytes are kept (the rest of a longer line is read and dropped). Nil on timeout,
     /// error, or when the peer closes first.
-    func readLine(timeoutMilliseconds: Int, limit: Int = 1023) -> [UInt8]? {
+    func readLine(timeoutMilliseconds: Int, limit: Int) -> [UInt8]? {
         let deadline = Deadline(afterMilliseconds: timeoutMilliseconds)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                var line = Array(pending[..<newline])
-                pending.removeSubrange(...newline)
-                if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                return Array(line.prefix(limit))
-            }
-            if pending.count > limit + 2 { pending.removeSubrange(limit..<(pending.count - 2)) }
+            if let line = takeLine(from: &pending, limit: limit) { return line }
             // A peer that keeps sending without a newline never makes recv wait: the
             // deadline is checked on every turn, or it would hold the event loop for ever.
             guard deadline.remainingMilliseconds > 0 else { return nil }

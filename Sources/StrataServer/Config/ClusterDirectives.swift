@@ -38,10 +38,22 @@ extension ServerConfig {
     /// `cluster-config-file`, relative to `dir` unless absolute.
     var clusterConfigFile: String { inertValues["cluster-config-file"] ?? "nodes.conf" }
 
-    /// `cluster-port`, or the client port + 10000 when 0.
+    /// `cluster-port`, or the client port + 10000 when 0 (the TLS port with `tls-cluster`).
     var clusterBusPort: Int {
         let configured = Int(inertValues["cluster-port"] ?? "0") ?? 0
-        return configured != 0 ? configured : port + 10_000
+        return configured != 0 ? configured : (tls.cluster ? tls.port : port) + 10_000
+    }
+
+    /// The client ports this node announces to the cluster, as Redis derives them: with
+    /// `tls-cluster yes` the TLS port, and the plaintext port beside it for plaintext
+    /// clients (`cluster-announce-tls-port` and `cluster-announce-port` override them);
+    /// otherwise the port (or `cluster-announce-port`) and no plaintext one.
+    var clusterAnnouncedPorts: (port: Int, plaintext: Int) {
+        let announcedTLS = clusterInt("cluster-announce-tls-port", 0)
+        let announced = clusterInt("cluster-announce-port", 0)
+        if tls.cluster && announcedTLS != 0 { return (announcedTLS, announced) }
+        if tls.cluster { return (announced != 0 ? announced : tls.port, port) }
+        return (announced != 0 ? announced : port, 0)
     }
 
     func clusterInt(_ name: String, _ defaultValue: Int) -> Int { Int(inertValues[name] ?? "") ?? defaultValue }

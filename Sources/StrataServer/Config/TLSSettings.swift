@@ -44,7 +44,7 @@ public struct TLSSettings: Sendable, Equatable {
     public var sessionCacheTimeout = 300
     /// `tls-replication`: the link to a primary uses TLS.
     public var replication = false
-    /// `tls-cluster`: kept only (Strata has no cluster bus).
+    /// `tls-cluster`: the cluster bus is TLS, and nodes announce their TLS ports.
     public var cluster = false
     /// `tls-dh-params-file`: checked to be readable, not applied (BoringSSL has no DHE).
     public var dhParamsFile = ""

@@ -23,6 +23,8 @@ public final class ClientSession {
     public let localAddress: String
     /// File descriptor number, as `CLIENT LIST` prints it (-1 when unknown).
     public let fd: Int
+    /// Whether the client connected to the TLS port.
+    public var encrypted = false
     /// Creation time, Unix ms.
     public let createdAt: Int64
     /// Last command time, Unix ms.
