@@ -16,7 +16,7 @@ struct InspectCommand: DumpSubcommand {
         usage: """
             strata-dump inspect FILE|AOFDIR [--json|--csv]
             strata-dump inspect FILE --keys [--db N] [--type T] [--match GLOB] [--expired|--no-expired] [--json|--csv]
-            strata-dump inspect FILE --memory [--top N] [--separator S] [--depth N] [--db N] [--type T] [--match GLOB] [--json|--csv]
+            strata-dump inspect FILE --memory [--top N] [--separator S] [--depth N] [--by-slot] [--db N] [--type T] [--match GLOB] [--json|--csv]
             """)
 
     @Argument(help: ArgumentHelp("A snapshot, an RDB file, or an AOF directory, manifest or file.", valueName: "FILE"))
@@ -42,6 +42,11 @@ struct InspectCommand: DumpSubcommand {
         parsing: .unconditional, help: ArgumentHelp("With --memory: how many key parts make a prefix.", valueName: "N"))
     var depth = 1
 
+    @Flag(
+        help: ArgumentHelp(
+            "With --memory: totals by cluster hash slot too (CRC16 of the key or its {tag}, as Redis Cluster)."))
+    var bySlot = false
+
     @OptionGroup var filterOptions: KeyFilterOptions
     @OptionGroup var formatOptions: OutputFormatOptions
 
@@ -50,6 +55,7 @@ struct InspectCommand: DumpSubcommand {
     func validate() throws {
         guard path != nil else { throw ValidationError("inspect takes one FILE or directory") }
         if keys && memory { throw ValidationError("--keys and --memory exclude each other") }
+        if bySlot && !memory { throw ValidationError("--by-slot is an option of --memory") }
         try checkRange(top, "--top", in: 1...100_000)
         try checkRange(depth, "--depth", in: 1...64)
     }
@@ -69,7 +75,7 @@ struct InspectCommand: DumpSubcommand {
         if keys {
             try Self.listKeys(path, head: head, filter: filter, format: format, output: output)
         } else if memory {
-            var report = MemoryReport(top: top, separator: separator, depth: depth)
+            var report = MemoryReport(top: top, separator: separator, depth: depth, bySlot: bySlot)
             try Self.scanRecords(path, head: head, filter: filter, output: output) { report.add($0) }
             output.print(report.render(format))
         } else {

@@ -2,6 +2,8 @@
 //! key (the same as `MEMORY USAGE`), encoded bytes are the key's record in the dump; totals
 //! by type, by database and by key prefix, and the biggest keys. Memory stays bounded: the
 //! top list keeps N keys, and prefix groups beyond `maximumPrefixes` fold into one row.
+//! With `--by-slot` keys are also totalled by Redis Cluster hash slot (16,384 at most), to
+//! see which slots a reshard would move the most memory with.
 
 import StrataEngine
 import StrataPersistence
@@ -41,13 +43,22 @@ struct MemoryReport {
     var byType: [String: Totals] = [:]
     var byDatabase: [Int: Totals] = [:]
     var byPrefix: [String: Totals] = [:]
+    /// Totals per hash slot (with `--by-slot`), indexed by slot.
+    var bySlot: [Totals]?
     /// The biggest keys seen, largest first, at most `top`.
     var biggest: [BigKey] = []
 
-    init(top: Int, separator: String, depth: Int) {
+    init(top: Int, separator: String, depth: Int, bySlot: Bool = false) {
         self.top = top
         self.separator = Array(separator.utf8)
         self.depth = depth
+        if bySlot { self.bySlot = Array(repeating: Totals(), count: SlotKeyIndex.slotCount) }
+    }
+
+    /// The slots holding keys, by slot number.
+    var usedSlots: [(slot: Int, totals: Totals)] {
+        guard let bySlot else { return [] }
+        return bySlot.indices.filter { bySlot[$0].keys > 0 }.map { ($0, bySlot[$0]) }
     }
 
     mutating func add(_ record: SnapshotRecord) {
@@ -56,6 +67,7 @@ struct MemoryReport {
         total.add(memory: memory, encoded: encoded)
         byType[record.value.typeName, default: Totals()].add(memory: memory, encoded: encoded)
         byDatabase[record.db, default: Totals()].add(memory: memory, encoded: encoded)
+        if bySlot != nil { bySlot?[SlotKeyIndex.slot(of: record.key)].add(memory: memory, encoded: encoded) }
         var group = prefix(of: record.key)
         if byPrefix[group] == nil && byPrefix.count >= MemoryReport.maximumPrefixes {
             group = MemoryReport.otherPrefixes
@@ -105,7 +117,7 @@ struct MemoryReport {
             func totals(_ t: Totals) -> [String: Int] {
                 ["keys": t.keys, "memory": t.memory, "encodedBytes": t.encoded]
             }
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "total": totals(total),
                 "types": byType.mapValues(totals),
                 "databases": Dictionary(uniqueKeysWithValues: byDatabase.map { (String($0.key), totals($0.value)) }),
@@ -122,6 +134,14 @@ struct MemoryReport {
                     ] as [String: Any]
                 },
             ]
+            if bySlot != nil {
+                object["slots"] = usedSlots.map {
+                    [
+                        "slot": $0.slot, "keys": $0.totals.keys, "memory": $0.totals.memory,
+                        "encodedBytes": $0.totals.encoded,
+                    ]
+                }
+            }
             return jsonLine(object)
         case .csv:
             var lines = [csvLine(["section", "name", "keys", "memory", "encoded_bytes", "db", "type", "elements"])]
@@ -132,6 +152,7 @@ struct MemoryReport {
             for (type, t) in byType.sorted(by: { $0.key < $1.key }) { lines.append(row("type", type, t)) }
             for (db, t) in byDatabase.sorted(by: { $0.key < $1.key }) { lines.append(row("db", String(db), t)) }
             for (name, t) in prefixes { lines.append(row("prefix", name, t)) }
+            for (slot, t) in usedSlots { lines.append(row("slot", String(slot), t)) }
             for key in biggest {
                 lines.append(
                     csvLine([
@@ -162,6 +183,15 @@ struct MemoryReport {
                 rows("prefix", prefixes.prefix(top).map { ($0.key, $0.value) }),
                 "",
             ]
+            if bySlot != nil {
+                let slots = usedSlots
+                let largest = slots.sorted {
+                    $0.totals.memory > $1.totals.memory || ($0.totals.memory == $1.totals.memory && $0.slot < $1.slot)
+                }
+                out.append("\(slots.count) of \(SlotKeyIndex.slotCount) hash slots hold keys")
+                out.append(rows("slot", largest.prefix(top).map { ("slot \($0.slot)", $0.totals) }))
+                out.append("")
+            }
             var big = [["biggest keys", "db", "type", "memory", "encoded", "elements"]]
             for key in biggest {
                 big.append([

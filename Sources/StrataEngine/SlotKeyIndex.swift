@@ -16,6 +16,9 @@ public struct SlotKeyIndex: Sendable {
         slots = Array(repeating: [], count: HashSlot.count)
     }
 
+    /// How many hash slots there are.
+    public static let slotCount = HashSlot.count
+
     /// The slot of `key`.
     @inlinable
     public static func slot(of key: Bytes) -> Int {

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, wait_until
+from conftest import ROOT, free_port, wait_until
 from test_aof import wait_rewrite
 from test_snapshots import contents, populate, same_contents, wait_loaded, wait_next_second
 
@@ -188,6 +188,36 @@ def test_memory_report_matches_memory_usage_in_strata(start_server, workdir):
         assert r.memory_usage(b["key"]) == b["memory"], b
     table = run("inspect", FIXTURE, "--memory", "--top", "2", "--separator", ":", "--depth", "1").stdout
     assert table.startswith("21 keys, ") and "\nprefix " in table and "\nbiggest keys " in table
+
+
+def test_memory_by_slot_counts_what_a_redis_cluster_node_counts_per_slot(start_server, workdir):
+    """A redis-server 7.0 cluster node holding every slot counts the keys of each slot
+    (CLUSTER COUNTKEYSINSLOT); `--by-slot` on its dump must find the same counts."""
+    node = start_server("--cluster-enabled", "yes", "--cluster-port", str(free_port()), "--save", "",
+                        "--appendonly", "no", binary=shutil.which("redis-server"))
+    r = node.client()
+    r.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+    wait_until(lambda: r.cluster("info")["cluster_state"] == "ok", message="the one-node cluster is ok")
+    pipe = r.pipeline(transaction=False)
+    for i in range(3000):
+        pipe.set(f"user:{i}", "x" * (i % 50))
+        pipe.hset(f"{{tag{i % 7}}}:h{i}", "f", i)
+    pipe.execute()
+    assert r.save() is True
+    out = run("inspect", os.path.join(node.workdir, "dump.rdb"), "--memory", "--by-slot", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    counted = {s["slot"]: s["keys"] for s in report["slots"]}
+    assert sum(counted.values()) == 6000 == report["total"]["keys"]
+    assert sum(s["memory"] for s in report["slots"]) == report["total"]["memory"]
+    for slot in set(counted) | {0, 1, 16383}:
+        assert r.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == counted.get(slot, 0), slot
+    assert len(counted) == sum(1 for slot in range(16384) if r.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot))
+    table = run("inspect", os.path.join(node.workdir, "dump.rdb"), "--memory", "--by-slot", "--top", "3").stdout
+    assert f"\n{len(counted)} of 16384 hash slots hold keys\n" in table
+    assert "\nslot " in table
+    refused = run("inspect", FIXTURE, "--by-slot")
+    assert refused.returncode != 0 and "--by-slot is an option of --memory" in refused.stderr
 
 
 def test_damaged_copies_are_reported_with_offset_and_last_good_key(start_server, workdir):
