@@ -69,6 +69,39 @@ def cluster_client(node):
     return RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", node.port)], decode_responses=True)
 
 
+class Workload:
+    """A RedisCluster client writing and reading back keys in a thread, recording in `model`
+    what was acknowledged and in `errors` anything that reached it (redis-py follows MOVED
+    and ASK itself; an error here is one an application would see)."""
+
+    def __init__(self, node, model, keys=500):
+        self.model, self.errors, self.rounds = model, [], 0
+        self.client = cluster_client(node)
+        self.keys = keys
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self):
+        i = 0
+        while not self.stopped.is_set():
+            key = f"w{i % self.keys}"
+            try:
+                self.client.set(key, str(i))
+                self.model[key] = str(i)
+                if self.client.get(key) != str(i):
+                    self.errors.append(f"{key} read back wrong")
+            except Exception as error:  # noqa: BLE001 - any error reaching the application is a failure
+                self.errors.append(repr(error))
+            i += 1
+            self.rounds = i
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
+        self.client.close()
+
+
 def test_redis_cli_creates_a_strata_cluster_with_replicas_that_serves_redis_py(start_server):
     nodes = [cluster_node(start_server) for _ in range(6)]
     create(nodes, replicas=1)
@@ -100,6 +133,29 @@ def test_redis_cli_creates_a_strata_cluster_with_replicas_that_serves_redis_py(s
         assert replica.get(key) == model[key].encode()
         with pytest.raises(redis.exceptions.MovedError):
             replica.set(key, "x")
+    # Reshard and rebalance while a client works: nothing reaches it, nothing is lost.
+    workload = Workload(nodes[1], model)
+    try:
+        ids = {n.port: n.client().cluster("myid").decode() for n in primaries}
+        code, output = cluster_cli("reshard", f"127.0.0.1:{nodes[0].port}", "--cluster-from", ids[primaries[0].port],
+                                   "--cluster-to", ids[primaries[1].port], "--cluster-slots", "1500", "--cluster-yes")
+        assert code == 0, output
+        code, output = cluster_cli("rebalance", f"127.0.0.1:{nodes[0].port}")
+        assert code == 0 and "Moving" in output, output
+    finally:
+        workload.stop()
+    assert workload.errors == [] and workload.rounds > 0
+    code, output = cluster_cli("check", f"127.0.0.1:{nodes[0].port}")
+    assert code == 0 and "[OK] All 16384 slots covered." in output, output
+    wait_until(lambda: agreed(nodes), message="topology agreed after the moves")
+    reader = cluster_client(nodes[2])
+    assert all(reader.get(k) == v for k, v in model.items())
+    assert sum(p.client().dbsize() for p in primaries) == len(model)
+    for primary in primaries:
+        replica_line = primary.client().execute_command("CLUSTER", "REPLICAS", primary.client().cluster("myid"))[0]
+        port = int(replica_line.decode().split()[1].split(":")[1].split("@")[0])
+        wait_until(lambda: redis.Redis(port=port).dbsize() == primary.client().dbsize(),
+                   message="each replica holds its primary's keys after the moves")
 
 
 def test_strata_and_redis_nodes_share_a_cluster_and_move_and_rebalance_slots(start_server):
@@ -113,25 +169,7 @@ def test_strata_and_redis_nodes_share_a_cluster_and_move_and_rebalance_slots(sta
     for i in range(3000):
         model[f"k{i}"] = str(i)
         client.set(f"k{i}", str(i))
-    errors = []
-    stop = threading.Event()
-
-    def workload():
-        worker = cluster_client(reference[0])
-        i = 0
-        while not stop.is_set():
-            key = f"w{i % 500}"
-            try:
-                worker.set(key, str(i))
-                model[key] = str(i)
-                if worker.get(key) != str(i):
-                    errors.append(f"{key} read back wrong")
-            except Exception as error:  # noqa: BLE001 - any error reaching the application is a failure
-                errors.append(repr(error))
-            i += 1
-
-    thread = threading.Thread(target=workload)
-    thread.start()
+    workload = Workload(reference[0], model)
     try:
         ids = {n.port: n.client().cluster("myid").decode() for n in nodes}
         for source, target in ((strata[0], reference[0]), (reference[1], strata[1])):
@@ -141,9 +179,8 @@ def test_strata_and_redis_nodes_share_a_cluster_and_move_and_rebalance_slots(sta
         code, output = cluster_cli("rebalance", f"127.0.0.1:{strata[2].port}")
         assert code == 0 and "Moving" in output, output
     finally:
-        stop.set()
-        thread.join()
-    assert errors == []
+        workload.stop()
+    assert workload.errors == [] and workload.rounds > 0
     wait_until(lambda: agreed(nodes), message="topology agreed after the moves")
     code, output = cluster_cli("check", f"127.0.0.1:{strata[0].port}")
     assert code == 0 and "[OK] All 16384 slots covered." in output, output
@@ -365,7 +402,10 @@ def test_a_link_whose_send_buffer_passes_the_limit_is_freed(start_server, server
         payload = "x" * (1 << 20)
         wait_until(lambda: client.publish("flood", payload) is not None and buffered() > (8 << 20), timeout=60,
                    message="the link to the stopped node buffers what it cannot send")
-        assert int(client.info("memory")["mem_cluster_links"]) > (8 << 20)
+        # Strata counts what waits on each link; Redis 7.0 counts its shared message blocks
+        # in a way that does not follow one link's buffer.
+        links_memory = int(client.info("memory")["mem_cluster_links"])
+        assert links_memory > (8 << 20) if server == "strata" else links_memory > 0
         assert int(client.info("clients")["cluster_connections"]) >= 4
         assert int(client.cluster("info")["total_cluster_links_buffer_limit_exceeded"]) == 0
         client.config_set("cluster-link-sendbuf-limit", 1 << 20)
