@@ -86,7 +86,7 @@ extension ClusterState {
     }
 
     /// The election's step at each tick (and after each vote received).
-    mutating func handleReplicaFailover(_ info: ClusterSelfInfo, dataAge: Int64, now: Int64) -> [ClusterBusAction] {
+    mutating func handleReplicaFailover(_ info: ClusterSelfInfo, now: Int64) -> [ClusterBusAction] {
         let manual = election.manualEnd != 0 && election.manualCanStart
         guard me.isReplica, let primary = me.primary, let primaryNode = nodes[primary],
             primaryNode.isFailing || manual, !settings.replicaNoFailover || manual, !primaryNode.slots.isEmpty
@@ -94,7 +94,7 @@ extension ClusterState {
         let authTimeout = max(settings.nodeTimeout * 2, 2_000)
         let retryTime = authTimeout * 2
         let authAge = now - election.authTime
-        var age = dataAge
+        var age = info.dataAge
         if age > settings.nodeTimeout { age -= settings.nodeTimeout }
         // The product may exceed 64 bits (both settings are users'): then no age is too old.
         let (allowed, overflow) = settings.nodeTimeout.multipliedReportingOverflow(by: settings.replicaValidityFactor)

@@ -77,6 +77,9 @@ public struct ClusterSelfInfo: Sendable {
     public var hostname: String
     /// The replication offset (a replica's processed offset).
     public var replicationOffset: UInt64
+    /// How long a replica has gone without its primary's stream, ms (a replica whose data
+    /// is too old does not fail over).
+    public var dataAge: Int64 = 0
 
     public init(
         port: UInt16, plaintextPort: UInt16, busPort: UInt16, announcedIP: String, hostname: String,
@@ -224,6 +227,8 @@ extension ClusterState {
         case .failoverAuthAck:
             if let sender {
                 voteReceived(from: sender, senderEpoch: message.currentEpoch)
+                // The vote that makes a majority promotes this replica now, not at the next tick.
+                if me.isReplica { actions += handleReplicaFailover(info, now: now) }
             }
         case .manualFailoverStart:
             if let sender { actions += manualFailoverRequested(by: sender, info, now: now) }
@@ -233,6 +238,9 @@ extension ClusterState {
         if let sender, me.isReplica, me.primary == sender, message.messageFlags & ClusterBusMessage.pausedFlag != 0 {
             actions += primaryPaused(at: message.replicationOffset)
         }
+        // A new claim on slots may make a failing cluster whole: say so now, as Redis does
+        // before its next sleep, rather than at the next tick.
+        if !isOK, let change = updateState(now: now) { actions.append(stateLog(change)) }
         return actions
     }
 
@@ -575,7 +583,7 @@ extension ClusterState {
     /// - Parameters:
     ///   - linked: whether a node has an outgoing link, and since when (Unix ms).
     public mutating func tick(
-        _ iteration: Int, _ info: ClusterSelfInfo, linkSince: @escaping (String) -> Int64?, dataAge: Int64 = 0,
+        _ iteration: Int, _ info: ClusterSelfInfo, linkSince: @escaping (String) -> Int64?,
         now: Int64
     ) -> [ClusterBusAction] {
         var actions: [ClusterBusAction] = []
@@ -626,7 +634,7 @@ extension ClusterState {
         }
         if stateMayChange || !isOK, let change = updateState(now: now) { actions.append(stateLog(change)) }
         actions += handleManualFailover(myOffset: info.replicationOffset, now: now)
-        if me.isReplica { actions += handleReplicaFailover(info, dataAge: dataAge, now: now) }
+        if me.isReplica { actions += handleReplicaFailover(info, now: now) }
         actions += handleReplicaMigration(now: now)
         return actions
     }

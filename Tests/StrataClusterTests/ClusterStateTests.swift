@@ -182,10 +182,10 @@ struct ClusterStateTests {
         node.slots.set(1, true)
         state.add(node)
         state.becomeReplica(of: primary)
+        var info = ClusterStateTests.info(7000)
+        info.dataAge = .max / 2
         for iteration in 0..<3 {
-            _ = state.tick(
-                iteration, ClusterStateTests.info(7000), linkSince: { _ in 0 }, dataAge: .max / 2,
-                now: .max / 4 + Int64(iteration))
+            _ = state.tick(iteration, info, linkSince: { _ in 0 }, now: .max / 4 + Int64(iteration))
         }
         let replica = state.me.isReplica
         #expect(replica)

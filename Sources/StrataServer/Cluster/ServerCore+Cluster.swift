@@ -134,11 +134,13 @@ extension ServerCore {
     var clusterSelfInfo: ClusterSelfInfo {
         let me = cluster?.state.me
         let offset = primaryLink.map { UInt64(clamping: $0.appliedOffset) } ?? UInt64(clamping: replication.offset)
-        return ClusterSelfInfo(
+        var info = ClusterSelfInfo(
             port: UInt16(clamping: me?.port ?? config.port), plaintextPort: UInt16(clamping: me?.plaintextPort ?? 0),
             busPort: UInt16(clamping: me?.busPort ?? config.clusterBusPort),
             announcedIP: config.inertValues["cluster-announce-ip"] ?? "",
             hostname: config.inertValues["cluster-announce-hostname"] ?? "", replicationOffset: offset)
+        info.dataAge = replicaDataAge(now: clock.wallMilliseconds())
+        return info
     }
 
     /// Writes `nodes.conf` when the state changed: replaced atomically and fsynced when an
@@ -321,7 +323,7 @@ extension ServerCore {
         freeLinksOverSendBufferLimit()
         let actions = cluster.state.tick(
             cluster.iteration, clusterSelfInfo, linkSince: { [unowned cluster] in cluster.outbound[$0]?.createdAt },
-            dataAge: replicaDataAge(now: now), now: now)
+            now: now)
         perform(actions, link: nil)
         // A replica whose primary's address is known follows it.
         if cluster.state.me.isReplica, let primary = cluster.state.me.primary,
