@@ -96,6 +96,7 @@ def test_strata_and_redis_nodes_form_a_tls_cluster_and_answer_with_the_ports_of_
     redis_primary = next(n for n in primaries if n in redis_nodes)
     ids = {n.port: n.client().cluster("myid").decode() for n in primaries}
     for source, target in ((strata_primary, redis_primary), (redis_primary, strata_primary)):
+        wait_until(lambda: agreed(nodes), message="every node lists the same topology before a move")
         before = source.client().dbsize()
         result = subprocess.run(
             ["redis-cli", *tls, "--cluster", "reshard", f"127.0.0.1:{source.tls_port}", "--cluster-from",
