@@ -5,9 +5,10 @@ same shape, side by side in one run (loopback only, processes it starts, stopped
     python3 Tools/bench_cluster.py [--keys 1000000] [--rounds 2] [--node-timeout 2000] [path/to/strata-server]
 
 1. Throughput: `redis-benchmark --cluster --threads 2` SET and GET (50 clients, -d 32,
-   -r 100000) at -P 1 and -P 16 against a 3-primary cluster; the clusters alternate, best
-   of the rounds. One client thread cannot load three nodes (both servers then give the
-   same figure), hence two.
+   -r 100000) at -P 1 and -P 16 against a 3-primary cluster; the clusters alternate;
+   the median ops/s of the rounds, and the median CPU time the three servers spent per
+   request (lower is better). One client thread cannot load three nodes (both servers
+   then give the same figure), hence two.
 2. Slot migration: `--keys` keys (default 1M) loaded into the slots of one primary, then
    `redis-cli --cluster reshard` moves every slot of that primary to another; keys moved
    per second.
@@ -65,21 +66,36 @@ def benchmark(port, test, pipeline, requests):
     raise RuntimeError(f"no figure in {output!r}")
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def throughput(servers, args):
+    """Median ops/s over the rounds, and the median CPU the three servers spent per request
+    (on two cores shared with the client, the steadier of the two)."""
+    runs = {}
+    for round_ in range(args.rounds):
+        for name in (["redis", "strata"] if round_ % 2 == 0 else ["strata", "redis"]):
+            nodes = start_cluster(servers[name], 3, args.node_timeout, 0)
+            try:
+                for test in ("set", "get"):
+                    for pipeline in (1, 16):
+                        requests = 400_000 if pipeline == 1 else 3_000_000
+                        before = sum(cpu_seconds(n.proc.pid) for n in nodes)
+                        value = benchmark(nodes[0].port, test, pipeline, requests)
+                        used = sum(cpu_seconds(n.proc.pid) for n in nodes) - before
+                        runs.setdefault((test, pipeline), {}).setdefault(name, []).append(
+                            (value, used / requests * 1e6))
+            finally:
+                stop(nodes)
     rows = []
-    for test in ("set", "get"):
-        for pipeline in (1, 16):
-            best = {}
-            for round_ in range(args.rounds):
-                order = list(servers.items()) if round_ % 2 == 0 else list(reversed(servers.items()))
-                for name, binary in order:
-                    nodes = start_cluster(binary, 3, args.node_timeout, 0)
-                    try:
-                        value = benchmark(nodes[0].port, test, pipeline, 400_000 if pipeline == 1 else 3_000_000)
-                    finally:
-                        stop(nodes)
-                    best[name] = max(best.get(name, 0), value)
-            rows.append((f"{test.upper()} -P {pipeline}", best["redis"], best["strata"]))
+    for (test, pipeline), by_server in runs.items():
+        ops = {name: statistics.median(v for v, _ in values) for name, values in by_server.items()}
+        cpu = {name: statistics.median(c for _, c in values) for name, values in by_server.items()}
+        rows.append((f"{test.upper()} -P {pipeline}", ops["redis"], ops["strata"], cpu["redis"], cpu["strata"]))
     return rows
 
 
@@ -166,8 +182,13 @@ def main():
     print(f"redis-server 7.0 vs strata-server, 3-primary clusters, node timeout {args.node_timeout} ms")
     print(f"{'workload':28} {'redis':>12} {'strata':>12} {'ratio':>7}")
     if "throughput" in parts:
-        for name, redis_value, strata_value in throughput(servers, args):
-            print(f"{name + ' ops/s':28} {redis_value:12.0f} {strata_value:12.0f} {strata_value / redis_value:7.2f}")
+        rows = throughput(servers, args)
+        for name, redis_value, strata_value, _, _ in rows:
+            print(f"{name + ' ops/s, median':28} {redis_value:12.0f} {strata_value:12.0f} "
+                  f"{strata_value / redis_value:7.2f}")
+        for name, _, _, redis_cpu, strata_cpu in rows:
+            print(f"{name + ' CPU us/request':28} {redis_cpu:12.2f} {strata_cpu:12.2f} "
+                  f"{strata_cpu / redis_cpu:7.2f}")
     if "migration" in parts:
         rates = best_of(servers, args, migration, max)
         print(f"{'reshard keys/s':28} {rates['redis']:12.0f} {rates['strata']:12.0f} "
