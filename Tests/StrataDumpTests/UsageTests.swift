@@ -8,7 +8,7 @@ struct UsageTests {
     static let usageText = """
         usage: strata-dump inspect FILE|AOFDIR [--json|--csv]
                strata-dump inspect FILE --keys [--db N] [--type T] [--match GLOB] [--expired|--no-expired] [--json|--csv]
-               strata-dump inspect FILE --memory [--top N] [--separator S] [--depth N] [--db N] [--type T] [--match GLOB] [--json|--csv]
+               strata-dump inspect FILE --memory [--top N] [--separator S] [--depth N] [--by-slot] [--db N] [--type T] [--match GLOB] [--json|--csv]
                strata-dump verify FILE [--salvage OUT] [--json]
                strata-dump verify AOFDIR|MANIFEST|AOFFILE [--fix] [--json]
                strata-dump convert SOURCE OUT [--format sdb|rdb|resp|jsonl] [--codec lz4|zlib|none]
