@@ -76,6 +76,7 @@ let package = Package(
             swiftSettings: hotPath
         ),
         .target(name: "StrataCluster", swiftSettings: optimise),
+        .target(name: "StrataMemcached", swiftSettings: optimise),
         .target(name: "CPrefetch"),
         .target(name: "CCycleCounter"),
         .target(name: "CMallocInfo", linkerSettings: [.linkedLibrary("jemalloc")]),
@@ -102,7 +103,7 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "RESP", "StrataEngine", "StrataPersistence", "StrataScripting", "StrataCluster", "CMallocInfo",
+                "RESP", "StrataEngine", "StrataPersistence", "StrataScripting", "StrataCluster", "StrataMemcached", "CMallocInfo",
                 "CCycleCounter",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -157,6 +158,7 @@ let package = Package(
         ),
         .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine", "TestSupport"]),
         .testTarget(name: "StrataClusterTests", dependencies: ["StrataCluster"], exclude: ["Fixtures"]),
+        .testTarget(name: "StrataMemcachedTests", dependencies: ["StrataMemcached"]),
         .testTarget(name: "StrataPersistenceTests", dependencies: ["StrataPersistence", "TestSupport"]),
         .testTarget(
             name: "StrataDumpTests",

@@ -29,6 +29,8 @@ final class ServerCore {
     var primaryLink: PrimaryLink?
     /// Cluster mode's state and bus (nil unless `cluster-enabled yes`).
     var cluster: ClusterRuntime?
+    /// The memcached listener's state (nil unless `memcached-port` is set).
+    var memcached: MemcachedRuntime?
     /// A coordinated failover (`FAILOVER`) under way.
     var failover = FailoverState()
     /// True while commands of the primary's stream are applied (they reach this server's

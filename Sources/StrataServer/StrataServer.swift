@@ -90,6 +90,14 @@ public final class StrataServer: @unchecked Sendable {
                 exit(1)
             }
         }
+        if config.memcachedPort != 0 {
+            do {
+                memcachedChannels = try bindMemcached(port: config.memcachedPort)
+            } catch {
+                logger.critical("Failed listening on the memcached port \(config.memcachedPort), aborting: \(error)")
+                exit(1)
+            }
+        }
         core.listeningDescriptors = port == 0 ? [] : SocketDescriptors.listening(port: port)
         core.tlsRuntime.relisten = { [unowned self] port in self.relistenTLS(port) }
         let logger = self.logger
@@ -117,11 +125,14 @@ public final class StrataServer: @unchecked Sendable {
             }
             core.followConfiguredPrimary()
         }.wait()
-        for channel in serverChannels + tlsChannels + clusterChannels {
+        for channel in serverChannels + tlsChannels + clusterChannels + memcachedChannels {
             try channel.setOption(ChannelOptions.autoRead, value: true).wait()
         }
         if !serverChannels.isEmpty { logger.notice("Ready to accept connections tcp on port \(port)") }
         if !tlsChannels.isEmpty { logger.notice("Ready to accept connections tls on port \(config.tls.port)") }
+        if !memcachedChannels.isEmpty {
+            logger.notice("Ready to accept memcached connections on port \(config.memcachedPort)")
+        }
     }
 
     /// Binds `bootstrap` on every listen address at `port` (0: the first bind picks one,
@@ -147,6 +158,30 @@ public final class StrataServer: @unchecked Sendable {
     private var tlsChannels: [Channel] = []
     /// The cluster bus listeners.
     private var clusterChannels: [Channel] = []
+    /// The memcached listeners.
+    private var memcachedChannels: [Channel] = []
+
+    /// Binds the memcached listener on `memcached-bind`: each connection gets its handler.
+    private func bindMemcached(port: Int) throws -> [Channel] {
+        let core = self.core
+        try group.next().submit { core.startMemcached() }.wait()
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 511)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ChannelOptions.autoRead, value: false)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MemcachedConnection(core: core))
+                }
+            }
+        var channels: [Channel] = []
+        for host in core.config.memcachedBind {
+            channels.append(try bootstrap.bind(host: host, port: port).wait())
+        }
+        return channels
+    }
 
     /// Binds the cluster bus on every listen address: each accepted connection gets the
     /// frame decoder and a handler that hands its messages to the server.
@@ -294,7 +329,7 @@ public final class StrataServer: @unchecked Sendable {
         shuttingDown = true
         logger.notice("Received shutdown request, closing listening sockets and clients")
         let loop = core.eventLoop
-        let closes = (serverChannels + tlsChannels).map { $0.close() }
+        let closes = (serverChannels + tlsChannels + memcachedChannels).map { $0.close() }
         EventLoopFuture.andAllComplete(closes, on: loop).whenComplete { _ in
             for client in self.core.clients.values { client.terminate() }
             // Give in-flight replies a moment to drain, then finish.

@@ -20,6 +20,10 @@ VALUE_DIFFERENCES = {
 # Parameters only Strata has.
 STRATA_ONLY = {
     "lua-heap-limit",  # a cap on each Lua interpreter's heap
+    "memcached-bind",  # the memcached listener's addresses
+    "memcached-db",  # the database memcached clients use
+    "memcached-max-item-size",  # memcached's -I
+    "memcached-port",  # the memcached listener (0: none)
     "snapshot-compression",  # how snapshot frames are compressed
     "tls-handshake-timeout",  # how long a TLS handshake may take (Redis waits forever)
 }

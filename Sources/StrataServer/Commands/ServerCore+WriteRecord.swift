@@ -26,6 +26,7 @@ extension ServerCore {
             if !watches.isEmpty { markWatchesDirty(watches.clientsInvalidated(by: engine.record)) }
             if !waitQueues.isEmpty { waitQueues.noteReady(engine.record) }
             if trackingActive { invalidateTrackedKeys() }
+            if memcached != nil { memcachedForget(engine.record) }
         }
         // The effects stay until the AOF takes them (at once, or when the transaction or
         // script completes).

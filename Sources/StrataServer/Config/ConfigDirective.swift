@@ -187,7 +187,7 @@ public struct ConfigDirective: Sendable {
     /// Every parameter `CONFIG GET` and `CONFIG SET` know: the ones Strata uses, then the
     /// ones it accepts for compatibility (``inert``), then TLS's (``tls``) and the
     /// cluster's (``cluster``).
-    public static let table: [ConfigDirective] = all + inert + tls + cluster
+    public static let table: [ConfigDirective] = all + inert + tls + cluster + memcached
 
     /// Old names Redis 7 still accepts, mapped to the current ones. `CONFIG GET` lists
     /// both, as Redis does.

@@ -1,0 +1,68 @@
+//! The requests of memcached's text protocol, as the parser hands them to the server.
+//! Keys and data are the bytes the client sent; numbers are already checked the way
+//! memcached 1.6 checks them (`safe_strtoul` and friends), so the server only applies them.
+
+/// How a storage command stores.
+public enum MemcachedStoreMode: String, Sendable, Equatable {
+    /// `set`: always.
+    case set
+    /// `add`: only when the key is absent.
+    case add
+    /// `replace`: only when the key is present.
+    case replace
+    /// `append`: after the present value (flags and exptime ignored).
+    case append
+    /// `prepend`: before the present value (flags and exptime ignored).
+    case prepend
+    /// `cas`: only when the item's CAS unique is still the one given.
+    case cas
+}
+
+/// One request of the text protocol.
+public enum MemcachedCommand: Sendable, Equatable {
+    /// `get`/`gets`/`bget` (`withCAS` for `gets`): the keys, in order.
+    case get(keys: [[UInt8]], withCAS: Bool)
+    /// `gat`/`gats`: a new exptime, then the keys.
+    case getAndTouch(exptime: Int64, keys: [[UInt8]], withCAS: Bool)
+    /// `set`, `add`, `replace`, `append`, `prepend`, `cas`.
+    case store(MemcachedStore)
+    /// `incr`/`decr`.
+    case arithmetic(key: [UInt8], increment: Bool, delta: UInt64, noreply: Bool)
+    /// `delete`.
+    case delete(key: [UInt8], noreply: Bool)
+    /// `touch`.
+    case touch(key: [UInt8], exptime: Int64, noreply: Bool)
+    /// `flush_all [delay]`.
+    case flushAll(delay: Int64, noreply: Bool)
+    /// `version`.
+    case version
+    /// `verbosity`.
+    case verbosity(noreply: Bool)
+    /// `stats [group]`.
+    case stats(arguments: [[UInt8]])
+    /// `quit`: the connection closes.
+    case quit
+}
+
+/// A storage command with its data block.
+public struct MemcachedStore: Sendable, Equatable {
+    public var mode: MemcachedStoreMode
+    public var key: [UInt8]
+    /// The client's 32-bit flags, kept with the item.
+    public var flags: UInt32
+    /// The exptime as sent (see `MemcachedExpiry`).
+    public var exptime: Int64
+    /// The data block, without its `\r\n`.
+    public var data: [UInt8]
+    /// `cas`: the CAS unique the item must still have.
+    public var casUnique: UInt64
+    public var noreply: Bool
+
+    public init(
+        mode: MemcachedStoreMode, key: [UInt8], flags: UInt32, exptime: Int64, data: [UInt8], casUnique: UInt64 = 0,
+        noreply: Bool = false
+    ) {
+        (self.mode, self.key, self.flags, self.exptime) = (mode, key, flags, exptime)
+        (self.data, self.casUnique, self.noreply) = (data, casUnique, noreply)
+    }
+}

@@ -1,0 +1,232 @@
+//! memcached's text protocol, cut from a byte stream as memcached 1.6 cuts it
+//! (`try_read_command_ascii`, `tokenize_command`, `process_command_ascii`): a line ends at
+//! `\n` (a `\r` before it is dropped), tokens are split on spaces, and each command checks
+//! its token count, key length and numbers, answering with memcached's own error lines.
+//! A storage command waits for its whole data block; a block that does not end in `\r\n`
+//! is refused (`CLIENT_ERROR bad data chunk`), one that is too large is skipped as it
+//! arrives. A line over 2,048 bytes without its end closes the connection unless it is a
+//! `get`/`gets` (multigets may be long; Strata still bounds them, `maximumGetLine`).
+
+/// What the bytes at the start of the buffer are.
+public enum MemcachedParseResult: Sendable, Equatable {
+    /// Not a whole request yet.
+    case needMore
+    /// A request, taking `consumed` bytes.
+    case command(MemcachedCommand, consumed: Int)
+    /// An error line to answer (nil: nothing, under `noreply`), taking `consumed` bytes.
+    case reply(String?, consumed: Int)
+    /// A storage command refused before its data: answer `reply` (nil: nothing), take
+    /// `consumed` bytes, then skip the next `skip` bytes as they arrive. A refused `set`
+    /// also removes the key's old item (`removing`), so that stale data does not outlive
+    /// the write that failed, as memcached does.
+    case skip(reply: String?, consumed: Int, skip: Int, removing: [UInt8]?)
+    /// The connection closes (memcached closes it here).
+    case close
+}
+
+/// memcached's limits that the parser applies.
+public struct MemcachedLimits: Sendable, Equatable {
+    /// `-I`: the largest item, header and key included.
+    public var itemSizeMax = 1 << 20
+    /// A key's longest length (`KEY_MAX_LENGTH`).
+    public static let keyMaxLength = 250
+    /// A line without its end longer than this closes the connection (unless a get).
+    public static let lineLimit = 2048
+    /// The longest multiget line Strata buffers (memcached has no bound).
+    public var maximumGetLine = 8 << 20
+
+    public init() {}
+
+    /// Whether an item of this key, flags and data (with its `\r\n`) fits memcached's
+    /// largest item (`item_make_header`: the 48-byte item, 8 bytes of CAS, the key and
+    /// its NUL, 4 bytes of flags when they are not 0).
+    public func fits(keyLength: Int, flags: UInt32, dataLengthWithTerminator: Int) -> Bool {
+        let total = 48 + 8 + keyLength + 1 + (flags == 0 ? 0 : 4) + dataLengthWithTerminator
+        return total <= itemSizeMax
+    }
+}
+
+/// Cuts requests from the bytes a client sent.
+public struct MemcachedTextParser: Sendable {
+    public var limits: MemcachedLimits
+
+    public init(limits: MemcachedLimits = MemcachedLimits()) {
+        self.limits = limits
+    }
+
+    static let badFormat = "CLIENT_ERROR bad command line format"
+    static let maxTokens = 24
+
+    /// The first request in `buffer`.
+    public func parse(_ buffer: ArraySlice<UInt8>) -> MemcachedParseResult {
+        guard !buffer.isEmpty else { return .needMore }
+        guard let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) else {
+            return buffer.count > MemcachedLimits.lineLimit && !mayBeLongGet(buffer) ? .close : .needMore
+        }
+        var lineEnd = newline
+        if lineEnd - buffer.startIndex > 1 && buffer[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+        // C reads the line as a string: it ends at a NUL byte.
+        let line = buffer[buffer.startIndex..<lineEnd]
+        let text = line.firstIndex(of: 0).map { line[line.startIndex..<$0] } ?? line
+        let consumed = newline - buffer.startIndex + 1
+        return command(Self.tokens(text), consumed: consumed, rest: buffer[(newline + 1)...])
+    }
+
+    /// A line that may still become a long multiget: `get ` or `gets ` after at most 100
+    /// spaces, and under Strata's bound.
+    private func mayBeLongGet(_ buffer: ArraySlice<UInt8>) -> Bool {
+        guard buffer.count <= limits.maximumGetLine else { return false }
+        let start = buffer.firstIndex { $0 != UInt8(ascii: " ") } ?? buffer.endIndex
+        guard start - buffer.startIndex <= 100 else { return false }
+        let head = Array(buffer[start..<min(start + 5, buffer.endIndex)])
+        return head.starts(with: Array("get ".utf8)) || head.starts(with: Array("gets ".utf8))
+    }
+
+    /// The line's tokens, split on runs of spaces.
+    static func tokens(_ line: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
+    }
+
+    private func command(
+        _ tokens: [ArraySlice<UInt8>], consumed: Int, rest: ArraySlice<UInt8>
+    ) -> MemcachedParseResult {
+        // memcached counts a terminal empty token: `ntokens` is one more than the words.
+        let count = tokens.count + 1
+        guard count >= 2, let name = tokens.first, name.count >= 2 else { return .reply("ERROR", consumed: consumed) }
+        let noreply = tokens.last.map { Array($0) == Array("noreply".utf8) } ?? false
+        switch String(decoding: name, as: UTF8.self) {
+        case "get", "bget": return retrieval(tokens, count, consumed, withCAS: false, touch: false)
+        case "gets": return retrieval(tokens, count, consumed, withCAS: true, touch: false)
+        case "gat": return retrieval(tokens, count, consumed, withCAS: false, touch: true)
+        case "gats": return retrieval(tokens, count, consumed, withCAS: true, touch: true)
+        case "set", "add", "replace", "append", "prepend":
+            guard count == 6 || count == 7 else { return .reply("ERROR", consumed: consumed) }
+            let mode = MemcachedStoreMode(rawValue: String(decoding: name, as: UTF8.self)) ?? .set
+            return storage(mode, tokens, noreply: noreply && count == 7, consumed: consumed, rest: rest)
+        case "cas":
+            guard count == 7 || count == 8 else { return .reply("ERROR", consumed: consumed) }
+            return storage(.cas, tokens, noreply: noreply && count == 8, consumed: consumed, rest: rest)
+        case "incr", "decr":
+            guard count == 4 || count == 5 else { return .reply("ERROR", consumed: consumed) }
+            let quiet = noreply && count == 5
+            guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
+            guard let delta = MemcachedNumbers.unsigned64(tokens[2]) else {
+                return error("CLIENT_ERROR invalid numeric delta argument", consumed)
+            }
+            return .command(
+                .arithmetic(
+                    key: Array(tokens[1]), increment: name.first == UInt8(ascii: "i"), delta: delta,
+                    noreply: quiet), consumed: consumed)
+        case "delete":
+            return delete(tokens, count, consumed)
+        case "touch":
+            guard count == 4 || count == 5 else { return .reply("ERROR", consumed: consumed) }
+            guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
+            guard let exptime = MemcachedNumbers.signed(tokens[2]) else {
+                return error("CLIENT_ERROR invalid exptime argument", consumed)
+            }
+            return .command(
+                .touch(key: Array(tokens[1]), exptime: exptime, noreply: noreply && count == 5), consumed: consumed)
+        case "flush_all":
+            guard (2...4).contains(count) else { return .reply("ERROR", consumed: consumed) }
+            let quiet = noreply
+            let numbers = count - 2 - (quiet ? 1 : 0)
+            var delay: Int64 = 0
+            if numbers == 1 {
+                guard let value = MemcachedNumbers.signed(tokens[1]) else {
+                    return .reply(quiet ? nil : "CLIENT_ERROR invalid exptime argument", consumed: consumed)
+                }
+                delay = value
+            } else if numbers > 1 {
+                return .reply("ERROR", consumed: consumed)
+            }
+            return .command(.flushAll(delay: delay, noreply: quiet), consumed: consumed)
+        case "version":
+            return .command(.version, consumed: consumed)
+        case "verbosity":
+            guard count == 3 || count == 4 else { return .reply("ERROR", consumed: consumed) }
+            return .command(.verbosity(noreply: noreply), consumed: consumed)
+        case "stats":
+            return .command(.stats(arguments: tokens.dropFirst().map { Array($0) }), consumed: consumed)
+        case "quit":
+            return .command(.quit, consumed: consumed)
+        case "shutdown":
+            return .reply("ERROR: shutdown not enabled", consumed: consumed)
+        default:
+            if let last = tokens.last, last.starts(with: Array("HTTP/".utf8)) { return .close }
+            return .reply("ERROR", consumed: consumed)
+        }
+    }
+
+    /// An error line; `noreply` does not silence these (memcached's `out_errstring`).
+    private func error(_ line: String, _ consumed: Int) -> MemcachedParseResult { .reply(line, consumed: consumed) }
+
+    private func retrieval(
+        _ tokens: [ArraySlice<UInt8>], _ count: Int, _ consumed: Int, withCAS: Bool, touch: Bool
+    ) -> MemcachedParseResult {
+        guard count >= 3 else { return .reply("ERROR", consumed: consumed) }
+        var keys = tokens.dropFirst()
+        var exptime: Int64 = 0
+        if touch {
+            guard count >= 4 else { return .reply("ERROR", consumed: consumed) }
+            guard let value = MemcachedNumbers.signed(tokens[1]) else {
+                return .reply("CLIENT_ERROR invalid exptime argument", consumed: consumed)
+            }
+            exptime = value
+            keys = keys.dropFirst()
+        }
+        guard keys.allSatisfy({ $0.count <= MemcachedLimits.keyMaxLength }) else {
+            return .reply(Self.badFormat, consumed: consumed)
+        }
+        let list = keys.map { Array($0) }
+        if touch { return .command(.getAndTouch(exptime: exptime, keys: list, withCAS: withCAS), consumed: consumed) }
+        return .command(.get(keys: list, withCAS: withCAS), consumed: consumed)
+    }
+
+    private func storage(
+        _ mode: MemcachedStoreMode, _ tokens: [ArraySlice<UInt8>], noreply: Bool, consumed: Int,
+        rest: ArraySlice<UInt8>
+    ) -> MemcachedParseResult {
+        let key = tokens[1]
+        guard key.count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
+        guard let flags = MemcachedNumbers.flags(tokens[2]), let exptime = MemcachedNumbers.signed(tokens[3]),
+            let length = MemcachedNumbers.signed(tokens[4])
+        else { return error(Self.badFormat, consumed) }
+        var casUnique: UInt64 = 0
+        if mode == .cas {
+            guard let value = MemcachedNumbers.unsigned64(tokens[5]) else { return error(Self.badFormat, consumed) }
+            casUnique = value
+        }
+        guard length >= 0 && length <= Int64(Int32.max) - 2 else { return error(Self.badFormat, consumed) }
+        let block = Int(length) + 2
+        guard limits.fits(keyLength: key.count, flags: flags, dataLengthWithTerminator: block) else {
+            return .skip(
+                reply: "SERVER_ERROR object too large for cache", consumed: consumed, skip: block,
+                removing: mode == .set ? Array(key) : nil)
+        }
+        guard rest.count >= block else { return .needMore }
+        let dataEnd = rest.startIndex + Int(length)
+        guard rest[dataEnd] == UInt8(ascii: "\r") && rest[dataEnd + 1] == UInt8(ascii: "\n") else {
+            return .reply(noreply ? nil : "CLIENT_ERROR bad data chunk", consumed: consumed + block)
+        }
+        let store = MemcachedStore(
+            mode: mode, key: Array(key), flags: flags, exptime: exptime, data: Array(rest[rest.startIndex..<dataEnd]),
+            casUnique: casUnique, noreply: noreply)
+        return .command(.store(store), consumed: consumed + block)
+    }
+
+    private func delete(_ tokens: [ArraySlice<UInt8>], _ count: Int, _ consumed: Int) -> MemcachedParseResult {
+        guard (3...5).contains(count) else { return .reply("ERROR", consumed: consumed) }
+        guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
+        var noreply = false
+        if count > 3 {
+            let holdIsZero = Array(tokens[2]) == [UInt8(ascii: "0")]
+            noreply = Array(tokens[count - 2]) == Array("noreply".utf8)
+            let valid = (count == 4 && (holdIsZero || noreply)) || (count == 5 && holdIsZero && noreply)
+            guard valid else {
+                return error("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]", consumed)
+            }
+        }
+        return .command(.delete(key: Array(tokens[1]), noreply: noreply), consumed: consumed)
+    }
+}

@@ -1,0 +1,118 @@
+//! One memcached client: bytes in, requests cut by `MemcachedTextParser`, answers written
+//! once per read. Memory stays bounded: the parser closes a connection whose line grows
+//! past memcached's limit, data blocks are bounded by the item size, a refused block is
+//! skipped as it arrives rather than kept, and a client that does not read its answers
+//! stops being read until the socket drains (the channel's write watermarks). A binary
+//! protocol request (first byte 0x80) is logged and the connection closed.
+
+import Logging
+import NIOCore
+import StrataMemcached
+
+final class MemcachedConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private unowned let core: ServerCore
+    /// Bytes received and not yet parsed.
+    private var pending: [UInt8] = []
+    /// Bytes of a refused data block still to skip.
+    private var skipping = 0
+    /// Whether anything was received yet (the first byte tells the protocol).
+    private var started = false
+    private var closing = false
+
+    init(core: ServerCore) {
+        self.core = core
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        core.memcached?.connections += 1
+        core.memcached?.stats.totalConnections &+= 1
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        core.memcached?.connections -= 1
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing, let memcached = core.memcached else { return }
+        var buffer = unwrapInboundIn(data)
+        memcached.stats.bytesRead &+= buffer.readableBytes
+        if !started, let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) {
+            started = true
+            if first == 0x80 {
+                let peer = context.remoteAddress.map { "\($0)" } ?? "?"
+                core.logger.warning(
+                    "memcached binary protocol request from \(peer) refused: only the text protocol is served; closing")
+                return close(context)
+            }
+        }
+        if skipping > 0 {
+            let skipped = min(skipping, buffer.readableBytes)
+            buffer.moveReaderIndex(forwardBy: skipped)
+            skipping -= skipped
+        }
+        if let bytes = buffer.readBytes(length: buffer.readableBytes) { pending += bytes }
+        let now = core.clock.wallMilliseconds()
+        var out: [UInt8] = []
+        var offset = 0
+        parsing: while offset < pending.count && skipping == 0 {
+            switch memcached.parser.parse(pending[offset...]) {
+            case .needMore:
+                break parsing
+            case .command(let command, let consumed):
+                offset += consumed
+                let outcome = core.memcachedExecute(command, now: now)
+                out += outcome.reply
+                if outcome.close {
+                    closing = true
+                    break parsing
+                }
+            case .reply(let line, let consumed):
+                offset += consumed
+                if let line { out += Array((line + "\r\n").utf8) }
+            case .skip(let line, let consumed, let skip, let removing):
+                offset += consumed
+                if let line { out += Array((line + "\r\n").utf8) }
+                if let removing { core.memcachedRemoveAfterRefusedSet(removing, now: now) }
+                if line?.hasPrefix("SERVER_ERROR object too large") == true { memcached.stats.storeTooLarge &+= 1 }
+                let available = min(skip, pending.count - offset)
+                offset += available
+                skipping = skip - available
+            case .close:
+                closing = true
+                break parsing
+            }
+        }
+        pending.removeFirst(offset)
+        if !out.isEmpty {
+            memcached.stats.bytesWritten &+= out.count
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: out)), promise: nil)
+        }
+        if closing { return close(context) }
+        // A client that does not read its answers is not read either until they drain.
+        if !context.channel.isWritable {
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
+    private func close(_ context: ChannelHandlerContext) {
+        closing = true
+        pending = []
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,285 @@
+//! memcached's commands on Strata's keyspace. Items are Strata strings in `memcached-db`;
+//! every write runs as the engine command that has its effect (`SET ... PXAT`, `APPEND`,
+//! `DEL`, `PEXPIREAT`, `FLUSHDB`), so the write record carries it to the AOF, replicas,
+//! keyspace notifications, WATCH and client tracking like any Redis client's write, and a
+//! key set over RESP reads back here with flags 0. Flags and CAS uniques sit beside the
+//! items (`MemcachedItemTable`), forgotten whenever the write record names their key.
+
+import StrataEngine
+import StrataMemcached
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The memcached listener's state.
+final class MemcachedRuntime {
+    var items = MemcachedItemTable<Bytes>()
+    var stats = MemcachedStats()
+    var parser: MemcachedTextParser
+    /// Open memcached connections.
+    var connections = 0
+    /// Unix ms when the listener started.
+    let startedAt: Int64
+
+    init(limits: MemcachedLimits, now: Int64) {
+        parser = MemcachedTextParser(limits: limits)
+        startedAt = now
+    }
+}
+
+/// What a memcached request answers.
+struct MemcachedOutcome {
+    var reply: [UInt8] = []
+    var close = false
+}
+
+extension ServerCore {
+    /// The version memcached clients are told (the protocol Strata answers as).
+    static let memcachedVersion = "1.6.18"
+
+    /// Starts the memcached state (the listener itself is bound by the server).
+    func startMemcached() {
+        var limits = MemcachedLimits()
+        limits.itemSizeMax = config.memcachedMaxItemSize
+        memcached = MemcachedRuntime(limits: limits, now: clock.wallMilliseconds())
+    }
+
+    /// The write record named `keys` (or whole databases): their flags and CAS go.
+    func memcachedForget(_ record: WriteRecord) {
+        guard let memcached else { return }
+        let db = config.memcachedDatabase
+        if record.wholeDatabases.contains(db) {
+            memcached.items.forgetAll()
+            return
+        }
+        guard memcached.items.count > 0 else { return }
+        for key in record.writtenKeys where key.db == db { memcached.items.forget(key.key) }
+        for removed in record.removedKeys where removed.key.db == db { memcached.items.forget(removed.key.key) }
+    }
+
+    /// Runs one memcached request.
+    func memcachedExecute(_ command: MemcachedCommand, now: Int64) -> MemcachedOutcome {
+        guard let memcached else { return MemcachedOutcome(close: true) }
+        switch command {
+        case .get(let keys, let withCAS):
+            return MemcachedOutcome(reply: retrieve(keys, withCAS: withCAS, touch: nil, memcached, now: now))
+        case .getAndTouch(let exptime, let keys, let withCAS):
+            memcached.stats.cmdTouch &+= keys.count
+            return MemcachedOutcome(reply: retrieve(keys, withCAS: withCAS, touch: exptime, memcached, now: now))
+        case .store(let store):
+            return answer(storeItem(store, memcached, now: now), quiet: store.noreply)
+        case .arithmetic(let key, let increment, let delta, let noreply):
+            return answer(
+                arithmetic(Bytes(key), increment: increment, delta: delta, memcached, now: now), quiet: noreply)
+        case .delete(let key, let noreply):
+            let deleted =
+                liveString(Bytes(key), now: now) != nil && memcachedWrite([Bytes("DEL"), Bytes(key)], now: now)
+            if deleted { memcached.stats.deleteHits &+= 1 } else { memcached.stats.deleteMisses &+= 1 }
+            return answer(deleted ? "DELETED" : "NOT_FOUND", quiet: noreply)
+        case .touch(let key, let exptime, let noreply):
+            memcached.stats.cmdTouch &+= 1
+            let found = liveString(Bytes(key), now: now) != nil
+            if found {
+                memcached.stats.touchHits &+= 1
+                touch(Bytes(key), exptime: exptime, now: now)
+            } else {
+                memcached.stats.touchMisses &+= 1
+            }
+            return answer(found ? "TOUCHED" : "NOT_FOUND", quiet: noreply)
+        case .flushAll(let delay, let noreply):
+            memcached.stats.cmdFlush &+= 1
+            flushMemcached(after: delay, now: now)
+            return answer("OK", quiet: noreply)
+        case .version:
+            return answer("VERSION \(ServerCore.memcachedVersion)", quiet: false)
+        case .verbosity(let noreply):
+            return answer("OK", quiet: noreply)
+        case .stats(let arguments):
+            return MemcachedOutcome(reply: Array(memcachedStats(arguments, memcached, now: now).utf8))
+        case .quit:
+            return MemcachedOutcome(close: true)
+        }
+    }
+
+    /// A `set` refused as too large removes the key's old item, as memcached does.
+    func memcachedRemoveAfterRefusedSet(_ key: [UInt8], now: Int64) {
+        if liveString(Bytes(key), now: now) != nil { memcachedWrite([Bytes("DEL"), Bytes(key)], now: now) }
+    }
+
+    private func answer(_ line: String, quiet: Bool) -> MemcachedOutcome {
+        quiet ? MemcachedOutcome() : MemcachedOutcome(reply: Array((line + "\r\n").utf8))
+    }
+
+    /// A live string item's bytes, nil when absent (or not a string).
+    private func liveString(_ key: Bytes, now: Int64) -> Bytes? {
+        engine.read(key, db: config.memcachedDatabase, now: now)?.stringBytes
+    }
+
+    /// Runs a write as its engine command and commits it; false when refused.
+    @discardableResult
+    private func memcachedWrite(_ args: [Bytes], now: Int64) -> Bool {
+        var db = config.memcachedDatabase
+        let reply = engine.execute(args, db: &db, now: now)
+        commitWrites(now: now)
+        if case .error = reply { return false }
+        return true
+    }
+
+    /// The refusal of a write, when writes cannot be taken now (memory, a replica, a disk).
+    private func memcachedWriteRefusal(now: Int64) -> String? {
+        if primaryLink != nil && refusesWrites {
+            return "SERVER_ERROR READONLY You can't write against a read only replica."
+        }
+        if writesDeniedByDiskError || aofWriteFailing { return "SERVER_ERROR MISCONF disk errors stop writes" }
+        if config.maxMemory > 0 && !performEvictions(now: now) { return "SERVER_ERROR out of memory storing object" }
+        return nil
+    }
+
+    private func retrieve(
+        _ keys: [[UInt8]], withCAS: Bool, touch exptime: Int64?, _ memcached: MemcachedRuntime, now: Int64
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        for raw in keys {
+            let key = Bytes(raw)
+            memcached.stats.cmdGet &+= 1
+            guard let value = liveString(key, now: now) else {
+                memcached.stats.getMisses &+= 1
+                if exptime != nil { memcached.stats.touchMisses &+= 1 }
+                continue
+            }
+            memcached.stats.getHits &+= 1
+            if let exptime {
+                memcached.stats.touchHits &+= 1
+                touch(key, exptime: exptime, now: now)
+            }
+            let data = value.array
+            var header = "VALUE \(String(decoding: raw, as: UTF8.self)) \(memcached.items.flags(of: key)) \(data.count)"
+            if withCAS { header += " \(memcached.items.casUnique(of: key))" }
+            out += Array(header.utf8)
+            out += [13, 10]
+            out += data
+            out += [13, 10]
+        }
+        out += Array("END\r\n".utf8)
+        return out
+    }
+
+    /// Sets a live item's deadline as `exptime` says.
+    private func touch(_ key: Bytes, exptime: Int64, now: Int64) {
+        switch MemcachedExpiry(exptime: exptime, now: now) {
+        case .never: memcachedWrite([Bytes("PERSIST"), key], now: now)
+        case .expired: memcachedWrite([Bytes("DEL"), key], now: now)
+        case .at(let deadline): memcachedWrite([Bytes("PEXPIREAT"), key, Bytes(String(deadline))], now: now)
+        }
+    }
+
+    private func storeItem(_ store: MemcachedStore, _ memcached: MemcachedRuntime, now: Int64) -> String {
+        memcached.stats.cmdSet &+= 1
+        let key = Bytes(store.key)
+        let current = liveString(key, now: now)
+        switch store.mode {
+        case .add where current != nil, .replace where current == nil, .append where current == nil,
+            .prepend where current == nil:
+            return "NOT_STORED"
+        case .cas where current == nil:
+            memcached.stats.casMisses &+= 1
+            return "NOT_FOUND"
+        case .cas where !memcached.items.matches(key, casUnique: store.casUnique):
+            memcached.stats.casBadval &+= 1
+            return "EXISTS"
+        default:
+            break
+        }
+        if let refusal = memcachedWriteRefusal(now: now) {
+            memcached.stats.storeNoMemory &+= 1
+            return refusal
+        }
+        if store.mode == .cas { memcached.stats.casHits &+= 1 }
+        let data = Bytes(store.data)
+        var flags = store.flags
+        switch store.mode {
+        case .append, .prepend:
+            flags = memcached.items.flags(of: key)
+            let joined =
+                store.mode == .append ? (current?.array ?? []) + store.data : store.data + (current?.array ?? [])
+            memcachedWrite([Bytes("SET"), key, Bytes(joined), Bytes("KEEPTTL")], now: now)
+        default:
+            switch MemcachedExpiry(exptime: store.exptime, now: now) {
+            case .never: memcachedWrite([Bytes("SET"), key, data], now: now)
+            case .at(let deadline):
+                memcachedWrite([Bytes("SET"), key, data, Bytes("PXAT"), Bytes(String(deadline))], now: now)
+            case .expired:
+                // Stored already expired: the old item goes, nothing can read the new one.
+                if current != nil { memcachedWrite([Bytes("DEL"), key], now: now) }
+                memcached.stats.totalItems &+= 1
+                return "STORED"
+            }
+        }
+        memcached.items.stored(key, flags: flags)
+        memcached.stats.totalItems &+= 1
+        return "STORED"
+    }
+
+    private func arithmetic(
+        _ key: Bytes, increment: Bool, delta: UInt64, _ memcached: MemcachedRuntime, now: Int64
+    ) -> String {
+        guard let current = liveString(key, now: now) else {
+            if increment { memcached.stats.incrMisses &+= 1 } else { memcached.stats.decrMisses &+= 1 }
+            return "NOT_FOUND"
+        }
+        let bytes = current.array
+        guard !bytes.isEmpty, let value = MemcachedNumbers.counter(bytes) else {
+            return "CLIENT_ERROR cannot increment or decrement non-numeric value"
+        }
+        if let refusal = memcachedWriteRefusal(now: now) { return refusal }
+        if increment { memcached.stats.incrHits &+= 1 } else { memcached.stats.decrHits &+= 1 }
+        let result = increment ? value &+ delta : (delta > value ? 0 : value - delta)
+        var digits = Array(String(result).utf8)
+        // memcached rewrites a shorter number in place, padded with spaces.
+        if digits.count < bytes.count { digits += [UInt8](repeating: 0x20, count: bytes.count - digits.count) }
+        let flags = memcached.items.flags(of: key)
+        memcachedWrite([Bytes("SET"), key, Bytes(digits), Bytes("KEEPTTL")], now: now)
+        memcached.items.stored(key, flags: flags)
+        return String(result)
+    }
+
+    /// `flush_all [delay]`: now, or by a timer at the delay's time.
+    private func flushMemcached(after delay: Int64, now: Int64) {
+        switch MemcachedExpiry(exptime: delay, now: now) {
+        case .never, .expired:
+            memcachedWrite([Bytes("FLUSHDB")], now: now)
+        case .at(let deadline):
+            eventLoop.scheduleTask(in: .milliseconds(max(deadline - now, 0))) { [unowned(unsafe) self] in
+                self.memcachedWrite([Bytes("FLUSHDB")], now: self.clock.wallMilliseconds())
+            }
+        }
+    }
+
+    private func memcachedStats(_ arguments: [[UInt8]], _ memcached: MemcachedRuntime, now: Int64) -> String {
+        if let group = arguments.first.map({ String(decoding: $0, as: UTF8.self) }) {
+            if group == "reset" {
+                let total = memcached.stats.totalConnections
+                memcached.stats = MemcachedStats()
+                memcached.stats.totalConnections = total
+                return "RESET\r\n"
+            }
+            return group == "settings" || group == "items" || group == "slabs" || group == "sizes"
+                || group == "conns" ? "END\r\n" : "ERROR\r\n"
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let db = config.memcachedDatabase
+        let gauges = MemcachedStats.Gauges(
+            pid: getpid(), uptime: max(0, (now - memcached.startedAt) / 1000), time: now / 1000,
+            version: ServerCore.memcachedVersion, currentConnections: memcached.connections,
+            maxConnections: config.maxClients,
+            currentItems: db < engine.databases.count ? engine.databases[db].count : 0,
+            bytes: ProcessMemory.allocatedBytes(),
+            limitMaxBytes: config.maxMemory > 0 ? config.maxMemory : Int(ProcessMemory.totalSystemBytes()),
+            evictions: Int(clamping: engine.stats.evictedKeys), expiredUnfetched: 0,
+            userSeconds: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
+            systemSeconds: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
+        return memcached.stats.reply(gauges)
+    }
+}

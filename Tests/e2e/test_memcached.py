@@ -1,0 +1,214 @@
+"""The memcached text protocol, side by side with Debian's memcached 1.6.18 (`-t 1`): the
+same requests sent to both over raw sockets must get the same bytes back (CAS uniques are
+opaque numbers, compared by which item version they name), and items are shared with RESP
+clients through `memcached-db`."""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+
+from conftest import free_port, wait_until
+
+SENTINEL = b"version\r\n"
+
+
+def memcached_binary():
+    binary = shutil.which("memcached")
+    if binary is None:
+        pytest.fail("memcached is required (apt-get install memcached)")
+    return binary
+
+
+@pytest.fixture
+def reference():
+    port = free_port()
+    # `-u` names the user to run as when started as root (CI runs as root).
+    user = ["-u", "root"] if os.geteuid() == 0 else []
+    proc = subprocess.Popen([memcached_binary(), "-p", str(port), "-U", "0", "-t", "1", "-l", "127.0.0.1", *user],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: connects(port), message="memcached listens")
+    yield port
+    proc.terminate()
+    proc.wait()
+
+
+@pytest.fixture
+def strata(start_server):
+    port = free_port()
+    server = start_server("--memcached-port", str(port), "--save", "", "--appendonly", "no")
+    wait_until(lambda: connects(port), message="strata's memcached listener")
+    server.memcached_port = port
+    return server
+
+
+def connects(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+class Session:
+    """A raw connection: `ask` sends bytes and returns everything answered before the
+    VERSION line of a `version` sent after them."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = b""
+
+    def ask(self, request):
+        self.sock.sendall(request + SENTINEL)
+        while True:
+            match = re.search(rb"VERSION [^\r\n]*\r\n$", self.buffer)
+            if match:
+                answer, self.buffer = self.buffer[:match.start()], b""
+                return answer
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return self.buffer + b"<closed>"
+            self.buffer += chunk
+
+    def close(self):
+        self.sock.close()
+
+
+def normalised(answers):
+    """CAS uniques replaced by the order in which each distinct one first appeared."""
+    seen = {}
+
+    def name(match):
+        seen.setdefault(match.group(2), f"cas{len(seen)}".encode())
+        return match.group(1) + seen[match.group(2)] + b"\r\n"
+
+    out = []
+    for answer in answers:
+        answer = re.sub(rb"(VALUE \S+ \d+ \d+ )(\d+)\r\n", name, answer)
+        out.append(answer)
+    return out, seen
+
+
+CORPUS = [
+    b"set a 0 0 5\r\nhello\r\n",
+    b"get a\r\n",
+    b"set b 42 0 3\r\nxyz\r\nget a b missing\r\n",
+    b"add a 0 0 1\r\nx\r\n",
+    b"add c 7 0 2\r\nhi\r\n",
+    b"replace missing 0 0 1\r\nx\r\n",
+    b"replace c 9 0 3\r\nbye\r\nget c\r\n",
+    b"append c 5 0 2\r\n!!\r\nprepend c 5 0 2\r\n<<\r\nget c\r\n",
+    b"append nope 0 0 1\r\nx\r\nprepend nope 0 0 1\r\nx\r\n",
+    b"gets a b\r\n",
+    b"cas a 0 0 3 1\r\nnew\r\n",
+    b"cas missing 0 0 3 1\r\nnew\r\n",
+    b"set n 0 0 2\r\n10\r\nincr n 5\r\ndecr n 6\r\nget n\r\n",
+    b"decr n 100\r\nget n\r\n",
+    b"set big 0 0 20\r\n18446744073709551615\r\nincr big 1\r\nget big\r\n",
+    b"incr a 1\r\nincr missing 1\r\nincr n -1\r\nincr n abc\r\n",
+    b"set sp 0 0 3\r\n 12\r\nincr sp 1\r\nget sp\r\n",
+    b"delete a\r\ndelete a\r\ndelete b 0\r\ndelete c 5\r\ndelete c noreply\r\nget c\r\n",
+    b"set t 0 100 1\r\nx\r\ntouch t 200\r\ntouch missing 10\r\ntouch t abc\r\n",
+    b"gat 300 t missing\r\ngats 300 t\r\ngat abc t\r\n",
+    b"set q 0 0 1 noreply\r\nq\r\nget q\r\nadd q 0 0 1 noreply\r\nx\r\nincr q 1 noreply\r\n",
+    b"set x 4294967297 0 1\r\nx\r\nget x\r\n",
+    b"set x -1 0 1\r\nx\r\n",
+    b"set x 0 0 -1\r\n",
+    b"set x 0 0 abc\r\n",
+    b"set x 0 0 3\r\nabcde\r\n",
+    b"set x 0 0 3 noreply\r\nabcde\r\nget x\r\n",
+    b"set " + b"k" * 251 + b" 0 0 1\r\nx\r\n",
+    b"get " + b"k" * 251 + b"\r\n",
+    b"set " + b"k" * 250 + b" 0 0 1\r\nx\r\nget " + b"k" * 250 + b"\r\n",
+    b"set e 0 -1 1\r\nx\r\nget e\r\n",
+    b"bogus\r\n\r\nx\r\nGET a\r\nget\r\nset a 0 0\r\n",
+    b"verbosity 1\r\nverbosity\r\nverbosity 1 noreply\r\n",
+    b"set tab 0 0 1\r\nx\r\nget\ttab\r\n",
+    b"set  spaced   0  0  1\r\nx\r\nget   spaced  \r\n",
+    b"cas a 0 0 1 abc\r\nx\r\n",
+    b"flush_all\r\nget b n big\r\n",
+    b"flush_all 0 noreply\r\nflush_all noreply\r\nflush_all abc\r\nflush_all 1 2 3\r\n",
+]
+
+
+def test_the_text_protocol_answers_byte_for_byte_as_memcached(reference, strata):
+    answers = {}
+    for name, port in (("memcached", reference), ("strata", strata.memcached_port)):
+        session = Session(port)
+        answers[name] = [session.ask(request) for request in CORPUS]
+        session.close()
+    ours, _ = normalised(answers["strata"])
+    theirs, _ = normalised(answers["memcached"])
+    for request, mine, expected in zip(CORPUS, ours, theirs):
+        assert mine == expected, request
+
+
+def test_cas_follows_item_versions_as_memcached(reference, strata):
+    for port in (reference, strata.memcached_port):
+        session = Session(port)
+        session.ask(b"set k 3 0 1\r\na\r\n")
+        first = re.search(rb"VALUE k 3 1 (\d+)", session.ask(b"gets k\r\n")).group(1)
+        assert re.search(rb"VALUE k 3 1 (\d+)", session.ask(b"gets k\r\n")).group(1) == first
+        assert session.ask(b"cas k 5 0 1 " + first + b"\r\nb\r\n") == b"STORED\r\n"
+        assert session.ask(b"cas k 5 0 1 " + first + b"\r\nc\r\n") == b"EXISTS\r\n"
+        second = re.search(rb"VALUE k 5 1 (\d+)", session.ask(b"gets k\r\n")).group(1)
+        assert second != first
+        session.ask(b"append k 0 0 1\r\nz\r\n")
+        assert session.ask(b"cas k 0 0 1 " + second + b"\r\nd\r\n") == b"EXISTS\r\n"
+        session.close()
+
+
+def test_a_too_large_value_is_refused_and_skipped_as_memcached_does(reference, strata):
+    request = b"set huge 0 0 2000000\r\n" + b"v" * 2000000 + b"\r\nget huge\r\nset ok 0 0 1\r\n1\r\nget ok\r\n"
+    results = []
+    for port in (reference, strata.memcached_port):
+        session = Session(port)
+        session.ask(b"set huge 0 0 1\r\nx\r\n")
+        results.append(session.ask(request))
+        session.close()
+    assert results[0] == results[1]
+    assert results[1].startswith(b"SERVER_ERROR object too large for cache\r\n")
+
+
+def test_items_are_shared_with_resp_clients(strata):
+    r = strata.client()
+    session = Session(strata.memcached_port)
+    assert session.ask(b"set shared 12 0 5\r\nvalue\r\n") == b"STORED\r\n"
+    assert r.get("shared") == b"value"
+    r.set("from-resp", "redis")
+    assert session.ask(b"get from-resp\r\n") == b"VALUE from-resp 0 5\r\nredis\r\nEND\r\n"
+    # A RESP write makes a new version: flags back to 0, the old CAS unique refused.
+    cas = re.search(rb"VALUE shared 12 5 (\d+)", session.ask(b"gets shared\r\n")).group(1)
+    r.set("shared", "other")
+    assert session.ask(b"get shared\r\n") == b"VALUE shared 0 5\r\nother\r\nEND\r\n"
+    assert session.ask(b"cas shared 0 0 1 " + cas + b"\r\nx\r\n") == b"EXISTS\r\n"
+    # TTLs are Strata's: a relative exptime becomes a deadline RESP sees.
+    session.ask(b"set ttl 0 100 1\r\nx\r\n")
+    assert 98_000 <= r.pttl("ttl") <= 100_000
+    session.ask(b"touch ttl 0\r\n")
+    assert r.ttl("ttl") == -1
+    # Non-string keys are not items.
+    r.hset("hash", "f", "v")
+    assert session.ask(b"get hash\r\ndelete hash\r\n") == b"END\r\nNOT_FOUND\r\n"
+    stats = session.ask(b"stats\r\n")
+    for field in (b"curr_items", b"get_hits", b"get_misses", b"evictions", b"bytes", b"limit_maxbytes",
+                  b"curr_connections", b"cmd_get", b"cmd_set", b"total_items"):
+        assert b"\r\nSTAT " + field + b" " in b"\r\n" + stats, field
+    assert session.ask(b"quit\r\n").endswith(b"<closed>")
+
+
+def test_binary_requests_and_endless_lines_close_the_connection_and_leave_others_alone(strata):
+    other = Session(strata.memcached_port)
+    binary = socket.create_connection(("127.0.0.1", strata.memcached_port), timeout=10)
+    binary.sendall(bytes([0x80, 0x00, 0x00, 0x01]) + b"\x00" * 20)
+    assert binary.recv(100) == b""
+    endless = socket.create_connection(("127.0.0.1", strata.memcached_port), timeout=10)
+    endless.sendall(b"x" * 5000)
+    assert endless.recv(100) == b""
+    assert other.ask(b"set a 0 0 1\r\n1\r\n") == b"STORED\r\n"
+    assert "memcached binary protocol request" in open(strata.log_path).read()
+    assert strata.client().ping()
