@@ -212,3 +212,61 @@ def test_binary_requests_and_endless_lines_close_the_connection_and_leave_others
     assert other.ask(b"set a 0 0 1\r\n1\r\n") == b"STORED\r\n"
     assert "memcached binary protocol request" in open(strata.log_path).read()
     assert strata.client().ping()
+
+
+def test_pymemcache_clients_work_against_strata(start_server):
+    from pymemcache.client.base import Client
+    from pymemcache.client.hash import HashClient
+    nodes = []
+    for _ in range(2):
+        port = free_port()
+        server = start_server("--memcached-port", str(port), "--save", "", "--appendonly", "no")
+        wait_until(lambda: connects(port), message="strata's memcached listener")
+        server.memcached_port = port
+        nodes.append(server)
+    client = Client(("127.0.0.1", nodes[0].memcached_port))
+    assert client.set("k", b"v", expire=100, flags=3) is True
+    assert client.get("k") == b"v"
+    assert client.get_many(["k", "missing"]) == {"k": b"v"}
+    value, cas = client.gets("k")
+    assert value == b"v" and client.cas("k", b"w", cas) is True and client.cas("k", b"x", cas) is False
+    # pymemcache sends storage commands with noreply unless told otherwise.
+    assert client.add("k", b"y", noreply=False) is False and client.replace("k", b"z", noreply=False) is True
+    assert client.append("k", b"!", noreply=False) is True and client.prepend("k", b"<", noreply=False) is True
+    assert client.get("k") == b"<z!"
+    client.set("n", b"10")
+    assert client.incr("n", 5) == 15 and client.decr("n", 20) == 0
+    assert client.touch("k", 10, noreply=False) is True and client.delete("k", noreply=False) is True
+    assert client.get("k") is None
+    assert client.raw_command(b"gat 50 n", b"END\r\n") == b"VALUE n 0 2\r\n0 \r\n"
+    assert 45 <= nodes[0].client().ttl("n") <= 50
+    assert client.set_many({"a": b"1", "b": b"2"}, noreply=False) == []
+    assert client.gets_many(["a", "b"])["b"][0] == b"2" and client.delete_many(["a", "b"], noreply=False)
+    assert client.version() == b"1.6.18"
+    stats = client.stats()
+    assert stats[b"cmd_set"] >= 5 and stats[b"get_hits"] >= 3 and b"curr_items" in stats
+    assert client.flush_all(noreply=False) is True and client.get("n") is None
+    client.close()
+    ring = HashClient([("127.0.0.1", n.memcached_port) for n in nodes])
+    for i in range(200):
+        ring.set(f"key{i}", str(i).encode())
+    assert all(ring.get(f"key{i}") == str(i).encode() for i in range(200))
+    counts = [n.client().dbsize() for n in nodes]
+    assert sum(counts) == 200 and min(counts) > 40, counts
+    ring.close()
+
+
+def test_libmemcached_tools_work_against_strata(strata, tmp_path):
+    servers = f"--servers=127.0.0.1:{strata.memcached_port}"
+    source = tmp_path / "page.html"
+    source.write_bytes(b"<p>cached</p>")
+    copied = subprocess.run(["memccp", servers, str(source)], capture_output=True, text=True, timeout=30)
+    assert copied.returncode == 0, copied.stderr
+    assert strata.client().get("page.html") == b"<p>cached</p>"
+    cat = subprocess.run(["memccat", servers, "page.html"], capture_output=True, timeout=30)
+    assert cat.returncode == 0 and cat.stdout == b"<p>cached</p>\n", cat.stderr  # memccat ends with a newline
+    stat = subprocess.run(["memcstat", servers], capture_output=True, text=True, timeout=30)
+    assert stat.returncode == 0 and "curr_items" in stat.stdout and "get_hits" in stat.stdout, stat.stdout + stat.stderr
+    flushed = subprocess.run(["memcflush", servers], capture_output=True, text=True, timeout=30)
+    assert flushed.returncode == 0, flushed.stderr
+    assert strata.client().dbsize() == 0
