@@ -146,7 +146,7 @@ let package = Package(
         .target(
             name: "StrataFuzzTargets",
             dependencies: [
-                "RESP", "StrataEngine", "StrataPersistence", "StrataServer", "StrataCluster",
+                "RESP", "StrataEngine", "StrataPersistence", "StrataServer", "StrataCluster", "StrataMemcached",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/FuzzTargets"

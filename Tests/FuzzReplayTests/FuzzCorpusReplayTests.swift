@@ -42,4 +42,5 @@ final class FuzzCorpusReplayTests: XCTestCase {
     func testManifestCorpus() throws { try replay("manifest", minimumInputs: 5) }
     func testClusterBusCorpus() throws { try replay("cluster-bus", minimumInputs: 4) }
     func testNodesConfCorpus() throws { try replay("nodes-conf", minimumInputs: 2) }
+    func testMemcachedTextCorpus() throws { try replay("memcached-text", minimumInputs: 5) }
 }

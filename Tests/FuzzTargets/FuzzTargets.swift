@@ -1,6 +1,6 @@
 //! The bodies of Strata's fuzz targets: each takes arbitrary bytes and drives one reader of
 //! untrusted input (the RESP request and reply parsers, the snapshot reader over Strata and plain RDB
-//! files, the AOF loader, the manifest parser, the ACL rule parser, the cluster bus and `nodes.conf`). A target returns normally for any input the
+//! files, the AOF loader, the manifest parser, the ACL rule parser, the cluster bus and `nodes.conf`, the memcached text protocol). A target returns normally for any input the
 //! reader rejects with an error; it traps (and the fuzzer reports a crash) only when the
 //! reader crashes, hangs, or breaks one of the properties checked here.
 //!
@@ -32,6 +32,7 @@ public struct FuzzTarget: Sendable {
         FuzzTarget(name: "acl-rules") { ACLRuleFuzzing.run($0) },
         FuzzTarget(name: "cluster-bus") { ClusterBusFuzzing.run($0) },
         FuzzTarget(name: "nodes-conf") { NodesConfigFuzzing.run($0) },
+        FuzzTarget(name: "memcached-text") { MemcachedFuzzing.run($0) },
     ]
 
     /// The target called `name`, if there is one.
