@@ -4,7 +4,9 @@ import StrataMemcached
 /// request, both whole and fed a byte at a time. Every result must take at least one byte
 /// and no more than it was given, a whole storage command's data must be the bytes it
 /// announced, and feeding the same bytes in pieces must give the same requests (the
-/// parser never decides on a prefix what the rest would change).
+/// parser never decides on a prefix what the rest would change) up to where the pieces
+/// close the connection: like memcached, a long line closes it only when its end has not
+/// arrived yet, so bytes fed one by one may close it where the whole input goes on.
 enum MemcachedFuzzing {
     static func run(_ data: UnsafeRawBufferPointer) {
         var limits = MemcachedLimits()
@@ -14,7 +16,14 @@ enum MemcachedFuzzing {
         let bytes = Array(data)
         let whole = requests(parser, bytes, step: bytes.count)
         let pieces = requests(parser, bytes, step: 1)
-        precondition(whole == pieces, "the requests depend on how the bytes arrived")
+        if pieces.last == .close {
+            let before = pieces.count - 1
+            precondition(
+                Array(whole.prefix(before)) == Array(pieces.prefix(before)),
+                "the requests depend on how the bytes arrived")
+        } else {
+            precondition(whole == pieces, "the requests depend on how the bytes arrived")
+        }
     }
 
     /// The results of parsing `bytes` when they arrive `step` bytes at a time.
