@@ -43,6 +43,7 @@ public struct MemcachedItemTable<Key: Hashable>: Sendable where Key: Sendable {
     /// A new version of `key` was stored with `flags` (after the write was committed,
     /// which forgot the old version).
     public mutating func stored(_ key: Key, flags: UInt32) {
+        if flags == 0 && entries.isEmpty { return }
         if flags == 0 {
             entries[key] = nil
         } else {

@@ -93,8 +93,9 @@ public struct MemcachedTextParser: Sendable {
         // memcached counts a terminal empty token: `ntokens` is one more than the words.
         let count = tokens.count + 1
         guard count >= 2, let name = tokens.first, name.count >= 2 else { return .reply("ERROR", consumed: consumed) }
-        let noreply = tokens.last.map { Array($0) == Array("noreply".utf8) } ?? false
-        switch String(decoding: name, as: UTF8.self) {
+        let noreply = tokens.last?.elementsEqual("noreply".utf8) ?? false
+        // Names are short: comparing them as text costs one small string per request.
+        switch name.count <= 9 ? String(decoding: name, as: UTF8.self) : "" {
         case "get", "bget": return retrieval(tokens, count, consumed, withCAS: false, touch: false)
         case "gets": return retrieval(tokens, count, consumed, withCAS: true, touch: false)
         case "gat": return retrieval(tokens, count, consumed, withCAS: false, touch: true)
@@ -221,7 +222,7 @@ public struct MemcachedTextParser: Sendable {
         var noreply = false
         if count > 3 {
             let holdIsZero = Array(tokens[2]) == [UInt8(ascii: "0")]
-            noreply = Array(tokens[count - 2]) == Array("noreply".utf8)
+            noreply = tokens[count - 2].elementsEqual("noreply".utf8)
             let valid = (count == 4 && (holdIsZero || noreply)) || (count == 5 && holdIsZero && noreply)
             guard valid else {
                 return error("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]", consumed)

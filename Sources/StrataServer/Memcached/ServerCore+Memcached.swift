@@ -34,6 +34,17 @@ struct MemcachedOutcome {
     var close = false
 }
 
+/// The engine commands memcached's writes run as.
+private enum EngineName {
+    static let set = Bytes("SET")
+    static let delete = Bytes("DEL")
+    static let persist = Bytes("PERSIST")
+    static let expireAt = Bytes("PEXPIREAT")
+    static let flush = Bytes("FLUSHDB")
+    static let keepTTL = Bytes("KEEPTTL")
+    static let pxat = Bytes("PXAT")
+}
+
 extension ServerCore {
     /// The version memcached clients are told (the protocol Strata answers as).
     static let memcachedVersion = "1.6.18"
@@ -74,7 +85,7 @@ extension ServerCore {
                 arithmetic(Bytes(key), increment: increment, delta: delta, memcached, now: now), quiet: noreply)
         case .delete(let key, let noreply):
             let deleted =
-                liveString(Bytes(key), now: now) != nil && memcachedWrite([Bytes("DEL"), Bytes(key)], now: now)
+                liveString(Bytes(key), now: now) != nil && memcachedWrite([EngineName.delete, Bytes(key)], now: now)
             if deleted { memcached.stats.deleteHits &+= 1 } else { memcached.stats.deleteMisses &+= 1 }
             return answer(deleted ? "DELETED" : "NOT_FOUND", quiet: noreply)
         case .touch(let key, let exptime, let noreply):
@@ -104,7 +115,7 @@ extension ServerCore {
 
     /// A `set` refused as too large removes the key's old item, as memcached does.
     func memcachedRemoveAfterRefusedSet(_ key: [UInt8], now: Int64) {
-        if liveString(Bytes(key), now: now) != nil { memcachedWrite([Bytes("DEL"), Bytes(key)], now: now) }
+        if liveString(Bytes(key), now: now) != nil { memcachedWrite([EngineName.delete, Bytes(key)], now: now) }
     }
 
     private func answer(_ line: String, quiet: Bool) -> MemcachedOutcome {
@@ -168,16 +179,18 @@ extension ServerCore {
     /// Sets a live item's deadline as `exptime` says.
     private func touch(_ key: Bytes, exptime: Int64, now: Int64) {
         switch MemcachedExpiry(exptime: exptime, now: now) {
-        case .never: memcachedWrite([Bytes("PERSIST"), key], now: now)
-        case .expired: memcachedWrite([Bytes("DEL"), key], now: now)
-        case .at(let deadline): memcachedWrite([Bytes("PEXPIREAT"), key, Bytes(String(deadline))], now: now)
+        case .never: memcachedWrite([EngineName.persist, key], now: now)
+        case .expired: memcachedWrite([EngineName.delete, key], now: now)
+        case .at(let deadline): memcachedWrite([EngineName.expireAt, key, Bytes(String(deadline))], now: now)
         }
     }
 
     private func storeItem(_ store: MemcachedStore, _ memcached: MemcachedRuntime, now: Int64) -> String {
         memcached.stats.cmdSet &+= 1
         let key = Bytes(store.key)
-        let current = liveString(key, now: now)
+        // A plain set needs the current item only when it stores one already expired.
+        let needsCurrent = store.mode != .set || MemcachedExpiry(exptime: store.exptime, now: now) == .expired
+        let current = needsCurrent ? liveString(key, now: now) : nil
         switch store.mode {
         case .add where current != nil, .replace where current == nil, .append where current == nil,
             .prepend where current == nil:
@@ -203,15 +216,15 @@ extension ServerCore {
             flags = memcached.items.flags(of: key)
             let joined =
                 store.mode == .append ? (current?.array ?? []) + store.data : store.data + (current?.array ?? [])
-            memcachedWrite([Bytes("SET"), key, Bytes(joined), Bytes("KEEPTTL")], now: now)
+            memcachedWrite([EngineName.set, key, Bytes(joined), EngineName.keepTTL], now: now)
         default:
             switch MemcachedExpiry(exptime: store.exptime, now: now) {
-            case .never: memcachedWrite([Bytes("SET"), key, data], now: now)
+            case .never: memcachedWrite([EngineName.set, key, data], now: now)
             case .at(let deadline):
-                memcachedWrite([Bytes("SET"), key, data, Bytes("PXAT"), Bytes(String(deadline))], now: now)
+                memcachedWrite([EngineName.set, key, data, EngineName.pxat, Bytes(String(deadline))], now: now)
             case .expired:
                 // Stored already expired: the old item goes, nothing can read the new one.
-                if current != nil { memcachedWrite([Bytes("DEL"), key], now: now) }
+                if current != nil { memcachedWrite([EngineName.delete, key], now: now) }
                 memcached.stats.totalItems &+= 1
                 return "STORED"
             }
@@ -239,7 +252,7 @@ extension ServerCore {
         // memcached rewrites a shorter number in place, padded with spaces.
         if digits.count < bytes.count { digits += [UInt8](repeating: 0x20, count: bytes.count - digits.count) }
         let flags = memcached.items.flags(of: key)
-        memcachedWrite([Bytes("SET"), key, Bytes(digits), Bytes("KEEPTTL")], now: now)
+        memcachedWrite([EngineName.set, key, Bytes(digits), EngineName.keepTTL], now: now)
         memcached.items.stored(key, flags: flags)
         return String(result)
     }
@@ -248,10 +261,10 @@ extension ServerCore {
     private func flushMemcached(after delay: Int64, now: Int64) {
         switch MemcachedExpiry(exptime: delay, now: now) {
         case .never, .expired:
-            memcachedWrite([Bytes("FLUSHDB")], now: now)
+            memcachedWrite([EngineName.flush], now: now)
         case .at(let deadline):
             eventLoop.scheduleTask(in: .milliseconds(max(deadline - now, 0))) { [unowned(unsafe) self] in
-                self.memcachedWrite([Bytes("FLUSHDB")], now: self.clock.wallMilliseconds())
+                self.memcachedWrite([EngineName.flush], now: self.clock.wallMilliseconds())
             }
         }
     }
