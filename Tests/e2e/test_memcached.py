@@ -270,3 +270,52 @@ def test_libmemcached_tools_work_against_strata(strata, tmp_path):
     flushed = subprocess.run(["memcflush", servers], capture_output=True, text=True, timeout=30)
     assert flushed.returncode == 0, flushed.stderr
     assert strata.client().dbsize() == 0
+
+
+def memcached_node(start_server, *args, workdir=None):
+    port = free_port()
+    server = start_server("--memcached-port", str(port), *args, workdir=workdir)
+    wait_until(lambda: connects(port), message="strata's memcached listener")
+    server.memcached_port = port
+    return server
+
+
+def test_memcached_writes_survive_a_crash_through_the_aof(start_server):
+    node = memcached_node(start_server, "--appendonly", "yes", "--appendfsync", "always", "--save", "")
+    session = Session(node.memcached_port)
+    for i in range(100):
+        assert session.ask(b"set item%d 0 3600 %d\r\n%d\r\n" % (i, len(str(i)), i)) == b"STORED\r\n"
+    session.ask(b"set counter 0 0 2\r\n10\r\nincr counter 5\r\nappend item1 0 0 1\r\n!\r\ndelete item2\r\n")
+    node.proc.kill()
+    node.proc.wait()
+    restarted = memcached_node(start_server, "--appendonly", "yes", "--save", "", workdir=node.workdir)
+    wait_until(lambda: restarted.client().info("persistence")["loading"] == 0, message="the AOF loaded")
+    session = Session(restarted.memcached_port)
+    assert session.ask(b"get item0 item1 item2 counter\r\n") == (
+        b"VALUE item0 0 1\r\n0\r\nVALUE item1 0 2\r\n1!\r\nVALUE counter 0 2\r\n15\r\nEND\r\n")
+    assert 3500 < restarted.client().ttl("item50") <= 3600
+
+
+def test_memcached_writes_reach_replicas_notifications_and_eviction(start_server):
+    primary = memcached_node(start_server, "--save", "", "--appendonly", "no", "--notify-keyspace-events", "KEA")
+    replica = start_server("--save", "", "--appendonly", "no", "--replicaof", f"127.0.0.1 {primary.port}")
+    wait_until(lambda: replica.client().info("replication")["master_link_status"] == "up", message="replica up")
+    events = primary.client().pubsub()
+    events.psubscribe("__keyspace@0__:*")
+    events.get_message(timeout=5)
+    session = Session(primary.memcached_port)
+    session.ask(b"set seen 0 0 1\r\nx\r\ntouch seen 100\r\ndelete seen\r\nset kept 0 0 4\r\nkept\r\n")
+    kinds = []
+    wait_until(lambda: kinds.extend(m["data"] for m in iter(lambda: events.get_message(timeout=0.1), None)
+                                    if m["type"] == "pmessage") or len(kinds) >= 4, message="the keyspace events")
+    assert kinds[:4] == [b"set", b"expire", b"del", b"set"]
+    wait_until(lambda: replica.client().get("kept") == b"kept", message="the replica has the memcached write")
+    # With maxmemory, memcached writes evict as RESP writes do.
+    r = primary.client()
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    r.config_set("maxmemory", int(r.info("memory")["used_memory"]) + 2_000_000)
+    value = b"v" * 1000
+    for i in range(5000):
+        session.ask(b"set big%d 0 0 1000 noreply\r\n%s\r\n" % (i, value))
+    stats = dict(line.split(b" ")[1:3] for line in session.ask(b"stats\r\n").splitlines() if line.startswith(b"STAT"))
+    assert int(stats[b"evictions"]) > 0 and int(stats[b"curr_items"]) < 5000
