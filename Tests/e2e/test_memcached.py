@@ -319,3 +319,21 @@ def test_memcached_writes_reach_replicas_notifications_and_eviction(start_server
         session.ask(b"set big%d 0 0 1000 noreply\r\n%s\r\n" % (i, value))
     stats = dict(line.split(b" ")[1:3] for line in session.ask(b"stats\r\n").splitlines() if line.startswith(b"STAT"))
     assert int(stats[b"evictions"]) > 0 and int(stats[b"curr_items"]) < 5000
+
+
+def test_a_client_that_never_reads_is_bounded_and_others_go_on(strata):
+    session = Session(strata.memcached_port)
+    assert session.ask(b"set big 0 0 500000\r\n" + b"b" * 500000 + b"\r\n") == b"STORED\r\n"
+    rss = lambda: int(open(f"/proc/{strata.proc.pid}/status").read().split("VmRSS:")[1].split()[0]) * 1024
+    before = rss()
+    hog = socket.create_connection(("127.0.0.1", strata.memcached_port), timeout=10)
+    hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    hog.sendall(b"get big\r\n" * 4000)  # two gigabytes of answers, never read
+    hog.sendall(b"get " + b"big " * 2000 + b"\r\n")  # one answer of a gigabyte
+    other = Session(strata.memcached_port)
+    for _ in range(20):
+        assert other.ask(b"get missing\r\n") == b"END\r\n"
+        time.sleep(0.05)
+    assert strata.client().ping()
+    assert rss() - before < 200 << 20
+    hog.close()

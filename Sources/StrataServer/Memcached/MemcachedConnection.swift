@@ -56,52 +56,70 @@ final class MemcachedConnection: ChannelInboundHandler {
             skipping -= skipped
         }
         if let bytes = buffer.readBytes(length: buffer.readableBytes) { pending += bytes }
+        process(context)
+    }
+
+    /// Answers what `pending` holds, a bounded amount at a time: when the socket stops
+    /// taking answers, the rest waits (and the client is not read) until it drains.
+    private func process(_ context: ChannelHandlerContext) {
+        guard let memcached = core.memcached else { return }
         let now = core.clock.wallMilliseconds()
-        var out: [UInt8] = []
-        var offset = 0
-        parsing: while offset < pending.count && skipping == 0 {
-            switch memcached.parser.parse(pending[offset...]) {
-            case .needMore:
-                break parsing
-            case .command(let command, let consumed):
-                offset += consumed
-                let outcome = core.memcachedExecute(command, now: now)
-                out += outcome.reply
-                if outcome.close {
+        while !closing {
+            var out: [UInt8] = []
+            var offset = 0
+            parsing: while offset < pending.count && skipping == 0 && out.count < MemcachedConnection.answerBatch {
+                switch memcached.parser.parse(pending[offset...]) {
+                case .needMore:
+                    break parsing
+                case .command(let command, let consumed):
+                    offset += consumed
+                    let outcome = core.memcachedExecute(command, now: now)
+                    out += outcome.reply
+                    if outcome.close {
+                        closing = true
+                        break parsing
+                    }
+                case .reply(let line, let consumed):
+                    offset += consumed
+                    if let line { out += Array((line + "\r\n").utf8) }
+                case .skip(let line, let consumed, let skip, let removing):
+                    offset += consumed
+                    if let line { out += Array((line + "\r\n").utf8) }
+                    if let removing { core.memcachedRemoveAfterRefusedSet(removing, now: now) }
+                    if line?.hasPrefix("SERVER_ERROR object too large") == true { memcached.stats.storeTooLarge &+= 1 }
+                    let available = min(skip, pending.count - offset)
+                    offset += available
+                    skipping = skip - available
+                case .close:
                     closing = true
                     break parsing
                 }
-            case .reply(let line, let consumed):
-                offset += consumed
-                if let line { out += Array((line + "\r\n").utf8) }
-            case .skip(let line, let consumed, let skip, let removing):
-                offset += consumed
-                if let line { out += Array((line + "\r\n").utf8) }
-                if let removing { core.memcachedRemoveAfterRefusedSet(removing, now: now) }
-                if line?.hasPrefix("SERVER_ERROR object too large") == true { memcached.stats.storeTooLarge &+= 1 }
-                let available = min(skip, pending.count - offset)
-                offset += available
-                skipping = skip - available
-            case .close:
-                closing = true
-                break parsing
             }
-        }
-        pending.removeFirst(offset)
-        if !out.isEmpty {
-            memcached.stats.bytesWritten &+= out.count
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: out)), promise: nil)
-        }
-        if closing { return close(context) }
-        // A client that does not read its answers is not read either until they drain.
-        if !context.channel.isWritable {
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            pending.removeFirst(offset)
+            if !out.isEmpty {
+                memcached.stats.bytesWritten &+= out.count
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: out)), promise: nil)
+            }
+            if closing { return close(context) }
+            // Done, or waiting for more bytes: read on.
+            if out.count < MemcachedConnection.answerBatch { break }
+            // A client that does not read its answers is not read either until they drain.
+            if !context.channel.isWritable {
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                return
+            }
         }
     }
 
+    /// Answers are written in batches of about this many bytes.
+    static let answerBatch = 256 * 1024
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            process(context)
+            if !closing && context.channel.isWritable {
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            }
         }
         context.fireChannelWritabilityChanged()
     }

@@ -46,6 +46,9 @@ private enum EngineName {
 }
 
 extension ServerCore {
+    /// The largest answer to one retrieval, bytes.
+    static let memcachedReplyLimit = 64 << 20
+
     /// The version memcached clients are told (the protocol Strata answers as).
     static let memcachedVersion = "1.6.18"
 
@@ -165,6 +168,11 @@ extension ServerCore {
                 touch(key, exptime: exptime, now: now)
             }
             let data = value.array
+            // One reply is built whole: a multiget naming large items many times must not
+            // build gigabytes (memcached streams it; this answers memcached's error).
+            if out.count + data.count > ServerCore.memcachedReplyLimit {
+                return Array("SERVER_ERROR out of memory writing get response\r\n".utf8)
+            }
             var header = "VALUE \(String(decoding: raw, as: UTF8.self)) \(memcached.items.flags(of: key)) \(data.count)"
             if withCAS { header += " \(memcached.items.casUnique(of: key))" }
             out += Array(header.utf8)
