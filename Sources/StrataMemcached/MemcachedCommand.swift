@@ -42,6 +42,23 @@ public enum MemcachedCommand: Sendable, Equatable {
     case stats(arguments: [[UInt8]])
     /// `quit`: the connection closes.
     case quit
+    /// `mn`: answers `MN` (the end of a pipeline of quiet meta commands).
+    case metaNoop
+    /// `mg <key> <flags>*`: a meta get; the flags in the order sent.
+    case metaGet(key: [UInt8], flags: [MemcachedMetaFlag])
+}
+
+/// One flag of a meta command: its letter and the token after it (`T30`: T, "30").
+public struct MemcachedMetaFlag: Sendable, Equatable {
+    public var letter: UInt8
+    public var token: [UInt8]
+
+    public init(letter: UInt8, token: [UInt8]) {
+        (self.letter, self.token) = (letter, token)
+    }
+
+    /// The flag's number (T, N, R), as memcached reads it.
+    public var number: Int64? { MemcachedNumbers.signed(token[...]) }
 }
 
 /// A storage command with its data block.

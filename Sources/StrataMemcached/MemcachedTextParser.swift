@@ -153,6 +153,10 @@ public struct MemcachedTextParser: Sendable {
             return .command(.quit, consumed: consumed)
         case "shutdown":
             return .reply("ERROR: shutdown not enabled", consumed: consumed)
+        case "mn":
+            return .command(.metaNoop, consumed: consumed)
+        case "mg":
+            return metaGet(tokens, consumed)
         default:
             if let last = tokens.last, last.starts(with: Array("HTTP/".utf8)) { return .close }
             return .reply("ERROR", consumed: consumed)
@@ -214,6 +218,33 @@ public struct MemcachedTextParser: Sendable {
             mode: mode, key: Array(key), flags: flags, exptime: exptime, data: Array(rest[rest.startIndex..<dataEnd]),
             casUnique: casUnique, noreply: noreply)
         return .command(.store(store), consumed: consumed + block)
+    }
+
+    /// The flags `mg` takes here: memcached's, less base64 keys (b), hit and last-access
+    /// reporting (h, l), creating on a miss and recaching (N, R) and no-LRU-bump (u).
+    /// P and L are the proxy's, ignored as memcached ignores them.
+    static let metaGetFlags = Set("vstcfkOqTPL".utf8)
+
+    private func metaGet(_ tokens: [ArraySlice<UInt8>], _ consumed: Int) -> MemcachedParseResult {
+        guard tokens.count >= 2 else { return .reply("ERROR", consumed: consumed) }
+        guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
+        var seen = Set<UInt8>()
+        var flags: [MemcachedMetaFlag] = []
+        for token in tokens.dropFirst(2) {
+            guard let letter = token.first, letter < 127, seen.insert(letter).inserted else {
+                return error("CLIENT_ERROR duplicate flag", consumed)
+            }
+            guard Self.metaGetFlags.contains(letter) else { return error("CLIENT_ERROR invalid flag", consumed) }
+            let flag = MemcachedMetaFlag(letter: letter, token: Array(token.dropFirst()))
+            if letter == UInt8(ascii: "T") && flag.number == nil {
+                return error("CLIENT_ERROR bad token in command line format", consumed)
+            }
+            if letter == UInt8(ascii: "O") && token.count > 32 {
+                return error("CLIENT_ERROR opaque token too long", consumed)
+            }
+            flags.append(flag)
+        }
+        return .command(.metaGet(key: Array(tokens[1]), flags: flags), consumed: consumed)
     }
 
     private func delete(_ tokens: [ArraySlice<UInt8>], _ count: Int, _ consumed: Int) -> MemcachedParseResult {

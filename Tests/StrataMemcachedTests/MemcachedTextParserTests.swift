@@ -85,6 +85,20 @@ struct MemcachedTextParserTests {
         #expect(parse("x\r\n") == .reply("ERROR", consumed: 3))
     }
 
+    @Test func metaGetFlagsAreCheckedAsMemcachedChecksThem() {
+        let flags = [
+            MemcachedMetaFlag(letter: UInt8(ascii: "v"), token: []),
+            MemcachedMetaFlag(letter: UInt8(ascii: "T"), token: bytes("30")),
+            MemcachedMetaFlag(letter: UInt8(ascii: "O"), token: bytes("abc")),
+        ]
+        #expect(parse("mg k v T30 Oabc\r\n") == .command(.metaGet(key: bytes("k"), flags: flags), consumed: 17))
+        #expect(parse("mg k v v\r\n") == .reply("CLIENT_ERROR duplicate flag", consumed: 10))
+        #expect(parse("mg k Tx\r\n") == .reply("CLIENT_ERROR bad token in command line format", consumed: 9))
+        #expect(parse("mg k z\r\n") == .reply("CLIENT_ERROR invalid flag", consumed: 8))
+        #expect(parse("mg\r\n") == .reply("ERROR", consumed: 4))
+        #expect(parse("mn\r\n") == .command(.metaNoop, consumed: 4))
+    }
+
     @Test func longLinesCloseTheConnectionUnlessTheyAreGets() {
         let junk = String(repeating: "x", count: 3000)
         #expect(parse(junk) == .close)

@@ -79,7 +79,8 @@ class Session:
 
 
 def normalised(answers):
-    """CAS uniques replaced by the order in which each distinct one first appeared."""
+    """CAS uniques (in VALUE lines and meta `c` flags) replaced by the order in which each
+    distinct one first appeared."""
     seen = {}
 
     def name(match):
@@ -89,6 +90,8 @@ def normalised(answers):
     out = []
     for answer in answers:
         answer = re.sub(rb"(VALUE \S+ \d+ \d+ )(\d+)\r\n", name, answer)
+        answer = re.sub(rb"(?m)^((?:VA \d+|HD)(?: [^ \r\n]+)*? c)(\d+)(?=[ \r])",
+                        lambda m: name(m)[:-2], answer)
         out.append(answer)
     return out, seen
 
@@ -132,6 +135,14 @@ CORPUS = [
     b"cas a 0 0 1 abc\r\nx\r\n",
     b"flush_all\r\nget b n big\r\n",
     b"flush_all 0 noreply\r\nflush_all noreply\r\nflush_all abc\r\nflush_all 1 2 3\r\n",
+    # Meta commands: mn, and mg with the flags Strata serves.
+    b"set a 5 0 3\r\nabc\r\nmg a v\r\nmg a s t f c k O123 v\r\nmg a q\r\nmg a q v\r\nmn\r\n",
+    b"mg miss v\r\nmg miss q v\r\nmg miss k O9\r\nmg miss s t\r\nmn\r\n",
+    b"mg a t T30 t\r\nmg a Tx\r\nmg a v v\r\nmg a z\r\nmg\r\nmg a E5\r\nmg a k q\r\n",
+    b"mg a O123456789012345678901234567890123\r\nmg a O12345678901234567890123456789012\r\nmg a P L\r\n",
+    # (`T-1 t` left out: memcached then prints its own clock's underflow, 2^32 - uptime.)
+    b"mg a T30 t v\r\nmg a t\r\nmg a T0 t\r\nmg a T-1\r\nmg a v\r\n",
+    b"mg " + b"k" * 251 + b" v\r\nmg " + b"k" * 250 + b" v\r\n",
 ]
 
 

@@ -113,7 +113,57 @@ extension ServerCore {
             return MemcachedOutcome(reply: Array(memcachedStats(arguments, memcached, now: now).utf8))
         case .quit:
             return MemcachedOutcome(close: true)
+        case .metaNoop:
+            return answer("MN", quiet: false)
+        case .metaGet(let key, let flags):
+            return MemcachedOutcome(reply: metaGet(key, flags: flags, memcached, now: now))
         }
+    }
+
+    /// `mg`: `VA <size> <flags>` and the value with `v`, else `HD <flags>`; the return
+    /// flags in the order asked, `T` applied where it stands; `EN` (with O and k) on a
+    /// miss, nothing under `q`.
+    private func metaGet(
+        _ raw: [UInt8], flags: [MemcachedMetaFlag], _ memcached: MemcachedRuntime, now: Int64
+    ) -> [UInt8] {
+        let key = Bytes(raw)
+        let wants = { (letter: Character) in flags.contains { $0.letter == letter.asciiValue } }
+        memcached.stats.cmdGet &+= 1
+        guard let value = liveString(key, now: now) else {
+            memcached.stats.getMisses &+= 1
+            if wants("q") { return [] }
+            var line = Array("EN".utf8)
+            for flag in flags {
+                if flag.letter == UInt8(ascii: "O") { line += [0x20, flag.letter] + flag.token }
+                if flag.letter == UInt8(ascii: "k") { line += Array(" k".utf8) + raw }
+            }
+            return line + [13, 10]
+        }
+        memcached.stats.getHits &+= 1
+        let data = value.array
+        var line = Array((wants("v") ? "VA \(data.count)" : "HD").utf8)
+        for flag in flags {
+            switch flag.letter {
+            case UInt8(ascii: "T"):
+                memcached.stats.cmdTouch &+= 1
+                memcached.stats.touchHits &+= 1
+                touch(key, exptime: flag.number ?? 0, now: now)
+            case UInt8(ascii: "s"): line += Array(" s\(data.count)".utf8)
+            case UInt8(ascii: "t"):
+                let deadline = engine.databases[config.memcachedDatabase].deadline(key)
+                // Seconds left, rounded up as memcached's second-grained clock counts them.
+                let left = deadline.map { max(0, ($0 - now + 999) / 1000) } ?? -1
+                line += Array(" t\(left)".utf8)
+            case UInt8(ascii: "c"): line += Array(" c\(memcached.items.casUnique(of: key))".utf8)
+            case UInt8(ascii: "f"): line += Array(" f\(memcached.items.flags(of: key))".utf8)
+            case UInt8(ascii: "k"): line += Array(" k".utf8) + raw
+            case UInt8(ascii: "O"): line += [0x20, flag.letter] + flag.token
+            default: break
+            }
+        }
+        line += [13, 10]
+        if wants("v") { line += data + [13, 10] }
+        return line
     }
 
     /// A `set` refused as too large removes the key's old item, as memcached does.
