@@ -46,6 +46,20 @@ public enum MemcachedCommand: Sendable, Equatable {
     case metaNoop
     /// `mg <key> <flags>*`: a meta get; the flags in the order sent.
     case metaGet(key: [UInt8], flags: [MemcachedMetaFlag])
+    /// `ms <key> <datalen> <flags>*` and its data block.
+    case metaSet(key: [UInt8], flags: [MemcachedMetaFlag], data: [UInt8])
+    /// `md <key> <flags>*`.
+    case metaDelete(key: [UInt8], flags: [MemcachedMetaFlag])
+    /// `ma <key> <flags>*`.
+    case metaArithmetic(key: [UInt8], flags: [MemcachedMetaFlag])
+}
+
+extension Array where Element == MemcachedMetaFlag {
+    /// The flag with this letter, if sent.
+    public func flag(_ letter: Character) -> MemcachedMetaFlag? { first { $0.letter == letter.asciiValue } }
+
+    /// Whether the flag with this letter was sent.
+    public func has(_ letter: Character) -> Bool { flag(letter) != nil }
 }
 
 /// One flag of a meta command: its letter and the token after it (`T30`: T, "30").
@@ -59,6 +73,12 @@ public struct MemcachedMetaFlag: Sendable, Equatable {
 
     /// The flag's number (T, N, R), as memcached reads it.
     public var number: Int64? { MemcachedNumbers.signed(token[...]) }
+
+    /// The flag's unsigned 64-bit number (C, D, J).
+    public var unsigned: UInt64? { MemcachedNumbers.unsigned64(token[...]) }
+
+    /// The flag's 32-bit client flags (F).
+    public var clientFlags: UInt32? { MemcachedNumbers.flags(token[...]) }
 }
 
 /// A storage command with its data block.

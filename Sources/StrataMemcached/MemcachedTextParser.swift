@@ -46,6 +46,17 @@ public struct MemcachedLimits: Sendable, Equatable {
     }
 }
 
+/// Why a meta command's flags were refused.
+struct MemcachedMetaError: Error {
+    var line: String
+    var invalidMode = false
+
+    init(_ line: String, invalidMode: Bool = false) {
+        self.line = line
+        self.invalidMode = invalidMode
+    }
+}
+
 /// Cuts requests from the bytes a client sent.
 public struct MemcachedTextParser: Sendable {
     public var limits: MemcachedLimits
@@ -157,6 +168,10 @@ public struct MemcachedTextParser: Sendable {
             return .command(.metaNoop, consumed: consumed)
         case "mg":
             return metaGet(tokens, consumed)
+        case "ms":
+            return metaSet(tokens, consumed, rest: rest)
+        case "md", "ma":
+            return metaKeyed(tokens, consumed, arithmetic: name.last == UInt8(ascii: "a"))
         default:
             if let last = tokens.last, last.starts(with: Array("HTTP/".utf8)) { return .close }
             return .reply("ERROR", consumed: consumed)
@@ -245,6 +260,100 @@ public struct MemcachedTextParser: Sendable {
             flags.append(flag)
         }
         return .command(.metaGet(key: Array(tokens[1]), flags: flags), consumed: consumed)
+    }
+
+    /// The flags of `ms`, `md`, `ma` Strata serves (memcached's, less base64 keys, stale
+    /// items and the like).
+    static let metaSetFlags = Set("cCFIkOqsTMPL".utf8)
+    static let metaDeleteFlags = Set("CkOqTPL".utf8)
+    static let metaArithmeticFlags = Set("NJDTMqOktcvCPL".utf8)
+
+    /// The flags after `start`, checked as `ms` (and `md`) check them; an error line when
+    /// one is refused.
+    private func metaFlags(
+        _ tokens: [ArraySlice<UInt8>], from start: Int, allowed: Set<UInt8>, modes: String
+    ) -> Result<[MemcachedMetaFlag], MemcachedMetaError> {
+        var seen = Set<UInt8>()
+        var flags: [MemcachedMetaFlag] = []
+        for token in tokens.dropFirst(start) {
+            guard let letter = token.first, letter < 127, seen.insert(letter).inserted else {
+                return .failure(.init("CLIENT_ERROR duplicate flag"))
+            }
+            guard allowed.contains(letter) else { return .failure(.init("CLIENT_ERROR invalid flag")) }
+            let flag = MemcachedMetaFlag(letter: letter, token: Array(token.dropFirst()))
+            switch letter {
+            case UInt8(ascii: "T"), UInt8(ascii: "N"):
+                if flag.number == nil { return .failure(.init("CLIENT_ERROR bad token in command line format")) }
+            case UInt8(ascii: "C"):
+                if flag.unsigned == nil { return .failure(.init("CLIENT_ERROR bad token in command line format")) }
+            case UInt8(ascii: "F"):
+                if flag.clientFlags == nil { return .failure(.init(Self.badFormat)) }
+            case UInt8(ascii: "D"), UInt8(ascii: "J"):
+                if flag.unsigned == nil { return .failure(.init("CLIENT_ERROR invalid numeric delta value")) }
+            case UInt8(ascii: "M"):
+                guard flag.token.count == 1 else { return .failure(.init("CLIENT_ERROR incorrect length for M token")) }
+                guard modes.utf8.contains(flag.token[0]) else { return .failure(.init("", invalidMode: true)) }
+            case UInt8(ascii: "O"):
+                if token.count > 32 { return .failure(.init("CLIENT_ERROR opaque token too long")) }
+            default:
+                break
+            }
+            flags.append(flag)
+        }
+        return .success(flags)
+    }
+
+    private func metaSet(_ tokens: [ArraySlice<UInt8>], _ consumed: Int, rest: ArraySlice<UInt8>)
+        -> MemcachedParseResult
+    {
+        guard tokens.count >= 2 else { return .reply("ERROR", consumed: consumed) }
+        guard tokens.count >= 3, tokens[1].count <= MemcachedLimits.keyMaxLength,
+            let length = MemcachedNumbers.signed(tokens[2]), length >= 0, length <= Int64(Int32.max) - 2
+        else { return error(Self.badFormat, consumed) }
+        let block = Int(length) + 2
+        let key = Array(tokens[1])
+        let flags: [MemcachedMetaFlag]
+        switch metaFlags(tokens, from: 3, allowed: Self.metaSetFlags, modes: "EeAaPpRrSs") {
+        case .failure(let failure):
+            // The data block that follows is skipped, as memcached skips it.
+            let line = failure.invalidMode ? "CLIENT_ERROR invalid mode for ms M token" : failure.line
+            return .skip(reply: line, consumed: consumed, skip: block, removing: nil)
+        case .success(let parsed):
+            flags = parsed
+        }
+        let clientFlags = flags.flag("F")?.clientFlags ?? 0
+        guard limits.fits(keyLength: key.count, flags: clientFlags, dataLengthWithTerminator: block) else {
+            let mode = flags.flag("M")?.token.first.map { Character(UnicodeScalar($0)) }
+            let isSet = mode == nil || mode == "S" || mode == "s"
+            return .skip(
+                reply: "SERVER_ERROR object too large for cache", consumed: consumed, skip: block,
+                removing: isSet ? key : nil)
+        }
+        guard rest.count >= block else { return .needMore }
+        let dataEnd = rest.startIndex + Int(length)
+        guard rest[dataEnd] == UInt8(ascii: "\r") && rest[dataEnd + 1] == UInt8(ascii: "\n") else {
+            return .reply("CLIENT_ERROR bad data chunk", consumed: consumed + block)
+        }
+        let data = Array(rest[rest.startIndex..<dataEnd])
+        return .command(.metaSet(key: key, flags: flags, data: data), consumed: consumed + block)
+    }
+
+    private func metaKeyed(_ tokens: [ArraySlice<UInt8>], _ consumed: Int, arithmetic: Bool)
+        -> MemcachedParseResult
+    {
+        guard tokens.count >= 2 else { return .reply("ERROR", consumed: consumed) }
+        guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
+        let allowed = arithmetic ? Self.metaArithmeticFlags : Self.metaDeleteFlags
+        switch metaFlags(tokens, from: 2, allowed: allowed, modes: "IiDd+-") {
+        case .failure(let failure):
+            if failure.invalidMode { return error("CLIENT_ERROR invalid mode for ma M token", consumed) }
+            // memcached's md and ma word every other refusal alike.
+            return error("CLIENT_ERROR invalid or duplicate flag", consumed)
+        case .success(let flags):
+            let key = Array(tokens[1])
+            if arithmetic { return .command(.metaArithmetic(key: key, flags: flags), consumed: consumed) }
+            return .command(.metaDelete(key: key, flags: flags), consumed: consumed)
+        }
     }
 
     private func delete(_ tokens: [ArraySlice<UInt8>], _ count: Int, _ consumed: Int) -> MemcachedParseResult {

@@ -99,7 +99,7 @@ final class ServerCore {
     /// Snapshot state.
     var persistence = SnapshotScheduler()
     /// Append-only file state.
-    var aof = AppendOnlyLog<ConnectionHandler>()
+    var aof = AppendOnlyLog<DurabilityHold>()
     /// Calls, rejections, failures and latency per command; error replies per code.
     var commandStats = CommandStatistics()
     /// The slowest recent calls.

@@ -99,6 +99,19 @@ struct MemcachedTextParserTests {
         #expect(parse("mn\r\n") == .command(.metaNoop, consumed: 4))
     }
 
+    @Test func metaSetSkipsTheDataOfARefusedRequest() {
+        let flags = [MemcachedMetaFlag(letter: UInt8(ascii: "T"), token: bytes("5"))]
+        #expect(
+            parse("ms k 2 T5\r\nab\r\n")
+                == .command(.metaSet(key: bytes("k"), flags: flags, data: bytes("ab")), consumed: 15))
+        #expect(
+            parse("ms k 2 MX\r\nab\r\n")
+                == .skip(reply: "CLIENT_ERROR invalid mode for ms M token", consumed: 11, skip: 4, removing: nil))
+        #expect(parse("ms k x\r\n") == .reply("CLIENT_ERROR bad command line format", consumed: 8))
+        #expect(parse("ma k Dx\r\n") == .reply("CLIENT_ERROR invalid or duplicate flag", consumed: 9))
+        #expect(parse("ma k Mx\r\n") == .reply("CLIENT_ERROR invalid mode for ma M token", consumed: 9))
+    }
+
     @Test func longLinesCloseTheConnectionUnlessTheyAreGets() {
         let junk = String(repeating: "x", count: 3000)
         #expect(parse(junk) == .close)

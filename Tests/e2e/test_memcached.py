@@ -143,6 +143,18 @@ CORPUS = [
     # (`T-1 t` left out: memcached then prints its own clock's underflow, 2^32 - uptime.)
     b"mg a T30 t v\r\nmg a t\r\nmg a T0 t\r\nmg a T-1\r\nmg a v\r\n",
     b"mg " + b"k" * 251 + b" v\r\nmg " + b"k" * 250 + b" v\r\n",
+    # ms, md, ma.
+    b"ms a 3\r\nabc\r\nms a 3 T30 F7 k O1 c\r\nabc\r\nmg a v f t\r\nms a 3 q\r\nabc\r\nmn\r\n",
+    b"ms a 3 ME\r\nabc\r\nms b 3 ME\r\nabc\r\nms b 1 MA\r\nd\r\nms b 1 MP\r\nz\r\nmg b v f\r\n",
+    b"ms zz 1 MR\r\nd\r\nms zz 1 MA\r\nd\r\nms zz 1 MX\r\nd\r\nms a 1 C999998\r\nd\r\nms a 1 C999999 q\r\nd\r\n",
+    b"ms a 3\r\nabcd\r\nms a 3 q\r\nabcd\r\nms a x\r\nabc\r\nms a\r\nms a -1\r\nms\r\n",
+    b"ms a 1 Tx\r\nd\r\nms a 1 Fx\r\nd\r\nms a 1 MEE\r\nd\r\nms a 1 z\r\nd\r\nms a 1 k k\r\nd\r\n",
+    b"ms t 2 T0\r\nab\r\nmg t t\r\nms t 2 T-1\r\nab\r\nmg t t v\r\nms nc 1 C5\r\nx\r\n",
+    b"ms a 1\r\nd\r\nmd a\r\nmd a\r\nmd a q\r\nms a 1\r\nd\r\nmd a q k O5\r\nmd a C999999\r\nmn\r\n",
+    b"md nope q\r\nmd nope k O5\r\nmd\r\nms a 1\r\nd\r\nmd a C999999\r\nmd a z\r\nmd a k k\r\n",
+    b"ma n\r\nma n q\r\nma n N0 J13 v\r\nma n v\r\nma n MD D20 v t k O3\r\nma n M+ D5 v\r\n",
+    b"ma n q D1\r\nmg n v\r\nma n Mx\r\nma n Dx\r\nma n Jx\r\nma n z\r\nma n v v\r\nmn\r\n",
+    b"ms s 2\r\nab\r\nma s\r\nma\r\nma n C999999\r\nma n T100 t\r\nma n2 N100 J5 t v\r\nma n3 N0 k O7\r\n",
 ]
 
 
@@ -170,6 +182,14 @@ def test_cas_follows_item_versions_as_memcached(reference, strata):
         assert second != first
         session.ask(b"append k 0 0 1\r\nz\r\n")
         assert session.ask(b"cas k 0 0 1 " + second + b"\r\nd\r\n") == b"EXISTS\r\n"
+        # The meta commands use the same versions.
+        third = re.search(rb"HD c(\d+)", session.ask(b"mg k c\r\n")).group(1)
+        assert session.ask(b"ms k 1 C" + third + b" c\r\nm\r\n").startswith(b"HD c")
+        assert session.ask(b"ms k 1 C" + third + b"\r\nn\r\n") == b"EX\r\n"
+        assert session.ask(b"md k C" + third + b"\r\n") == b"EX\r\n"
+        fourth = re.search(rb"HD c(\d+)", session.ask(b"mg k c\r\n")).group(1)
+        assert session.ask(b"ma k C" + fourth + b"\r\n") == b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
+        assert session.ask(b"md k C" + fourth + b"\r\n") == b"HD\r\n"
         session.close()
 
 

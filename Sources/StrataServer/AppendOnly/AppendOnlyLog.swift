@@ -33,6 +33,22 @@ protocol DurabilityWaiter: AnyObject {
     var durableOffsetNeeded: UInt64 { get }
 }
 
+/// A client of either protocol whose replies can wait for its writes to be durable.
+protocol HeldRepliesClient: AnyObject {
+    /// The log offset its last write ended at.
+    var durableOffsetNeeded: UInt64 { get }
+    /// Sends the replies held for the fsync and goes on.
+    func releaseHeldReplies()
+}
+
+/// A held client, as the log keeps it (and keeps it alive) until its writes are durable.
+final class DurabilityHold: DurabilityWaiter {
+    let client: any HeldRepliesClient
+    var durableOffsetNeeded: UInt64 { client.durableOffsetNeeded }
+
+    init(_ client: any HeldRepliesClient) { self.client = client }
+}
+
 /// How the log syncs now: the configured policy, and whether fsyncs are suspended
 /// (`no-appendfsync-on-rewrite` while a rewrite or save runs).
 struct AOFSyncPolicy: Equatable {

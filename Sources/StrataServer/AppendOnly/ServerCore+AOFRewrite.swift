@@ -218,7 +218,7 @@ extension ServerCore {
         else { return }
         logger.notice("Starting automatic rewriting of AOF on \(growth)% growth")
         if !startAppendOnlyRewrite() {
-            aof.rewriteRetryAfter = clock.monotonicNanoseconds() + AppendOnlyLog<ConnectionHandler>.rewriteRetryDelay
+            aof.rewriteRetryAfter = clock.monotonicNanoseconds() + AppendOnlyLog<DurabilityHold>.rewriteRetryDelay
         }
     }
 

@@ -97,15 +97,15 @@ extension ServerCore {
     var aofPolicy: AOFSyncPolicy { AOFSyncPolicy(fsync: config.appendFsync, suspended: aofFsyncSuspended) }
 
     /// Performs what the log asked for.
-    func perform(_ actions: [AOFAction<ConnectionHandler>]) {
+    func perform(_ actions: [AOFAction<DurabilityHold>]) {
         for action in actions {
             switch action {
             case .log(let level, let message):
                 logger.log(level: level, "\(message)")
             case .syncInBackground(let files, let target, let urgent):
                 syncInBackground(files, target: target, urgent: urgent)
-            case .release(let connections):
-                for connection in connections { connection.releaseHeldReplies() }
+            case .release(let holds):
+                for hold in holds { hold.client.releaseHeldReplies() }
             }
         }
     }
@@ -152,9 +152,9 @@ extension ServerCore {
         }
     }
 
-    /// Parks `connection` until its writes are durable.
-    func holdUntilDurable(_ connection: ConnectionHandler) {
-        aof.hold(connection)
+    /// Parks `client` until its writes are durable.
+    func holdUntilDurable(_ client: any HeldRepliesClient) {
+        aof.hold(DurabilityHold(client))
         if aof.feed.pendingBytes > 0 { ensurePassEndTask() } else { requestAppendOnlySync() }
     }
 

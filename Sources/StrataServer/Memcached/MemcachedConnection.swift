@@ -9,7 +9,7 @@ import Logging
 import NIOCore
 import StrataMemcached
 
-final class MemcachedConnection: ChannelInboundHandler {
+final class MemcachedConnection: ChannelInboundHandler, HeldRepliesClient {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -21,6 +21,23 @@ final class MemcachedConnection: ChannelInboundHandler {
     /// Whether anything was received yet (the first byte tells the protocol).
     private var started = false
     private var closing = false
+    /// The AOF offset this client's last write ended at: with `appendfsync always` its
+    /// answers wait until the log is synced that far.
+    var durableOffsetNeeded: UInt64 = 0
+    /// Answers waiting for that fsync (input waits with them, so their order holds).
+    private var held: [UInt8]?
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func releaseHeldReplies() {
+        guard let context, let answers = held else { return }
+        held = nil
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: answers)), promise: nil)
+        if closing { return close(context) }
+        process(context)
+    }
 
     init(core: ServerCore) {
         self.core = core
@@ -62,7 +79,7 @@ final class MemcachedConnection: ChannelInboundHandler {
     /// Answers what `pending` holds, a bounded amount at a time: when the socket stops
     /// taking answers, the rest waits (and the client is not read) until it drains.
     private func process(_ context: ChannelHandlerContext) {
-        guard let memcached = core.memcached else { return }
+        guard let memcached = core.memcached, held == nil else { return }
         let now = core.clock.wallMilliseconds()
         while !closing {
             var out: [UInt8] = []
@@ -73,7 +90,9 @@ final class MemcachedConnection: ChannelInboundHandler {
                     break parsing
                 case .command(let command, let consumed):
                     offset += consumed
+                    let logged = core.aof.feed.appendedOffset
                     let outcome = core.memcachedExecute(command, now: now)
+                    if core.aof.feed.appendedOffset != logged { durableOffsetNeeded = core.aof.feed.appendedOffset }
                     out += outcome.reply
                     if outcome.close {
                         closing = true
@@ -96,6 +115,13 @@ final class MemcachedConnection: ChannelInboundHandler {
                 }
             }
             pending.removeFirst(offset)
+            if !out.isEmpty && core.mustHoldReplies(until: durableOffsetNeeded) {
+                // Acknowledged only once durable: the answers and the rest of the input wait.
+                memcached.stats.bytesWritten &+= out.count
+                held = out
+                core.holdUntilDurable(self)
+                return
+            }
             if !out.isEmpty {
                 memcached.stats.bytesWritten &+= out.count
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: out)), promise: nil)

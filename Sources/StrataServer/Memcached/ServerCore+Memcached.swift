@@ -35,7 +35,7 @@ struct MemcachedOutcome {
 }
 
 /// The engine commands memcached's writes run as.
-private enum EngineName {
+enum EngineName {
     static let set = Bytes("SET")
     static let delete = Bytes("DEL")
     static let persist = Bytes("PERSIST")
@@ -117,53 +117,13 @@ extension ServerCore {
             return answer("MN", quiet: false)
         case .metaGet(let key, let flags):
             return MemcachedOutcome(reply: metaGet(key, flags: flags, memcached, now: now))
+        case .metaSet(let key, let flags, let data):
+            return metaSet(key, flags: flags, data: data, memcached, now: now)
+        case .metaDelete(let key, let flags):
+            return metaDelete(key, flags: flags, memcached, now: now)
+        case .metaArithmetic(let key, let flags):
+            return metaArithmetic(key, flags: flags, memcached, now: now)
         }
-    }
-
-    /// `mg`: `VA <size> <flags>` and the value with `v`, else `HD <flags>`; the return
-    /// flags in the order asked, `T` applied where it stands; `EN` (with O and k) on a
-    /// miss, nothing under `q`.
-    private func metaGet(
-        _ raw: [UInt8], flags: [MemcachedMetaFlag], _ memcached: MemcachedRuntime, now: Int64
-    ) -> [UInt8] {
-        let key = Bytes(raw)
-        let wants = { (letter: Character) in flags.contains { $0.letter == letter.asciiValue } }
-        memcached.stats.cmdGet &+= 1
-        guard let value = liveString(key, now: now) else {
-            memcached.stats.getMisses &+= 1
-            if wants("q") { return [] }
-            var line = Array("EN".utf8)
-            for flag in flags {
-                if flag.letter == UInt8(ascii: "O") { line += [0x20, flag.letter] + flag.token }
-                if flag.letter == UInt8(ascii: "k") { line += Array(" k".utf8) + raw }
-            }
-            return line + [13, 10]
-        }
-        memcached.stats.getHits &+= 1
-        let data = value.array
-        var line = Array((wants("v") ? "VA \(data.count)" : "HD").utf8)
-        for flag in flags {
-            switch flag.letter {
-            case UInt8(ascii: "T"):
-                memcached.stats.cmdTouch &+= 1
-                memcached.stats.touchHits &+= 1
-                touch(key, exptime: flag.number ?? 0, now: now)
-            case UInt8(ascii: "s"): line += Array(" s\(data.count)".utf8)
-            case UInt8(ascii: "t"):
-                let deadline = engine.databases[config.memcachedDatabase].deadline(key)
-                // Seconds left, rounded up as memcached's second-grained clock counts them.
-                let left = deadline.map { max(0, ($0 - now + 999) / 1000) } ?? -1
-                line += Array(" t\(left)".utf8)
-            case UInt8(ascii: "c"): line += Array(" c\(memcached.items.casUnique(of: key))".utf8)
-            case UInt8(ascii: "f"): line += Array(" f\(memcached.items.flags(of: key))".utf8)
-            case UInt8(ascii: "k"): line += Array(" k".utf8) + raw
-            case UInt8(ascii: "O"): line += [0x20, flag.letter] + flag.token
-            default: break
-            }
-        }
-        line += [13, 10]
-        if wants("v") { line += data + [13, 10] }
-        return line
     }
 
     /// A `set` refused as too large removes the key's old item, as memcached does.
@@ -171,18 +131,18 @@ extension ServerCore {
         if liveString(Bytes(key), now: now) != nil { memcachedWrite([EngineName.delete, Bytes(key)], now: now) }
     }
 
-    private func answer(_ line: String, quiet: Bool) -> MemcachedOutcome {
+    func answer(_ line: String, quiet: Bool) -> MemcachedOutcome {
         quiet ? MemcachedOutcome() : MemcachedOutcome(reply: Array((line + "\r\n").utf8))
     }
 
     /// A live string item's bytes, nil when absent (or not a string).
-    private func liveString(_ key: Bytes, now: Int64) -> Bytes? {
+    func liveString(_ key: Bytes, now: Int64) -> Bytes? {
         engine.read(key, db: config.memcachedDatabase, now: now)?.stringBytes
     }
 
     /// Runs a write as its engine command and commits it; false when refused.
     @discardableResult
-    private func memcachedWrite(_ args: [Bytes], now: Int64) -> Bool {
+    func memcachedWrite(_ args: [Bytes], now: Int64) -> Bool {
         var db = config.memcachedDatabase
         let reply = engine.execute(args, db: &db, now: now)
         commitWrites(now: now)
@@ -191,7 +151,7 @@ extension ServerCore {
     }
 
     /// The refusal of a write, when writes cannot be taken now (memory, a replica, a disk).
-    private func memcachedWriteRefusal(now: Int64) -> String? {
+    func memcachedWriteRefusal(now: Int64) -> String? {
         if primaryLink != nil && refusesWrites {
             return "SERVER_ERROR READONLY You can't write against a read only replica."
         }
@@ -235,7 +195,7 @@ extension ServerCore {
     }
 
     /// Sets a live item's deadline as `exptime` says.
-    private func touch(_ key: Bytes, exptime: Int64, now: Int64) {
+    func touch(_ key: Bytes, exptime: Int64, now: Int64) {
         switch MemcachedExpiry(exptime: exptime, now: now) {
         case .never: memcachedWrite([EngineName.persist, key], now: now)
         case .expired: memcachedWrite([EngineName.delete, key], now: now)

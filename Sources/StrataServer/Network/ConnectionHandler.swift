@@ -29,7 +29,7 @@ import StrataPersistence
 #endif
 
 /// Handles one client connection.
-final class ConnectionHandler: ChannelInboundHandler, DurabilityWaiter {
+final class ConnectionHandler: ChannelInboundHandler, HeldRepliesClient {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
