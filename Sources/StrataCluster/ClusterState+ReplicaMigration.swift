@@ -36,8 +36,9 @@ extension ClusterState {
             }
             if node.isPrimary && !node.isFailing { maxReplicas = max(maxReplicas, working[name] ?? 0) }
         }
-        guard me.isReplica, let myPrimary = me.primary, orphans > 0, maxReplicas >= 2,
-            working[myPrimary] == maxReplicas, settings.allowReplicaMigration, isOK
+        // Redis counts its own primary's replicas only while that primary is not failing.
+        guard me.isReplica, let myPrimary = me.primary, nodes[myPrimary]?.isFailing == false, orphans > 0,
+            maxReplicas >= 2, working[myPrimary] == maxReplicas, settings.allowReplicaMigration, isOK
         else { return [] }
         // Only replicas neither failing nor possibly failing count toward the barrier.
         let healthyReplicasOfMine = nodes.values.filter {

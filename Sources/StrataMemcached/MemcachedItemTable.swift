@@ -16,9 +16,13 @@ public struct MemcachedItemTable<Key: Hashable>: Sendable where Key: Sendable {
 
     private var entries: [Key: Entry] = [:]
     /// The last CAS unique handed out.
-    private var lastCAS: UInt64 = 0
+    private var lastCAS: UInt64
 
-    public init() {}
+    /// An empty table whose CAS uniques start after `firstCAS` (the server seeds it from
+    /// the clock, so that a unique handed out before a restart names nothing after it).
+    public init(firstCAS: UInt64 = 0) {
+        lastCAS = firstCAS
+    }
 
     /// Items with an entry.
     public var count: Int { entries.count }

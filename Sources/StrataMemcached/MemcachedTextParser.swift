@@ -32,8 +32,9 @@ public struct MemcachedLimits: Sendable, Equatable {
     public static let keyMaxLength = 250
     /// A line without its end longer than this closes the connection (unless a get).
     public static let lineLimit = 2048
-    /// The longest multiget line Strata buffers (memcached has no bound).
-    public var maximumGetLine = 8 << 20
+    /// The longest multiget line Strata buffers (memcached has no bound): 2 MB holds
+    /// 8,000 keys of the longest length.
+    public var maximumGetLine = 2 << 20
 
     public init() {}
 
@@ -83,6 +84,12 @@ public struct MemcachedTextParser: Sendable {
         return command(Self.tokens(text), consumed: consumed, rest: buffer[(newline + 1)...])
     }
 
+    /// What a buffer known to hold no line end yet means: wait for more, or close (the
+    /// connection keeps this answer while bytes trickle in, instead of scanning again).
+    public func withoutLineEnd(_ buffer: ArraySlice<UInt8>) -> MemcachedParseResult {
+        buffer.count > MemcachedLimits.lineLimit && !mayBeLongGet(buffer) ? .close : .needMore
+    }
+
     /// A line that may still become a long multiget: `get ` or `gets ` after at most 100
     /// spaces, and under Strata's bound.
     private func mayBeLongGet(_ buffer: ArraySlice<UInt8>) -> Bool {
@@ -121,9 +128,11 @@ public struct MemcachedTextParser: Sendable {
         case "incr", "decr":
             guard count == 4 || count == 5 else { return .reply("ERROR", consumed: consumed) }
             let quiet = noreply && count == 5
-            guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
+            guard tokens[1].count <= MemcachedLimits.keyMaxLength else {
+                return error(Self.badFormat, consumed, quiet: quiet)
+            }
             guard let delta = MemcachedNumbers.unsigned64(tokens[2]) else {
-                return error("CLIENT_ERROR invalid numeric delta argument", consumed)
+                return error("CLIENT_ERROR invalid numeric delta argument", consumed, quiet: quiet)
             }
             return .command(
                 .arithmetic(
@@ -133,9 +142,12 @@ public struct MemcachedTextParser: Sendable {
             return delete(tokens, count, consumed)
         case "touch":
             guard count == 4 || count == 5 else { return .reply("ERROR", consumed: consumed) }
-            guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
+            let quiet = noreply && count == 5
+            guard tokens[1].count <= MemcachedLimits.keyMaxLength else {
+                return error(Self.badFormat, consumed, quiet: quiet)
+            }
             guard let exptime = MemcachedNumbers.signed(tokens[2]) else {
-                return error("CLIENT_ERROR invalid exptime argument", consumed)
+                return error("CLIENT_ERROR invalid exptime argument", consumed, quiet: quiet)
             }
             return .command(
                 .touch(key: Array(tokens[1]), exptime: exptime, noreply: noreply && count == 5), consumed: consumed)
@@ -178,8 +190,11 @@ public struct MemcachedTextParser: Sendable {
         }
     }
 
-    /// An error line; `noreply` does not silence these (memcached's `out_errstring`).
-    private func error(_ line: String, _ consumed: Int) -> MemcachedParseResult { .reply(line, consumed: consumed) }
+    /// An error line; under `noreply` a classic command's errors are silent too (they go
+    /// through memcached's `out_string`).
+    private func error(_ line: String, _ consumed: Int, quiet: Bool = false) -> MemcachedParseResult {
+        .reply(quiet ? nil : line, consumed: consumed)
+    }
 
     private func retrieval(
         _ tokens: [ArraySlice<UInt8>], _ count: Int, _ consumed: Int, withCAS: Bool, touch: Bool
@@ -208,20 +223,24 @@ public struct MemcachedTextParser: Sendable {
         rest: ArraySlice<UInt8>
     ) -> MemcachedParseResult {
         let key = tokens[1]
-        guard key.count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
+        guard key.count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed, quiet: noreply) }
         guard let flags = MemcachedNumbers.flags(tokens[2]), let exptime = MemcachedNumbers.signed(tokens[3]),
             let length = MemcachedNumbers.signed(tokens[4])
-        else { return error(Self.badFormat, consumed) }
+        else { return error(Self.badFormat, consumed, quiet: noreply) }
         var casUnique: UInt64 = 0
         if mode == .cas {
-            guard let value = MemcachedNumbers.unsigned64(tokens[5]) else { return error(Self.badFormat, consumed) }
+            guard let value = MemcachedNumbers.unsigned64(tokens[5]) else {
+                return error(Self.badFormat, consumed, quiet: noreply)
+            }
             casUnique = value
         }
-        guard length >= 0 && length <= Int64(Int32.max) - 2 else { return error(Self.badFormat, consumed) }
+        guard length >= 0 && length <= Int64(Int32.max) - 2 else {
+            return error(Self.badFormat, consumed, quiet: noreply)
+        }
         let block = Int(length) + 2
         guard limits.fits(keyLength: key.count, flags: flags, dataLengthWithTerminator: block) else {
             return .skip(
-                reply: "SERVER_ERROR object too large for cache", consumed: consumed, skip: block,
+                reply: noreply ? nil : "SERVER_ERROR object too large for cache", consumed: consumed, skip: block,
                 removing: mode == .set ? Array(key) : nil)
         }
         guard rest.count >= block else { return .needMore }
@@ -358,14 +377,16 @@ public struct MemcachedTextParser: Sendable {
 
     private func delete(_ tokens: [ArraySlice<UInt8>], _ count: Int, _ consumed: Int) -> MemcachedParseResult {
         guard (3...5).contains(count) else { return .reply("ERROR", consumed: consumed) }
-        guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
-        var noreply = false
+        let noreply = count > 3 && tokens[count - 2].elementsEqual("noreply".utf8)
+        guard tokens[1].count <= MemcachedLimits.keyMaxLength else {
+            return error(Self.badFormat, consumed, quiet: noreply)
+        }
         if count > 3 {
             let holdIsZero = Array(tokens[2]) == [UInt8(ascii: "0")]
-            noreply = tokens[count - 2].elementsEqual("noreply".utf8)
             let valid = (count == 4 && (holdIsZero || noreply)) || (count == 5 && holdIsZero && noreply)
             guard valid else {
-                return error("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]", consumed)
+                return error(
+                    "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]", consumed, quiet: noreply)
             }
         }
         return .command(.delete(key: Array(tokens[1]), noreply: noreply), consumed: consumed)

@@ -91,6 +91,12 @@ public final class StrataServer: @unchecked Sendable {
             }
         }
         if config.memcachedPort != 0 {
+            guard config.memcachedDatabase < config.databases else {
+                logger.critical(
+                    "memcached-db \(config.memcachedDatabase) is not a database (databases is \(config.databases)), aborting"
+                )
+                exit(1)
+            }
             do {
                 memcachedChannels = try bindMemcached(port: config.memcachedPort)
             } catch {

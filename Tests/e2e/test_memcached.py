@@ -107,8 +107,8 @@ CORPUS = [
     b"append c 5 0 2\r\n!!\r\nprepend c 5 0 2\r\n<<\r\nget c\r\n",
     b"append nope 0 0 1\r\nx\r\nprepend nope 0 0 1\r\nx\r\n",
     b"gets a b\r\n",
-    b"cas a 0 0 3 1\r\nnew\r\n",
-    b"cas missing 0 0 3 1\r\nnew\r\n",
+    b"cas a 0 0 3 99999999999999999\r\nnew\r\n",
+    b"cas missing 0 0 3 99999999999999999\r\nnew\r\n",
     b"set n 0 0 2\r\n10\r\nincr n 5\r\ndecr n 6\r\nget n\r\n",
     b"decr n 100\r\nget n\r\n",
     b"set big 0 0 20\r\n18446744073709551615\r\nincr big 1\r\nget big\r\n",
@@ -135,6 +135,12 @@ CORPUS = [
     b"cas a 0 0 1 abc\r\nx\r\n",
     b"flush_all\r\nget b n big\r\n",
     b"flush_all 0 noreply\r\nflush_all noreply\r\nflush_all abc\r\nflush_all 1 2 3\r\n",
+    # Classic errors are silent under noreply; keys need not be UTF-8.
+    b"set k 0 0 abc noreply\r\nset " + b"k" * 300 + b" 0 0 1 noreply\r\nx\r\ndelete k 5 noreply\r\n",
+    b"incr k abc noreply\r\ntouch k abc noreply\r\nset \xff\xfe 0 0 1\r\nx\r\nget \xff\xfe\r\n",
+    b"set k 0 0 3000000 noreply\r\n" + b"v" * 3000000 + b"\r\nget k\r\n",
+    b"set ap 0 0 600000\r\n" + b"a" * 600000 + b"\r\nappend ap 0 0 600000\r\n" + b"b" * 600000 + b"\r\n",
+    b"ms ap 600000 MA k\r\n" + b"b" * 600000 + b"\r\nmg ap s\r\n",
     # Meta commands: mn, and mg with the flags Strata serves.
     b"set a 5 0 3\r\nabc\r\nmg a v\r\nmg a s t f c k O123 v\r\nmg a q\r\nmg a q v\r\nmn\r\n",
     b"mg miss v\r\nmg miss q v\r\nmg miss k O9\r\nmg miss s t\r\nmn\r\n",

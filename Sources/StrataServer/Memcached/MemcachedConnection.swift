@@ -26,6 +26,9 @@ final class MemcachedConnection: ChannelInboundHandler, HeldRepliesClient {
     var durableOffsetNeeded: UInt64 = 0
     /// Answers waiting for that fsync (input waits with them, so their order holds).
     private var held: [UInt8]?
+    /// How many bytes at the start of `pending` are known to hold no line end: a line
+    /// trickling in is scanned once, not again with every byte.
+    private var scannedWithoutLineEnd = 0
     private var context: ChannelHandlerContext?
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -37,6 +40,18 @@ final class MemcachedConnection: ChannelInboundHandler, HeldRepliesClient {
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: answers)), promise: nil)
         if closing { return close(context) }
         process(context)
+        resumeReadingIfIdle(context)
+    }
+
+    /// Reads again unless answers are held or the socket is not taking them.
+    private func resumeReadingIfIdle(_ context: ChannelHandlerContext) {
+        if held == nil && !closing && context.channel.isWritable {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
+    }
+
+    private func pauseReading(_ context: ChannelHandlerContext) {
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
     }
 
     init(core: ServerCore) {
@@ -85,13 +100,29 @@ final class MemcachedConnection: ChannelInboundHandler, HeldRepliesClient {
             var out: [UInt8] = []
             var offset = 0
             parsing: while offset < pending.count && skipping == 0 && out.count < MemcachedConnection.answerBatch {
-                switch memcached.parser.parse(pending[offset...]) {
+                // A line still without its end: decided from what is known, not rescanned.
+                if offset == 0 && scannedWithoutLineEnd > 0 {
+                    guard pending[scannedWithoutLineEnd...].contains(UInt8(ascii: "\n")) else {
+                        scannedWithoutLineEnd = pending.count
+                        if memcached.parser.withoutLineEnd(pending[...]) == .close { closing = true }
+                        break parsing
+                    }
+                    scannedWithoutLineEnd = 0
+                }
+                let result = memcached.parser.parse(pending[offset...])
+                if result == .needMore && !pending[offset...].contains(UInt8(ascii: "\n")) {
+                    // Remembered once the consumed bytes are dropped below.
+                    scannedWithoutLineEnd = -(pending.count - offset)
+                }
+                switch result {
                 case .needMore:
                     break parsing
                 case .command(let command, let consumed):
                     offset += consumed
                     let logged = core.aof.feed.appendedOffset
                     let outcome = core.memcachedExecute(command, now: now)
+                    // A read may have expired a key: its deletion goes out now, not later.
+                    core.commitWrites(now: now)
                     if core.aof.feed.appendedOffset != logged { durableOffsetNeeded = core.aof.feed.appendedOffset }
                     out += outcome.reply
                     if outcome.close {
@@ -115,10 +146,12 @@ final class MemcachedConnection: ChannelInboundHandler, HeldRepliesClient {
                 }
             }
             pending.removeFirst(offset)
+            if scannedWithoutLineEnd < 0 { scannedWithoutLineEnd = -scannedWithoutLineEnd }
             if !out.isEmpty && core.mustHoldReplies(until: durableOffsetNeeded) {
                 // Acknowledged only once durable: the answers and the rest of the input wait.
                 memcached.stats.bytesWritten &+= out.count
                 held = out
+                pauseReading(context)
                 core.holdUntilDurable(self)
                 return
             }
@@ -127,13 +160,13 @@ final class MemcachedConnection: ChannelInboundHandler, HeldRepliesClient {
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: out)), promise: nil)
             }
             if closing { return close(context) }
-            // Done, or waiting for more bytes: read on.
-            if out.count < MemcachedConnection.answerBatch { break }
             // A client that does not read its answers is not read either until they drain.
             if !context.channel.isWritable {
-                context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                pauseReading(context)
                 return
             }
+            // Done, or waiting for more bytes: read on.
+            if out.count < MemcachedConnection.answerBatch { break }
         }
     }
 
@@ -143,9 +176,7 @@ final class MemcachedConnection: ChannelInboundHandler, HeldRepliesClient {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             process(context)
-            if !closing && context.channel.isWritable {
-                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            }
+            resumeReadingIfIdle(context)
         }
         context.fireChannelWritabilityChanged()
     }

@@ -5,6 +5,7 @@
 //! key set over RESP reads back here with flags 0. Flags and CAS uniques sit beside the
 //! items (`MemcachedItemTable`), forgotten whenever the write record names their key.
 
+import NIOCore
 import StrataEngine
 import StrataMemcached
 
@@ -14,17 +15,21 @@ import StrataMemcached
 
 /// The memcached listener's state.
 final class MemcachedRuntime {
-    var items = MemcachedItemTable<Bytes>()
+    var items: MemcachedItemTable<Bytes>
     var stats = MemcachedStats()
     var parser: MemcachedTextParser
     /// Open memcached connections.
     var connections = 0
     /// Unix ms when the listener started.
     let startedAt: Int64
+    /// The pending `flush_all <delay>` (a later one replaces it, as memcached keeps one).
+    var scheduledFlush: Scheduled<Void>?
 
     init(limits: MemcachedLimits, now: Int64) {
         parser = MemcachedTextParser(limits: limits)
         startedAt = now
+        // CAS uniques after a restart start past the old ones: microseconds since 1970.
+        items = MemcachedItemTable(firstCAS: UInt64(max(now, 0)) &* 1000)
     }
 }
 
@@ -75,6 +80,12 @@ extension ServerCore {
     /// Runs one memcached request.
     func memcachedExecute(_ command: MemcachedCommand, now: Int64) -> MemcachedOutcome {
         guard let memcached else { return MemcachedOutcome(close: true) }
+        if persistence.loading {
+            switch command {
+            case .version, .verbosity, .stats, .quit, .metaNoop: break
+            default: return answer("SERVER_ERROR loading the dataset in memory", quiet: false)
+            }
+        }
         switch command {
         case .get(let keys, let withCAS):
             return MemcachedOutcome(reply: retrieve(keys, withCAS: withCAS, touch: nil, memcached, now: now))
@@ -92,6 +103,7 @@ extension ServerCore {
             if deleted { memcached.stats.deleteHits &+= 1 } else { memcached.stats.deleteMisses &+= 1 }
             return answer(deleted ? "DELETED" : "NOT_FOUND", quiet: noreply)
         case .touch(let key, let exptime, let noreply):
+            if let refusal = memcachedWriteRefusal(now: now) { return answer(refusal, quiet: false) }
             memcached.stats.cmdTouch &+= 1
             let found = liveString(Bytes(key), now: now) != nil
             if found {
@@ -102,6 +114,7 @@ extension ServerCore {
             }
             return answer(found ? "TOUCHED" : "NOT_FOUND", quiet: noreply)
         case .flushAll(let delay, let noreply):
+            if let refusal = memcachedWriteRefusal(now: now) { return answer(refusal, quiet: false) }
             memcached.stats.cmdFlush &+= 1
             flushMemcached(after: delay, now: now)
             return answer("OK", quiet: noreply)
@@ -128,6 +141,7 @@ extension ServerCore {
 
     /// A `set` refused as too large removes the key's old item, as memcached does.
     func memcachedRemoveAfterRefusedSet(_ key: [UInt8], now: Int64) {
+        if memcachedWriteRefusal(now: now) != nil { return }
         if liveString(Bytes(key), now: now) != nil { memcachedWrite([EngineName.delete, Bytes(key)], now: now) }
     }
 
@@ -183,9 +197,10 @@ extension ServerCore {
             if out.count + data.count > ServerCore.memcachedReplyLimit {
                 return Array("SERVER_ERROR out of memory writing get response\r\n".utf8)
             }
-            var header = "VALUE \(String(decoding: raw, as: UTF8.self)) \(memcached.items.flags(of: key)) \(data.count)"
+            // The key as sent: it need not be UTF-8.
+            var header = " \(memcached.items.flags(of: key)) \(data.count)"
             if withCAS { header += " \(memcached.items.casUnique(of: key))" }
-            out += Array(header.utf8)
+            out += Array("VALUE ".utf8) + raw + Array(header.utf8)
             out += [13, 10]
             out += data
             out += [13, 10]
@@ -196,6 +211,8 @@ extension ServerCore {
 
     /// Sets a live item's deadline as `exptime` says.
     func touch(_ key: Bytes, exptime: Int64, now: Int64) {
+        // A read that also touches (gat, mg T) reads on where writes are refused.
+        if memcachedWriteRefusal(now: now) != nil { return }
         switch MemcachedExpiry(exptime: exptime, now: now) {
         case .never: memcachedWrite([EngineName.persist, key], now: now)
         case .expired: memcachedWrite([EngineName.delete, key], now: now)
@@ -209,8 +226,11 @@ extension ServerCore {
         // A plain set needs the current item only when it stores one already expired.
         let needsCurrent = store.mode != .set || MemcachedExpiry(exptime: store.exptime, now: now) == .expired
         let current = needsCurrent ? liveString(key, now: now) : nil
+        // A key of another type is there too: add stores nothing over it.
+        let occupied =
+            store.mode == .add && current == nil && engine.lookup(key, db: config.memcachedDatabase, now: now) != nil
         switch store.mode {
-        case .add where current != nil, .replace where current == nil, .append where current == nil,
+        case .add where current != nil || occupied, .replace where current == nil, .append where current == nil,
             .prepend where current == nil:
             return "NOT_STORED"
         case .cas where current == nil:
@@ -232,6 +252,13 @@ extension ServerCore {
         switch store.mode {
         case .append, .prepend:
             flags = memcached.items.flags(of: key)
+            let total = (current?.count ?? 0) + store.data.count + 2
+            guard
+                memcached.parser.limits.fits(keyLength: store.key.count, flags: flags, dataLengthWithTerminator: total)
+            else {
+                // memcached answers a join past the largest item as not stored.
+                return "NOT_STORED"
+            }
             let joined =
                 store.mode == .append ? (current?.array ?? []) + store.data : store.data + (current?.array ?? [])
             memcachedWrite([EngineName.set, key, Bytes(joined), EngineName.keepTTL], now: now)
@@ -279,10 +306,17 @@ extension ServerCore {
     private func flushMemcached(after delay: Int64, now: Int64) {
         switch MemcachedExpiry(exptime: delay, now: now) {
         case .never, .expired:
+            memcached?.scheduledFlush?.cancel()
+            memcached?.scheduledFlush = nil
             memcachedWrite([EngineName.flush], now: now)
         case .at(let deadline):
-            eventLoop.scheduleTask(in: .milliseconds(max(deadline - now, 0))) { [unowned(unsafe) self] in
-                self.memcachedWrite([EngineName.flush], now: self.clock.wallMilliseconds())
+            memcached?.scheduledFlush?.cancel()
+            memcached?.scheduledFlush = eventLoop.scheduleTask(in: .milliseconds(max(deadline - now, 0))) {
+                [unowned(unsafe) self] in
+                self.memcached?.scheduledFlush = nil
+                if self.memcachedWriteRefusal(now: self.clock.wallMilliseconds()) == nil {
+                    self.memcachedWrite([EngineName.flush], now: self.clock.wallMilliseconds())
+                }
             }
         }
     }

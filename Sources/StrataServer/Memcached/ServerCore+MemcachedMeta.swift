@@ -96,6 +96,9 @@ extension ServerCore {
         var itemFlags = flags.flag("F")?.clientFlags ?? 0
         if mode == "A" || mode == "P" {
             itemFlags = memcached.items.flags(of: key)
+            let total = (current?.count ?? 0) + data.count + 2
+            guard memcached.parser.limits.fits(keyLength: raw.count, flags: itemFlags, dataLengthWithTerminator: total)
+            else { return status("NS", flags, key: raw) }
             let old = current?.array ?? []
             memcachedWrite(
                 [EngineName.set, key, Bytes(mode == "A" ? old + data : data + old), EngineName.keepTTL], now: now)
@@ -193,7 +196,10 @@ extension ServerCore {
             case UInt8(ascii: "t"):
                 let deadline = engine.databases[config.memcachedDatabase].deadline(key)
                 line += Array(" t\(deadline.map { max(0, ($0 - now + 999) / 1000) } ?? -1)".utf8)
-            case UInt8(ascii: "c"): line += Array(" c\(memcached.items.casUnique(of: key))".utf8)
+            case UInt8(ascii: "c"):
+                // An item born expired has no version to name (and must leave no entry).
+                let live = liveString(key, now: now) != nil
+                line += Array(" c\(live ? memcached.items.casUnique(of: key) : 0)".utf8)
             case UInt8(ascii: "k"): line += Array(" k".utf8) + raw
             case UInt8(ascii: "O"): line += [0x20, flag.letter] + flag.token
             default: break
