@@ -135,7 +135,8 @@ struct ConfigSetTransactionTests {
         ] {
             #expect(ConfigDirective.named(name)?.hidden == true, "\(name)")
         }
-        // Redis's visible parameters and aliases, and Strata's own (tls-handshake-timeout included).
-        #expect(ConfigDirective.table.filter { !$0.hidden }.count + ConfigDirective.aliases.count == 195)
+        // Redis's visible parameters and aliases, and Strata's own (tls-handshake-timeout and
+        // the four memcached-* included).
+        #expect(ConfigDirective.table.filter { !$0.hidden }.count + ConfigDirective.aliases.count == 199)
     }
 }
