@@ -248,7 +248,10 @@ def test_config_get_several_patterns_answers_each_parameter_once(pair):
                      ("nosuch",), ("h?",), ("[hz]z", "timeout"), ("maxmemory", "maxmemory"),
                      ("slaveof", "replicaof")]:
         command = ("CONFIG", "GET", *patterns)
-        assert run(ours, *command) == run(theirs, *command), patterns
+        status, answer = run(ours, *command)
+        # Strata's own parameters match patterns too (`*max*`: memcached-max-item-size).
+        own = {name: value for name, value in answer.items() if name not in STRATA_ONLY}
+        assert (status, own) == run(theirs, *command), patterns
         reply = ours.execute_command(*command)
         assert len(reply) % 2 == 0 and len(reply[::2]) == len(set(reply[::2]))
 
