@@ -21,9 +21,9 @@ public enum MemcachedExpiry: Sendable, Equatable {
         } else if exptime < 0 {
             self = .expired
         } else if exptime > MemcachedExpiry.maximumRelative {
-            // An absolute time; `exptime` fits 32 bits, so the product cannot overflow.
-            let deadline = exptime * 1000
-            self = deadline <= now ? .expired : .at(deadline)
+            // An absolute time (seconds); past what milliseconds hold it never comes.
+            let (deadline, overflow) = exptime.multipliedReportingOverflow(by: 1000)
+            self = overflow ? .never : deadline <= now ? .expired : .at(deadline)
         } else {
             let (deadline, overflow) = now.addingReportingOverflow(exptime * 1000)
             self = overflow ? .never : .at(deadline)

@@ -128,29 +128,28 @@ public struct MemcachedTextParser: Sendable {
         case "incr", "decr":
             guard count == 4 || count == 5 else { return .reply("ERROR", consumed: consumed) }
             let quiet = noreply && count == 5
-            guard tokens[1].count <= MemcachedLimits.keyMaxLength else {
-                return error(Self.badFormat, consumed, quiet: quiet)
+            switch keyAndNumber(
+                tokens, consumed, quiet: quiet, MemcachedNumbers.unsigned64,
+                "CLIENT_ERROR invalid numeric delta argument")
+            {
+            case .failure(let refusal): return refusal.result
+            case .success(let (key, delta)):
+                let increment = name.first == UInt8(ascii: "i")
+                return .command(
+                    .arithmetic(key: key, increment: increment, delta: delta, noreply: quiet), consumed: consumed)
             }
-            guard let delta = MemcachedNumbers.unsigned64(tokens[2]) else {
-                return error("CLIENT_ERROR invalid numeric delta argument", consumed, quiet: quiet)
-            }
-            return .command(
-                .arithmetic(
-                    key: Array(tokens[1]), increment: name.first == UInt8(ascii: "i"), delta: delta,
-                    noreply: quiet), consumed: consumed)
         case "delete":
             return delete(tokens, count, consumed)
         case "touch":
             guard count == 4 || count == 5 else { return .reply("ERROR", consumed: consumed) }
             let quiet = noreply && count == 5
-            guard tokens[1].count <= MemcachedLimits.keyMaxLength else {
-                return error(Self.badFormat, consumed, quiet: quiet)
+            switch keyAndNumber(
+                tokens, consumed, quiet: quiet, MemcachedNumbers.signed, "CLIENT_ERROR invalid exptime argument")
+            {
+            case .failure(let refusal): return refusal.result
+            case .success(let (key, exptime)):
+                return .command(.touch(key: key, exptime: exptime, noreply: quiet), consumed: consumed)
             }
-            guard let exptime = MemcachedNumbers.signed(tokens[2]) else {
-                return error("CLIENT_ERROR invalid exptime argument", consumed, quiet: quiet)
-            }
-            return .command(
-                .touch(key: Array(tokens[1]), exptime: exptime, noreply: noreply && count == 5), consumed: consumed)
         case "flush_all":
             guard (2...4).contains(count) else { return .reply("ERROR", consumed: consumed) }
             let quiet = noreply
@@ -188,6 +187,26 @@ public struct MemcachedTextParser: Sendable {
             if let last = tokens.last, last.starts(with: Array("HTTP/".utf8)) { return .close }
             return .reply("ERROR", consumed: consumed)
         }
+    }
+
+    /// A refused request, carried through `Result`.
+    struct Refusal: Error {
+        let result: MemcachedParseResult
+    }
+
+    /// A key then one number (`incr`, `decr`, `touch`): the key's length checked, the
+    /// number read by `read`, each refusal worded as memcached words it.
+    private func keyAndNumber<Number>(
+        _ tokens: [ArraySlice<UInt8>], _ consumed: Int, quiet: Bool, _ read: (ArraySlice<UInt8>) -> Number?,
+        _ numberError: String
+    ) -> Result<([UInt8], Number), Refusal> {
+        guard tokens[1].count <= MemcachedLimits.keyMaxLength else {
+            return .failure(Refusal(result: error(Self.badFormat, consumed, quiet: quiet)))
+        }
+        guard let number = read(tokens[2]) else {
+            return .failure(Refusal(result: error(numberError, consumed, quiet: quiet)))
+        }
+        return .success((Array(tokens[1]), number))
     }
 
     /// An error line; under `noreply` a classic command's errors are silent too (they go

@@ -73,11 +73,8 @@ enum MemcachedFuzzing {
                     results.append(result)
                 }
             }
-            if arrived >= bytes.count && (offset >= buffer.count || skipping > 0) { break }
-            if arrived >= bytes.count {
-                // Nothing more will come: what is left is an unfinished request.
-                break
-            }
+            // Nothing more will come: what is left is an unfinished request.
+            if arrived >= bytes.count { break }
         }
         return results
     }

@@ -129,6 +129,7 @@ struct MemcachedTextParserTests {
         #expect(MemcachedExpiry(exptime: 2_592_000, now: now) == .at(now + 2_592_000_000))
         #expect(MemcachedExpiry(exptime: 2_592_001, now: now) == .expired)
         #expect(MemcachedExpiry(exptime: 1_900_000_000, now: now) == .at(1_900_000_000_000))
+        #expect(MemcachedExpiry(exptime: .max, now: now) == .never)
     }
 }
 
