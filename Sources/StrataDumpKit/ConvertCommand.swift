@@ -63,8 +63,8 @@ struct ConvertCommand: DumpSubcommand {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let sink = try KeySink(target: target, path: out, options: snapshotOptions, now: now, output: output)
         do {
-            let outcome = try KeySource(path: source, output: output).forEachKey { db, key, value, deadline in
-                try sink.append(db: db, key: key, value: value, deadline: deadline)
+            let outcome = try KeySource(path: source, output: output).forEachKey { db, key, value, deadline, metadata in
+                try sink.append(db: db, key: key, value: value, deadline: deadline, metadata: metadata)
             }
             let written = try sink.finish()
             var line = "wrote \(out) (\(target.rawValue)): \(written.keys) keys, \(humanBytes(written.bytes))"
@@ -120,11 +120,13 @@ final class KeySink {
         buffer.reserveCapacity(1 << 20)
     }
 
-    func append(db: Int, key: Bytes, value: Value, deadline: Int64?) throws {
+    /// Adds one key. Its memcached metadata goes to snapshots and JSON lines; RESP output
+    /// (for `redis-cli --pipe`) has no command a client may send for it.
+    func append(db: Int, key: Bytes, value: Value, deadline: Int64?, metadata: ItemMetadata? = nil) throws {
         keys += 1
         switch target {
         case .sdb, .rdb:
-            try snapshot?.append(db: db, key: key, value: value, deadline: deadline)
+            try snapshot?.append(db: db, key: key, value: value, deadline: deadline, metadata: metadata)
             return
         case .resp:
             if db != selectedDb {
@@ -137,6 +139,7 @@ final class KeySink {
                 "db": db, "key": key.jsonValue, "type": value.typeName, "value": KeySink.json(value),
             ]
             if let deadline { object["expiresAt"] = deadline }
+            if let metadata { object.merge(metadata.jsonFields) { $1 } }
             buffer += Array(jsonLine(object).utf8) + [10]
         }
         if buffer.count >= 1 << 20 { try flush() }

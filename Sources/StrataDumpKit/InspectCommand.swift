@@ -207,6 +207,7 @@ struct InspectCommand: DumpSubcommand {
                     object["expiresAt"] = deadline
                     object["ttlMs"] = ttl ?? 0
                 }
+                if let metadata = record.metadata { object.merge(metadata.jsonFields) { $1 } }
                 output.print(jsonLine(object))
             case .csv:
                 output.print(

@@ -23,10 +23,11 @@ struct KeySource {
         var stoppedAt: Int64?
     }
 
-    /// Calls `body` for every live key (grouped by database), with progress on a terminal.
-    func forEachKey(_ body: (_ db: Int, _ key: Bytes, _ value: Value, _ deadline: Int64?) throws -> Void) throws
-        -> Outcome
-    {
+    /// Calls `body` for every live key (grouped by database), with its memcached metadata
+    /// when it has some, with progress on a terminal.
+    func forEachKey(
+        _ body: (_ db: Int, _ key: Bytes, _ value: Value, _ deadline: Int64?, _ metadata: ItemMetadata?) throws -> Void
+    ) throws -> Outcome {
         var outcome = Outcome()
         if AppendOnlyInput.isAppendOnly(path) {
             let (directory, manifest) = try appendOnlyManifest()
@@ -44,7 +45,7 @@ struct KeySource {
                 for (db, database) in engine.databases.enumerated() where database.count > 0 {
                     try database.forEachLive(now: now) { key, value, deadline in
                         outcome.keys += 1
-                        try body(db, key, value, deadline)
+                        try body(db, key, value, deadline, database.itemMetadata(key))
                     }
                 }
             }
@@ -55,7 +56,7 @@ struct KeySource {
         let head = try SnapshotIndexLocator.head(path: path)
         let report = try readRecords(path, head: head, dropExpiredBy: now, output: output) { record in
             outcome.keys += 1
-            try body(record.db, record.key, record.value, record.deadline)
+            try body(record.db, record.key, record.value, record.deadline, record.metadata)
         }
         outcome.expired = report.expiredKeys
         return outcome
@@ -133,4 +134,9 @@ func readRecords(
         progress.update(bytes: bytes, keys: keys)
         try body(record)
     }
+}
+
+extension ItemMetadata {
+    /// The fields JSON output adds for a key with memcached metadata.
+    var jsonFields: [String: Any] { ["memcachedFlags": Int(flags), "casUnique": casUnique] }
 }

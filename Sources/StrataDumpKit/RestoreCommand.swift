@@ -120,7 +120,7 @@ struct RestoreCommand: DumpSubcommand {
             throw ConnectionError(description: "\(address): \(message)")
         }
         var pipeline = RestorePipeline(connection: connection, replace: replace)
-        let outcome = try source.forEachKey { db, key, value, deadline in
+        let outcome = try source.forEachKey { db, key, value, deadline, _ in
             guard filter.accepts(db: db, key: key, value: value, deadline: deadline) else { return }
             pipeline.add(db: db, key: key, value: value, deadline: deadline)
             if pipeline.waiting >= Self.window { try pipeline.roundTrip() }
@@ -169,7 +169,7 @@ struct RestoreCommand: DumpSubcommand {
             path: target, tempPath: directory + "/temp-restore-\(getpid()).sdb", options: snapshotOptions,
             now: source.now)
         do {
-            let outcome = try source.forEachKey { db, key, value, deadline in
+            let outcome = try source.forEachKey { db, key, value, deadline, _ in
                 if filter.accepts(db: db, key: key, value: value, deadline: deadline) {
                     try writer.append(db: db, key: key, value: value, deadline: deadline)
                 }

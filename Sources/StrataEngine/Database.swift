@@ -30,6 +30,10 @@ public struct Database: Sendable {
     public internal(set) var slotIndex: SlotKeyIndex?
     /// Where eviction sampling continues (``forEachSample(_:volatileOnly:_:)``).
     var samplingCursor = SamplingCursor()
+    /// memcached items' flags and CAS uniques, by key (see `ItemMetadata`).
+    @usableFromInline var itemMetadataByKey: [Bytes: ItemMetadata] = [:]
+    /// The largest CAS unique ever set here (new uniques are handed out past it).
+    public internal(set) var largestCASUnique: UInt64 = 0
 
     /// Shards in a new database.
     public static let initialShardCount = 16

@@ -54,6 +54,9 @@ public final class Engine {
     public var settings = EngineSettings()
     /// The command table.
     public let commands: CommandTable
+    /// The last memcached CAS unique handed out (see ``nextCASUnique()``); the server seeds
+    /// it from the clock.
+    public var lastCASUnique: UInt64 = 0
     /// Where the active expiry cycle resumes: (database, shard).
     var expiryCursor = (db: 0, shard: 0)
     /// Where `FLUSHALL ASYNC` / `FLUSHDB ASYNC` send the data they drop, so that freeing
@@ -224,9 +227,11 @@ public final class Engine {
             // was written.
             record.writtenKeys.removeSubrange(before.2...)
         }
+        forgetItemMetadataOfRecordedWrites()
         if context.leavesWatchesAlone && record.writtenKeys.count > before.2 {
             record.stateOnlyKeys.append(contentsOf: record.writtenKeys[before.2...])
             record.writtenKeys.removeSubrange(before.2...)
+            record.itemMetadataSettled = record.writtenKeys.count
         }
         if recordsEffects {
             if let replacement = context.effectReplacement {

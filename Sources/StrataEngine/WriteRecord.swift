@@ -51,6 +51,8 @@ public struct RemovedKey: Sendable, Equatable {
 public struct WriteRecord {
     /// Keys whose value or deadline changed, in the order written (a key may repeat).
     public var writtenKeys: [KeyRef] = []
+    /// How many of ``writtenKeys`` have had their memcached metadata forgotten.
+    public var itemMetadataSettled = 0
     /// Keys whose only change is state that WATCH does not cover (stream consumer groups, as
     /// Redis 7.0 signals no modified key for them): they still wake parked clients.
     public var stateOnlyKeys: [KeyRef] = []
@@ -100,6 +102,7 @@ public struct WriteRecord {
         if !events.isEmpty { events.removeAll(keepingCapacity: true) }
         changes = 0
         certainWrites = 0
+        itemMetadataSettled = 0
         flushed = false
         if !keepingEffects && !effects.isEmpty { effects.removeAll(keepingCapacity: true) }
     }
@@ -161,6 +164,7 @@ extension Engine {
     /// Notes a key gone without a command deleting it.
     @inlinable
     func noteRemoved(_ key: Bytes, db: Int, _ reason: RemovedKey.Reason) {
+        databases[db].forgetItemMetadata(key)
         record.removedKeys.append(RemovedKey(key: KeyRef(db: db, key: key), reason: reason))
     }
 

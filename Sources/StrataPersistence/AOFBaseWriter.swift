@@ -69,10 +69,14 @@ public enum AOFBaseWriter {
             var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
             for (index, database) in databases.enumerated() where database.count > 0 {
                 AOFEncoding.append([Bytes("SELECT"), Bytes(index)], to: &buffer)
+                let metadata = database.allItemMetadata
                 try database.forEachLive(now: now) { key, value, deadline in
                     rebuild(key, value, into: &buffer)
                     if let deadline {
                         AOFEncoding.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))], to: &buffer)
+                    }
+                    if !metadata.isEmpty, let item = metadata[key] {
+                        AOFEncoding.append(item.command(key: key), to: &buffer)
                     }
                     if buffer.readableBytes >= 1 << 20 { try flush(&buffer, to: file) }
                 }

@@ -92,11 +92,13 @@ public enum AOFLoader {
                 if let partition {
                     var databases = engine.databases
                     let clock = Entry.clock(now: now)
-                    snapshot = try SnapshotReader.read(
-                        path: path, fileSystem: fileSystem, settings: engine.settings, now: .min
-                    ) { db, key, value, deadline in
-                        guard db < databases.count, partition.contains(key) else { return }
-                        databases[db].set(key, value, deadline: deadline, accessClock: clock)
+                    snapshot = try SnapshotReader.records(
+                        path: path, fileSystem: fileSystem, settings: engine.settings
+                    ) { record in
+                        guard record.db < databases.count, partition.contains(record.key) else { return }
+                        databases[record.db].set(
+                            record.key, record.value, deadline: record.deadline, accessClock: clock)
+                        databases[record.db].setItemMetadata(record.metadata, for: record.key)
                     }
                     engine.databases = databases
                 } else {
@@ -162,12 +164,12 @@ public enum AOFLoader {
     ) throws -> AOFReadResult {
         var db = 0
         return try AOFCommandReader.read(path: path, fileSystem: fileSystem, from: start, until: until) { args in
-            if let partition, case .success(let spec) = engine.commands.resolve(args),
+            if let partition, case .success(let spec) = engine.resolveLogged(args),
                 !partition.runs(spec, args)
             {
                 return
             }
-            switch engine.commands.resolve(args) {
+            switch engine.resolveLogged(args) {
             case .failure(let error):
                 if case .error(let text) = error { throw AOFCommandRejected(text) }
                 throw AOFCommandRejected("cannot replay \(args[0].string)")

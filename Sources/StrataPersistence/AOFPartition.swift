@@ -78,7 +78,7 @@ public struct AOFPartitionPlan {
 
     /// Notes one command of the log.
     public mutating func note(_ args: [Bytes]) {
-        guard case .success(let spec) = table.resolve(args) else { return }
+        guard case .success(let spec) = table.resolveLogged(args) else { return }
         guard let keys = spec.keys(in: args) else {
             for index in 1..<max(count, 1) { link(0, index) }
             return

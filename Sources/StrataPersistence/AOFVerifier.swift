@@ -66,7 +66,7 @@ public enum AOFVerifier {
         let table = CommandTable.standard
         do {
             let result = try AOFCommandReader.read(path: path, fileSystem: fileSystem, from: start) { args in
-                if case .failure(let error) = table.resolve(args) {
+                if case .failure(let error) = table.resolveLogged(args) {
                     if case .error(let text) = error { throw AOFCommandRejected(text) }
                     throw AOFCommandRejected("unknown command")
                 }

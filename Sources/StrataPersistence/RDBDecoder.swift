@@ -27,6 +27,11 @@ final class RDBDecoder {
     private let settings: EngineSettings
     /// The RDB version from the header.
     private(set) var version = 0
+    /// The memcached metadata of the entry `next()` returned last (from the
+    /// `strata-item` AUX field written before it).
+    private(set) var entryMetadata: ItemMetadata?
+    /// Metadata read for the next entry.
+    private var pendingMetadata: ItemMetadata?
 
     init(stream: RDBStream, settings: EngineSettings) {
         self.stream = stream
@@ -56,7 +61,13 @@ final class RDBDecoder {
             let type = try stream.byte()
             switch type {
             case RDB.opAux:
-                return .aux(key: try string(), value: try string())
+                let key = try string()
+                let value = try string()
+                guard key.string == ItemMetadata.snapshotAuxField else { return .aux(key: key, value: value) }
+                guard let metadata = ItemMetadata(auxText: value) else {
+                    throw RDBError(offset: start, reason: "malformed \(ItemMetadata.snapshotAuxField) field")
+                }
+                pendingMetadata = metadata
             case RDB.opSelectDB:
                 return .selectDB(try length())
             case RDB.opResizeDB:
@@ -81,10 +92,12 @@ final class RDBDecoder {
             case RDB.typeStreamListpacks, RDB.typeStreamListpacks2, RDB.typeStreamListpacks3:
                 let key = try string()
                 let stream = try streamValue(type: type, at: start)
+                (entryMetadata, pendingMetadata) = (nil, nil)
                 return .entry(key: key, value: .stream(StreamStorage(stream)), deadline: deadline)
             default:
                 let key = try string()
                 let value = try self.value(type: type, at: start)
+                (entryMetadata, pendingMetadata) = (pendingMetadata, nil)
                 return .entry(key: key, value: value, deadline: deadline)
             }
         }

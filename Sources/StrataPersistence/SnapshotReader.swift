@@ -51,6 +51,8 @@ public struct SnapshotRecord {
     public var deadline: Int64?
     /// Bytes of its record in the (uncompressed) record stream, expiry opcode included.
     public var encodedBytes: Int
+    /// Its memcached flags and CAS unique, when it has some.
+    public var metadata: ItemMetadata?
 }
 
 /// Reads snapshot files.
@@ -127,7 +129,7 @@ public enum SnapshotReader {
                     try body(
                         SnapshotRecord(
                             db: db, key: key, value: value, deadline: deadline,
-                            encodedBytes: decoder.offset - recordStart))
+                            encodedBytes: decoder.offset - recordStart, metadata: decoder.entryMetadata))
                     report.keys += 1
                 case .end(let matches):
                     report.checksumMatches = matches
@@ -164,12 +166,15 @@ public enum SnapshotReader {
             var batch: [LoadQueue.Key] = []
             batch.reserveCapacity(LoadQueue.batchSize)
             do {
-                let report = try read(
-                    path: path, fileSystem: fileSystem, settings: settings, now: keepExpired ? .min : now,
-                    salvage: salvage,
-                    sizeHint: { db, keys in queue.put(.sizeHint(db: db, keys: keys)) }
-                ) { db, key, value, deadline in
-                    batch.append(LoadQueue.Key(db: db, key: key, value: value, deadline: deadline))
+                let report = try records(
+                    path: path, fileSystem: fileSystem, settings: settings, salvage: salvage,
+                    sizeHint: { db, keys in queue.put(.sizeHint(db: db, keys: keys)) },
+                    dropExpiredBy: keepExpired ? .min : now
+                ) { record in
+                    batch.append(
+                        LoadQueue.Key(
+                            db: record.db, key: record.key, value: record.value, deadline: record.deadline,
+                            metadata: record.metadata))
                     if batch.count == LoadQueue.batchSize {
                         guard queue.put(.keys(batch)) else { throw LoadQueue.Cancelled() }
                         batch.removeAll(keepingCapacity: true)
@@ -195,6 +200,7 @@ public enum SnapshotReader {
                             reason: "key in database \(item.db), but only \(databaseCount) are configured")
                     }
                     databases[item.db].set(item.key, item.value, deadline: item.deadline, accessClock: clock)
+                    if let metadata = item.metadata { databases[item.db].setItemMetadata(metadata, for: item.key) }
                 }
             case .done(let result):
                 return (databases, try result.get())
@@ -211,6 +217,7 @@ final class LoadQueue: @unchecked Sendable {
         var key: Bytes
         var value: Value
         var deadline: Int64?
+        var metadata: ItemMetadata?
     }
 
     enum Item {

@@ -111,8 +111,10 @@ public enum SnapshotWriter {
             begin()
             for index in databases.indices where databases[index].count > 0 {
                 beginDatabase(index, keys: databases[index].count, expires: databases[index].deadlineCount)
+                let metadata = databases[index].allItemMetadata
                 try databases[index].drainLive(now: now) { key, value, deadline in
-                    try add(key: key, value: value, deadline: deadline)
+                    try add(
+                        key: key, value: value, deadline: deadline, metadata: metadata.isEmpty ? nil : metadata[key])
                 }
             }
             try finish()
@@ -145,9 +147,11 @@ public enum SnapshotWriter {
             }
         }
 
-        /// Adds one key of the current database.
-        mutating func add(key: Bytes, value: Value, deadline: Int64?) throws {
+        /// Adds one key of the current database (after the AUX field carrying its memcached
+        /// metadata, when it has some).
+        mutating func add(key: Bytes, value: Value, deadline: Int64?, metadata: ItemMetadata? = nil) throws {
             if deadline != nil { expiresInDB += 1 }
+            if let metadata { encoder.aux(ItemMetadata.snapshotAuxField, metadata.auxText) }
             encoder.entry(key: key, value: value, deadline: deadline)
             typesInDB[value.typeName, default: 0] += 1
             summary.keys += 1
@@ -224,10 +228,10 @@ public final class SnapshotStreamWriter {
         state.begin()
     }
 
-    /// Adds `key` of database `db`.
-    public func append(db: Int, key: Bytes, value: Value, deadline: Int64?) throws {
+    /// Adds `key` of database `db`, with its memcached metadata if it has some.
+    public func append(db: Int, key: Bytes, value: Value, deadline: Int64?, metadata: ItemMetadata? = nil) throws {
         if db != state.currentDB { state.beginDatabase(db) }
-        try state.add(key: key, value: value, deadline: deadline)
+        try state.add(key: key, value: value, deadline: deadline, metadata: metadata)
     }
 
     /// Ends the stream and publishes the file.

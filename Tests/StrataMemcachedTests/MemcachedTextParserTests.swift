@@ -132,24 +132,3 @@ struct MemcachedTextParserTests {
         #expect(MemcachedExpiry(exptime: .max, now: now) == .never)
     }
 }
-
-/// Flags and CAS uniques kept beside the items.
-@Suite("memcached item table")
-struct MemcachedItemTableTests {
-    @Test func casUniquesChangeWithEveryVersionAndFlagsStay() {
-        var table = MemcachedItemTable<String>()
-        table.stored("a", flags: 0)
-        #expect(table.count == 0)
-        let first = table.casUnique(of: "a")
-        #expect(table.casUnique(of: "a") == first)
-        #expect(table.matches("a", casUnique: first))
-        table.forget("a")
-        table.stored("a", flags: 7)
-        #expect(table.flags(of: "a") == 7)
-        let second = table.casUnique(of: "a")
-        #expect(second != first && !table.matches("a", casUnique: first))
-        #expect(!table.matches("b", casUnique: 0))
-        table.forgetAll()
-        #expect(table.flags(of: "a") == 0 && table.count == 0)
-    }
-}

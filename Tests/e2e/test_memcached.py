@@ -116,6 +116,8 @@ CORPUS = [
     b"delete a\r\ndelete a\r\ndelete b 0\r\ndelete c 5\r\ndelete c noreply\r\nget c\r\n",
     b"set t 0 100 1\r\nx\r\ntouch t 200\r\ntouch missing 10\r\ntouch t abc\r\n",
     b"gat 300 t missing\r\ngats 300 t\r\ngat abc t\r\n",
+    # A touch keeps the item's flags and CAS unique (it is the same version).
+    b"set tf 16 100 1\r\nx\r\ngets tf\r\ntouch tf 400\r\ngets tf\r\ngats 0 tf\r\nmg tf T0 f c v\r\n",
     b"set q 0 0 1 noreply\r\nq\r\nget q\r\nadd q 0 0 1 noreply\r\nx\r\nincr q 1 noreply\r\n",
     b"set x 4294967297 0 1\r\nx\r\nget x\r\n",
     b"set x -1 0 1\r\nx\r\n",

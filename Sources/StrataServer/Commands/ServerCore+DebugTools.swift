@@ -53,6 +53,7 @@ extension ServerCore {
                         }
                     }
                     merged[index].set(key, value, deadline: deadline, accessClock: Entry.clock(now: now))
+                    merged[index].setItemMetadata(loaded[index].itemMetadata(key), for: key)
                 }
                 if conflict {
                     logger.warning("DEBUG RELOAD: the snapshot has a key already in DB \(index)")

@@ -23,10 +23,12 @@ extension ServerCore {
         engine.stats.dirty &+= engine.record.changes
         if !engine.record.events.isEmpty { publishKeyspaceEvents(engine.record.events) }
         if engine.record.touchesKeys {
+            // Writes made outside the engine's commands (RESTORE, MIGRATE) drop memcached
+            // metadata here; the engine's own commands did already.
+            engine.forgetItemMetadataOfRecordedWrites()
             if !watches.isEmpty { markWatchesDirty(watches.clientsInvalidated(by: engine.record)) }
             if !waitQueues.isEmpty { waitQueues.noteReady(engine.record) }
             if trackingActive { invalidateTrackedKeys() }
-            if memcached != nil { memcachedForget(engine.record) }
         }
         // The effects stay until the AOF takes them (at once, or when the transaction or
         // script completes).

@@ -3,7 +3,7 @@
 //! `DEL`, `PEXPIREAT`, `FLUSHDB`), so the write record carries it to the AOF, replicas,
 //! keyspace notifications, WATCH and client tracking like any Redis client's write, and a
 //! key set over RESP reads back here with flags 0. Flags and CAS uniques sit beside the
-//! items (`MemcachedItemTable`), forgotten whenever the write record names their key.
+//! items in the engine (`ItemMetadata`), forgotten whenever a write names their key.
 
 import NIOCore
 import StrataEngine
@@ -15,7 +15,6 @@ import StrataMemcached
 
 /// The memcached listener's state.
 final class MemcachedRuntime {
-    var items: MemcachedItemTable<Bytes>
     var stats = MemcachedStats()
     var parser: MemcachedTextParser
     /// Open memcached connections.
@@ -28,8 +27,6 @@ final class MemcachedRuntime {
     init(limits: MemcachedLimits, now: Int64) {
         parser = MemcachedTextParser(limits: limits)
         startedAt = now
-        // CAS uniques after a restart start past the old ones: microseconds since 1970.
-        items = MemcachedItemTable(firstCAS: UInt64(max(now, 0)) &* 1000)
     }
 }
 
@@ -61,20 +58,11 @@ extension ServerCore {
     func startMemcached() {
         var limits = MemcachedLimits()
         limits.itemSizeMax = config.memcachedMaxItemSize
-        memcached = MemcachedRuntime(limits: limits, now: clock.wallMilliseconds())
-    }
-
-    /// The write record named `keys` (or whole databases): their flags and CAS go.
-    func memcachedForget(_ record: WriteRecord) {
-        guard let memcached else { return }
-        let db = config.memcachedDatabase
-        if record.wholeDatabases.contains(db) {
-            memcached.items.forgetAll()
-            return
-        }
-        guard memcached.items.count > 0 else { return }
-        for key in record.writtenKeys where key.db == db { memcached.items.forget(key.key) }
-        for removed in record.removedKeys where removed.key.db == db { memcached.items.forget(removed.key.key) }
+        let now = clock.wallMilliseconds()
+        memcached = MemcachedRuntime(limits: limits, now: now)
+        // CAS uniques start past those of an earlier process (microseconds since 1970), and
+        // past every unique the data holds (see `Engine.nextCASUnique`).
+        engine.lastCASUnique = max(engine.lastCASUnique, UInt64(max(now, 0)) &* 1000)
     }
 
     /// Runs one memcached request.
@@ -198,8 +186,8 @@ extension ServerCore {
                 return Array("SERVER_ERROR out of memory writing get response\r\n".utf8)
             }
             // The key as sent: it need not be UTF-8.
-            var header = " \(memcached.items.flags(of: key)) \(data.count)"
-            if withCAS { header += " \(memcached.items.casUnique(of: key))" }
+            var header = " \(itemFlags(key)) \(data.count)"
+            if withCAS { header += " \(itemCASUnique(key, now: now))" }
             out += Array("VALUE ".utf8) + raw + Array(header.utf8)
             out += [13, 10]
             out += data
@@ -213,10 +201,12 @@ extension ServerCore {
     func touch(_ key: Bytes, exptime: Int64, now: Int64) {
         // A read that also touches (gat, mg T) reads on where writes are refused.
         if memcachedWriteRefusal(now: now) != nil { return }
-        switch MemcachedExpiry(exptime: exptime, now: now) {
-        case .never: memcachedWrite([EngineName.persist, key], now: now)
-        case .expired: memcachedWrite([EngineName.delete, key], now: now)
-        case .at(let deadline): memcachedWrite([EngineName.expireAt, key, Bytes(String(deadline))], now: now)
+        keepingItemMetadata(of: key, now: now) {
+            switch MemcachedExpiry(exptime: exptime, now: now) {
+            case .never: memcachedWrite([EngineName.persist, key], now: now)
+            case .expired: memcachedWrite([EngineName.delete, key], now: now)
+            case .at(let deadline): memcachedWrite([EngineName.expireAt, key, Bytes(String(deadline))], now: now)
+            }
         }
     }
 
@@ -236,7 +226,7 @@ extension ServerCore {
         case .cas where current == nil:
             memcached.stats.casMisses &+= 1
             return "NOT_FOUND"
-        case .cas where !memcached.items.matches(key, casUnique: store.casUnique):
+        case .cas where !itemCASMatches(key, store.casUnique):
             memcached.stats.casBadval &+= 1
             return "EXISTS"
         default:
@@ -251,7 +241,7 @@ extension ServerCore {
         var flags = store.flags
         switch store.mode {
         case .append, .prepend:
-            flags = memcached.items.flags(of: key)
+            flags = itemFlags(key)
             let total = (current?.count ?? 0) + store.data.count + 2
             guard
                 memcached.parser.limits.fits(keyLength: store.key.count, flags: flags, dataLengthWithTerminator: total)
@@ -274,7 +264,7 @@ extension ServerCore {
                 return "STORED"
             }
         }
-        memcached.items.stored(key, flags: flags)
+        itemStored(key, flags: flags, now: now)
         memcached.stats.totalItems &+= 1
         return "STORED"
     }
@@ -296,9 +286,9 @@ extension ServerCore {
         var digits = Array(String(result).utf8)
         // memcached rewrites a shorter number in place, padded with spaces.
         if digits.count < bytes.count { digits += [UInt8](repeating: 0x20, count: bytes.count - digits.count) }
-        let flags = memcached.items.flags(of: key)
+        let flags = itemFlags(key)
         memcachedWrite([EngineName.set, key, Bytes(digits), EngineName.keepTTL], now: now)
-        memcached.items.stored(key, flags: flags)
+        itemStored(key, flags: flags, now: now)
         return String(result)
     }
 

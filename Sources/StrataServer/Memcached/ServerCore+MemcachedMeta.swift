@@ -42,8 +42,8 @@ extension ServerCore {
                 // Seconds left, rounded up as memcached's second-grained clock counts them.
                 let left = deadline.map { max(0, ($0 - now + 999) / 1000) } ?? -1
                 line += Array(" t\(left)".utf8)
-            case UInt8(ascii: "c"): line += Array(" c\(memcached.items.casUnique(of: key))".utf8)
-            case UInt8(ascii: "f"): line += Array(" f\(memcached.items.flags(of: key))".utf8)
+            case UInt8(ascii: "c"): line += Array(" c\(itemCASUnique(key, now: now))".utf8)
+            case UInt8(ascii: "f"): line += Array(" f\(itemFlags(key))".utf8)
             case UInt8(ascii: "k"): line += Array(" k".utf8) + raw
             case UInt8(ascii: "O"): line += [0x20, flag.letter] + flag.token
             default: break
@@ -83,7 +83,7 @@ extension ServerCore {
                 memcached.stats.casMisses &+= 1
                 return status("NF", flags, key: raw)
             }
-            guard memcached.items.matches(key, casUnique: compare) else {
+            guard itemCASMatches(key, compare) else {
                 memcached.stats.casBadval &+= 1
                 return status("EX", flags, key: raw)
             }
@@ -93,11 +93,12 @@ extension ServerCore {
             return status("NS", flags, key: raw)
         }
         if let refusal = memcachedWriteRefusal(now: now) { return answer(refusal, quiet: false) }
-        var itemFlags = flags.flag("F")?.clientFlags ?? 0
+        var storedFlags = flags.flag("F")?.clientFlags ?? 0
         if mode == "A" || mode == "P" {
-            itemFlags = memcached.items.flags(of: key)
+            storedFlags = itemFlags(key)
             let total = (current?.count ?? 0) + data.count + 2
-            guard memcached.parser.limits.fits(keyLength: raw.count, flags: itemFlags, dataLengthWithTerminator: total)
+            guard
+                memcached.parser.limits.fits(keyLength: raw.count, flags: storedFlags, dataLengthWithTerminator: total)
             else { return status("NS", flags, key: raw) }
             let old = current?.array ?? []
             memcachedWrite(
@@ -113,7 +114,7 @@ extension ServerCore {
                 return flags.has("q") ? MemcachedOutcome() : status("HD", flags, key: raw)
             }
         }
-        memcached.items.stored(key, flags: itemFlags)
+        itemStored(key, flags: storedFlags, now: now)
         memcached.stats.totalItems &+= 1
         if flags.has("q") { return MemcachedOutcome() }
         var line = Array("HD".utf8)
@@ -121,7 +122,7 @@ extension ServerCore {
             switch flag.letter {
             case UInt8(ascii: "O"): line += [0x20, flag.letter] + flag.token
             case UInt8(ascii: "k"): line += Array(" k".utf8) + raw
-            case UInt8(ascii: "c"): line += Array(" c\(memcached.items.casUnique(of: key))".utf8)
+            case UInt8(ascii: "c"): line += Array(" c\(itemCASUnique(key, now: now))".utf8)
             default: break
             }
         }
@@ -137,7 +138,7 @@ extension ServerCore {
             memcached.stats.deleteMisses &+= 1
             return status("NF", flags, key: raw)
         }
-        if let compare = flags.flag("C")?.unsigned, !memcached.items.matches(key, casUnique: compare) {
+        if let compare = flags.flag("C")?.unsigned, !itemCASMatches(key, compare) {
             return status("EX", flags, key: raw)
         }
         if let refusal = memcachedWriteRefusal(now: now) { return answer(refusal, quiet: false) }
@@ -156,7 +157,7 @@ extension ServerCore {
         let increment = flags.flag("M").map { "Ii+".utf8.contains($0.token[0]) } ?? true
         var result: UInt64
         if let current = liveString(key, now: now) {
-            if let compare = flags.flag("C")?.unsigned, !memcached.items.matches(key, casUnique: compare) {
+            if let compare = flags.flag("C")?.unsigned, !itemCASMatches(key, compare) {
                 return status("EX", flags, key: raw)
             }
             let bytes = current.array
@@ -169,9 +170,9 @@ extension ServerCore {
             if increment { memcached.stats.incrHits &+= 1 } else { memcached.stats.decrHits &+= 1 }
             var digits = Array(String(result).utf8)
             if digits.count < bytes.count { digits += [UInt8](repeating: 0x20, count: bytes.count - digits.count) }
-            let itemFlags = memcached.items.flags(of: key)
+            let storedFlags = itemFlags(key)
             memcachedWrite([EngineName.set, key, Bytes(digits), EngineName.keepTTL], now: now)
-            memcached.items.stored(key, flags: itemFlags)
+            itemStored(key, flags: storedFlags, now: now)
             if let exptime = flags.flag("T")?.number { touch(key, exptime: exptime, now: now) }
         } else {
             if increment { memcached.stats.incrMisses &+= 1 } else { memcached.stats.decrMisses &+= 1 }
@@ -185,7 +186,7 @@ extension ServerCore {
                 memcachedWrite([EngineName.set, key, value, EngineName.pxat, Bytes(String(deadline))], now: now)
             case .expired: break
             }
-            memcached.items.stored(key, flags: 0)
+            itemStored(key, flags: 0, now: now)
         }
         let number = String(result)
         let withValue = flags.has("v")
@@ -199,7 +200,7 @@ extension ServerCore {
             case UInt8(ascii: "c"):
                 // An item born expired has no version to name (and must leave no entry).
                 let live = liveString(key, now: now) != nil
-                line += Array(" c\(live ? memcached.items.casUnique(of: key) : 0)".utf8)
+                line += Array(" c\(live ? itemCASUnique(key, now: now) : 0)".utf8)
             case UInt8(ascii: "k"): line += Array(" k".utf8) + raw
             case UInt8(ascii: "O"): line += [0x20, flag.letter] + flag.token
             default: break

@@ -111,7 +111,7 @@ extension ServerCore {
         let transaction = commands.count > 1
         if transaction { executingTransaction = true }
         for args in commands {
-            switch withEngine({ $0.commands.resolve(args) }) {
+            switch withEngine({ $0.resolveLogged(args) }) {
             case .failure(let error):
                 logger.warning("The master sent a command this replica cannot run (\(args[0].string)): \(error)")
             case .success(let spec):
