@@ -8,24 +8,51 @@
 //! is evicted, and with its database (a flush). A CAS unique is therefore handed out once
 //! per version of an item and never reused.
 //!
-//! Persistence: a snapshot writes an AUX field `strata-item` (`<flags> <cas>`) right
-//! before the key it describes (Redis ignores AUX fields it does not know), and the log
-//! and the replication stream carry `STRATA.ITEMMETA key flags cas`, a command only
-//! loaders and replicas accept.
+//! The meta protocol adds state bits: an item marked stale (`md I`), whether its "win"
+//! token was handed out (`mg N`/`R`), whether its key was sent in base64, and whether it
+//! was fetched (`mg h`, `me`).
+//!
+//! Persistence: a snapshot writes an AUX field `strata-item` (`<flags> <cas>`, then the
+//! state bits when there are some) right before the key it describes (Redis ignores AUX
+//! fields it does not know), and the log and the replication stream carry
+//! `STRATA.ITEMMETA key flags cas [state]`, a command only loaders and replicas accept.
+//! Whether an item was fetched is this process's only.
 
-/// A memcached item's client flags and CAS unique (0: none handed out yet).
+/// A memcached item's client flags, CAS unique (0: none handed out yet) and state.
 public struct ItemMetadata: Sendable, Equatable {
+    /// The meta protocol's item state.
+    public struct State: OptionSet, Sendable, Equatable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// Invalidated by `md I` (or stored by `ms I` with an older CAS): readers see `X`.
+        public static let stale = State(rawValue: 1)
+        /// A reader was handed the win token (`W`); later readers see `Z`.
+        public static let winTokenSent = State(rawValue: 2)
+        /// The key was sent in base64: `k` echoes it so.
+        public static let binaryKey = State(rawValue: 4)
+        /// Read since it was stored (`mg h`, `me fetch=`); not persisted.
+        public static let fetched = State(rawValue: 8)
+        /// The bits that persistence and replicas carry.
+        public static let persisted: State = [.stale, .winTokenSent, .binaryKey]
+    }
+
     /// The client flags memcached stores with the item.
     public var flags: UInt32
     /// The CAS unique of the item's current version, 0 when none was handed out.
     public var casUnique: UInt64
+    /// The meta protocol's state bits.
+    public var state: State
 
-    /// Metadata with `flags` and `casUnique`.
+    /// Metadata with `flags`, `casUnique` and `state`.
     @inlinable
-    public init(flags: UInt32, casUnique: UInt64 = 0) {
+    public init(flags: UInt32, casUnique: UInt64 = 0, state: State = []) {
         self.flags = flags
         self.casUnique = casUnique
+        self.state = state
     }
+
+    /// Whether nothing sets this item apart from a plain string.
+    public var isEmpty: Bool { flags == 0 && casUnique == 0 && state.isEmpty }
 
     /// The AUX field name a snapshot writes before a key with metadata.
     public static let snapshotAuxField = "strata-item"
@@ -33,19 +60,40 @@ public struct ItemMetadata: Sendable, Equatable {
     /// The command that restores metadata from the log or the replication stream.
     public static let commandName = "strata.itemmeta"
 
-    /// The text of the snapshot AUX field: `<flags> <cas>`.
-    public var auxText: String { "\(flags) \(casUnique)" }
+    /// The persisted state bits.
+    var persistedState: UInt8 { state.intersection(.persisted).rawValue }
 
-    /// Metadata from its AUX text, nil when the text is not two numbers in range.
+    /// The text of the snapshot AUX field: `<flags> <cas>`, then the state bits if any.
+    public var auxText: String {
+        persistedState == 0 ? "\(flags) \(casUnique)" : "\(flags) \(casUnique) \(persistedState)"
+    }
+
+    /// Metadata from its AUX text (or the command's arguments), nil when the text is not
+    /// two or three numbers in range.
     public init?(auxText: Bytes) {
-        let parts = auxText.string.split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 2, let flags = UInt32(parts[0]), let cas = UInt64(parts[1]) else { return nil }
-        self.init(flags: flags, casUnique: cas)
+        let parts = auxText.string.split(separator: " ", omittingEmptySubsequences: false).map { Bytes(String($0)) }
+        guard parts.count == 2 || parts.count == 3 else { return nil }
+        self.init(fields: parts)
+    }
+
+    /// Metadata from its fields: flags, CAS unique and optionally the state bits.
+    init?(fields: [Bytes]) {
+        guard fields.count == 2 || fields.count == 3, let flags = UInt32(fields[0].string),
+            let cas = UInt64(fields[1].string)
+        else { return nil }
+        var state = State()
+        if fields.count == 3 {
+            guard let bits = UInt8(fields[2].string) else { return nil }
+            state = State(rawValue: bits).intersection(.persisted)
+        }
+        self.init(flags: flags, casUnique: cas, state: state)
     }
 
     /// The arguments of the command that restores `self` on `key`.
     public func command(key: Bytes) -> [Bytes] {
-        [Bytes("STRATA.ITEMMETA"), key, Bytes(String(flags)), Bytes(String(casUnique))]
+        var args = [Bytes("STRATA.ITEMMETA"), key, Bytes(String(flags)), Bytes(String(casUnique))]
+        if persistedState != 0 { args.append(Bytes(String(persistedState))) }
+        return args
     }
 }
 
@@ -58,7 +106,7 @@ extension Database {
 
     /// Sets (or with nil removes) the metadata of `key`, which must hold a string.
     public mutating func setItemMetadata(_ metadata: ItemMetadata?, for key: Bytes) {
-        if let metadata, metadata.flags != 0 || metadata.casUnique != 0 {
+        if let metadata, !metadata.isEmpty {
             itemMetadataByKey[key] = metadata
             largestCASUnique = max(largestCASUnique, metadata.casUnique)
         } else if !itemMetadataByKey.isEmpty {
@@ -112,17 +160,17 @@ extension CommandTable {
     /// `STRATA.ITEMMETA key flags cas`: restores an item's metadata from the log or the
     /// replication stream. Resolved only by ``resolveLogged(_:)``.
     static let itemMetadataSpec = CommandSpec(
-        "strata.itemmeta", arity: 4, flags: [.write], keys: (1, 1, 1), group: "string",
-        summary: "Restores a memcached item's client flags and CAS unique.", synopsis: "key flags cas",
+        "strata.itemmeta", arity: -4, flags: [.write], keys: (1, 1, 1), group: "string",
+        summary: "Restores a memcached item's client flags, CAS unique and state.", synopsis: "key flags cas [state]",
         categories: ["write", "string", "fast"],
         handler: .engine { c in
-            guard let flags = UInt32(c.args[2].string), let cas = UInt64(c.args[3].string) else {
+            guard c.args.count <= 5, let metadata = ItemMetadata(fields: Array(c.args[2...])) else {
                 return .error("ERR invalid item metadata")
             }
             let key = c.args[1]
             let db = c.db
             guard c.engine.databases[db].rawEntry(key)?.value.stringBytes != nil else { return .integer(0) }
-            c.engine.databases[db].setItemMetadata(ItemMetadata(flags: flags, casUnique: cas), for: key)
+            c.engine.databases[db].setItemMetadata(metadata, for: key)
             c.changed()
             return .integer(1)
         })

@@ -67,9 +67,11 @@ public struct KeyTable<Payload>: @unchecked Sendable {
     /// Most keys a table of `slots` slots holds (90% load).
     static func maximumKeys(slots: Int) -> Int { slots * 9 / 10 }
 
-    /// Slots for a table growing past `keys` keys: room for half as many again (at most 60%
-    /// full after growing, so growth moves each key about twice on average).
-    static func slots(forKeys keys: Int) -> Int { Swift.max(8, keys + keys / 2 + 1) }
+    /// Slots for a table growing past `keys` keys: room for a quarter as many again (about
+    /// 72% full after growing, before the allocator's size class rounds it up, so tables
+    /// average about 80% between growths and the keyspace's memory per key stays under
+    /// memcached's; growth moves each key about four times on average).
+    static func slots(forKeys keys: Int) -> Int { Swift.max(8, keys + keys / 4 + 1) }
 
     /// Slots for a table sized for a known number of keys (a reservation, a shard split,
     /// shrinking, compaction): at most 86% full, then rounded up to the allocator's size

@@ -44,7 +44,8 @@ public enum MemcachedCommand: Sendable, Equatable {
     case quit
     /// `mn`: answers `MN` (the end of a pipeline of quiet meta commands).
     case metaNoop
-    /// `mg <key> <flags>*`: a meta get; the flags in the order sent.
+    /// `mg <key> <flags>*`: a meta get; the flags in the order sent. The keys of the meta
+    /// commands are decoded when the `b` flag was sent.
     case metaGet(key: [UInt8], flags: [MemcachedMetaFlag])
     /// `ms <key> <datalen> <flags>*` and its data block.
     case metaSet(key: [UInt8], flags: [MemcachedMetaFlag], data: [UInt8])
@@ -52,6 +53,8 @@ public enum MemcachedCommand: Sendable, Equatable {
     case metaDelete(key: [UInt8], flags: [MemcachedMetaFlag])
     /// `ma <key> <flags>*`.
     case metaArithmetic(key: [UInt8], flags: [MemcachedMetaFlag])
+    /// `me <key> [b]`: what memcached knows of an item (`base64`: the key was sent so).
+    case metaDebug(key: [UInt8], base64: Bool)
 }
 
 extension Array where Element == MemcachedMetaFlag {

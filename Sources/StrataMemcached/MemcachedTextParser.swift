@@ -38,23 +38,25 @@ public struct MemcachedLimits: Sendable, Equatable {
 
     public init() {}
 
+    /// The slab class memcached's default layout (`-n 48 -f 1.25`: chunks of 96, 120,
+    /// 152, ... bytes, each a quarter larger, rounded up to 8) puts an item of `size` bytes
+    /// in, counted from 1 (`me`'s `cls`).
+    public static func slabClass(forItemSize size: Int) -> Int {
+        var chunk = 96
+        var index = 1
+        while chunk < size && index < 63 {
+            chunk = (chunk * 5 / 4 + 7) / 8 * 8
+            index += 1
+        }
+        return index
+    }
+
     /// Whether an item of this key, flags and data (with its `\r\n`) fits memcached's
     /// largest item (`item_make_header`: the 48-byte item, 8 bytes of CAS, the key and
     /// its NUL, 4 bytes of flags when they are not 0).
     public func fits(keyLength: Int, flags: UInt32, dataLengthWithTerminator: Int) -> Bool {
         let total = 48 + 8 + keyLength + 1 + (flags == 0 ? 0 : 4) + dataLengthWithTerminator
         return total <= itemSizeMax
-    }
-}
-
-/// Why a meta command's flags were refused.
-struct MemcachedMetaError: Error {
-    var line: String
-    var invalidMode = false
-
-    init(_ line: String, invalidMode: Bool = false) {
-        self.line = line
-        self.invalidMode = invalidMode
     }
 }
 
@@ -183,6 +185,8 @@ public struct MemcachedTextParser: Sendable {
             return metaSet(tokens, consumed, rest: rest)
         case "md", "ma":
             return metaKeyed(tokens, consumed, arithmetic: name.last == UInt8(ascii: "a"))
+        case "me":
+            return metaDebug(tokens, consumed)
         default:
             if let last = tokens.last, last.starts(with: Array("HTTP/".utf8)) { return .close }
             return .reply("ERROR", consumed: consumed)
@@ -273,72 +277,88 @@ public struct MemcachedTextParser: Sendable {
         return .command(.store(store), consumed: consumed + block)
     }
 
-    /// The flags `mg` takes here: memcached's, less base64 keys (b), hit and last-access
-    /// reporting (h, l), creating on a miss and recaching (N, R) and no-LRU-bump (u).
-    /// P and L are the proxy's, ignored as memcached ignores them.
-    static let metaGetFlags = Set("vstcfkOqTPL".utf8)
+    /// The flag letters every meta command accepts (memcached checks one set for all and
+    /// ignores those a command has no use for); P and L are the proxy's.
+    static let metaFlagLetters = Set("bNTRlOPLkstcfvhuqFCMJDI".utf8)
 
-    private func metaGet(_ tokens: [ArraySlice<UInt8>], _ consumed: Int) -> MemcachedParseResult {
-        guard tokens.count >= 2 else { return .reply("ERROR", consumed: consumed) }
-        guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
-        var seen = Set<UInt8>()
-        var flags: [MemcachedMetaFlag] = []
-        for token in tokens.dropFirst(2) {
-            guard let letter = token.first, letter < 127, seen.insert(letter).inserted else {
-                return error("CLIENT_ERROR duplicate flag", consumed)
-            }
-            guard Self.metaGetFlags.contains(letter) else { return error("CLIENT_ERROR invalid flag", consumed) }
-            let flag = MemcachedMetaFlag(letter: letter, token: Array(token.dropFirst()))
-            if letter == UInt8(ascii: "T") && flag.number == nil {
-                return error("CLIENT_ERROR bad token in command line format", consumed)
-            }
-            if letter == UInt8(ascii: "O") && token.count > 32 {
-                return error("CLIENT_ERROR opaque token too long", consumed)
-            }
-            flags.append(flag)
-        }
-        return .command(.metaGet(key: Array(tokens[1]), flags: flags), consumed: consumed)
+    /// The most flags after the key (memcached refuses a line of more than 20 tokens,
+    /// counting the command, the key, `ms`'s length and a final empty token).
+    static let metaFlagLimit = 17
+
+    /// The flags of a meta command and its key (decoded when `b` asks), or the refusal.
+    enum MetaPreparse {
+        case parsed(key: [UInt8], flags: [MemcachedMetaFlag])
+        /// Refused with memcached's text (which `md` and `ma` replace by their own).
+        case refused(line: String)
     }
 
-    /// The flags of `ms`, `md`, `ma` Strata serves (memcached's, less base64 keys, stale
-    /// items and the like).
-    static let metaSetFlags = Set("cCFIkOqsTMPL".utf8)
-    static let metaDeleteFlags = Set("CkOqTPL".utf8)
-    static let metaArithmeticFlags = Set("NJDTMqOktcvCPL".utf8)
-
-    /// The flags after `start`, checked as `ms` (and `md`) check them; an error line when
-    /// one is refused.
-    private func metaFlags(
-        _ tokens: [ArraySlice<UInt8>], from start: Int, allowed: Set<UInt8>, modes: String
-    ) -> Result<[MemcachedMetaFlag], MemcachedMetaError> {
+    /// memcached's `_meta_flag_preparse`: a duplicate or unknown flag stops at once; a bad
+    /// number or key encoding is noted and the walk goes on (the last such note is the
+    /// error), so a later duplicate still wins.
+    func metaPreparse(_ tokens: [ArraySlice<UInt8>], from start: Int) -> MetaPreparse {
         var seen = Set<UInt8>()
         var flags: [MemcachedMetaFlag] = []
+        var key = Array(tokens[1])
+        var problem: String?
         for token in tokens.dropFirst(start) {
             guard let letter = token.first, letter < 127, seen.insert(letter).inserted else {
-                return .failure(.init("CLIENT_ERROR duplicate flag"))
+                return .refused(line: "CLIENT_ERROR duplicate flag")
             }
-            guard allowed.contains(letter) else { return .failure(.init("CLIENT_ERROR invalid flag")) }
+            guard Self.metaFlagLetters.contains(letter) else { return .refused(line: "CLIENT_ERROR invalid flag") }
             let flag = MemcachedMetaFlag(letter: letter, token: Array(token.dropFirst()))
             switch letter {
-            case UInt8(ascii: "T"), UInt8(ascii: "N"):
-                if flag.number == nil { return .failure(.init("CLIENT_ERROR bad token in command line format")) }
+            case UInt8(ascii: "b"):
+                if let decoded = MemcachedBase64.decode(tokens[1]) {
+                    key = decoded
+                } else {
+                    problem = "CLIENT_ERROR error decoding key"
+                }
+            case UInt8(ascii: "N"), UInt8(ascii: "T"), UInt8(ascii: "R"):
+                if flag.number == nil { problem = "CLIENT_ERROR bad token in command line format" }
             case UInt8(ascii: "C"):
-                if flag.unsigned == nil { return .failure(.init("CLIENT_ERROR bad token in command line format")) }
+                if flag.unsigned == nil { problem = "CLIENT_ERROR bad token in command line format" }
             case UInt8(ascii: "F"):
-                if flag.clientFlags == nil { return .failure(.init(Self.badFormat)) }
-            case UInt8(ascii: "D"), UInt8(ascii: "J"):
-                if flag.unsigned == nil { return .failure(.init("CLIENT_ERROR invalid numeric delta value")) }
+                if flag.clientFlags == nil { problem = problem ?? Self.badFormat }
             case UInt8(ascii: "M"):
-                guard flag.token.count == 1 else { return .failure(.init("CLIENT_ERROR incorrect length for M token")) }
-                guard modes.utf8.contains(flag.token[0]) else { return .failure(.init("", invalidMode: true)) }
-            case UInt8(ascii: "O"):
-                if token.count > 32 { return .failure(.init("CLIENT_ERROR opaque token too long")) }
+                if flag.token.count != 1 { problem = "CLIENT_ERROR incorrect length for M token" }
+            case UInt8(ascii: "J"):
+                if flag.unsigned == nil { problem = "CLIENT_ERROR invalid numeric initial value" }
+            case UInt8(ascii: "D"):
+                if flag.unsigned == nil { problem = "CLIENT_ERROR invalid numeric delta value" }
             default:
                 break
             }
             flags.append(flag)
         }
-        return .success(flags)
+        if let problem { return .refused(line: problem) }
+        if let opaque = flags.flag("O"), opaque.token.count + 1 > 32 {
+            return .refused(line: "CLIENT_ERROR opaque token too long")
+        }
+        return .parsed(key: key, flags: flags)
+    }
+
+    private func metaGet(_ tokens: [ArraySlice<UInt8>], _ consumed: Int) -> MemcachedParseResult {
+        guard tokens.count >= 2 else { return .reply("ERROR", consumed: consumed) }
+        guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
+        guard tokens.count - 2 <= Self.metaFlagLimit else {
+            return error("CLIENT_ERROR options flags are too long", consumed)
+        }
+        switch metaPreparse(tokens, from: 2) {
+        case .refused(let line): return error(line, consumed)
+        case .parsed(let key, let flags): return .command(.metaGet(key: key, flags: flags), consumed: consumed)
+        }
+    }
+
+    /// `me <key> [b]`: the key decoded only when the second token is exactly `b`.
+    private func metaDebug(_ tokens: [ArraySlice<UInt8>], _ consumed: Int) -> MemcachedParseResult {
+        guard tokens.count >= 2, tokens[1].count <= MemcachedLimits.keyMaxLength else {
+            return error(Self.badFormat, consumed)
+        }
+        guard tokens.count >= 3, tokens[2].elementsEqual([UInt8(ascii: "b")]) else {
+            return .command(.metaDebug(key: Array(tokens[1]), base64: false), consumed: consumed)
+        }
+        guard let key = MemcachedBase64.decode(tokens[1]) else { return error(Self.badFormat, consumed) }
+        return .command(.metaDebug(key: key, base64: true), consumed: consumed)
     }
 
     private func metaSet(_ tokens: [ArraySlice<UInt8>], _ consumed: Int, rest: ArraySlice<UInt8>)
@@ -348,16 +368,22 @@ public struct MemcachedTextParser: Sendable {
         guard tokens.count >= 3, tokens[1].count <= MemcachedLimits.keyMaxLength,
             let length = MemcachedNumbers.signed(tokens[2]), length >= 0, length <= Int64(Int32.max) - 2
         else { return error(Self.badFormat, consumed) }
+        guard tokens.count - 3 <= Self.metaFlagLimit - 1 else {
+            return error("CLIENT_ERROR options flags too long", consumed)
+        }
         let block = Int(length) + 2
-        let key = Array(tokens[1])
+        let key: [UInt8]
         let flags: [MemcachedMetaFlag]
-        switch metaFlags(tokens, from: 3, allowed: Self.metaSetFlags, modes: "EeAaPpRrSs") {
-        case .failure(let failure):
+        switch metaPreparse(tokens, from: 3) {
+        case .refused(let line):
             // The data block that follows is skipped, as memcached skips it.
-            let line = failure.invalidMode ? "CLIENT_ERROR invalid mode for ms M token" : failure.line
             return .skip(reply: line, consumed: consumed, skip: block, removing: nil)
-        case .success(let parsed):
-            flags = parsed
+        case .parsed(let parsedKey, let parsed):
+            (key, flags) = (parsedKey, parsed)
+        }
+        if let mode = flags.flag("M"), !"EeAaPpRrSs".utf8.contains(mode.token[0]) {
+            return .skip(
+                reply: "CLIENT_ERROR invalid mode for ms M token", consumed: consumed, skip: block, removing: nil)
         }
         let clientFlags = flags.flag("F")?.clientFlags ?? 0
         guard limits.fits(keyLength: key.count, flags: clientFlags, dataLengthWithTerminator: block) else {
@@ -381,14 +407,18 @@ public struct MemcachedTextParser: Sendable {
     {
         guard tokens.count >= 2 else { return .reply("ERROR", consumed: consumed) }
         guard tokens[1].count <= MemcachedLimits.keyMaxLength else { return error(Self.badFormat, consumed) }
-        let allowed = arithmetic ? Self.metaArithmeticFlags : Self.metaDeleteFlags
-        switch metaFlags(tokens, from: 2, allowed: allowed, modes: "IiDd+-") {
-        case .failure(let failure):
-            if failure.invalidMode { return error("CLIENT_ERROR invalid mode for ma M token", consumed) }
+        guard tokens.count - 2 <= Self.metaFlagLimit else {
+            return error("CLIENT_ERROR options flags too long", consumed)
+        }
+        switch metaPreparse(tokens, from: 2) {
+        case .refused(let line):
+            if !arithmetic && line == "CLIENT_ERROR opaque token too long" { return error(line, consumed) }
             // memcached's md and ma word every other refusal alike.
             return error("CLIENT_ERROR invalid or duplicate flag", consumed)
-        case .success(let flags):
-            let key = Array(tokens[1])
+        case .parsed(let key, let flags):
+            if arithmetic, let mode = flags.flag("M"), !"IiDd+-".utf8.contains(mode.token[0]) {
+                return error("CLIENT_ERROR invalid mode for ma M token", consumed)
+            }
             if arithmetic { return .command(.metaArithmetic(key: key, flags: flags), consumed: consumed) }
             return .command(.metaDelete(key: key, flags: flags), consumed: consumed)
         }

@@ -93,7 +93,15 @@ struct ItemMetadataTests {
     @Test func auxTextRoundTripsAndRefusesJunk() {
         let item = ItemMetadata(flags: UInt32.max, casUnique: UInt64.max)
         #expect(ItemMetadata(auxText: Bytes(item.auxText)) == item)
-        for junk in ["", "1", "1 2 3", "-1 2", "1 x", "4294967296 1", "1  2"] {
+        #expect(item.auxText == "4294967295 18446744073709551615")
+        // The persisted state bits follow when there are some; whether it was fetched does not.
+        let stale = ItemMetadata(flags: 1, casUnique: 2, state: [.stale, .binaryKey, .fetched])
+        #expect(stale.auxText == "1 2 5")
+        #expect(
+            ItemMetadata(auxText: Bytes(stale.auxText))
+                == ItemMetadata(flags: 1, casUnique: 2, state: [.stale, .binaryKey]))
+        #expect(stale.command(key: Bytes("k")).map(\.string) == ["STRATA.ITEMMETA", "k", "1", "2", "5"])
+        for junk in ["", "1", "1 2 3 4", "1 2 256", "-1 2", "1 x", "4294967296 1", "1  2"] {
             #expect(ItemMetadata(auxText: Bytes(junk)) == nil, "\(junk)")
         }
     }

@@ -132,3 +132,59 @@ struct MemcachedTextParserTests {
         #expect(MemcachedExpiry(exptime: .max, now: now) == .never)
     }
 }
+
+/// Base64 keys as memcached 1.6.18 decodes and echoes them, and the meta flags every meta
+/// command checks alike.
+@Suite("memcached meta flags and base64 keys")
+struct MemcachedMetaParsingTests {
+    let parser = MemcachedTextParser()
+
+    private func parse(_ text: String) -> MemcachedParseResult { parser.parse(Array(text.utf8)[...]) }
+
+    @Test func base64DecodesLenientlyAndEncodesPadded() {
+        #expect(MemcachedBase64.decode(Array("Zm9v".utf8)) == Array("foo".utf8))
+        #expect(MemcachedBase64.decode(Array("Zm9v!".utf8)) == Array("foo".utf8))  // outside the alphabet: skipped
+        #expect(MemcachedBase64.decode(Array("Zm=v".utf8)) == [0x66, 0x60])  // stops at the padded group
+        #expect(MemcachedBase64.decode(Array("Zm9vYg==igno!".utf8)) == Array("foob".utf8))  // after the padded group: ignored
+        for refused in ["Zm8", "Zg", "Zm9vYg", "====", "Zm9v====", "@@@@", ""] {
+            #expect(MemcachedBase64.decode(Array(refused.utf8)) == nil, "\(refused)")
+        }
+        #expect(MemcachedBase64.encode([0x66, 0x60]) == Array("ZmA=".utf8))
+        #expect(MemcachedBase64.encode([0, 1, 2, 255]) == Array("AAEC/w==".utf8))
+        #expect(MemcachedBase64.encode([]) == [])
+        for length in 0..<40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            if length > 0 { #expect(MemcachedBase64.decode(MemcachedBase64.encode(bytes)) == bytes) }
+        }
+    }
+
+    @Test func metaCommandsDecodeBase64KeysAndWordRefusalsAsMemcached() {
+        #expect(
+            parse("mg Zm9v b v\r\n")
+                == .command(
+                    .metaGet(
+                        key: Array("foo".utf8), flags: [.init(letter: 98, token: []), .init(letter: 118, token: [])]),
+                    consumed: 13))
+        #expect(parse("mg Zm8 b\r\n") == .reply("CLIENT_ERROR error decoding key", consumed: 10))
+        #expect(parse("md Zm8 b\r\n") == .reply("CLIENT_ERROR invalid or duplicate flag", consumed: 10))
+        #expect(parse("me Zm8 b\r\n") == .reply("CLIENT_ERROR bad command line format", consumed: 10))
+        #expect(parse("me Zm9v b\r\n") == .command(.metaDebug(key: Array("foo".utf8), base64: true), consumed: 11))
+        #expect(parse("me Zm9v x b\r\n") == .command(.metaDebug(key: Array("Zm9v".utf8), base64: false), consumed: 13))
+        // One set of letters for every command; a duplicate wins over an earlier bad number.
+        #expect(parse("mg k F5 I J1\r\n") != .reply("CLIENT_ERROR invalid flag", consumed: 14))
+        #expect(parse("mg k E5\r\n") == .reply("CLIENT_ERROR invalid flag", consumed: 9))
+        #expect(parse("mg k Nx v v\r\n") == .reply("CLIENT_ERROR duplicate flag", consumed: 13))
+        #expect(parse("mg k Nx\r\n") == .reply("CLIENT_ERROR bad token in command line format", consumed: 9))
+        let many = (0..<18).map { " O\($0)" }.joined()
+        #expect(parse("mg k\(many)\r\n") == .reply("CLIENT_ERROR options flags are too long", consumed: 6 + many.count))
+        #expect(parse("md k\(many)\r\n") == .reply("CLIENT_ERROR options flags too long", consumed: 6 + many.count))
+    }
+
+    @Test func slabClassesFollowMemcachedsDefaultLayout() {
+        #expect(MemcachedLimits.slabClass(forItemSize: 62) == 1)
+        #expect(MemcachedLimits.slabClass(forItemSize: 96) == 1)
+        #expect(MemcachedLimits.slabClass(forItemSize: 97) == 2)
+        #expect(MemcachedLimits.slabClass(forItemSize: 362) == 7)
+        #expect(MemcachedLimits.slabClass(forItemSize: 1264) == 13)
+    }
+}

@@ -37,6 +37,9 @@ def store_sample(session):
         assert session.ask(b"set %s %d 0 %d\r\n%s\r\n" % (key, flags, len(value), value)) == b"STORED\r\n"
     assert session.ask(b"set counter 12 3600 1\r\n5\r\nincr counter 3\r\n") == b"STORED\r\n8\r\n"
     assert session.ask(b"ms meta 2 F99 T0\r\nhi\r\n") == b"HD\r\n"
+    # Meta-protocol state: an invalidated (stale) item and a key sent in base64.
+    assert session.ask(b"set stale 0 0 3\r\nold\r\nmd stale I\r\n") == b"STORED\r\nHD\r\n"
+    assert session.ask(b"ms Zm9v 2 b\r\nhi\r\n") == b"HD\r\n"
     _, cas, _ = gets(session, b"withcas")
     return cas
 
@@ -47,6 +50,8 @@ def expect_sample(session, cas):
     assert gets(session, b"plain")[0] == 0
     assert gets(session, b"counter")[0] == 12 and gets(session, b"counter")[2] == b"8"
     assert session.ask(b"mg meta f v\r\n") == b"VA 2 f99\r\nhi\r\n"
+    assert session.ask(b"mg stale v\r\nmg stale\r\n") == b"VA 3 X W\r\nold\r\nHD Z X\r\n"
+    assert session.ask(b"mg foo k v\r\n") == b"VA 2 kZm9v b\r\nhi\r\n"
     # The unique handed out before still names the item: cas succeeds once.
     assert session.ask(b"cas withcas 1 0 3 %d\r\nnew\r\n" % cas) == b"STORED\r\n"
     assert session.ask(b"cas withcas 1 0 3 %d\r\nold\r\n" % cas) == b"EXISTS\r\n"
@@ -108,7 +113,7 @@ def test_flags_and_cas_survive_a_restart_from_a_snapshot_that_redis_still_loads(
     redis = start_server("--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb", binary=binary,
                          workdir=node.workdir)
     wait_until(lambda: redis.client().ping(), message="redis-server loaded the snapshot")
-    assert sorted(redis.client().keys()) == [b"counter", b"flagged", b"meta", b"plain", b"withcas"]
+    assert sorted(redis.client().keys()) == [b"counter", b"flagged", b"foo", b"meta", b"plain", b"stale", b"withcas"]
     assert redis.client().get("flagged") == b"seven"
 
 

@@ -23,6 +23,9 @@ final class MemcachedRuntime {
     let startedAt: Int64
     /// The pending `flush_all <delay>` (a later one replaces it, as memcached keeps one).
     var scheduledFlush: Scheduled<Void>?
+    /// Whether reads mark items fetched: from the first `mg h` or `me` on (see
+    /// `ServerCore.itemFetched`).
+    var tracksFetches = false
 
     init(limits: MemcachedLimits, now: Int64) {
         parser = MemcachedTextParser(limits: limits)
@@ -75,6 +78,14 @@ extension ServerCore {
             }
         }
         switch command {
+        case .metaGet, .metaSet, .metaDelete, .metaArithmetic, .metaDebug:
+            // A client of the meta protocol may ask whether items were read (mg h, me): from
+            // then on reads mark them (an entry per item read; classic clients never pay).
+            memcached.tracksFetches = true
+        default:
+            break
+        }
+        switch command {
         case .get(let keys, let withCAS):
             return MemcachedOutcome(reply: retrieve(keys, withCAS: withCAS, touch: nil, memcached, now: now))
         case .getAndTouch(let exptime, let keys, let withCAS):
@@ -124,6 +135,8 @@ extension ServerCore {
             return metaDelete(key, flags: flags, memcached, now: now)
         case .metaArithmetic(let key, let flags):
             return metaArithmetic(key, flags: flags, memcached, now: now)
+        case .metaDebug(let key, let base64):
+            return MemcachedOutcome(reply: metaDebug(key, base64: base64, now: now))
         }
     }
 
@@ -175,6 +188,7 @@ extension ServerCore {
                 continue
             }
             memcached.stats.getHits &+= 1
+            itemFetched(key, memcached)
             if let exptime {
                 memcached.stats.touchHits &+= 1
                 touch(key, exptime: exptime, now: now)
@@ -283,12 +297,7 @@ extension ServerCore {
         if let refusal = memcachedWriteRefusal(now: now) { return refusal }
         if increment { memcached.stats.incrHits &+= 1 } else { memcached.stats.decrHits &+= 1 }
         let result = increment ? value &+ delta : (delta > value ? 0 : value - delta)
-        var digits = Array(String(result).utf8)
-        // memcached rewrites a shorter number in place, padded with spaces.
-        if digits.count < bytes.count { digits += [UInt8](repeating: 0x20, count: bytes.count - digits.count) }
-        let flags = itemFlags(key)
-        memcachedWrite([EngineName.set, key, Bytes(digits), EngineName.keepTTL], now: now)
-        itemStored(key, flags: flags, now: now)
+        storeCounter(key, result: result, old: bytes, now: now)
         return String(result)
     }
 
