@@ -73,18 +73,29 @@ def slap(port, test, buffered):
     return int(match.group(1)) / float(match.group(2))
 
 
-def load(port, items):
-    sock = socket.create_connection(("127.0.0.1", port))
+def batches(items):
+    """The pipelined sets, built before the clock starts (so that the figure is the
+    server's, not Python's formatting)."""
     value = b"v" * 32
-    for start in range(0, items, 10000):
-        batch = b"".join(b"set key:%011d 0 0 32 noreply\r\n%s\r\n" % (i, value)
-                         for i in range(start, min(start + 10000, items)))
+    return [b"".join(b"set key:%011d 0 0 32 noreply\r\n%s\r\n" % (i, value)
+                     for i in range(start, min(start + 10000, items)))
+            for start in range(0, items, 10000)]
+
+
+def load(port, prepared):
+    """Sends the prepared sets and waits for the answer to a `version` after them;
+    returns the seconds it took."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    started = time.time()
+    for batch in prepared:
         sock.sendall(batch)
     sock.sendall(b"version\r\n")
     reply = b""
     while not reply.endswith(b"\r\n"):
         reply += sock.recv(100)
+    elapsed = time.time() - started
     sock.close()
+    return elapsed
 
 
 def main():
@@ -108,16 +119,18 @@ def main():
         name = f"{test}, 50 connections, ops/s"
         print(f"{name:32} {theirs:12.0f} {ours:12.0f} {ours / theirs:7.2f}")
     per_item, pipelined = {}, {}
-    for kind in ("memcached", "strata"):
-        server = Server(kind, args.strata)
-        try:
-            before = server.rss()
-            started = time.time()
-            load(server.port, args.items)
-            pipelined[kind] = args.items / (time.time() - started)
-            per_item[kind] = (server.rss() - before) / args.items
-        finally:
-            server.stop()
+    prepared = batches(args.items)
+    for round_ in range(max(1, args.rounds)):
+        for kind in (["memcached", "strata"] if round_ % 2 == 0 else ["strata", "memcached"]):
+            server = Server(kind, args.strata)
+            try:
+                before = server.rss()
+                pipelined.setdefault(kind, []).append(args.items / load(server.port, prepared))
+                per_item.setdefault(kind, []).append((server.rss() - before) / args.items)
+            finally:
+                server.stop()
+    pipelined = {kind: statistics.median(figures) for kind, figures in pipelined.items()}
+    per_item = {kind: statistics.median(figures) for kind, figures in per_item.items()}
     print(f"{'set noreply pipelined, ops/s':32} {pipelined['memcached']:12.0f} {pipelined['strata']:12.0f} "
           f"{pipelined['strata'] / pipelined['memcached']:7.2f}")
     print(f"{'bytes per item (RSS growth)':32} {per_item['memcached']:12.1f} {per_item['strata']:12.1f} "

@@ -182,7 +182,7 @@ public struct KeyTable<Payload>: @unchecked Sendable {
     @usableFromInline
     mutating func insert(_ entry: consuming KeyTableSlot<Payload>, tag: UInt16) {
         makeUnique(reserving: count + 1)
-        storage.unsafelyUnwrapped.insert(entry, tag: tag)
+        storage.unsafelyUnwrapped.insert(consume entry, tag: tag)
     }
 
     /// Removes `key`.
@@ -253,9 +253,9 @@ public struct KeyTable<Payload>: @unchecked Sendable {
                 entry = source.slots[slot]
             }
             if toSecond(entry.key) {
-                second.insert(entry, tag: tag)
+                second.insert(consume entry, tag: tag)
             } else {
-                first.insert(entry, tag: tag)
+                first.insert(consume entry, tag: tag)
             }
         }
         if unique { source.count = 0 }
@@ -462,7 +462,10 @@ final class KeyTableStorage<Payload> {
     /// Inserts an absent key; the caller ensured a free slot.
     @usableFromInline
     func insert(_ entry: consuming KeyTableSlot<Payload>, tag: UInt16) {
-        var carried = entry
+        // Moved, never copied: a copy retains the key's and the value's heap blocks and the
+        // copy left behind releases them (a retain and a release per key per insert, and
+        // per key again at every growth and shard split).
+        var carried = consume entry
         var carriedTag = tag
         var slot = home(tag)
         strata_prefetch(slots + slot)
@@ -470,7 +473,7 @@ final class KeyTableStorage<Payload> {
         while true {
             let resident = tags[slot]
             if resident == 0 {
-                (slots + slot).initialize(to: carried)
+                (slots + slot).initialize(to: consume carried)
                 tags[slot] = carriedTag
                 count += 1
                 return

@@ -145,7 +145,8 @@ struct MemcachedMetaParsingTests {
         #expect(MemcachedBase64.decode(Array("Zm9v".utf8)) == Array("foo".utf8))
         #expect(MemcachedBase64.decode(Array("Zm9v!".utf8)) == Array("foo".utf8))  // outside the alphabet: skipped
         #expect(MemcachedBase64.decode(Array("Zm=v".utf8)) == [0x66, 0x60])  // stops at the padded group
-        #expect(MemcachedBase64.decode(Array("Zm9vYg==igno!".utf8)) == Array("foob".utf8))  // after the padded group: ignored
+        // What follows the padded group is ignored.
+        #expect(MemcachedBase64.decode(Array("Zm9vYg==igno!".utf8)) == Array("foob".utf8))
         for refused in ["Zm8", "Zg", "Zm9vYg", "====", "Zm9v====", "@@@@", ""] {
             #expect(MemcachedBase64.decode(Array(refused.utf8)) == nil, "\(refused)")
         }
