@@ -7,13 +7,18 @@ has one event loop), in one run on loopback (processes it starts, stopped by PID
 1. Throughput: libmemcached's `memcslap` with 50 connections (threads), `set` then `get`,
    each request waiting for its answer (its buffered mode, `-B`, crashes in
    libmemcached 1.1.4); the two servers alternate, the median of the rounds, ops/s.
-2. Pipelined and memory: `--items` items of 32-byte values under 15-byte keys written
+2. Pipelined, 50 connections: each connection sends 100 requests at once (`set` of a
+   32-byte value, then `get` of those keys), waits for their 100 answers, and repeats,
+   for `--seconds`; the requests are built before the clock starts, so the figure is the
+   server's, not Python's (one asyncio client process).
+3. Pipelined load and memory: `--items` items of 32-byte values under 15-byte keys written
    with `noreply` in batches of 10,000 over one connection (ops/s of that load), then the
    growth of each server's resident memory divided by the items.
 
 Ratios are Strata / memcached (higher is better for ops/s, lower for bytes per item).
 """
 import argparse
+import asyncio
 import os
 import re
 import shutil
@@ -73,6 +78,48 @@ def slap(port, test, buffered):
     return int(match.group(1)) / float(match.group(2))
 
 
+async def pipelined_connection(port, request, answers, terminator, deadline):
+    """Sends `request` (holding `answers` requests) and reads until as many `terminator`s
+    came back, until `deadline`; returns the requests answered."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    done = 0
+    carry = b""
+    while time.time() < deadline:
+        writer.write(request)
+        seen = 0
+        while seen < answers:
+            chunk = await reader.read(1 << 16)
+            if not chunk:
+                raise RuntimeError("the server closed a pipelined connection")
+            text = carry + chunk
+            seen += text.count(terminator)
+            carry = text[-(len(terminator) - 1):]
+        done += answers
+    writer.close()
+    return done
+
+
+def pipelined_rate(port, operation, seconds, connections=50, depth=100):
+    """ops/s of `connections` connections each keeping `depth` requests in flight."""
+    value = b"v" * 32
+    requests = []
+    for c in range(connections):
+        keys = [b"pipe:%d:%d" % (c, i) for i in range(depth)]
+        if operation == "set":
+            requests.append(b"".join(b"set %s 0 0 32\r\n%s\r\n" % (k, value) for k in keys))
+        else:
+            requests.append(b"".join(b"get %s\r\n" % k for k in keys))
+    terminator = b"STORED\r\n" if operation == "set" else b"END\r\n"
+
+    async def run():
+        deadline = time.time() + seconds
+        return await asyncio.gather(*(pipelined_connection(port, r, depth, terminator, deadline) for r in requests))
+
+    started = time.time()
+    total = sum(asyncio.run(run()))
+    return total / (time.time() - started)
+
+
 def batches(items):
     """The pipelined sets, built before the clock starts (so that the figure is the
     server's, not Python's formatting)."""
@@ -103,6 +150,7 @@ def main():
     parser.add_argument("strata", nargs="?", default=os.path.join(ROOT, ".build", "release", "strata-server"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each pipelined run")
     args = parser.parse_args()
     results = {}
     for round_ in range(args.rounds):
@@ -110,13 +158,17 @@ def main():
             server = Server(kind, args.strata)
             try:
                 for test in ("set", "get"):
-                    results.setdefault(test, {}).setdefault(kind, []).append(slap(server.port, test, False))
+                    name = f"{test}, 50 connections, ops/s"
+                    results.setdefault(name, {}).setdefault(kind, []).append(slap(server.port, test, False))
+                for test in ("set", "get"):
+                    name = f"{test}, 50 conns x 100 pipelined"
+                    results.setdefault(name, {}).setdefault(kind, []).append(
+                        pipelined_rate(server.port, test, args.seconds))
             finally:
                 server.stop()
     print(f"{'workload':32} {'memcached':>12} {'strata':>12} {'ratio':>7}")
-    for test, by_kind in results.items():
+    for name, by_kind in results.items():
         theirs, ours = statistics.median(by_kind["memcached"]), statistics.median(by_kind["strata"])
-        name = f"{test}, 50 connections, ops/s"
         print(f"{name:32} {theirs:12.0f} {ours:12.0f} {ours / theirs:7.2f}")
     per_item, pipelined = {}, {}
     prepared = batches(args.items)

@@ -104,7 +104,19 @@ public struct MemcachedTextParser: Sendable {
 
     /// The line's tokens, split on runs of spaces.
     static func tokens(_ line: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
-        line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
+        // A loop rather than `split`: one allocation sized for a storage command's line.
+        var tokens: [ArraySlice<UInt8>] = []
+        tokens.reserveCapacity(8)
+        let end = line.endIndex
+        var index = line.startIndex
+        while index < end {
+            while index < end && line[index] == UInt8(ascii: " ") { index += 1 }
+            guard index < end else { break }
+            let start = index
+            while index < end && line[index] != UInt8(ascii: " ") { index += 1 }
+            tokens.append(line[start..<index])
+        }
+        return tokens
     }
 
     private func command(

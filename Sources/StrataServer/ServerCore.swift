@@ -320,19 +320,16 @@ final class ServerCore {
         if persistence.loading && !spec.flags.contains(.loading) {
             return .reply(rejected(spec, ServerCore.loadingError))
         }
-        if writesDeniedByDiskError || aofWriteFailing,
-            spec.flags.contains(.write) || spec.flags.contains(.refusedOnDiskError)
+        if let refusal = writeRefusal(
+            writes: spec.flags.contains(.write), refusedOnDiskError: spec.flags.contains(.refusedOnDiskError),
+            deniedOnOOM: spec.flags.contains(.denyOOM), now: now)
         {
             session.transaction?.aborted = true
-            return .reply(rejected(spec, aofWriteErrorReply ?? ServerCore.misconfError))
-        }
-        if minimumReplicas.count > 0, spec.flags.contains(.write), lacksGoodReplicas {
-            session.transaction?.aborted = true
-            return .reply(rejected(spec, .error("NOREPLICAS Not enough good replicas to write.")))
-        }
-        if config.maxMemory > 0 && !performEvictions(now: now) && spec.flags.contains(.denyOOM) {
-            session.transaction?.aborted = true
-            return .reply(rejected(spec, ServerCore.oomError))
+            switch refusal {
+            case .diskError: return .reply(rejected(spec, aofWriteErrorReply ?? ServerCore.misconfError))
+            case .noReplicas: return .reply(rejected(spec, .error("NOREPLICAS Not enough good replicas to write.")))
+            case .outOfMemory: return .reply(rejected(spec, ServerCore.oomError))
+            }
         }
         if pause.isPausing && !executingTransaction && postpones(spec, session: session) { return .postponed }
         if session.inTransaction && !spec.flags.contains(.transactionControl) {

@@ -98,6 +98,7 @@ final class MemcachedConnection: ChannelInboundHandler, HeldRepliesClient {
         let now = core.clock.wallMilliseconds()
         while !closing {
             var out: [UInt8] = []
+            out.reserveCapacity(min(pending.count, MemcachedConnection.answerBatch))
             var offset = 0
             parsing: while offset < pending.count && skipping == 0 && out.count < MemcachedConnection.answerBatch {
                 // A line still without its end: decided from what is known, not rescanned.

@@ -11,7 +11,7 @@ import StrataEngine
 extension ServerCore {
     /// The metadata of `key` in `memcached-db`.
     func itemMetadata(_ key: Bytes) -> ItemMetadata? {
-        engine.databases[config.memcachedDatabase].itemMetadata(key)
+        engine.databases[memcachedDB].itemMetadata(key)
     }
 
     /// The client flags of `key` (0 when it has none).
@@ -23,7 +23,7 @@ extension ServerCore {
         if metadata.casUnique != 0 { return metadata.casUnique }
         metadata.casUnique = engine.nextCASUnique()
         // An item gone within the request (an exptime in the past) keeps no entry.
-        guard engine.lookup(key, db: config.memcachedDatabase, now: now)?.stringBytes != nil else {
+        guard engine.lookup(key, db: memcachedDB, now: now)?.stringBytes != nil else {
             return metadata.casUnique
         }
         setItemMetadata(metadata, key: key, now: now)
@@ -45,7 +45,7 @@ extension ServerCore {
 
     /// Changes `key`'s metadata (logged when what persistence keeps changed).
     func updateItemMetadata(_ key: Bytes, now: Int64, _ change: (inout ItemMetadata) -> Void) {
-        guard engine.lookup(key, db: config.memcachedDatabase, now: now)?.stringBytes != nil else { return }
+        guard engine.lookup(key, db: memcachedDB, now: now)?.stringBytes != nil else { return }
         let old = itemMetadata(key) ?? ItemMetadata(flags: 0)
         var new = old
         change(&new)
@@ -54,7 +54,7 @@ extension ServerCore {
         if new.flags == old.flags && new.casUnique == old.casUnique
             && new.state.intersection(persisted) == old.state.intersection(persisted)
         {
-            engine.databases[config.memcachedDatabase].setItemMetadata(new, for: key)
+            engine.databases[memcachedDB].setItemMetadata(new, for: key)
         } else {
             setItemMetadata(new, key: key, now: now)
         }
@@ -63,7 +63,7 @@ extension ServerCore {
     /// A memcached client read `key`: it counts as fetched, once fetches are tracked.
     func itemFetched(_ key: Bytes, _ memcached: MemcachedRuntime) {
         guard memcached.tracksFetches else { return }
-        let db = config.memcachedDatabase
+        let db = memcachedDB
         var metadata = engine.databases[db].itemMetadata(key) ?? ItemMetadata(flags: 0)
         guard !metadata.state.contains(.fetched) else { return }
         metadata.state.insert(.fetched)
@@ -77,7 +77,7 @@ extension ServerCore {
         write()
         guard let kept, liveString(key, now: now) != nil else { return }
         if kept.flags == 0 && kept.casUnique == 0 && kept.state.isDisjoint(with: .persisted) {
-            engine.databases[config.memcachedDatabase].setItemMetadata(kept, for: key)
+            engine.databases[memcachedDB].setItemMetadata(kept, for: key)
         } else {
             setItemMetadata(kept, key: key, now: now)
         }
@@ -103,7 +103,7 @@ extension ServerCore {
 
     /// Sets `key`'s metadata and logs it (on a primary: a replica's stream is its primary's).
     private func setItemMetadata(_ metadata: ItemMetadata, key: Bytes, now: Int64) {
-        let db = config.memcachedDatabase
+        let db = memcachedDB
         engine.databases[db].setItemMetadata(metadata, for: key)
         guard primaryLink == nil else { return }
         engine.recordEffect(metadata.command(key: key), db: db)

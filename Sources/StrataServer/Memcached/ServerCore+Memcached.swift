@@ -27,9 +27,20 @@ final class MemcachedRuntime {
     /// `ServerCore.itemFetched`).
     var tracksFetches = false
 
-    init(limits: MemcachedLimits, now: Int64) {
+    /// `memcached-db` (fixed at start; the configuration's text is not parsed per request).
+    let database: Int
+    /// The engine's `SET`, resolved once.
+    let setHandler: (inout CommandContext) -> Reply
+
+    init(limits: MemcachedLimits, database: Int, now: Int64) {
         parser = MemcachedTextParser(limits: limits)
         startedAt = now
+        self.database = database
+        guard let set = CommandTable.standard.spec(named: EngineName.set), case .engine(let handler) = set.handler
+        else {
+            preconditionFailure("the command table has no engine SET")
+        }
+        setHandler = handler
     }
 }
 
@@ -62,7 +73,7 @@ extension ServerCore {
         var limits = MemcachedLimits()
         limits.itemSizeMax = config.memcachedMaxItemSize
         let now = clock.wallMilliseconds()
-        memcached = MemcachedRuntime(limits: limits, now: now)
+        memcached = MemcachedRuntime(limits: limits, database: config.memcachedDatabase, now: now)
         // CAS uniques start past those of an earlier process (microseconds since 1970), and
         // past every unique the data holds (see `Engine.nextCASUnique`).
         engine.lastCASUnique = max(engine.lastCASUnique, UInt64(max(now, 0)) &* 1000)
@@ -147,19 +158,38 @@ extension ServerCore {
     }
 
     func answer(_ line: String, quiet: Bool) -> MemcachedOutcome {
-        quiet ? MemcachedOutcome() : MemcachedOutcome(reply: Array((line + "\r\n").utf8))
+        if quiet { return MemcachedOutcome() }
+        // The answers of nearly every request, built once.
+        switch line {
+        case "STORED": return MemcachedOutcome(reply: ServerCore.storedLine)
+        case "DELETED": return MemcachedOutcome(reply: ServerCore.deletedLine)
+        case "NOT_FOUND": return MemcachedOutcome(reply: ServerCore.notFoundLine)
+        default: return MemcachedOutcome(reply: Array((line + "\r\n").utf8))
+        }
     }
+
+    private static let storedLine = Array("STORED\r\n".utf8)
+    private static let deletedLine = Array("DELETED\r\n".utf8)
+    private static let notFoundLine = Array("NOT_FOUND\r\n".utf8)
 
     /// A live string item's bytes, nil when absent (or not a string).
     func liveString(_ key: Bytes, now: Int64) -> Bytes? {
-        engine.read(key, db: config.memcachedDatabase, now: now)?.stringBytes
+        engine.read(key, db: memcachedDB, now: now)?.stringBytes
     }
+
+    /// The database memcached clients use.
+    var memcachedDB: Int { memcached?.database ?? config.memcachedDatabase }
 
     /// Runs a write as its engine command and commits it; false when refused.
     @discardableResult
     func memcachedWrite(_ args: [Bytes], now: Int64) -> Bool {
-        var db = config.memcachedDatabase
-        let reply = engine.execute(args, db: &db, now: now)
+        var db = memcachedDB
+        let reply: Reply
+        if let memcached, args[0] == EngineName.set {
+            reply = engine.run(memcached.setHandler, args: args, db: &db, now: now)
+        } else {
+            reply = engine.execute(args, db: &db, now: now)
+        }
         commitWrites(now: now)
         if case .error = reply { return false }
         return true
@@ -170,9 +200,12 @@ extension ServerCore {
         if primaryLink != nil && refusesWrites {
             return "SERVER_ERROR READONLY You can't write against a read only replica."
         }
-        if writesDeniedByDiskError || aofWriteFailing { return "SERVER_ERROR MISCONF disk errors stop writes" }
-        if config.maxMemory > 0 && !performEvictions(now: now) { return "SERVER_ERROR out of memory storing object" }
-        return nil
+        switch writeRefusal(writes: true, refusedOnDiskError: true, deniedOnOOM: true, now: now) {
+        case .diskError: return "SERVER_ERROR MISCONF disk errors stop writes"
+        case .noReplicas: return "SERVER_ERROR NOREPLICAS Not enough good replicas to write."
+        case .outOfMemory: return "SERVER_ERROR out of memory storing object"
+        case nil: return nil
+        }
     }
 
     private func retrieve(
@@ -232,7 +265,7 @@ extension ServerCore {
         let current = needsCurrent ? liveString(key, now: now) : nil
         // A key of another type is there too: add stores nothing over it.
         let occupied =
-            store.mode == .add && current == nil && engine.lookup(key, db: config.memcachedDatabase, now: now) != nil
+            store.mode == .add && current == nil && engine.lookup(key, db: memcachedDB, now: now) != nil
         switch store.mode {
         case .add where current != nil || occupied, .replace where current == nil, .append where current == nil,
             .prepend where current == nil:
@@ -333,7 +366,7 @@ extension ServerCore {
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        let db = config.memcachedDatabase
+        let db = memcachedDB
         let gauges = MemcachedStats.Gauges(
             pid: getpid(), uptime: max(0, (now - memcached.startedAt) / 1000), time: now / 1000,
             version: ServerCore.memcachedVersion, currentConnections: memcached.connections,

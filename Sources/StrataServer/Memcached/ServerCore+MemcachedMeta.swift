@@ -21,7 +21,7 @@ extension ServerCore {
         _ raw: [UInt8], flags: [MemcachedMetaFlag], _ memcached: MemcachedRuntime, now: Int64
     ) -> [UInt8] {
         let key = Bytes(raw)
-        let db = config.memcachedDatabase
+        let db = memcachedDB
         let wants = { (letter: Character) in flags.contains { $0.letter == letter.asciiValue } }
         memcached.stats.cmdGet &+= 1
         // What h and l report is the item as it was before this request.
@@ -93,7 +93,7 @@ extension ServerCore {
     /// handed out, it was not just created, and it has less than `token` seconds to live.
     private func recacheWins(_ key: Bytes, before: ItemMetadata, created: Bool, token: Int64, now: Int64) -> Bool {
         guard !before.state.contains(.winTokenSent), !created,
-            engine.databases[config.memcachedDatabase].deadline(key) != nil,
+            engine.databases[memcachedDB].deadline(key) != nil,
             case .at(let recache) = MemcachedExpiry(exptime: token, now: now)
         else { return false }
         return secondsLeft(key, now: now) < (recache - now + 999) / 1000
@@ -102,7 +102,7 @@ extension ServerCore {
     /// Seconds `key` has left to live, rounded up as memcached's second-grained clock counts
     /// them; -1 without a deadline.
     private func secondsLeft(_ key: Bytes, now: Int64) -> Int64 {
-        guard let deadline = engine.databases[config.memcachedDatabase].deadline(key) else { return -1 }
+        guard let deadline = engine.databases[memcachedDB].deadline(key) else { return -1 }
         return max(0, (deadline - now + 999) / 1000)
     }
 
@@ -321,7 +321,7 @@ extension ServerCore {
     /// memcached's default layout); `EN` on a miss. Not an access.
     func metaDebug(_ raw: [UInt8], base64: Bool, now: Int64) -> [UInt8] {
         let key = Bytes(raw)
-        let db = config.memcachedDatabase
+        let db = memcachedDB
         let lastAccess = engine.databases[db].rawEntry(key)?.accessClock
         guard let value = engine.lookup(key, db: db, now: now)?.stringBytes else { return Array("EN\r\n".utf8) }
         let metadata = itemMetadata(key) ?? ItemMetadata(flags: 0)
