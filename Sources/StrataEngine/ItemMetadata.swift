@@ -54,6 +54,10 @@ public struct ItemMetadata: Sendable, Equatable {
     /// Whether nothing sets this item apart from a plain string.
     public var isEmpty: Bool { flags == 0 && casUnique == 0 && state.isEmpty }
 
+    /// Whether nothing of it is persisted (no flags, no CAS unique, at most whether it was
+    /// fetched): snapshots and the log leave such entries out.
+    public var persistsNothing: Bool { flags == 0 && casUnique == 0 && state.isDisjoint(with: .persisted) }
+
     /// The AUX field name a snapshot writes before a key with metadata.
     public static let snapshotAuxField = "strata-item"
 
@@ -68,12 +72,12 @@ public struct ItemMetadata: Sendable, Equatable {
         persistedState == 0 ? "\(flags) \(casUnique)" : "\(flags) \(casUnique) \(persistedState)"
     }
 
-    /// Metadata from its AUX text (or the command's arguments), nil when the text is not
-    /// two or three numbers in range.
+    /// Metadata from its AUX text, nil when the text does not start with two or three
+    /// numbers in range (fields after the third, a later writer's, are ignored).
     public init?(auxText: Bytes) {
         let parts = auxText.string.split(separator: " ", omittingEmptySubsequences: false).map { Bytes(String($0)) }
-        guard parts.count == 2 || parts.count == 3 else { return nil }
-        self.init(fields: parts)
+        guard parts.count >= 2 else { return nil }
+        self.init(fields: Array(parts.prefix(3)))
     }
 
     /// Metadata from its fields: flags, CAS unique and optionally the state bits.

@@ -67,10 +67,10 @@ public struct KeyTable<Payload>: @unchecked Sendable {
     /// Most keys a table of `slots` slots holds (90% load).
     static func maximumKeys(slots: Int) -> Int { slots * 9 / 10 }
 
-    /// Slots for a table growing past `keys` keys: room for a quarter as many again (about
-    /// 72% full after growing, before the allocator's size class rounds it up, so tables
-    /// average about 80% between growths and the keyspace's memory per key stays under
-    /// memcached's; growth moves each key about four times on average).
+    /// Slots for a table growing past `keys` keys: room for a quarter as many again (80%
+    /// full right after growing, 72–80% once the allocator's size class rounds the table up;
+    /// tables average about 80–85% between growths, so the keyspace's memory per key stays
+    /// under memcached's; growth moves each key four to seven times over a table's life).
     static func slots(forKeys keys: Int) -> Int { Swift.max(8, keys + keys / 4 + 1) }
 
     /// Slots for a table sized for a known number of keys (a reservation, a shard split,

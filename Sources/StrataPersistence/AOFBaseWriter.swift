@@ -75,7 +75,7 @@ public enum AOFBaseWriter {
                     if let deadline {
                         AOFEncoding.append([Bytes("PEXPIREAT"), key, Bytes(Int(deadline))], to: &buffer)
                     }
-                    if !metadata.isEmpty, let item = metadata[key] {
+                    if !metadata.isEmpty, let item = metadata[key], !item.persistsNothing {
                         AOFEncoding.append(item.command(key: key), to: &buffer)
                     }
                     if buffer.readableBytes >= 1 << 20 { try flush(&buffer, to: file) }

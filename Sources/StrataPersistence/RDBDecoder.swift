@@ -63,12 +63,14 @@ final class RDBDecoder {
             case RDB.opAux:
                 let key = try string()
                 let value = try string()
-                guard key.string == ItemMetadata.snapshotAuxField else { return .aux(key: key, value: value) }
-                guard let metadata = ItemMetadata(auxText: value) else {
-                    throw RDBError(offset: start, reason: "malformed \(ItemMetadata.snapshotAuxField) field")
+                guard key.string == ItemMetadata.snapshotAuxField else {
+                    pendingMetadata = nil
+                    return .aux(key: key, value: value)
                 }
-                pendingMetadata = metadata
+                // One this reader cannot read (a later writer's) leaves the key without it.
+                pendingMetadata = ItemMetadata(auxText: value)
             case RDB.opSelectDB:
+                pendingMetadata = nil
                 return .selectDB(try length())
             case RDB.opResizeDB:
                 return .resizeDB(keys: try length(), expires: try length())
@@ -81,6 +83,7 @@ final class RDBDecoder {
             case RDB.opIdle:
                 _ = try length()
             case RDB.opFunction2:
+                pendingMetadata = nil
                 return .function(code: try string())
             case RDB.opEOF:
                 guard version >= 5 else { return .end(checksumMatches: nil) }

@@ -114,7 +114,8 @@ public enum SnapshotWriter {
                 let metadata = databases[index].allItemMetadata
                 try databases[index].drainLive(now: now) { key, value, deadline in
                     try add(
-                        key: key, value: value, deadline: deadline, metadata: metadata.isEmpty ? nil : metadata[key])
+                        key: key, value: value, deadline: deadline,
+                        metadata: metadata.isEmpty ? nil : metadata[key].flatMap { $0.persistsNothing ? nil : $0 })
                 }
             }
             try finish()

@@ -101,7 +101,10 @@ struct ItemMetadataTests {
             ItemMetadata(auxText: Bytes(stale.auxText))
                 == ItemMetadata(flags: 1, casUnique: 2, state: [.stale, .binaryKey]))
         #expect(stale.command(key: Bytes("k")).map(\.string) == ["STRATA.ITEMMETA", "k", "1", "2", "5"])
-        for junk in ["", "1", "1 2 3 4", "1 2 256", "-1 2", "1 x", "4294967296 1", "1  2"] {
+        #expect(
+            ItemMetadata(auxText: Bytes("1 2 3 later"))
+                == ItemMetadata(flags: 1, casUnique: 2, state: [.stale, .winTokenSent]))
+        for junk in ["", "1", "1 2 256", "-1 2", "1 x", "4294967296 1", "1  2"] {
             #expect(ItemMetadata(auxText: Bytes(junk)) == nil, "\(junk)")
         }
     }

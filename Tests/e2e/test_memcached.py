@@ -116,7 +116,10 @@ CORPUS = [
     b"delete a\r\ndelete a\r\ndelete b 0\r\ndelete c 5\r\ndelete c noreply\r\nget c\r\n",
     b"set t 0 100 1\r\nx\r\ntouch t 200\r\ntouch missing 10\r\ntouch t abc\r\n",
     b"gat 300 t missing\r\ngats 300 t\r\ngat abc t\r\n",
-    # A touch keeps the item's flags and CAS unique (it is the same version).
+    # C0 is no CAS: append and ma go on, an invalidating set does not store as stale.
+    b"ms c0a 2\r\nhi\r\nms c0a 1 MA C0\r\n!\r\nmg c0a v\r\nms c0a 2 I C0\r\nyo\r\nmg c0a v\r\n",
+    b"ma c0c N0 J5 q\r\nma c0c q v\r\nma c0c C0 v\r\nma c0c v q k\r\nma nothing q\r\nmn\r\n",
+        # A touch keeps the item's flags and CAS unique (it is the same version).
     b"set tf 16 100 1\r\nx\r\ngets tf\r\ntouch tf 400\r\ngets tf\r\ngats 0 tf\r\nmg tf T0 f c v\r\n",
     b"set q 0 0 1 noreply\r\nq\r\nget q\r\nadd q 0 0 1 noreply\r\nx\r\nincr q 1 noreply\r\n",
     b"set x 4294967297 0 1\r\nx\r\nget x\r\n",
@@ -232,6 +235,9 @@ def test_items_are_shared_with_resp_clients(strata):
     # Non-string keys are not items.
     r.hset("hash", "f", "v")
     assert session.ask(b"get hash\r\ndelete hash\r\n") == b"END\r\nNOT_FOUND\r\n"
+    # Nor do creating meta commands replace them: mg N, ma N and ms ME leave the hash.
+    assert session.ask(b"mg hash N30 v\r\nma hash N30 J1\r\nms hash 1 ME\r\nx\r\n") == b"EN\r\nNF\r\nNS\r\n"
+    assert r.hgetall("hash") == {b"f": b"v"}
     stats = session.ask(b"stats\r\n")
     for field in (b"curr_items", b"get_hits", b"get_misses", b"evictions", b"bytes", b"limit_maxbytes",
                   b"curr_connections", b"cmd_get", b"cmd_set", b"total_items"):

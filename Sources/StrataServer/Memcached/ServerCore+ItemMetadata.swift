@@ -54,6 +54,7 @@ extension ServerCore {
         if new.flags == old.flags && new.casUnique == old.casUnique
             && new.state.intersection(persisted) == old.state.intersection(persisted)
         {
+            // Only whether it was fetched changed: nothing to log.
             engine.databases[memcachedDB].setItemMetadata(new, for: key)
         } else {
             setItemMetadata(new, key: key, now: now)
@@ -76,11 +77,7 @@ extension ServerCore {
         let kept = itemMetadata(key)
         write()
         guard let kept, liveString(key, now: now) != nil else { return }
-        if kept.flags == 0 && kept.casUnique == 0 && kept.state.isDisjoint(with: .persisted) {
-            engine.databases[memcachedDB].setItemMetadata(kept, for: key)
-        } else {
-            setItemMetadata(kept, key: key, now: now)
-        }
+        setItemMetadata(kept, key: key, now: now)
     }
 
     /// Stores an `incr`/`decr` result over the number `old`: rewritten in place, padded
@@ -101,11 +98,13 @@ extension ServerCore {
         if !kept.isEmpty { setItemMetadata(kept, key: key, now: now) }
     }
 
-    /// Sets `key`'s metadata and logs it (on a primary: a replica's stream is its primary's).
+    /// Sets `key`'s metadata and logs it (on a primary: a replica's stream is its primary's),
+    /// unless neither the old nor the new one holds anything persistence keeps.
     private func setItemMetadata(_ metadata: ItemMetadata, key: Bytes, now: Int64) {
         let db = memcachedDB
+        let unlogged = metadata.persistsNothing && (itemMetadata(key)?.persistsNothing ?? true)
         engine.databases[db].setItemMetadata(metadata, for: key)
-        guard primaryLink == nil else { return }
+        guard primaryLink == nil, !unlogged else { return }
         engine.recordEffect(metadata.command(key: key), db: db)
         commitWrites(now: now)
     }

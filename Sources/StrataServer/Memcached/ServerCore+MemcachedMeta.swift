@@ -29,7 +29,10 @@ extension ServerCore {
         let noBump = wants("u")
         var current = noBump ? engine.lookup(key, db: db, now: now)?.stringBytes : liveString(key, now: now)
         var created = false
-        if current == nil, flags.has("N"), memcachedWriteRefusal(now: now) == nil {
+        // A key of another Strata type is no item, and N does not replace it.
+        if current == nil, flags.has("N"), engine.lookup(key, db: db, now: now) == nil,
+            memcachedWriteRefusal(now: now) == nil
+        {
             // Created even when N's exptime has passed: this reply still sees it.
             memcachedWrite([EngineName.set, key, Bytes()], now: now)
             current = Bytes()
@@ -153,11 +156,15 @@ extension ServerCore {
         var storesStale = false
         switch (mode, flags.flag("C")?.unsigned) {
         case ("E", _):
-            // An add ignores C: only whether the key is there counts.
-            if current != nil { return status("NS", flags, key: raw, withCAS: true) }
+            // An add ignores C: only whether the key is there counts (a key of another
+            // Strata type included: add stores nothing over it).
+            if current != nil || engine.lookup(key, db: memcachedDB, now: now) != nil {
+                return status("NS", flags, key: raw, withCAS: true)
+            }
         case ("A", let compare), ("P", let compare):
             guard current != nil else { return status("NS", flags, key: raw, withCAS: true) }
-            if let compare, !itemCASMatches(key, compare) {
+            // C0 is no CAS at all, as memcached reads it.
+            if let compare, compare != 0, !itemCASMatches(key, compare) {
                 memcached.stats.casBadval &+= 1
                 return status("EX", flags, key: raw, withCAS: true)
             }
@@ -168,7 +175,7 @@ extension ServerCore {
             }
             if !itemCASMatches(key, compare) {
                 // An invalidating set with an older unique stores, but as stale.
-                guard flags.has("I") && compare < itemCASUnique(key, now: now) else {
+                guard flags.has("I") && compare != 0 && compare < itemCASUnique(key, now: now) else {
                     memcached.stats.casBadval &+= 1
                     return status("EX", flags, key: raw, withCAS: true)
                 }
@@ -268,8 +275,10 @@ extension ServerCore {
         let key = Bytes(raw)
         let increment = flags.flag("M").map { "Ii+".utf8.contains($0.token[0]) } ?? true
         var result: UInt64
+        var created = false
         if let current = liveString(key, now: now) {
-            if let compare = flags.flag("C")?.unsigned, !itemCASMatches(key, compare) {
+            // C0 is no CAS at all, as memcached reads it.
+            if let compare = flags.flag("C")?.unsigned, compare != 0, !itemCASMatches(key, compare) {
                 return status("EX", flags, key: raw)
             }
             let bytes = current.array
@@ -281,26 +290,27 @@ extension ServerCore {
             result = increment ? value &+ delta : (delta > value ? 0 : value - delta)
             if increment { memcached.stats.incrHits &+= 1 } else { memcached.stats.decrHits &+= 1 }
             storeCounter(key, result: result, old: bytes, now: now)
-            if let exptime = flags.flag("T")?.number { touch(key, exptime: exptime, now: now) }
         } else {
             if increment { memcached.stats.incrMisses &+= 1 } else { memcached.stats.decrMisses &+= 1 }
-            guard let vivify = flags.flag("N")?.number else { return status("NF", flags, key: raw) }
+            // A key of another Strata type is no item, and N does not replace it.
+            guard flags.has("N"), engine.lookup(key, db: memcachedDB, now: now) == nil else {
+                return status("NF", flags, key: raw)
+            }
             if let refusal = memcachedWriteRefusal(now: now) { return answer(refusal, quiet: false) }
             result = flags.flag("J")?.unsigned ?? 0
-            let value = Bytes(String(result))
-            switch MemcachedExpiry(exptime: vivify, now: now) {
-            case .never: memcachedWrite([EngineName.set, key, value], now: now)
-            case .at(let deadline):
-                memcachedWrite([EngineName.set, key, value, EngineName.pxat, Bytes(String(deadline))], now: now)
-            case .expired: break
-            }
+            memcachedWrite([EngineName.set, key, Bytes(String(result))], now: now)
+            created = true
         }
+        // q hides a counted item's answer, not a created one's (as memcached).
+        if flags.has("q") && !created { return MemcachedOutcome() }
         let number = String(result)
         let withValue = flags.has("v")
-        if flags.has("q") && !withValue { return MemcachedOutcome() }
         var line = Array((withValue ? "VA \(number.utf8.count)" : "HD").utf8)
+        // In the order sent: T (and N for a created item) set the exptime where they stand.
         for flag in flags {
             switch flag.letter {
+            case UInt8(ascii: "T"): touch(key, exptime: flag.number ?? 0, now: now)
+            case UInt8(ascii: "N") where created: touch(key, exptime: flag.number ?? 0, now: now)
             case UInt8(ascii: "t"): line += Array(" t\(secondsLeft(key, now: now))".utf8)
             case UInt8(ascii: "c"):
                 // An item born expired has no version to name (and must leave no entry).
