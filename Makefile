@@ -59,7 +59,7 @@ run: release
 
 test-deps: deps
 	@missing=""; \
-	for p in redis-tools redis-server lz4 python3-venv iproute2 tmux openssl memcached libmemcached-tools; do \
+	for p in redis-tools redis-server lz4 python3-venv iproute2 tmux openssl memcached libmemcached-tools chromium; do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

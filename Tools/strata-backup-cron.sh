@@ -12,7 +12,9 @@
 #
 # Environment: STRATA_HOST (default 127.0.0.1:6379), BACKUP_DIR (required), KEEP (default 7),
 # STRATA_PASSWORD (optional; passed to AUTH), STRATA_DUMP (default: the binary next to this
-# checkout's .build/release).
+# checkout's .build/release), COMPRESS (lz4 or zlib: keep compressed .sdb backups),
+# SYSLOG (default yes: each run's line also goes to syslog through `logger -t strata-backup`,
+# at priority user.info, or user.err for a failed run).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,11 +30,24 @@ fi
 
 args=(backup --from "$host" --out "$BACKUP_DIR" --keep "$keep")
 if [[ -n "${STRATA_PASSWORD:-}" ]]; then args+=(--password "$STRATA_PASSWORD"); fi
+if [[ -n "${COMPRESS:-}" ]]; then args+=(--compress "$COMPRESS"); fi
+
+# One line to syslog as well, when logger is there and SYSLOG is not "no".
+to_syslog() {
+  local priority="$1" line="$2"
+  if [[ "${SYSLOG:-yes}" != "no" ]] && command -v logger >/dev/null 2>&1; then
+    logger -t strata-backup -p "user.$priority" -- "$line" 2>/dev/null || true
+  fi
+}
 
 if output="$("$dump" "${args[@]}" 2>&1)"; then
-  echo "$(date -u +%FT%TZ) strata-backup: ok: $output"
+  line="ok: $output"
+  echo "$(date -u +%FT%TZ) strata-backup: $line"
+  to_syslog info "$line"
 else
   status=$?
-  echo "$(date -u +%FT%TZ) strata-backup: FAILED (exit $status): $output" >&2
+  line="FAILED (exit $status): $output"
+  echo "$(date -u +%FT%TZ) strata-backup: $line" >&2
+  to_syslog err "$line"
   exit "$status"
 fi

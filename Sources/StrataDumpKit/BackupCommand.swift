@@ -3,8 +3,11 @@
 //! REPLCONF rdb-only 1, SYNC; the payload as `$<length>` or, from a diskless Redis, as
 //! `$EOF:<mark>` ... `<mark>`), so it works against Strata and Redis alike. The file is
 //! written under a temp name, fsynced, renamed to `backup-<UTC time>.rdb`, read back and
-//! verified, and only then are the oldest backups beyond `--keep` deleted. Exit code 0
-//! only when the new backup verified.
+//! verified, and only then are the oldest backups beyond `--keep` deleted. With
+//! `--compress lz4|zlib` the backup is rewritten in Strata's snapshot format
+//! (`backup-<UTC time>.sdb`, function libraries and memcached metadata included), which is
+//! verified in turn before the plain file goes. Exit code 0 only when the new backup
+//! verified.
 
 import ArgumentParser
 import Foundation
@@ -16,11 +19,13 @@ struct BackupCommand: DumpSubcommand {
         commandName: "backup",
         abstract: "Takes a verified snapshot of a running server (Strata or Redis) over the network.",
         usage:
-            "strata-dump backup --from HOST:PORT --out DIR [--keep N] [--password P] [--user U] [--tls [--cacert FILE] [--cert FILE --key FILE] [--insecure]] [--json]"
+            "strata-dump backup --from HOST:PORT --out DIR [--keep N] [--compress lz4|zlib] [--password P] [--user U] [--tls [--cacert FILE] [--cert FILE --key FILE] [--insecure]] [--json]"
     )
 
     static let prefix = "backup-"
     static let suffix = ".rdb"
+    /// The suffix of compressed backups (Strata's snapshot format).
+    static let compressedSuffix = ".sdb"
 
     @Option(parsing: .unconditional, help: ArgumentHelp("The server to back up.", valueName: "HOST:PORT"))
     var from: String?
@@ -34,6 +39,11 @@ struct BackupCommand: DumpSubcommand {
         parsing: .unconditional,
         help: ArgumentHelp("Keep the newest N backups in DIR, deleting older ones.", valueName: "N"))
     var keep: Int?
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Keep the backup as a compressed Strata snapshot (.sdb).", valueName: "lz4|zlib"))
+    var compress: CompressionCodec?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("The password for AUTH.", valueName: "P"))
     var password: String?
@@ -52,6 +62,7 @@ struct BackupCommand: DumpSubcommand {
         guard from != nil, out != nil else { throw ValidationError("backup needs --from HOST:PORT and --out DIR") }
         try tlsOptions.validate()
         try checkRange(keep, "--keep", in: 1...1_000_000)
+        if compress == CompressionCodec.none { throw ValidationError("--compress takes lz4 or zlib") }
     }
 
     func execute(output: DumpOutput) throws {
@@ -88,43 +99,89 @@ struct BackupCommand: DumpSubcommand {
             throw DumpFailure.failed("backup from \(address) failed: \(error)")
         }
         // Read it back: every record and the checksum.
-        let keys: Int
+        var keys: Int
+        var kept = (name: name, path: path, bytes: bytes)
         do {
-            let report = try SnapshotReader.records(path: path, settings: EngineSettings()) { _ in }
-            guard report.checksumMatches != false else {
-                throw FileDamageError(path: path, offset: report.rdbBytes, reason: "RDB checksum mismatch")
-            }
-            keys = report.keys
+            keys = try Self.verify(path)
         } catch {
             try? FileManager.default.removeItem(atPath: path)
             throw DumpFailure.failed("the backup did not verify and was removed: \(error)")
         }
+        if let codec = compress {
+            let compressedName = String(name.dropLast(Self.suffix.count)) + Self.compressedSuffix
+            let compressedPath = directory + "/" + compressedName
+            do {
+                try Self.compress(path, into: compressedPath, codec: codec)
+                keys = try Self.verify(compressedPath)
+            } catch {
+                try? FileManager.default.removeItem(atPath: compressedPath)
+                throw DumpFailure.failed(
+                    "the compressed backup did not verify and was removed (the plain one stays: \(path)): \(error)")
+            }
+            try? FileManager.default.removeItem(atPath: path)
+            let size = (try? FileManager.default.attributesOfItem(atPath: compressedPath)[.size] as? Int) ?? nil
+            kept = (compressedName, compressedPath, size ?? 0)
+        }
         var removed: [String] = []
         if let keep {
             let backups = Self.oldestFirst(in: directory)
-            for old in backups.dropLast(keep) where old != name {
+            for old in backups.dropLast(keep) where old != kept.name {
                 if (try? FileManager.default.removeItem(atPath: directory + "/" + old)) != nil { removed.append(old) }
             }
         }
+        let remaining = Self.oldestFirst(in: directory)
         let seconds = Date().timeIntervalSince(start)
         if json {
             output.print(
                 jsonLine([
-                    "file": path, "keys": keys, "bytes": bytes, "seconds": seconds, "removed": removed,
-                    "verified": true,
+                    "file": kept.path, "keys": keys, "bytes": kept.bytes, "received": bytes, "seconds": seconds,
+                    "removed": removed, "kept": remaining, "verified": true,
                 ]))
         } else {
             var line =
-                "backup \(path): \(keys) keys, \(humanBytes(bytes)), verified, in \(String(format: "%.1f", seconds)) s"
-            if !removed.isEmpty { line += "; removed \(removed.joined(separator: ", "))" }
+                "backup \(kept.path): \(keys) keys, \(humanBytes(kept.bytes)), verified, in \(String(format: "%.1f", seconds)) s"
+            if compress != nil { line += " (\(humanBytes(bytes)) received)" }
+            line += "; kept \(remaining.count): \(remaining.joined(separator: ", "))"
+            line += removed.isEmpty ? "; removed none" : "; removed \(removed.joined(separator: ", "))"
             output.print(line)
+        }
+    }
+
+    /// Reads the backup at `path` back (every record and the checksum); its key count.
+    static func verify(_ path: String) throws -> Int {
+        let report = try SnapshotReader.records(path: path, settings: EngineSettings()) { _ in }
+        guard report.checksumMatches != false else {
+            throw FileDamageError(path: path, offset: report.rdbBytes, reason: "RDB checksum mismatch")
+        }
+        return report.keys
+    }
+
+    /// Rewrites the plain backup at `source` as a Strata snapshot compressed with `codec`
+    /// (keys, deadlines, function libraries and memcached metadata), in bounded memory.
+    static func compress(_ source: String, into path: String, codec: CompressionCodec) throws {
+        var options = SnapshotOptions()
+        options.codec = codec
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let writer = try SnapshotStreamWriter(path: path, tempPath: path + ".part", options: options, now: now)
+        do {
+            _ = try SnapshotReader.records(
+                path: source, settings: EngineSettings(), function: { writer.functions.append($0) }
+            ) { record in
+                try writer.append(
+                    db: record.db, key: record.key, value: record.value, deadline: record.deadline,
+                    metadata: record.metadata)
+            }
+            _ = try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
         }
     }
 
     /// The backups in `directory`, oldest first (by modification time, then by name).
     static func oldestFirst(in directory: String) -> [String] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
-            $0.hasPrefix(prefix) && $0.hasSuffix(suffix)
+            $0.hasPrefix(prefix) && ($0.hasSuffix(suffix) || $0.hasSuffix(compressedSuffix))
         }
         var dated: [(date: Date, name: String)] = []
         for name in names {

@@ -47,6 +47,13 @@ struct InspectCommand: DumpSubcommand {
             "With --memory: totals by cluster hash slot too (CRC16 of the key or its {tag}, as Redis Cluster)."))
     var bySlot = false
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "With --memory: also draw memory by key prefix (--separator, --depth levels) as an SVG picture.",
+            valueName: "FILE"))
+    var svg: String?
+
     @OptionGroup var filterOptions: KeyFilterOptions
     @OptionGroup var formatOptions: OutputFormatOptions
 
@@ -56,6 +63,7 @@ struct InspectCommand: DumpSubcommand {
         guard path != nil else { throw ValidationError("inspect takes one FILE or directory") }
         if keys && memory { throw ValidationError("--keys and --memory exclude each other") }
         if bySlot && !memory { throw ValidationError("--by-slot is an option of --memory") }
+        if svg != nil && !memory { throw ValidationError("--svg is an option of --memory") }
         try checkRange(top, "--top", in: 1...100_000)
         try checkRange(depth, "--depth", in: 1...64)
     }
@@ -76,8 +84,24 @@ struct InspectCommand: DumpSubcommand {
             try Self.listKeys(path, head: head, filter: filter, format: format, output: output)
         } else if memory {
             var report = MemoryReport(top: top, separator: separator, depth: depth, bySlot: bySlot)
-            try Self.scanRecords(path, head: head, filter: filter, output: output) { report.add($0) }
+            var tree = svg.map { _ in MemoryTree(separator: separator, depth: depth) }
+            try Self.scanRecords(path, head: head, filter: filter, output: output) { record in
+                report.add(record)
+                if tree != nil {
+                    let bytes = record.value.memoryUsage(
+                        keyBytes: record.key.count, hasDeadline: record.deadline != nil)
+                    tree?.add(key: record.key, type: record.value.typeName, bytes: bytes)
+                }
+            }
             output.print(report.render(format))
+            if let svg, let tree {
+                let picture = MemorySVG.render(tree, title: (path as NSString).lastPathComponent)
+                do {
+                    try picture.write(toFile: svg, atomically: true, encoding: .utf8)
+                } catch {
+                    throw DumpFailure.failed("cannot write \(svg): \(error)")
+                }
+            }
         } else {
             try Self.summarize(path, head: head, format: format, output: output)
         }

@@ -83,10 +83,13 @@ public enum SnapshotReader {
     /// - Parameters:
     ///   - dropExpiredBy: keys whose deadline is not after it are counted in
     ///     `expiredKeys` and not passed to `body` (`.min`: none are dropped).
+    ///   - function: receives each function library's code as it is read (they come
+    ///     before the first key).
     public static func records(
         path: String, fileSystem: any FileSystem = POSIXFileSystem.shared, settings: EngineSettings,
         salvage: Bool = false,
         sizeHint: (_ db: Int, _ keys: Int) -> Void = { _, _ in }, dropExpiredBy now: Int64 = .min,
+        function: (_ code: Bytes) throws -> Void = { _ in },
         _ body: (SnapshotRecord) throws -> Void
     ) throws -> SnapshotReport {
         let frames = try SnapshotFrameReader(path: path, fileSystem: fileSystem)
@@ -120,7 +123,9 @@ public enum SnapshotReader {
                 case .aux(let key, let value): report.aux[key.string] = value.string
                 case .selectDB(let index): db = index
                 case .resizeDB(let keys, _): sizeHint(db, keys)
-                case .function(let code): report.functions.append(code)
+                case .function(let code):
+                    report.functions.append(code)
+                    try function(code)
                 case .entry(let key, let value, let deadline):
                     if let deadline, deadline <= now {
                         report.expiredKeys += 1

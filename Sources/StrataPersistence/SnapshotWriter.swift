@@ -216,6 +216,9 @@ public final class SnapshotStreamWriter {
     private let file: DurableFileWriter
     private var state: SnapshotWriter.State
     private var finished = false
+    private var begun = false
+    /// Function libraries to write before the first key (set them before appending one).
+    public var functions: [Bytes] = []
 
     /// Starts writing `path` through `tempPath` on `fileSystem`.
     ///
@@ -226,17 +229,30 @@ public final class SnapshotStreamWriter {
     ) throws {
         file = try DurableFileWriter(path: path, tempPath: tempPath, fileSystem: fileSystem)
         state = SnapshotWriter.State(file: file, options: options, now: now)
+    }
+
+    /// The header, AUX fields and function libraries, before the first key.
+    private func beginIfNeeded() {
+        guard !begun else { return }
+        begun = true
+        if !functions.isEmpty {
+            var options = state.options
+            options.functions += functions
+            state = SnapshotWriter.State(file: file, options: options, now: state.now)
+        }
         state.begin()
     }
 
     /// Adds `key` of database `db`, with its memcached metadata if it has some.
     public func append(db: Int, key: Bytes, value: Value, deadline: Int64?, metadata: ItemMetadata? = nil) throws {
+        beginIfNeeded()
         if db != state.currentDB { state.beginDatabase(db) }
         try state.add(key: key, value: value, deadline: deadline, metadata: metadata)
     }
 
     /// Ends the stream and publishes the file.
     public func finish() throws -> SnapshotSummary {
+        beginIfNeeded()
         try state.finish()
         try file.commit()
         finished = true

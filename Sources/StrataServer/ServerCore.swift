@@ -109,6 +109,10 @@ final class ServerCore {
     var lastCommandEnd: UInt64?
     /// How far loading at start-up has come (`loading_*` in INFO).
     var loadingProgress: LoadingProgress?
+    /// systemd's notification socket, under `supervised systemd` (or `auto` finding it).
+    var systemd: SystemdNotifier?
+    /// What waits for the dataset loaded at start (`whenDatasetLoaded`).
+    var datasetLoadWaiters: [() -> Void] = []
     /// Clients in MONITOR mode.
     var monitors = MonitorFeed() {
         didSet {

@@ -40,6 +40,21 @@ public final class StrataServer: @unchecked Sendable {
         let config = core.config
         // As Redis: a certificate that does not load stops the server before it listens.
         if !core.configureTLSAtStart() { exit(1) }
+        switch SystemdNotifier.decide(
+            supervised: config.inertValues["supervised"] ?? "no",
+            environment: ["NOTIFY_SOCKET": getenv("NOTIFY_SOCKET").map { String(cString: $0) } ?? ""])
+        {
+        case .supervised(let notifier):
+            core.systemd = notifier
+            logger.notice(
+                "Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit."
+            )
+        case .missingSocket:
+            logger.warning(
+                "systemd supervision requested or auto-detected, but NOTIFY_SOCKET environment variable not found!")
+        case .notSupervised:
+            break
+        }
         // Connections a busy script accepted itself join the server here.
         let group = self.group
         core.adoptSocket = { fd, unanswered, session in
@@ -129,6 +144,7 @@ public final class StrataServer: @unchecked Sendable {
             } else {
                 core.beginLoading(failed: fail)
             }
+            core.notifyReadyWhenLoaded()
             core.followConfiguredPrimary()
         }.wait()
         for channel in serverChannels + tlsChannels + clusterChannels + memcachedChannels {
@@ -334,6 +350,7 @@ public final class StrataServer: @unchecked Sendable {
         guard !shuttingDown else { return }
         shuttingDown = true
         logger.notice("Received shutdown request, closing listening sockets and clients")
+        core.notifyStopping()
         let loop = core.eventLoop
         let closes = (serverChannels + tlsChannels + memcachedChannels).map { $0.close() }
         EventLoopFuture.andAllComplete(closes, on: loop).whenComplete { _ in

@@ -101,6 +101,7 @@ extension ServerCore {
                     } catch {
                         done.value("Can't open the append only file for writing: \(error)")
                     }
+                    self.initialDatasetLoaded()
                 case .failure(let error as FileDamageError):
                     done.value(
                         "Bad file format reading the append only file \(error.path) at offset \(error.offset): \(error.reason). "

@@ -60,7 +60,7 @@ extension ServerCore {
                     ("monotonic_clock", "POSIX clock_gettime"), ("multiplexing_api", "epoll"),
                     ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"),
                     ("process_id", String(getpid())),
-                    ("process_supervised", "no"), ("run_id", runID), ("tcp_port", String(boundPort)),
+                    ("process_supervised", systemd == nil ? "no" : "systemd"), ("run_id", runID), ("tcp_port", String(boundPort)),
                     ("server_time_usec", String(clock.wallMicroseconds())),
                     ("uptime_in_seconds", String(uptime)), ("uptime_in_days", String(uptime / 86400)),
                     ("hz", String(config.hz)), ("configured_hz", String(config.hz)),

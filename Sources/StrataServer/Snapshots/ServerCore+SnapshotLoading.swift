@@ -60,6 +60,7 @@ extension ServerCore {
                     self.logger.notice(
                         "DB loaded from disk: \(String(printf: "%.3f", seconds)) seconds (\(report.keys) keys, \(report.expiredKeys) expired keys dropped)"
                     )
+                    self.initialDatasetLoaded()
                 case .failure(let error):
                     failed(
                         "Can't load the snapshot: \(error). The file was left untouched; "
