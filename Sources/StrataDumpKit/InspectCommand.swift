@@ -16,7 +16,7 @@ struct InspectCommand: DumpSubcommand {
         usage: """
             strata-dump inspect FILE|AOFDIR [--json|--csv]
             strata-dump inspect FILE --keys [--db N] [--type T] [--match GLOB] [--expired|--no-expired] [--json|--csv]
-            strata-dump inspect FILE --memory [--top N] [--separator S] [--depth N] [--by-slot] [--db N] [--type T] [--match GLOB] [--json|--csv]
+            strata-dump inspect FILE --memory [--top N] [--separator S] [--depth N] [--by-slot] [--svg OUT] [--db N] [--type T] [--match GLOB] [--json|--csv]
             """)
 
     @Argument(help: ArgumentHelp("A snapshot, an RDB file, or an AOF directory, manifest or file.", valueName: "FILE"))

@@ -9,6 +9,7 @@ public struct StrataDumpCommand: ParsableCommand {
     /// The subcommands, in the order of the usage text.
     static let subcommands: [ParsableCommand.Type] = [
         InspectCommand.self, VerifyCommand.self, ConvertCommand.self, RestoreCommand.self, BackupCommand.self,
+        DiffCommand.self,
     ]
 
     /// Every form of every subcommand, from their usage lines.

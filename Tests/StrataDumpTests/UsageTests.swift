@@ -8,13 +8,14 @@ struct UsageTests {
     static let usageText = """
         usage: strata-dump inspect FILE|AOFDIR [--json|--csv]
                strata-dump inspect FILE --keys [--db N] [--type T] [--match GLOB] [--expired|--no-expired] [--json|--csv]
-               strata-dump inspect FILE --memory [--top N] [--separator S] [--depth N] [--by-slot] [--db N] [--type T] [--match GLOB] [--json|--csv]
+               strata-dump inspect FILE --memory [--top N] [--separator S] [--depth N] [--by-slot] [--svg OUT] [--db N] [--type T] [--match GLOB] [--json|--csv]
                strata-dump verify FILE [--salvage OUT] [--json]
                strata-dump verify AOFDIR|MANIFEST|AOFFILE [--fix] [--json]
                strata-dump convert SOURCE OUT [--format sdb|rdb|resp|jsonl] [--codec lz4|zlib|none]
                strata-dump restore SOURCE --to HOST:PORT [--password P] [--user U] [--tls [--cacert FILE] [--cert FILE --key FILE] [--insecure]] [--db N] [--match GLOB] [--replace] [--until TIME]
                strata-dump restore SOURCE --into DIR [--dbfilename NAME] [--force] [--db N] [--match GLOB] [--until TIME]
-               strata-dump backup --from HOST:PORT --out DIR [--keep N] [--password P] [--user U] [--tls [--cacert FILE] [--cert FILE --key FILE] [--insecure]] [--json]
+               strata-dump backup --from HOST:PORT --out DIR [--keep N] [--compress lz4|zlib] [--password P] [--user U] [--tls [--cacert FILE] [--cert FILE --key FILE] [--insecure]] [--json]
+               strata-dump diff A B [--keys] [--separator S] [--depth N] [--json|--csv]
         exit codes: 0 good, 1 damaged or failed, 2 usage error
         """
 
