@@ -63,7 +63,8 @@ struct ConvertCommand: DumpSubcommand {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let sink = try KeySink(target: target, path: out, options: snapshotOptions, now: now, output: output)
         do {
-            let outcome = try KeySource(path: source, output: output).forEachKey { db, key, value, deadline, metadata in
+            let outcome = try KeySource(path: source, output: output).forEachKey(function: sink.function) {
+                db, key, value, deadline, metadata in
                 try sink.append(db: db, key: key, value: value, deadline: deadline, metadata: metadata)
             }
             let written = try sink.finish()
@@ -118,6 +119,19 @@ final class KeySink {
             file = path == "-" ? nil : try DurableFileWriter(path: path, tempPath: temp)
         }
         buffer.reserveCapacity(1 << 20)
+    }
+
+    /// Adds a function library (they come before the keys): a snapshot's FUNCTION2 record,
+    /// `FUNCTION LOAD REPLACE` in RESP output, a `{"function": code}` line in JSON lines.
+    func function(_ code: Bytes) throws {
+        switch target {
+        case .sdb, .rdb:
+            snapshot?.functions.append(code)
+        case .resp:
+            buffer.appendRESPCommand([Bytes("FUNCTION"), Bytes("LOAD"), Bytes("REPLACE"), code])
+        case .jsonl:
+            buffer += Array(jsonLine(["function": code.string]).utf8) + [10]
+        }
     }
 
     /// Adds one key. Its memcached metadata goes to snapshots and JSON lines; RESP output

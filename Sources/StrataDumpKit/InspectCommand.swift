@@ -72,20 +72,19 @@ struct InspectCommand: DumpSubcommand {
         guard let path else { throw DumpFailure.usage("inspect takes one FILE or directory") }
         let format = formatOptions.format
         let filter = filterOptions.filter
-        if AppendOnlyInput.isAppendOnly(path) {
-            if keys || memory {
-                throw DumpFailure.failed(
-                    "\(path): --keys and --memory read snapshot files; convert the AOF directory to one first")
-            }
+        let appendOnly = AppendOnlyInput.isAppendOnly(path)
+        if appendOnly && !keys && !memory {
             return try AppendOnlyInput.summarize(path, format: format, output: output)
         }
-        let head = try SnapshotIndexLocator.head(path: path)
+        let head = appendOnly ? nil : try SnapshotIndexLocator.head(path: path)
         if keys {
             try Self.listKeys(path, head: head, filter: filter, format: format, output: output)
         } else if memory {
             var report = MemoryReport(top: top, separator: separator, depth: depth, bySlot: bySlot)
             var tree = svg.map { _ in MemoryTree(separator: separator, depth: depth) }
-            try Self.scanRecords(path, head: head, filter: filter, output: output) { record in
+            try Self.scanRecords(
+                path, head: head, filter: filter, output: output, function: { report.addFunction($0) }
+            ) { record in
                 report.add(record)
                 if tree != nil {
                     let bytes = record.value.memoryUsage(
@@ -102,7 +101,7 @@ struct InspectCommand: DumpSubcommand {
                     throw DumpFailure.failed("cannot write \(svg): \(error)")
                 }
             }
-        } else {
+        } else if let head {
             try Self.summarize(path, head: head, format: format, output: output)
         }
     }
@@ -144,7 +143,7 @@ struct InspectCommand: DumpSubcommand {
             summary["source"] = "scan"
             summary["format"] = head.layout == .plain ? "rdb" : "strata-snapshot"
             summary["codec"] = head.layout == .plain ? "none" : head.layout == .lz4 ? "lz4" : "zlib"
-            let report = try scanRecords(path, head: head, filter: KeyFilter(), output: output) { record in
+            let report = try readRecords(path, head: head, output: output) { record in
                 databases[record.db, default: DatabaseCounts()].keys += 1
                 databases[record.db, default: DatabaseCounts()].types[record.value.typeName, default: 0] += 1
                 if record.deadline != nil { databases[record.db, default: DatabaseCounts()].expires += 1 }
@@ -210,7 +209,7 @@ struct InspectCommand: DumpSubcommand {
     // MARK: Keys
 
     static func listKeys(
-        _ path: String, head: SnapshotHead, filter: KeyFilter, format: OutputFormat, output: DumpOutput
+        _ path: String, head: SnapshotHead?, filter: KeyFilter, format: OutputFormat, output: DumpOutput
     ) throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var rows: [[String]] = []
@@ -258,14 +257,27 @@ struct InspectCommand: DumpSubcommand {
 
     // MARK: Reading
 
-    /// Reads every record of the snapshot at `path` that `filter` accepts; a damaged file
-    /// is an error naming file and offset.
-    @discardableResult
+    /// Reads every record of the snapshot (or, without `head`, the AOF directory) at `path`
+    /// that `filter` accepts, and the function libraries; a damaged file is an error naming
+    /// file and offset.
     static func scanRecords(
-        _ path: String, head: SnapshotHead, filter: KeyFilter, output: DumpOutput,
-        _ body: (SnapshotRecord) -> Void
-    ) throws -> SnapshotReport {
-        try readRecords(path, head: head, output: output) { record in
+        _ path: String, head: SnapshotHead?, filter: KeyFilter, output: DumpOutput,
+        function: (Bytes) -> Void = { _ in }, _ body: (SnapshotRecord) -> Void
+    ) throws {
+        guard let head else {
+            // An AOF directory, replayed in bounded memory; a key's encoded size is that of
+            // the commands that rebuild it.
+            _ = try KeySource(path: path, output: output).forEachKey(function: { function($0) }) {
+                db, key, value, deadline, metadata in
+                let record = SnapshotRecord(
+                    db: db, key: key, value: value, deadline: deadline,
+                    encodedBytes: AOFBaseWriter.commands(rebuilding: key, value, deadline: deadline).count,
+                    metadata: metadata)
+                if filter.accepts(record) { body(record) }
+            }
+            return
+        }
+        _ = try readRecords(path, head: head, output: output, function: { function($0) }) { record in
             if filter.accepts(record) { body(record) }
         }
     }

@@ -24,8 +24,10 @@ struct KeySource {
     }
 
     /// Calls `body` for every live key (grouped by database), with its memcached metadata
-    /// when it has some, with progress on a terminal.
+    /// when it has some, with progress on a terminal; `function` first receives the code of
+    /// each function library the dump holds (before any key).
     func forEachKey(
+        function: (_ code: Bytes) throws -> Void = { _ in },
         _ body: (_ db: Int, _ key: Bytes, _ value: Value, _ deadline: Int64?, _ metadata: ItemMetadata?) throws -> Void
     ) throws -> Outcome {
         var outcome = Outcome()
@@ -42,6 +44,9 @@ struct KeySource {
                     until: until, partition: partitions.count > 1 ? partition : nil)
                 outcome.lastTimestamp = report.lastTimestamp
                 outcome.stoppedAt = report.stoppedAtTimestamp
+                if pass == 0 {
+                    for code in KeySource.libraries(report.functionCommands) { try function(code) }
+                }
                 for (db, database) in engine.databases.enumerated() where database.count > 0 {
                     try database.forEachLive(now: now) { key, value, deadline in
                         outcome.keys += 1
@@ -54,12 +59,45 @@ struct KeySource {
         }
         if until != nil { throw DumpFailure.usage(KeySource.untilNeedsAnAOF) }
         let head = try SnapshotIndexLocator.head(path: path)
-        let report = try readRecords(path, head: head, dropExpiredBy: now, output: output) { record in
+        let report = try readRecords(path, head: head, dropExpiredBy: now, output: output, function: function) {
+            record in
             outcome.keys += 1
             try body(record.db, record.key, record.value, record.deadline, record.metadata)
         }
         outcome.expired = report.expiredKeys
         return outcome
+    }
+
+    /// The libraries the log's function commands leave loaded, in load order: `FUNCTION LOAD
+    /// [REPLACE] code` adds or replaces one, `FUNCTION DELETE name` and `FUNCTION FLUSH`
+    /// remove them (`FUNCTION RESTORE` payloads are not read here).
+    static func libraries(_ commands: [[Bytes]]) -> [Bytes] {
+        var loaded: [(name: String, code: Bytes)] = []
+        for args in commands where args.count >= 2 {
+            switch args[1].lowercased.string {
+            case "load":
+                guard let code = args.last, let name = libraryName(code) else { continue }
+                loaded.removeAll { $0.name == name }
+                loaded.append((name, code))
+            case "delete" where args.count >= 3:
+                loaded.removeAll { $0.name == args[2].string }
+            case "flush":
+                loaded.removeAll()
+            default:
+                continue
+            }
+        }
+        return loaded.map(\.code)
+    }
+
+    /// The name in a library's `#!lua name=<name>` first line.
+    static func libraryName(_ code: Bytes) -> String? {
+        let firstLine = code.string.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+        guard firstLine.hasPrefix("#!") else { return nil }
+        for part in firstLine.split(separator: " ") where part.hasPrefix("name=") {
+            return String(part.dropFirst(5))
+        }
+        return nil
     }
 
     /// The directory and manifest of the AOF at `path` (a directory, a manifest, or a
@@ -121,14 +159,15 @@ struct KeySource {
 /// progress (bytes of records read out of the index's total, keys, rate) on a terminal.
 func readRecords(
     _ path: String, head: SnapshotHead, dropExpiredBy now: Int64 = .min, output: DumpOutput,
-    _ body: (SnapshotRecord) throws -> Void
+    function: (Bytes) throws -> Void = { _ in }, _ body: (SnapshotRecord) throws -> Void
 ) throws -> SnapshotReport {
     let progress = Progress(
         totalBytes: head.index?.rdbBytes ?? (head.layout == .plain ? head.fileBytes : 0), output: output)
     defer { progress.finish() }
     var bytes = 0
     var keys = 0
-    return try SnapshotReader.records(path: path, settings: EngineSettings(), dropExpiredBy: now) { record in
+    return try SnapshotReader.records(path: path, settings: EngineSettings(), dropExpiredBy: now, function: function) {
+        record in
         bytes += record.encodedBytes
         keys += 1
         progress.update(bytes: bytes, keys: keys)

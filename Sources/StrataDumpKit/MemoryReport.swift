@@ -47,6 +47,13 @@ struct MemoryReport {
     var bySlot: [Totals]?
     /// The biggest keys seen, largest first, at most `top`.
     var biggest: [BigKey] = []
+    /// The function libraries, by name, with the bytes of their code.
+    var functions: [(name: String, bytes: Int)] = []
+
+    /// Counts a function library.
+    mutating func addFunction(_ code: Bytes) {
+        functions.append((KeySource.libraryName(code) ?? "(unnamed)", code.count))
+    }
 
     init(top: Int, separator: String, depth: Int, bySlot: Bool = false) {
         self.top = top
@@ -134,6 +141,9 @@ struct MemoryReport {
                     ] as [String: Any]
                 },
             ]
+            if !functions.isEmpty {
+                object["functions"] = functions.map { ["library": $0.name, "bytes": $0.bytes] as [String: Any] }
+            }
             if bySlot != nil {
                 object["slots"] = usedSlots.map {
                     [
@@ -153,6 +163,9 @@ struct MemoryReport {
             for (db, t) in byDatabase.sorted(by: { $0.key < $1.key }) { lines.append(row("db", String(db), t)) }
             for (name, t) in prefixes { lines.append(row("prefix", name, t)) }
             for (slot, t) in usedSlots { lines.append(row("slot", String(slot), t)) }
+            for library in functions {
+                lines.append(csvLine(["function", library.name, "", "", String(library.bytes), "", "", ""]))
+            }
             for key in biggest {
                 lines.append(
                     csvLine([
@@ -190,6 +203,12 @@ struct MemoryReport {
                 }
                 out.append("\(slots.count) of \(SlotKeyIndex.slotCount) hash slots hold keys")
                 out.append(rows("slot", largest.prefix(top).map { ("slot \($0.slot)", $0.totals) }))
+                out.append("")
+            }
+            if !functions.isEmpty {
+                var libraries = [["function library", "code"]]
+                for library in functions { libraries.append([library.name, humanBytes(library.bytes)]) }
+                out.append(table(libraries))
                 out.append("")
             }
             var big = [["biggest keys", "db", "type", "memory", "encoded", "elements"]]

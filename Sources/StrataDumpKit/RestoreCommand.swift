@@ -120,7 +120,14 @@ struct RestoreCommand: DumpSubcommand {
             throw ConnectionError(description: "\(address): \(message)")
         }
         var pipeline = RestorePipeline(connection: connection, replace: replace)
-        let outcome = try source.forEachKey { db, key, value, deadline, _ in
+        var libraries = 0
+        let outcome = try source.forEachKey(function: { code in
+            // Loaded first, replacing a library of the same name, as Redis loads an RDB's.
+            if case .error(let message) = try connection.call(["FUNCTION", "LOAD", "REPLACE", code.string]) {
+                throw ConnectionError(description: "\(address): FUNCTION LOAD: \(message)")
+            }
+            libraries += 1
+        }) { db, key, value, deadline, _ in
             guard filter.accepts(db: db, key: key, value: value, deadline: deadline) else { return }
             pipeline.add(db: db, key: key, value: value, deadline: deadline)
             if pipeline.waiting >= Self.window { try pipeline.roundTrip() }
@@ -129,6 +136,7 @@ struct RestoreCommand: DumpSubcommand {
         let seconds = max(Date().timeIntervalSince(start), 0.001)
         var line = "restored \(pipeline.restored) keys into \(address) in \(String(format: "%.1f", seconds)) s"
         line += " (\(Int(Double(pipeline.restored) / seconds)) keys/s)"
+        if libraries > 0 { line += "; \(libraries) function libraries" }
         if pipeline.present > 0 {
             line += "; \(pipeline.present) keys already there left alone (use --replace to overwrite)"
         }
@@ -169,9 +177,10 @@ struct RestoreCommand: DumpSubcommand {
             path: target, tempPath: directory + "/temp-restore-\(getpid()).sdb", options: snapshotOptions,
             now: source.now)
         do {
-            let outcome = try source.forEachKey { db, key, value, deadline, _ in
+            let outcome = try source.forEachKey(function: { writer.functions.append($0) }) {
+                db, key, value, deadline, metadata in
                 if filter.accepts(db: db, key: key, value: value, deadline: deadline) {
-                    try writer.append(db: db, key: key, value: value, deadline: deadline)
+                    try writer.append(db: db, key: key, value: value, deadline: deadline, metadata: metadata)
                 }
             }
             let summary = try writer.finish()

@@ -53,6 +53,14 @@ public struct SnapshotRecord {
     public var encodedBytes: Int
     /// Its memcached flags and CAS unique, when it has some.
     public var metadata: ItemMetadata?
+
+    /// A record of `key` in database `db`.
+    public init(
+        db: Int, key: Bytes, value: Value, deadline: Int64?, encodedBytes: Int, metadata: ItemMetadata? = nil
+    ) {
+        (self.db, self.key, self.value, self.deadline) = (db, key, value, deadline)
+        (self.encodedBytes, self.metadata) = (encodedBytes, metadata)
+    }
 }
 
 /// Reads snapshot files.
