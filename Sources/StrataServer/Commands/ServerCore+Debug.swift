@@ -10,7 +10,7 @@
 //! and, as in Redis, `DEBUG SLEEP <seconds>`, which stops the whole server (the event loop
 //! sleeps) for that long: tests use it to make several clients' input arrive in one pass;
 //! `DEBUG DIGEST` and `DEBUG DIGEST-VALUE key...`, Redis's keyspace digests
-//! (``DatasetDigest``).
+//! (``DatasetDigest``); `DEBUG POPULATE count [prefix] [size]`, Redis's bulk loader.
 
 import StrataEngine
 import StrataPersistence
@@ -65,6 +65,8 @@ extension ServerCore {
             return changeReplicationID()
         case "stringmatch-test" where words.count == 1:
             return stringMatchFuzz()
+        case "populate" where (3...5).contains(args.count):
+            return debugPopulate(args, db: session.db, now: clock.wallMilliseconds())
         case "protocol" where words.count == 2:
             return ServerCore.debugProtocol(words[1], resp3: session.resp == .resp3)
         case "help" where words.count == 1:

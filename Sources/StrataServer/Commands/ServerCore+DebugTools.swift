@@ -186,6 +186,11 @@ extension ServerCore {
         "    Output a hex signature of the values of all the specified keys.",
         "OBJECT <key>",
         "    Show low level info about `key` and associated value.",
+        "POPULATE <count> [<prefix>] [<size>]",
+        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+        "    it is used instead of the 'key' prefix. These are not propagated to",
+        "    replicas. Cluster slots are not respected so keys not belonging to the",
+        "    current node can be created in cluster mode.",
         "PROTOCOL <type>",
         "    Reply with a test value of the specified type. <type> can be: string,",
         "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -285,5 +290,35 @@ struct QuicklistLayout {
         default: back = 5
         }
         return encoded + back
+    }
+}
+
+extension ServerCore {
+    /// `DEBUG POPULATE count [prefix] [size]`: string keys `<prefix>:<n>` (prefix `key`)
+    /// holding `value:<n>`, cut or padded with zero bytes to `size`; keys already there are
+    /// left alone. As in Redis nothing is logged or sent to replicas.
+    func debugPopulate(_ args: [Bytes], db: Int, now: Int64) -> Reply {
+        let positive = Reply.error("ERR value is out of range, must be positive")
+        guard let count = Int(args[2].string), count >= 0 else { return positive }
+        var size = 0
+        if args.count == 5 {
+            guard let parsed = Int(args[4].string), parsed >= 0 else { return positive }
+            size = parsed
+        }
+        // Redis builds both in a 128-byte buffer; a bound also keeps one command from
+        // wedging the server for hours.
+        guard count <= 1 << 32, size <= config.protoMaxBulkLen else { return .error("ERR OOM in dictTryExpand") }
+        let prefix = args.count >= 4 ? args[3].array : Array("key".utf8)
+        for n in 0..<count {
+            let key = Bytes(Array((prefix + Array(":\(n)".utf8)).prefix(127)))
+            if engine.lookup(key, db: db, now: now) != nil { continue }
+            var value = Array("value:\(n)".utf8)
+            if size > 0 {
+                value = Array(value.prefix(size))
+                value += [UInt8](repeating: 0, count: size - value.count)
+            }
+            engine.store(key, .fromString(Bytes(value)), db: db, now: now)
+        }
+        return .ok
     }
 }
