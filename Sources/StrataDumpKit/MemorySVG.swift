@@ -45,10 +45,9 @@ enum MemorySVG {
                 "<g><title>\(escape(hover))</title>"
                 + "<rect x=\"\(format(x))\" y=\"\(format(y))\" width=\"\(format(max(boxWidth - 0.5, 0.5)))\" "
                 + "height=\"\(format(rowHeight - 1))\" fill=\"\(colour(of: node.dominantType))\" rx=\"2\"/>"
-            let shown = level == 0 ? node.name : node.name
             let characters = Int((boxWidth - 6) / 7)
             if characters >= 3 {
-                let text = shown.count > characters ? String(shown.prefix(characters - 1)) + "…" : shown
+                let text = node.name.count > characters ? String(node.name.prefix(characters - 1)) + "…" : node.name
                 box +=
                     "<text x=\"\(format(x + 3))\" y=\"\(format(y + rowHeight - 6))\">\(escape(text))</text>"
             }

@@ -61,9 +61,6 @@ public struct ItemMetadata: Sendable, Equatable {
     /// The AUX field name a snapshot writes before a key with metadata.
     public static let snapshotAuxField = "strata-item"
 
-    /// The command that restores metadata from the log or the replication stream.
-    public static let commandName = "strata.itemmeta"
-
     /// The persisted state bits.
     var persistedState: UInt8 { state.intersection(.persisted).rawValue }
 

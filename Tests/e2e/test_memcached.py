@@ -23,8 +23,8 @@ def memcached_binary():
     return binary
 
 
-@pytest.fixture
-def reference():
+def memcached_reference():
+    """Starts Debian's memcached (`-t 1`) on a free port; yields the port, then stops it."""
     port = free_port()
     # `-u` names the user to run as when started as root (CI runs as root).
     user = ["-u", "root"] if os.geteuid() == 0 else []
@@ -34,6 +34,11 @@ def reference():
     yield port
     proc.terminate()
     proc.wait()
+
+
+@pytest.fixture
+def reference():
+    yield from memcached_reference()
 
 
 @pytest.fixture

@@ -3,15 +3,12 @@ refusals of malformed flags, replayed from a corpus captured from Debian's memca
 (`memcached_meta_corpus.py`) against both memcached itself (so the corpus stays true) and
 Strata. Values that vary between runs (CAS uniques, seconds) are matched as placeholders;
 everything else byte for byte."""
-import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import free_port, wait_until
 from memcached_meta_corpus import SCENARIOS
-from test_memcached import Session, connects, memcached_binary, strata  # noqa: F401 (fixture)
+from test_memcached import Session, memcached_reference, strata  # noqa: F401 (fixture)
 
 PLACEHOLDER = re.compile(rb"<(CAS\d+|TTL:-?\d+|EXP:-?\d+|LA|NUM)>")
 
@@ -75,14 +72,7 @@ def replay(port, requests, answers):
 @pytest.fixture(scope="module")
 def shared_reference():
     """One memcached for every scenario (each begins with flush_all)."""
-    port = free_port()
-    user = ["-u", "root"] if os.geteuid() == 0 else []
-    proc = subprocess.Popen([memcached_binary(), "-p", str(port), "-U", "0", "-t", "1", "-l", "127.0.0.1", *user],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: connects(port), message="memcached listens")
-    yield port
-    proc.terminate()
-    proc.wait()
+    yield from memcached_reference()
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s[0][:60] for s in SCENARIOS])
